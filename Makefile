@@ -1,0 +1,38 @@
+# Thin wrappers: the logic lives in pipeline/ and flows/.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+# Prefect runs locally on its temporary server: quiet, hermetic, state inside the project.
+export PREFECT_HOME ?= $(CURDIR)/.prefect
+export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 120
+export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
+export PREFECT_LOGGING_LEVEL ?= WARNING
+export DO_NOT_TRACK ?= 1
+
+.PHONY: run test lint bench lock clean
+
+run: $(STAMP)  ## normalise data/raw into data/lake, build data/warehouse.duckdb, print a summary
+	$(BIN)/python -m flows.normalise
+
+test: $(STAMP)  ## lint, then the whole test suite
+	$(BIN)/ruff check pipeline flows tests benchmarks
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)  ## parse throughput on a generated batch; report in benchmarks/RESULTS.md
+	$(BIN)/python -m benchmarks.bench_parse
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+lock:  ## re-resolve pinned dependencies from pyproject.toml into requirements.lock
+	rm -rf /tmp/listings-lock && $(PYTHON) -m venv /tmp/listings-lock
+	/tmp/listings-lock/bin/python -m pip install --quiet '.[dev]'
+	/tmp/listings-lock/bin/python -m pip freeze --exclude listings > requirements.lock
+
+clean:
+	rm -rf $(VENV) data/lake data/warehouse.duckdb .prefect

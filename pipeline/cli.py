@@ -1,0 +1,173 @@
+"""`listings`: normalise snapshots and query the result, without Prefect's start-up cost.
+
+Argument parsing and printing only; the work is in `pipeline.normalise` and
+`pipeline.warehouse`. A wrong argument exits 2 with a message (argparse), a problem with
+the user's files or query exits 1 with a message: never a traceback. Bad *data* is not an
+error: it becomes rows in `rejects` and the run exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipeline import config, normalise, read, warehouse
+
+EPILOG = """\
+examples:
+  listings normalise data/raw --out data/lake
+  listings normalise page.txt --out /tmp/lake --fetched-at 2026-11-20T09:30:00Z --site wenku.it
+  listings sql "select title, size_bytes, uploaded_at_min from listings limit 5"
+  listings sql "select reason, count(*) from rejects group by 1" --lake /tmp/lake
+
+tables: snapshots (one row per page file), listings (one row per listing), rejects
+(every fragment that is not a listing or the footer, with the reason).
+"""
+
+
+def _timestamp(value: str) -> datetime:
+    try:
+        return read.parse_timestamp(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not an ISO 8601 time: {value!r} (e.g. 2026-11-20T09:30:00Z)"
+        ) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="listings",
+        description=(
+            "Turn saved moredoc/DocHub search-result pages (snapshots) into typed, validated "
+            "Parquet tables, and query them with DuckDB."
+        ),
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    norm = commands.add_parser(
+        "normalise",
+        help="parse snapshot files into the Parquet lake",
+        description=(
+            "Read snapshot files (or folders of them: *.txt, *.html, *.json, optionally .gz), "
+            "parse every listing by the site's rendering rules, validate, and write "
+            "LAKE/{listings,snapshots,rejects}/fetched_date=YYYY-MM-DD/<snapshot_id>.parquet. "
+            "Rerunning the same files rewrites the same files: no duplicates. Unreadable "
+            "files and bad fragments become rows in rejects; the run goes on."
+        ),
+    )
+    norm.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders")
+    norm.add_argument(
+        "--out", type=Path, required=True, metavar="LAKE_DIR", help="lake folder to write"
+    )
+    norm.add_argument(
+        "--fetched-at",
+        type=_timestamp,
+        metavar="ISO8601",
+        help="fetch time for files whose sidecar (<file>.meta.json) and name give none "
+        "(without it, the file's mtime is used and recorded as approximate)",
+    )
+    norm.add_argument("--site", metavar="NAME", help="site name for files without a sidecar URL")
+    norm.add_argument(
+        "--db",
+        type=Path,
+        metavar="PATH",
+        help="also (re)build this DuckDB warehouse file with views over the lake",
+    )
+    norm.add_argument(
+        "--batch-mb",
+        type=int,
+        default=config.DEFAULT_BATCH_BYTES // 2**20,
+        metavar="MB",
+        help="files are processed in batches of about this many MB (default: %(default)s)",
+    )
+
+    sql = commands.add_parser(
+        "sql",
+        help="run a read-only SQL query and print the result",
+        description="Run one SQL query on a read-only connection and print the result.",
+    )
+    sql.add_argument("query", metavar="SQL")
+    target = sql.add_mutually_exclusive_group()
+    target.add_argument(
+        "--db",
+        type=Path,
+        default=config.DEFAULT_DB,
+        metavar="PATH",
+        help="warehouse file (default: %(default)s, built by `make run`)",
+    )
+    target.add_argument(
+        "--lake", type=Path, metavar="DIR", help="query a lake folder directly instead"
+    )
+    sql.add_argument(
+        "--format",
+        choices=("table", "csv", "json"),
+        default="table",
+        help="output format (default: %(default)s)",
+    )
+    sql.add_argument("--max-rows", type=int, default=50, help="rows shown in table format")
+    return parser
+
+
+def _progress(done: int, total: int) -> None:
+    if sys.stderr.isatty():
+        print(f"\r  {done}/{total} files", end="" if done < total else "\n", file=sys.stderr)
+
+
+def _normalise(args: argparse.Namespace) -> int:
+    options = read.ReadOptions(fetched_at=args.fetched_at, site=args.site)
+    try:
+        summary = normalise.normalise_paths(
+            args.paths, args.out, options, batch_bytes=args.batch_mb * 2**20, on_batch=_progress
+        )
+    except FileNotFoundError as error:
+        print(f"listings normalise: {error}", file=sys.stderr)
+        return 1
+    if args.db:
+        warehouse.build(args.out, args.db)
+        summary.warehouse = str(args.db)
+    print(summary.render())
+    return 0
+
+
+def _sql(args: argparse.Namespace) -> int:
+    if args.lake is None and not args.db.exists():
+        print(
+            f"listings sql: no warehouse at {args.db}: run `make run` (or `listings normalise "
+            "… --db PATH`), or query a lake folder with --lake DIR",
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        result = warehouse.query(args.query, db=args.db, lake_dir=args.lake)
+    except duckdb.Error as error:
+        print(f"listings sql: {error}", file=sys.stderr)
+        return 1
+    if args.format == "csv":
+        sys.stdout.write(result.write_csv())
+    elif args.format == "json":
+        sys.stdout.write(result.write_json() + "\n")
+    else:
+        with pl.Config(
+            tbl_rows=args.max_rows, tbl_cols=-1, fmt_str_lengths=60, tbl_width_chars=200
+        ):
+            print(result)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "normalise":
+        return _normalise(args)
+    return _sql(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,186 @@
+"""The site's rendering rules for SIZE, AGE and RATING, inverted as polars expressions.
+
+Each rule is the exact inverse of how moredoc renders the value (SNAPSHOT_FORMAT.md §1),
+so a parsed field is a *set of possible truths*, not a guess: a size is a point plus the
+inclusive byte bounds every rendering of that text could come from, an age is the interval
+of upload times it implies at fetch time. Text that no true value could render becomes a
+null plus a reason, never a "repaired" value.
+
+All expressions are vectorised and integer-exact (no floats on the size or age path), so
+they are safe on whole batches and on byte counts up to terabytes.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+KIB = 1024
+SIZE_UNITS = ("B", "KB", "MB", "GB", "TB")
+
+SECOND = 1
+MINUTE = 60 * SECOND
+HOUR = 60 * MINUTE
+DAY = 24 * HOUR
+MONTH = 30 * DAY  # the site's month: calendar months would be wrong
+YEAR = 12 * MONTH  # 360 days, for the same reason
+
+# Strict forms (the loose tail in parse_text.py finds the fields; these decide validity).
+SIZE_RE = r"^(?:(?<int>[0-9]{1,6})\.(?<dec>[0-9]{2}) (?<unit>B|KB|MB|GB|TB)|(?<zero>0 Bytes))$"
+AGE_RE = (
+    r"^(?:(?<just>刚刚)|(?<n>[0-9]{1,7}) (?<unit>分钟|小时|天|月|年)前"
+    r"|(?<abs>[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}))$"
+)
+RATING_RE = r"^[0-9]{1,3}(?:\.[0-9]{1,2})?$"
+PAGES_RE = r"^(?:[0-9]{1,9}|-)$"
+
+# A DocHub absolute time is local time in an unknown zone: widen by every UTC offset in use.
+UTC_OFFSET_EAST_MAX_S = 14 * HOUR
+UTC_OFFSET_WEST_MAX_S = 12 * HOUR
+
+
+def size_fields(size_text: pl.Expr) -> list[pl.Expr]:
+    """Point value and exact inclusive bounds of a SIZE text.
+
+    The site picks unit i = floor(log1024 bytes) *before* rounding and prints bytes/1024^i
+    with JavaScript's toFixed(2), which rounds an exact tie up. With c = the shown value in
+    hundredths, the bytes that print as c are those with (c - 0.5)/100 <= b/1024^i <
+    (c + 0.5)/100, intersected with the unit's own range [1024^i, 1024^(i+1) - 1] (TB is the
+    last unit, so it has no upper limit). An empty intersection means no byte count renders
+    this way: the text is rejected, not rounded into something plausible.
+
+    Returns expressions named size_bytes, size_bytes_min, size_bytes_max, size_error.
+    """
+    parts = size_text.str.extract_groups(SIZE_RE)
+    unit_index = parts.struct.field("unit").replace_strict(
+        {u: i for i, u in enumerate(SIZE_UNITS)}, default=None, return_dtype=pl.Int64
+    )
+    scale = pl.lit(KIB, pl.Int64).pow(unit_index)
+    cents = parts.struct.field("int").cast(pl.Int64) * 100 + parts.struct.field("dec").cast(
+        pl.Int64
+    )
+    # ceil(x / 200) for the integer x >= -1 is (x + 199) // 200.
+    low = ((2 * cents - 1) * scale + 199) // 200
+    high = ((2 * cents + 1) * scale + 199) // 200 - 1
+    low = pl.max_horizontal(low, scale)
+    high = pl.when(unit_index == len(SIZE_UNITS) - 1).then(high).otherwise(
+        pl.min_horizontal(high, scale * KIB - 1)
+    )
+    # The point is the shown value times the unit, rounded; the unit is chosen before
+    # rounding, so "1024.00 KB" has its point one past its bounds: clamp it in.
+    point = pl.min_horizontal(pl.max_horizontal((2 * cents * scale + 100) // 200, low), high)
+    is_zero = parts.struct.field("zero").is_not_null()
+    renderable = is_zero | (low <= high)
+    zero = pl.lit(0, pl.Int64)
+    return [
+        pl.when(is_zero).then(zero).when(renderable).then(point).alias("size_bytes"),
+        pl.when(is_zero).then(zero).when(renderable).then(low).alias("size_bytes_min"),
+        pl.when(is_zero).then(zero).when(renderable).then(high).alias("size_bytes_max"),
+        pl.when(size_text.is_null())
+        .then(pl.lit("no size"))
+        .when(unit_index.is_null() & ~is_zero)
+        .then(pl.format("unknown size '{}': expected N.NN B|KB|MB|GB|TB or 0 Bytes", size_text))
+        .when(~renderable)
+        .then(pl.format("size '{}' cannot be rendered by base-1024 toFixed(2)", size_text))
+        .alias("size_error"),
+    ]
+
+
+def _age_diff_bounds(n: pl.Expr, unit: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """Inclusive bounds of diff = fetch - upload (whole seconds) that render as `N unit前`.
+
+    Each unit is only used in its own range (1-59 minutes, 1-23 hours, 1-29 days,
+    1-12 months, N >= 1 years), so an N outside it yields nulls. `1 年前` is the one
+    open-ended case: m > 12 excludes exactly 360 days, which renders `12 月前`.
+    """
+    ranges = {
+        "分钟": (MINUTE, 59),
+        "小时": (HOUR, 23),
+        "天": (DAY, 29),
+        "月": (MONTH, 12),
+    }
+    low: pl.Expr = pl.lit(None, pl.Int64)
+    high: pl.Expr = pl.lit(None, pl.Int64)
+    chain_low = pl.when(pl.lit(False)).then(low)
+    chain_high = pl.when(pl.lit(False)).then(high)
+    for name, (step, n_max) in ranges.items():
+        ok = (unit == name) & n.is_between(1, n_max)
+        top = (n + 1) * step - 1
+        if name == "月":  # 12 months only at exactly 360 days: m <= 12
+            top = pl.when(n == 12).then(n * step).otherwise(top)
+        chain_low = chain_low.when(ok).then(n * step)
+        chain_high = chain_high.when(ok).then(top)
+    year = (unit == "年") & (n >= 1)
+    chain_low = chain_low.when(year & (n == 1)).then(YEAR + 1).when(year).then(n * YEAR)
+    chain_high = chain_high.when(year).then((n + 1) * YEAR - 1)
+    return chain_low, chain_high
+
+
+def age_fields(age_text: pl.Expr, fetched_at: pl.Expr) -> list[pl.Expr]:
+    """Upload-time interval [uploaded_at_min, uploaded_at_max] (UTC, inclusive, seconds).
+
+    The site computes diff = fetch - upload in whole seconds, so bounds are taken from the
+    fetch time truncated to the second. A missing age block gives null bounds and no error
+    (narrow layouts hide it); an age no diff could render gives null bounds and an error.
+    Returns expressions named uploaded_at_min, uploaded_at_max, age_error.
+    """
+    parts = age_text.str.extract_groups(AGE_RE)
+    n = parts.struct.field("n").cast(pl.Int64)
+    unit = parts.struct.field("unit")
+    just_now = parts.struct.field("just").is_not_null()
+    diff_low, diff_high = _age_diff_bounds(n, unit)
+    diff_low = pl.when(just_now).then(0).otherwise(diff_low)
+    diff_high = pl.when(just_now).then(MINUTE - 1).otherwise(diff_high)
+
+    fetched_s = fetched_at.dt.truncate("1s")
+    relative_min = fetched_s - pl.duration(seconds=diff_high)
+    relative_max = fetched_s - pl.duration(seconds=diff_low)
+    local = (
+        parts.struct.field("abs")
+        .str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M", strict=False)
+        .dt.replace_time_zone("UTC")
+    )
+    absolute_min = local - pl.duration(seconds=UTC_OFFSET_EAST_MAX_S)
+    absolute_max = pl.min_horizontal(
+        local + pl.duration(seconds=UTC_OFFSET_WEST_MAX_S + MINUTE - 1), fetched_s
+    )
+    is_absolute = parts.struct.field("abs").is_not_null()
+    up_min = pl.when(is_absolute).then(absolute_min).otherwise(relative_min)
+    up_max = pl.when(is_absolute).then(absolute_max).otherwise(relative_max)
+    valid = up_min.is_not_null() & up_max.is_not_null() & (up_min <= up_max)
+    return [
+        pl.when(valid).then(up_min).alias("uploaded_at_min"),
+        pl.when(valid).then(up_max).alias("uploaded_at_max"),
+        pl.when(age_text.is_not_null() & ~valid)
+        .then(pl.format("age '{}' cannot be rendered by the site's age rules", age_text))
+        .alias("age_error"),
+    ]
+
+
+def rating_fields(rating_text: pl.Expr) -> list[pl.Expr]:
+    """Rating (score / 100), the raw score, and the below-1 anomaly flag.
+
+    A rating below 1 cannot come from a 1-5 star vote, but it is what the site printed,
+    so it is kept and flagged rather than rejected.
+    """
+    ok = rating_text.str.contains(RATING_RE)
+    rating = pl.when(ok).then(rating_text.cast(pl.Float64, strict=False))
+    return [
+        rating.alias("rating"),
+        (rating * 100).round(0).cast(pl.Int32).alias("score"),
+        (rating < 1).alias("rating_anomaly"),
+        pl.when(rating_text.is_not_null() & ~ok)
+        .then(pl.format("rating '{}' is not a score/100 decimal", rating_text))
+        .alias("rating_error"),
+    ]
+
+
+def pages_fields(pages_text: pl.Expr) -> list[pl.Expr]:
+    """Page count; `-` means the site knows none (null), anything else not an integer is bad."""
+    ok = pages_text.str.contains(PAGES_RE)
+    return [
+        pl.when(ok & (pages_text != "-")).then(pages_text.cast(pl.Int32, strict=False))
+        .alias("pages"),
+        pl.when(~ok)
+        .then(pl.format("pages '{}' is not a positive integer or '-'", pages_text))
+        .alias("pages_error"),
+    ]

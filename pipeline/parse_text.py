@@ -1,0 +1,312 @@
+"""The flattened-text form of a results page → listing rows, footer facts and rejects.
+
+Everything here is vectorised over a whole batch of snapshots: one regex pass cuts every
+page into consecutive *chunks* (the text before a listing tail plus the tail), so the
+pieces of a page are contiguous by construction and their byte spans add up to the page.
+Whatever is left after the last tail is the footer, or a rejected fragment.
+
+The tail is found by a *loose* pattern (any word as credit, any unit, any age text), so a
+listing whose size unit is unknown still ends where it ends instead of swallowing the next
+listing; the strict rules in `fields.py` then decide whether its fields are valid.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from pipeline import fields
+
+# One listing tail: PRICE CREDIT | PAGES 页 | SIZE [| AGE]RATING, then one separator
+# (a line break, or a space in text flattened further, or the end of the page).
+_TAIL = (
+    r"(?<price>[0-9]+) (?<credit>[^\s|0-9][^\s|]*) \| (?<pages>[^|\n]*?) 页 \| "
+    r"(?<size>[0-9][0-9.]* ?[A-Za-z]+)"
+    r"(?: \| (?<age>[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}|[^|\n]*?[^|\n0-9. ]))?"
+    r"(?<rating>[0-9]+(?:\.[0-9]+)?)"
+)
+_SEPARATOR = r"(?:\r?\n|[ \t]|$)"
+# Lazy prefix: each match starts where the previous one ended, at the earliest tail.
+CHUNK_RE = r"[\s\S]*?" + _TAIL + _SEPARATOR
+TAIL_AT_END_RE = _TAIL + _SEPARATOR + r"$"
+TAIL_RE = r"^" + _TAIL + r"$"
+# Pager numbers start at 1: a `- 0` item is not the site's footer and stays a fragment.
+FOOTER_RE = (
+    r"^(?<before>[\s\S]*?)(?<footer>共 (?<total>[0-9]{1,12}) 条(?:\s*- [1-9][0-9]{0,8})*)\s*$"
+)
+
+# A repeated title must be at least this long: shorter "repetitions" (`11`, `哈哈`) are
+# ordinary text, and reading them as titles would invent a boundary.
+MIN_REPEATED_TITLE_CHARS = 4
+# How many re-occurrences of a line's opening characters are tried as the repeat point.
+REPETITION_CANDIDATES = 3
+# Price readings longer than this cannot be an Int64; such a run is kept as text only.
+MAX_PRICE_DIGITS = 18
+
+TITLE_SOURCES = ("own_line", "repetition", "known_title", "html", "json", "unknown")
+
+
+def _bytes(expr: pl.Expr) -> pl.Expr:
+    return expr.str.len_bytes().cast(pl.Int64)
+
+
+def split_chunks(pages: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Cut each page into one row per listing chunk, plus the text after the last tail.
+
+    `pages` has snapshot_id and text. Returns (chunks, remainders): chunks carry position
+    (1-based on the page), the raw chunk and its byte offset; remainders carry the unparsed
+    rest of each page and its byte offset.
+    """
+    cut = pages.select(
+        "snapshot_id",
+        "text",
+        pl.col("text").str.extract_all(CHUNK_RE).alias("chunk"),
+    )
+    remainders = cut.select(
+        "snapshot_id",
+        pl.col("text").str.strip_prefix(pl.col("chunk").list.join("")).alias("rest"),
+        pl.col("chunk")
+        .list.eval(pl.element().str.len_bytes().cast(pl.Int64))
+        .list.sum()
+        .alias("rest_offset"),
+    )
+    chunks = (
+        cut.select(
+            "snapshot_id",
+            "chunk",
+            pl.int_ranges(1, pl.col("chunk").list.len() + 1, dtype=pl.Int32).alias("position"),
+        )
+        .explode("chunk", "position")
+        .drop_nulls("chunk")
+        .with_columns(_bytes(pl.col("chunk")).alias("chunk_bytes"))
+        .with_columns(
+            (pl.col("chunk_bytes").cum_sum().over("snapshot_id") - pl.col("chunk_bytes")).alias(
+                "chunk_offset"
+            )
+        )
+    )
+    return chunks, remainders
+
+
+def _span(text: pl.Expr, offset: pl.Expr, prefix: str) -> list[pl.Expr]:
+    """The text stripped of surrounding blanks, with its [start, end) byte span."""
+    stripped = text.str.strip_chars()
+    start = offset + _bytes(text) - _bytes(text.str.strip_chars_start())
+    return [
+        stripped.alias(f"{prefix}text"),
+        start.alias(f"{prefix}byte_start"),
+        (start + _bytes(stripped)).alias(f"{prefix}byte_end"),
+    ]
+
+
+def parse_chunks(chunks: pl.DataFrame) -> pl.DataFrame:
+    """Split each chunk into heading and tail, then read the tail's fields by the strict rules."""
+    tail_sep = pl.col("chunk").str.extract(TAIL_AT_END_RE, 0)
+    return (
+        chunks.with_columns(
+            pl.col("chunk").str.strip_suffix(tail_sep).alias("heading_raw"),
+            tail_sep.str.strip_chars_end().alias("tail"),
+        )
+        .with_columns(
+            pl.col("heading_raw").str.strip_chars_start().alias("heading_with_price"),
+            (
+                pl.col("chunk_offset")
+                + _bytes(pl.col("heading_raw"))
+                - _bytes(pl.col("heading_raw").str.strip_chars_start())
+            ).alias("byte_start"),
+        )
+        .with_columns(
+            (
+                pl.col("byte_start") + _bytes(pl.col("heading_with_price")) + _bytes(pl.col("tail"))
+            ).alias("byte_end"),
+            pl.col("tail").str.extract_groups(TAIL_RE).alias("t"),
+        )
+        .unnest("t")
+        .rename({"price": "price_text", "pages": "pages_text", "size": "size_text"})
+        .rename({"age": "age_text", "rating": "rating_text"})
+    )
+
+
+def resolve_prices(listings: pl.DataFrame) -> pl.DataFrame:
+    """Choose a price for every digit run glued between DESCRIPTION and CREDIT.
+
+    Only a one-digit run is certain. A longer run may end the description: its readings
+    are its suffixes without a leading zero (`200` → 200 or 0), and the reading most common
+    among the same site's certain prices wins (ties: the longer reading, which invents less).
+    With no evidence the whole run is kept. The digits not taken go back to the heading.
+    """
+    site_key = pl.col("site").fill_null("")
+    evidence = (
+        listings.filter(pl.col("price_text").str.len_chars() == 1)
+        .group_by(site_key.alias("site_key"), pl.col("price_text").alias("reading"))
+        .agg(pl.len().alias("evidence"))
+    )
+    runs = listings.select(
+        "snapshot_id", "position", site_key.alias("site_key"), "price_text"
+    ).with_columns(pl.col("price_text").str.len_chars().cast(pl.Int64).alias("run_len"))
+    readings = (
+        runs.filter(pl.col("run_len") > 1)
+        .with_columns(pl.int_ranges(1, pl.col("run_len") + 1).alias("reading_len"))
+        .explode("reading_len")
+        .with_columns(
+            pl.col("price_text")
+            .str.slice(pl.col("run_len") - pl.col("reading_len"))
+            .alias("reading")
+        )
+        .filter((pl.col("reading_len") == 1) | ~pl.col("reading").str.starts_with("0"))
+        .join(evidence, on=["site_key", "reading"], how="inner")
+        .sort(["evidence", "reading_len"], descending=True)
+        .unique(["snapshot_id", "position"], keep="first")
+        .select("snapshot_id", "position", pl.col("reading_len").alias("chosen_len"))
+    )
+    chosen_len = pl.col("chosen_len").fill_null(pl.col("price_text").str.len_chars())
+    run_len = pl.col("price_text").str.len_chars()
+    chosen = pl.col("price_text").str.slice(run_len - chosen_len)
+    return (
+        listings.join(readings, on=["snapshot_id", "position"], how="left")
+        .with_columns(
+            pl.when(chosen.str.len_chars() <= MAX_PRICE_DIGITS)
+            .then(chosen.cast(pl.Int64, strict=False))
+            .alias("price"),
+            (run_len > 1).alias("price_ambiguous"),
+            (
+                pl.col("heading_with_price")
+                + pl.col("price_text").str.slice(0, run_len - chosen_len)
+            ).alias("heading"),
+        )
+        .drop("chosen_len")
+    )
+
+
+def split_titles(listings: pl.DataFrame) -> pl.DataFrame:
+    """Find the title/description boundary where the text proves it, and only there.
+
+    A title alone on its first line is certain. Otherwise a line opening with some text X
+    immediately repeated (slides repeat their title) gives X, trying the first few places
+    where the line's opening characters recur. Anything else stays unknown: the whole text
+    is kept in `heading` and no boundary is invented.
+    """
+    heading = pl.col("heading")
+    own_line = heading.str.contains("\n")
+    first_line = heading.str.split("\n").list.first().str.strip_chars_end("\r")
+    description_after_line = heading.str.splitn("\n", 2).struct.field("field_1")
+
+    line_bytes = heading.cast(pl.Binary)
+    opening = heading.str.slice(0, MIN_REPEATED_TITLE_CHARS)
+    first_char_bytes = _bytes(heading.str.slice(0, 1))
+    repeated_bytes: pl.Expr = pl.lit(None, pl.Int64)
+    search_from = _bytes(opening)  # byte offset from which to look for the next recurrence
+    for _ in range(REPETITION_CANDIDATES):
+        found = heading.cast(pl.Binary).bin.slice(search_from).cast(pl.String).str.find(
+            opening, literal=True
+        )
+        candidate = search_from + found.cast(pl.Int64)
+        x = line_bytes.bin.slice(0, candidate).cast(pl.String)
+        is_repeat = (
+            (opening.str.len_chars() == MIN_REPEATED_TITLE_CHARS)
+            & found.is_not_null()
+            & heading.str.starts_with(x + x)
+        )
+        repeated_bytes = pl.when(repeated_bytes.is_null() & is_repeat).then(candidate).otherwise(
+            repeated_bytes
+        )
+        # Step past the recurrence by one whole character: the bytes must stay valid UTF-8.
+        search_from = pl.when(found.is_not_null()).then(candidate + first_char_bytes).otherwise(
+            search_from
+        )
+    repeated_title = line_bytes.bin.slice(0, repeated_bytes).cast(pl.String)
+    repeated_description = line_bytes.bin.slice(repeated_bytes).cast(pl.String)
+
+    return listings.with_columns(
+        pl.when(own_line)
+        .then(pl.lit("own_line"))
+        .when(repeated_bytes.is_not_null())
+        .then(pl.lit("repetition"))
+        .otherwise(pl.lit("unknown"))
+        .alias("title_source"),
+        pl.when(own_line).then(first_line).when(repeated_bytes.is_not_null())
+        .then(repeated_title)
+        .alias("title"),
+        pl.when(own_line).then(description_after_line).when(repeated_bytes.is_not_null())
+        .then(repeated_description)
+        .alias("description"),
+    )
+
+
+def derive_fields(listings: pl.DataFrame) -> pl.DataFrame:
+    """Apply the strict field rules; collect every reason a listing is not valid."""
+    return listings.with_columns(
+        *fields.size_fields(pl.col("size_text")),
+        *fields.age_fields(pl.col("age_text"), pl.col("fetched_at")),
+        *fields.rating_fields(pl.col("rating_text")),
+        *fields.pages_fields(pl.col("pages_text")),
+    ).with_columns(
+        pl.concat_str(
+            "size_error", "age_error", "rating_error", "pages_error",
+            separator="; ", ignore_nulls=True,
+        )
+        .replace("", None)
+        .alias("parse_error")
+    )
+
+
+def parse_footer(remainders: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Read `共 N 条` and the pager after the last listing; anything else there is rejected.
+
+    Returns (footers, rejects): one footer row per snapshot (nulls when there is none) and
+    the non-blank text that is neither a listing nor the footer, with why.
+    """
+    parts = remainders.with_columns(
+        pl.col("rest").str.extract_groups(FOOTER_RE).alias("f")
+    ).unnest("f")
+    has_footer = pl.col("footer").is_not_null()
+    before = pl.when(has_footer).then(pl.col("before")).otherwise(pl.col("rest"))
+    pager = pl.col("footer").str.extract_all(r"- [0-9]+").list.eval(
+        pl.element().str.slice(2).cast(pl.Int64)
+    )
+    footer_offset = pl.col("rest_offset") + _bytes(pl.col("before"))
+    footers = parts.select(
+        "snapshot_id",
+        pl.col("total").cast(pl.Int64).alias("total_results"),
+        pager.list.max().cast(pl.Int32).alias("last_page"),
+        pl.when(has_footer).then(footer_offset).alias("footer_byte_start"),
+        pl.when(has_footer).then(footer_offset + _bytes(pl.col("footer"))).alias(
+            "footer_byte_end"
+        ),
+    )
+    rejects = (
+        parts.select(
+            "snapshot_id",
+            *_span(before, pl.col("rest_offset"), ""),
+            pl.when(has_footer)
+            .then(pl.lit("text before the footer has no listing tail (truncated listing?)"))
+            .otherwise(
+                pl.lit("text after the last listing has no tail and no footer (page truncated?)")
+            )
+            .alias("reason"),
+        )
+        .filter(pl.col("text") != "")
+        .rename({"text": "fragment"})
+    )
+    return footers, rejects
+
+
+def parse_pages(pages: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Parse a batch of decoded text snapshots.
+
+    `pages` has snapshot_id, site, fetched_at and text. Returns (listings, footers,
+    rejects): listings still carry their raw `fragment` and `parse_error` so the caller can
+    route bad rows to rejects with their exact bytes.
+    """
+    chunks, remainders = split_chunks(pages.select("snapshot_id", "text"))
+    listings = (
+        parse_chunks(chunks)
+        .join(pages.select("snapshot_id", "site", "fetched_at"), on="snapshot_id", how="left")
+        .pipe(resolve_prices)
+        .pipe(split_titles)
+        .pipe(derive_fields)
+        .with_columns(
+            (pl.col("heading_with_price") + pl.col("tail")).alias("fragment"),
+        )
+    )
+    footers, rejects = parse_footer(remainders)
+    return listings, footers, rejects
