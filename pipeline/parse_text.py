@@ -37,8 +37,10 @@ FOOTER_RE = (
 # A repeated title must be at least this long: shorter "repetitions" (`11`, `哈哈`) are
 # ordinary text, and reading them as titles would invent a boundary.
 MIN_REPEATED_TITLE_CHARS = 4
-# How many re-occurrences of a line's opening characters are tried as the repeat point.
-REPETITION_CANDIDATES = 3
+# How many re-occurrences of a line's opening characters are tried as the repeat point,
+# and how long a repeated title may be: both bound the work per heading.
+REPETITION_CANDIDATES = 8
+MAX_REPEATED_TITLE_CHARS = 200
 # Price readings longer than this cannot be an Int64; such a run is kept as text only.
 MAX_PRICE_DIGITS = 18
 
@@ -132,7 +134,8 @@ def resolve_prices(listings: pl.DataFrame) -> pl.DataFrame:
     Only a one-digit run is certain. A longer run may end the description: its readings
     are its suffixes without a leading zero (`200` → 200 or 0), and the reading most common
     among the same site's certain prices wins (ties: the longer reading, which invents less).
-    With no evidence the whole run is kept. The digits not taken go back to the heading.
+    With no evidence the longest reading is kept: the whole run, less any leading zeros.
+    The digits not taken go back to the heading.
     """
     site_key = pl.col("site").fill_null("")
     evidence = (
@@ -158,8 +161,12 @@ def resolve_prices(listings: pl.DataFrame) -> pl.DataFrame:
         .unique(["snapshot_id", "position"], keep="first")
         .select("snapshot_id", "position", pl.col("reading_len").alias("chosen_len"))
     )
-    chosen_len = pl.col("chosen_len").fill_null(pl.col("price_text").str.len_chars())
     run_len = pl.col("price_text").str.len_chars()
+    # No evidence: the whole run, less any leading zeros (the site never prints `01`).
+    longest_reading = pl.max_horizontal(
+        pl.col("price_text").str.strip_chars_start("0").str.len_chars(), pl.lit(1)
+    )
+    chosen_len = pl.col("chosen_len").fill_null(longest_reading)
     chosen = pl.col("price_text").str.slice(run_len - chosen_len)
     return (
         listings.join(readings, on=["snapshot_id", "position"], how="left")
@@ -190,46 +197,56 @@ def split_titles(listings: pl.DataFrame) -> pl.DataFrame:
     first_line = heading.str.split("\n").list.first().str.strip_chars_end("\r")
     description_after_line = heading.str.splitn("\n", 2).struct.field("field_1")
 
-    line_bytes = heading.cast(pl.Binary)
-    opening = heading.str.slice(0, MIN_REPEATED_TITLE_CHARS)
-    first_char_bytes = _bytes(heading.str.slice(0, 1))
-    repeated_bytes: pl.Expr = pl.lit(None, pl.Int64)
-    search_from = _bytes(opening)  # byte offset from which to look for the next recurrence
+    # Each round looks for the next recurrence of the line's opening characters after
+    # `_from` (a byte offset) and tests whether the text before it is immediately repeated.
+    # Rounds materialise columns, so the expression stays small however many rounds run.
+    opening = pl.col("_opening")
+    frame = listings.with_columns(
+        # Only the head of the text can hold X + X; searching it alone keeps the cost flat.
+        heading.str.slice(0, 2 * MAX_REPEATED_TITLE_CHARS).cast(pl.Binary).alias("_head"),
+        heading.str.slice(0, MIN_REPEATED_TITLE_CHARS).alias("_opening"),
+    ).with_columns(
+        pl.when(~own_line & (opening.str.len_chars() == MIN_REPEATED_TITLE_CHARS))
+        .then(_bytes(opening))
+        .alias("_from"),
+        pl.lit(None, pl.Int64).alias("_repeat_at"),
+    )
     for _ in range(REPETITION_CANDIDATES):
-        found = heading.cast(pl.Binary).bin.slice(search_from).cast(pl.String).str.find(
+        found = pl.col("_head").bin.slice(pl.col("_from")).cast(pl.String).str.find(
             opening, literal=True
         )
-        candidate = search_from + found.cast(pl.Int64)
-        x = line_bytes.bin.slice(0, candidate).cast(pl.String)
-        is_repeat = (
-            (opening.str.len_chars() == MIN_REPEATED_TITLE_CHARS)
-            & found.is_not_null()
-            & heading.str.starts_with(x + x)
+        candidate = pl.col("_from") + found.cast(pl.Int64)
+        x = pl.col("_head").bin.slice(0, candidate).cast(pl.String)
+        hit = candidate.is_not_null() & heading.str.starts_with(x + x)
+        frame = frame.with_columns(
+            pl.when(hit).then(candidate).otherwise(pl.col("_repeat_at")).alias("_repeat_at"),
+            # Step past the recurrence by one whole character: bytes must stay valid UTF-8.
+            pl.when(~hit & candidate.is_not_null())
+            .then(candidate + _bytes(opening.str.slice(0, 1)))
+            .alias("_from"),
         )
-        repeated_bytes = pl.when(repeated_bytes.is_null() & is_repeat).then(candidate).otherwise(
-            repeated_bytes
-        )
-        # Step past the recurrence by one whole character: the bytes must stay valid UTF-8.
-        search_from = pl.when(found.is_not_null()).then(candidate + first_char_bytes).otherwise(
-            search_from
-        )
-    repeated_title = line_bytes.bin.slice(0, repeated_bytes).cast(pl.String)
-    repeated_description = line_bytes.bin.slice(repeated_bytes).cast(pl.String)
-
-    return listings.with_columns(
+        if frame["_from"].null_count() == frame.height:
+            break
+    repeat_at = pl.col("_repeat_at")
+    as_bytes = heading.cast(pl.Binary)
+    return frame.with_columns(
         pl.when(own_line)
         .then(pl.lit("own_line"))
-        .when(repeated_bytes.is_not_null())
+        .when(repeat_at.is_not_null())
         .then(pl.lit("repetition"))
         .otherwise(pl.lit("unknown"))
         .alias("title_source"),
-        pl.when(own_line).then(first_line).when(repeated_bytes.is_not_null())
-        .then(repeated_title)
+        pl.when(own_line)
+        .then(first_line)
+        .when(repeat_at.is_not_null())
+        .then(as_bytes.bin.slice(0, repeat_at).cast(pl.String))
         .alias("title"),
-        pl.when(own_line).then(description_after_line).when(repeated_bytes.is_not_null())
-        .then(repeated_description)
+        pl.when(own_line)
+        .then(description_after_line)
+        .when(repeat_at.is_not_null())
+        .then(as_bytes.bin.slice(repeat_at).cast(pl.String))
         .alias("description"),
-    )
+    ).drop("_head", "_opening", "_from", "_repeat_at")
 
 
 def derive_fields(listings: pl.DataFrame) -> pl.DataFrame:

@@ -58,8 +58,9 @@ class Document:
         if self.size_bytes < 0:
             raise ValueError(f"size_bytes must be >= 0, got {self.size_bytes}")
         if self.pages is not None and self.pages < 1:
-            raise ValueError(f"pages must be None or >= 1 (spec: positive integer or '-'), "
-                             f"got {self.pages}")
+            raise ValueError(
+                f"pages must be None or >= 1 (spec: positive integer or '-'), got {self.pages}"
+            )
         if self.score < 0:
             raise ValueError(f"score must be >= 0, got {self.score}")
         if not self.credit or any(c.isspace() or c == "|" or c.isdigit() for c in self.credit):

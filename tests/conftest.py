@@ -1,0 +1,139 @@
+"""Shared helpers: run the real pipeline over files written into a temporary folder."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from pipeline import normalise, read
+from pipeline.render import Document, render_heading, render_size
+
+REPO = Path(__file__).resolve().parents[1]
+RAW = REPO / "data" / "raw"
+SAMPLE = RAW / "wenku-search-page.txt"
+SAMPLE_FETCHED_AT = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
+
+
+def write_snapshot(
+    folder: Path, name: str, content: str | bytes, fetched_at: datetime | None = None
+) -> Path:
+    """A snapshot file, with a sidecar giving its fetch time when one is passed."""
+    path = folder / name
+    if isinstance(content, str):
+        path.write_text(content, encoding="utf-8")
+    else:
+        path.write_bytes(content)
+    if fetched_at is not None:
+        sidecar = path.with_name(path.name + read.SIDECAR_SUFFIX)
+        sidecar.write_text(
+            json.dumps({"url": "https://wenku.it/search?wd=test&page=1",
+                        "fetched_at": fetched_at.isoformat()}),
+            encoding="utf-8",
+        )
+    return path
+
+
+def covered_spans(tables: normalise.BatchTables, snapshot_id: str) -> list[tuple[int, int]]:
+    """Every [start, end) byte span the pipeline accounted for in one snapshot, sorted."""
+    spans = [
+        *tables.listings.filter(pl.col("snapshot_id") == snapshot_id)
+        .select("byte_start", "byte_end")
+        .iter_rows(),
+        *tables.rejects.filter(pl.col("snapshot_id") == snapshot_id)
+        .select("byte_start", "byte_end")
+        .iter_rows(),
+        *tables.snapshots.filter(pl.col("snapshot_id") == snapshot_id)
+        .select("footer_byte_start", "footer_byte_end")
+        .drop_nulls()
+        .iter_rows(),
+    ]
+    return sorted(spans)
+
+
+def assert_nothing_lost(tables: normalise.BatchTables, snapshot_id: str, text: str) -> None:
+    """Spans do not overlap, and every non-blank byte lies inside one of them."""
+    data = text.encode("utf-8")
+    spans = covered_spans(tables, snapshot_id)
+    for (_, end), (start, _) in itertools.pairwise(spans):
+        assert end <= start, f"overlapping spans {spans}"
+    covered = bytearray(len(data))
+    for start, end in spans:
+        covered[start:end] = b"\x01" * (end - start)
+    lost = [i for i, byte in enumerate(data) if not covered[i] and not chr(byte).isspace()]
+    assert not lost, f"bytes not accounted for at {lost[:10]}: {data[lost[0]:lost[0] + 40]!r}"
+
+
+def _readings(price_text: str) -> set[int]:
+    """Every price the glued digit run can mean: its suffixes without a leading zero."""
+    return {
+        int(price_text[i:])
+        for i in range(len(price_text))
+        if i == len(price_text) - 1 or price_text[i] != "0"
+    }
+
+
+def assert_listings_match(
+    rows: list[dict],
+    docs: Sequence[Document],
+    layouts: Sequence[str],
+    show_age: Sequence[bool],
+    fetched_at: datetime,
+) -> None:
+    """Each parsed listing holds its rendered truth: exact fields equal, bounds contain.
+
+    Where the glued price is ambiguous the truth must be one of the run's readings and the
+    heading must give the page's digits back; titles only where the layout proves them.
+    """
+    for position, (row, doc, layout, aged) in enumerate(
+        zip(rows, docs, layouts, show_age, strict=True), start=1
+    ):
+        assert row["position"] == position
+        # Price: the truth is one of the run's readings; heading + price is the page's text.
+        assert doc.price in _readings(row["price_text"])
+        assert row["price_ambiguous"] is (len(row["price_text"]) > 1)
+        if not row["price_ambiguous"]:
+            assert row["price"] == doc.price
+        truth_heading = render_heading(doc, layout)
+        assert row["heading"] + str(row["price"]) == truth_heading + str(doc.price)
+        assert row["credit"] == doc.credit
+        assert row["pages"] == doc.pages
+        assert row["size_bytes_min"] <= doc.size_bytes <= row["size_bytes_max"]
+        assert row["size_text"] == render_size(doc.size_bytes)
+        if aged:
+            uploaded = doc.uploaded_at or fetched_at  # the site shows 刚刚 for a missing time
+            assert row["uploaded_at_min"] <= uploaded <= row["uploaded_at_max"]
+            assert row["uploaded_at_max"] <= fetched_at
+        else:
+            assert row["uploaded_at_min"] is None and row["uploaded_at_max"] is None
+        assert row["score"] == doc.score
+        assert row["rating"] == doc.score / 100
+        assert row["rating_anomaly"] is (doc.score < 100)
+        expected_source = {"own_line": "own_line", "repeated": "repetition"}.get(
+            layout, "unknown"
+        )
+        assert row["title_source"] == expected_source
+        if expected_source == "unknown":
+            assert row["title"] is None and row["description"] is None
+        else:
+            assert row["title"] == doc.title
+            truth_description = doc.description if layout == "own_line" else (
+                doc.title + doc.description
+            )
+            assert row["description"] + str(row["price"]) == truth_description + str(doc.price)
+
+
+@pytest.fixture
+def normalise_texts(tmp_path: Path) -> Callable[..., normalise.BatchTables]:
+    """Normalise {name: content} written as snapshot files (same fetch time for all)."""
+
+    def run(files: dict[str, str | bytes], fetched_at: datetime = SAMPLE_FETCHED_AT):
+        paths = [write_snapshot(tmp_path, name, c, fetched_at) for name, c in files.items()]
+        return normalise.normalise_batch(read.read_batch(paths, read.ReadOptions()))
+
+    return run

@@ -1,0 +1,103 @@
+"""Property tests: render random truths by the site's rules, parse them back, compare.
+
+Every parsed field must contain the truth: exact fields equal it, sizes and ages are
+bounds that hold it, and those bounds are *tight* (one byte or one second further out
+renders differently). Titles are only claimed where the layout proves them.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import polars as pl
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pipeline import fields, normalise, read
+from pipeline.render import render_age, render_page, render_size
+from tests.conftest import assert_listings_match, assert_nothing_lost
+from tests.strategies import age_seconds, fetched_ats, pages_, sizes
+
+SETTINGS = settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+
+
+def _normalise_text(text: str, fetched_at) -> normalise.BatchTables:
+    """The real pipeline middle over one in-memory page (read.py's row, minus the file)."""
+    raw = text.encode("utf-8")
+    row = {
+        "snapshot_id": read.snapshot_id(raw, fetched_at),
+        "source_path": "generated.txt",
+        "byte_count": len(raw),
+        "content_sha256": "0" * 64,
+        "fetched_at": fetched_at,
+        "fetched_at_source": "option",
+        "url": None,
+        "site": "wenku.it",
+        "query": None,
+        "page": None,
+        "form": "text",
+        "read_error": None,
+        "metadata_warning": None,
+        "text": text,
+        "fragment": None,
+    }
+    return normalise.normalise_batch(pl.DataFrame([row], schema=read.SNAPSHOT_READ_SCHEMA))
+
+
+@SETTINGS
+@given(pages_())
+def test_a_rendered_page_parses_back_to_its_truth(page) -> None:
+    docs, layouts, show_age, separator, fetched_at = page
+    total, last_page = 10 * len(docs) + 3, 7
+    text = render_page(
+        docs, fetched_at, total_results=total, last_page=last_page, separator=separator,
+        title_layouts=layouts, show_age=show_age,
+    )
+    tables = _normalise_text(text, fetched_at)
+
+    assert tables.rejects.height == 0, tables.rejects.to_dicts()
+    assert tables.listings.height == len(docs)
+    snapshot = tables.snapshots.row(0, named=True)
+    assert (snapshot["total_results"], snapshot["last_page"]) == (total, last_page)
+    assert_nothing_lost(tables, snapshot["snapshot_id"], text)
+
+    rows = tables.listings.sort("position").to_dicts()
+    assert_listings_match(rows, docs, layouts, show_age, fetched_at)
+
+
+def _size_bounds(texts: list[str]) -> list[tuple[int, int, int]]:
+    frame = pl.DataFrame({"t": texts}).select(fields.size_fields(pl.col("t"))[:3])
+    return frame.rows()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(sizes(), min_size=1, max_size=50))
+def test_size_bounds_are_every_byte_count_that_renders_the_same(truths: list[int]) -> None:
+    """min and max render as the text; one byte further out does not."""
+    texts = [render_size(b) for b in truths]
+    for b, text, (point, low, high) in zip(truths, texts, _size_bounds(texts), strict=True):
+        assert low <= b <= high
+        assert low <= point <= high
+        assert render_size(low) == text and render_size(high) == text
+        assert low == 0 or render_size(low - 1) != text
+        assert render_size(high + 1) != text
+
+
+@settings(max_examples=300, deadline=None)
+@given(fetched_ats(), st.lists(age_seconds(), min_size=1, max_size=50))
+def test_age_intervals_are_every_upload_time_that_renders_the_same(fetched_at, diffs) -> None:
+    """min and max render as the age text; one second further out does not."""
+    second = timedelta(seconds=1)
+    uploads = [fetched_at - timedelta(seconds=d) for d in diffs]
+    texts = [render_age(fetched_at, u) for u in uploads]
+    frame = pl.DataFrame({"age": texts, "fetched_at": [fetched_at] * len(texts)}).select(
+        fields.age_fields(pl.col("age"), pl.col("fetched_at").dt.cast_time_unit("us"))
+    )
+    for upload, text, (low, high, error) in zip(uploads, texts, frame.rows(), strict=True):
+        assert error is None
+        assert low <= upload <= high
+        assert render_age(fetched_at, low) == text and render_age(fetched_at, high) == text
+        assert render_age(fetched_at, low - second) != text
+        assert high == fetched_at or render_age(fetched_at, high + second) != text

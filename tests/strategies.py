@@ -1,0 +1,251 @@
+"""Hypothesis strategies for truths the text form can carry, shared by the property tests.
+
+A property test renders a drawn truth with `pipeline.render`, parses it back and compares.
+That only makes sense for truths whose rendering no *other* truth shares, so every
+strategy here draws freely and then keeps what `pipeline.render.ambiguities` accepts.
+The constraints, and why the format itself cannot tell the excluded cases apart:
+
+- Titles are 4..40 characters, non-blank, with no leading/trailing whitespace and no line
+  break. A listing's start is only known as "right after the previous separator (a space
+  or a line break)", so a title starting with whitespace merges into the separator; a line
+  break inside a title makes its first line look like a title standing alone. Shorter
+  than 4: a repetition that short (`11`, `哈哈`) is ordinary text, not a title. 40 is
+  only a realistic cap.
+- Titles are not periodic (Y*k, k >= 2): `abab`+`abab`+desc also opens with `ab` repeated
+  four times, so the repetition rule would have two readings.
+- Descriptions are non-empty and neither start nor end with whitespace: the site trims
+  both fields, and an empty description runs the title straight into the price.
+- Line breaks appear only inside descriptions of `own_line` listings, never leading,
+  trailing or doubled: a line break in any other heading is exactly what a title on its
+  own line looks like, and a blank line looks like the footer's padding.
+- In `glued` layout the heading must not open with some text X (4+ chars) immediately
+  repeated — in particular the description must not start with the title — because that
+  IS the rendering of a `repeated` listing with title X. In `repeated` layout the only
+  such X must be the title itself.
+- No text (alone, or across the title/description/price seams, or after the previous
+  listing's tail) holds `| … 页 |`: that is the core of a listing tail, and a parser
+  cutting at the earliest tail would cut there.
+- No text holds `共` followed by digits (the footer's `共 N 条`) or a line that is only
+  `- N` (a pager item): either could end the listings early.
+
+Descriptions *may* end in digits on purpose: the glued price (`10/20` + `0 码力` reads
+`10/200 码力`) is an ambiguity the spec asks the parser to flag, not one to avoid.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import assume
+from hypothesis import strategies as st
+
+from pipeline.render import (
+    LOOKS_LIKE_TAIL,
+    TITLE_LAYOUTS,
+    Document,
+    ambiguities,
+    render_page,
+)
+
+DEFAULT_FETCHED_AT = datetime(2026, 11, 26, 8, 0, 0, tzinfo=UTC)
+CREDITS = ("码力", "魔豆", "金币")
+
+_CJK = "云原生架构数据库服务治理" + "页码力魔豆月前年天刚共条"
+_CHARS = _CJK + string.ascii_letters + string.digits + " |&-,.:/()" + "，。"
+# Multi-character pieces that sit close to the tail's own vocabulary, so the parser's
+# tail pattern is exercised by near misses rather than by random noise.
+_TOKENS = (
+    "页",
+    "MB",
+    "KB",
+    "GB",
+    " | ",
+    "码力",
+    "月前",
+    "刚刚",
+    "共 ",
+    "12.83",
+    "- ",
+    " 页 ",
+    "\u3000",
+    "Kubernetes",
+    "数据库",
+    "云原生",
+)
+_PIECES = st.one_of(st.sampled_from(_CHARS), st.sampled_from(_TOKENS))
+
+_DAY = 86400
+_MONTH = 30 * _DAY
+_YEAR = 12 * _MONTH
+
+
+def _defuse(text: str) -> str:
+    """Break the structure-looking bits a free draw tends to produce, instead of rejecting.
+
+    Repairing keeps hypothesis from discarding most draws; whatever slips through (a seam
+    between title and description) is still caught by `ambiguities` afterwards.
+    """
+    text = re.sub(r"共(?=\s*[0-9])", "公", text)
+    # The leading "|" stands for the previous listing's tail, which ends in `| AGE RATING`.
+    probe = "|" + text
+    while (m := LOOKS_LIKE_TAIL.search(probe)) is not None:
+        probe = probe[: m.end() - 1] + "/" + probe[m.end() :]
+    return probe[1:]
+
+
+def _text(min_pieces: int, max_pieces: int) -> st.SearchStrategy[str]:
+    return st.lists(_PIECES, min_size=min_pieces, max_size=max_pieces).map(
+        lambda parts: _defuse("".join(parts))
+    )
+
+
+def titles() -> st.SearchStrategy[str]:
+    """4..40 characters, trimmed, one line (further checks live in `ambiguities`)."""
+    return _text(2, 24).map(lambda t: t.strip()[:40].strip()).filter(lambda t: len(t) >= 4)
+
+
+@st.composite
+def descriptions(draw: st.DrawFn, title_layout: str = "glued") -> str:
+    """One line, or for `own_line` up to four non-blank lines; sometimes ending in digits."""
+    max_lines = 4 if title_layout == "own_line" else 1
+    lines = draw(st.lists(_text(1, 40).map(str.strip).filter(bool), min_size=1, max_size=max_lines))
+    # About one in four gets a digit ending on top of those the free draw makes.
+    ending = ""
+    if draw(st.integers(0, 3)) == 3:
+        ending = draw(
+            st.one_of(
+                st.integers(0, 2030).map(str),
+                st.sampled_from(["10/20", "7/19", " 2", "第3", "v1.2"]),
+            )
+        )
+    return _defuse(("\n".join(lines) + ending).strip())
+
+
+_SIZE_BOUNDARIES = sorted(
+    {0, 1, 2, 511, 512, 1023, 1024, 1025, 1151, 1152, 1153, 13453230, 2 * 1024**4}
+    | set(range(1048570, 1048577))
+    | {1024**k + d for k in range(1, 5) for d in range(-3, 4)}
+    | {1024 ** (k + 1) - 1024**k // 200 + d for k in range(0, 4) for d in range(-3, 4)}
+)
+
+
+def sizes() -> st.SearchStrategy[int]:
+    """0..2 TiB, weighted to where the rendering changes: units, ties, `1024.00 KB`."""
+    # Exact toFixed ties: odd * 2**(10i - 3) bytes is x.xx5 in unit i (1152 = 9 * 128).
+    ties = st.builds(
+        lambda i, odd: (2 * odd + 1) * 2 ** (10 * i - 3),
+        st.integers(1, 4),
+        st.integers(0, 4095),
+    )
+    return st.one_of(
+        st.sampled_from(_SIZE_BOUNDARIES),
+        ties,
+        st.integers(0, 1023),
+        st.integers(0, 2 * 1024**4),
+    )
+
+
+_AGE_BOUNDARIES = sorted(
+    {0, 1, 59, 60, 61, 3599, 3600, 3601, 86399, 86400, 86401}
+    | {_MONTH + d for d in (-1, 0, 1)}
+    | {n * _MONTH + d for n in range(1, 13) for d in (-1, 0, 1)}
+    | {n * _YEAR + d for n in range(1, 7) for d in (-1, 0, 1)}
+    | {270 * _DAY, 300 * _DAY - 1, 300 * _DAY}
+)
+
+
+def age_seconds() -> st.SearchStrategy[int]:
+    """Upload-to-fetch seconds, 0 to ~6 years, weighted to where the rendered age changes."""
+    return st.one_of(
+        st.sampled_from(_AGE_BOUNDARIES),
+        st.integers(0, 6 * 365 * _DAY),
+        st.integers(0, 2 * _DAY),
+    )
+
+
+def fetched_ats() -> st.SearchStrategy[datetime]:
+    """Whole-second UTC fetch times, 2020..2030."""
+    return st.datetimes(
+        min_value=datetime(2020, 1, 1), max_value=datetime(2030, 1, 1), timezones=st.just(UTC)
+    ).map(lambda d: d.replace(microsecond=0))
+
+
+def title_layouts() -> st.SearchStrategy[str]:
+    return st.sampled_from(TITLE_LAYOUTS)
+
+
+@st.composite
+def documents(
+    draw: st.DrawFn,
+    fetched_at: datetime = DEFAULT_FETCHED_AT,
+    title_layout: str = "glued",
+) -> Document:
+    """A truth that renders unambiguously with `title_layout`, uploaded before `fetched_at`."""
+    # Shrinks towards the common case: free, 3 stars, uploaded some time ago.
+    price = 0 if draw(st.integers(0, 9)) < 7 else draw(st.integers(0, 500))
+    score = draw(
+        st.one_of(
+            st.just(300),
+            st.sampled_from([100, 150, 200, 250, 350, 400, 425, 450, 500, 0, 3, 10, 105]),
+            st.integers(0, 500),
+        )
+    )
+    uploaded_at = (
+        None
+        if draw(st.integers(0, 19)) == 19
+        else fetched_at - timedelta(seconds=draw(age_seconds()))
+    )
+    doc = Document(
+        title=draw(titles()),
+        description=draw(descriptions(title_layout)),
+        price=price,
+        credit=draw(st.sampled_from(CREDITS)),
+        pages=None if draw(st.integers(0, 9)) == 9 else draw(st.integers(1, 5000)),
+        size_bytes=draw(sizes()),
+        uploaded_at=uploaded_at,
+        score=score,
+    )
+    assume(not ambiguities(doc, title_layout))
+    return doc
+
+
+@st.composite
+def listings(
+    draw: st.DrawFn,
+) -> tuple[Document, str, bool, datetime]:
+    """One listing: (document, title layout, show_age, fetched_at)."""
+    fetched_at = draw(fetched_ats())
+    layout = draw(title_layouts())
+    show_age = draw(st.integers(0, 9)) < 9
+    return draw(documents(fetched_at, layout)), layout, show_age, fetched_at
+
+
+@st.composite
+def pages_(
+    draw: st.DrawFn, max_listings: int = 12
+) -> tuple[list[Document], list[str], list[bool], str, datetime]:
+    """A whole page: (documents, title layouts, show_age flags, separator, fetched_at).
+
+    1..max_listings listings sharing one fetch time; the separator between listings is a
+    line break or, for text flattened further, a space.
+    """
+    fetched_at = draw(fetched_ats())
+    separator = draw(st.sampled_from(["\n", " "]))
+    n = draw(st.integers(1, max_listings))
+    layouts = [draw(title_layouts()) for _ in range(n)]
+    flags = [draw(st.integers(0, 9)) < 9 for _ in range(n)]
+    docs = [draw(documents(fetched_at, layout)) for layout in layouts]
+    # Safety net for seams between listings: exactly one tail core per listing.
+    text = render_page(
+        docs,
+        fetched_at,
+        total_results=n,
+        last_page=1,
+        separator=separator,
+        title_layouts=layouts,
+        show_age=flags,
+    )
+    assume(len(LOOKS_LIKE_TAIL.findall(text)) == n)
+    return docs, layouts, flags, separator, fetched_at

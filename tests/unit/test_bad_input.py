@@ -1,0 +1,187 @@
+"""Bad input: each case handled as SNAPSHOT_FORMAT.md says, the run goes on, nothing is lost."""
+
+from __future__ import annotations
+
+import gzip
+import random
+
+import polars as pl
+
+from tests.conftest import SAMPLE, assert_nothing_lost
+
+PAGE = SAMPLE.read_text(encoding="utf-8")
+
+
+def _one(tables, name_fragment: str = "") -> tuple[dict, pl.DataFrame, pl.DataFrame]:
+    snapshot = tables.snapshots.row(0, named=True)
+    sid = snapshot["snapshot_id"]
+    return (
+        snapshot,
+        tables.listings.filter(pl.col("snapshot_id") == sid),
+        tables.rejects.filter(pl.col("snapshot_id") == sid),
+    )
+
+
+def test_an_empty_file_is_one_reject_and_the_others_still_parse(normalise_texts) -> None:
+    tables = normalise_texts({"a-empty.txt": b"", "b-good.txt": PAGE})
+    assert tables.listings.height == 10
+    empty = tables.snapshots.filter(pl.col("source_path").str.ends_with("a-empty.txt")).row(
+        0, named=True
+    )
+    assert empty["form"] == "unreadable"
+    assert empty["read_error"] == "empty file (0 bytes)"
+    rejects = tables.rejects.filter(pl.col("snapshot_id") == empty["snapshot_id"])
+    assert rejects.select("stage", "reason", "byte_start", "byte_end").rows() == [
+        ("read", "empty file (0 bytes)", 0, 0)
+    ]
+
+
+def test_random_bytes_are_one_reject_with_a_preview(normalise_texts) -> None:
+    noise = random.Random(7).randbytes(4096)
+    snapshot, listings, rejects = _one(normalise_texts({"noise.txt": noise}))
+    assert listings.height == 0
+    assert snapshot["form"] == "unreadable"
+    assert rejects.height == 1
+    reject = rejects.row(0, named=True)
+    assert reject["stage"] == "read"
+    assert reject["reason"].startswith(("binary content", "undecodable"))
+    assert (reject["byte_start"], reject["byte_end"]) == (0, 4096)
+    assert len(reject["fragment"]) > 0
+
+
+def test_a_page_truncated_mid_tail_keeps_the_complete_listings(normalise_texts) -> None:
+    """Cut inside the last tail: nine listings, the partial tenth rejected, no footer."""
+    cut = PAGE.index("| 619.32 KB") + len("| 619.3")
+    text = PAGE[:cut]
+    snapshot, listings, rejects = _one(normalise_texts({"cut.txt": text}))
+    assert listings.height == 9
+    assert snapshot["total_results"] is None and snapshot["last_page"] is None
+    assert rejects.height == 1
+    reject = rejects.row(0, named=True)
+    assert reject["fragment"].startswith("CurveFS方案设计")
+    assert reject["fragment"].endswith("| 14 页 | 619.3")
+    assert reject["reason"] == (
+        "text after the last listing has no tail and no footer (page truncated?)"
+    )
+    assert_nothing_lost(normalise_texts({"cut.txt": text}), snapshot["snapshot_id"], text)
+
+
+def test_an_unknown_size_unit_rejects_that_listing_only(normalise_texts) -> None:
+    """`7.64 PB` is no unit the site prints: listing 4 is rejected, listing 5 keeps its text."""
+    text = PAGE.replace("7.64 MB", "7.64 PB")
+    tables = normalise_texts({"pb.txt": text})
+    snapshot, listings, rejects = _one(tables)
+    assert listings["position"].to_list() == [1, 2, 3, 5, 6, 7, 8, 9, 10]
+    reject = rejects.row(0, named=True)
+    assert rejects.height == 1
+    assert reject["position"] == 4
+    assert reject["stage"] == "parse"
+    assert reject["reason"].startswith("unknown size '7.64 PB'")
+    assert reject["fragment"].startswith("sealos 以 kubernetes")
+    assert reject["fragment"].endswith("0 码力 | 29 页 | 7.64 PB | 9 月前3")
+    fifth = listings.filter(pl.col("position") == 5).row(0, named=True)
+    assert fifth["heading"].startswith("深入 Kubernetes 的无人区")
+    assert_nothing_lost(tables, snapshot["snapshot_id"], text)
+
+
+def test_a_listing_without_the_age_block_still_parses(normalise_texts) -> None:
+    """Narrow layouts hide ` | AGE`: the rating follows the size; the interval is unknown."""
+    text = PAGE.replace("| 2.18 MB | 6 月前3", "| 2.18 MB3")
+    tables = normalise_texts({"narrow.txt": text})
+    snapshot, listings, rejects = _one(tables)
+    assert listings.height == 10 and rejects.height == 0
+    row = listings.filter(pl.col("position") == 5).row(0, named=True)
+    assert (row["age_text"], row["uploaded_at_min"], row["uploaded_at_max"]) == (None, None, None)
+    assert (row["size_bytes"], row["rating"]) == (2285896, 3.0)
+    assert_nothing_lost(tables, snapshot["snapshot_id"], text)
+
+
+def test_a_page_count_of_zero_fails_the_schema_and_names_the_check(normalise_texts) -> None:
+    text = PAGE.replace("| 22 页 |", "| 0 页 |")
+    tables = normalise_texts({"zero.txt": text})
+    _, listings, rejects = _one(tables)
+    assert listings.height == 9
+    reject = rejects.row(0, named=True)
+    assert (reject["position"], reject["stage"]) == (2, "validate")
+    assert reject["reason"] == "schema check failed: pages greater_than_or_equal_to(1)"
+    assert reject["fragment"].startswith("24-云原生中间件之道-高磊")
+
+
+def test_a_rating_above_five_fails_the_schema(normalise_texts) -> None:
+    text = PAGE.replace("| 1.71 MB | 6 月前3", "| 1.71 MB | 6 月前7")
+    _, listings, rejects = _one(normalise_texts({"seven.txt": text}))
+    assert listings.height == 9
+    reasons = rejects["reason"].to_list()
+    assert reasons == [
+        "schema check failed: rating less_than_or_equal_to(5); "
+        "schema check failed: score less_than_or_equal_to(500)"
+    ]
+
+
+def test_an_age_the_site_cannot_print_is_rejected(normalise_texts) -> None:
+    """`75 分钟前` never happens: over an hour the site prints hours."""
+    text = PAGE.replace("| 4.39 MB | 6 月前3", "| 4.39 MB | 75 分钟前3")
+    _, listings, rejects = _one(normalise_texts({"age.txt": text}))
+    assert listings.height == 9
+    assert rejects["reason"].to_list() == [
+        "age '75 分钟前' cannot be rendered by the site's age rules"
+    ]
+
+
+def test_text_before_the_footer_without_a_tail_is_rejected(normalise_texts) -> None:
+    text = PAGE.replace("共 145 条", "广告:立即下载客户端\n共 145 条")
+    tables = normalise_texts({"ad.txt": text})
+    snapshot, listings, rejects = _one(tables)
+    assert listings.height == 10
+    assert snapshot["total_results"] == 145
+    assert rejects.select("fragment", "reason").rows() == [
+        ("广告:立即下载客户端", "text before the footer has no listing tail (truncated listing?)")
+    ]
+    assert_nothing_lost(tables, snapshot["snapshot_id"], text)
+
+
+def test_a_blank_page_is_recorded_not_skipped(normalise_texts) -> None:
+    snapshot, listings, rejects = _one(normalise_texts({"blank.txt": "\n \n\t\n"}))
+    assert listings.height == 0
+    assert snapshot["form"] == "text"
+    assert rejects["reason"].to_list() == ["blank page: no listings and no footer"]
+
+
+def test_html_and_json_forms_are_recorded_as_not_parsed_yet(normalise_texts) -> None:
+    tables = normalise_texts(
+        {"page.html": "<html><body><li>x</li></body></html>", "page.json": '{"total": 0}'}
+    )
+    assert sorted(tables.snapshots["form"].to_list()) == ["html", "json"]
+    assert sorted(tables.rejects["reason"].to_list()) == [
+        "HTML snapshot: only the text form is parsed so far",
+        "JSON snapshot: only the text form is parsed so far",
+    ]
+
+
+def test_encodings_and_compression_give_the_same_listings(normalise_texts) -> None:
+    """UTF-8 with BOM, GB18030, CRLF and gzip all decode to the same ten listings."""
+    variants = {
+        "bom.txt": b"\xef\xbb\xbf" + PAGE.encode("utf-8"),
+        "gb.txt": PAGE.replace("⼀", "一").encode("gb18030"),
+        "crlf.txt": PAGE.replace("\n", "\r\n").encode("utf-8"),
+        "gz.txt.gz": gzip.compress(PAGE.encode("utf-8"), mtime=0),
+    }
+    tables = normalise_texts(variants)
+    assert tables.rejects.height == 0
+    per_file = tables.listings.group_by("snapshot_id").agg(
+        pl.col("size_bytes").sort_by("position"), pl.col("title_source").sort_by("position")
+    )
+    assert per_file.height == 4
+    assert per_file["size_bytes"].list.len().to_list() == [10] * 4
+    assert per_file.select(pl.col("size_bytes", "title_source").n_unique()).row(0) == (1, 1)
+
+
+def test_a_dochub_absolute_time_widens_to_every_utc_offset(normalise_texts) -> None:
+    """`2023-01-05 12:30` is local time in an unknown zone: UTC−12 … UTC+14, whole minute."""
+    text = PAGE.replace("| 4.39 MB | 6 月前3", "| 4.39 MB | 2023-01-05 12:304.5")
+    _, listings, rejects = _one(normalise_texts({"dochub.txt": text}))
+    assert rejects.height == 0
+    row = listings.filter(pl.col("position") == 2).row(0, named=True)
+    assert row["rating"] == 4.5
+    assert str(row["uploaded_at_min"]) == "2023-01-04 22:30:00+00:00"
+    assert str(row["uploaded_at_max"]) == "2023-01-06 00:30:59+00:00"

@@ -1,0 +1,176 @@
+"""The lake and the CLI: atomic idempotent writes, DuckDB views, clear errors, no Prefect."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from pipeline import cli, lake, normalise, read, warehouse
+from tests.conftest import RAW, REPO, SAMPLE
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }
+
+
+@pytest.fixture
+def raw_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "raw"
+    shutil.copytree(RAW, target)
+    return target
+
+
+def test_the_lake_is_hive_partitioned_one_file_per_snapshot_and_table(
+    raw_copy: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "lake"
+    normalise.normalise_paths([raw_copy / SAMPLE.name], out, read.ReadOptions())
+    names = sorted(_files(out))
+    assert len(names) == 3
+    sid = read.snapshot_id(SAMPLE.read_bytes(), read.parse_timestamp("2026-11-20T09:30:00Z"))
+    assert names == [f"{t}/fetched_date=2026-11-20/{sid}.parquet" for t in sorted(lake.TABLES)]
+
+
+def test_a_rerun_leaves_byte_identical_files_and_no_duplicates(
+    raw_copy: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "lake"
+    first = normalise.normalise_paths([raw_copy], out, read.ReadOptions())
+    before = _files(out)
+    second = normalise.normalise_paths([raw_copy], out, read.ReadOptions())
+    assert _files(out) == before
+    assert first.lake_rows == second.lake_rows
+    counts = warehouse.query(
+        "select count(*) as n, count(distinct (snapshot_id, position)) as d from listings",
+        lake_dir=out,
+    ).row(0)
+    assert counts[0] == counts[1] == first.listings
+
+
+def test_no_temporary_file_survives_a_failed_write(tmp_path: Path, monkeypatch) -> None:
+    """A crash inside the Parquet writer leaves neither a partial file nor a temp file."""
+    target = tmp_path / "t" / "x.parquet"
+
+    def explode(self, path, **kwargs):
+        Path(path).write_bytes(b"PAR1 half a file")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pl.DataFrame, "write_parquet", explode)
+    with pytest.raises(OSError, match="disk full"):
+        lake.write_atomic(pl.DataFrame({"a": [1]}), target)
+    assert list(target.parent.iterdir()) == []
+
+
+def test_listings_without_their_snapshot_file_stay_hidden(raw_copy: Path, tmp_path: Path) -> None:
+    """The snapshots file commits a snapshot: half a snapshot (a crash) is not visible."""
+    out = tmp_path / "lake"
+    normalise.normalise_paths([raw_copy / SAMPLE.name], out, read.ReadOptions())
+    for path in (out / "snapshots").rglob("*.parquet"):
+        path.unlink()
+    assert warehouse.query("select count(*) from listings", lake_dir=out).item() == 0
+
+
+def test_the_warehouse_counts_match_the_lake(raw_copy: Path, tmp_path: Path) -> None:
+    out, db = tmp_path / "lake", tmp_path / "w.duckdb"
+    summary = normalise.normalise_paths([raw_copy], out, read.ReadOptions())
+    counts = warehouse.build(out, db)
+    assert counts == summary.lake_rows
+    types = warehouse.query(
+        "select typeof(fetched_date), typeof(uploaded_at_min), typeof(size_bytes) "
+        "from listings limit 1",
+        db=db,
+    ).row(0)
+    assert types == ("DATE", "TIMESTAMP WITH TIME ZONE", "BIGINT")
+
+
+def test_an_empty_lake_still_has_typed_tables(tmp_path: Path) -> None:
+    result = warehouse.query(
+        "select count(*), typeof(max(size_bytes)) from listings", lake_dir=tmp_path / "nothing"
+    )
+    assert result.row(0) == (0, "BIGINT")
+
+
+def _run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    listings = Path(sys.executable).with_name("listings")
+    command = [str(listings)] if listings.exists() else [sys.executable, "-m", "pipeline.cli"]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.run(
+        [*command, *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=120
+    )
+
+
+def test_the_cli_normalises_then_queries(raw_copy: Path, tmp_path: Path) -> None:
+    done = _run_cli("normalise", str(raw_copy), "--out", "lake", "--db", "w.duckdb", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "listings:" in done.stdout and "warehouse:" in done.stdout
+    total = _run_cli(
+        "sql",
+        "select count(*) as n from listings",
+        "--db",
+        "w.duckdb",
+        "--format",
+        "csv",
+        cwd=tmp_path,
+    )
+    assert total.returncode == 0, total.stderr
+    expected = pl.read_parquet(tmp_path / "lake" / "listings" / "**" / "*.parquet").height
+    assert total.stdout.split() == ["n", str(expected)]
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["normalise", "x.txt"], 2, "the following arguments are required: --out"),
+        (
+            ["normalise", "x.txt", "--out", "l", "--fetched-at", "yesterday"],
+            2,
+            "not an ISO 8601 time: 'yesterday'",
+        ),
+        (["normalise", "missing.txt", "--out", "l"], 1, "missing.txt: no such file or folder"),
+        (["sql", "select 1", "--db", "nope.duckdb"], 1, "no warehouse at nope.duckdb"),
+        (["frobnicate"], 2, "invalid choice: 'frobnicate'"),
+    ],
+)
+def test_wrong_arguments_exit_non_zero_with_a_message(
+    tmp_path: Path, capsys, args: list[str], code: int, message: str
+) -> None:
+    os.chdir(tmp_path)
+    try:
+        result = cli.main(args)
+    except SystemExit as exit_:
+        result = exit_.code
+    err = capsys.readouterr().err
+    assert result == code
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_bad_sql_is_a_message_not_a_traceback(raw_copy: Path, tmp_path: Path) -> None:
+    done = _run_cli("sql", "select nope from listings", "--lake", str(tmp_path), cwd=tmp_path)
+    assert done.returncode == 1
+    assert "nope" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_unreadable_input_still_exits_zero(tmp_path: Path) -> None:
+    (tmp_path / "junk.txt").write_bytes(b"\x00\x01\x02")
+    done = _run_cli("normalise", "junk.txt", "--out", "lake", cwd=tmp_path)
+    assert done.returncode == 0
+    assert "rejects:     1" in done.stdout
+    assert "junk.txt: binary content" in done.stdout
+
+
+def test_the_pipeline_package_never_imports_prefect() -> None:
+    code = (
+        "import sys, pipeline.cli, pipeline.normalise, pipeline.warehouse, pipeline.render; "
+        "sys.exit('prefect' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True)
+    assert done.returncode == 0, done.stderr
