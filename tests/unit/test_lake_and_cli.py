@@ -59,13 +59,13 @@ def test_no_temporary_file_survives_a_failed_write(tmp_path: Path, monkeypatch) 
     """A crash inside the Parquet writer leaves neither a partial file nor a temp file."""
     target = tmp_path / "t" / "x.parquet"
 
-    def explode(self, path, **kwargs):
+    def explode(table, path, **kwargs):
         Path(path).write_bytes(b"PAR1 half a file")
         raise OSError("disk full")
 
-    monkeypatch.setattr(pl.DataFrame, "write_parquet", explode)
+    monkeypatch.setattr(lake.pq, "write_table", explode)
     with pytest.raises(OSError, match="disk full"):
-        lake.write_atomic(pl.DataFrame({"a": [1]}), target)
+        lake.write_atomic(pl.DataFrame({"a": [1]}).to_arrow(), target)
     assert list(target.parent.iterdir()) == []
 
 
