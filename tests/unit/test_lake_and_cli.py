@@ -56,14 +56,15 @@ def test_a_rerun_leaves_byte_identical_files_and_no_duplicates(
 
 
 def test_no_temporary_file_survives_a_failed_write(tmp_path: Path, monkeypatch) -> None:
-    """A crash inside the Parquet writer leaves neither a partial file nor a temp file."""
+    """A crash half-way through writing leaves neither a partial file nor a temp file."""
     target = tmp_path / "t" / "x.parquet"
 
-    def explode(table, path, **kwargs):
-        Path(path).write_bytes(b"PAR1 half a file")
+    def explode(self: Path, data: bytes) -> int:
+        with open(self, "wb") as handle:
+            handle.write(data[: len(data) // 2])
         raise OSError("disk full")
 
-    monkeypatch.setattr(lake.pq, "write_table", explode)
+    monkeypatch.setattr(Path, "write_bytes", explode)
     with pytest.raises(OSError, match="disk full"):
         lake.write_atomic(pl.DataFrame({"a": [1]}).to_arrow(), target)
     assert list(target.parent.iterdir()) == []
