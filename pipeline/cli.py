@@ -113,6 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="output format (default: %(default)s)",
     )
     sql.add_argument("--max-rows", type=int, default=50, help="rows shown in table format")
+    norm.set_defaults(handler=_normalise)
+    sql.set_defaults(handler=_sql)
     return parser
 
 
@@ -164,9 +166,7 @@ def _sql(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command == "normalise":
-        return _normalise(args)
-    return _sql(args)
+    return int(args.handler(args))
 
 
 if __name__ == "__main__":
