@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipeline import config, normalise, read, warehouse
+from pipeline import config, normalise, progress, read, warehouse
 
 EPILOG = """\
 examples:
@@ -82,6 +82,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="also (re)build this DuckDB warehouse file with views over the lake",
     )
     norm.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="forget which files the lake already holds and rebuild it from every input "
+        "(by default only new or changed files are processed)",
+    )
+    norm.add_argument(
         "--batch-mb",
         type=int,
         default=config.DEFAULT_BATCH_BYTES // 2**20,
@@ -118,20 +124,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _progress(done: int, total: int) -> None:
-    if sys.stderr.isatty():
-        print(f"\r  {done}/{total} files", end="" if done < total else "\n", file=sys.stderr)
-
-
 def _normalise(args: argparse.Namespace) -> int:
     options = read.ReadOptions(fetched_at=args.fetched_at, site=args.site)
-    try:
-        summary = normalise.normalise_paths(
-            args.paths, args.out, options, batch_bytes=args.batch_mb * 2**20, on_batch=_progress
-        )
-    except FileNotFoundError as error:
-        print(f"listings normalise: {error}", file=sys.stderr)
-        return 1
+    with progress.BatchProgress() as bar:
+        try:
+            summary = normalise.normalise_paths(
+                args.paths,
+                args.out,
+                options,
+                batch_bytes=args.batch_mb * 2**20,
+                full_refresh=args.full_refresh,
+                on_batch=bar.update,
+                on_wait=bar.say,
+            )
+        except FileNotFoundError as error:
+            print(f"listings normalise: {error}", file=sys.stderr)
+            return 1
     if args.db:
         warehouse.build(args.out, args.db)
         summary.warehouse = str(args.db)

@@ -79,6 +79,20 @@ def write_snapshots(lake: Path, tables: dict[str, pl.DataFrame]) -> list[Path]:
     return written
 
 
+def prune(lake: Path, keep: set[Path]) -> int:
+    """Delete table files not in `keep` (stale after a full refresh); returns how many."""
+    removed = 0
+    for name in TABLES:
+        for file in (lake / name).glob(f"{PARTITION}=*/*.parquet"):
+            if file not in keep:
+                file.unlink()
+                removed += 1
+        for folder in (lake / name).glob(f"{PARTITION}=*"):
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
+    return removed
+
+
 def table_glob(lake: Path, table: str) -> str:
     """The glob that reads a table (polars and DuckDB both take it)."""
     return str(lake.resolve() / table / f"{PARTITION}=*" / "*.parquet")

@@ -8,14 +8,16 @@ piece of input that is not a valid listing or the footer into `rejects` with a r
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
-from pipeline import config, lake, read, schemas
+from pipeline import config, lake, manifest, read, schemas
 from pipeline.parse_text import parse_pages
+from pipeline.summary import BatchReport, RunSummary
 
 _UNPARSED_FORMS = {
     "html": "HTML snapshot: only the text form is parsed so far",
@@ -33,65 +35,6 @@ class BatchTables:
 
     def as_dict(self) -> dict[str, pl.DataFrame]:
         return {"snapshots": self.snapshots, "listings": self.listings, "rejects": self.rejects}
-
-
-@dataclass
-class RunSummary:
-    """What a run did, for people (printed) and for tools (returned by the flow)."""
-
-    files_read: int = 0
-    bytes_read: int = 0
-    snapshots: int = 0
-    listings: int = 0
-    rejects: int = 0
-    reject_reasons: dict[str, int] = field(default_factory=dict)
-    messages: list[str] = field(default_factory=list)
-    lake_dir: str = ""
-    lake_rows: dict[str, int] = field(default_factory=dict)
-    warehouse: str | None = None
-
-    @classmethod
-    def of_batch(cls, snapshots_read: pl.DataFrame, tables: BatchTables) -> RunSummary:
-        reasons = tables.rejects.group_by(pl.col("reason").str.split(":").list.first()).len()
-        problems = snapshots_read.filter(
-            pl.col("read_error").is_not_null() | pl.col("metadata_warning").is_not_null()
-        ).select("source_path", pl.coalesce("read_error", "metadata_warning"))
-        return cls(
-            files_read=snapshots_read.height,
-            bytes_read=int(snapshots_read["byte_count"].sum()),
-            snapshots=tables.snapshots.height,
-            listings=tables.listings.height,
-            rejects=tables.rejects.height,
-            reject_reasons=dict(reasons.iter_rows()),
-            messages=[f"{path}: {problem}" for path, problem in problems.iter_rows()],
-        )
-
-    def merge(self, other: RunSummary) -> None:
-        self.files_read += other.files_read
-        self.bytes_read += other.bytes_read
-        self.snapshots += other.snapshots
-        self.listings += other.listings
-        self.rejects += other.rejects
-        for reason, count in other.reject_reasons.items():
-            self.reject_reasons[reason] = self.reject_reasons.get(reason, 0) + count
-        self.messages.extend(other.messages)
-
-    def render(self) -> str:
-        lines = [
-            f"files read:  {self.files_read} ({self.bytes_read:,} bytes)",
-            f"snapshots:   {self.snapshots}",
-            f"listings:    {self.listings}",
-            f"rejects:     {self.rejects}",
-        ]
-        for reason, count in sorted(self.reject_reasons.items(), key=lambda kv: -kv[1]):
-            lines.append(f"  {count:>6}  {reason}")
-        if self.lake_rows:
-            rows = ", ".join(f"{name} {count}" for name, count in self.lake_rows.items())
-            lines.append(f"lake:        {self.lake_dir} ({rows} rows in all)")
-        if self.warehouse:
-            lines.append(f"warehouse:   {self.warehouse} (views: snapshots, listings, rejects)")
-        lines.extend(f"note: {message}" for message in self.messages)
-        return "\n".join(lines)
 
 
 def _read_rejects(snapshots: pl.DataFrame) -> pl.DataFrame:
@@ -194,12 +137,73 @@ def normalise_batch(snapshots_read: pl.DataFrame) -> BatchTables:
     )
 
 
-def process_batch(files: list[Path], lake_dir: Path, options: read.ReadOptions) -> RunSummary:
+@dataclass
+class BatchResult:
+    """A written batch: its report, and the manifest rows that commit it."""
+
+    report: BatchReport
+    manifest_rows: pl.DataFrame
+    written: list[Path]
+
+
+def write_batch(
+    batch: int, snapshots_read: pl.DataFrame, tables: BatchTables, lake_dir: Path
+) -> BatchResult:
+    """Write a normalised batch's lake files; the manifest is committed by the caller."""
+    started = time.perf_counter()
+    written = lake.write_snapshots(lake_dir, tables.as_dict())
+    report = BatchReport.of(batch, snapshots_read, tables.as_dict())
+    report.seconds = time.perf_counter() - started
+    return BatchResult(report, manifest.rows_for(snapshots_read), written)
+
+
+def process_batch(
+    batch: int, files: list[Path], lake_dir: Path, options: read.ReadOptions
+) -> BatchResult:
     """One batch end to end: read the files, normalise them, write their lake files."""
+    started = time.perf_counter()
     snapshots_read = read.read_batch(files, options)
-    tables = normalise_batch(snapshots_read)
-    lake.write_snapshots(lake_dir, tables.as_dict())
-    return RunSummary.of_batch(snapshots_read, tables)
+    result = write_batch(batch, snapshots_read, normalise_batch(snapshots_read), lake_dir)
+    result.report.seconds = time.perf_counter() - started
+    return result
+
+
+def plan(
+    paths: Sequence[Path],
+    lake_dir: Path,
+    options: read.ReadOptions,
+    *,
+    full_refresh: bool = False,
+) -> tuple[RunSummary, list[Path]]:
+    """The run's summary so far and the files to process: new or changed ones only.
+
+    A full refresh forgets the manifest, so every file is processed again.
+    """
+    files = read.discover(paths)
+    if full_refresh:
+        manifest.reset(lake_dir)
+    todo = manifest.new_files(files, manifest.load(lake_dir), options)
+    summary = RunSummary(
+        lake_dir=str(lake_dir),
+        files_found=len(files),
+        files_skipped=len(files) - len(todo),
+        full_refresh=full_refresh,
+    )
+    return summary, todo
+
+
+def commit(lake_dir: Path, summary: RunSummary, result: BatchResult) -> None:
+    """Record a written batch in the manifest (after its data) and in the summary."""
+    manifest.commit(lake_dir, result.manifest_rows)
+    summary.batches.append(result.report)
+
+
+def finish(lake_dir: Path, summary: RunSummary, written: list[Path]) -> RunSummary:
+    """After a full refresh, remove lake files no input produced any more; count rows."""
+    if summary.full_refresh:
+        lake.prune(lake_dir, keep=set(written))
+    summary.lake_rows = lake.row_counts(lake_dir)
+    return summary
 
 
 def normalise_paths(
@@ -208,17 +212,24 @@ def normalise_paths(
     options: read.ReadOptions,
     *,
     batch_bytes: int = config.DEFAULT_BATCH_BYTES,
+    full_refresh: bool = False,
     on_batch: Callable[[int, int], None] | None = None,
+    on_wait: Callable[[str], None] | None = None,
 ) -> RunSummary:
-    """Read, parse, validate and write every snapshot under `paths`, batch by batch.
+    """Normalise every new or changed snapshot under `paths` into the lake, batch by batch.
 
-    `on_batch(files_done, files_total)` reports progress after each batch.
+    The lake is locked for the run; `on_batch(files_done, files_total)` reports progress and
+    `on_wait(message)` says when the run waits for another run's lock.
     """
-    files = read.discover(paths)
-    summary = RunSummary(lake_dir=str(lake_dir))
-    for batch in read.batches(files, batch_bytes):
-        summary.merge(process_batch(batch, lake_dir, options))
+    with manifest.locked(lake_dir, on_wait=on_wait):
+        summary, todo = plan(paths, lake_dir, options, full_refresh=full_refresh)
+        written: list[Path] = []
         if on_batch:
-            on_batch(summary.files_read, len(files))
-    summary.lake_rows = lake.row_counts(lake_dir)
-    return summary
+            on_batch(0, len(todo))
+        for number, batch in enumerate(read.batches(todo, batch_bytes), start=1):
+            result = process_batch(number, batch, lake_dir, options)
+            commit(lake_dir, summary, result)
+            written.extend(result.written)
+            if on_batch:
+                on_batch(summary.files_read, len(todo))
+        return finish(lake_dir, summary, written)

@@ -18,6 +18,7 @@ import gzip
 import hashlib
 import json
 import re
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -44,6 +45,7 @@ SNAPSHOT_READ_SCHEMA = {
     "snapshot_id": pl.String,
     "source_path": pl.String,
     "byte_count": pl.Int64,
+    "mtime_ns": pl.Int64,
     "content_sha256": pl.String,
     "fetched_at": pl.Datetime("us", "UTC"),
     "fetched_at_source": pl.String,
@@ -56,6 +58,7 @@ SNAPSHOT_READ_SCHEMA = {
     "metadata_warning": pl.String,
     "text": pl.String,
     "fragment": pl.String,
+    "read_seconds": pl.Float64,
 }
 
 
@@ -178,6 +181,11 @@ def _url_facts(url: str | None, site_option: str | None) -> dict[str, object]:
     }
 
 
+def content_hash(raw: bytes) -> str:
+    """A file's identity for incremental runs: changed bytes are a new snapshot file."""
+    return hashlib.sha256(raw).hexdigest()
+
+
 def snapshot_id(raw: bytes, fetched_at: datetime) -> str:
     """Same bytes at the same time keep their id across runs; another time is another snapshot."""
     digest = hashlib.sha256(raw)
@@ -185,8 +193,17 @@ def snapshot_id(raw: bytes, fetched_at: datetime) -> str:
     return digest.hexdigest()[:20]
 
 
+def identify(path: Path, options: ReadOptions) -> str:
+    """The snapshot id a file would get, without decoding it (for incremental runs)."""
+    meta, _ = _sidecar(path)
+    fetched_at, _ = _fetched_at(path, meta, options)
+    return snapshot_id(path.read_bytes(), fetched_at)
+
+
 def read_one(path: Path, options: ReadOptions) -> dict[str, object]:
     """One file → one snapshot row (text null and read_error set when it is not readable)."""
+    started = time.perf_counter()
+    stat = path.stat()
     raw = path.read_bytes()
     meta, sidecar_error = _sidecar(path)
     fetched_at, source = _fetched_at(path, meta, options)
@@ -196,7 +213,8 @@ def read_one(path: Path, options: ReadOptions) -> dict[str, object]:
         "snapshot_id": snapshot_id(raw, fetched_at),
         "source_path": str(path),
         "byte_count": len(raw),
-        "content_sha256": hashlib.sha256(raw).hexdigest(),
+        "mtime_ns": stat.st_mtime_ns,
+        "content_sha256": content_hash(raw),
         "fetched_at": fetched_at,
         "fetched_at_source": source,
         **_url_facts(url if isinstance(url, str) else None, options.site),
@@ -208,6 +226,7 @@ def read_one(path: Path, options: ReadOptions) -> dict[str, object]:
     }
     if text is None:
         row["fragment"] = raw[:FRAGMENT_PREVIEW_BYTES].decode("utf-8", "backslashreplace")
+    row["read_seconds"] = time.perf_counter() - started
     return row
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import RAW
+from tests.conftest import RAW, SAMPLE
 
 
 @pytest.fixture(scope="session")
@@ -26,20 +26,48 @@ def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         yield
 
 
+def _lake_files(root: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*.parquet"))
+        if "_manifest" not in p.parts
+    }
+
+
 @pytest.mark.flow
-def test_the_flow_writes_the_lake_and_the_warehouse(prefect_api: None, tmp_path: Path) -> None:
+def test_the_flow_runs_incrementally_and_reports(prefect_api: None, tmp_path: Path) -> None:
+    """First run writes everything; a new file alone is processed next; then nothing."""
+    from prefect.artifacts import Artifact
+
     from flows.normalise import normalise_flow
     from pipeline import warehouse
 
     raw = tmp_path / "raw"
     shutil.copytree(RAW, raw)
+    extra = raw / SAMPLE.name
+    held_back = tmp_path / SAMPLE.name
+    extra.rename(held_back)
     lake_dir, db = tmp_path / "lake", tmp_path / "warehouse.duckdb"
-    summary = normalise_flow(paths=[raw], lake_dir=lake_dir, db=db)
-    assert summary.files_read == 4
-    assert summary.rejects == 0
-    assert summary.listings == summary.lake_rows["listings"] == 33
-    assert warehouse.query("select count(*) from listings", db=db).item() == 33
-    assert "listings:    33" in summary.render()
 
-    again = normalise_flow(paths=[raw], lake_dir=lake_dir, db=db)
-    assert again.lake_rows == summary.lake_rows
+    first = normalise_flow(paths=[raw], lake_dir=lake_dir, db=db, batch_bytes=2048)
+    assert (first.files_found, first.snapshots, first.listings, first.rejects) == (3, 3, 23, 0)
+    assert len(first.batches) == 3  # ~2 KB batches: the three pages run as three task chains
+    assert warehouse.query("select count(*) from listings", db=db).item() == 23
+    table = Artifact.get("normalise-batches")
+    assert table is not None and '"listings": 10' in str(table.data)
+    markdown = Artifact.get("normalise-summary")
+    assert markdown is not None and "| listings | 23 |" in str(markdown.data)
+
+    held_back.rename(extra)
+    second = normalise_flow(paths=[raw], lake_dir=lake_dir, db=db)
+    assert (second.files_read, second.files_skipped, second.listings) == (1, 3, 10)
+    assert warehouse.query("select count(*) from listings", db=db).item() == 33
+
+    third = normalise_flow(paths=[raw], lake_dir=lake_dir, db=db)
+    assert (third.snapshots, third.files_skipped) == (0, 4)
+    assert "0 new snapshots, 4 already in the lake" in third.render()
+
+    before = _lake_files(lake_dir)
+    refreshed = normalise_flow(paths=[raw], lake_dir=lake_dir, db=db, full_refresh=True)
+    assert refreshed.snapshots == 4
+    assert _lake_files(lake_dir) == before

@@ -30,7 +30,8 @@ def _normalise_text(text: str, fetched_at) -> normalise.BatchTables:
         "snapshot_id": read.snapshot_id(raw, fetched_at),
         "source_path": "generated.txt",
         "byte_count": len(raw),
-        "content_sha256": "0" * 64,
+        "mtime_ns": 0,
+        "content_sha256": read.content_hash(raw),
         "fetched_at": fetched_at,
         "fetched_at_source": "option",
         "url": None,
@@ -42,6 +43,7 @@ def _normalise_text(text: str, fetched_at) -> normalise.BatchTables:
         "metadata_warning": None,
         "text": text,
         "fragment": None,
+        "read_seconds": 0.0,
     }
     return normalise.normalise_batch(pl.DataFrame([row], schema=read.SNAPSHOT_READ_SCHEMA))
 

@@ -16,8 +16,11 @@ from tests.conftest import RAW, REPO, SAMPLE
 
 
 def _files(root: Path) -> dict[str, bytes]:
+    """The lake's table files and their bytes (the manifest and its lock aside)."""
     return {
-        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*.parquet"))
+        if not p.relative_to(root).parts[0].startswith("_")
     }
 
 
@@ -48,6 +51,13 @@ def test_a_rerun_leaves_byte_identical_files_and_no_duplicates(
     second = normalise.normalise_paths([raw_copy], out, read.ReadOptions())
     assert _files(out) == before
     assert first.lake_rows == second.lake_rows
+    assert (second.files_found, second.files_skipped, second.snapshots) == (4, 4, 0)
+    assert "0 new snapshots, 4 already in the lake" in second.render()
+    refreshed = normalise.normalise_paths(
+        [raw_copy], out, read.ReadOptions(), full_refresh=True
+    )
+    assert (refreshed.files_skipped, refreshed.snapshots) == (0, 4)
+    assert _files(out) == before
     counts = warehouse.query(
         "select count(*) as n, count(distinct (snapshot_id, position)) as d from listings",
         lake_dir=out,
@@ -164,7 +174,7 @@ def test_unreadable_input_still_exits_zero(tmp_path: Path) -> None:
     (tmp_path / "junk.txt").write_bytes(b"\x00\x01\x02")
     done = _run_cli("normalise", "junk.txt", "--out", "lake", cwd=tmp_path)
     assert done.returncode == 0
-    assert "rejects:     1" in done.stdout
+    assert "rejects:        1" in done.stdout
     assert "junk.txt: binary content" in done.stdout
 
 

@@ -1,0 +1,151 @@
+"""The lake's manifest: which snapshot files are already in it, for incremental runs.
+
+One small Parquet file, `LAKE/_manifest/manifest.parquet`, one row per snapshot file ever
+committed. A run skips a file whose (path, size, mtime) matches a row without reading it,
+or whose snapshot id (a hash of its bytes and fetch time) matches one after reading it;
+only new or changed files are parsed.
+The manifest is rewritten atomically *after* a batch's data files are in place, so a crash
+between the two only means that batch is parsed again next time (its files are rewritten
+byte for byte), never that a file is skipped without its data.
+
+Runs on one lake are serialised by an exclusive lock on `LAKE/_manifest/.lock`: the second
+run waits (and says so), then finds the first run's files already committed.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import polars as pl
+
+from pipeline import lake, read
+
+DIRNAME = "_manifest"
+SCHEMA = {
+    "content_sha256": pl.String,
+    "source_path": pl.String,
+    "byte_count": pl.Int64,
+    "mtime_ns": pl.Int64,
+    "snapshot_id": pl.String,
+    "fetched_date": pl.String,
+}
+
+
+class LakeBusyError(RuntimeError):
+    """Another run holds the lake's lock and the caller chose not to wait (long enough)."""
+
+
+def path(lake_dir: Path) -> Path:
+    return lake_dir / DIRNAME / "manifest.parquet"
+
+
+def load(lake_dir: Path) -> pl.DataFrame:
+    """The committed rows, or an empty manifest for a new lake."""
+    file = path(lake_dir)
+    if not file.exists():
+        return pl.DataFrame(schema=SCHEMA)
+    return pl.read_parquet(file).select(list(SCHEMA)).cast(SCHEMA)  # type: ignore[arg-type]
+
+
+def new_files(
+    files: list[Path], manifest: pl.DataFrame, options: read.ReadOptions
+) -> list[Path]:
+    """The files whose snapshot is not in the manifest yet.
+
+    A snapshot is its bytes at its fetch time (`read.snapshot_id`): a byte-identical copy
+    with the same fetch time is the same snapshot, the same bytes fetched later another.
+    Stat first: a file at the same path with the same size and mtime is taken as unchanged
+    without reading it (as git's index does), which keeps a no-change rerun cheap. Only
+    the rest are read and identified.
+    """
+    if not files:
+        return []
+    stats = [f.stat() for f in files]
+    seen = pl.DataFrame(
+        {
+            "source_path": [str(f) for f in files],
+            "byte_count": [s.st_size for s in stats],
+            "mtime_ns": [s.st_mtime_ns for s in stats],
+        },
+        schema={k: SCHEMA[k] for k in ("source_path", "byte_count", "mtime_ns")},
+    ).with_row_index("i")
+    candidates = seen.join(
+        manifest.select("source_path", "byte_count", "mtime_ns"),
+        on=["source_path", "byte_count", "mtime_ns"],
+        how="anti",
+    )["i"].to_list()
+    known = set(manifest["snapshot_id"].to_list())
+    return [files[i] for i in sorted(candidates) if read.identify(files[i], options) not in known]
+
+
+def rows_for(snapshots_read: pl.DataFrame) -> pl.DataFrame:
+    """Manifest rows for a batch that has just been written."""
+    return snapshots_read.select(
+        "content_sha256",
+        "source_path",
+        "byte_count",
+        "mtime_ns",
+        "snapshot_id",
+        pl.col("fetched_at").dt.strftime("%Y-%m-%d").alias("fetched_date"),
+    )
+
+
+def commit(lake_dir: Path, rows: pl.DataFrame) -> None:
+    """Add rows (after their data files are written); the file is replaced atomically."""
+    merged = (
+        pl.concat([load(lake_dir), rows.select(list(SCHEMA)).cast(SCHEMA)])  # type: ignore[arg-type]
+        .unique(["snapshot_id", "source_path"], keep="last", maintain_order=True)
+        .sort("snapshot_id", "source_path")
+    )
+    lake.write_atomic(merged.to_arrow(), path(lake_dir))
+
+
+def reset(lake_dir: Path) -> None:
+    """Forget every committed file (a full refresh rebuilds the lake)."""
+    path(lake_dir).unlink(missing_ok=True)
+
+
+@contextmanager
+def locked(
+    lake_dir: Path,
+    *,
+    timeout_s: float | None = None,
+    on_wait: Callable[[str], None] | None = None,
+) -> Iterator[None]:
+    """Hold the lake's exclusive lock; wait for it (forever by default) if another run has it."""
+    lock_file = lake_dir / DIRNAME / ".lock"
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_file, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another run"
+            if on_wait:
+                on_wait(f"lake {lake_dir} is locked by {holder}: waiting for it to finish")
+            deadline = None if timeout_s is None else time.monotonic() + timeout_s
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if deadline is not None and time.monotonic() > deadline:
+                        raise LakeBusyError(
+                            f"lake {lake_dir} is locked by {holder}; gave up after {timeout_s} s"
+                        ) from None
+                    time.sleep(0.2)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}")
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.seek(0)
+            handle.truncate()
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -1,0 +1,164 @@
+"""What a run did: per-batch reports and the run summary, as text, markdown and table rows.
+
+The CLI prints `render()`; the Prefect flow publishes `batch_rows()` as a table artifact and
+`markdown()` as a markdown artifact, so people see the same numbers either way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+SLOWEST_SHOWN = 5
+
+
+@dataclass
+class BatchReport:
+    """One batch of files: what went in, what came out, how long it took."""
+
+    batch: int
+    files: int
+    bytes: int
+    snapshots: int
+    listings: int
+    rejects: int
+    seconds: float = 0.0
+    reject_reasons: dict[str, int] = field(default_factory=dict)
+    messages: list[str] = field(default_factory=list)
+    slowest_reads: list[tuple[str, float]] = field(default_factory=list)
+
+    @classmethod
+    def of(
+        cls, batch: int, snapshots_read: pl.DataFrame, tables: dict[str, pl.DataFrame]
+    ) -> BatchReport:
+        reasons = tables["rejects"].group_by(pl.col("reason").str.split(":").list.first()).len()
+        problems = snapshots_read.filter(
+            pl.col("read_error").is_not_null() | pl.col("metadata_warning").is_not_null()
+        ).select("source_path", pl.coalesce("read_error", "metadata_warning"))
+        slowest = snapshots_read.top_k(SLOWEST_SHOWN, by="read_seconds").select(
+            "source_path", "read_seconds"
+        )
+        return cls(
+            batch=batch,
+            files=snapshots_read.height,
+            bytes=int(snapshots_read["byte_count"].sum()),
+            snapshots=tables["snapshots"].height,
+            listings=tables["listings"].height,
+            rejects=tables["rejects"].height,
+            reject_reasons=dict(reasons.iter_rows()),
+            messages=[f"{path}: {problem}" for path, problem in problems.iter_rows()],
+            slowest_reads=list(slowest.iter_rows()),
+        )
+
+
+@dataclass
+class RunSummary:
+    """A whole run: the batches, what was skipped as already in the lake, where output is."""
+
+    lake_dir: str
+    files_found: int = 0
+    files_skipped: int = 0
+    full_refresh: bool = False
+    batches: list[BatchReport] = field(default_factory=list)
+    lake_rows: dict[str, int] = field(default_factory=dict)
+    warehouse: str | None = None
+
+    def _total(self, name: str) -> int:
+        return sum(getattr(b, name) for b in self.batches)
+
+    @property
+    def files_read(self) -> int:
+        return self._total("files")
+
+    @property
+    def snapshots(self) -> int:
+        return self._total("snapshots")
+
+    @property
+    def listings(self) -> int:
+        return self._total("listings")
+
+    @property
+    def rejects(self) -> int:
+        return self._total("rejects")
+
+    def reject_reasons(self) -> list[tuple[str, int]]:
+        counts: dict[str, int] = {}
+        for batch in self.batches:
+            for reason, count in batch.reject_reasons.items():
+                counts[reason] = counts.get(reason, 0) + count
+        return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+    def slowest_reads(self) -> list[tuple[str, float]]:
+        reads = [r for b in self.batches for r in b.slowest_reads]
+        return sorted(reads, key=lambda r: -r[1])[:SLOWEST_SHOWN]
+
+    def messages(self) -> list[str]:
+        return [m for b in self.batches for m in b.messages]
+
+    def render(self) -> str:
+        """The plain-text summary the CLI and `make run` print."""
+        lines = [
+            f"snapshot files: {self.files_found} found, {self.snapshots} new snapshots, "
+            f"{self.files_skipped} already in the lake"
+            + (" (full refresh)" if self.full_refresh else ""),
+            f"read:           {self.files_read} files, "
+            f"{self._total('bytes'):,} bytes in {len(self.batches)} batches",
+            f"listings:       {self.listings}",
+            f"rejects:        {self.rejects}",
+        ]
+        lines.extend(f"  {count:>6}  {reason}" for reason, count in self.reject_reasons())
+        if self.lake_rows:
+            rows = ", ".join(f"{name} {count}" for name, count in self.lake_rows.items())
+            lines.append(f"lake:           {self.lake_dir} (rows in all: {rows})")
+        if self.warehouse:
+            lines.append(f"warehouse:      {self.warehouse}")
+        lines.extend(f"note: {message}" for message in self.messages())
+        return "\n".join(lines)
+
+    def batch_rows(self) -> list[dict[str, object]]:
+        """One row per batch, for a table artifact."""
+        return [
+            {
+                "batch": b.batch,
+                "files": b.files,
+                "bytes": b.bytes,
+                "listings": b.listings,
+                "rejects": b.rejects,
+                "seconds": round(b.seconds, 3),
+            }
+            for b in self.batches
+        ]
+
+    def markdown(self) -> str:
+        """Totals, reject reasons by count, the slowest files, and where the output is."""
+        lines = [
+            "# Normalise run",
+            "",
+            "| | |",
+            "| --- | ---: |",
+            f"| snapshot files found | {self.files_found} |",
+            f"| already in the lake (skipped) | {self.files_skipped} |",
+            f"| new snapshots | {self.snapshots} |",
+            f"| listings | {self.listings} |",
+            f"| rejects | {self.rejects} |",
+            f"| batches | {len(self.batches)} |",
+            f"| seconds in batches | {sum(b.seconds for b in self.batches):.2f} |",
+            "",
+            "## Reject reasons",
+            "",
+        ]
+        reasons = self.reject_reasons()
+        lines += ["| reason | rejects |", "| --- | ---: |"] if reasons else ["none"]
+        lines += [f"| {reason} | {count} |" for reason, count in reasons]
+        lines += ["", "## Slowest files to read", ""]
+        slow = self.slowest_reads()
+        lines += ["| file | seconds |", "| --- | ---: |"] if slow else ["none read"]
+        lines += [f"| `{path}` | {seconds:.4f} |" for path, seconds in slow]
+        lines += ["", "## Output", "", f"- lake: `{self.lake_dir}`"]
+        if self.lake_rows:
+            lines += [f"  - {name}: {count} rows" for name, count in self.lake_rows.items()]
+        if self.warehouse:
+            lines.append(f"- warehouse: `{self.warehouse}`")
+        return "\n".join(lines) + "\n"

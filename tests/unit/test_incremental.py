@@ -1,0 +1,106 @@
+"""Incremental runs: only new or changed files are processed; runs on one lake serialise."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipeline import manifest, normalise, read, warehouse
+from tests.conftest import RAW, REPO, SAMPLE
+
+
+@pytest.fixture
+def raw_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "raw"
+    shutil.copytree(RAW, target)
+    return target
+
+
+def _run(raw: Path, out: Path, **kwargs) -> normalise.RunSummary:
+    return normalise.normalise_paths([raw], out, read.ReadOptions(), **kwargs)
+
+
+def test_a_new_file_is_the_only_one_processed(raw_copy: Path, tmp_path: Path) -> None:
+    out = tmp_path / "lake"
+    assert _run(raw_copy, out).snapshots == 4
+    shutil.copy(SAMPLE, raw_copy / "again.txt")
+    (raw_copy / "again.txt.meta.json").write_text(
+        '{"url": "https://wenku.it/search?wd=x&page=3", "fetched_at": "2026-11-21T00:00:00Z"}'
+    )
+    second = _run(raw_copy, out)
+    assert (second.files_found, second.files_read, second.files_skipped) == (5, 1, 4)
+    assert second.lake_rows["snapshots"] == 5
+
+
+def test_the_same_snapshot_under_another_name_is_not_new(raw_copy: Path, tmp_path: Path) -> None:
+    """Identity is the snapshot: the same bytes with the same fetch time are in the lake."""
+    out = tmp_path / "lake"
+    _run(raw_copy, out)
+    shutil.copy(SAMPLE, raw_copy / "copy.txt")
+    shutil.copy(raw_copy / f"{SAMPLE.name}.meta.json", raw_copy / "copy.txt.meta.json")
+    second = _run(raw_copy, out)
+    assert (second.files_read, second.files_skipped) == (0, 5)
+
+
+def test_a_changed_file_is_processed_again(raw_copy: Path, tmp_path: Path) -> None:
+    out = tmp_path / "lake"
+    _run(raw_copy, out)
+    page = raw_copy / SAMPLE.name
+    page.write_text(page.read_text(encoding="utf-8").replace("共 145 条", "共 146 条"))
+    second = _run(raw_copy, out)
+    assert (second.files_read, second.snapshots) == (1, 1)
+    totals = warehouse.query(
+        "select total_results from snapshots where query = '云原生' order by 1", lake_dir=out
+    )["total_results"].to_list()
+    assert totals == [145, 146]  # the changed bytes are another snapshot; the old one stays
+
+
+def test_a_full_refresh_drops_snapshots_whose_input_is_gone(
+    raw_copy: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "lake"
+    _run(raw_copy, out)
+    (raw_copy / SAMPLE.name).unlink()
+    assert _run(raw_copy, out).lake_rows["snapshots"] == 4  # incremental keeps history
+    refreshed = _run(raw_copy, out, full_refresh=True)
+    assert refreshed.lake_rows == {"snapshots": 3, "listings": 23, "rejects": 0}
+
+
+def test_a_second_run_waits_for_the_lock(tmp_path: Path) -> None:
+    messages: list[str] = []
+    with (
+        manifest.locked(tmp_path),
+        pytest.raises(manifest.LakeBusyError, match=r"gave up after 0\.3 s"),
+        manifest.locked(tmp_path, timeout_s=0.3, on_wait=messages.append),
+    ):
+        pass
+    assert messages == [f"lake {tmp_path} is locked by pid {os.getpid()}: waiting for it to finish"]
+
+
+def test_two_concurrent_runs_leave_the_lake_of_one_clean_run(
+    raw_copy: Path, tmp_path: Path
+) -> None:
+    command = [sys.executable, "-m", "pipeline.cli", "normalise", str(raw_copy), "--out"]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    runs = [
+        subprocess.Popen([*command, str(tmp_path / "lake")], env=env, text=True,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for _ in range(2)
+    ]
+    outputs = [run.communicate(timeout=120) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    new = sorted(int(out.split(" new snapshots")[0].split()[-1]) for out, _ in outputs)
+    assert new == [0, 4]
+    clean = _run(raw_copy, tmp_path / "clean")
+
+    def files(root: Path) -> dict[str, bytes]:
+        return {str(p.relative_to(root)): p.read_bytes()
+                for p in root.rglob("*.parquet") if "_manifest" not in p.parts}
+
+    assert files(tmp_path / "lake") == files(tmp_path / "clean")
+    assert clean.lake_rows["listings"] == 33
