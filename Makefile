@@ -33,6 +33,7 @@ lock:  ## re-resolve pinned dependencies from pyproject.toml into requirements.l
 	rm -rf /tmp/listings-lock && $(PYTHON) -m venv /tmp/listings-lock
 	/tmp/listings-lock/bin/python -m pip install --quiet '.[dev]'
 	/tmp/listings-lock/bin/python -m pip freeze --exclude listings > requirements.lock
+	rm -rf build
 
 clean:
 	rm -rf $(VENV) data/lake data/warehouse.duckdb .prefect

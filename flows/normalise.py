@@ -9,8 +9,8 @@ Run it with `make run` or `python -m flows.normalise [PATH ...]`. Without PREFEC
 runs on Prefect's temporary local server (no setup, ~15-25 s of start-up).
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: Prefect validates flow parameters with
+# pydantic from the real annotations, and a served run cannot resolve string ones.
 import argparse
 import os
 import sys

@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipeline import config, normalise, progress, read, warehouse
+from pipeline import cli_models, config, normalise, progress, read, warehouse
 
 EPILOG = """\
 examples:
@@ -114,13 +114,39 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sql.add_argument(
         "--format",
-        choices=("table", "csv", "json"),
+        choices=("table", "csv", "json", "parquet"),
         default="table",
-        help="output format (default: %(default)s)",
+        help="output format (default: %(default)s); parquet needs --out or a pipe",
+    )
+    sql.add_argument(
+        "--out", type=Path, metavar="FILE", help="write the result to FILE instead of stdout"
     )
     sql.add_argument("--max-rows", type=int, default=50, help="rows shown in table format")
+    serve = commands.add_parser(
+        "serve",
+        help="run the normalise flow (Prefect) on a cron schedule",
+        description=(
+            "Serve the normalise flow on a cron schedule with Prefect. Without "
+            "PREFECT_API_URL a local `prefect server start` is started on 127.0.0.1 (state "
+            "under PREFECT_HOME, default ./.prefect) and stopped on Ctrl-C; with it, the flow "
+            "is served against that server. Teams with a work pool: see prefect.yaml."
+        ),
+    )
+    serve.add_argument("--cron", required=True, help='e.g. "0 * * * *" (hourly)')
+    serve.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        default=[config.DEFAULT_RAW],
+        metavar="PATH",
+        help=f"snapshot files or folders (default: {config.DEFAULT_RAW})",
+    )
+    serve.add_argument("--lake", type=Path, default=config.DEFAULT_LAKE, help="lake folder")
+    serve.add_argument("--db", type=Path, default=config.DEFAULT_DB, help="warehouse file")
+    serve.set_defaults(handler=_serve)
     norm.set_defaults(handler=_normalise)
     sql.set_defaults(handler=_sql)
+    cli_models.add_commands(commands)
     return parser
 
 
@@ -147,6 +173,13 @@ def _normalise(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve(args: argparse.Namespace) -> int:
+    # Prefect is imported only here: the rest of the CLI never pays for it.
+    from flows.serve import serve
+
+    return serve(args.cron, args.paths, args.lake, args.db)
+
+
 def _sql(args: argparse.Namespace) -> int:
     if args.lake is None and not args.db.exists():
         print(
@@ -160,7 +193,17 @@ def _sql(args: argparse.Namespace) -> int:
     except duckdb.Error as error:
         print(f"listings sql: {error}", file=sys.stderr)
         return 1
-    if args.format == "csv":
+    if args.format == "parquet":
+        # Binary: never onto a terminal. A pipe (`… | duckdb`) or --out is fine.
+        if args.out is None and sys.stdout.isatty():
+            print("listings sql: --format parquet is binary: give --out FILE or pipe stdout",
+                  file=sys.stderr)
+            return 1
+        result.write_parquet(args.out if args.out is not None else sys.stdout.buffer)
+    elif args.out is not None and args.format in ("csv", "json"):
+        text = result.write_csv() if args.format == "csv" else result.write_json() + "\n"
+        args.out.write_text(text, encoding="utf-8")
+    elif args.format == "csv":
         sys.stdout.write(result.write_csv())
     elif args.format == "json":
         sys.stdout.write(result.write_json() + "\n")

@@ -5,25 +5,12 @@ Only this module pays for Prefect: the harness starts once per session.
 
 from __future__ import annotations
 
-import os
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import RAW, SAMPLE
-
-
-@pytest.fixture(scope="session")
-def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    # Before Prefect is imported: a throwaway home, and the quiet defaults `flows` sets.
-    os.environ["PREFECT_HOME"] = str(tmp_path_factory.mktemp("prefect-home"))
-    import flows  # noqa: F401, I001
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
 
 
 def _lake_files(root: Path) -> dict[str, bytes]:
