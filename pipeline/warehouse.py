@@ -1,20 +1,25 @@
-"""The DuckDB warehouse: views over the Parquet lake, and read-only queries.
+"""The DuckDB warehouse: views over the Parquet lake, the dbt_like_sql models, queries.
 
-The database file holds no data, only views that read the lake, so rebuilding it is cheap
-and it can never disagree with the Parquet. It is built under a temporary name and renamed
-into place: a reader never opens a half-built file, and a writer never blocks readers for
-longer than the rename.
+The lake tables are views (`snapshots`, `listings`, `rejects`: a contract analysts query),
+so they never disagree with the Parquet. The models are built on them by `pipeline.models`:
+staging and intermediate models as views, marts as tables, then their data tests run. The
+whole file is rebuilt from the lake each time, under a temporary name, and renamed into place
+only when every test of severity `error` passed: a reader never opens a half-built file or
+one whose tests failed, and a writer never blocks readers for longer than the rename.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
-from pipeline import lake, schemas
+from pipeline import lake, models, schemas
 
 _MODELS = {
     "snapshots": schemas.Snapshot,
@@ -58,11 +63,54 @@ def bind_lake(con: duckdb.DuckDBPyConnection, lake_dir: Path) -> None:
         con.execute(f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM {source}{where}")
 
 
-def build(lake_dir: Path, db: Path) -> dict[str, int]:
-    """(Re)build the warehouse file over the lake; returns rows per view."""
+@dataclass(frozen=True)
+class Built:
+    """A finished build: rows per lake table, and what the model run built and tested."""
+
+    lake_rows: dict[str, int]
+    models: models.RunResult | None
+
+
+def build(
+    lake_dir: Path,
+    db: Path,
+    *,
+    with_models: bool = True,
+    select: Sequence[str] | None = None,
+    project: models.Project | None = None,
+) -> dict[str, int]:
+    """(Re)build the warehouse file over the lake; returns rows per lake table.
+
+    See `rebuild` for the options; this keeps the signature callers have relied on.
+    """
+    return rebuild(
+        lake_dir, db, with_models=with_models, select=select, project=project
+    ).lake_rows
+
+
+def rebuild(
+    lake_dir: Path,
+    db: Path,
+    *,
+    with_models: bool = True,
+    select: Sequence[str] | None = None,
+    project: models.Project | None = None,
+) -> Built:
+    """Bind the lake views, build the models (all, or `select`), run their tests, rename.
+
+    With `select` and an existing warehouse, the build starts from a copy of it, so models
+    outside the selection keep their last build (dbt's behaviour); without a warehouse the
+    selection's upstream models are built too. If a model or an `error` test fails, the
+    warehouse is left as it was and the failed build is kept beside it for inspection
+    (`<name>.failed.duckdb`), then the error is raised.
+    """
     db.parent.mkdir(parents=True, exist_ok=True)
     tmp = db.with_name(f".{db.name}.tmp")
     tmp.unlink(missing_ok=True)
+    Path(f"{tmp}.wal").unlink(missing_ok=True)
+    partial = bool(select) and db.exists()
+    if partial:
+        shutil.copyfile(db, tmp)
     con = duckdb.connect(str(tmp))
     try:
         con.execute("SET TimeZone = 'UTC'")
@@ -70,11 +118,29 @@ def build(lake_dir: Path, db: Path) -> dict[str, int]:
         counts = {
             table: con.sql(f"SELECT count(*) FROM {table}").fetchall()[0][0] for table in _MODELS
         }
-    finally:
+        result = None
+        if with_models:
+            result = models.run(
+                con,
+                project or models.load_project(),
+                select=select,
+                with_upstream=not partial,
+            )
+    except models.ModelError:
         con.close()
+        failed = db.with_name(f"{db.stem}.failed{db.suffix}")
+        os.replace(tmp, failed)
+        Path(f"{tmp}.wal").unlink(missing_ok=True)
+        raise
+    except BaseException:
+        con.close()
+        tmp.unlink(missing_ok=True)
+        Path(f"{tmp}.wal").unlink(missing_ok=True)
+        raise
+    con.close()
     os.replace(tmp, db)
     Path(f"{tmp}.wal").unlink(missing_ok=True)
-    return counts
+    return Built(counts, result)
 
 
 def query(sql: str, *, db: Path | None = None, lake_dir: Path | None = None) -> pl.DataFrame:

@@ -1,0 +1,62 @@
+-- grain: one row per document per snapshot (document_key, snapshot_id)
+{{ config(materialized='table') }}
+-- Where a document stood in a query's results at one moment. A page that lists the same
+-- document twice keeps its first place and says so in times_listed_in_snapshot.
+
+with
+
+listings as (
+
+    select * from {{ ref('int_listings__keyed') }}
+
+),
+
+fetches as (
+
+    select * from {{ ref('int_snapshots__fetches') }}
+
+),
+
+deduplicated as (
+
+    select
+        *,
+        count(*) over (partition by snapshot_id, document_key) as times_listed_in_snapshot
+
+    from listings
+    qualify row_number() over (partition by snapshot_id, document_key order by position) = 1
+
+),
+
+final as (
+
+    select
+        deduplicated.document_key,
+        deduplicated.snapshot_id,
+        fetches.fetch_id,
+        deduplicated.site,
+        deduplicated.query,
+        deduplicated.page,
+        deduplicated.position,
+        -- rank over all pages of the query; null when the page number is unknown
+        (deduplicated.page - 1) * {{ var('page_size') }} + deduplicated.position
+            as overall_rank,
+        deduplicated.times_listed_in_snapshot,
+        deduplicated.fetched_at,
+        deduplicated.fetched_at_source,
+        deduplicated.price,
+        deduplicated.is_price_ambiguous,
+        deduplicated.rating,
+        deduplicated.is_rating_anomaly,
+        deduplicated.age_text,
+        deduplicated.uploaded_at_min,
+        deduplicated.uploaded_at_max,
+        deduplicated.size_bytes_min,
+        deduplicated.size_bytes_max
+
+    from deduplicated
+    inner join fetches on deduplicated.snapshot_id = fetches.snapshot_id
+
+)
+
+select * from final

@@ -1,0 +1,46 @@
+-- grain: one row per snapshot file read (one results page of one query at one moment)
+{{ config(materialized='view') }}
+-- Renames and casts only. The casts pin the contract the models below rely on, so the same
+-- SQL runs over the typed Parquet lake or over untyped test fixtures.
+
+with
+
+source as (
+
+    select * from {{ source('lake', 'snapshots') }}
+
+),
+
+renamed as (
+
+    select
+        cast(snapshot_id as varchar) as snapshot_id,
+        cast(source_path as varchar) as source_path,
+        cast(byte_count as bigint) as byte_count,
+        cast(content_sha256 as varchar) as content_sha256,
+        cast(fetched_at as timestamptz) as fetched_at,
+        -- 'mtime' means the fetch time is only the file's modification time: approximate
+        cast(fetched_at_source as varchar) as fetched_at_source,
+        cast(url as varchar) as url,
+        cast(site as varchar) as site,
+        cast(query as varchar) as query,
+        cast(page as integer) as page,
+        cast(form as varchar) as form,
+        cast(total_results as bigint) as total_results,
+        cast(last_page as integer) as last_page,
+        cast(listing_count as integer) as listing_count,
+        cast(reject_count as integer) as reject_count,
+        cast(read_error as varchar) as read_error,
+        cast(metadata_warning as varchar) as metadata_warning
+
+    from source
+
+),
+
+final as (
+
+    select * from renamed
+
+)
+
+select * from final

@@ -1,0 +1,138 @@
+"""`listings build`, `listings lineage`, `listings report`: the analyst's commands.
+
+Argument parsing and printing only; the work is in `pipeline.warehouse`, `pipeline.models`
+and `pipeline.report`. Kept apart from `pipeline.cli` so the model layer can grow its
+commands without touching the ingestion side: `cli.build_parser` calls `add_commands`.
+Like the rest of the CLI, a problem exits 1 with a message, never a traceback; a failing
+data test is such a problem (its offending rows are printed), a warning is not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import duckdb
+
+from pipeline import config, models, warehouse
+
+DEFAULT_REPORT = Path("data/report.html")
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    """Register the model-layer subcommands on the `listings` parser."""
+    build = commands.add_parser(
+        "build",
+        help="build the warehouse: lake views, dbt_like_sql models, data tests",
+        description=(
+            "Bind views over the Parquet lake, build the dbt_like_sql models in dependency "
+            "order (staging and intermediate as views, marts as tables), then run their data "
+            "tests. The warehouse file is replaced only if no test of severity error fails; "
+            "a failed build is kept beside it as NAME.failed.duckdb."
+        ),
+    )
+    build.add_argument(
+        "--lake",
+        type=Path,
+        default=config.DEFAULT_LAKE,
+        metavar="DIR",
+        help="lake folder (default: %(default)s)",
+    )
+    build.add_argument(
+        "--db",
+        type=Path,
+        default=config.DEFAULT_DB,
+        metavar="PATH",
+        help="warehouse file to write (default: %(default)s)",
+    )
+    build.add_argument(
+        "--select",
+        nargs="+",
+        metavar="MODEL",
+        help="only these models: NAME, NAME+ (and downstream), +NAME (and upstream); "
+        "other models keep their last build",
+    )
+    build.set_defaults(handler=_build)
+
+    lineage = commands.add_parser(
+        "lineage",
+        help="print the models' dependency graph",
+        description="Print every model in build order with what it reads and its grain.",
+    )
+    lineage.set_defaults(handler=_lineage)
+
+    report_ = commands.add_parser(
+        "report",
+        help="write a self-contained HTML report from the warehouse",
+        description=(
+            "Write one HTML file (charts embedded as SVG, no network needed to open it): "
+            "totals, size and upload-age distributions, results per query over time, new "
+            "documents per day, top reject reasons, worst data-quality findings."
+        ),
+    )
+    report_.add_argument(
+        "--db",
+        type=Path,
+        default=config.DEFAULT_DB,
+        metavar="PATH",
+        help="warehouse file (default: %(default)s, built by `make run` or `listings build`)",
+    )
+    report_.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_REPORT,
+        metavar="FILE",
+        help="HTML file to write (default: %(default)s)",
+    )
+    report_.set_defaults(handler=_report)
+
+
+def _build(args: argparse.Namespace) -> int:
+    try:
+        built = warehouse.rebuild(args.lake, args.db, select=args.select)
+    except models.ModelError as error:
+        failed = args.db.with_name(f"{args.db.stem}.failed{args.db.suffix}")
+        print(f"listings build: {error}", file=sys.stderr)
+        if failed.exists():
+            print(
+                f"\n{args.db} is unchanged; the failed build is at {failed} for inspection",
+                file=sys.stderr,
+            )
+        return 1
+    except duckdb.Error as error:
+        print(f"listings build: {error}", file=sys.stderr)
+        return 1
+    lake_rows = ", ".join(f"{table} {rows:,}" for table, rows in built.lake_rows.items())
+    print(f"lake:      {args.lake} ({lake_rows} rows)")
+    print(f"warehouse: {args.db}")
+    if built.models is not None:
+        print(built.models.render())
+    return 0
+
+
+def _lineage(args: argparse.Namespace) -> int:
+    try:
+        print(models.load_project().lineage())
+    except models.ModelError as error:
+        print(f"listings lineage: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    if not args.db.exists():
+        print(
+            f"listings report: no warehouse at {args.db}: run `make run` or `listings build`",
+            file=sys.stderr,
+        )
+        return 1
+    from pipeline import report  # charting libraries load only for this command
+
+    try:
+        path = report.write(args.db, args.out)
+    except (duckdb.Error, report.ReportError) as error:
+        print(f"listings report: {error}", file=sys.stderr)
+        return 1
+    print(f"report: {path}")
+    return 0

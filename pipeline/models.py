@@ -1,0 +1,547 @@
+"""The dbt-like SQL layer: compile `dbt_like_sql/`, order models by their refs, build, test.
+
+Why not dbt itself: the project needs five template expressions, not Jinja, and a runner of a
+few hundred lines that a reader can follow is cheaper than dbt's dependency tree and start-up.
+The conventions are dbt's, so moving to dbt later is a rename:
+
+- a model is one `.sql` file under `staging/`, `intermediate/` or `marts/`; its first line
+  states its grain (`-- grain: one row per …`) and a `{{ config(materialized='view') }}`
+  (or `'table'`) line says how it is built;
+- models name each other with `{{ ref('name') }}` and lake tables with
+  `{{ source('lake', 'listings') }}`, never with file paths, so the same SQL runs over the
+  Parquet lake, an `s3://` lake, or the small tables a unit test creates;
+- `{{ var('name') }}` reads a value from `project.yml` (overridable per run);
+- a `name.yml` beside a model declares generic tests (`unique`, `not_null`,
+  `accepted_values`, `relationships`, `expression`), and `tests/assert_*.sql` are singular
+  tests returning offending rows (empty = pass). A test fails the build unless its
+  `severity` is `warn`, in which case its rows are reported and the build goes on.
+"""
+
+from __future__ import annotations
+
+import graphlib
+import re
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+import yaml
+
+DEFAULT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_like_sql"
+LAYERS = ("staging", "intermediate", "marts")
+MATERIALIZATIONS = ("view", "table")
+SEVERITIES = ("error", "warn")
+SAMPLE_ROWS = 10
+
+_EXPRESSION = re.compile(r"\{\{\s*(.*?)\s*\}\}", re.DOTALL)
+_STRING = r"""\s*(?:'([^']*)'|"([^"]*)")\s*"""
+_REF = re.compile(rf"ref\({_STRING}\)")
+_SOURCE = re.compile(rf"source\({_STRING},{_STRING}\)")
+_VAR = re.compile(rf"var\({_STRING}\)")
+_CONFIG = re.compile(r"config\((.*)\)", re.DOTALL)
+_KWARG = re.compile(rf"(\w+)\s*={_STRING}")
+_GRAIN = re.compile(r"--\s*grain:\s*(\S.*)")
+
+
+class ModelError(Exception):
+    """The project cannot be compiled or built; the message names the file and the problem."""
+
+
+class DataTestFailure(ModelError):
+    """One or more data tests of severity `error` returned rows."""
+
+    def __init__(self, failures: Sequence[TestResult]) -> None:
+        self.failures = list(failures)
+        super().__init__(
+            f"{len(self.failures)} data test(s) failed:\n\n"
+            + "\n\n".join(result.render() for result in self.failures)
+        )
+
+
+@dataclass(frozen=True)
+class Template:
+    """SQL with `{{ … }}` expressions, parsed once: what it refers to, and how it is set up."""
+
+    path: Path
+    text: str
+    refs: tuple[str, ...]
+    sources: tuple[tuple[str, str], ...]
+    config: Mapping[str, str]
+
+    @classmethod
+    def parse(cls, path: Path, text: str) -> Template:
+        refs: list[str] = []
+        sources: list[tuple[str, str]] = []
+        config: dict[str, str] = {}
+        for match in _EXPRESSION.finditer(text):
+            expression = match.group(1)
+            line = text.count("\n", 0, match.start()) + 1
+            if ref := _REF.fullmatch(expression):
+                refs.append(_string(ref, 1))
+            elif source := _SOURCE.fullmatch(expression):
+                sources.append((_string(source, 1), _string(source, 3)))
+            elif _VAR.fullmatch(expression):
+                pass
+            elif setup := _CONFIG.fullmatch(expression):
+                config.update(
+                    (kwarg.group(1), _string(kwarg, 2))
+                    for kwarg in _KWARG.finditer(setup.group(1))
+                )
+            else:
+                raise ModelError(
+                    f"{path}:{line}: cannot compile {{{{ {expression} }}}}: only ref('model'), "
+                    "source('lake', 'table'), var('name') and config(key='value') are supported"
+                )
+        return cls(path, text, tuple(dict.fromkeys(refs)), tuple(dict.fromkeys(sources)), config)
+
+    def render(self, vars_: Mapping[str, Any], sources: Mapping[tuple[str, str], str]) -> str:
+        """The SQL DuckDB runs: refs and sources become quoted relation names, config goes."""
+
+        def substitute(match: re.Match[str]) -> str:
+            expression = match.group(1)
+            if ref := _REF.fullmatch(expression):
+                return _quote(_string(ref, 1))
+            if source := _SOURCE.fullmatch(expression):
+                return _quote(sources[(_string(source, 1), _string(source, 3))])
+            if var := _VAR.fullmatch(expression):
+                name = _string(var, 1)
+                if name not in vars_:
+                    line = self.text.count("\n", 0, match.start()) + 1
+                    raise ModelError(
+                        f"{self.path}:{line}: var('{name}') is not set in project.yml "
+                        f"(known: {', '.join(sorted(vars_)) or 'none'})"
+                    )
+                return _literal(vars_[name])
+            return ""  # config(...)
+
+        return _EXPRESSION.sub(substitute, self.text).strip()
+
+
+@dataclass(frozen=True)
+class Model:
+    """One SQL file: a relation built from other models and lake tables."""
+
+    name: str
+    layer: str
+    grain: str
+    materialized: str
+    template: Template
+
+    @property
+    def path(self) -> Path:
+        return self.template.path
+
+    @property
+    def refs(self) -> tuple[str, ...]:
+        return self.template.refs
+
+
+@dataclass(frozen=True)
+class DataTest:
+    """A query returning offending rows; passing means it returns none."""
+
+    name: str
+    severity: str
+    template: Template
+    model: str | None = None  # the model a generic test was declared on
+
+    @property
+    def refs(self) -> tuple[str, ...]:
+        return self.template.refs
+
+
+@dataclass
+class TestResult:
+    """A data test's outcome: how many rows offended, and the first few of them."""
+
+    __test__ = False  # not a pytest test class, despite the name
+
+    test: DataTest
+    failing_count: int
+    sample: pl.DataFrame
+
+    @property
+    def passed(self) -> bool:
+        return self.failing_count == 0
+
+    def render(self) -> str:
+        with pl.Config(tbl_rows=SAMPLE_ROWS, tbl_cols=-1, fmt_str_lengths=40, tbl_width_chars=160):
+            return (
+                f"{self.test.severity.upper()} {self.test.name} ({self.test.template.path}): "
+                f"{self.failing_count} offending row(s)\n{self.sample}"
+            )
+
+
+@dataclass
+class RunResult:
+    """What a run built (model, materialisation, rows, seconds) and how its tests went."""
+
+    built: list[tuple[str, str, int, float]] = field(default_factory=list)
+    tests: list[TestResult] = field(default_factory=list)
+
+    @property
+    def warnings(self) -> list[TestResult]:
+        return [r for r in self.tests if not r.passed and r.test.severity == "warn"]
+
+    def render(self) -> str:
+        width = max((len(name) for name, *_ in self.built), default=10)
+        lines = [
+            f"{name:<{width}}  {kind:<5}  {rows:>9,} rows  {seconds:6.2f} s"
+            for name, kind, rows, seconds in self.built
+        ]
+        passed = sum(r.passed for r in self.tests)
+        lines.append(
+            f"tests: {passed} passed, {len(self.warnings)} warned, "
+            f"{len(self.tests) - passed - len(self.warnings)} failed"
+        )
+        lines.extend(f"\n{result.render()}" for result in self.warnings)
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Project:
+    """Every model, test, source and var of a dbt_like_sql folder, checked for consistency."""
+
+    root: Path
+    models: Mapping[str, Model]
+    tests: Sequence[DataTest]
+    sources: Mapping[tuple[str, str], str]
+    vars: Mapping[str, Any]
+
+    def order(self) -> list[str]:
+        """Model names in dependency order (ties by layer, then name, so output is stable)."""
+        sorter = graphlib.TopologicalSorter({m.name: m.refs for m in self.models.values()})
+        try:
+            sorter.prepare()
+        except graphlib.CycleError as error:
+            cycle = error.args[1]
+            files = ", ".join(str(self.models[name].path) for name in dict.fromkeys(cycle))
+            raise ModelError(
+                f"models form a cycle: {' -> '.join(reversed(cycle))} ({files})"
+            ) from None
+        ordered: list[str] = []
+        while sorter.is_active():
+            ready = sorted(sorter.get_ready(), key=self._sort_key)
+            ordered.extend(ready)
+            sorter.done(*ready)
+        return ordered
+
+    def _sort_key(self, name: str) -> tuple[int, str]:
+        return LAYERS.index(self.models[name].layer), name
+
+    def children(self) -> dict[str, set[str]]:
+        children: dict[str, set[str]] = {name: set() for name in self.models}
+        for model in self.models.values():
+            for parent in model.refs:
+                children[parent].add(model.name)
+        return children
+
+    def select(self, selectors: Iterable[str] | None) -> list[str]:
+        """Models named by dbt-style selectors, in build order.
+
+        `name` is the model alone, `name+` adds everything downstream of it, `+name`
+        everything upstream; no selector means every model.
+        """
+        order = self.order()
+        if not selectors:
+            return order
+        children = self.children()
+        parents = {name: set(model.refs) for name, model in self.models.items()}
+        chosen: set[str] = set()
+        for selector in selectors:
+            name = selector.strip("+")
+            if name not in self.models:
+                raise ModelError(
+                    f"--select {selector}: no model named {name!r} "
+                    f"(models: {', '.join(order)})"
+                )
+            chosen.add(name)
+            if selector.endswith("+"):
+                chosen |= _reachable(name, children)
+            if selector.startswith("+"):
+                chosen |= _reachable(name, parents)
+        return [name for name in order if name in chosen]
+
+    def upstream(self, names: Iterable[str]) -> set[str]:
+        parents = {name: set(model.refs) for name, model in self.models.items()}
+        found: set[str] = set()
+        for name in names:
+            found |= _reachable(name, parents)
+        return found
+
+    def lineage(self) -> str:
+        """The DAG as text: each model in build order with what it reads and its grain."""
+        lines = []
+        for name in self.order():
+            model = self.models[name]
+            inputs = [*model.refs, *(f"{s}.{t}" for s, t in model.template.sources)]
+            lines.append(f"{model.layer}/{name} ({model.materialized}) <- {', '.join(inputs)}")
+            lines.append(f"    grain: {model.grain}")
+        for test in self.tests:
+            if test.model is None:
+                lines.append(f"tests/{test.name} ({test.severity}) <- {', '.join(test.refs)}")
+        return "\n".join(lines)
+
+
+def load_project(root: Path = DEFAULT_PROJECT) -> Project:
+    """Read and check a project folder: every ref and source resolves, and the DAG is acyclic."""
+    root = _shown(root)
+    settings = _read_yaml(root / "project.yml")
+    sources = {
+        (source, table): table
+        for source, tables in (settings.get("sources") or {}).items()
+        for table in tables
+    }
+    models: dict[str, Model] = {}
+    tests: list[DataTest] = []
+    for layer in LAYERS:
+        for path in sorted((root / layer).glob("*.sql")):
+            model = _load_model(path, layer)
+            if model.name in models:
+                raise ModelError(f"{path}: model {model.name!r} is also {models[model.name].path}")
+            models[model.name] = model
+            tests.extend(_generic_tests(path.with_suffix(".yml"), model.name))
+    for path in sorted((root / "tests").glob("*.sql")):
+        template = Template.parse(path, path.read_text(encoding="utf-8"))
+        severity = template.config.get("severity", "error")
+        _check_severity(path, severity)
+        tests.append(DataTest(path.stem, severity, template))
+    project = Project(root, models, tests, sources, dict(settings.get("vars") or {}))
+    _check_references(project)
+    project.order()  # raises on a cycle
+    return project
+
+
+def run(
+    con: duckdb.DuckDBPyConnection,
+    project: Project,
+    *,
+    select: Sequence[str] | None = None,
+    with_upstream: bool = True,
+    vars_: Mapping[str, Any] | None = None,
+) -> RunResult:
+    """Build the selected models in dependency order, then run their tests.
+
+    With `with_upstream` (a fresh database) the models the selection reads are built too;
+    without it they must already exist in `con` (a rebuild of part of a warehouse). Tests run
+    when every model they read was built in this run, or existed before it. Failing tests of
+    severity `error` raise `DataTestFailure` after all tests ran, so one run shows them all.
+    """
+    values = {**project.vars, **(vars_ or {})}
+    names = project.select(select)
+    if with_upstream and select:
+        wanted = set(names) | project.upstream(names)
+        names = [name for name in project.order() if name in wanted]
+    result = RunResult()
+    for name in names:
+        model = project.models[name]
+        started = time.perf_counter()
+        _materialise(con, model, model.template.render(values, project.sources))
+        rows = con.sql(f"SELECT count(*) FROM {_quote(name)}").fetchall()[0][0]
+        result.built.append((name, model.materialized, rows, time.perf_counter() - started))
+    built = set(names)
+    available = built | _relations(con)
+    for test in project.tests:
+        if built & set(test.refs) and set(test.refs) <= available:
+            result.tests.append(_run_test(con, test, values, project.sources))
+    failures = [r for r in result.tests if not r.passed and r.test.severity == "error"]
+    if failures:
+        raise DataTestFailure(failures)
+    return result
+
+
+def _load_model(path: Path, layer: str) -> Model:
+    text = path.read_text(encoding="utf-8")
+    first_line = text.split("\n", 1)[0]
+    grain = _GRAIN.fullmatch(first_line.strip())
+    if grain is None:
+        raise ModelError(
+            f"{path}:1: a model's first line states its grain: `-- grain: one row per …`"
+        )
+    template = Template.parse(path, text)
+    materialized = template.config.get("materialized")
+    if materialized not in MATERIALIZATIONS:
+        raise ModelError(
+            f"{path}: needs a {{{{ config(materialized='view') }}}} line, 'view' or 'table' "
+            f"(found {materialized!r})"
+        )
+    return Model(path.stem, layer, grain.group(1), materialized, template)
+
+
+def _generic_tests(path: Path, model: str) -> list[DataTest]:
+    """The tests a model's YAML declares, each compiled to a query for offending rows."""
+    if not path.exists():
+        return []
+    declared = _read_yaml(path).get("models") or []
+    specs: list[tuple[str | None, Any]] = []
+    for entry in declared:
+        if entry.get("name") != model:
+            raise ModelError(f"{path}: declares {entry.get('name')!r}, expected {model!r}")
+        specs.extend((None, spec) for spec in entry.get("tests") or [])
+        for column in entry.get("columns") or []:
+            specs.extend((column["name"], spec) for spec in column.get("tests") or [])
+    return [_generic_test(path, model, column, spec) for column, spec in specs]
+
+
+def _generic_test(path: Path, model: str, column: str | None, spec: Any) -> DataTest:
+    kind, options = (spec, {}) if isinstance(spec, str) else next(iter(spec.items()))
+    if kind == "expression" and isinstance(options, str):
+        options = {"expression": options}
+    options = dict(options or {})
+    severity = options.pop("severity", "error")
+    _check_severity(path, severity)
+    this = f"{{{{ ref('{model}') }}}}"
+    col = _quote(column) if column else None
+    if kind == "unique":
+        columns = [_quote(c) for c in options.get("columns", [])] or [col]
+        keys = ", ".join(str(c) for c in columns)
+        sql = (
+            f"select {keys}, count(*) as n_rows from {this} "
+            f"group by {keys} having count(*) > 1"
+        )
+        label = "__".join(options.get("columns", [])) or column
+    elif kind == "not_null":
+        sql = f"select * from {this} where {col} is null"
+        label = column
+    elif kind == "accepted_values":
+        values = ", ".join(_literal(v) for v in options["values"])
+        sql = (
+            f"select {col}, count(*) as n_rows from {this} "
+            f"where {col} is not null and {col} not in ({values}) group by {col}"
+        )
+        label = column
+    elif kind == "relationships":
+        # `to: "ref('model')"` as in dbt, or just the model's name
+        parent = _REF.fullmatch(options["to"].strip())
+        target = f"{{{{ ref('{_string(parent, 1) if parent else options['to'].strip()}') }}}}"
+        field_ = _quote(options["field"])
+        sql = (
+            f"select child.{col} from {this} as child left join {target} as parent "
+            f"on child.{col} = parent.{field_} "
+            f"where child.{col} is not null and parent.{field_} is null"
+        )
+        label = f"{column}__{options['field']}"
+    elif kind == "expression":
+        expression = options["expression"]
+        sql = f"select * from {this} where not coalesce(({expression}), false)"
+        label = re.sub(r"\W+", "_", expression).strip("_")[:40]
+    else:
+        raise ModelError(
+            f"{path}: unknown test {kind!r} on {model}"
+            f"{'.' + column if column else ''} (known: unique, not_null, accepted_values, "
+            "relationships, expression)"
+        )
+    name = f"{kind}__{model}__{label}"
+    return DataTest(name, severity, Template.parse(path, sql), model)
+
+
+def _check_references(project: Project) -> None:
+    known = ", ".join(sorted(project.models)) or "none"
+    for template in [*(m.template for m in project.models.values()),
+                     *(t.template for t in project.tests)]:
+        for ref in template.refs:
+            if ref not in project.models:
+                raise ModelError(
+                    f"{template.path}: ref('{ref}') names no model (known: {known})"
+                )
+        for source in template.sources:
+            if source not in project.sources:
+                declared = ", ".join(f"{s}.{t}" for s, t in project.sources) or "none"
+                raise ModelError(
+                    f"{template.path}: source('{source[0]}', '{source[1]}') is not declared "
+                    f"in project.yml (declared: {declared})"
+                )
+
+
+def _materialise(con: duckdb.DuckDBPyConnection, model: Model, sql: str) -> None:
+    kind = "VIEW" if model.materialized == "view" else "TABLE"
+    existing = con.execute(
+        "SELECT table_type FROM information_schema.tables "
+        "WHERE table_name = ? AND table_schema = current_schema()",
+        [model.name],
+    ).fetchall()
+    try:
+        if existing and (existing[0][0] == "VIEW") != (kind == "VIEW"):
+            other = "VIEW" if existing[0][0] == "VIEW" else "TABLE"
+            con.execute(f"DROP {other} {_quote(model.name)}")
+        con.execute(f"CREATE OR REPLACE {kind} {_quote(model.name)} AS\n{sql}")
+    except duckdb.Error as error:
+        raise ModelError(f"{model.path}: building {model.name} failed: {error}") from None
+
+
+def _relations(con: duckdb.DuckDBPyConnection) -> set[str]:
+    rows = con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+    ).fetchall()
+    return {name for (name,) in rows}
+
+
+def _run_test(
+    con: duckdb.DuckDBPyConnection,
+    test: DataTest,
+    vars_: Mapping[str, Any],
+    sources: Mapping[tuple[str, str], str],
+) -> TestResult:
+    sql = test.template.render(vars_, sources)
+    try:
+        count = con.sql(f"SELECT count(*) FROM (\n{sql}\n)").fetchall()[0][0]
+        sample = con.sql(f"SELECT * FROM (\n{sql}\n) LIMIT {SAMPLE_ROWS}").pl()
+    except duckdb.Error as error:
+        raise ModelError(f"{test.template.path}: test {test.name} failed to run: {error}") from None
+    return TestResult(test, count, sample)
+
+
+def _reachable(start: str, edges: Mapping[str, set[str]]) -> set[str]:
+    seen: set[str] = set()
+    stack = [start]
+    while stack:
+        for nxt in edges[stack.pop()]:
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return seen
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelError(f"{path}: not found (is this a dbt_like_sql project folder?)") from None
+    except yaml.YAMLError as error:
+        raise ModelError(f"{path}: not valid YAML: {error}") from None
+    return loaded or {}
+
+
+def _shown(path: Path) -> Path:
+    """The path relative to the working directory where it lies below it: shorter messages."""
+    try:
+        return path.resolve().relative_to(Path.cwd())
+    except ValueError:
+        return path
+
+
+def _check_severity(path: Path, severity: str) -> None:
+    if severity not in SEVERITIES:
+        raise ModelError(f"{path}: severity {severity!r} is not one of {', '.join(SEVERITIES)}")
+
+
+def _string(match: re.Match[str], group: int) -> str:
+    """A quoted argument, whichever quotes it used (groups come in single/double pairs)."""
+    value = match.group(group)
+    return value if value is not None else match.group(group + 1)
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _literal(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"

@@ -1,0 +1,214 @@
+"""The runner: a project compiles only when its refs resolve and form no cycle; a failing
+data test fails the build and shows the offending rows; a warning does not."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline import models, warehouse
+
+PROJECT_YML = "sources:\n  lake: [listings]\nvars:\n  limit: 2\n"
+
+
+def write_project(root: Path, files: dict[str, str]) -> Path:
+    """A project folder: project.yml plus `layer/name.sql` (and .yml) files."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "project.yml").write_text(PROJECT_YML, encoding="utf-8")
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+def model(sql: str, materialized: str = "view", grain: str = "one row per thing") -> str:
+    return f"-- grain: {grain}\n{{{{ config(materialized='{materialized}') }}}}\n{sql}\n"
+
+
+def test_a_cycle_is_refused_naming_the_models_and_files(tmp_path: Path) -> None:
+    root = write_project(
+        tmp_path,
+        {
+            "staging/a.sql": model("select * from {{ ref('b') }}"),
+            "marts/b.sql": model("select * from {{ ref('a') }}", "table"),
+        },
+    )
+    with pytest.raises(models.ModelError, match=r"models form a cycle: (a -> b -> a|b -> a -> b)"):
+        models.load_project(root)
+
+
+def test_an_unknown_ref_is_refused_naming_the_file_and_the_known_models(tmp_path: Path) -> None:
+    root = write_project(
+        tmp_path,
+        {
+            "staging/stg.sql": model("select 1 as x"),
+            "marts/m.sql": model("select * from {{ ref('stg_typo') }}", "table"),
+        },
+    )
+    with pytest.raises(models.ModelError) as error:
+        models.load_project(root)
+    assert str(error.value) == (
+        f"{root / 'marts/m.sql'}: ref('stg_typo') names no model (known: m, stg)"
+    )
+
+
+def test_an_undeclared_source_is_refused(tmp_path: Path) -> None:
+    root = write_project(
+        tmp_path, {"staging/s.sql": model("select * from {{ source('lake', 'orders') }}")}
+    )
+    with pytest.raises(models.ModelError, match=r"source\('lake', 'orders'\) is not declared"):
+        models.load_project(root)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("select 1\n", r"s\.sql:1: a model's first line states its grain"),
+        ("-- grain: one row\nselect 1\n", r"needs a \{\{ config\(materialized='view'\) \}\}"),
+        (model("select {{ this }}"), r"s\.sql:3: cannot compile \{\{ this \}\}"),
+    ],
+)
+def test_a_model_without_grain_config_or_with_unknown_jinja_is_refused(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    root = write_project(tmp_path, {"staging/s.sql": text})
+    with pytest.raises(models.ModelError, match=message):
+        models.load_project(root)
+
+
+def test_models_build_in_dependency_order_as_their_config_says(tmp_path: Path) -> None:
+    root = write_project(
+        tmp_path,
+        {
+            "marts/wide.sql": model("select x, x * 10 as y from {{ ref('base') }}", "table"),
+            "staging/base.sql": model(
+                "select * from range({{ var('limit') }}) as t(x)", grain="one row per x"
+            ),
+        },
+    )
+    con = warehouse.connect()
+    result = models.run(con, models.load_project(root))
+    assert [(name, kind, n) for name, kind, n, _ in result.built] == [
+        ("base", "view", 2),
+        ("wide", "table", 2),
+    ]
+    assert con.sql(
+        "select table_name, table_type from information_schema.tables order by 1"
+    ).fetchall() == [("base", "VIEW"), ("wide", "BASE TABLE")]
+
+
+FAILING = {
+    "staging/people.sql": model(
+        "select * from (values (1, 'ann'), (2, null), (3, null)) as t(id, name)"
+    ),
+    "staging/people.yml": (
+        "models:\n  - name: people\n    columns:\n      - name: name\n        tests: [not_null]\n"
+    ),
+}
+
+
+def test_a_failing_data_test_fails_the_run_showing_the_offending_rows(tmp_path: Path) -> None:
+    project = models.load_project(write_project(tmp_path, FAILING))
+    with pytest.raises(models.DataTestFailure) as error:
+        models.run(warehouse.connect(), project)
+    (failure,) = error.value.failures
+    assert failure.test.name == "not_null__people__name"
+    assert failure.failing_count == 2
+    assert failure.sample.to_dicts() == [{"id": 2, "name": None}, {"id": 3, "name": None}]
+    assert "ERROR not_null__people__name" in str(error.value)
+    assert "2 offending row(s)" in str(error.value)
+
+
+def test_a_warning_test_reports_its_rows_and_the_run_goes_on(tmp_path: Path) -> None:
+    files = {**FAILING, "tests/assert_names_known.sql": (
+        "-- grain: one row per person without a name\n{{ config(severity='warn') }}\n"
+        "select id from {{ ref('people') }} where name is null\n"
+    )}
+    files["staging/people.yml"] = ""
+    result = models.run(warehouse.connect(), models.load_project(write_project(tmp_path, files)))
+    assert [(r.test.name, r.failing_count) for r in result.warnings] == [
+        ("assert_names_known", 2)
+    ]
+    assert "tests: 0 passed, 1 warned, 0 failed" in result.render()
+
+
+def test_generic_tests_compile_for_every_kind(tmp_path: Path) -> None:
+    files = {
+        "staging/kinds.sql": model("select * from (values (1, 'a'), (2, 'b')) as t(id, kind)"),
+        "marts/things.sql": model(
+            "select * from (values (1, 1), (2, 1), (3, 2)) as t(id, kind_id)", "table"
+        ),
+        "marts/things.yml": """
+models:
+  - name: things
+    tests:
+      - unique: {columns: [id, kind_id]}
+      - expression: id >= kind_id
+    columns:
+      - name: id
+        tests: [unique, not_null]
+      - name: kind_id
+        tests:
+          - accepted_values: {values: [1, 2]}
+          - relationships: {to: "ref('kinds')", field: id}
+""",
+    }
+    result = models.run(warehouse.connect(), models.load_project(write_project(tmp_path, files)))
+    assert sorted((r.test.name, r.passed) for r in result.tests) == [
+        ("accepted_values__things__kind_id", True),
+        ("expression__things__id_kind_id", True),
+        ("not_null__things__id", True),
+        ("relationships__things__kind_id__id", True),
+        ("unique__things__id", True),
+        ("unique__things__id__kind_id", True),
+    ]
+
+
+def test_select_with_a_plus_takes_the_model_and_everything_downstream(tmp_path: Path) -> None:
+    root = write_project(
+        tmp_path,
+        {
+            "staging/a.sql": model("select 1 as x"),
+            "staging/b.sql": model("select 2 as x"),
+            "intermediate/c.sql": model("select * from {{ ref('a') }}"),
+            "marts/d.sql": model("select * from {{ ref('c') }}, {{ ref('b') }}", "table"),
+        },
+    )
+    project = models.load_project(root)
+    assert project.select(["c+"]) == ["c", "d"]
+    assert project.select(["+c"]) == ["a", "c"]
+    assert project.select(None) == ["a", "b", "c", "d"]
+    with pytest.raises(models.ModelError, match="--select e: no model named 'e'"):
+        project.select(["e"])
+
+
+def test_a_failed_build_leaves_the_warehouse_as_it_was_and_keeps_the_failure(
+    tmp_path: Path,
+) -> None:
+    good = models.load_project(
+        write_project(tmp_path / "good", {"marts/m.sql": model("select 1 as x", "table")})
+    )
+    bad = models.load_project(write_project(tmp_path / "bad", FAILING))
+    db = tmp_path / "w.duckdb"
+    warehouse.build(tmp_path / "lake", db, project=good)
+    with pytest.raises(models.DataTestFailure):
+        warehouse.build(tmp_path / "lake", db, project=bad)
+    assert warehouse.query("select * from m", db=db).to_dicts() == [{"x": 1}]
+    failed = tmp_path / "w.failed.duckdb"
+    assert warehouse.query("select count(*) from people", db=failed).item() == 3
+    assert not (tmp_path / ".w.duckdb.tmp").exists()
+
+
+def test_the_real_project_states_every_grain_and_orders_staging_first() -> None:
+    project = models.load_project()
+    order = project.order()
+    assert order[:3] == ["stg_lake__listings", "stg_lake__rejects", "stg_lake__snapshots"]
+    assert {"dim_documents", "fct_listing_appearances", "fct_query_snapshots",
+            "rpt_rejects", "rpt_data_quality"} <= set(order)
+    assert all(m.grain.startswith("one row per") for m in project.models.values())
+    assert all(
+        m.materialized == ("table" if m.layer == "marts" else "view")
+        for m in project.models.values()
+    )
