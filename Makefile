@@ -13,11 +13,11 @@ export DO_NOT_TRACK ?= 1
 
 .PHONY: run test lint bench lock clean
 
-run: $(STAMP)  ## normalise data/raw into data/lake, build data/warehouse.duckdb, print a summary
+run: $(STAMP)  ## normalise data/raw → data/lake, build data/warehouse.duckdb + data/report.html, print a summary
 	$(BIN)/python -m flows.normalise
 
 test: $(STAMP)  ## lint, then the whole test suite
-	$(BIN)/ruff check pipeline flows tests benchmarks
+	$(BIN)/ruff check pipeline flows tests benchmarks examples scripts
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)  ## parse throughput on a generated batch; report in benchmarks/RESULTS.md
@@ -36,4 +36,4 @@ lock:  ## re-resolve pinned dependencies from pyproject.toml into requirements.l
 	rm -rf build
 
 clean:
-	rm -rf $(VENV) data/lake data/warehouse.duckdb .prefect
+	rm -rf $(VENV) data/lake data/warehouse.duckdb data/warehouse.failed.duckdb data/report.html .prefect

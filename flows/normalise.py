@@ -54,7 +54,16 @@ normalise_task = task(
     normalise.normalise_batch, name="parse + validate batch", cache_policy=NO_CACHE
 )
 write_task = task(normalise.write_batch, name="write batch", **_IO_RETRIES)
+# The warehouse build also runs the SQL models' data tests: a failing test is not an I/O
+# error, so it fails the run without retrying.
 warehouse_task = task(warehouse.build, name="build warehouse", **_IO_RETRIES)
+
+
+@task(name="write report", cache_policy=NO_CACHE)
+def report_task(db: Path, out: Path) -> Path:
+    from pipeline import report  # altair is heavy: load it only when a report is written
+
+    return report.write(db, out)
 
 
 @flow(name="normalise-snapshots")
@@ -65,8 +74,10 @@ def normalise_flow(
     options: read.ReadOptions | None = None,
     batch_bytes: int = config.DEFAULT_BATCH_BYTES,
     full_refresh: bool = False,
+    report_path: Path | None = config.DEFAULT_REPORT,
 ) -> RunSummary:
-    """Normalise every new snapshot under `paths`, rebuild the warehouse, report the run."""
+    """Normalise every new snapshot under `paths`, rebuild the warehouse and the HTML report,
+    and publish the run's artifacts."""
     logger = get_run_logger()
     options = options or read.ReadOptions()
     with manifest.locked(lake_dir, on_wait=logger.warning):
@@ -89,8 +100,13 @@ def normalise_flow(
                 bar.update(summary.files_read, len(todo))
         summary.batches.sort(key=lambda report: report.batch)
         normalise.finish(lake_dir, summary, written)
+    # Nothing new: the warehouse and the report already describe this lake.
     if summary.snapshots or summary.full_refresh or not db.exists():
         warehouse_task(lake_dir, db)
+        if report_path is not None:
+            summary.report = str(report_task(db, report_path))
+    elif report_path is not None and report_path.exists():
+        summary.report = str(report_path)
     summary.warehouse = str(db)
     create_table_artifact(
         table=summary.batch_rows(),
@@ -127,6 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--db", type=Path, default=config.DEFAULT_DB, help="warehouse file")
     parser.add_argument("--full-refresh", action="store_true", help="rebuild from every input")
     parser.add_argument(
+        "--report", type=Path, default=config.DEFAULT_REPORT, help="HTML report to write"
+    )
+    parser.add_argument(
         "--batch-mb",
         type=int,
         default=config.DEFAULT_BATCH_BYTES // 2**20,
@@ -150,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         db=args.db,
         batch_bytes=args.batch_mb * 2**20,
         full_refresh=args.full_refresh,
+        report_path=args.report,
     )
     print(summary.render())
     return 0

@@ -63,6 +63,7 @@ class RunSummary:
     batches: list[BatchReport] = field(default_factory=list)
     lake_rows: dict[str, int] = field(default_factory=dict)
     warehouse: str | None = None
+    report: str | None = None
 
     def _total(self, name: str) -> int:
         return sum(getattr(b, name) for b in self.batches)
@@ -114,6 +115,8 @@ class RunSummary:
             lines.append(f"lake:           {self.lake_dir} (rows in all: {rows})")
         if self.warehouse:
             lines.append(f"warehouse:      {self.warehouse}")
+        if self.report:
+            lines.append(f"report:         {self.report}")
         lines.extend(f"note: {message}" for message in self.messages())
         return "\n".join(lines)
 
@@ -161,4 +164,6 @@ class RunSummary:
             lines += [f"  - {name}: {count} rows" for name, count in self.lake_rows.items()]
         if self.warehouse:
             lines.append(f"- warehouse: `{self.warehouse}`")
+        if self.report:
+            lines.append(f"- report: `{self.report}`")
         return "\n".join(lines) + "\n"

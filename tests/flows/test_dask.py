@@ -29,7 +29,7 @@ def test_a_dask_cluster_gives_the_same_lake(prefect_api: None, tmp_path: Path) -
     raw = tmp_path / "raw"
     shutil.copytree(RAW, raw)
     local = normalise_flow(paths=[raw], lake_dir=tmp_path / "local", db=tmp_path / "l.duckdb",
-                           batch_bytes=4096)
+                           batch_bytes=4096, report_path=None)
     # Workers are separate processes: they must reach the harness's API, not start their own.
     os.environ["PREFECT_API_URL"] = str(PREFECT_API_URL.value())
     try:
@@ -37,7 +37,7 @@ def test_a_dask_cluster_gives_the_same_lake(prefect_api: None, tmp_path: Path) -
                           dashboard_address=None) as cluster:
             on_dask = with_dask(cluster.scheduler_address)(
                 paths=[raw], lake_dir=tmp_path / "dask", db=tmp_path / "d.duckdb",
-                batch_bytes=4096,
+                batch_bytes=4096, report_path=None,
             )
     finally:
         del os.environ["PREFECT_API_URL"]

@@ -36,7 +36,11 @@ def test_the_flow_runs_incrementally_and_reports(prefect_api: None, tmp_path: Pa
     extra.rename(held_back)
     lake_dir, db = tmp_path / "lake", tmp_path / "warehouse.duckdb"
 
-    first = normalise_flow(paths=[raw], lake_dir=lake_dir, db=db, batch_bytes=2048)
+    report = tmp_path / "report.html"
+    first = normalise_flow(
+        paths=[raw], lake_dir=lake_dir, db=db, batch_bytes=2048, report_path=report
+    )
+    assert first.report == str(report) and "<svg" in report.read_text(encoding="utf-8")
     assert (first.files_found, first.snapshots, first.listings, first.rejects) == (3, 3, 23, 0)
     assert len(first.batches) == 3  # ~2 KB batches: the three pages run as three task chains
     assert warehouse.query("select count(*) from listings", db=db).item() == 23
@@ -46,15 +50,17 @@ def test_the_flow_runs_incrementally_and_reports(prefect_api: None, tmp_path: Pa
     assert markdown is not None and "| listings | 23 |" in str(markdown.data)
 
     held_back.rename(extra)
-    second = normalise_flow(paths=[raw], lake_dir=lake_dir, db=db)
+    second = normalise_flow(paths=[raw], lake_dir=lake_dir, db=db, report_path=report)
     assert (second.files_read, second.files_skipped, second.listings) == (1, 3, 10)
     assert warehouse.query("select count(*) from listings", db=db).item() == 33
 
-    third = normalise_flow(paths=[raw], lake_dir=lake_dir, db=db)
+    third = normalise_flow(paths=[raw], lake_dir=lake_dir, db=db, report_path=report)
     assert (third.snapshots, third.files_skipped) == (0, 4)
     assert "0 new snapshots, 4 already in the lake" in third.render()
 
     before = _lake_files(lake_dir)
-    refreshed = normalise_flow(paths=[raw], lake_dir=lake_dir, db=db, full_refresh=True)
+    refreshed = normalise_flow(
+        paths=[raw], lake_dir=lake_dir, db=db, full_refresh=True, report_path=report
+    )
     assert refreshed.snapshots == 4
     assert _lake_files(lake_dir) == before
