@@ -20,8 +20,8 @@ test: $(STAMP)  ## lint, then the whole test suite
 	$(BIN)/ruff check pipeline flows tests benchmarks examples scripts
 	$(BIN)/python -m pytest
 
-bench: $(STAMP)  ## parse throughput on a generated batch; report in benchmarks/RESULTS.md
-	$(BIN)/python -m benchmarks.bench_parse
+bench: $(STAMP)  ## benchmark kit (100k listings; `python -m benchmarks --full` adds 1 M); writes benchmarks/RESULTS.md
+	$(BIN)/python -m benchmarks
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -69,7 +69,7 @@ def report_task(db: Path, out: Path) -> Path:
 @flow(name="normalise-snapshots")
 def normalise_flow(
     paths: list[Path] | None = None,
-    lake_dir: Path = config.DEFAULT_LAKE,
+    lake_dir: str | Path = config.DEFAULT_LAKE,
     db: Path = config.DEFAULT_DB,
     options: read.ReadOptions | None = None,
     batch_bytes: int = config.DEFAULT_BATCH_BYTES,
@@ -89,7 +89,7 @@ def normalise_flow(
             frame = read_task.submit(batch, options)
             tables = normalise_task.submit(frame)
             futures.append(write_task.submit(number, frame, tables, lake_dir))
-        written: list[Path] = []
+        written: list[str] = []
         with progress.BatchProgress() as bar:
             bar.update(0, len(todo))
             # Commit each batch as it lands: a crash loses at most the batches in flight.
@@ -139,7 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
         f"in the lake are processed. Defaults to the committed samples in {config.DEFAULT_RAW}.",
     )
     parser.add_argument("paths", nargs="*", type=Path, default=[config.DEFAULT_RAW])
-    parser.add_argument("--lake", type=Path, default=config.DEFAULT_LAKE, help="lake folder")
+    parser.add_argument(
+        "--lake", default=str(config.DEFAULT_LAKE), help="lake folder or fsspec URL (s3://…)"
+    )
     parser.add_argument("--db", type=Path, default=config.DEFAULT_DB, help="warehouse file")
     parser.add_argument("--full-refresh", action="store_true", help="rebuild from every input")
     parser.add_argument(

@@ -87,7 +87,7 @@ def _serve(cron: str, parameters: dict[str, object], name: str) -> None:
 def serve(
     cron: str,
     paths: list[Path],
-    lake_dir: Path,
+    lake_dir: str,
     db: Path,
     *,
     name: str = "normalise-scheduled",
@@ -95,7 +95,7 @@ def serve(
     """Serve the flow on `cron` until interrupted; start a local server if none is set."""
     parameters: dict[str, object] = {
         "paths": [str(p.resolve()) for p in paths],
-        "lake_dir": str(lake_dir.resolve()),
+        "lake_dir": lake_dir if "://" in lake_dir else str(Path(lake_dir).resolve()),
         "db": str(db.resolve()),
     }
 

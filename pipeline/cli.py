@@ -65,7 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     norm.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders")
     norm.add_argument(
-        "--out", type=Path, required=True, metavar="LAKE_DIR", help="lake folder to write"
+        "--out",
+        required=True,
+        metavar="LAKE_DIR",
+        help="lake to write: a folder, or an fsspec URL such as s3://bucket/lake (credentials "
+        "and endpoint from the environment, e.g. AWS_ENDPOINT_URL)",
     )
     norm.add_argument(
         "--fetched-at",
@@ -110,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="warehouse file (default: %(default)s, built by `make run`)",
     )
     target.add_argument(
-        "--lake", type=Path, metavar="DIR", help="query a lake folder directly instead"
+        "--lake", metavar="DIR", help="query a lake (folder or fsspec URL) directly instead"
     )
     sql.add_argument(
         "--format",
@@ -141,7 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help=f"snapshot files or folders (default: {config.DEFAULT_RAW})",
     )
-    serve.add_argument("--lake", type=Path, default=config.DEFAULT_LAKE, help="lake folder")
+    serve.add_argument(
+        "--lake", default=str(config.DEFAULT_LAKE), help="lake folder or fsspec URL"
+    )
     serve.add_argument("--db", type=Path, default=config.DEFAULT_DB, help="warehouse file")
     serve.set_defaults(handler=_serve)
     norm.set_defaults(handler=_normalise)

@@ -34,10 +34,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     )
     build.add_argument(
         "--lake",
-        type=Path,
-        default=config.DEFAULT_LAKE,
+        default=str(config.DEFAULT_LAKE),
         metavar="DIR",
-        help="lake folder (default: %(default)s)",
+        help="lake folder or fsspec URL (default: %(default)s)",
     )
     build.add_argument(
         "--db",

@@ -15,8 +15,11 @@ run waits (and says so), then finds the first run's files already committed.
 from __future__ import annotations
 
 import fcntl
+import io
 import os
+import socket
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +27,7 @@ from pathlib import Path
 import polars as pl
 
 from pipeline import lake, read
+from pipeline.storage import Location
 
 DIRNAME = "_manifest"
 SCHEMA = {
@@ -40,16 +44,18 @@ class LakeBusyError(RuntimeError):
     """Another run holds the lake's lock and the caller chose not to wait (long enough)."""
 
 
-def path(lake_dir: Path) -> Path:
-    return lake_dir / DIRNAME / "manifest.parquet"
+def path(lake_dir: lake.LakeDir) -> str:
+    return Location.of(lake_dir).path(DIRNAME, "manifest.parquet")
 
 
-def load(lake_dir: Path) -> pl.DataFrame:
+def load(lake_dir: lake.LakeDir) -> pl.DataFrame:
     """The committed rows, or an empty manifest for a new lake."""
-    file = path(lake_dir)
-    if not file.exists():
+    where = Location.of(lake_dir)
+    file = path(where)
+    if not where.exists(file):
         return pl.DataFrame(schema=SCHEMA)
-    return pl.read_parquet(file).select(list(SCHEMA)).cast(SCHEMA)  # type: ignore[arg-type]
+    frame = pl.read_parquet(io.BytesIO(where.read_bytes(file)))
+    return frame.select(list(SCHEMA)).cast(SCHEMA)  # type: ignore[arg-type]
 
 
 def new_files(
@@ -95,30 +101,39 @@ def rows_for(snapshots_read: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def commit(lake_dir: Path, rows: pl.DataFrame) -> None:
+def commit(lake_dir: lake.LakeDir, rows: pl.DataFrame) -> None:
     """Add rows (after their data files are written); the file is replaced atomically."""
     merged = (
         pl.concat([load(lake_dir), rows.select(list(SCHEMA)).cast(SCHEMA)])  # type: ignore[arg-type]
         .unique(["snapshot_id", "source_path"], keep="last", maintain_order=True)
         .sort("snapshot_id", "source_path")
     )
-    lake.write_atomic(merged.to_arrow(), path(lake_dir))
+    lake.write_parquet(lake_dir, merged.to_arrow(), path(lake_dir))
 
 
-def reset(lake_dir: Path) -> None:
+def reset(lake_dir: lake.LakeDir) -> None:
     """Forget every committed file (a full refresh rebuilds the lake)."""
-    path(lake_dir).unlink(missing_ok=True)
+    Location.of(lake_dir).remove(path(lake_dir))
 
 
 @contextmanager
 def locked(
-    lake_dir: Path,
+    lake_dir: lake.LakeDir,
     *,
     timeout_s: float | None = None,
     on_wait: Callable[[str], None] | None = None,
 ) -> Iterator[None]:
-    """Hold the lake's exclusive lock; wait for it (forever by default) if another run has it."""
-    lock_file = lake_dir / DIRNAME / ".lock"
+    """Hold the lake's exclusive lock; wait for it (forever by default) if another run has it.
+
+    Local lakes use an OS file lock, released even if the process dies. Object stores have
+    no such lock: there a lease object is taken instead (see `_leased`).
+    """
+    where = Location.of(lake_dir)
+    if not where.is_local:
+        with _leased(where, timeout_s=timeout_s, on_wait=on_wait):
+            yield
+        return
+    lock_file = Path(where.path(DIRNAME, ".lock"))
     lock_file.parent.mkdir(parents=True, exist_ok=True)
     with open(lock_file, "a+") as handle:
         try:
@@ -149,3 +164,49 @@ def locked(
             handle.seek(0)
             handle.truncate()
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+LEASE_SECONDS = 3600.0
+
+
+@contextmanager
+def _leased(
+    where: Location,
+    *,
+    timeout_s: float | None,
+    on_wait: Callable[[str], None] | None,
+) -> Iterator[None]:
+    """Best-effort lock on an object store: a lease object naming its holder and expiry.
+
+    Wait while another run's unexpired lease exists; write ours, read it back to confirm
+    it is ours (the last writer wins the race), delete it when done. A crashed run's lease
+    expires after LEASE_SECONDS.
+    """
+    lease = where.path(DIRNAME, "lease")
+    me = f"pid {os.getpid()}@{socket.gethostname()}/{uuid.uuid4().hex[:8]}"
+    deadline = None if timeout_s is None else time.monotonic() + timeout_s
+    told = False
+    while True:
+        holder, expires = _read_lease(where, lease)
+        if holder is None or expires < time.time():
+            where.write_atomic(lease, f"{me}\n{time.time() + LEASE_SECONDS}".encode())
+            if _read_lease(where, lease)[0] == me:
+                break
+            continue
+        if on_wait and not told:
+            on_wait(f"lake {where.url} is leased by {holder}: waiting for it to finish")
+            told = True
+        if deadline is not None and time.monotonic() > deadline:
+            raise LakeBusyError(f"lake {where.url} is leased by {holder}; gave up")
+        time.sleep(1.0)
+    try:
+        yield
+    finally:
+        where.remove(lease)
+
+
+def _read_lease(where: Location, lease: str) -> tuple[str | None, float]:
+    if not where.exists(lease):
+        return None, 0.0
+    holder, _, expires = where.read_bytes(lease).decode().partition("\n")
+    return holder, float(expires or 0)

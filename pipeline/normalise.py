@@ -143,11 +143,11 @@ class BatchResult:
 
     report: BatchReport
     manifest_rows: pl.DataFrame
-    written: list[Path]
+    written: list[str]
 
 
 def write_batch(
-    batch: int, snapshots_read: pl.DataFrame, tables: BatchTables, lake_dir: Path
+    batch: int, snapshots_read: pl.DataFrame, tables: BatchTables, lake_dir: lake.LakeDir
 ) -> BatchResult:
     """Write a normalised batch's lake files; the manifest is committed by the caller."""
     started = time.perf_counter()
@@ -158,7 +158,7 @@ def write_batch(
 
 
 def process_batch(
-    batch: int, files: list[Path], lake_dir: Path, options: read.ReadOptions
+    batch: int, files: list[Path], lake_dir: lake.LakeDir, options: read.ReadOptions
 ) -> BatchResult:
     """One batch end to end: read the files, normalise them, write their lake files."""
     started = time.perf_counter()
@@ -170,7 +170,7 @@ def process_batch(
 
 def plan(
     paths: Sequence[Path],
-    lake_dir: Path,
+    lake_dir: lake.LakeDir,
     options: read.ReadOptions,
     *,
     full_refresh: bool = False,
@@ -192,13 +192,13 @@ def plan(
     return summary, todo
 
 
-def commit(lake_dir: Path, summary: RunSummary, result: BatchResult) -> None:
+def commit(lake_dir: lake.LakeDir, summary: RunSummary, result: BatchResult) -> None:
     """Record a written batch in the manifest (after its data) and in the summary."""
     manifest.commit(lake_dir, result.manifest_rows)
     summary.batches.append(result.report)
 
 
-def finish(lake_dir: Path, summary: RunSummary, written: list[Path]) -> RunSummary:
+def finish(lake_dir: lake.LakeDir, summary: RunSummary, written: list[str]) -> RunSummary:
     """After a full refresh, remove lake files no input produced any more; count rows."""
     if summary.full_refresh:
         lake.prune(lake_dir, keep=set(written))
@@ -208,7 +208,7 @@ def finish(lake_dir: Path, summary: RunSummary, written: list[Path]) -> RunSumma
 
 def normalise_paths(
     paths: Sequence[Path],
-    lake_dir: Path,
+    lake_dir: lake.LakeDir,
     options: read.ReadOptions,
     *,
     batch_bytes: int = config.DEFAULT_BATCH_BYTES,
@@ -223,7 +223,7 @@ def normalise_paths(
     """
     with manifest.locked(lake_dir, on_wait=on_wait):
         summary, todo = plan(paths, lake_dir, options, full_refresh=full_refresh)
-        written: list[Path] = []
+        written: list[str] = []
         if on_batch:
             on_batch(0, len(todo))
         for number, batch in enumerate(read.batches(todo, batch_bytes), start=1):

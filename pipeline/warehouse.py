@@ -20,6 +20,7 @@ import duckdb
 import polars as pl
 
 from pipeline import lake, models, schemas
+from pipeline.storage import Location
 
 _MODELS = {
     "snapshots": schemas.Snapshot,
@@ -29,24 +30,39 @@ _MODELS = {
 
 
 def connect(db: Path | None = None, *, read_only: bool = True) -> duckdb.DuckDBPyConnection:
-    """A connection whose timestamps come back as UTC (DuckDB 2 defaults to Etc/UTC)."""
+    """A connection whose timestamps come back as UTC (DuckDB 2 defaults to Etc/UTC).
+
+    A warehouse over a lake on an object store records the lake's URL (`_lake`); its
+    filesystem is registered here, so the views read it on any later connection.
+    """
     con = duckdb.connect(str(db) if db else ":memory:", read_only=read_only and db is not None)
     con.execute("SET TimeZone = 'UTC'")
+    if db is not None and "_lake" in {row[0] for row in con.sql("SHOW TABLES").fetchall()}:
+        _register(con, Location.of(con.sql("SELECT url FROM _lake").fetchall()[0][0]))
     return con
 
 
-def _read_parquet(lake_dir: Path, table: str) -> str:
+def _register(con: duckdb.DuckDBPyConnection, where: Location) -> None:
+    """Let DuckDB read an fsspec filesystem (object stores need no DuckDB extension then)."""
+    if not where.is_local:
+        con.register_filesystem(where.fs)
+
+
+def _read_parquet(lake_dir: lake.LakeDir, table: str) -> str:
     glob = lake.table_glob(lake_dir, table).replace("'", "''")
     return f"read_parquet('{glob}', hive_partitioning = true, union_by_name = true)"
 
 
-def bind_lake(con: duckdb.DuckDBPyConnection, lake_dir: Path) -> None:
+def bind_lake(con: duckdb.DuckDBPyConnection, lake_dir: lake.LakeDir) -> None:
     """Create the lake views on a connection.
 
     Listings and rejects only show once their snapshot row is written (it is written last),
     so a crash between a snapshot's files never shows half a snapshot. A table with no file
     yet becomes an empty table of the right types, so queries work on a fresh lake.
     """
+    where = Location.of(lake_dir)
+    _register(con, where)
+    con.execute("CREATE OR REPLACE TABLE _lake AS SELECT ? AS url", [where.url])
     for table, model in _MODELS.items():
         if not lake.has_files(lake_dir, table):
             empty = pl.DataFrame(schema=schemas.polars_schema(model)).to_arrow()
@@ -72,7 +88,7 @@ class Built:
 
 
 def build(
-    lake_dir: Path,
+    lake_dir: lake.LakeDir,
     db: Path,
     *,
     with_models: bool = True,
@@ -89,7 +105,7 @@ def build(
 
 
 def rebuild(
-    lake_dir: Path,
+    lake_dir: lake.LakeDir,
     db: Path,
     *,
     with_models: bool = True,
@@ -143,7 +159,9 @@ def rebuild(
     return Built(counts, result)
 
 
-def query(sql: str, *, db: Path | None = None, lake_dir: Path | None = None) -> pl.DataFrame:
+def query(
+    sql: str, *, db: Path | None = None, lake_dir: lake.LakeDir | None = None
+) -> pl.DataFrame:
     """Run one query on a read-only warehouse file, or on views bound straight over a lake."""
     con = connect(None if lake_dir is not None else db, read_only=True)
     try:

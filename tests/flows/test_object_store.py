@@ -1,0 +1,64 @@
+"""The flow writes its lake to an S3-compatible endpoint (moto, on 127.0.0.1); DuckDB reads it."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import RAW
+
+
+@pytest.fixture
+def s3_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A moto S3 server on loopback, with credentials and endpoint in the environment."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": endpoint,
+    }.items():
+        monkeypatch.setenv(name, value)
+    try:
+        yield endpoint
+    finally:
+        server.stop()
+
+
+@pytest.mark.flow
+def test_the_lake_can_live_on_an_object_store(
+    prefect_api: None, s3_endpoint: str, tmp_path: Path
+) -> None:
+    import s3fs
+
+    from flows.normalise import normalise_flow
+    from pipeline import warehouse
+
+    s3fs.S3FileSystem(skip_instance_cache=True).mkdir("listings-lake")
+    raw = tmp_path / "raw"
+    shutil.copytree(RAW, raw)
+    db = tmp_path / "warehouse.duckdb"
+    url = "s3://listings-lake/lake"
+
+    first = normalise_flow(paths=[raw], lake_dir=url, db=db, report_path=None)
+    assert first.lake_rows == {"snapshots": 4, "listings": 33, "rejects": 0}
+    # A fresh read-only connection finds the lake's filesystem from the warehouse itself.
+    assert warehouse.query("select count(*) from listings", db=db).item() == 33
+    assert warehouse.query(
+        "select count(*) from dim_documents where uploaded_at_max is not null", db=db
+    ).item() > 0
+    files = s3fs.S3FileSystem(skip_instance_cache=True).glob(
+        "listings-lake/lake/listings/fetched_date=*/*.parquet"
+    )
+    assert len(files) == 4
+
+    again = normalise_flow(paths=[raw], lake_dir=url, db=db, report_path=None)
+    assert (again.snapshots, again.files_skipped) == (0, 4)
