@@ -68,7 +68,7 @@ def report_task(db: Path, out: Path) -> Path:
 
 @flow(name="normalise-snapshots")
 def normalise_flow(
-    paths: list[Path] | None = None,
+    paths: list[str | Path] | None = None,
     lake_dir: str | Path = config.DEFAULT_LAKE,
     db: Path = config.DEFAULT_DB,
     options: read.ReadOptions | None = None,
@@ -138,7 +138,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run the normalise flow (Prefect) over snapshot files: only files not yet "
         f"in the lake are processed. Defaults to the committed samples in {config.DEFAULT_RAW}.",
     )
-    parser.add_argument("paths", nargs="*", type=Path, default=[config.DEFAULT_RAW])
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        type=read.as_source,
+        default=[config.DEFAULT_RAW],
+        help=f"snapshot files or folders, local or fsspec URLs (default: {config.DEFAULT_RAW})",
+    )
     parser.add_argument(
         "--lake", default=str(config.DEFAULT_LAKE), help="lake folder or fsspec URL (s3://…)"
     )

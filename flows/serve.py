@@ -86,7 +86,7 @@ def _serve(cron: str, parameters: dict[str, object], name: str) -> None:
 
 def serve(
     cron: str,
-    paths: list[Path],
+    paths: list[Path | str],
     lake_dir: str,
     db: Path,
     *,
@@ -94,7 +94,7 @@ def serve(
 ) -> int:
     """Serve the flow on `cron` until interrupted; start a local server if none is set."""
     parameters: dict[str, object] = {
-        "paths": [str(p.resolve()) for p in paths],
+        "paths": [str(p.resolve()) if isinstance(p, Path) else p for p in paths],
         "lake_dir": lake_dir if "://" in lake_dir else str(Path(lake_dir).resolve()),
         "db": str(db.resolve()),
     }

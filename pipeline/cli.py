@@ -63,7 +63,13 @@ def build_parser() -> argparse.ArgumentParser:
             "files and bad fragments become rows in rejects; the run goes on."
         ),
     )
-    norm.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders")
+    norm.add_argument(
+        "paths",
+        nargs="+",
+        type=read.as_source,
+        metavar="PATH",
+        help="files or folders, local or fsspec URLs (s3://bucket/raw/)",
+    )
     norm.add_argument(
         "--out",
         required=True,
@@ -140,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "paths",
         nargs="*",
-        type=Path,
+        type=read.as_source,
         default=[config.DEFAULT_RAW],
         metavar="PATH",
         help=f"snapshot files or folders (default: {config.DEFAULT_RAW})",

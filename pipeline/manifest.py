@@ -59,8 +59,8 @@ def load(lake_dir: lake.LakeDir) -> pl.DataFrame:
 
 
 def new_files(
-    files: list[Path], manifest: pl.DataFrame, options: read.ReadOptions
-) -> list[Path]:
+    files: list[read.Source], manifest: pl.DataFrame, options: read.ReadOptions
+) -> list[read.Source]:
     """The files whose snapshot is not in the manifest yet.
 
     A snapshot is its bytes at its fetch time (`read.snapshot_id`): a byte-identical copy
@@ -71,12 +71,12 @@ def new_files(
     """
     if not files:
         return []
-    stats = [f.stat() for f in files]
+    stats = [read.stat(f) for f in files]
     seen = pl.DataFrame(
         {
             "source_path": [str(f) for f in files],
-            "byte_count": [s.st_size for s in stats],
-            "mtime_ns": [s.st_mtime_ns for s in stats],
+            "byte_count": [size for size, _ in stats],
+            "mtime_ns": [mtime for _, mtime in stats],
         },
         schema={k: SCHEMA[k] for k in ("source_path", "byte_count", "mtime_ns")},
     ).with_row_index("i")
@@ -86,7 +86,11 @@ def new_files(
         how="anti",
     )["i"].to_list()
     known = set(manifest["snapshot_id"].to_list())
-    return [files[i] for i in sorted(candidates) if read.identify(files[i], options) not in known]
+    return [
+        files[i]
+        for i in sorted(candidates)
+        if read.identify(files[i], options, stats[i][1]) not in known
+    ]
 
 
 def rows_for(snapshots_read: pl.DataFrame) -> pl.DataFrame:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import polars as pl
 
@@ -158,7 +157,7 @@ def write_batch(
 
 
 def process_batch(
-    batch: int, files: list[Path], lake_dir: lake.LakeDir, options: read.ReadOptions
+    batch: int, files: list[read.Source], lake_dir: lake.LakeDir, options: read.ReadOptions
 ) -> BatchResult:
     """One batch end to end: read the files, normalise them, write their lake files."""
     started = time.perf_counter()
@@ -169,12 +168,12 @@ def process_batch(
 
 
 def plan(
-    paths: Sequence[Path],
+    paths: Sequence[read.Source],
     lake_dir: lake.LakeDir,
     options: read.ReadOptions,
     *,
     full_refresh: bool = False,
-) -> tuple[RunSummary, list[Path]]:
+) -> tuple[RunSummary, list[read.Source]]:
     """The run's summary so far and the files to process: new or changed ones only.
 
     A full refresh forgets the manifest, so every file is processed again.
@@ -207,7 +206,7 @@ def finish(lake_dir: lake.LakeDir, summary: RunSummary, written: list[str]) -> R
 
 
 def normalise_paths(
-    paths: Sequence[Path],
+    paths: Sequence[read.Source],
     lake_dir: lake.LakeDir,
     options: read.ReadOptions,
     *,

@@ -25,9 +25,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import fsspec
 import polars as pl
 
 SIDECAR_SUFFIX = ".meta.json"
+Source = Path | str  # a local file, or an fsspec URL such as s3://bucket/raw/page.txt
 # What a folder walk picks up; a file named explicitly is always read.
 SNAPSHOT_SUFFIXES = (".txt", ".html", ".htm", ".json")
 FETCHED_AT_SOURCES = ("sidecar", "filename", "option", "mtime")
@@ -82,25 +84,85 @@ def parse_timestamp(value: str) -> datetime:
     return moment.astimezone(UTC)
 
 
-def discover(paths: Iterable[Path]) -> list[Path]:
-    """Snapshot files under the given files and folders, sorted, without sidecars."""
-    found: set[Path] = set()
-    for path in paths:
-        if path.is_dir():
-            for candidate in path.rglob("*"):
-                name = candidate.name
-                if (
-                    candidate.is_file()
-                    and not name.startswith(".")
-                    and not name.endswith(SIDECAR_SUFFIX)
-                    and name.removesuffix(".gz").endswith(SNAPSHOT_SUFFIXES)
-                ):
-                    found.add(candidate)
-        elif path.is_file():
-            found.add(path)
+def as_source(text: str | Path) -> Source:
+    """A command-line argument as a source: an fsspec URL stays a string, else a Path."""
+    return text if isinstance(text, str) and "://" in text else Path(text)
+
+
+def _remote(source: Source) -> tuple[fsspec.AbstractFileSystem, str] | None:
+    if isinstance(source, Path):
+        return None
+    fs, path = fsspec.core.url_to_fs(source)
+    return fs, path
+
+
+def _is_snapshot_name(name: str) -> bool:
+    return (
+        not name.startswith(".")
+        and not name.endswith(SIDECAR_SUFFIX)
+        and name.removesuffix(".gz").endswith(SNAPSHOT_SUFFIXES)
+    )
+
+
+def discover(paths: Iterable[Source]) -> list[Source]:
+    """Snapshot files under the given files and folders (local or fsspec URLs), sorted."""
+    found: set[Source] = set()
+    for source in map(as_source, paths):
+        remote = _remote(source)
+        if remote is not None:
+            fs, root = remote
+            if fs.isdir(root):
+                found.update(
+                    fs.unstrip_protocol(p)
+                    for p in fs.find(root)
+                    if _is_snapshot_name(p.rsplit("/", 1)[-1])
+                )
+            elif fs.isfile(root):
+                found.add(source)
+            else:
+                raise FileNotFoundError(f"{source}: no such file or folder")
+        elif source.is_dir():
+            found.update(
+                c for c in source.rglob("*") if _is_snapshot_name(c.name) and c.is_file()
+            )
+        elif source.is_file():
+            found.add(source)
         else:
-            raise FileNotFoundError(f"{path}: no such file or folder")
-    return sorted(found)
+            raise FileNotFoundError(f"{source}: no such file or folder")
+    return sorted(found, key=str)
+
+
+def stat(source: Source) -> tuple[int, int]:
+    """(size in bytes, modification time in ns) of a local file or a remote object."""
+    remote = _remote(source)
+    if remote is None:
+        info = Path(source).stat()
+        return info.st_size, info.st_mtime_ns
+    fs, path = remote
+    details = fs.info(path)
+    modified = details.get("LastModified") or details.get("mtime") or details.get("created")
+    if isinstance(modified, datetime):
+        mtime_ns = int(modified.timestamp() * 1e9)
+    else:
+        mtime_ns = int(float(modified or 0) * 1e9)
+    return int(details["size"]), mtime_ns
+
+
+def read_bytes(source: Source) -> bytes:
+    remote = _remote(source)
+    if remote is None:
+        return Path(source).read_bytes()
+    fs, path = remote
+    return bytes(fs.cat_file(path))
+
+
+def _exists(source: Source) -> bool:
+    remote = _remote(source)
+    return Path(source).exists() if remote is None else bool(remote[0].exists(remote[1]))
+
+
+def _name(source: Source) -> str:
+    return source.name if isinstance(source, Path) else source.rsplit("/", 1)[-1]
 
 
 def decode(raw: bytes) -> tuple[str | None, str | None]:
@@ -128,8 +190,8 @@ def decode(raw: bytes) -> tuple[str | None, str | None]:
     return text.replace("\r\n", "\n"), None
 
 
-def _form(path: Path, text: str) -> str:
-    name = path.name.lower().removesuffix(".gz")
+def _form(source: Source, text: str) -> str:
+    name = _name(source).lower().removesuffix(".gz")
     head = text.lstrip()[:1]
     if name.endswith((".html", ".htm")) or head == "<":
         return "html"
@@ -138,25 +200,27 @@ def _form(path: Path, text: str) -> str:
     return "text"
 
 
-def _sidecar(path: Path) -> tuple[dict[str, object], str | None]:
-    sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
-    if not sidecar.exists():
+def _sidecar(source: Source) -> tuple[dict[str, object], str | None]:
+    sidecar = as_source(f"{source}{SIDECAR_SUFFIX}")
+    if not _exists(sidecar):
         return {}, None
     try:
-        meta = json.loads(sidecar.read_text(encoding="utf-8"))
+        meta = json.loads(read_bytes(sidecar).decode("utf-8"))
         if not isinstance(meta, dict):
             raise ValueError("not a JSON object")
         if "fetched_at" in meta:
             meta["fetched_at"] = parse_timestamp(str(meta["fetched_at"]))
         return meta, None
     except (ValueError, UnicodeDecodeError) as error:
-        return {}, f"sidecar {sidecar.name} ignored: {error}"
+        return {}, f"sidecar {_name(sidecar)} ignored: {error}"
 
 
-def _fetched_at(path: Path, meta: dict[str, object], options: ReadOptions) -> tuple[datetime, str]:
+def _fetched_at(
+    source: Source, meta: dict[str, object], options: ReadOptions, mtime_ns: int
+) -> tuple[datetime, str]:
     if isinstance(meta.get("fetched_at"), datetime):
         return meta["fetched_at"], "sidecar"  # type: ignore[return-value]
-    match = _FILENAME_TIME.search(path.name)
+    match = _FILENAME_TIME.search(_name(source))
     if match:
         try:
             return datetime(*map(int, match.groups()), tzinfo=UTC), "filename"
@@ -164,7 +228,7 @@ def _fetched_at(path: Path, meta: dict[str, object], options: ReadOptions) -> tu
             pass  # digits that only look like a time: fall through
     if options.fetched_at is not None:
         return options.fetched_at.astimezone(UTC), "option"
-    return datetime.fromtimestamp(int(path.stat().st_mtime), tz=UTC), "mtime"
+    return datetime.fromtimestamp(mtime_ns // 10**9, tz=UTC), "mtime"
 
 
 def _url_facts(url: str | None, site_option: str | None) -> dict[str, object]:
@@ -193,27 +257,27 @@ def snapshot_id(raw: bytes, fetched_at: datetime) -> str:
     return digest.hexdigest()[:20]
 
 
-def identify(path: Path, options: ReadOptions) -> str:
+def identify(source: Source, options: ReadOptions, mtime_ns: int) -> str:
     """The snapshot id a file would get, without decoding it (for incremental runs)."""
-    meta, _ = _sidecar(path)
-    fetched_at, _ = _fetched_at(path, meta, options)
-    return snapshot_id(path.read_bytes(), fetched_at)
+    meta, _ = _sidecar(source)
+    fetched_at, _ = _fetched_at(source, meta, options, mtime_ns)
+    return snapshot_id(read_bytes(source), fetched_at)
 
 
-def read_one(path: Path, options: ReadOptions) -> dict[str, object]:
+def read_one(path: Source, options: ReadOptions) -> dict[str, object]:
     """One file → one snapshot row (text null and read_error set when it is not readable)."""
     started = time.perf_counter()
-    stat = path.stat()
-    raw = path.read_bytes()
+    _, mtime_ns = stat(path)
+    raw = read_bytes(path)
     meta, sidecar_error = _sidecar(path)
-    fetched_at, source = _fetched_at(path, meta, options)
+    fetched_at, source = _fetched_at(path, meta, options, mtime_ns)
     text, error = decode(raw)
     url = meta.get("url")
     row: dict[str, object] = {
         "snapshot_id": snapshot_id(raw, fetched_at),
         "source_path": str(path),
         "byte_count": len(raw),
-        "mtime_ns": stat.st_mtime_ns,
+        "mtime_ns": mtime_ns,
         "content_sha256": content_hash(raw),
         "fetched_at": fetched_at,
         "fetched_at_source": source,
@@ -230,19 +294,19 @@ def read_one(path: Path, options: ReadOptions) -> dict[str, object]:
     return row
 
 
-def read_batch(paths: Iterable[Path], options: ReadOptions) -> pl.DataFrame:
+def read_batch(paths: Iterable[Source], options: ReadOptions) -> pl.DataFrame:
     """Read files into one frame of snapshots (see SNAPSHOT_READ_SCHEMA)."""
     return pl.DataFrame(
         [read_one(path, options) for path in paths], schema=SNAPSHOT_READ_SCHEMA
     )
 
 
-def batches(paths: list[Path], max_bytes: int) -> Iterator[list[Path]]:
+def batches(paths: list[Source], max_bytes: int) -> Iterator[list[Source]]:
     """Group files into batches of at most `max_bytes` on disk (at least one file each)."""
-    batch: list[Path] = []
+    batch: list[Source] = []
     size = 0
     for path in paths:
-        length = path.stat().st_size
+        length, _ = stat(path)
         if batch and size + length > max_bytes:
             yield batch
             batch, size = [], 0

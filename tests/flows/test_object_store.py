@@ -14,6 +14,7 @@ from tests.conftest import RAW
 @pytest.fixture
 def s3_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A moto S3 server on loopback, with credentials and endpoint in the environment."""
+    import s3fs
     from moto.server import ThreadedMotoServer
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -27,6 +28,9 @@ def s3_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         "AWS_ENDPOINT_URL": endpoint,
     }.items():
         monkeypatch.setenv(name, value)
+    # fsspec caches filesystems by their arguments, not the environment: forget any made
+    # against an earlier test's endpoint.
+    s3fs.S3FileSystem.clear_instance_cache()
     try:
         yield endpoint
     finally:
@@ -62,3 +66,27 @@ def test_the_lake_can_live_on_an_object_store(
 
     again = normalise_flow(paths=[raw], lake_dir=url, db=db, report_path=None)
     assert (again.snapshots, again.files_skipped) == (0, 4)
+
+
+def test_snapshots_can_be_read_from_an_object_store(s3_endpoint: str, tmp_path: Path) -> None:
+    """Roots may be fsspec URLs too: same listings, sidecars included, as from local files."""
+    import s3fs
+
+    from pipeline import normalise, read
+
+    fs = s3fs.S3FileSystem(skip_instance_cache=True)
+    fs.mkdir("scrapes")
+    fs.put(str(RAW) + "/", "scrapes/raw/", recursive=True)
+    found = read.discover(["s3://scrapes/raw"])
+    assert [str(f).rsplit("/", 1)[-1] for f in found] == [
+        "moredoc-demo-p1.txt",
+        "wenku-kubernetes-p1.txt",
+        "wenku-search-page.txt",
+        "wenku-数据库-p2.txt",
+    ]
+    remote = normalise.normalise_paths(["s3://scrapes/raw"], tmp_path / "a", read.ReadOptions())
+    local = normalise.normalise_paths([RAW], tmp_path / "b", read.ReadOptions())
+    assert remote.lake_rows == local.lake_rows == {"snapshots": 4, "listings": 33, "rejects": 0}
+    assert remote.rejects == 0
+    again = normalise.normalise_paths(["s3://scrapes/raw"], tmp_path / "a", read.ReadOptions())
+    assert (again.files_read, again.files_skipped) == (0, 4)
