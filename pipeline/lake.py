@@ -14,7 +14,6 @@ from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
-import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
 from pipeline.storage import Location
@@ -108,18 +107,3 @@ def table_glob(lake_dir: LakeDir, table: str) -> str:
 
 def has_files(lake_dir: LakeDir, table: str) -> bool:
     return bool(table_files(lake_dir, table))
-
-
-def row_counts(lake_dir: LakeDir) -> dict[str, int]:
-    """Rows per table in the whole lake (reads Parquet footers only)."""
-    lake = Location.of(lake_dir)
-    counts = {}
-    for name in ("snapshots", "listings", "rejects"):
-        files = table_files(lake, name)
-        filesystem = None if lake.is_local else lake.fs
-        counts[name] = (
-            pads.dataset(files, format="parquet", filesystem=filesystem).count_rows()
-            if files
-            else 0
-        )
-    return counts

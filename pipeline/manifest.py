@@ -37,6 +37,8 @@ SCHEMA = {
     "mtime_ns": pl.Int64,
     "snapshot_id": pl.String,
     "fetched_date": pl.String,
+    "listing_count": pl.Int64,
+    "reject_count": pl.Int64,
 }
 
 
@@ -93,16 +95,34 @@ def new_files(
     ]
 
 
-def rows_for(snapshots_read: pl.DataFrame) -> pl.DataFrame:
-    """Manifest rows for a batch that has just been written."""
-    return snapshots_read.select(
-        "content_sha256",
-        "source_path",
-        "byte_count",
-        "mtime_ns",
-        "snapshot_id",
-        pl.col("fetched_at").dt.strftime("%Y-%m-%d").alias("fetched_date"),
+def rows_for(snapshots_read: pl.DataFrame, snapshots: pl.DataFrame) -> pl.DataFrame:
+    """Manifest rows for a batch that has just been written (read frame + snapshots table)."""
+    return snapshots_read.select("snapshot_id", "mtime_ns").join(
+        snapshots.select(
+            "snapshot_id",
+            "content_sha256",
+            "source_path",
+            "byte_count",
+            pl.col("fetched_at").dt.strftime("%Y-%m-%d").alias("fetched_date"),
+            "listing_count",
+            "reject_count",
+        ),
+        on="snapshot_id",
     )
+
+
+def row_counts(lake_dir: lake.LakeDir) -> dict[str, int]:
+    """Rows per lake table, from the manifest: no need to open thousands of files.
+
+    The manifest records each committed snapshot's listing and reject counts; a snapshot
+    seen under two file names is counted once, as the lake holds it once.
+    """
+    committed = load(lake_dir).unique("snapshot_id")
+    return {
+        "snapshots": committed.height,
+        "listings": int(committed["listing_count"].sum()),
+        "rejects": int(committed["reject_count"].sum()),
+    }
 
 
 def commit(lake_dir: lake.LakeDir, rows: pl.DataFrame) -> None:

@@ -153,7 +153,7 @@ def write_batch(
     written = lake.write_snapshots(lake_dir, tables.as_dict())
     report = BatchReport.of(batch, snapshots_read, tables.as_dict())
     report.seconds = time.perf_counter() - started
-    return BatchResult(report, manifest.rows_for(snapshots_read), written)
+    return BatchResult(report, manifest.rows_for(snapshots_read, tables.snapshots), written)
 
 
 def process_batch(
@@ -201,7 +201,7 @@ def finish(lake_dir: lake.LakeDir, summary: RunSummary, written: list[str]) -> R
     """After a full refresh, remove lake files no input produced any more; count rows."""
     if summary.full_refresh:
         lake.prune(lake_dir, keep=set(written))
-    summary.lake_rows = lake.row_counts(lake_dir)
+    summary.lake_rows = manifest.row_counts(lake_dir)
     return summary
 
 
