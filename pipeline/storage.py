@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import fsspec
@@ -27,6 +27,7 @@ class Location:
     fs: fsspec.AbstractFileSystem
     root: str
     url: str
+    _made: set[Path] = field(default_factory=set, compare=False, repr=False)
 
     @classmethod
     def of(cls, where: str | Path | Location) -> Location:
@@ -71,10 +72,13 @@ class Location:
             self.fs.pipe_file(path, data)  # one PUT: atomic on object stores
             return
         target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.parent not in self._made:  # one mkdir per folder, not per file
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._made.add(target.parent)
         tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}{_TMP_SUFFIX}")
         try:
             tmp.write_bytes(data)
             os.replace(tmp, target)
-        finally:
+        except BaseException:
             tmp.unlink(missing_ok=True)
+            raise
