@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import shutil
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,6 +38,15 @@ def write_snapshot(
             encoding="utf-8",
         )
     return path
+
+
+def lake_files(root: Path) -> dict[str, bytes]:
+    """A local lake's table files and their bytes (the manifest aside): for equality checks."""
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*.parquet"))
+        if not p.relative_to(root).parts[0].startswith("_")
+    }
 
 
 def covered_spans(tables: normalise.BatchTables, snapshot_id: str) -> list[tuple[int, int]]:
@@ -126,6 +136,14 @@ def assert_listings_match(
                 doc.title + doc.description
             )
             assert row["description"] + str(row["price"]) == truth_description + str(doc.price)
+
+
+@pytest.fixture
+def raw_copy(tmp_path: Path) -> Path:
+    """A private copy of data/raw/ that a test may add to, change or delete from."""
+    target = tmp_path / "raw"
+    shutil.copytree(RAW, target)
+    return target
 
 
 @pytest.fixture

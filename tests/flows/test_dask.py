@@ -8,15 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import RAW
-
-
-def _lake_files(root: Path) -> dict[str, bytes]:
-    return {
-        str(p.relative_to(root)): p.read_bytes()
-        for p in sorted(root.rglob("*.parquet"))
-        if "_manifest" not in p.parts
-    }
+from tests.conftest import RAW, lake_files
 
 
 @pytest.mark.flow
@@ -43,4 +35,4 @@ def test_a_dask_cluster_gives_the_same_lake(prefect_api: None, tmp_path: Path) -
         del os.environ["PREFECT_API_URL"]
     assert on_dask.listings == local.listings == 33
     assert len(on_dask.batches) == len(local.batches) > 1
-    assert _lake_files(tmp_path / "dask") == _lake_files(tmp_path / "local")
+    assert lake_files(tmp_path / "dask") == lake_files(tmp_path / "local")

@@ -10,15 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import RAW, SAMPLE
-
-
-def _lake_files(root: Path) -> dict[str, bytes]:
-    return {
-        str(p.relative_to(root)): p.read_bytes()
-        for p in sorted(root.rglob("*.parquet"))
-        if "_manifest" not in p.parts
-    }
+from tests.conftest import RAW, SAMPLE, lake_files
 
 
 @pytest.mark.flow
@@ -58,9 +50,9 @@ def test_the_flow_runs_incrementally_and_reports(prefect_api: None, tmp_path: Pa
     assert (third.snapshots, third.files_skipped) == (0, 4)
     assert "0 new snapshots, 4 already in the lake" in third.render()
 
-    before = _lake_files(lake_dir)
+    before = lake_files(lake_dir)
     refreshed = normalise_flow(
         paths=[raw], lake_dir=lake_dir, db=db, full_refresh=True, report_path=report
     )
     assert refreshed.snapshots == 4
-    assert _lake_files(lake_dir) == before
+    assert lake_files(lake_dir) == before

@@ -11,14 +11,7 @@ from pathlib import Path
 import pytest
 
 from pipeline import manifest, normalise, read, warehouse
-from tests.conftest import RAW, REPO, SAMPLE
-
-
-@pytest.fixture
-def raw_copy(tmp_path: Path) -> Path:
-    target = tmp_path / "raw"
-    shutil.copytree(RAW, target)
-    return target
+from tests.conftest import REPO, SAMPLE, lake_files
 
 
 def _run(raw: Path, out: Path, **kwargs) -> normalise.RunSummary:
@@ -97,10 +90,5 @@ def test_two_concurrent_runs_leave_the_lake_of_one_clean_run(
     new = sorted(int(out.split(" new snapshots")[0].split()[-1]) for out, _ in outputs)
     assert new == [0, 4]
     clean = _run(raw_copy, tmp_path / "clean")
-
-    def files(root: Path) -> dict[str, bytes]:
-        return {str(p.relative_to(root)): p.read_bytes()
-                for p in root.rglob("*.parquet") if "_manifest" not in p.parts}
-
-    assert files(tmp_path / "lake") == files(tmp_path / "clean")
+    assert lake_files(tmp_path / "lake") == lake_files(tmp_path / "clean")
     assert clean.lake_rows["listings"] == 33

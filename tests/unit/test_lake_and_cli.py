@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,23 +11,7 @@ import polars as pl
 import pytest
 
 from pipeline import cli, lake, normalise, read, warehouse
-from tests.conftest import RAW, REPO, SAMPLE
-
-
-def _files(root: Path) -> dict[str, bytes]:
-    """The lake's table files and their bytes (the manifest and its lock aside)."""
-    return {
-        str(p.relative_to(root)): p.read_bytes()
-        for p in sorted(root.rglob("*.parquet"))
-        if not p.relative_to(root).parts[0].startswith("_")
-    }
-
-
-@pytest.fixture
-def raw_copy(tmp_path: Path) -> Path:
-    target = tmp_path / "raw"
-    shutil.copytree(RAW, target)
-    return target
+from tests.conftest import REPO, SAMPLE, lake_files
 
 
 def test_the_lake_is_hive_partitioned_one_file_per_snapshot_and_table(
@@ -36,7 +19,7 @@ def test_the_lake_is_hive_partitioned_one_file_per_snapshot_and_table(
 ) -> None:
     out = tmp_path / "lake"
     normalise.normalise_paths([raw_copy / SAMPLE.name], out, read.ReadOptions())
-    names = sorted(_files(out))
+    names = sorted(lake_files(out))
     assert len(names) == 3
     sid = read.snapshot_id(SAMPLE.read_bytes(), read.parse_timestamp("2026-11-20T09:30:00Z"))
     assert names == [f"{t}/fetched_date=2026-11-20/{sid}.parquet" for t in sorted(lake.TABLES)]
@@ -47,9 +30,9 @@ def test_a_rerun_leaves_byte_identical_files_and_no_duplicates(
 ) -> None:
     out = tmp_path / "lake"
     first = normalise.normalise_paths([raw_copy], out, read.ReadOptions())
-    before = _files(out)
+    before = lake_files(out)
     second = normalise.normalise_paths([raw_copy], out, read.ReadOptions())
-    assert _files(out) == before
+    assert lake_files(out) == before
     assert first.lake_rows == second.lake_rows
     assert (second.files_found, second.files_skipped, second.snapshots) == (4, 4, 0)
     assert "0 new snapshots, 4 already in the lake" in second.render()
@@ -57,7 +40,7 @@ def test_a_rerun_leaves_byte_identical_files_and_no_duplicates(
         [raw_copy], out, read.ReadOptions(), full_refresh=True
     )
     assert (refreshed.files_skipped, refreshed.snapshots) == (0, 4)
-    assert _files(out) == before
+    assert lake_files(out) == before
     counts = warehouse.query(
         "select count(*) as n, count(distinct (snapshot_id, position)) as d from listings",
         lake_dir=out,
