@@ -17,8 +17,6 @@ import duckdb
 
 from pipeline import config, models, warehouse
 
-DEFAULT_REPORT = Path("data/report.html")
-
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
     """Register the model-layer subcommands on the `listings` parser."""
@@ -80,7 +78,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     report_.add_argument(
         "--out",
         type=Path,
-        default=DEFAULT_REPORT,
+        default=config.DEFAULT_REPORT,
         metavar="FILE",
         help="HTML file to write (default: %(default)s)",
     )

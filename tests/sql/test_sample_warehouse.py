@@ -12,18 +12,13 @@ import pytest
 from pipeline import cli, normalise, read, warehouse
 from tests.conftest import RAW, REPO
 
-SAMPLES = ("wenku-search-page", "wenku-kubernetes-p1", "wenku-数据库-p2", "moredoc-demo-p1")
-
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """(lake, warehouse) over the four sample pages, built once for the module."""
     root = tmp_path_factory.mktemp("sample")
     raw = root / "raw"
-    raw.mkdir()
-    for name in SAMPLES:
-        for suffix in (".txt", ".txt.meta.json"):
-            shutil.copy(RAW / f"{name}{suffix}", raw / f"{name}{suffix}")
+    shutil.copytree(RAW, raw)  # the four sample pages and their sidecars
     lake_dir, db = root / "lake", root / "warehouse.duckdb"
     normalise.normalise_paths([raw], lake_dir, read.ReadOptions())
     warehouse.build(lake_dir, db)

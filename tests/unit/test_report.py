@@ -16,18 +16,13 @@ import pytest
 from pipeline import cli, normalise, read, report, warehouse
 from tests.conftest import RAW, SAMPLE_FETCHED_AT, write_snapshot
 
-SAMPLES = ("wenku-search-page", "wenku-kubernetes-p1", "wenku-数据库-p2", "moredoc-demo-p1")
-
 
 @pytest.fixture(scope="module")
 def page(tmp_path_factory: pytest.TempPathFactory) -> str:
     """The report over the four sample pages plus one unreadable file (a reject)."""
     root = tmp_path_factory.mktemp("report")
     raw = root / "raw"
-    raw.mkdir()
-    for name in SAMPLES:
-        for suffix in (".txt", ".txt.meta.json"):
-            shutil.copy(RAW / f"{name}{suffix}", raw / f"{name}{suffix}")
+    shutil.copytree(RAW, raw)  # the four sample pages and their sidecars
     write_snapshot(raw, "junk.txt", b"\x00\x01\x02", SAMPLE_FETCHED_AT)
     lake_dir, db = root / "lake", root / "warehouse.duckdb"
     normalise.normalise_paths([raw], lake_dir, read.ReadOptions())
