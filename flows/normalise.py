@@ -1,9 +1,9 @@
 """The main job: normalise new snapshot files into the lake, then rebuild the warehouse.
 
 The flow sequences `pipeline` calls as tasks and adds what orchestration is for: batches
-run concurrently (one task chain per batch of files, never one per file), reading and
-writing retry on I/O errors with backoff while parsing never retries (bad data is a reject,
-not an exception), and every run publishes a table and a markdown artifact.
+run concurrently (one task per batch of files, never one per file), a batch retries on I/O
+errors with backoff but never for parsing (bad data is a reject, not an exception), and
+every run publishes a table and a markdown artifact.
 
 Run it with `make run` or `python -m flows.normalise [PATH ...]`. Without PREFECT_API_URL it
 runs on Prefect's temporary local server (no setup, ~15-25 s of start-up).
@@ -20,6 +20,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
+from prefect.states import State
 from prefect.tasks import exponential_backoff
 
 from pipeline import config, manifest, normalise, progress, read, warehouse
@@ -28,7 +29,7 @@ from pipeline.summary import RunSummary
 DASK_ADDRESS_ENV = "LISTINGS_DASK_ADDRESS"
 
 
-def _is_io_error(task, task_run, state) -> bool:
+def _is_io_error(task: object, task_run: object, state: State) -> bool:
     """Retry only what a retry can fix: I/O errors, not bugs or bad data."""
     try:
         state.result()
@@ -43,17 +44,15 @@ _IO_RETRIES = {
     "retries": 3,
     "retry_delay_seconds": exponential_backoff(backoff_factor=1),
     "retry_condition_fn": _is_io_error,
-    # Inputs are whole frames: hashing them for a cache key would cost more than the work.
+    # No task caching: the lake's manifest already decides what is new, on file identity.
     "cache_policy": NO_CACHE,
 }
 
 plan_task = task(normalise.plan, name="find new snapshots", **_IO_RETRIES)
-read_task = task(read.read_batch, name="read batch", **_IO_RETRIES)
-# Parsing never retries: bad data becomes rejects, and an exception here is a bug.
-normalise_task = task(
-    normalise.normalise_batch, name="parse + validate batch", cache_policy=NO_CACHE
-)
-write_task = task(normalise.write_batch, name="write batch", **_IO_RETRIES)
+# One task per batch of files (bounded by bytes), never one per file: it reads, parses,
+# validates and writes. Only I/O errors retry it; parsing is deterministic, bad data comes
+# out as rejects, and an exception from the parser is a bug that a retry would not fix.
+batch_task = task(normalise.process_batch, name="normalise batch", **_IO_RETRIES)
 # The warehouse build also runs the SQL models' data tests: a failing test is not an I/O
 # error, so it fails the run without retrying.
 warehouse_task = task(warehouse.build, name="build warehouse", **_IO_RETRIES)
@@ -84,11 +83,10 @@ def normalise_flow(
         summary, todo = plan_task(
             paths or [config.DEFAULT_RAW], lake_dir, options, full_refresh=full_refresh
         )
-        futures = []
-        for number, batch in enumerate(read.batches(todo, batch_bytes), start=1):
-            frame = read_task.submit(batch, options)
-            tables = normalise_task.submit(frame)
-            futures.append(write_task.submit(number, frame, tables, lake_dir))
+        futures = [
+            batch_task.submit(number, batch, lake_dir, options)
+            for number, batch in enumerate(read.batches(todo, batch_bytes), start=1)
+        ]
         written: list[str] = []
         with progress.BatchProgress() as bar:
             bar.update(0, len(todo))
@@ -157,7 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--batch-mb",
         type=int,
         default=config.DEFAULT_BATCH_BYTES // 2**20,
-        help="batch size in MB of input (default: %(default)s); each batch is one task chain",
+        help="batch size in MB of input (default: %(default)s); each batch is one task",
     )
     parser.add_argument(
         "--dask-address",

@@ -34,7 +34,7 @@ def test_the_flow_runs_incrementally_and_reports(prefect_api: None, tmp_path: Pa
     )
     assert first.report == str(report) and "<svg" in report.read_text(encoding="utf-8")
     assert (first.files_found, first.snapshots, first.listings, first.rejects) == (3, 3, 23, 0)
-    assert len(first.batches) == 3  # ~2 KB batches: the three pages run as three task chains
+    assert len(first.batches) == 3  # ~2 KB batches: the three pages run as three tasks
     assert warehouse.query("select count(*) from listings", db=db).item() == 23
     table = Artifact.get("normalise-batches")
     assert table is not None and '"listings": 10' in str(table.data)
