@@ -89,14 +89,14 @@ def split_chunks(pages: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     return chunks, remainders
 
 
-def _span(text: pl.Expr, offset: pl.Expr, prefix: str) -> list[pl.Expr]:
+def _fragment(text: pl.Expr, offset: pl.Expr) -> list[pl.Expr]:
     """The text stripped of surrounding blanks, with its [start, end) byte span."""
     stripped = text.str.strip_chars()
     start = offset + _bytes(text) - _bytes(text.str.strip_chars_start())
     return [
-        stripped.alias(f"{prefix}text"),
-        start.alias(f"{prefix}byte_start"),
-        (start + _bytes(stripped)).alias(f"{prefix}byte_end"),
+        stripped.alias("fragment"),
+        start.alias("byte_start"),
+        (start + _bytes(stripped)).alias("byte_end"),
     ]
 
 
@@ -293,7 +293,7 @@ def parse_footer(remainders: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     rejects = (
         parts.select(
             "snapshot_id",
-            *_span(before, pl.col("rest_offset"), ""),
+            *_fragment(before, pl.col("rest_offset")),
             pl.when(has_footer)
             .then(pl.lit("text before the footer has no listing tail (truncated listing?)"))
             .otherwise(
@@ -301,8 +301,7 @@ def parse_footer(remainders: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
             )
             .alias("reason"),
         )
-        .filter(pl.col("text") != "")
-        .rename({"text": "fragment"})
+        .filter(pl.col("fragment") != "")
     )
     return footers, rejects
 
