@@ -87,17 +87,15 @@ def normalise_flow(
             batch_task.submit(number, batch, lake_dir, options)
             for number, batch in enumerate(read.batches(todo, batch_bytes), start=1)
         ]
-        written: list[str] = []
         with progress.BatchProgress() as bar:
             bar.update(0, len(todo))
             # Commit each batch as it lands: a crash loses at most the batches in flight.
             for future in as_completed(futures):
                 result = future.result()
                 normalise.commit(lake_dir, summary, result)
-                written.extend(result.written)
                 bar.update(summary.files_read, len(todo))
         summary.batches.sort(key=lambda report: report.batch)
-        normalise.finish(lake_dir, summary, written)
+        normalise.finish(lake_dir, summary)
     # Nothing new: the warehouse and the report already describe this lake.
     if summary.snapshots or summary.full_refresh or not db.exists():
         warehouse_task(lake_dir, db)

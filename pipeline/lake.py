@@ -86,9 +86,14 @@ def table_files(lake_dir: LakeDir, table: str) -> list[str]:
 
 
 def prune(lake_dir: LakeDir, keep: set[str]) -> int:
-    """Delete table files not in `keep` (stale after a full refresh); returns how many."""
+    """Delete the files of snapshots not in `keep` (stale after a full refresh); how many."""
     lake = Location.of(lake_dir)
-    stale = [f for name in TABLES for f in table_files(lake, name) if f not in keep]
+    stale = [
+        f
+        for name in TABLES
+        for f in table_files(lake, name)
+        if f.rsplit("/", 1)[-1].removesuffix(".parquet") not in keep
+    ]
     for file in stale:
         lake.remove(file)
     if lake.is_local:  # object stores have no empty folders to tidy

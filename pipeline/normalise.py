@@ -142,7 +142,6 @@ class BatchResult:
 
     report: BatchReport
     manifest_rows: pl.DataFrame
-    written: list[str]
 
 
 def write_batch(
@@ -150,10 +149,10 @@ def write_batch(
 ) -> BatchResult:
     """Write a normalised batch's lake files; the manifest is committed by the caller."""
     started = time.perf_counter()
-    written = lake.write_snapshots(lake_dir, tables.as_dict())
+    lake.write_snapshots(lake_dir, tables.as_dict())
     report = BatchReport.of(batch, snapshots_read, tables.as_dict())
     report.seconds = time.perf_counter() - started
-    return BatchResult(report, manifest.rows_for(snapshots_read, tables.snapshots), written)
+    return BatchResult(report, manifest.rows_for(snapshots_read, tables.snapshots))
 
 
 def process_batch(
@@ -197,10 +196,14 @@ def commit(lake_dir: lake.LakeDir, summary: RunSummary, result: BatchResult) -> 
     summary.batches.append(result.report)
 
 
-def finish(lake_dir: lake.LakeDir, summary: RunSummary, written: list[str]) -> RunSummary:
-    """After a full refresh, remove lake files no input produced any more; count rows."""
+def finish(lake_dir: lake.LakeDir, summary: RunSummary) -> RunSummary:
+    """After a full refresh, remove lake files no input produced any more; count rows.
+
+    A full refresh starts from an empty manifest, so once it is done the manifest names
+    exactly the snapshots the inputs produce: every other file is stale.
+    """
     if summary.full_refresh:
-        lake.prune(lake_dir, keep=set(written))
+        lake.prune(lake_dir, keep=set(manifest.load(lake_dir)["snapshot_id"]))
     summary.lake_rows = manifest.row_counts(lake_dir)
     return summary
 
@@ -222,13 +225,11 @@ def normalise_paths(
     """
     with manifest.locked(lake_dir, on_wait=on_wait):
         summary, todo = plan(paths, lake_dir, options, full_refresh=full_refresh)
-        written: list[str] = []
         if on_batch:
             on_batch(0, len(todo))
         for number, batch in enumerate(read.batches(todo, batch_bytes), start=1):
             result = process_batch(number, batch, lake_dir, options)
             commit(lake_dir, summary, result)
-            written.extend(result.written)
             if on_batch:
                 on_batch(summary.files_read, len(todo))
-        return finish(lake_dir, summary, written)
+        return finish(lake_dir, summary)
