@@ -8,6 +8,8 @@ DEFAULT_RAW = Path("data/raw")
 DEFAULT_LAKE = Path("data/lake")
 DEFAULT_DB = Path("data/warehouse.duckdb")
 DEFAULT_REPORT = Path("data/report.html")
-# Bounded batches keep memory flat however much input there is. 16 MB measured best here:
-# 100 k listings in 15.6 s at 0.54 GB peak, against 18.8 s at 1.18 GB with 64 MB batches.
-DEFAULT_BATCH_BYTES = 16 * 2**20
+# Bounded batches keep memory flat however much input there is. Measured on 100 k listings
+# (53 MB): 64 MB batches 18-19 s at 1.15 GB peak RSS (1.43 GB at 1 M listings, close to the
+# 1.5 GB budget); 32 MB 19.7 s at 0.71 GB; 16 MB 20-26 s at 0.53 GB. Time is mostly file
+# creation and noisy here; 32 MB halves memory for about the same time.
+DEFAULT_BATCH_BYTES = 32 * 2**20
