@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,9 +122,9 @@ def rebuild(
     (`<name>.failed.duckdb`), then the error is raised.
     """
     db.parent.mkdir(parents=True, exist_ok=True)
-    tmp = db.with_name(f".{db.name}.tmp")
-    tmp.unlink(missing_ok=True)
-    Path(f"{tmp}.wal").unlink(missing_ok=True)
+    # A name of its own per build: two runs building the same warehouse at once each
+    # finish a whole file, and the last rename wins, instead of writing into one file.
+    tmp = db.with_name(f".{db.name}.{uuid.uuid4().hex}.tmp")
     partial = bool(select) and db.exists()
     if partial:
         shutil.copyfile(db, tmp)
