@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipeline import cli_models, config, normalise, progress, read, warehouse
+from pipeline import cli_models, cli_options, config, normalise, progress, read, warehouse
 
 EPILOG = """\
 examples:
@@ -112,13 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sql.add_argument("query", metavar="SQL")
     target = sql.add_mutually_exclusive_group()
-    target.add_argument(
-        "--db",
-        type=Path,
-        default=config.DEFAULT_DB,
-        metavar="PATH",
-        help="warehouse file (default: %(default)s, built by `make run`)",
-    )
+    cli_options.add_db(target, "warehouse file, built by `make run`")
     target.add_argument(
         "--lake", metavar="DIR", help="query a lake (folder or fsspec URL) directly instead"
     )
@@ -151,10 +145,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help=f"snapshot files or folders (default: {config.DEFAULT_RAW})",
     )
-    serve.add_argument(
-        "--lake", default=str(config.DEFAULT_LAKE), help="lake folder or fsspec URL"
-    )
-    serve.add_argument("--db", type=Path, default=config.DEFAULT_DB, help="warehouse file")
+    cli_options.add_lake(serve)
+    cli_options.add_db(serve, "warehouse file to rebuild after each run")
     serve.set_defaults(handler=_serve)
     norm.set_defaults(handler=_normalise)
     sql.set_defaults(handler=_sql)

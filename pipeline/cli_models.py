@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline import config, models, warehouse
+from pipeline import cli_options, config, models, warehouse
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
@@ -30,19 +30,8 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
             "a failed build is kept beside it as NAME.failed.duckdb."
         ),
     )
-    build.add_argument(
-        "--lake",
-        default=str(config.DEFAULT_LAKE),
-        metavar="DIR",
-        help="lake folder or fsspec URL (default: %(default)s)",
-    )
-    build.add_argument(
-        "--db",
-        type=Path,
-        default=config.DEFAULT_DB,
-        metavar="PATH",
-        help="warehouse file to write (default: %(default)s)",
-    )
+    cli_options.add_lake(build)
+    cli_options.add_db(build, "warehouse file to write")
     build.add_argument(
         "--select",
         nargs="+",
@@ -68,13 +57,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
             "documents per day, top reject reasons, worst data-quality findings."
         ),
     )
-    report_.add_argument(
-        "--db",
-        type=Path,
-        default=config.DEFAULT_DB,
-        metavar="PATH",
-        help="warehouse file (default: %(default)s, built by `make run` or `listings build`)",
-    )
+    cli_options.add_db(report_, "warehouse file, built by `make run` or `listings build`")
     report_.add_argument(
         "--out",
         type=Path,
