@@ -10,7 +10,7 @@ from pathlib import Path
 
 from benchmarks import kit
 from benchmarks.dataset import DEFAULT_CACHE, dataset
-from pipeline import config
+from pipeline import cli_options
 
 DEFAULT_LISTINGS = 100_000
 
@@ -51,12 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--repeat", type=int, default=3, help="runs per measurement, median (default: 3)"
     )
-    parser.add_argument(
-        "--batch-mb",
-        type=int,
-        default=config.DEFAULT_BATCH_BYTES // 2**20,
-        help="batch size for every contender (default: %(default)s, the CLI's)",
-    )
+    cli_options.add_batch_mb(parser, "batch size for every contender, the CLI's by default")
     parser.add_argument(
         "--cache",
         type=Path,

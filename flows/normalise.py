@@ -23,7 +23,7 @@ from prefect.futures import as_completed
 from prefect.states import State
 from prefect.tasks import exponential_backoff
 
-from pipeline import config, manifest, normalise, progress, read, warehouse
+from pipeline import cli_options, config, manifest, normalise, progress, read, warehouse
 from pipeline.summary import RunSummary
 
 DASK_ADDRESS_ENV = "LISTINGS_DASK_ADDRESS"
@@ -134,27 +134,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run the normalise flow (Prefect) over snapshot files: only files not yet "
         f"in the lake are processed. Defaults to the committed samples in {config.DEFAULT_RAW}.",
     )
-    parser.add_argument(
-        "paths",
-        nargs="*",
-        type=read.as_source,
-        default=[config.DEFAULT_RAW],
-        help=f"snapshot files or folders, local or fsspec URLs (default: {config.DEFAULT_RAW})",
-    )
-    parser.add_argument(
-        "--lake", default=str(config.DEFAULT_LAKE), help="lake folder or fsspec URL (s3://…)"
-    )
-    parser.add_argument("--db", type=Path, default=config.DEFAULT_DB, help="warehouse file")
+    cli_options.add_paths(parser)
+    cli_options.add_lake(parser)
+    cli_options.add_db(parser, "warehouse file to rebuild")
     parser.add_argument("--full-refresh", action="store_true", help="rebuild from every input")
     parser.add_argument(
         "--report", type=Path, default=config.DEFAULT_REPORT, help="HTML report to write"
     )
-    parser.add_argument(
-        "--batch-mb",
-        type=int,
-        default=config.DEFAULT_BATCH_BYTES // 2**20,
-        help="batch size in MB of input (default: %(default)s); each batch is one task",
-    )
+    cli_options.add_batch_mb(parser, "batch size in MB of input; each batch is one task")
     parser.add_argument(
         "--dask-address",
         default=os.environ.get(DASK_ADDRESS_ENV),

@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipeline import cli_models, cli_options, config, normalise, progress, read, warehouse
+from pipeline import cli_models, cli_options, normalise, progress, read, warehouse
 
 EPILOG = """\
 examples:
@@ -97,13 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="forget which files the lake already holds and rebuild it from every input "
         "(by default only new or changed files are processed)",
     )
-    norm.add_argument(
-        "--batch-mb",
-        type=int,
-        default=config.DEFAULT_BATCH_BYTES // 2**20,
-        metavar="MB",
-        help="files are processed in batches of about this many MB (default: %(default)s)",
-    )
+    cli_options.add_batch_mb(norm, "files are processed in batches of about this many MB")
 
     sql = commands.add_parser(
         "sql",
@@ -137,14 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     serve.add_argument("--cron", required=True, help='e.g. "0 * * * *" (hourly)')
-    serve.add_argument(
-        "paths",
-        nargs="*",
-        type=read.as_source,
-        default=[config.DEFAULT_RAW],
-        metavar="PATH",
-        help=f"snapshot files or folders (default: {config.DEFAULT_RAW})",
-    )
+    cli_options.add_paths(serve)
     cli_options.add_lake(serve)
     cli_options.add_db(serve, "warehouse file to rebuild after each run")
     serve.set_defaults(handler=_serve)

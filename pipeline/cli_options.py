@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from pipeline import config
+from pipeline import config, read
 
 # A parser or an argument group: both have add_argument.
 Adder = argparse.ArgumentParser | argparse._ArgumentGroup
@@ -29,4 +29,27 @@ def add_lake(parser: Adder) -> None:
         default=str(config.DEFAULT_LAKE),
         metavar="DIR",
         help="lake folder or fsspec URL such as s3://bucket/lake (default: %(default)s)",
+    )
+
+
+def add_paths(parser: Adder) -> None:
+    """Snapshot files or folders, local or fsspec URLs; the committed samples by default."""
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        type=read.as_source,
+        default=[config.DEFAULT_RAW],
+        metavar="PATH",
+        help=f"snapshot files or folders, local or fsspec URLs (default: {config.DEFAULT_RAW})",
+    )
+
+
+def add_batch_mb(parser: Adder, what: str) -> None:
+    """`--batch-mb MB`: input is processed in batches of about this many MB of files."""
+    parser.add_argument(
+        "--batch-mb",
+        type=int,
+        default=config.DEFAULT_BATCH_BYTES // 2**20,
+        metavar="MB",
+        help=f"{what} (default: %(default)s)",
     )

@@ -258,9 +258,15 @@ def content_hash(raw: bytes) -> str:
 
 def snapshot_id(raw: bytes, fetched_at: datetime) -> str:
     """Same bytes at the same time keep their id across runs; another time is another snapshot."""
+    return _hashes(raw, fetched_at)[1]
+
+
+def _hashes(raw: bytes, fetched_at: datetime) -> tuple[str, str]:
+    """(content_hash, snapshot_id) from one pass over the bytes: the id continues the hash."""
     digest = hashlib.sha256(raw)
+    content = digest.hexdigest()
     digest.update(b"\n" + fetched_at.isoformat().encode())
-    return digest.hexdigest()[:20]
+    return content, digest.hexdigest()[:20]
 
 
 def identify(source: Source, options: ReadOptions, mtime_ns: int) -> str:
@@ -278,13 +284,14 @@ def read_one(path: Source, options: ReadOptions) -> dict[str, object]:
     meta, sidecar_error = _sidecar(path)
     fetched_at, source = _fetched_at(path, meta, options, mtime_ns)
     text, error = decode(raw)
+    content, snapshot = _hashes(raw, fetched_at)
     url = meta.get("url")
     row: dict[str, object] = {
-        "snapshot_id": snapshot_id(raw, fetched_at),
+        "snapshot_id": snapshot,
         "source_path": str(path),
         "byte_count": len(raw),
         "mtime_ns": mtime_ns,
-        "content_sha256": content_hash(raw),
+        "content_sha256": content,
         "fetched_at": fetched_at,
         "fetched_at_source": source,
         **_url_facts(url if isinstance(url, str) else None, options.site),
