@@ -88,8 +88,7 @@ class Template:
                 pass
             elif setup := _CONFIG.fullmatch(expression):
                 config.update(
-                    (kwarg.group(1), _string(kwarg, 2))
-                    for kwarg in _KWARG.finditer(setup.group(1))
+                    (kwarg.group(1), _string(kwarg, 2)) for kwarg in _KWARG.finditer(setup.group(1))
                 )
             else:
                 raise ModelError(
@@ -256,8 +255,7 @@ class Project:
             name = selector.strip("+")
             if name not in self.models:
                 raise ModelError(
-                    f"--select {selector}: no model named {name!r} "
-                    f"(models: {', '.join(order)})"
+                    f"--select {selector}: no model named {name!r} (models: {', '.join(order)})"
                 )
             chosen.add(name)
             if selector.endswith("+"):
@@ -399,10 +397,7 @@ def _generic_test(path: Path, model: str, column: str | None, spec: Any) -> Data
     if kind == "unique":
         columns = [_quote(c) for c in options.get("columns", [])] or [col]
         keys = ", ".join(str(c) for c in columns)
-        sql = (
-            f"select {keys}, count(*) as n_rows from {this} "
-            f"group by {keys} having count(*) > 1"
-        )
+        sql = f"select {keys}, count(*) as n_rows from {this} group by {keys} having count(*) > 1"
         label = "__".join(options.get("columns", [])) or column
     elif kind == "not_null":
         sql = f"select * from {this} where {col} is null"
@@ -441,13 +436,13 @@ def _generic_test(path: Path, model: str, column: str | None, spec: Any) -> Data
 
 def _check_references(project: Project) -> None:
     known = ", ".join(sorted(project.models)) or "none"
-    for template in [*(m.template for m in project.models.values()),
-                     *(t.template for t in project.tests)]:
+    for template in [
+        *(m.template for m in project.models.values()),
+        *(t.template for t in project.tests),
+    ]:
         for ref in template.refs:
             if ref not in project.models:
-                raise ModelError(
-                    f"{template.path}: ref('{ref}') names no model (known: {known})"
-                )
+                raise ModelError(f"{template.path}: ref('{ref}') names no model (known: {known})")
         for source in template.sources:
             if source not in project.sources:
                 declared = ", ".join(f"{s}.{t}" for s, t in project.sources) or "none"

@@ -293,8 +293,12 @@ def _bar_chart(
         alt.Chart(frame)
         .mark_bar(color="#3b6ea5")
         .encode(
-            x=alt.X(f"{category}:N", sort=list(order) if order else None, title=title,
-                    axis=alt.Axis(labelAngle=0 if order else -40)),
+            x=alt.X(
+                f"{category}:N",
+                sort=list(order) if order else None,
+                title=title,
+                axis=alt.Axis(labelAngle=0 if order else -40),
+            ),
             y=alt.Y(f"{count}:Q", title=count.replace("_", " "), axis=alt.Axis(tickMinStep=1)),
             tooltip=[category, count],
         )

@@ -149,15 +149,12 @@ def split_valid(
         cases = errors.failure_cases
         if cases["index"].null_count():
             raise
-        reasons = (
-            cases.group_by(pl.col("index").cast(pl.UInt32))
-            .agg(
-                pl.format("schema check failed: {} {}", pl.col("column"), pl.col("check"))
-                .unique()
-                .sort()
-                .str.join("; ")
-                .alias("reason")
-            )
+        reasons = cases.group_by(pl.col("index").cast(pl.UInt32)).agg(
+            pl.format("schema check failed: {} {}", pl.col("column"), pl.col("check"))
+            .unique()
+            .sort()
+            .str.join("; ")
+            .alias("reason")
         )
         indexed = frame.with_row_index("index")
         failed = indexed.join(reasons, on="index", how="inner").drop("index")

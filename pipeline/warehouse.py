@@ -100,9 +100,7 @@ def build(
 
     See `rebuild` for the options; this keeps the signature callers have relied on.
     """
-    return rebuild(
-        lake_dir, db, with_models=with_models, select=select, project=project
-    ).lake_rows
+    return rebuild(lake_dir, db, with_models=with_models, select=select, project=project).lake_rows
 
 
 def rebuild(
