@@ -74,6 +74,7 @@ def normalise_flow(
     batch_bytes: int = config.DEFAULT_BATCH_BYTES,
     full_refresh: bool = False,
     report_path: Path | None = config.DEFAULT_REPORT,
+    layout: str | None = None,
 ) -> RunSummary:
     """Normalise every new snapshot under `paths`, rebuild the warehouse and the HTML report,
     and publish the run's artifacts."""
@@ -81,10 +82,14 @@ def normalise_flow(
     options = options or read.ReadOptions()
     with manifest.locked(lake_dir, on_wait=logger.warning):
         summary, todo = plan_task(
-            paths or [config.DEFAULT_RAW], lake_dir, options, full_refresh=full_refresh
+            paths or [config.DEFAULT_RAW],
+            lake_dir,
+            options,
+            full_refresh=full_refresh,
+            layout=layout,
         )
         futures = [
-            batch_task.submit(number, batch, lake_dir, options)
+            batch_task.submit(number, batch, lake_dir, options, summary.layout)
             for number, batch in enumerate(read.batches(todo, batch_bytes), start=1)
         ]
         with progress.BatchProgress() as bar:
@@ -112,8 +117,12 @@ def normalise_flow(
     create_markdown_artifact(
         markdown=summary.markdown(), key="normalise-summary", description="Normalise run"
     )
-    logger.info("%s new snapshots, %s listings, %s rejects",
-                summary.snapshots, summary.listings, summary.rejects)
+    logger.info(
+        "%s new snapshots, %s listings, %s rejects",
+        summary.snapshots,
+        summary.listings,
+        summary.rejects,
+    )
     return summary
 
 
@@ -142,12 +151,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--report", type=Path, default=config.DEFAULT_REPORT, help="HTML report to write"
     )
     cli_options.add_batch_mb(parser, "batch size in MB of input; each batch is one task")
+    cli_options.add_layout(parser)
     parser.add_argument(
         "--dask-address",
         default=os.environ.get(DASK_ADDRESS_ENV),
         metavar="tcp://HOST:PORT",
-        help=f"run batches on this Dask cluster (default: ${DASK_ADDRESS_ENV}, else local "
-        "threads)",
+        help=f"run batches on this Dask cluster (default: ${DASK_ADDRESS_ENV}, else local threads)",
     )
     return parser
 
@@ -161,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         batch_bytes=args.batch_mb * 2**20,
         full_refresh=args.full_refresh,
         report_path=args.report,
+        layout=args.layout,
     )
     print(summary.render())
     return 0

@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipeline import cli_models, cli_options, normalise, progress, read, warehouse
+from pipeline import cli_models, cli_options, manifest, normalise, progress, read, warehouse
 
 EPILOG = """\
 examples:
@@ -58,9 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Read snapshot files (or folders of them: *.txt, *.html, *.json, optionally .gz), "
             "parse every listing by the site's rendering rules, validate, and write "
-            "LAKE/{listings,snapshots,rejects}/fetched_date=YYYY-MM-DD/<snapshot_id>.parquet. "
-            "Rerunning the same files rewrites the same files: no duplicates. Unreadable "
-            "files and bad fragments become rows in rejects; the run goes on."
+            "LAKE/{listings,snapshots,rejects}/fetched_date=YYYY-MM-DD/<snapshot_id>.parquet "
+            "(or batch-<hash>.parquet with --layout batch). Only new or changed files are "
+            "processed; reruns never duplicate rows. Unreadable files and bad fragments "
+            "become rows in rejects; the run goes on."
         ),
     )
     norm.add_argument(
@@ -98,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(by default only new or changed files are processed)",
     )
     cli_options.add_batch_mb(norm, "files are processed in batches of about this many MB")
+    cli_options.add_layout(norm)
 
     sql = commands.add_parser(
         "sql",
@@ -151,10 +153,11 @@ def _normalise(args: argparse.Namespace) -> int:
                 options,
                 batch_bytes=args.batch_mb * 2**20,
                 full_refresh=args.full_refresh,
+                layout=args.layout,
                 on_batch=bar.update,
                 on_wait=bar.say,
             )
-        except FileNotFoundError as error:
+        except (FileNotFoundError, manifest.LayoutError) as error:
             print(f"listings normalise: {error}", file=sys.stderr)
             return 1
     if args.db:
@@ -187,8 +190,10 @@ def _sql(args: argparse.Namespace) -> int:
     if args.format == "parquet":
         # Binary: never onto a terminal. A pipe (`… | duckdb`) or --out is fine.
         if args.out is None and sys.stdout.isatty():
-            print("listings sql: --format parquet is binary: give --out FILE or pipe stdout",
-                  file=sys.stderr)
+            print(
+                "listings sql: --format parquet is binary: give --out FILE or pipe stdout",
+                file=sys.stderr,
+            )
             return 1
         result.write_parquet(args.out if args.out is not None else sys.stdout.buffer)
     elif args.out is not None and args.format in ("csv", "json"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from pipeline import config, read
+from pipeline import config, lake, read
 
 # A parser or an argument group: both have add_argument.
 Adder = argparse.ArgumentParser | argparse._ArgumentGroup
@@ -52,4 +52,18 @@ def add_batch_mb(parser: Adder, what: str) -> None:
         default=config.DEFAULT_BATCH_BYTES // 2**20,
         metavar="MB",
         help=f"{what} (default: %(default)s)",
+    )
+
+
+def add_layout(parser: Adder) -> None:
+    """`--layout snapshot|batch`: how the lake's files are cut (see `pipeline.lake`)."""
+    parser.add_argument(
+        "--layout",
+        choices=lake.LAYOUTS,
+        default=None,
+        help="lake file layout: 'snapshot' = one file per snapshot per table "
+        "(<snapshot_id>.parquet); 'batch' = one file per table, date and batch "
+        "(batch-<hash>.parquet), tens of times faster to write at scale. Default: the "
+        f"lake's current layout, '{lake.DEFAULT_LAYOUT}' for a new lake; changing it needs "
+        "--full-refresh",
     )

@@ -1,7 +1,9 @@
 """The lake's manifest: which snapshot files are already in it, for incremental runs.
 
 One small Parquet file, `LAKE/_manifest/manifest.parquet`, one row per snapshot file ever
-committed. A run skips a file whose (path, size, mtime) matches a row without reading it,
+committed, naming the lake file that holds its rows (`data_file`: the snapshot id in the
+snapshot layout, a batch name in the batch layout; see `lake`).
+A run skips a file whose (path, size, mtime) matches a row without reading it,
 or whose snapshot id (a hash of its bytes and fetch time) matches one after reading it;
 only new or changed files are parsed.
 The manifest is rewritten atomically *after* a batch's data files are in place, so a crash
@@ -39,7 +41,12 @@ SCHEMA = {
     "fetched_date": pl.String,
     "listing_count": pl.Int64,
     "reject_count": pl.Int64,
+    "data_file": pl.String,
 }
+
+
+class LayoutError(ValueError):
+    """A run asked for a layout other than the one the lake already has."""
 
 
 class LakeBusyError(RuntimeError):
@@ -57,7 +64,34 @@ def load(lake_dir: lake.LakeDir) -> pl.DataFrame:
     if not where.exists(file):
         return pl.DataFrame(schema=SCHEMA)
     frame = pl.read_parquet(io.BytesIO(where.read_bytes(file)))
+    if "data_file" not in frame.columns:  # written before the batch layout existed
+        frame = frame.with_columns(pl.col("snapshot_id").alias("data_file"))
     return frame.select(list(SCHEMA)).cast(SCHEMA)  # type: ignore[arg-type]
+
+
+def layout_of(committed: pl.DataFrame) -> str | None:
+    """The lake's layout as its manifest shows it; None for a lake with nothing committed."""
+    if committed.is_empty():
+        return None
+    in_batches = committed["data_file"].str.starts_with(lake.BATCH_PREFIX)
+    return "batch" if bool(in_batches.any()) else "snapshot"
+
+
+def resolve_layout(committed: pl.DataFrame, requested: str | None, *, full_refresh: bool) -> str:
+    """The layout a run writes: the one asked for, else the lake's own, else the default.
+
+    Changing a lake's layout rewrites all of it, so it takes a full refresh: mixing
+    layouts in one incremental run could hold a snapshot in two files.
+    """
+    current = layout_of(committed)
+    if requested is not None and requested not in lake.LAYOUTS:
+        raise LayoutError(f"unknown layout {requested!r}: choose one of {', '.join(lake.LAYOUTS)}")
+    if requested and current and requested != current and not full_refresh:
+        raise LayoutError(
+            f"the lake uses the {current} layout; writing {requested} files into it needs "
+            "--full-refresh (which rewrites the whole lake in the new layout)"
+        )
+    return requested or current or lake.DEFAULT_LAYOUT
 
 
 def new_files(
@@ -95,9 +129,15 @@ def new_files(
     ]
 
 
-def rows_for(snapshots_read: pl.DataFrame, snapshots: pl.DataFrame) -> pl.DataFrame:
-    """Manifest rows for a batch that has just been written (read frame + snapshots table)."""
-    return snapshots_read.select("snapshot_id", "mtime_ns").join(
+def rows_for(
+    snapshots_read: pl.DataFrame, snapshots: pl.DataFrame, data_file: str | None = None
+) -> pl.DataFrame:
+    """Manifest rows for a batch that has just been written (read frame + snapshots table).
+
+    `data_file` is the batch file's name; None means one file per snapshot.
+    """
+    name = pl.col("snapshot_id") if data_file is None else pl.lit(data_file)
+    return snapshots_read.select("snapshot_id", "mtime_ns", name.alias("data_file")).join(
         snapshots.select(
             "snapshot_id",
             "content_sha256",

@@ -145,23 +145,36 @@ class BatchResult:
 
 
 def write_batch(
-    batch: int, snapshots_read: pl.DataFrame, tables: BatchTables, lake_dir: lake.LakeDir
+    batch: int,
+    snapshots_read: pl.DataFrame,
+    tables: BatchTables,
+    lake_dir: lake.LakeDir,
+    layout: str = lake.DEFAULT_LAYOUT,
 ) -> BatchResult:
     """Write a normalised batch's lake files; the manifest is committed by the caller."""
     started = time.perf_counter()
-    lake.write_snapshots(lake_dir, tables.as_dict())
+    if layout == "batch":
+        data_file: str | None = lake.write_batch(lake_dir, tables.as_dict())
+    else:
+        lake.write_snapshots(lake_dir, tables.as_dict())
+        data_file = None
     report = BatchReport.of(batch, snapshots_read, tables.as_dict())
     report.seconds = time.perf_counter() - started
-    return BatchResult(report, manifest.rows_for(snapshots_read, tables.snapshots))
+    return BatchResult(report, manifest.rows_for(snapshots_read, tables.snapshots, data_file))
 
 
 def process_batch(
-    batch: int, files: list[read.Source], lake_dir: lake.LakeDir, options: read.ReadOptions
+    batch: int,
+    files: list[read.Source],
+    lake_dir: lake.LakeDir,
+    options: read.ReadOptions,
+    layout: str = lake.DEFAULT_LAYOUT,
 ) -> BatchResult:
     """One batch end to end: read the files, normalise them, write their lake files."""
     started = time.perf_counter()
     snapshots_read = read.read_batch(files, options)
-    result = write_batch(batch, snapshots_read, normalise_batch(snapshots_read), lake_dir)
+    tables = normalise_batch(snapshots_read)
+    result = write_batch(batch, snapshots_read, tables, lake_dir, layout)
     result.report.seconds = time.perf_counter() - started
     return result
 
@@ -172,21 +185,36 @@ def plan(
     options: read.ReadOptions,
     *,
     full_refresh: bool = False,
+    layout: str | None = None,
 ) -> tuple[RunSummary, list[read.Source]]:
     """The run's summary so far and the files to process: new or changed ones only.
 
-    A full refresh forgets the manifest, so every file is processed again.
+    A full refresh forgets the manifest, so every file is processed again. `layout` None
+    keeps the lake's layout (the default one for a new lake); `summary.layout` is the one
+    the batches must write. Before anything is written, lake files the manifest does not
+    name are deleted: batch files a crashed run wrote but never committed (their snapshots
+    are in this run's work again) and, on a full refresh, the old batch files.
     """
     files = read.discover(paths)
+    committed = manifest.load(lake_dir)
+    chosen = manifest.resolve_layout(committed, layout, full_refresh=full_refresh)
     if full_refresh:
         manifest.reset(lake_dir)
-    todo = manifest.new_files(files, manifest.load(lake_dir), options)
+        committed = committed.clear()
+    todo = manifest.new_files(files, committed, options)
     summary = RunSummary(
         lake_dir=str(lake_dir),
         files_found=len(files),
         files_skipped=len(files) - len(todo),
         full_refresh=full_refresh,
+        layout=chosen,
     )
+    if todo:
+        summary.files_removed = lake.prune(
+            lake_dir,
+            keep=set(committed["data_file"]),
+            keep_snapshot_files=chosen == "snapshot",
+        )
     return summary, todo
 
 
@@ -203,7 +231,8 @@ def finish(lake_dir: lake.LakeDir, summary: RunSummary) -> RunSummary:
     exactly the snapshots the inputs produce: every other file is stale.
     """
     if summary.full_refresh:
-        lake.prune(lake_dir, keep=set(manifest.load(lake_dir)["snapshot_id"]))
+        keep = set(manifest.load(lake_dir)["data_file"])
+        summary.files_removed += lake.prune(lake_dir, keep=keep)
     summary.lake_rows = manifest.row_counts(lake_dir)
     return summary
 
@@ -215,6 +244,7 @@ def normalise_paths(
     *,
     batch_bytes: int = config.DEFAULT_BATCH_BYTES,
     full_refresh: bool = False,
+    layout: str | None = None,
     on_batch: Callable[[int, int], None] | None = None,
     on_wait: Callable[[str], None] | None = None,
 ) -> RunSummary:
@@ -224,11 +254,11 @@ def normalise_paths(
     `on_wait(message)` says when the run waits for another run's lock.
     """
     with manifest.locked(lake_dir, on_wait=on_wait):
-        summary, todo = plan(paths, lake_dir, options, full_refresh=full_refresh)
+        summary, todo = plan(paths, lake_dir, options, full_refresh=full_refresh, layout=layout)
         if on_batch:
             on_batch(0, len(todo))
         for number, batch in enumerate(read.batches(todo, batch_bytes), start=1):
-            result = process_batch(number, batch, lake_dir, options)
+            result = process_batch(number, batch, lake_dir, options, summary.layout)
             commit(lake_dir, summary, result)
             if on_batch:
                 on_batch(summary.files_read, len(todo))

@@ -60,6 +60,8 @@ class RunSummary:
     files_found: int = 0
     files_skipped: int = 0
     full_refresh: bool = False
+    layout: str = "snapshot"
+    files_removed: int = 0  # lake files no committed snapshot needed any more
     batches: list[BatchReport] = field(default_factory=list)
     lake_rows: dict[str, int] = field(default_factory=dict)
     warehouse: str | None = None
@@ -112,7 +114,11 @@ class RunSummary:
         lines.extend(f"  {count:>6}  {reason}" for reason, count in self.reject_reasons())
         if self.lake_rows:
             rows = ", ".join(f"{name} {count}" for name, count in self.lake_rows.items())
-            lines.append(f"lake:           {self.lake_dir} (rows in all: {rows})")
+            lines.append(
+                f"lake:           {self.lake_dir} ({self.layout} layout; rows in all: {rows})"
+            )
+        if self.files_removed:
+            lines.append(f"removed:        {self.files_removed} stale lake files")
         if self.warehouse:
             lines.append(f"warehouse:      {self.warehouse}")
         if self.report:
