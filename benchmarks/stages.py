@@ -14,8 +14,8 @@ batch by batch (the CLI's byte-bounded batches) with its real input, and timed a
 | validate | `schemas.split_valid(…, schemas.Listing)` (pandera) |
 | validate other | `schemas.Snapshot.validate` + `schemas.Reject.validate` (pandera) |
 | assemble | the rest of `normalise.normalise_batch` (footer, conform, joins, sorts) |
-| write | `lake.write_snapshots` into an empty lake |
-| write, proposed | not the pipeline: the same tables as one file per table, date and batch |
+| write | `lake.write_batch` into an empty lake (`--layout batch`, what the targets judge) |
+| write, snapshot layout | `lake.write_snapshots` into a second lake (default layout; not summed) |
 
 `read`, `decode` and the parse stages are timed on their own; `metadata` and `assemble`
 are what `read.read_batch` and `normalise.normalise_batch` cost beyond them (both are
@@ -25,7 +25,6 @@ one in-process pass of the pipeline costs.
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
 from collections.abc import Callable
@@ -33,8 +32,6 @@ from pathlib import Path
 from typing import TypeVar
 
 import polars as pl
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from pipeline import config, lake, normalise, parse_text, read, schemas
 
@@ -46,8 +43,7 @@ ALL_STAGES = (
     "validate other", "assemble", "write",
 )  # fmt: skip
 PANDERA_STAGES = ("validate", "validate other")
-PROPOSED_WRITE = "write, proposed"
-PARTITION = "fetched_date"  # the lake's partition column (README: What comes out)
+WRITE_SNAPSHOT_LAYOUT = "write, snapshot layout"
 
 
 def _timed(totals: dict[str, float], stage: str, step: Callable[[], T]) -> T:
@@ -66,48 +62,21 @@ def _extract(chunks: pl.DataFrame, pages: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _write_file(table: pa.Table, path: Path) -> None:
-    # The lake's encoder settings (snappy, no dictionaries, encoded in memory), then an
-    # atomic rename, as `lake.write_snapshots` does for each of its files.
-    buffer = pa.BufferOutputStream()
-    pq.write_table(table, buffer, compression="snappy", use_dictionary=False)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(buffer.getvalue().to_pybytes())
-    os.replace(tmp, path)
-
-
-def write_per_batch(out: Path, tables: dict[str, pl.DataFrame], batch_no: int) -> None:
-    """A proposal, not the pipeline: each table of a batch as one file per fetched date.
-
-    Same rows, same encoder settings, same partitions; only the file count differs (3 per
-    batch and date instead of 3 per snapshot). Timed to put a number on the design change
-    the write stage needs. Self-contained on purpose: it must not follow `pipeline.lake`'s
-    internals as they change.
-    """
-    date = pl.col("fetched_at").dt.strftime("%Y-%m-%d").alias(PARTITION)
-    dates = tables["snapshots"].select("snapshot_id", date)
-    for name, frame in tables.items():
-        dated = frame.join(dates, on="snapshot_id", how="left", maintain_order="left")
-        for (fetched_date,), part in dated.partition_by(PARTITION, as_dict=True).items():
-            path = out / name / f"{PARTITION}={fetched_date}" / f"batch-{batch_no:06d}.parquet"
-            _write_file(part.drop(PARTITION).to_arrow(), path)
-
-
 def run_stages(
     files: list[Path], lake_dir: Path, batch_bytes: int = config.DEFAULT_BATCH_BYTES
 ) -> tuple[dict[str, float], int]:
     """(seconds per stage over all batches, valid listings) for one pass over `files`.
 
-    The keys are ALL_STAGES plus PROPOSED_WRITE (which is not part of the pipeline).
+    The keys are ALL_STAGES (whose write is the batch layout's) plus WRITE_SNAPSHOT_LAYOUT,
+    the same tables written in the default per-snapshot layout, kept out of the sum.
     """
-    proposed_dir = lake_dir.with_name(lake_dir.name + "-proposed")
+    snapshot_dir = lake_dir.with_name(lake_dir.name + "-snapshot-layout")
     shutil.rmtree(lake_dir, ignore_errors=True)
-    shutil.rmtree(proposed_dir, ignore_errors=True)
+    shutil.rmtree(snapshot_dir, ignore_errors=True)
     options = read.ReadOptions()
-    t = dict.fromkeys((*ALL_STAGES, PROPOSED_WRITE), 0.0)
+    t = dict.fromkeys((*ALL_STAGES, WRITE_SNAPSHOT_LAYOUT), 0.0)
     listings = 0
-    for batch_no, batch in enumerate(read.batches(files, batch_bytes)):
+    for batch in read.batches(files, batch_bytes):
         raw = _timed(t, "read", lambda batch=batch: [path.read_bytes() for path in batch])
         _timed(t, "decode", lambda raw=raw: [read.decode(data) for data in raw])
         del raw
@@ -137,11 +106,11 @@ def run_stages(
             schemas.Reject.validate(tables.rejects)
 
         _timed(t, "validate other", validate_other)
-        _timed(t, "write", lambda tables=tables: lake.write_snapshots(lake_dir, tables.as_dict()))
+        _timed(t, "write", lambda tables=tables: lake.write_batch(lake_dir, tables.as_dict()))
         _timed(
             t,
-            PROPOSED_WRITE,
-            lambda tables=tables, n=batch_no: write_per_batch(proposed_dir, tables.as_dict(), n),
+            WRITE_SNAPSHOT_LAYOUT,
+            lambda tables=tables: lake.write_snapshots(snapshot_dir, tables.as_dict()),
         )
         listings += tables.listings.height
     # Remainders: read_batch re-reads and re-decodes; normalise_batch re-runs every parse
