@@ -12,6 +12,8 @@ they are safe on whole batches and on byte counts up to terabytes.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 import polars as pl
 
 KIB = 1024
@@ -37,8 +39,51 @@ PAGES_RE = r"^(?:[0-9]{1,9}|-)$"
 UTC_OFFSET_EAST_MAX_S = 14 * HOUR
 UTC_OFFSET_WEST_MAX_S = 12 * HOUR
 
+# `bind(name, expr)` names an intermediate value that several outputs reuse. Polars has no
+# let-binding inside an expression and its common-subexpression pass does not reach nested
+# repeats, so inlined, one regex extract is re-run by every output that reads it.
+Bind = Callable[[str, pl.Expr], pl.Expr]
 
-def size_fields(size_text: pl.Expr) -> list[pl.Expr]:
+
+def inline(name: str, expr: pl.Expr) -> pl.Expr:
+    """The default `Bind`: plain expressions, usable in any select (slower: recomputes)."""
+    return expr
+
+
+class Staged:
+    """A `Bind` that computes each named value once, as a temporary column.
+
+    Bound values are grouped by dependency depth so each group is one `with_columns`
+    (polars evaluates a group's expressions in parallel); `apply` then adds the outputs and
+    drops the temporaries.
+    """
+
+    PREFIX = "__fields_"
+
+    def __init__(self) -> None:
+        self._depth: dict[str, int] = {}
+        self._stages: list[list[pl.Expr]] = []
+
+    def __call__(self, name: str, expr: pl.Expr) -> pl.Expr:
+        name = self.PREFIX + name
+        if name in self._depth:
+            raise ValueError(f"{name} bound twice")
+        depth = 1 + max(
+            (self._depth.get(root, -1) for root in expr.meta.root_names()), default=-1
+        )
+        if depth == len(self._stages):
+            self._stages.append([])
+        self._stages[depth].append(expr.alias(name))
+        self._depth[name] = depth
+        return pl.col(name)
+
+    def apply(self, frame: pl.LazyFrame, outputs: Iterable[pl.Expr]) -> pl.LazyFrame:
+        for stage in self._stages:
+            frame = frame.with_columns(stage)
+        return frame.with_columns(outputs).drop(list(self._depth))
+
+
+def size_fields(size_text: pl.Expr, bind: Bind = inline) -> list[pl.Expr]:
     """Point value and exact inclusive bounds of a SIZE text.
 
     The site picks unit i = floor(log1024 bytes) *before* rounding and prints bytes/1024^i
@@ -50,26 +95,34 @@ def size_fields(size_text: pl.Expr) -> list[pl.Expr]:
 
     Returns expressions named size_bytes, size_bytes_min, size_bytes_max, size_error.
     """
-    parts = size_text.str.extract_groups(SIZE_RE)
-    unit_index = parts.struct.field("unit").replace_strict(
-        {u: i for i, u in enumerate(SIZE_UNITS)}, default=None, return_dtype=pl.Int64
+    parts = bind("size_parts", size_text.str.extract_groups(SIZE_RE))
+    unit_index = bind(
+        "size_unit",
+        parts.struct.field("unit").replace_strict(
+            {u: i for i, u in enumerate(SIZE_UNITS)}, default=None, return_dtype=pl.Int64
+        ),
     )
-    scale = pl.lit(KIB, pl.Int64).pow(unit_index)
-    cents = parts.struct.field("int").cast(pl.Int64) * 100 + parts.struct.field("dec").cast(
-        pl.Int64
+    scale = bind("size_scale", pl.lit(KIB, pl.Int64).pow(unit_index))
+    cents = bind(
+        "size_cents",
+        parts.struct.field("int").cast(pl.Int64) * 100
+        + parts.struct.field("dec").cast(pl.Int64),
     )
     # ceil(x / 200) for the integer x >= -1 is (x + 199) // 200.
     low = ((2 * cents - 1) * scale + 199) // 200
     high = ((2 * cents + 1) * scale + 199) // 200 - 1
-    low = pl.max_horizontal(low, scale)
-    high = pl.when(unit_index == len(SIZE_UNITS) - 1).then(high).otherwise(
-        pl.min_horizontal(high, scale * KIB - 1)
+    low = bind("size_low", pl.max_horizontal(low, scale))
+    high = bind(
+        "size_high",
+        pl.when(unit_index == len(SIZE_UNITS) - 1)
+        .then(high)
+        .otherwise(pl.min_horizontal(high, scale * KIB - 1)),
     )
     # The point is the shown value times the unit, rounded; the unit is chosen before
     # rounding, so "1024.00 KB" has its point one past its bounds: clamp it in.
     point = pl.min_horizontal(pl.max_horizontal((2 * cents * scale + 100) // 200, low), high)
-    is_zero = parts.struct.field("zero").is_not_null()
-    renderable = is_zero | (low <= high)
+    is_zero = bind("size_zero", parts.struct.field("zero").is_not_null())
+    renderable = bind("size_renderable", is_zero | (low <= high))
     zero = pl.lit(0, pl.Int64)
     return [
         pl.when(is_zero).then(zero).when(renderable).then(point).alias("size_bytes"),
@@ -115,7 +168,9 @@ def _age_diff_bounds(n: pl.Expr, unit: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     return chain_low, chain_high
 
 
-def age_fields(age_text: pl.Expr, fetched_at: pl.Expr) -> list[pl.Expr]:
+def age_fields(
+    age_text: pl.Expr, fetched_at: pl.Expr, bind: Bind = inline
+) -> list[pl.Expr]:
     """Upload-time interval [uploaded_at_min, uploaded_at_max] (UTC, inclusive, seconds).
 
     The site computes diff = fetch - upload in whole seconds, so bounds are taken from the
@@ -123,30 +178,31 @@ def age_fields(age_text: pl.Expr, fetched_at: pl.Expr) -> list[pl.Expr]:
     (narrow layouts hide it); an age no diff could render gives null bounds and an error.
     Returns expressions named uploaded_at_min, uploaded_at_max, age_error.
     """
-    parts = age_text.str.extract_groups(AGE_RE)
-    n = parts.struct.field("n").cast(pl.Int64)
-    unit = parts.struct.field("unit")
+    parts = bind("age_parts", age_text.str.extract_groups(AGE_RE))
+    n = bind("age_n", parts.struct.field("n").cast(pl.Int64))
+    unit = bind("age_unit", parts.struct.field("unit"))
     just_now = parts.struct.field("just").is_not_null()
     diff_low, diff_high = _age_diff_bounds(n, unit)
-    diff_low = pl.when(just_now).then(0).otherwise(diff_low)
-    diff_high = pl.when(just_now).then(MINUTE - 1).otherwise(diff_high)
+    diff_low = bind("age_diff_low", pl.when(just_now).then(0).otherwise(diff_low))
+    diff_high = bind("age_diff_high", pl.when(just_now).then(MINUTE - 1).otherwise(diff_high))
 
-    fetched_s = fetched_at.dt.truncate("1s")
+    fetched_s = bind("age_fetched_s", fetched_at.dt.truncate("1s"))
     relative_min = fetched_s - pl.duration(seconds=diff_high)
     relative_max = fetched_s - pl.duration(seconds=diff_low)
-    local = (
+    local = bind(
+        "age_local",
         parts.struct.field("abs")
         .str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M", strict=False)
-        .dt.replace_time_zone("UTC")
+        .dt.replace_time_zone("UTC"),
     )
     absolute_min = local - pl.duration(seconds=UTC_OFFSET_EAST_MAX_S)
     absolute_max = pl.min_horizontal(
         local + pl.duration(seconds=UTC_OFFSET_WEST_MAX_S + MINUTE - 1), fetched_s
     )
     is_absolute = parts.struct.field("abs").is_not_null()
-    up_min = pl.when(is_absolute).then(absolute_min).otherwise(relative_min)
-    up_max = pl.when(is_absolute).then(absolute_max).otherwise(relative_max)
-    valid = up_min.is_not_null() & up_max.is_not_null() & (up_min <= up_max)
+    up_min = bind("age_up_min", pl.when(is_absolute).then(absolute_min).otherwise(relative_min))
+    up_max = bind("age_up_max", pl.when(is_absolute).then(absolute_max).otherwise(relative_max))
+    valid = bind("age_valid", up_min.is_not_null() & up_max.is_not_null() & (up_min <= up_max))
     return [
         pl.when(valid).then(up_min).alias("uploaded_at_min"),
         pl.when(valid).then(up_max).alias("uploaded_at_max"),
@@ -156,14 +212,14 @@ def age_fields(age_text: pl.Expr, fetched_at: pl.Expr) -> list[pl.Expr]:
     ]
 
 
-def rating_fields(rating_text: pl.Expr) -> list[pl.Expr]:
+def rating_fields(rating_text: pl.Expr, bind: Bind = inline) -> list[pl.Expr]:
     """Rating (score / 100), the raw score, and the below-1 anomaly flag.
 
     A rating below 1 cannot come from a 1-5 star vote, but it is what the site printed,
     so it is kept and flagged rather than rejected.
     """
-    ok = rating_text.str.contains(RATING_RE)
-    rating = pl.when(ok).then(rating_text.cast(pl.Float64, strict=False))
+    ok = bind("rating_ok", rating_text.str.contains(RATING_RE))
+    rating = bind("rating", pl.when(ok).then(rating_text.cast(pl.Float64, strict=False)))
     return [
         rating.alias("rating"),
         (rating * 100).round(0).cast(pl.Int32).alias("score"),
@@ -174,11 +230,12 @@ def rating_fields(rating_text: pl.Expr) -> list[pl.Expr]:
     ]
 
 
-def pages_fields(pages_text: pl.Expr) -> list[pl.Expr]:
+def pages_fields(pages_text: pl.Expr, bind: Bind = inline) -> list[pl.Expr]:
     """Page count; `-` means the site knows none (null), anything else not an integer is bad."""
-    ok = pages_text.str.contains(PAGES_RE)
+    ok = bind("pages_ok", pages_text.str.contains(PAGES_RE))
     return [
-        pl.when(ok & (pages_text != "-")).then(pages_text.cast(pl.Int32, strict=False))
+        pl.when(ok & (pages_text != "-"))
+        .then(pages_text.cast(pl.Int32, strict=False))
         .alias("pages"),
         pl.when(~ok)
         .then(pl.format("pages '{}' is not a positive integer or '-'", pages_text))

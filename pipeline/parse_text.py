@@ -250,20 +250,26 @@ def split_titles(listings: pl.DataFrame) -> pl.DataFrame:
 
 
 def derive_fields(listings: pl.DataFrame) -> pl.DataFrame:
-    """Apply the strict field rules; collect every reason a listing is not valid."""
-    return listings.with_columns(
-        *fields.size_fields(pl.col("size_text")),
-        *fields.age_fields(pl.col("age_text"), pl.col("fetched_at")),
-        *fields.rating_fields(pl.col("rating_text")),
-        *fields.pages_fields(pl.col("pages_text")),
-    ).with_columns(
+    """Apply the strict field rules; collect every reason a listing is not valid.
+
+    The rules' shared intermediates (each regex extract, the age bounds) are staged as
+    temporary columns, computed once instead of once per output that reads them.
+    """
+    staged = fields.Staged()
+    outputs = [
+        *fields.size_fields(pl.col("size_text"), staged),
+        *fields.age_fields(pl.col("age_text"), pl.col("fetched_at"), staged),
+        *fields.rating_fields(pl.col("rating_text"), staged),
+        *fields.pages_fields(pl.col("pages_text"), staged),
+    ]
+    return staged.apply(listings.lazy(), outputs).with_columns(
         pl.concat_str(
             "size_error", "age_error", "rating_error", "pages_error",
             separator="; ", ignore_nulls=True,
         )
         .replace("", None)
         .alias("parse_error")
-    )
+    ).collect()
 
 
 def parse_footer(remainders: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
