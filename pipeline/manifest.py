@@ -122,6 +122,8 @@ def new_files(
         how="anti",
     )["i"].to_list()
     known = set(manifest["snapshot_id"].to_list())
+    if not known:  # a new lake: nothing to compare with, so no file needs reading here
+        return [files[i] for i in sorted(candidates)]
     return [
         files[i]
         for i in sorted(candidates)
