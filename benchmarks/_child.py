@@ -30,6 +30,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("folder", type=Path)
     parser.add_argument("--out", type=Path, help="output folder (baseline, stages)")
     parser.add_argument("--batch-bytes", type=int, required=True)
+    parser.add_argument(
+        "--no-snapshot-layout",
+        action="store_true",
+        help="stages: skip the (slow) snapshot-layout write, timed once at 1 M",
+    )
     args = parser.parse_args(argv)
     files = _page_files(args.folder)
     result: dict[str, object]
@@ -55,7 +60,9 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks.stages import run_stages
 
         start = time.perf_counter()
-        stages, listings = run_stages(files, args.out, args.batch_bytes)
+        stages, listings = run_stages(
+            files, args.out, args.batch_bytes, snapshot_layout=not args.no_snapshot_layout
+        )
         result = {
             "seconds": time.perf_counter() - start,
             "stages": stages,

@@ -63,7 +63,11 @@ def _extract(chunks: pl.DataFrame, pages: pl.DataFrame) -> pl.DataFrame:
 
 
 def run_stages(
-    files: list[Path], lake_dir: Path, batch_bytes: int = config.DEFAULT_BATCH_BYTES
+    files: list[Path],
+    lake_dir: Path,
+    batch_bytes: int = config.DEFAULT_BATCH_BYTES,
+    *,
+    snapshot_layout: bool = True,
 ) -> tuple[dict[str, float], int]:
     """(seconds per stage over all batches, valid listings) for one pass over `files`.
 
@@ -107,11 +111,12 @@ def run_stages(
 
         _timed(t, "validate other", validate_other)
         _timed(t, "write", lambda tables=tables: lake.write_batch(lake_dir, tables.as_dict()))
-        _timed(
-            t,
-            WRITE_SNAPSHOT_LAYOUT,
-            lambda tables=tables: lake.write_snapshots(snapshot_dir, tables.as_dict()),
-        )
+        if snapshot_layout:
+            _timed(
+                t,
+                WRITE_SNAPSHOT_LAYOUT,
+                lambda tables=tables: lake.write_snapshots(snapshot_dir, tables.as_dict()),
+            )
         listings += tables.listings.height
     # Remainders: read_batch re-reads and re-decodes; normalise_batch re-runs every parse
     # stage and both validations. What is left over is their own work.
