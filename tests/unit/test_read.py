@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 import os
 from datetime import UTC, datetime
 from pathlib import Path
 
+import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from pipeline import read
 from tests.conftest import SAMPLE, write_snapshot
@@ -81,3 +85,95 @@ def test_unreadable_bytes_say_why(raw: bytes, error: str) -> None:
     text, why = read.decode(raw)
     assert text is None
     assert why.startswith(error)
+
+
+GB_PAGE = "云原生 实践\r\n共 3 条\r\n".encode("gb18030")
+CONTENTS = {
+    "plain.txt": "标题\n描述 0 码力 | 3 页\n".encode(),
+    "bom.txt": b"\xef\xbb\xbf" + "页\r\n".encode(),
+    "two-boms.txt": b"\xef\xbb\xbf\xef\xbb\xbfx",
+    "crlf.txt": b"a\r\nb\rc\r\n",
+    "gb.txt": GB_PAGE,
+    "gb-bom.txt": b"\xef\xbb\xbf" + GB_PAGE,
+    "page.txt.gz": gzip.compress(b"<li>x</li>"),
+    "bad.txt.gz": b"\x1f\x8bnot gzip",
+    "empty.txt": b"",
+    "nul.txt": b"a\x00b",
+    "controls.txt": b"\x01\x02 page",
+    "few-controls.txt": b"\x01" + b"x" * 200,
+    "undecodable.txt": b"\xff\xfe\xff\xfe",
+    "undecodable-controls.txt": b"\xff\x01\x02",
+    "surrogate.txt": b"ok \xed\xa0\x80",
+    "overlong.txt": b"ok \xc0\xaf",
+    "ideographic-space.txt": ("\u3000\x1c <html>" + "x" * 200).encode(),
+    "blank.txt": b" \n\t\r\n",
+    "brace.txt": b'\n {"total": 1}',
+    "named.html": b"plain words",
+    "named.JSON": b"<b>html wins over the name</b>",
+    "upper.HTM.GZ": gzip.compress(b"{}"),
+    "stamp_20250101T081500Z.txt": b"x",
+    "not-a-stamp_20251399T999999Z.txt": b"x",
+}
+URLS = [
+    "https://WenKu.IT/search?wd=a+b%20c&page=3",
+    "https://wenku.it/search?page=0&wd=x",
+    "https://wenku.it/search?page=&page=2&wd=&wd=y",
+    "https://wenku.it/search?w%64=z&p%61ge=4",
+    "https://wenku.it/search?wd=%E4%BA%91&page=%32",
+    "https://wenku.it/search?page=abc&wd=%ZZ",
+    "https://wenku.it/search?page=1234567890",
+    "https://wenku.it/search?page=007",
+    "https://wenku.it/search?page=+5",
+    "https://wenku.it/search?page=\u0663",
+    "https://wenku.it/search?wd=数据库&page=2",
+    "https://wenku.it/search?wd=a;page=3",
+    "https://wenku.it/search?wd=a=b&page=1#frag",
+    "https://user@Host.example:8080/p?wd=q#frag?page=9",
+    "https://wenku.it#x?wd=no",
+    "https://wenku.it?wd=yes",
+    "//wenku.it/search?wd=x",
+    "wenku.it/search?wd=x",
+    "https://[::1]/search?wd=x",
+    "https:///search?wd=x",
+    " https://wenku.it/?wd=lead",
+    "https://wenku.it/se\tarch?w\td=tab",
+    "mailto:someone@example.org",
+    "",
+]
+SIDECARS = [
+    *({"url": url, "fetched_at": "2026-11-20T09:30:00+08:00"} for url in URLS),
+    {"url": 7, "fetched_at": "2026-11-20T09:30:00"},
+    {"fetched_at": "2026-11-20 09:30"},
+    {"url": "https://wenku.it/?wd=x", "fetched_at": "yesterday"},
+    {"url": "https://wenku.it/?wd=x", "fetched_at": None},
+    {"url": "https://wenku.it/?wd=x"},
+    [1, 2],
+    b"{not json",
+    b'{"url": "\xff"}',
+]
+
+
+@pytest.mark.parametrize("options", [{}, {"fetched_at": OPTION_TIME, "site": "opt.example"}])
+def test_a_batch_reads_every_file_as_read_one_does(tmp_path: Path, options: dict) -> None:
+    """read_batch works column-wise over the batch; read_one is the per-file definition."""
+    paths = [write_snapshot(tmp_path, name, content) for name, content in CONTENTS.items()]
+    for i, sidecar in enumerate(SIDECARS):
+        path = write_snapshot(tmp_path, f"side-{i:02}.txt", f"page {i}")
+        data = sidecar if isinstance(sidecar, bytes) else json.dumps(sidecar).encode()
+        Path(f"{path}{read.SIDECAR_SUFFIX}").write_bytes(data)
+        paths.append(path)
+    for path in paths:
+        os.utime(path, (1_700_000_000.7, 1_700_000_000.7))
+    want = read.ReadOptions(**options)
+    expected = pl.DataFrame(
+        [read.read_one(path, want) for path in paths], schema=read.SNAPSHOT_READ_SCHEMA
+    )
+    got = read.read_batch(paths, want)
+    assert got.schema == expected.schema
+    assert_frame_equal(got.drop("read_seconds"), expected.drop("read_seconds"))
+    assert got["read_seconds"].min() > 0
+
+
+def test_the_first_visible_character_skips_what_str_lstrip_skips() -> None:
+    spaces = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
+    assert spaces == read._PY_SPACE
