@@ -23,7 +23,7 @@ import re
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -363,6 +363,8 @@ def read_one(path: Source, options: ReadOptions) -> dict[str, object]:
     return row
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 _BOM = b"\xef\xbb\xbf"
 _GZIP_MAGIC = b"\x1f\x8b"
 # The characters str.isspace() (so str.lstrip()) takes as whitespace, as a regex class:
@@ -427,94 +429,89 @@ def _utf8(values: pl.Series) -> pl.Series:
         return _utf8(values.slice(0, half)).append(_utf8(values.slice(half)))
 
 
-def _named_form(source: Source) -> str | None:
-    name = _name(source).lower().removesuffix(".gz")
-    if name.endswith((".html", ".htm")):
-        return "html"
-    return "json" if name.endswith(".json") else None
-
-
 def _fragment(raw: bytes) -> str:
     return raw[:FRAGMENT_PREVIEW_BYTES].decode("utf-8", "backslashreplace")
 
 
+# What `_Rows.add` records per file, in order: frame columns, then the bytes for `frame`.
+_ROW_COLUMNS = (
+    "snapshot_id", "source_path", "byte_count", "mtime_ns", "content_sha256", "fetched_at",
+    "fetched_at_source", "url", "read_error", "metadata_warning", "fragment", "read_seconds",
+)  # fmt: skip
+
+
 class _Rows:
-    """One batch's per-file facts as column lists (no dict per row)."""
+    """One batch's per-file facts: a tuple per file, turned into columns once (zip)."""
 
     def __init__(self) -> None:
-        self.columns: dict[str, list[object]] = {
-            name: []
-            for name in (
-                "snapshot_id", "source_path", "byte_count", "mtime_ns", "content_sha256",
-                "fetched_at", "fetched_at_source", "url", "read_error", "metadata_warning",
-                "fragment", "named_form",
-            )
-        }  # fmt: skip
-        self.raw: list[bytes] = []
-        self.data: list[bytes | None] = []
-        self.body: list[bytes | None] = []
-        self.seconds: list[float] = []
+        self.rows: list[tuple[object, ...]] = []
 
     def add(self, path: Source, options: ReadOptions) -> None:
         """Read one file and its sidecar: the part that is per file by nature."""
         started = time.perf_counter()
+        name = str(path)
         if isinstance(path, Path):
-            raw, mtime_ns = _read_local(str(path))
+            raw, mtime_ns = _read_local(name)
+            sidecar = _read_local_sidecar(name + SIDECAR_SUFFIX)
         else:
             _, mtime_ns = stat(path)
             raw = read_bytes(path)
-        meta, sidecar_error = _parse_sidecar(_sidecar_bytes(path), path)
+            sidecar = _sidecar_bytes(path)
+        meta, sidecar_error = _parse_sidecar(sidecar, path)
         fetched_at, source = _fetched_at(path, meta, options, mtime_ns)
         content, snapshot = _hashes(raw, fetched_at)
         data, body, error = _screen(raw)
         url = meta.get("url")
-        values = (
-            snapshot, str(path), len(raw), mtime_ns, content, fetched_at, source,
+        micros = (fetched_at - _EPOCH) // _MICROSECOND
+        self.rows.append((
+            snapshot, name, len(raw), mtime_ns, content, micros, source,
             url if isinstance(url, str) and url else None, error, sidecar_error,
-            None if error is None else _fragment(raw), _named_form(path),
-        )  # fmt: skip
-        for column, value in zip(self.columns.values(), values, strict=True):
-            column.append(value)
-        self.raw.append(raw)
-        self.data.append(data)
-        self.body.append(body)
-        self.seconds.append(time.perf_counter() - started)
+            None if error is None else _fragment(raw), time.perf_counter() - started,
+            raw, data, body,
+        ))  # fmt: skip
 
     def frame(self, options: ReadOptions) -> pl.DataFrame:
         """The batch's frame: text, form and URL facts computed column-wise."""
-        columns = self.columns
-        errors, fragments = columns["read_error"], columns["fragment"]
-        bodies = pl.Series("text", self.body, dtype=pl.Binary)
-        text = _utf8(bodies)
+        fields = len(_ROW_COLUMNS) + 3
+        *columns, raws, datas, bodies = map(
+            list, zip(*self.rows, strict=True) if self.rows else [()] * fields
+        )
+        named = dict(zip(_ROW_COLUMNS, columns, strict=True))
+        errors, fragments = named["read_error"], named["fragment"]
+        binary = pl.Series("text", bodies, dtype=pl.Binary)
+        text = _utf8(binary)
         rescued: dict[int, str] = {}
-        for i in (text.is_null() & bodies.is_not_null()).arg_true().to_list():
+        for i in (text.is_null() & binary.is_not_null()).arg_true().to_list():
             try:
-                decoded = self.data[i].decode("gb18030")  # type: ignore[union-attr]
+                decoded = datas[i].decode("gb18030")
             except UnicodeDecodeError:
                 errors[i] = "undecodable: neither UTF-8 nor GB18030"
-                fragments[i] = _fragment(self.raw[i])
+                fragments[i] = _fragment(raws[i])
                 continue
-            if errors[i] is None:
-                rescued[i] = decoded.replace("\r\n", "\n")
+            rescued[i] = decoded.replace("\r\n", "\n")  # still nulled by a control error
         if rescued:
             text = text.scatter(list(rescued), list(rescued.values()))
-        schema = {name: SNAPSHOT_READ_SCHEMA.get(name, pl.String) for name in columns}
-        frame = pl.DataFrame(columns, schema=schema).with_columns(text)
+        # Aware datetimes cost polars ~1 µs each to take in; microseconds since 1970 do not.
+        schema = {column: SNAPSHOT_READ_SCHEMA[column] for column in _ROW_COLUMNS}
+        frame = pl.DataFrame(named, schema={**schema, "fetched_at": pl.Int64}).with_columns(
+            text, pl.col("fetched_at").cast(schema["fetched_at"])
+        )
+        # `_form`: suffixes hold no separator, so the path's end is the name's end.
+        stem = pl.col("source_path").str.to_lowercase().str.strip_suffix(".gz")
         head = pl.col("text").str.extract(_FIRST_VISIBLE, 1)
-        named = pl.col("named_form")
         frame = frame.with_columns(
             text=pl.when(pl.col("read_error").is_null()).then(pl.col("text")),
         ).with_columns(
             form=pl.when(pl.col("text").is_null())
             .then(pl.lit("unreadable"))
-            .when((named == "html") | (head == "<"))
+            .when(stem.str.ends_with(".html") | stem.str.ends_with(".htm") | (head == "<"))
             .then(pl.lit("html"))
-            .when((named == "json") | head.is_in(["{", "["]))
+            .when(stem.str.ends_with(".json") | head.is_in(["{", "["]))
             .then(pl.lit("json"))
             .otherwise(pl.lit("text"))
         )
         return pl.concat(
-            [frame.drop("named_form"), _url_facts_frame(frame["url"], options.site)],
+            [frame, _url_facts_frame(frame["url"], options.site)],
             how="horizontal",
         )
 
@@ -593,9 +590,8 @@ def read_batch(paths: Iterable[Source], options: ReadOptions) -> pl.DataFrame:
     looped = time.perf_counter()
     frame = rows.frame(options)
     # Each file's own reading and hashing time, plus an even share of the batch-wide work.
-    shared = (time.perf_counter() - looped) / max(len(rows.seconds), 1)
-    seconds = pl.Series("read_seconds", rows.seconds, dtype=pl.Float64) + shared
-    return frame.with_columns(seconds).select(list(SNAPSHOT_READ_SCHEMA))
+    shared = (time.perf_counter() - looped) / max(len(rows.rows), 1)
+    return frame.with_columns(pl.col("read_seconds") + shared).select(list(SNAPSHOT_READ_SCHEMA))
 
 
 def batches(paths: list[Source], max_bytes: int) -> Iterator[list[Source]]:
