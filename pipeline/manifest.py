@@ -6,9 +6,14 @@ snapshot layout, a batch name in the batch layout; see `lake`).
 A run skips a file whose (path, size, mtime) matches a row without reading it,
 or whose snapshot id (a hash of its bytes and fetch time) matches one after reading it;
 only new or changed files are parsed.
-The manifest is rewritten atomically *after* a batch's data files are in place, so a crash
-between the two only means that batch is parsed again next time (its files are rewritten
-byte for byte), never that a file is skipped without its data.
+
+Each batch is committed *after* its data files are in place, as a small part file of its
+own (`_manifest/part-*.parquet`), so a commit costs the batch's rows, not the whole
+manifest's: rewriting a 100 000-row manifest after every batch was the run's only cost
+growing with the lake. At the end of a run the parts are merged into `manifest.parquet`.
+A crash between data and commit only means that batch is parsed again next time, never
+that a file is skipped without its data; a crash during the merge leaves rows in both
+places, which `load` de-duplicates.
 
 Runs on one lake are serialised by an exclusive lock on `LAKE/_manifest/.lock`: the second
 run waits (and says so), then finds the first run's files already committed.
@@ -57,16 +62,37 @@ def path(lake_dir: lake.LakeDir) -> str:
     return Location.of(lake_dir).path(DIRNAME, "manifest.parquet")
 
 
-def load(lake_dir: lake.LakeDir) -> pl.DataFrame:
-    """The committed rows, or an empty manifest for a new lake."""
-    where = Location.of(lake_dir)
-    file = path(where)
-    if not where.exists(file):
-        return pl.DataFrame(schema=SCHEMA)
+PART_PREFIX = "part-"
+KEY = ["snapshot_id", "source_path"]
+
+
+def _parts(where: Location) -> list[str]:
+    """Committed batches not merged into manifest.parquet yet, oldest first."""
+    return where.glob(where.path(DIRNAME, f"{PART_PREFIX}*.parquet"))
+
+
+def _read(where: Location, file: str) -> pl.DataFrame:
     frame = pl.read_parquet(io.BytesIO(where.read_bytes(file)))
     if "data_file" not in frame.columns:  # written before the batch layout existed
         frame = frame.with_columns(pl.col("snapshot_id").alias("data_file"))
     return frame.select(list(SCHEMA)).cast(SCHEMA)  # type: ignore[arg-type]
+
+
+def load(lake_dir: lake.LakeDir) -> pl.DataFrame:
+    """The committed rows (merged manifest and parts), or an empty manifest for a new lake."""
+    where = Location.of(lake_dir)
+    files = [path(where)] if where.exists(path(where)) else []
+    files += _parts(where)
+    if not files:
+        return pl.DataFrame(schema=SCHEMA)
+    frames = [_read(where, file) for file in files]
+    if len(frames) == 1:
+        return frames[0]
+    return (
+        pl.concat(frames)
+        .unique(KEY, keep="last", maintain_order=True)  # a later commit wins
+        .sort(KEY)
+    )
 
 
 def layout_of(committed: pl.DataFrame) -> str | None:
@@ -168,18 +194,33 @@ def row_counts(lake_dir: lake.LakeDir) -> dict[str, int]:
 
 
 def commit(lake_dir: lake.LakeDir, rows: pl.DataFrame) -> None:
-    """Add rows (after their data files are written); the file is replaced atomically."""
-    merged = (
-        pl.concat([load(lake_dir), rows.select(list(SCHEMA)).cast(SCHEMA)])  # type: ignore[arg-type]
-        .unique(["snapshot_id", "source_path"], keep="last", maintain_order=True)
-        .sort("snapshot_id", "source_path")
-    )
-    lake.write_parquet(lake_dir, merged.to_arrow(), path(lake_dir))
+    """Add a batch's rows (after its data files are written), as one atomic part file.
+
+    Part names sort in commit order (nanosecond clock first), so `load` lets a later
+    commit win; the random tail keeps two writers from ever sharing a name.
+    """
+    where = Location.of(lake_dir)
+    frame = rows.select(list(SCHEMA)).cast(SCHEMA).sort(KEY)  # type: ignore[arg-type]
+    name = f"{PART_PREFIX}{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.parquet"
+    lake.write_parquet(where, frame.to_arrow(), where.path(DIRNAME, name))
+
+
+def compact(lake_dir: lake.LakeDir) -> None:
+    """Merge the part files into manifest.parquet (written atomically), then drop them."""
+    where = Location.of(lake_dir)
+    parts = _parts(where)
+    if not parts:
+        return
+    lake.write_parquet(where, load(where).to_arrow(), path(where))
+    for part in parts:
+        where.remove(part)
 
 
 def reset(lake_dir: lake.LakeDir) -> None:
     """Forget every committed file (a full refresh rebuilds the lake)."""
-    Location.of(lake_dir).remove(path(lake_dir))
+    where = Location.of(lake_dir)
+    for file in [path(where), *_parts(where)]:
+        where.remove(file)
 
 
 @contextmanager

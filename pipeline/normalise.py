@@ -225,11 +225,13 @@ def commit(lake_dir: lake.LakeDir, summary: RunSummary, result: BatchResult) -> 
 
 
 def finish(lake_dir: lake.LakeDir, summary: RunSummary) -> RunSummary:
-    """After a full refresh, remove lake files no input produced any more; count rows.
+    """Merge the run's manifest parts; after a full refresh, remove lake files no input
+    produced any more; count rows.
 
     A full refresh starts from an empty manifest, so once it is done the manifest names
     exactly the snapshots the inputs produce: every other file is stale.
     """
+    manifest.compact(lake_dir)
     if summary.full_refresh:
         keep = set(manifest.load(lake_dir)["data_file"])
         summary.files_removed += lake.prune(lake_dir, keep=keep)

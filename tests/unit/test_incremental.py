@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from pipeline import manifest, normalise, read, warehouse
@@ -92,3 +93,23 @@ def test_two_concurrent_runs_leave_the_lake_of_one_clean_run(
     clean = _run(raw_copy, tmp_path / "clean")
     assert lake_files(tmp_path / "lake") == lake_files(tmp_path / "clean")
     assert clean.lake_rows["listings"] == 33
+
+
+def test_each_batch_commits_a_part_and_the_run_merges_them(
+    raw_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A commit writes only its batch's rows; a crash keeps every part committed so far."""
+    out = tmp_path / "lake"
+    monkeypatch.setattr(normalise, "finish", lambda *_: (_ for _ in ()).throw(OSError("crash")))
+    with pytest.raises(OSError, match="crash"):
+        _run(raw_copy, out, batch_bytes=1)  # one file per batch: four commits, no merge
+    parts = sorted((out / "_manifest").glob("part-*.parquet"))
+    assert len(parts) == 4 and not Path(manifest.path(out)).exists()
+    assert [len(pl.read_parquet(p)) for p in parts] == [1, 1, 1, 1]
+    assert manifest.load(out).height == 4
+    monkeypatch.undo()
+
+    again = _run(raw_copy, out)
+    assert (again.files_read, again.files_skipped) == (0, 4)  # the parts were enough
+    assert sorted(p.name for p in (out / "_manifest").glob("*.parquet")) == ["manifest.parquet"]
+    assert manifest.load(out).height == 4
