@@ -142,6 +142,7 @@ URLS = [
 ]
 SIDECARS = [
     *({"url": url, "fetched_at": "2026-11-20T09:30:00+08:00"} for url in URLS),
+    {"url": "https://wenku.it/s?wd=" + "long" * 1500, "fetched_at": "2026-11-20T09:30:00Z"},
     {"url": 7, "fetched_at": "2026-11-20T09:30:00"},
     {"fetched_at": "2026-11-20 09:30"},
     {"url": "https://wenku.it/?wd=x", "fetched_at": "yesterday"},
