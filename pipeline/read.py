@@ -373,6 +373,7 @@ def read_one(path: Source, options: ReadOptions) -> dict[str, object]:
     return row
 
 
+_INT32_MAX = 2**31 - 1
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 _BOM = b"\xef\xbb\xbf"
@@ -580,7 +581,12 @@ def _url_facts_frame(urls: pl.Series, site_option: str | None) -> pl.DataFrame:
         facts = [_url_facts(urls[i], site_option) for i in others]
         site = site.scatter(others, [fact["site"] for fact in facts])
         query = query.scatter(others, [fact["query"] for fact in facts])
-        page_number = page_number.scatter(others, [fact["page"] for fact in facts])
+        # A page number beyond Int32 is no page: null, where a frame of read_one rows would
+        # fail the whole batch over one sidecar.
+        pages = [fact["page"] for fact in facts]
+        page_number = page_number.scatter(
+            others, [None if page is None or page > _INT32_MAX else page for page in pages]
+        )
     return pl.DataFrame([site, query, page_number])
 
 

@@ -178,3 +178,11 @@ def test_a_batch_reads_every_file_as_read_one_does(tmp_path: Path, options: dict
 def test_the_first_visible_character_skips_what_str_lstrip_skips() -> None:
     spaces = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
     assert spaces == read._PY_SPACE
+
+
+def test_a_page_number_beyond_int32_is_no_page(tmp_path: Path) -> None:
+    path = write_snapshot(tmp_path, "page.txt", "x")
+    sidecar = {"url": "https://wenku.it/search?wd=x&page=99999999999"}
+    Path(f"{path}{read.SIDECAR_SUFFIX}").write_text(json.dumps(sidecar), encoding="utf-8")
+    row = _row(path)
+    assert (row["site"], row["query"], row["page"]) == ("wenku.it", "x", None)
