@@ -231,44 +231,58 @@ def _repetitions(headings: pl.DataFrame) -> pl.DataFrame:
     """Title and description of each one-line heading that opens with X immediately repeated.
 
     `headings` has row and heading (one line, at least MIN_REPEATED_TITLE_CHARS long).
-    Each round looks for the next recurrence of the opening characters after `_from` (a
-    byte offset into the head) and tests whether the text before it is immediately
-    repeated. A round only carries the rows still unresolved, and most headings have no
-    recurrence at all, so the later rounds run on a handful of rows.
+    Each round finds the next recurrence of the opening characters in `_rest` (the text
+    after the opening) from `_from` (a byte offset into it) and tests whether the text
+    before it is immediately repeated. Most headings have no recurrence at all, so the
+    first round searches every heading and each later round only the rows still open.
     """
     heading = pl.col("heading")
     text = pl.col("_text")
     opening = pl.col("_opening")
+    rest = pl.col("_rest")
     at = pl.col("_at")
+    # Only the head of the text can hold X + X; searching it alone keeps the cost flat. A
+    # recurrence past the middle cannot start the second X, nor can any after it (they come
+    # in order), so the search also stops there.
+    searched = pl.min_horizontal(
+        pl.lit(2 * MAX_REPEATED_TITLE_CHARS - MIN_REPEATED_TITLE_CHARS),
+        heading.str.len_chars() // 2,
+    )
     frame = headings.select(
         "row",
-        heading.cast(pl.Binary).alias("_text"),
-        # Only the head of the text can hold X + X; searching it alone keeps the cost flat.
-        heading.str.slice(0, 2 * MAX_REPEATED_TITLE_CHARS).cast(pl.Binary).alias("_head"),
+        heading,
         heading.str.slice(0, MIN_REPEATED_TITLE_CHARS).alias("_opening"),
-    ).with_columns(
-        _bytes(opening).alias("_from"),
-        # Stepping past a recurrence by one whole character keeps the bytes valid UTF-8.
-        _bytes(opening.str.slice(0, 1)).alias("_step"),
+        heading.str.slice(MIN_REPEATED_TITLE_CHARS, searched).alias("_rest"),
     )
     found = []
-    for _ in range(REPETITION_CANDIDATES):
-        recurs = pl.col("_head").bin.slice(pl.col("_from")).cast(pl.String).str.find(
-            opening, literal=True
+    for round_ in range(REPETITION_CANDIDATES):
+        if round_ == 0:
+            recurs = rest.str.find(opening, literal=True).cast(pl.Int64)
+        else:
+            recurs = pl.col("_from") + rest.bin.slice(pl.col("_from")).cast(pl.String).str.find(
+                opening, literal=True
+            ).cast(pl.Int64)
+        frame = frame.with_columns(recurs.alias("_recurs")).filter(
+            pl.col("_recurs").is_not_null()
         )
-        frame = frame.with_columns((pl.col("_from") + recurs.cast(pl.Int64)).alias("_at")).filter(
-            at.is_not_null()
-        )
+        if round_ == 0:
+            frame = frame.with_columns(
+                heading.cast(pl.Binary).alias("_text"),
+                rest.cast(pl.Binary),
+                _bytes(opening).alias("_opening_bytes"),
+                # Stepping past a recurrence by one whole character keeps valid UTF-8.
+                _bytes(opening.str.slice(0, 1)).alias("_step"),
+            )
         frame = frame.with_columns(
-            (text.bin.slice(at, at) == text.bin.slice(0, at)).alias("_hit")
-        )
+            (pl.col("_opening_bytes") + pl.col("_recurs")).alias("_at")
+        ).with_columns((text.bin.slice(at, at) == text.bin.slice(0, at)).alias("_hit"))
         found.append(frame.filter("_hit").select("row", "_text", "_at"))
         frame = frame.filter(~pl.col("_hit")).with_columns(
-            (at + pl.col("_step")).alias("_from")
+            (pl.col("_recurs") + pl.col("_step")).alias("_from")
         )
         if frame.height == 0:
             break
-    return pl.concat(found).select(
+    return pl.concat(found, how="diagonal_relaxed").select(
         "row",
         text.bin.slice(0, at).cast(pl.String).alias("title"),
         text.bin.slice(at).cast(pl.String).alias("description"),
@@ -284,9 +298,12 @@ def split_titles(listings: pl.DataFrame) -> pl.DataFrame:
     is kept in `heading` and no boundary is invented.
     """
     heading = pl.col("heading")
-    own_line = heading.str.contains("\n", literal=True)
-    one_line = listings.select(heading).with_row_index("row").filter(
-        ~own_line & (heading.str.len_chars() >= MIN_REPEATED_TITLE_CHARS)
+    own_line = pl.col("_own_line")
+    flagged = listings.with_columns(heading.str.contains("\n", literal=True).alias("_own_line"))
+    one_line = (
+        flagged.select(heading, own_line)
+        .with_row_index("row")
+        .filter(~own_line & (heading.str.len_chars() >= MIN_REPEATED_TITLE_CHARS))
     )
     repeated = _repetitions(one_line)
     # Scattered back by row number: the few repeated titles, nulls elsewhere.
@@ -296,27 +313,25 @@ def split_titles(listings: pl.DataFrame) -> pl.DataFrame:
         .alias(f"_repeated_{name}")
         for name in ("title", "description")
     }
-    lines = heading.str.splitn("\n", 2)
-    repeated_title = pl.col("_repeated_title")
+    # Split only the headings with a line break; the rest stay null here.
+    lines = pl.when(own_line).then(heading).str.splitn("\n", 2)
     return (
-        listings.with_columns(*by_row.values())
+        flagged.with_columns(*by_row.values())
         .with_columns(
             pl.when(own_line)
             .then(pl.lit("own_line"))
-            .when(repeated_title.is_not_null())
+            .when(pl.col("_repeated_title").is_not_null())
             .then(pl.lit("repetition"))
             .otherwise(pl.lit("unknown"))
             .alias("title_source"),
-            pl.when(own_line)
-            .then(lines.struct.field("field_0").str.strip_chars_end("\r"))
-            .otherwise(repeated_title)
-            .alias("title"),
-            pl.when(own_line)
-            .then(lines.struct.field("field_1"))
-            .otherwise(pl.col("_repeated_description"))
-            .alias("description"),
+            pl.coalesce(
+                lines.struct.field("field_0").str.strip_chars_end("\r"), "_repeated_title"
+            ).alias("title"),
+            pl.coalesce(lines.struct.field("field_1"), "_repeated_description").alias(
+                "description"
+            ),
         )
-        .drop("_repeated_title", "_repeated_description")
+        .drop("_own_line", "_repeated_title", "_repeated_description")
     )
 
 
