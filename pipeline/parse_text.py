@@ -150,24 +150,37 @@ def parse_chunks(chunks: pl.DataFrame) -> pl.DataFrame:
             pl.col("chunk").str.strip_suffix(tail_sep).alias("heading_raw"),
             tail_sep.str.strip_chars_end().alias("tail"),
         )
+    heading_with_price = pl.col("heading_with_price")
+    byte_start = pl.col("byte_start")
     return (
         chunks.with_columns(
             pl.col("heading_raw").str.strip_chars_start().alias("heading_with_price"),
-            (
-                pl.col("chunk_offset")
-                + _bytes(pl.col("heading_raw"))
-                - _bytes(pl.col("heading_raw").str.strip_chars_start())
-            ).alias("byte_start"),
+            pl.col("tail").str.extract_groups(TAIL_RE).alias("_t"),
         )
         .with_columns(
             (
-                pl.col("byte_start") + _bytes(pl.col("heading_with_price")) + _bytes(pl.col("tail"))
-            ).alias("byte_end"),
-            pl.col("tail").str.extract_groups(TAIL_RE).alias("t"),
+                pl.col("chunk_offset")
+                + _bytes(pl.col("heading_raw"))
+                - _bytes(heading_with_price)
+            ).alias("byte_start")
         )
-        .unnest("t")
-        .rename({"price": "price_text", "pages": "pages_text", "size": "size_text"})
-        .rename({"age": "age_text", "rating": "rating_text"})
+        .select(
+            *chunks.columns,
+            heading_with_price,
+            byte_start,
+            (byte_start + _bytes(heading_with_price) + _bytes(pl.col("tail"))).alias("byte_end"),
+            "_t",
+        )
+        .unnest("_t")
+        .rename(
+            {
+                "price": "price_text",
+                "pages": "pages_text",
+                "size": "size_text",
+                "age": "age_text",
+                "rating": "rating_text",
+            }
+        )
     )
 
 
