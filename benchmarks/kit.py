@@ -29,6 +29,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -65,19 +66,66 @@ class ChildRun:
     stdout: str
 
 
-def run_child(args: list[str]) -> ChildRun:
-    """Run a command from the repository root; its wall time and its own peak RSS.
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+TREE_SAMPLE_S = 0.05
 
-    `os.wait4` returns the resource usage of exactly that child (RUSAGE_CHILDREN would
-    give the maximum over every child so far, not this one's).
+
+def tree_rss(root: int) -> int:
+    """Resident bytes of a process and all its descendants, now (Linux /proc).
+
+    A sum of RSS counts shared library pages once per process, so for a pool of workers
+    it is an upper bound on the memory the run really holds.
+    """
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as handle:
+                fields = handle.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        parents.setdefault(int(fields[1]), []).append(int(entry))
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        stack.extend(parents.get(pid, []))
+        try:
+            with open(f"/proc/{pid}/statm", "rb") as handle:
+                total += int(handle.read().split()[1]) * _PAGE
+        except OSError:
+            continue
+    return total
+
+
+def run_child(args: list[str]) -> ChildRun:
+    """Run a command from the repository root; its wall time and its peak RSS.
+
+    Peak RSS is the larger of the child's own maximum (`os.wait4` returns the usage of
+    exactly that child) and the highest sum over its process tree sampled every
+    TREE_SAMPLE_S, so a run that spawns worker processes is charged for all of them.
     """
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         proc = subprocess.Popen(args, cwd=REPO, env=env, stdout=out, stderr=err)
+        tree_peak = 0
+        stop = threading.Event()
+
+        def sample() -> None:
+            nonlocal tree_peak
+            while not stop.wait(TREE_SAMPLE_S):
+                tree_peak = max(tree_peak, tree_rss(proc.pid))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        if Path("/proc").is_dir():
+            sampler.start()
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
+        stop.set()
+        if sampler.is_alive():
+            sampler.join()
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
@@ -85,7 +133,8 @@ def run_child(args: list[str]) -> ChildRun:
         if proc.returncode != 0:
             stderr = err.read().decode("utf-8", "replace")
             raise ChildFailed(f"{' '.join(args)} exited {proc.returncode}:\n{stderr[-3000:]}")
-    return ChildRun(wall, usage.ru_maxrss * 1024, stdout)  # ru_maxrss is in KiB on Linux
+    own_peak = usage.ru_maxrss * 1024  # ru_maxrss is in KiB on Linux
+    return ChildRun(wall, max(own_peak, tree_peak), stdout)
 
 
 def _job(

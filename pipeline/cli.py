@@ -100,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cli_options.add_batch_mb(norm, "files are processed in batches of about this many MB")
     cli_options.add_layout(norm)
+    cli_options.add_workers(norm)
 
     sql = commands.add_parser(
         "sql",
@@ -154,6 +155,7 @@ def _normalise(args: argparse.Namespace) -> int:
                 batch_bytes=args.batch_mb * 2**20,
                 full_refresh=args.full_refresh,
                 layout=args.layout,
+                workers=args.workers,
                 on_batch=bar.update,
                 on_wait=bar.say,
             )

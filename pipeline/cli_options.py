@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from pipeline import config, lake, read
+from pipeline import config, lake, pool, read
 
 # A parser or an argument group: both have add_argument.
 Adder = argparse.ArgumentParser | argparse._ArgumentGroup
@@ -66,4 +66,16 @@ def add_layout(parser: Adder) -> None:
         "(batch-<hash>.parquet), tens of times faster to write at scale. Default: the "
         f"lake's current layout, '{lake.DEFAULT_LAYOUT}' for a new lake; changing it needs "
         "--full-refresh",
+    )
+
+
+def add_workers(parser: Adder) -> None:
+    """`--workers N`: processes for batches (a run of one batch stays in-process)."""
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=pool.default_workers(),
+        metavar="N",
+        help="run batches on N processes; each batch is then 1/N of --batch-mb, so memory "
+        "stays about one --batch-mb batch's worth (default: one per core, %(default)s here)",
     )

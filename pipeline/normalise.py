@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from pipeline import config, lake, manifest, read, schemas
+from pipeline import config, lake, manifest, pool, read, schemas
 from pipeline.parse_text import parse_pages
 from pipeline.summary import BatchReport, RunSummary
 
@@ -22,6 +22,12 @@ _UNPARSED_FORMS = {
     "html": "HTML snapshot: only the text form is parsed so far",
     "json": "JSON snapshot: only the text form is parsed so far",
 }
+
+
+# A run takes worker processes (`workers` > 1) only when its input exceeds this many
+# batches: below it, spawning them costs more than they save (measured on 100 k listings,
+# 53 MB: 2.4 s in-process against 3.0 s on two workers; 1 M listings: 13.3 s against 11 s).
+POOL_FROM_BATCHES = 2
 
 
 @dataclass
@@ -247,21 +253,38 @@ def normalise_paths(
     batch_bytes: int = config.DEFAULT_BATCH_BYTES,
     full_refresh: bool = False,
     layout: str | None = None,
+    workers: int = 1,
     on_batch: Callable[[int, int], None] | None = None,
     on_wait: Callable[[str], None] | None = None,
 ) -> RunSummary:
     """Normalise every new or changed snapshot under `paths` into the lake, batch by batch.
 
-    The lake is locked for the run; `on_batch(files_done, files_total)` reports progress and
-    `on_wait(message)` says when the run waits for another run's lock.
+    With `workers` > 1, batches run on that many processes (`pipeline.pool`), each batch
+    `batch_bytes / workers` so that memory stays about one `batch_bytes` batch's worth
+    however many workers there are; a run of at most POOL_FROM_BATCHES batches stays in
+    this process and pays no start-up. The lake is locked for the run; `on_batch(files_done,
+    files_total)` reports progress and `on_wait(message)` says when the run waits for
+    another run's lock.
     """
     with manifest.locked(lake_dir, on_wait=on_wait):
         summary, todo = plan(paths, lake_dir, options, full_refresh=full_refresh, layout=layout)
         if on_batch:
             on_batch(0, len(todo))
-        for number, batch in enumerate(read.batches(todo, batch_bytes), start=1):
-            result = process_batch(number, batch, lake_dir, options, summary.layout)
+        sizes = [read.stat(path)[0] for path in todo]
+        # Spawning a worker costs ~1 s of imports: worth it from a few batches of input on.
+        pooled = workers > 1 and sum(sizes) > POOL_FROM_BATCHES * batch_bytes
+        per_batch = batch_bytes // workers if pooled else batch_bytes
+        jobs = (
+            (number, batch, lake_dir, options, summary.layout)
+            for number, batch in enumerate(read.batches(todo, max(per_batch, 1), sizes), start=1)
+        )
+        if pooled:
+            results = pool.run(process_batch, jobs, workers)
+        else:
+            results = (process_batch(*job) for job in jobs)
+        for result in results:
             commit(lake_dir, summary, result)
             if on_batch:
                 on_batch(summary.files_read, len(todo))
+        summary.batches.sort(key=lambda report: report.batch)
         return finish(lake_dir, summary)

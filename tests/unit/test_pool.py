@@ -1,0 +1,64 @@
+"""Batches on worker processes: the same lake as in-process, failures surface, order holds."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from pipeline import normalise, pool, read
+from tests.conftest import lake_files
+
+
+def _pid_and_value(value: int) -> tuple[int, int]:
+    return os.getpid(), value * value
+
+
+def _fail_on_three(value: int) -> int:
+    if value == 3:
+        raise ValueError("three is not allowed")
+    return value
+
+
+def test_jobs_run_on_spawned_workers_and_every_result_comes_back() -> None:
+    results = list(pool.run(_pid_and_value, [(n,) for n in range(6)], workers=2))
+    assert sorted(value for _, value in results) == [0, 1, 4, 9, 16, 25]
+    assert os.getpid() not in {pid for pid, _ in results}
+
+
+def test_a_failing_job_raises_in_the_caller() -> None:
+    with pytest.raises(ValueError, match="three is not allowed"):
+        list(pool.run(_fail_on_three, [(n,) for n in range(6)], workers=2))
+
+
+def test_the_polars_thread_share_is_set_for_the_workers_only() -> None:
+    before = os.environ.get(pool.POLARS_THREADS_ENV)
+    list(pool.run(_pid_and_value, [(1,), (2,)], workers=2))
+    assert os.environ.get(pool.POLARS_THREADS_ENV) == before
+
+
+def test_workers_write_the_lake_a_single_process_writes(
+    raw_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Four files, batches of one file: the pool runs (input > POOL_FROM_BATCHES batches)."""
+    pooled: list[int] = []
+    real_run = pool.run
+
+    def spy(work, jobs, workers):  # type: ignore[no-untyped-def]
+        pooled.append(workers)
+        return real_run(work, jobs, workers)
+
+    monkeypatch.setattr(pool, "run", spy)
+    batch_bytes = min(os.path.getsize(p) for p in read.discover([raw_copy]))
+    one = normalise.normalise_paths(
+        [raw_copy], tmp_path / "one", read.ReadOptions(), batch_bytes=1, workers=1
+    )
+    two = normalise.normalise_paths(
+        [raw_copy], tmp_path / "two", read.ReadOptions(), batch_bytes=batch_bytes, workers=2
+    )
+    assert pooled == [2]  # the single-process run never asked for workers
+    assert len(two.batches) == 4  # 4 files, each over half a batch: one per batch
+    assert [b.batch for b in two.batches] == [1, 2, 3, 4]  # reported in order
+    assert two.lake_rows == one.lake_rows == {"snapshots": 4, "listings": 33, "rejects": 0}
+    assert lake_files(tmp_path / "two") == lake_files(tmp_path / "one")
