@@ -66,7 +66,8 @@ def test_folders_are_walked_for_snapshots_but_not_sidecars_or_notes(tmp_path: Pa
     for name in ("a.txt", "b.txt.gz", "c.html", "d.json", "notes.md", ".hidden.txt"):
         (tmp_path / name).write_text("x")
     (tmp_path / "a.txt.meta.json").write_text("{}")
-    assert [p.name for p in read.discover([tmp_path])] == ["a.txt", "b.txt.gz", "c.html", "d.json"]
+    found = read.discover([tmp_path])
+    assert [Path(p).name for p in found] == ["a.txt", "b.txt.gz", "c.html", "d.json"]
     with pytest.raises(FileNotFoundError, match="no such file or folder"):
         read.discover([tmp_path / "missing"])
 
