@@ -202,7 +202,7 @@ def commit(lake_dir: lake.LakeDir, rows: pl.DataFrame) -> None:
     where = Location.of(lake_dir)
     frame = rows.select(list(SCHEMA)).cast(SCHEMA).sort(KEY)  # type: ignore[arg-type]
     name = f"{PART_PREFIX}{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.parquet"
-    lake.write_parquet(where, frame.to_arrow(), where.path(DIRNAME, name))
+    lake.write_parquet(where, frame, where.path(DIRNAME, name))
 
 
 def compact(lake_dir: lake.LakeDir) -> None:
@@ -211,7 +211,7 @@ def compact(lake_dir: lake.LakeDir) -> None:
     parts = _parts(where)
     if not parts:
         return
-    lake.write_parquet(where, load(where).to_arrow(), path(where))
+    lake.write_parquet(where, load(where), path(where))
     for part in parts:
         where.remove(part)
 

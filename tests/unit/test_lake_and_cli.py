@@ -59,7 +59,7 @@ def test_no_temporary_file_survives_a_failed_write(tmp_path: Path, monkeypatch) 
 
     monkeypatch.setattr(Path, "write_bytes", explode)
     with pytest.raises(OSError, match="disk full"):
-        lake.write_parquet(tmp_path, pl.DataFrame({"a": [1]}).to_arrow(), str(target))
+        lake.write_parquet(tmp_path, pl.DataFrame({"a": [1]}), str(target))
     assert list(target.parent.iterdir()) == []
 
 
