@@ -192,8 +192,7 @@ class SizeResult:
 
 STAGE_LABELS = {
     "read": "stage: read (file bytes)",
-    "decode": "stage: decode (`read.decode`)",
-    "metadata": "stage: metadata (rest of `read.read_batch`)",
+    "decode": "stage: decode + metadata (rest of `read.read_batch`)",
     "split": "stage: split (`split_chunks`)",
     "extract": "stage: extract (`parse_chunks`, `resolve_prices`, `split_titles`)",
     "derive": "stage: derive (`derive_fields`)",
@@ -300,7 +299,7 @@ def table(result: SizeResult) -> list[str]:
         "",
         f"Median of {result.repeat} run{'s' if result.repeat > 1 else ''}; peak RSS is the "
         "highest over the runs of that row's own process (stage rows share one process: see "
-        "the sum row). `metadata` and `assemble` are remainders (a whole call less the stages "
+        "the sum row). `decode` and `assemble` are remainders (a whole call less the stages "
         "timed inside it): within noise they can read 0.",
         "",
         "| case | seconds | listings/s | MB/s | peak RSS | × floor time |",
