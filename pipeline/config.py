@@ -8,8 +8,10 @@ DEFAULT_RAW = Path("data/raw")
 DEFAULT_LAKE = Path("data/lake")
 DEFAULT_DB = Path("data/warehouse.duckdb")
 DEFAULT_REPORT = Path("data/report.html")
-# Bounded batches keep memory flat however much input there is. Measured on 100 k listings
-# (53 MB): 64 MB batches 18-19 s at 1.15 GB peak RSS (1.43 GB at 1 M listings, close to the
-# 1.5 GB budget); 32 MB 19.7 s at 0.71 GB; 16 MB 20-26 s at 0.53 GB. Time is mostly file
-# creation and noisy here; 32 MB halves memory for about the same time.
+# Bounded batches keep memory flat however much input there is; with worker processes
+# each worker takes batches of DEFAULT_BATCH_BYTES / workers, so the total stays about one
+# batch. Measured on 1 M listings, batch layout, 2 workers: 32 / 48 / 64 MB took 8.4-9.0 /
+# 8.4-8.7 / 8.5-8.8 s at 1.15 / 1.3 / 1.4 GB peak (whole process tree): time hardly moves,
+# memory does. (One process, snapshot layout, 100 k listings: 64 / 32 / 16 MB took
+# 18-19 / 19.7 / 20-26 s at 1.15 / 0.71 / 0.53 GB.)
 DEFAULT_BATCH_BYTES = 32 * 2**20
