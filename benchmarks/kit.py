@@ -37,6 +37,7 @@ from pathlib import Path
 
 from benchmarks.dataset import Dataset, warm
 from benchmarks.stages import ALL_STAGES, PANDERA_STAGES, STAGES, WRITE_SNAPSHOT_LAYOUT
+from pipeline.pool import default_workers
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).with_name("RESULTS.md")
@@ -149,10 +150,10 @@ def _job(
 
 
 def _normalise(
-    data: Dataset, lake: Path, batch_bytes: int, layout: str = "batch"
+    data: Dataset, lake: Path, batch_bytes: int, layout: str = "batch", *extra: str
 ) -> tuple[ChildRun, int]:
     args = [sys.executable, "-m", "pipeline.cli", "normalise", str(data.root), "--out", str(lake)]
-    args += ["--batch-mb", str(max(batch_bytes // 2**20, 1)), "--layout", layout]
+    args += ["--batch-mb", str(max(batch_bytes // 2**20, 1)), "--layout", layout, *extra]
     run = run_child(args)
     found = re.search(r"^listings:\s+([0-9,]+)", run.stdout, re.MULTILINE)
     if not found:
@@ -162,7 +163,7 @@ def _normalise(
 
 @dataclass
 class Row:
-    key: str  # floor, regex, baseline, e2e, e2e-snapshot, rerun, stage:<name>, stages
+    key: str  # floor, regex, baseline, e2e, e2e-snapshot, e2e-1proc, rerun, stage:<name>, …
     label: str
     runs: list[float]
     peak_rss: int | None = None  # bytes, the highest over the runs
@@ -251,9 +252,17 @@ def measure_size(
             say(f"listings normalise --layout batch {i + 1}/{repeat}")
             shutil.rmtree(lake, ignore_errors=True)
             run, count = _normalise(data, lake, batch_bytes)
-            result.add("e2e", "`listings normalise --layout batch`, end to end (fresh lake)",
-                       run.wall_s, run.peak_rss)  # fmt: skip
+            result.add("e2e", "`listings normalise --layout batch`, end to end (fresh lake; "
+                       f"default --workers {default_workers()})", run.wall_s,
+                       run.peak_rss)  # fmt: skip
             result.listings["e2e"] = count
+        for i in range(repeat):
+            say(f"listings normalise --layout batch --workers 1 {i + 1}/{repeat}")
+            shutil.rmtree(lake, ignore_errors=True)
+            run, count = _normalise(data, lake, batch_bytes, "batch", "--workers", "1")
+            result.add("e2e-1proc", "the same, `--workers 1` (one process)", run.wall_s,
+                       run.peak_rss)  # fmt: skip
+            result.listings["e2e, one process"] = count
         for i in range(repeat):
             say(f"no-change rerun {i + 1}/{repeat}")
             run, count = _normalise(data, lake, batch_bytes)
@@ -380,14 +389,22 @@ def judge(results: list[SizeResult]) -> list[Verdict]:
         )
     )
     if big.data.listings >= 10 * small.data.listings:
-        low, high = small.rows["e2e"].peak_rss or 1, big.rows["e2e"].peak_rss or 0
-        growth = high / low - 1
+
+        def growth(key: str) -> tuple[float, int, int]:
+            low, high = small.rows[key].peak_rss or 1, big.rows[key].peak_rss or 0
+            return high / low - 1, low, high
+
+        default, low, high = growth("e2e")
+        one, one_low, one_high = growth("e2e-1proc")
         verdicts.append(
             Verdict(
                 "flat memory: 10× the input → < 20 % more peak RSS",
-                f"{growth:+.0%} ({_mb(low)} → {_mb(high)}, "
-                f"{big.data.listings // small.data.listings}× the input)",
-                "PASS" if growth < TARGET_RSS_GROWTH else "FAIL",
+                f"{default:+.0%} ({_mb(low)} → {_mb(high)}, "
+                f"{big.data.listings // small.data.listings}× the input, default workers: the "
+                f"larger input runs on worker processes, the smaller one does not); one "
+                f"process (`--workers 1`): {one:+.0%} ({_mb(one_low)} → {_mb(one_high)})",
+                ("PASS" if default < TARGET_RSS_GROWTH else "FAIL")
+                + f"; one process: {'PASS' if one < TARGET_RSS_GROWTH else 'FAIL'}",
             )
         )
     else:
