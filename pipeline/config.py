@@ -8,10 +8,10 @@ DEFAULT_RAW = Path("data/raw")
 DEFAULT_LAKE = Path("data/lake")
 DEFAULT_DB = Path("data/warehouse.duckdb")
 DEFAULT_REPORT = Path("data/report.html")
-# Bounded batches keep memory flat however much input there is; with worker processes
-# each worker takes batches of DEFAULT_BATCH_BYTES / workers, so the total stays about one
-# batch. Measured on 1 M listings, batch layout, 2 workers: 32 / 48 / 64 MB took 8.4-9.0 /
-# 8.4-8.7 / 8.5-8.8 s at 1.15 / 1.3 / 1.4 GB peak (whole process tree): time hardly moves,
-# memory does. (One process, snapshot layout, 100 k listings: 64 / 32 / 16 MB took
-# 18-19 / 19.7 / 20-26 s at 1.15 / 0.71 / 0.53 GB.)
-DEFAULT_BATCH_BYTES = 32 * 2**20
+# Bounded batches keep memory flat however much input there is: a run holds at most three
+# batches (one read ahead, one parsed, one being written; with worker processes, one per
+# worker at batch / workers each). Measured (batch layout, one process, 1 M / 100 k
+# listings): 32 MB 8.7-8.9 s at 0.81-0.86 GB / 0.67 GB (+20-27 %: the 100 k input is two
+# batches, so it never fills the pipeline); 24 MB 9.0 s at 0.73 GB / 0.61-0.63 GB (+16-19 %);
+# 20 MB 9.3-9.6 s at 0.67-0.68 GB / 0.59-0.61 GB. 24 MB keeps memory flat for ~2 % of time.
+DEFAULT_BATCH_BYTES = 24 * 2**20

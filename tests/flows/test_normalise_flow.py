@@ -56,3 +56,23 @@ def test_the_flow_runs_incrementally_and_reports(prefect_api: None, tmp_path: Pa
     )
     assert refreshed.snapshots == 4
     assert lake_files(lake_dir) == before
+
+
+@pytest.mark.flow
+def test_the_flow_writes_the_batch_layout_when_asked(prefect_api: None, tmp_path: Path) -> None:
+    """`--layout batch` through the flow: one batch file name per task, same rows, no dupes."""
+    from flows.normalise import normalise_flow
+    from pipeline import manifest, warehouse
+
+    lake_dir, db = tmp_path / "lake", tmp_path / "warehouse.duckdb"
+    summary = normalise_flow(
+        paths=[RAW], lake_dir=lake_dir, db=db, batch_bytes=2048, report_path=None, layout="batch"
+    )
+    assert (summary.layout, summary.listings, len(summary.batches)) == ("batch", 33, 4)
+    names = {Path(name).name for name in lake_files(lake_dir)}
+    assert names == {f"{name}.parquet" for name in manifest.load(lake_dir)["data_file"]}
+    assert len(names) == 4 and all(n.startswith("batch-") for n in names)
+    again = normalise_flow(paths=[RAW], lake_dir=lake_dir, db=db, report_path=None)
+    assert (again.layout, again.snapshots) == ("batch", 0)  # the lake keeps its layout
+    count = "select count(*), count(distinct (snapshot_id, position)) from listings"
+    assert warehouse.query(count, db=db).row(0) == (33, 33)

@@ -26,17 +26,17 @@ def test_kit_measures_every_stage_and_the_baseline_finds_the_pipelines_listings(
     result = kit.measure_size(data, tmp_path / "work", repeat=1)
 
     assert set(STAGES) <= set(ALL_STAGES)
-    keys = ("floor", "regex", "baseline", "e2e", "e2e-snapshot", "e2e-1proc", "rerun",
+    keys = ("floor", "regex", "baseline", "e2e", "e2e-snapshot", "e2e-workers", "rerun",
             "stages", "write-snapshot")  # fmt: skip
     for key in keys:
         assert key in result.rows, key
     for stage in ALL_STAGES:
         assert f"stage:{stage}" in result.rows, stage
-    for key in ("floor", "baseline", "e2e", "e2e-snapshot", "e2e-1proc", "rerun", "stages"):
+    for key in ("floor", "baseline", "e2e", "e2e-snapshot", "e2e-workers", "rerun", "stages"):
         assert result.rows[key].peak_rss, key  # each measured in its own process
     assert result.listings["baseline"] == result.listings["e2e"] == N_LISTINGS
     assert result.listings["e2e, snapshot layout"] == N_LISTINGS
-    assert result.listings["e2e, one process"] == N_LISTINGS
+    assert result.listings["e2e, worker processes"] == N_LISTINGS
     assert result.listings["floor"] == result.listings["stages"] == N_LISTINGS
     assert result.rerun_new_listings == 0
     assert not (tmp_path / "work").exists()  # scratch lakes are removed

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import normalise, pool, read
+from pipeline import manifest, normalise, pool, read
 from tests.conftest import lake_files
 
 
@@ -62,3 +62,34 @@ def test_workers_write_the_lake_a_single_process_writes(
     assert [b.batch for b in two.batches] == [1, 2, 3, 4]  # reported in order
     assert two.lake_rows == one.lake_rows == {"snapshots": 4, "listings": 33, "rejects": 0}
     assert lake_files(tmp_path / "two") == lake_files(tmp_path / "one")
+
+
+def test_overlapped_batches_commit_in_order_and_a_failure_commits_only_what_came_before(
+    raw_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read-ahead and write-behind threads: batch order holds; a failed parse loses only the
+    batches in flight, and the next run removes their uncommitted files."""
+    out = tmp_path / "lake"
+    real = normalise.normalise_batch
+    calls: list[int] = []
+
+    def third_fails(snapshots_read):  # type: ignore[no-untyped-def]
+        calls.append(snapshots_read.height)
+        if len(calls) == 3:
+            raise RuntimeError("parser bug on batch 3")
+        return real(snapshots_read)
+
+    monkeypatch.setattr(normalise, "normalise_batch", third_fails)
+    with pytest.raises(RuntimeError, match="parser bug on batch 3"):
+        normalise.normalise_paths(
+            [raw_copy], out, read.ReadOptions(), batch_bytes=1, layout="batch"
+        )
+    committed = manifest.load(out)
+    assert committed.height == 1  # batch 1; batch 2 was being written when 3 failed
+    assert len(lake_files(out)) == 2 * 3  # batch 2's files exist, uncommitted
+    monkeypatch.undo()
+
+    again = normalise.normalise_paths([raw_copy], out, read.ReadOptions(), batch_bytes=1)
+    assert (again.files_read, again.files_removed) == (3, 3)
+    assert [b.batch for b in again.batches] == [1, 2, 3]
+    assert again.lake_rows == {"snapshots": 4, "listings": 33, "rejects": 0}
