@@ -258,6 +258,7 @@ def plan(
     """
     files = read.discover(paths)
     committed = manifest.load(lake_dir)
+    previous = manifest.layout_of(committed)
     chosen = manifest.resolve_layout(committed, layout, full_refresh=full_refresh)
     if full_refresh:
         manifest.reset(lake_dir)
@@ -270,7 +271,11 @@ def plan(
         full_refresh=full_refresh,
         layout=chosen,
     )
-    if todo:
+    # Batch files are the only ones removed here: a lake whose manifest shows the snapshot
+    # layout, and keeps it, needs no walk over its (maybe hundreds of thousands of) files.
+    # An empty manifest is walked: a first batch-layout run may have crashed before its
+    # first commit.
+    if todo and not (chosen == "snapshot" and previous == "snapshot"):
         summary.files_removed = lake.prune(
             lake_dir,
             keep=set(committed["data_file"]),

@@ -143,3 +143,21 @@ def test_a_manifest_from_before_the_batch_layout_still_loads(
     assert loaded["data_file"].to_list() == loaded["snapshot_id"].to_list()
     assert manifest.layout_of(loaded) == "snapshot"
     assert _run(raw_copy, out).files_read == 0
+
+
+def test_orphans_of_a_first_run_that_never_committed_go_even_if_the_layout_is_not_repeated(
+    raw_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing committed yet, so the manifest cannot say the lake was meant to be batched."""
+    out = tmp_path / "lake"
+    monkeypatch.setattr(normalise, "commit", lambda *_: (_ for _ in ()).throw(OSError("crash")))
+    with pytest.raises(OSError, match="crash"):
+        _run(raw_copy, out, layout="batch")
+    orphans = lake_files(out)
+    assert orphans and all(Path(f).name.startswith(lake.BATCH_PREFIX) for f in orphans)
+    monkeypatch.undo()
+
+    rerun = _run(raw_copy, out)  # no --layout: a new lake's default, the snapshot layout
+    assert (rerun.layout, rerun.files_removed) == ("snapshot", len(orphans))
+    assert not any(name.startswith(lake.BATCH_PREFIX) for name in _names(out))
+    assert _table(out, "listings").height == 33
