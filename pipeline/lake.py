@@ -138,7 +138,8 @@ def write_batch(lake_dir: LakeDir, tables: dict[str, pl.DataFrame]) -> str:
     )
     dates = dated[PARTITION].unique(maintain_order=True).to_list()
     for table in TABLES:
-        frame = tables[table].join(dated, on="snapshot_id", how="left")
+        # Keep the tables' own order (sorted upstream): same input, same bytes.
+        frame = tables[table].join(dated, on="snapshot_id", how="left", maintain_order="left")
         parts = frame.partition_by(PARTITION, as_dict=True, include_key=False)
         empty = frame.clear().drop(PARTITION)
         for fetched_date in dates:
