@@ -81,7 +81,7 @@ def normalise_flow(
     logger = get_run_logger()
     options = options or read.ReadOptions()
     with manifest.locked(lake_dir, on_wait=logger.warning):
-        summary, todo = plan_task(
+        summary, todo, sizes = plan_task(
             paths or [config.DEFAULT_RAW],
             lake_dir,
             options,
@@ -90,7 +90,7 @@ def normalise_flow(
         )
         futures = [
             batch_task.submit(number, batch, lake_dir, options, summary.layout)
-            for number, batch in enumerate(read.batches(todo, batch_bytes), start=1)
+            for number, batch in enumerate(read.batches(todo, batch_bytes, sizes), start=1)
         ]
         with progress.BatchProgress() as bar:
             bar.update(0, len(todo))

@@ -247,8 +247,9 @@ def plan(
     *,
     full_refresh: bool = False,
     layout: str | None = None,
-) -> tuple[RunSummary, list[read.Source]]:
-    """The run's summary so far and the files to process: new or changed ones only.
+) -> tuple[RunSummary, list[read.Source], list[int]]:
+    """The run's summary so far, the files to process (new or changed ones only) and their
+    sizes in bytes (for `read.batches`).
 
     A full refresh forgets the manifest, so every file is processed again. `layout` None
     keeps the lake's layout (the default one for a new lake); `summary.layout` is the one
@@ -263,7 +264,7 @@ def plan(
     if full_refresh:
         manifest.reset(lake_dir)
         committed = committed.clear()
-    todo = manifest.new_files(files, committed, options)
+    todo, sizes = manifest.new_files(files, committed, options)
     summary = RunSummary(
         lake_dir=str(lake_dir),
         files_found=len(files),
@@ -281,7 +282,7 @@ def plan(
             keep=set(committed["data_file"]),
             keep_snapshot_files=chosen == "snapshot",
         )
-    return summary, todo
+    return summary, todo, sizes
 
 
 def commit(lake_dir: lake.LakeDir, summary: RunSummary, result: BatchResult) -> None:
@@ -327,10 +328,11 @@ def normalise_paths(
     another run's lock.
     """
     with manifest.locked(lake_dir, on_wait=on_wait):
-        summary, todo = plan(paths, lake_dir, options, full_refresh=full_refresh, layout=layout)
+        summary, todo, sizes = plan(
+            paths, lake_dir, options, full_refresh=full_refresh, layout=layout
+        )
         if on_batch:
             on_batch(0, len(todo))
-        sizes = [read.stat(path)[0] for path in todo]
         # Spawning a worker costs ~1 s of imports: worth it from a few batches of input on.
         pooled = workers > 1 and sum(sizes) > POOL_FROM_BATCHES * batch_bytes
         per_batch = batch_bytes // workers if pooled else batch_bytes
