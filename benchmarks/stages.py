@@ -11,7 +11,7 @@ batch by batch (the CLI's byte-bounded batches) with its real input, and timed a
 | extract | `parse_text.parse_chunks` + `resolve_prices` + `split_titles` |
 | derive | `parse_text.derive_fields` |
 | validate | `schemas.split_valid(…, schemas.Listing)` (pandera) |
-| validate other | `schemas.Snapshot.validate` + `schemas.Reject.validate` (pandera) |
+| validate other | `schemas.validate` of the Snapshot and Reject tables (pandera) |
 | assemble | the rest of `normalise.normalise_batch` (footer, conform, joins, sorts) |
 | write | `lake.write_batch` into an empty lake (`--layout batch`, what the targets judge) |
 | write, snapshot layout | `lake.write_snapshots` into a second lake (default layout; not summed) |
@@ -105,8 +105,8 @@ def run_stages(
         t["assemble"] += time.perf_counter() - start
 
         def validate_other(tables: normalise.BatchTables = tables) -> None:
-            schemas.Snapshot.validate(tables.snapshots)
-            schemas.Reject.validate(tables.rejects)
+            schemas.validate(tables.snapshots, schemas.Snapshot)
+            schemas.validate(tables.rejects, schemas.Reject)
 
         _timed(t, "validate other", validate_other)
         _timed(t, "write", lambda tables=tables: lake.write_batch(lake_dir, tables.as_dict()))

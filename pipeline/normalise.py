@@ -133,10 +133,9 @@ def normalise_batch(snapshots_read: pl.DataFrame) -> BatchTables:
         .pipe(schemas.conform, schemas.Snapshot)
         .sort("snapshot_id")
     )
-    schemas.Snapshot.validate(snapshots)  # derived from our own reading: a failure is a bug
-    # Most batches reject nothing: an empty frame has no values to check, only its schema,
-    # which a LazyFrame validation checks alone (0.8 ms against 6.6 ms a batch).
-    schemas.Reject.validate(rejects.lazy() if rejects.is_empty() else rejects)
+    # Derived from our own reading: a failure is a bug.
+    schemas.validate(snapshots, schemas.Snapshot)
+    schemas.validate(rejects, schemas.Reject)
     return BatchTables(
         snapshots=snapshots,
         listings=valid.sort("snapshot_id", "position"),
