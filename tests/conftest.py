@@ -40,6 +40,15 @@ def write_snapshot(
     return path
 
 
+def raising(error: BaseException) -> Callable[..., None]:
+    """A stand-in for any function that fails with `error`: simulates a crash mid-run."""
+
+    def fail(*_: object, **__: object) -> None:
+        raise error
+
+    return fail
+
+
 def lake_files(root: Path) -> dict[str, bytes]:
     """A local lake's table files and their bytes (the manifest aside): for equality checks."""
     return {

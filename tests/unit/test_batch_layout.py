@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 
 from pipeline import cli, lake, manifest, normalise, read
-from tests.conftest import SAMPLE, lake_files
+from tests.conftest import SAMPLE, lake_files, raising
 
 KEYS = {"snapshots": ["snapshot_id"], "listings": ["snapshot_id", "position"],
         "rejects": ["snapshot_id", "byte_start", "byte_end"]}  # fmt: skip
@@ -93,11 +93,9 @@ def test_files_a_crashed_run_never_committed_are_removed_before_the_next_writes(
     only the clean-up at its start keeps the first run's orphans from doubling them.
     """
     out = tmp_path / "lake"
-
-    def crash(*_: object) -> None:
-        raise OSError("disk full while committing the manifest")
-
-    monkeypatch.setattr(normalise, "commit", crash)
+    monkeypatch.setattr(
+        normalise, "commit", raising(OSError("disk full while committing the manifest"))
+    )
     with pytest.raises(OSError, match="disk full"):
         _run(raw_copy, out, layout="batch", batch_bytes=1)  # one file per batch
     orphans = _names(out)
@@ -150,7 +148,7 @@ def test_orphans_of_a_first_run_that_never_committed_go_even_if_the_layout_is_no
 ) -> None:
     """Nothing committed yet, so the manifest cannot say the lake was meant to be batched."""
     out = tmp_path / "lake"
-    monkeypatch.setattr(normalise, "commit", lambda *_: (_ for _ in ()).throw(OSError("crash")))
+    monkeypatch.setattr(normalise, "commit", raising(OSError("crash")))
     with pytest.raises(OSError, match="crash"):
         _run(raw_copy, out, layout="batch")
     orphans = lake_files(out)

@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 
 from pipeline import manifest, normalise, read, warehouse
-from tests.conftest import REPO, SAMPLE, lake_files
+from tests.conftest import REPO, SAMPLE, lake_files, raising
 
 
 def _run(raw: Path, out: Path, **kwargs) -> normalise.RunSummary:
@@ -100,7 +100,7 @@ def test_each_batch_commits_a_part_and_the_run_merges_them(
 ) -> None:
     """A commit writes only its batch's rows; a crash keeps every part committed so far."""
     out = tmp_path / "lake"
-    monkeypatch.setattr(normalise, "finish", lambda *_: (_ for _ in ()).throw(OSError("crash")))
+    monkeypatch.setattr(normalise, "finish", raising(OSError("crash")))
     with pytest.raises(OSError, match="crash"):
         _run(raw_copy, out, batch_bytes=1)  # one file per batch: four commits, no merge
     parts = sorted((out / "_manifest").glob("part-*.parquet"))
