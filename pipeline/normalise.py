@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass
 
 import polars as pl
@@ -200,7 +201,8 @@ def overlapped(
     against 9.2 s one step after another. Results come in batch order, each once its files
     are written; at most three batches are in memory. If a batch fails, the exception is
     raised after the write in progress ends; that batch is not yielded, so it is not
-    committed (its files are removed by the next run's clean-up).
+    committed (its files are removed by the next run's clean-up). A caller that stops early
+    must close the generator (`contextlib.closing`): that stops its threads.
     """
     todo = iter(batches)
     with (
@@ -341,9 +343,13 @@ def normalise_paths(
             results = pool.run(process_batch, jobs, workers)
         else:
             results = overlapped(batches, lake_dir, options, summary.layout)
-        for result in results:
-            commit(lake_dir, summary, result)
-            if on_batch:
-                on_batch(summary.files_read, len(todo))
+        # Close the generator here even when a commit fails: left to the garbage collector,
+        # its thread pools would shut down at an arbitrary moment (seen: inside another
+        # thread's start-up, holding a lock the shutdown needs, which hangs the process).
+        with closing(results):
+            for result in results:
+                commit(lake_dir, summary, result)
+                if on_batch:
+                    on_batch(summary.files_read, len(todo))
         summary.batches.sort(key=lambda report: report.batch)
         return finish(lake_dir, summary)

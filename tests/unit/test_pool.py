@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import pytest
 
 from pipeline import manifest, normalise, pool, read
-from tests.conftest import lake_files
+from tests.conftest import lake_files, raising
 
 
 def _pid_and_value(value: int) -> tuple[int, int]:
@@ -93,3 +94,15 @@ def test_overlapped_batches_commit_in_order_and_a_failure_commits_only_what_came
     assert (again.files_read, again.files_removed) == (3, 3)
     assert [b.batch for b in again.batches] == [1, 2, 3]
     assert again.lake_rows == {"snapshots": 4, "listings": 33, "rejects": 0}
+
+
+def test_a_failed_commit_leaves_no_reader_or_writer_thread_behind(
+    raw_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The overlapped batches' threads stop when the run stops, not whenever the garbage
+    collector gets to them (which once hung a later test inside another thread's start)."""
+    monkeypatch.setattr(normalise, "commit", raising(OSError("disk full")))
+    with pytest.raises(OSError, match="disk full"):
+        normalise.normalise_paths([raw_copy], tmp_path / "lake", read.ReadOptions(), batch_bytes=1)
+    alive = [t.name for t in threading.enumerate() if t.name.startswith(("read_", "write_"))]
+    assert alive == []
