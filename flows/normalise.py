@@ -77,8 +77,10 @@ def normalise_flow(
     layout: str | None = None,
 ) -> RunSummary:
     """Normalise every new snapshot under `paths`, rebuild the warehouse and the HTML report,
-    and publish the run's artifacts."""
+    and publish the run's artifacts. `layout` is retired and ignored (docs/lake.md)."""
     logger = get_run_logger()
+    if note := cli_options.layout_retired(layout):
+        logger.warning(note)
     options = options or read.ReadOptions()
     with manifest.locked(lake_dir, on_wait=logger.warning):
         summary, todo, sizes = plan_task(
@@ -86,10 +88,10 @@ def normalise_flow(
             lake_dir,
             options,
             full_refresh=full_refresh,
-            layout=layout,
+            on_message=logger.warning,
         )
         futures = [
-            batch_task.submit(number, batch, lake_dir, options, summary.layout)
+            batch_task.submit(number, batch, lake_dir, options)
             for number, batch in enumerate(read.batches(todo, batch_bytes, sizes), start=1)
         ]
         with progress.BatchProgress() as bar:

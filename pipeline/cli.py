@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipeline import cli_models, cli_options, manifest, normalise, progress, read, warehouse
+from pipeline import cli_models, cli_options, compact, lake, normalise, progress, read, warehouse
 
 EPILOG = """\
 examples:
@@ -58,10 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Read snapshot files (or folders of them: *.txt, *.html, *.json, optionally .gz), "
             "parse every listing by the site's rendering rules, validate, and write "
-            "LAKE/{listings,snapshots,rejects}/fetched_date=YYYY-MM-DD/<snapshot_id>.parquet "
-            "(or batch-<hash>.parquet with --layout batch). Only new or changed files are "
-            "processed; reruns never duplicate rows. Unreadable files and bad fragments "
-            "become rows in rejects; the run goes on."
+            "LAKE/{listings,snapshots,rejects}/fetched_month=YYYY-MM/<group>.parquet: one "
+            "group of files per batch, months with many small groups merged at the end of "
+            "the run (docs/lake.md). Only new or changed files are processed; reruns never "
+            "duplicate rows. Unreadable files and bad fragments become rows in rejects; the "
+            "run goes on. A lake in the older per-day layout is converted first, once."
         ),
     )
     norm.add_argument(
@@ -138,6 +139,19 @@ def build_parser() -> argparse.ArgumentParser:
     cli_options.add_lake(serve)
     cli_options.add_db(serve, "warehouse file to rebuild after each run")
     serve.set_defaults(handler=_serve)
+    compact_ = commands.add_parser(
+        "compact",
+        help="merge the lake's small files into large ones; convert an older lake",
+        description=(
+            "Merge every month's small groups of files into files of up to 128 MiB, sorted "
+            "by fetch time (a run does this by itself for the months it wrote once they hold "
+            "more than a few small groups). A lake in the older per-day layout is converted "
+            "first. Each merge is committed in the manifest before the old files go, so a "
+            "crash never loses or doubles a row; the next run deletes what was left behind."
+        ),
+    )
+    cli_options.add_lake(compact_)
+    compact_.set_defaults(handler=_compact)
     norm.set_defaults(handler=_normalise)
     sql.set_defaults(handler=_sql)
     cli_models.add_commands(commands)
@@ -147,6 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _normalise(args: argparse.Namespace) -> int:
     options = read.ReadOptions(fetched_at=args.fetched_at, site=args.site)
     with progress.BatchProgress() as bar:
+        if note := cli_options.layout_retired(args.layout):
+            bar.say(f"listings normalise: note: {note}")
         try:
             summary = normalise.normalise_paths(
                 args.paths,
@@ -154,18 +170,27 @@ def _normalise(args: argparse.Namespace) -> int:
                 options,
                 batch_bytes=args.batch_mb * 2**20,
                 full_refresh=args.full_refresh,
-                layout=args.layout,
                 workers=args.workers,
                 on_batch=bar.update,
                 on_wait=bar.say,
             )
-        except (FileNotFoundError, manifest.LayoutError) as error:
+        except (FileNotFoundError, lake.LakeError) as error:
             print(f"listings normalise: {error}", file=sys.stderr)
             return 1
     if args.db:
         warehouse.build(args.out, args.db)
         summary.warehouse = str(args.db)
     print(summary.render())
+    return 0
+
+
+def _compact(args: argparse.Namespace) -> int:
+    try:
+        done = compact.compact_lake(args.lake, on_message=progress.BatchProgress().say)
+    except (FileNotFoundError, lake.LakeError) as error:
+        print(f"listings compact: {error}", file=sys.stderr)
+        return 1
+    print(done.render())
     return 0
 
 
@@ -186,7 +211,7 @@ def _sql(args: argparse.Namespace) -> int:
         return 1
     try:
         result = warehouse.query(args.query, db=args.db, lake_dir=args.lake)
-    except duckdb.Error as error:
+    except (duckdb.Error, lake.LakeError) as error:
         print(f"listings sql: {error}", file=sys.stderr)
         return 1
     if args.format == "parquet":

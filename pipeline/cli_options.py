@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from pipeline import config, lake, read
+from pipeline import config, read
 
 # A parser or an argument group: both have add_argument.
 Adder = argparse.ArgumentParser | argparse._ArgumentGroup
@@ -56,16 +56,20 @@ def add_batch_mb(parser: Adder, what: str) -> None:
 
 
 def add_layout(parser: Adder) -> None:
-    """`--layout snapshot|batch`: how the lake's files are cut (see `pipeline.lake`)."""
-    parser.add_argument(
-        "--layout",
-        choices=lake.LAYOUTS,
-        default=None,
-        help="lake file layout: 'snapshot' = one file per snapshot per table "
-        "(<snapshot_id>.parquet); 'batch' = one file per table, date and batch "
-        "(batch-<hash>.parquet), tens of times faster to write at scale. Default: the "
-        f"lake's current layout, '{lake.DEFAULT_LAYOUT}' for a new lake; changing it needs "
-        "--full-refresh",
+    """`--layout`, retired: accepted so existing scripts keep running, and ignored.
+
+    Lakes have one layout now (monthly files, docs/lake.md); `layout_retired` says so.
+    """
+    parser.add_argument("--layout", default=None, help=argparse.SUPPRESS)
+
+
+def layout_retired(layout: str | None) -> str | None:
+    """The note to print when a script still passes `--layout`, else None."""
+    if layout is None:
+        return None
+    return (
+        f"--layout {layout} is retired and ignored: every lake now has one layout, few large "
+        "monthly files (see docs/lake.md)"
     )
 
 

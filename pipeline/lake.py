@@ -1,22 +1,15 @@
-"""The Parquet lake: Hive-partitioned files per table, written atomically and idempotently.
+"""The Parquet lake: monthly partitions of few large files, written atomically (docs/lake.md).
 
-Two layouts, chosen per lake (`LAYOUTS`); both are read by the same glob,
-`LAKE/{listings,snapshots,rejects}/fetched_date=YYYY-MM-DD/*.parquet`:
-
-- `snapshot` (the default, issue 2's contract): one file per snapshot per table,
-  `<snapshot_id>.parquet`. A snapshot's id is a hash of its bytes and fetch time, so
-  rerunning a file rewrites the same three paths with the same bytes: reruns never
-  duplicate rows. One small file per snapshot is easy to reason about but slow at scale:
-  creating three files per page is most of a large run's time.
-- `batch`: one file per table, date and batch, `batch-<hash of its snapshot ids>.parquet`.
-  Tens of times faster to write and far fewer files to read. A rerun cannot rewrite such a
-  file in place (the next batch holds other snapshots), so duplicates are ruled out by the
-  manifest instead: it names the file that holds each snapshot, and before a run writes
-  anything, files it does not name (left by a crash before their commit) are deleted.
+`LAKE/TABLE/fetched_month=YYYY-MM/<group>.parquet`: a run writes each batch of snapshot
+files as one *group* (one file per table and month it touches), and compaction
+(`pipeline.compact`) folds a month's small groups into large ones. Which groups are live
+is the manifest's word (`pipeline.manifest`), never a folder listing: files it does not
+name are a crashed run's or a finished compaction's leftovers, and `prune` deletes them.
 
 Each file is written to a temporary name and renamed into place, so a reader or a crash
-never sees half a file; the snapshots file is written last and is the commit marker (the
-warehouse only shows listings and rejects whose snapshot row exists).
+never sees half a file. Names come from content (a hash of the group's snapshot ids) and
+rows come in a fixed order, so the same input in the same sequence of runs writes the same
+files, byte for byte.
 """
 
 from __future__ import annotations
@@ -24,181 +17,193 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import polars as pl
 
+from pipeline import schemas
 from pipeline.storage import Location
 
-if TYPE_CHECKING:
-    import pyarrow as pa
-
-TABLES = ("listings", "rejects", "snapshots")  # snapshots last: it commits the snapshot
-PARTITION = "fetched_date"
+TABLES = ("listings", "rejects", "snapshots")
+PARTITION = "fetched_month"  # the folder key: the UTC month of fetched_at, YYYY-MM
+DATE_COLUMN = "fetched_date"  # in every file: the UTC day of fetched_at
+LAYOUT = "monthly"
+BATCH_PREFIX = "batch-"  # a group a run wrote
+MERGED_PREFIX = "merged-"  # a group compaction wrote
+# A group's three files together; docs/lake.md says why this size.
+TARGET_FILE_BYTES = 128 * 2**20
+# DuckDB's own row-group size: its scans are parallel per row group.
+ROW_GROUP_ROWS = 122_880
 LakeDir = str | Path | Location  # a local folder or any fsspec URL
-LAYOUTS = ("snapshot", "batch")
-DEFAULT_LAYOUT = "snapshot"
-BATCH_PREFIX = "batch-"
+
+_MODELS = {"listings": schemas.Listing, "rejects": schemas.Reject, "snapshots": schemas.Snapshot}
+# Within a file rows follow fetch time, then these (a total order: same rows, same bytes).
+_ORDER = {
+    "listings": ["snapshot_id", "position"],
+    "rejects": ["snapshot_id", "byte_start", "byte_end"],
+    "snapshots": ["snapshot_id"],
+}
+_AT = "__fetched_at"  # a snapshot's fetch time joined onto every table's rows while sorting
 
 
-def file_path(lake: Location, table: str, fetched_date: str, snapshot_id: str) -> str:
-    return lake.path(table, f"{PARTITION}={fetched_date}", f"{snapshot_id}.parquet")
+class LakeError(Exception):
+    """The lake cannot be used as asked; the message says why and what to do."""
 
 
-def encode(table: pa.Table) -> bytes:
-    """Parquet bytes for one small table (the snapshot layout: one page's rows).
+class NotALakeError(LakeError):
+    """The path holds no lake (no `_manifest/`): a typo, or nothing normalised there yet."""
 
-    pyarrow, snappy, no dictionaries: files hold one page each, so per-file encoder set-up
-    dominates (measured: pyarrow 0.31 ms a file, polars 0.39 ms; zstd 0.81 ms). Encoding
-    into memory and writing the bytes once also skips pyarrow's per-file filesystem set-up.
-    Only this layout uses pyarrow, hence the import here.
+
+class OldLayoutError(LakeError):
+    """The lake is in a layout from before monthly files and has to be converted first."""
+
+
+def file_schema(table: str) -> pl.Schema:
+    """The columns of a table's files: its pandera model's, then `fetched_date`."""
+    return pl.Schema({**schemas.polars_schema(_MODELS[table]), DATE_COLUMN: pl.Date})
+
+
+def group_name(prefix: str, snapshot_ids: Iterable[str]) -> str:
+    """A group's name, from the snapshots it holds: same snapshots, same name."""
+    digest = hashlib.sha256("\n".join(sorted(snapshot_ids)).encode())
+    return prefix + digest.hexdigest()[:20]
+
+
+def data_file(month: str, name: str) -> str:
+    """How the manifest names a group's files: their path under a table's folder, no suffix."""
+    return f"{PARTITION}={month}/{name}"
+
+
+def file_path(lake: Location, table: str, data_file_: str) -> str:
+    return lake.path(table, f"{data_file_}.parquet")
+
+
+def dates(snapshots: pl.DataFrame) -> pl.DataFrame:
+    """Each snapshot's fetch time, UTC day and month: what places its rows in the lake."""
+    at = pl.col("fetched_at")
+    return snapshots.select(
+        "snapshot_id",
+        at.alias(_AT),
+        at.dt.date().alias(DATE_COLUMN),
+        at.dt.strftime("%Y-%m").alias(PARTITION),
+    )
+
+
+def arrange(table: str, frame: pl.DataFrame, dated: pl.DataFrame) -> pl.DataFrame:
+    """A table's rows as its files hold them: `fetched_date` added, sorted by fetch time.
+
+    `dated` (from `dates`) must cover every snapshot in `frame`; the month stays as a
+    column for the caller to split on.
     """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    joined = frame.drop(DATE_COLUMN, strict=False).join(
+        dated, on="snapshot_id", how="left", maintain_order="left"
+    )
+    order = [_AT, *_ORDER[table]]
+    return joined.sort(order, maintain_order=True).select(*file_schema(table).names(), PARTITION)
 
-    buffer = pa.BufferOutputStream()
-    pq.write_table(table, buffer, compression="snappy", use_dictionary=False)
-    return buffer.getvalue().to_pybytes()
 
-
-def encode_frame(frame: pl.DataFrame) -> bytes:
-    """Parquet bytes for a frame of any size, by polars' own writer (no pyarrow needed).
-
-    Snappy with statistics, so readers can skip row groups; ~25 % faster than pyarrow on
-    a batch of 60 000 listings (0.07 s against 0.09 s).
-    """
+def encode(frame: pl.DataFrame) -> bytes:
+    """Parquet bytes by polars' writer: snappy, statistics on, DuckDB-sized row groups."""
     buffer = io.BytesIO()
-    frame.write_parquet(buffer, compression="snappy")
+    frame.write_parquet(
+        buffer, compression="snappy", statistics=True, row_group_size=ROW_GROUP_ROWS
+    )
     return buffer.getvalue()
 
 
 def write_parquet(lake: LakeDir, frame: pl.DataFrame, path: str) -> None:
     """Write one Parquet file atomically (see `storage.Location.write_atomic`)."""
-    Location.of(lake).write_atomic(path, encode_frame(frame))
+    Location.of(lake).write_atomic(path, encode(frame))
 
 
-def _slices(frame: pl.DataFrame) -> tuple[pa.Table, dict[str, tuple[int, int]]]:
-    """The frame as one Arrow table sorted by snapshot, and each snapshot's (offset, length).
+def write_group(lake_dir: LakeDir, tables: Mapping[str, pl.DataFrame], name: str) -> list[str]:
+    """Write one group: a file per table and month of its snapshots; return the months.
 
-    Writing zero-copy slices of one table is ~2.5x faster than a polars write per part,
-    and a page of ten listings makes files small enough that per-file cost dominates.
-    """
-    ordered = frame.sort("snapshot_id", maintain_order=True)
-    counts = ordered.group_by("snapshot_id", maintain_order=True).len()
-    offsets = counts.with_columns((pl.col("len").cum_sum() - pl.col("len")).alias("offset"))
-    return ordered.to_arrow(), {
-        sid: (offset, length) for sid, length, offset in offsets.iter_rows()
-    }
-
-
-def write_snapshots(lake_dir: LakeDir, tables: dict[str, pl.DataFrame]) -> list[str]:
-    """Write every snapshot of a batch: three files each, empty tables included.
-
-    Empty files are written on purpose: if a rerun finds no rejects where an earlier run
-    found some, the empty file replaces the stale one instead of leaving it behind.
+    Every month gets all three tables, empty ones included, so a glob over any table finds
+    files with the schema even where nothing was rejected. Snapshots go last: until its
+    snapshot rows exist a group shows nothing to readers that join on them.
     """
     lake = Location.of(lake_dir)
-    dates = tables["snapshots"].select(
-        "snapshot_id", pl.col("fetched_at").dt.strftime("%Y-%m-%d").alias(PARTITION)
-    )
-    sliced = {name: _slices(tables[name]) for name in TABLES}
-    written: list[str] = []
-    for snapshot_id, fetched_date in dates.iter_rows():
-        for name in TABLES:
-            arrow, spans = sliced[name]
-            offset, length = spans.get(snapshot_id, (0, 0))
-            path = file_path(lake, name, fetched_date, snapshot_id)
-            lake.write_atomic(path, encode(arrow.slice(offset, length)))
-            written.append(path)
-    return written
-
-
-def batch_file_name(snapshot_ids: pl.Series) -> str:
-    """A batch file's name (without `.parquet`), from the snapshots it holds.
-
-    Derived from content, not a counter: rebuilding the same input in the same batches
-    writes the same names with the same bytes, as the snapshot layout does.
-    """
-    digest = hashlib.sha256("\n".join(snapshot_ids.sort().to_list()).encode())
-    return BATCH_PREFIX + digest.hexdigest()[:20]
-
-
-def write_batch(lake_dir: LakeDir, tables: dict[str, pl.DataFrame]) -> str:
-    """Write a batch as one file per table and date; return the files' shared name.
-
-    Every date of the batch gets all three tables, empty ones included, as in the snapshot
-    layout: a reader globbing `rejects/**/*.parquet` finds files (with the schema) even
-    when nothing was rejected. Snapshots go last.
-    """
-    lake = Location.of(lake_dir)
-    name = batch_file_name(tables["snapshots"]["snapshot_id"])
-    dated = tables["snapshots"].select(
-        "snapshot_id", pl.col("fetched_at").dt.strftime("%Y-%m-%d").alias(PARTITION)
-    )
-    dates = dated[PARTITION].unique(maintain_order=True).to_list()
+    dated = dates(tables["snapshots"])
+    months = sorted(dated[PARTITION].unique().to_list())
     for table in TABLES:
-        # Keep the tables' own order (sorted upstream): same input, same bytes.
-        frame = tables[table].join(dated, on="snapshot_id", how="left", maintain_order="left")
+        frame = arrange(table, tables[table], dated)
         parts = frame.partition_by(PARTITION, as_dict=True, include_key=False)
         empty = frame.clear().drop(PARTITION)
-        for fetched_date in dates:
-            part = parts.get((fetched_date,), empty)
-            path = lake.path(table, f"{PARTITION}={fetched_date}", f"{name}.parquet")
-            lake.write_atomic(path, encode_frame(part))
+        for month in months:
+            part = parts.get((month,), empty)
+            lake.write_atomic(file_path(lake, table, data_file(month, name)), encode(part))
+    return months
+
+
+def write_batch(lake_dir: LakeDir, tables: Mapping[str, pl.DataFrame]) -> str:
+    """Write a normalised batch as a new group; return its name."""
+    name = group_name(BATCH_PREFIX, tables["snapshots"]["snapshot_id"].to_list())
+    write_group(lake_dir, tables, name)
     return name
 
 
-def data_name(path: str) -> str:
-    """The name a data file is known by in the manifest: its file name without `.parquet`."""
-    return path.rsplit("/", 1)[-1].removesuffix(".parquet")
+def read_files(lake_dir: LakeDir, table: str, paths: list[str]) -> pl.DataFrame:
+    """The rows of some of a table's files, in the order given, as the table's file schema."""
+    lake = Location.of(lake_dir)
+    if not paths:
+        return pl.DataFrame(schema=file_schema(table))
+    if lake.is_local:
+        return pl.read_parquet(paths, hive_partitioning=False)
+    return pl.concat([pl.read_parquet(io.BytesIO(lake.read_bytes(p))) for p in paths])
 
 
 def table_files(lake_dir: LakeDir, table: str) -> list[str]:
+    """Every data file under a table's folder, in any layout, committed or not.
+
+    For tidying up only (`prune`): readers take the manifest's list. Temporary files of a
+    write that died are included: nothing else writes while the caller holds the lock.
+    """
     lake = Location.of(lake_dir)
-    if lake.is_local:  # os.walk lists names without a stat each: fast on 100 000s of files
-        top = lake.path(table)
+    top = lake.path(table)
+    if lake.is_local:  # os.walk lists names without a stat each: fast on many files
         return sorted(
             f"{folder}/{name}"
             for folder, _, names in os.walk(top)
-            if os.path.dirname(folder) == top
-            and os.path.basename(folder).startswith(f"{PARTITION}=")
             for name in names
-            if name.endswith(".parquet") and not name.startswith(".")
+            if name.endswith(".parquet") or (name.startswith(".") and name.endswith(".tmp"))
         )
-    return lake.glob(lake.path(table, f"{PARTITION}=*", "*.parquet"))
+    return [p for p in lake.find(top) if p.endswith(".parquet")]
 
 
-def prune(lake_dir: LakeDir, keep: set[str], *, keep_snapshot_files: bool = False) -> int:
-    """Delete data files whose name is not in `keep`; how many.
+def prune(lake_dir: LakeDir, keep: set[str]) -> int:
+    """Delete data files that are not in `keep` (paths relative to the lake); how many.
 
-    `keep` holds manifest names (`data_name`): snapshot ids for the snapshot layout, batch
-    names for the batch layout. With `keep_snapshot_files`, only batch files are candidates
-    (a snapshot-layout run rewrites its own files in place and prunes them at the end).
+    Empty partition folders go too (local lakes: object stores have no folders).
     """
     lake = Location.of(lake_dir)
+    root = lake.path("")
     stale = [
-        f
-        for name in TABLES
-        for f in table_files(lake, name)
-        if data_name(f) not in keep
-        and not (keep_snapshot_files and not data_name(f).startswith(BATCH_PREFIX))
+        file
+        for table in TABLES
+        for file in table_files(lake, table)
+        if file.removeprefix(root) not in keep
     ]
     for file in stale:
         lake.remove(file)
-    if lake.is_local:  # object stores have no empty folders to tidy
-        for name in TABLES:
-            for folder in Path(lake.path(name)).glob(f"{PARTITION}=*"):
+    if lake.is_local:
+        for table in TABLES:
+            top = Path(lake.path(table))
+            for folder in sorted(top.glob("*=*"), reverse=True) if top.is_dir() else []:
                 if folder.is_dir() and not any(folder.iterdir()):
                     folder.rmdir()
     return len(stale)
 
 
-def table_glob(lake_dir: LakeDir, table: str) -> str:
-    """The glob that reads a table (DuckDB takes it; remote ones need the fs registered)."""
-    lake = Location.of(lake_dir)
-    return lake.uri(lake.path(table, f"{PARTITION}=*", "*.parquet"))
+def scan(lake_dir: LakeDir, table: str) -> pl.LazyFrame:
+    """A table as the manifest committed it, for notebooks: `lake.scan("data/lake", "listings")`.
 
+    Unlike a glob, it never shows a crashed run's files or a compaction's leftovers.
+    """
+    from pipeline import manifest  # manifest builds on this module
 
-def has_files(lake_dir: LakeDir, table: str) -> bool:
-    return bool(table_files(lake_dir, table))
+    files = manifest.committed_files(lake_dir)[table]
+    if not files:
+        return pl.LazyFrame(schema={**file_schema(table), PARTITION: pl.String})
+    return pl.scan_parquet(files, hive_partitioning=True)

@@ -1,19 +1,20 @@
-"""The lake's manifest: which snapshot files are already in it, for incremental runs.
+"""The lake's manifest: which snapshots the lake holds, and in which group of files.
 
-One small Parquet file, `LAKE/_manifest/manifest.parquet`, one row per snapshot file ever
-committed, naming the lake file that holds its rows (`data_file`: the snapshot id in the
-snapshot layout, a batch name in the batch layout; see `lake`).
-A run skips a file whose (path, size, mtime) matches a row without reading it,
-or whose snapshot id (a hash of its bytes and fetch time) matches one after reading it;
-only new or changed files are parsed.
+`LAKE/_manifest/manifest.parquet` has one row per snapshot file ever committed, naming the
+group that holds its rows (`data_file`, e.g. `fetched_month=2026-11/batch-3f9c…`: the
+files are `LAKE/TABLE/<data_file>.parquet`; see docs/lake.md). It is the lake's truth:
+readers take their file lists from it (`committed_files`), and files it does not name are
+leftovers that the next run deletes.
 
-Each batch is committed *after* its data files are in place, as a small part file of its
-own (`_manifest/part-*.parquet`), so a commit costs the batch's rows, not the whole
-manifest's: rewriting a 100 000-row manifest after every batch was the run's only cost
-growing with the lake. At the end of a run the parts are merged into `manifest.parquet`.
-A crash between data and commit only means that batch is parsed again next time, never
-that a file is skipped without its data; a crash during the merge leaves rows in both
-places, which `load` de-duplicates.
+A run skips a file whose (path, size, mtime) matches a row without reading it, or whose
+snapshot id (a hash of its bytes and fetch time) matches one after reading it; only new or
+changed files are parsed.
+
+Every change — a batch written, a compaction — is committed *after* its data files are in
+place, as a small part file of its own (`_manifest/part-*.parquet`), so a commit costs its
+own rows, not the whole manifest's. At the end of a run the parts are merged into
+`manifest.parquet`; a crash during the merge leaves rows in both places, which `load`
+de-duplicates (a later commit wins).
 
 Runs on one lake are serialised by an exclusive lock on `LAKE/_manifest/.lock`: the second
 run waits (and says so), then finds the first run's files already committed.
@@ -48,10 +49,6 @@ SCHEMA = {
     "reject_count": pl.Int64,
     "data_file": pl.String,
 }
-
-
-class LayoutError(ValueError):
-    """A run asked for a layout other than the one the lake already has."""
 
 
 class LakeBusyError(RuntimeError):
@@ -95,29 +92,59 @@ def load(lake_dir: lake.LakeDir) -> pl.DataFrame:
     )
 
 
+def committed_files(lake_dir: lake.LakeDir) -> dict[str, list[str]]:
+    """Every table's committed data files, as URIs DuckDB and polars open (see docs/lake.md).
+
+    Readers bound to this list never see a crashed run's files or a compaction's leftovers,
+    and never list a folder. Raises `lake.NotALakeError` where there is no lake, and
+    `lake.OldLayoutError` for a lake still in a pre-monthly layout.
+    """
+    where = Location.of(lake_dir)
+    if not where.exists(where.path(DIRNAME)):
+        raise lake.NotALakeError(
+            f"{where.url} is not a lake: it has no {DIRNAME}/ folder (write one with "
+            f"`listings normalise PATH --out {where.url}`)"
+        )
+    committed = load(where)
+    if layout_of(committed) not in (None, lake.LAYOUT):
+        raise lake.OldLayoutError(
+            f"{where.url} is in the old per-day layout: convert it once with "
+            f"`listings compact --lake {where.url}` (or any `listings normalise` into it)"
+        )
+    groups = sorted(committed["data_file"].unique().to_list())
+    return {
+        table: [where.uri(where.path(table, f"{group}.parquet")) for group in groups]
+        for table in lake.TABLES
+    }
+
+
 def layout_of(committed: pl.DataFrame) -> str | None:
-    """The lake's layout as its manifest shows it; None for a lake with nothing committed."""
+    """The lake's layout as its manifest shows it; None for a lake with nothing committed.
+
+    `lake.LAYOUT` names groups by their month folder (`fetched_month=…/name`); older lakes
+    named a per-day file by snapshot id (`snapshot`) or batch (`batch`), under
+    `fetched_date=YYYY-MM-DD/` folders.
+    """
     if committed.is_empty():
         return None
-    in_batches = committed["data_file"].str.starts_with(lake.BATCH_PREFIX)
-    return "batch" if bool(in_batches.any()) else "snapshot"
+    names = committed["data_file"]
+    if bool(names.str.starts_with(f"{lake.PARTITION}=").all()):
+        return lake.LAYOUT
+    return "batch" if bool(names.str.starts_with(lake.BATCH_PREFIX).any()) else "snapshot"
 
 
-def resolve_layout(committed: pl.DataFrame, requested: str | None, *, full_refresh: bool) -> str:
-    """The layout a run writes: the one asked for, else the lake's own, else the default.
-
-    Changing a lake's layout rewrites all of it, so it takes a full refresh: mixing
-    layouts in one incremental run could hold a snapshot in two files.
-    """
-    current = layout_of(committed)
-    if requested is not None and requested not in lake.LAYOUTS:
-        raise LayoutError(f"unknown layout {requested!r}: choose one of {', '.join(lake.LAYOUTS)}")
-    if requested and current and requested != current and not full_refresh:
-        raise LayoutError(
-            f"the lake uses the {current} layout; writing {requested} files into it needs "
-            "--full-refresh (which rewrites the whole lake in the new layout)"
-        )
-    return requested or current or lake.DEFAULT_LAYOUT
+def data_paths(committed: pl.DataFrame) -> set[str]:
+    """Every data file the manifest names, relative to the lake, in whichever layout."""
+    if committed.is_empty():
+        return set()
+    monthly = pl.col("data_file").str.starts_with(f"{lake.PARTITION}=")
+    stem = (
+        pl.when(monthly)
+        .then(pl.col("data_file"))
+        .otherwise(pl.format("fetched_date={}/{}", "fetched_date", "data_file"))
+    )
+    stems = committed.select(stem.unique())["data_file"].to_list()
+    return {f"{table}/{s}.parquet" for table in lake.TABLES for s in stems}
 
 
 def new_files(
@@ -159,15 +186,12 @@ def new_files(
     return [files[i] for i in todo], [stats[i][0] for i in todo]
 
 
-def rows_for(
-    snapshots_read: pl.DataFrame, snapshots: pl.DataFrame, data_file: str | None = None
-) -> pl.DataFrame:
-    """Manifest rows for a batch that has just been written (read frame + snapshots table).
+def rows_for(snapshots_read: pl.DataFrame, snapshots: pl.DataFrame, name: str) -> pl.DataFrame:
+    """Manifest rows for a group that has just been written (read frame + snapshots table).
 
-    `data_file` is the batch file's name; None means one file per snapshot.
+    `name` is the group's; each snapshot's `data_file` adds the folder of its month.
     """
-    name = pl.col("snapshot_id") if data_file is None else pl.lit(data_file)
-    return snapshots_read.select("snapshot_id", "mtime_ns", name.alias("data_file")).join(
+    return snapshots_read.select("snapshot_id", "mtime_ns").join(
         snapshots.select(
             "snapshot_id",
             "content_sha256",
@@ -176,18 +200,24 @@ def rows_for(
             pl.col("fetched_at").dt.strftime("%Y-%m-%d").alias("fetched_date"),
             "listing_count",
             "reject_count",
+            pl.format(
+                "{}={}/{}",
+                pl.lit(lake.PARTITION),
+                pl.col("fetched_at").dt.strftime("%Y-%m"),
+                pl.lit(name),
+            ).alias("data_file"),
         ),
         on="snapshot_id",
     )
 
 
-def row_counts(lake_dir: lake.LakeDir) -> dict[str, int]:
-    """Rows per lake table, from the manifest: no need to open thousands of files.
+def row_counts(committed: pl.DataFrame) -> dict[str, int]:
+    """Rows per lake table, from the manifest (`load`): no need to open any data file.
 
     The manifest records each committed snapshot's listing and reject counts; a snapshot
     seen under two file names is counted once, as the lake holds it once.
     """
-    committed = load(lake_dir).unique("snapshot_id")
+    committed = committed.unique("snapshot_id")
     return {
         "snapshots": committed.height,
         "listings": int(committed["listing_count"].sum()),
@@ -207,7 +237,7 @@ def commit(lake_dir: lake.LakeDir, rows: pl.DataFrame) -> None:
     lake.write_parquet(where, frame, where.path(DIRNAME, name))
 
 
-def compact(lake_dir: lake.LakeDir) -> None:
+def merge_parts(lake_dir: lake.LakeDir) -> None:
     """Merge the part files into manifest.parquet (written atomically), then drop them."""
     where = Location.of(lake_dir)
     parts = _parts(where)
@@ -216,6 +246,19 @@ def compact(lake_dir: lake.LakeDir) -> None:
     lake.write_parquet(where, load(where), path(where))
     for part in parts:
         where.remove(part)
+
+
+def replace(lake_dir: lake.LakeDir, rows: pl.DataFrame) -> None:
+    """Make `rows` the whole manifest in one atomic write (a layout conversion's commit).
+
+    Parts must be merged first: they load after manifest.parquet, so a leftover part's
+    older rows would win over the new ones.
+    """
+    where = Location.of(lake_dir)
+    if _parts(where):
+        raise RuntimeError("manifest.replace with unmerged parts: call merge_parts first")
+    frame = rows.select(list(SCHEMA)).cast(SCHEMA).sort(KEY)  # type: ignore[arg-type]
+    lake.write_parquet(where, frame, path(where))
 
 
 def reset(lake_dir: lake.LakeDir) -> None:

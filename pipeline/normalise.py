@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from pipeline import config, lake, manifest, pool, read, schemas
+from pipeline import compact, config, lake, manifest, pool, read, schemas
 from pipeline.parse_text import parse_pages
 from pipeline.summary import BatchReport, RunSummary
 
@@ -157,18 +157,13 @@ def write_batch(
     snapshots_read: pl.DataFrame,
     tables: BatchTables,
     lake_dir: lake.LakeDir,
-    layout: str = lake.DEFAULT_LAYOUT,
 ) -> BatchResult:
-    """Write a normalised batch's lake files; the manifest is committed by the caller."""
+    """Write a normalised batch's lake files as a new group; the caller commits it."""
     started = time.perf_counter()
-    if layout == "batch":
-        data_file: str | None = lake.write_batch(lake_dir, tables.as_dict())
-    else:
-        lake.write_snapshots(lake_dir, tables.as_dict())
-        data_file = None
+    name = lake.write_batch(lake_dir, tables.as_dict())
     report = BatchReport.of(batch, snapshots_read, tables.as_dict())
     report.seconds = time.perf_counter() - started
-    return BatchResult(report, manifest.rows_for(snapshots_read, tables.snapshots, data_file))
+    return BatchResult(report, manifest.rows_for(snapshots_read, tables.snapshots, name))
 
 
 def process_batch(
@@ -176,13 +171,12 @@ def process_batch(
     files: list[read.Source],
     lake_dir: lake.LakeDir,
     options: read.ReadOptions,
-    layout: str = lake.DEFAULT_LAYOUT,
 ) -> BatchResult:
     """One batch end to end: read the files, normalise them, write their lake files."""
     started = time.perf_counter()
     snapshots_read = read.read_batch(files, options)
     tables = normalise_batch(snapshots_read)
-    result = write_batch(batch, snapshots_read, tables, lake_dir, layout)
+    result = write_batch(batch, snapshots_read, tables, lake_dir)
     result.report.seconds = time.perf_counter() - started
     return result
 
@@ -191,7 +185,6 @@ def overlapped(
     batches: Iterable[tuple[int, list[read.Source]]],
     lake_dir: lake.LakeDir,
     options: read.ReadOptions,
-    layout: str = lake.DEFAULT_LAYOUT,
 ) -> Iterator[BatchResult]:
     """`process_batch` over many batches in one process, with its three steps overlapped.
 
@@ -220,7 +213,7 @@ def overlapped(
         def write(
             number: int, started: float, snapshots_read: pl.DataFrame, tables: BatchTables
         ) -> BatchResult:
-            result = write_batch(number, snapshots_read, tables, lake_dir, layout)
+            result = write_batch(number, snapshots_read, tables, lake_dir)
             result.report.seconds = time.perf_counter() - started  # read start to written
             return result
 
@@ -247,42 +240,29 @@ def plan(
     options: read.ReadOptions,
     *,
     full_refresh: bool = False,
-    layout: str | None = None,
+    on_message: Callable[[str], None] | None = None,
 ) -> tuple[RunSummary, list[read.Source], list[int]]:
     """The run's summary so far, the files to process (new or changed ones only) and their
     sizes in bytes (for `read.batches`).
 
-    A full refresh forgets the manifest, so every file is processed again. `layout` None
-    keeps the lake's layout (the default one for a new lake); `summary.layout` is the one
-    the batches must write. Before anything is written, lake files the manifest does not
-    name are deleted: batch files a crashed run wrote but never committed (their snapshots
-    are in this run's work again) and, on a full refresh, the old batch files.
+    Before anything is written, the lake is tidied: data files the manifest does not name
+    (a crashed run's group, a compaction's leftovers) are deleted, and a lake in an older
+    layout is converted (`compact.convert`, announced through `on_message`). A full refresh
+    forgets the manifest first, so every file is processed again and every old file goes.
+    The caller holds the lake's lock.
     """
     files = read.discover(paths)
     committed = manifest.load(lake_dir)
-    previous = manifest.layout_of(committed)
-    chosen = manifest.resolve_layout(committed, layout, full_refresh=full_refresh)
     if full_refresh:
         manifest.reset(lake_dir)
         committed = committed.clear()
+    summary = RunSummary(lake_dir=str(lake_dir), files_found=len(files), full_refresh=full_refresh)
+    summary.files_removed = lake.prune(lake_dir, keep=manifest.data_paths(committed))
+    if manifest.layout_of(committed) not in (None, lake.LAYOUT):
+        summary.conversion = compact.convert(lake_dir, on_message=on_message).render()
+        committed = manifest.load(lake_dir)
     todo, sizes = manifest.new_files(files, committed, options)
-    summary = RunSummary(
-        lake_dir=str(lake_dir),
-        files_found=len(files),
-        files_skipped=len(files) - len(todo),
-        full_refresh=full_refresh,
-        layout=chosen,
-    )
-    # Batch files are the only ones removed here: a lake whose manifest shows the snapshot
-    # layout, and keeps it, needs no walk over its (maybe hundreds of thousands of) files.
-    # An empty manifest is walked: a first batch-layout run may have crashed before its
-    # first commit.
-    if todo and not (chosen == "snapshot" and previous == "snapshot"):
-        summary.files_removed = lake.prune(
-            lake_dir,
-            keep=set(committed["data_file"]),
-            keep_snapshot_files=chosen == "snapshot",
-        )
+    summary.files_skipped = len(files) - len(todo)
     return summary, todo, sizes
 
 
@@ -290,20 +270,23 @@ def commit(lake_dir: lake.LakeDir, summary: RunSummary, result: BatchResult) -> 
     """Record a written batch in the manifest (after its data) and in the summary."""
     manifest.commit(lake_dir, result.manifest_rows)
     summary.batches.append(result.report)
+    months = result.manifest_rows["data_file"].str.extract(rf"^{lake.PARTITION}=([^/]+)/")
+    summary.months_written.update(months.unique().to_list())
 
 
 def finish(lake_dir: lake.LakeDir, summary: RunSummary) -> RunSummary:
-    """Merge the run's manifest parts; after a full refresh, remove lake files no input
-    produced any more; count rows.
-
-    A full refresh starts from an empty manifest, so once it is done the manifest names
-    exactly the snapshots the inputs produce: every other file is stale.
-    """
-    manifest.compact(lake_dir)
-    if summary.full_refresh:
-        keep = set(manifest.load(lake_dir)["data_file"])
-        summary.files_removed += lake.prune(lake_dir, keep=keep)
-    summary.lake_rows = manifest.row_counts(lake_dir)
+    """Merge the small groups of the months this run wrote into, if they have piled up
+    (`compact.AUTO_SMALL_GROUPS`), merge the run's manifest parts, count rows and files."""
+    if summary.months_written:
+        merged = compact.compact(
+            lake_dir, months=summary.months_written, more_than=compact.AUTO_SMALL_GROUPS
+        )
+        if merged:
+            summary.compaction = merged.render()
+    manifest.merge_parts(lake_dir)
+    committed = manifest.load(lake_dir)
+    summary.lake_rows = manifest.row_counts(committed)
+    summary.files_per_table = committed["data_file"].n_unique()
     return summary
 
 
@@ -314,7 +297,6 @@ def normalise_paths(
     *,
     batch_bytes: int = config.DEFAULT_BATCH_BYTES,
     full_refresh: bool = False,
-    layout: str | None = None,
     workers: int = 1,
     on_batch: Callable[[int, int], None] | None = None,
     on_wait: Callable[[str], None] | None = None,
@@ -326,11 +308,11 @@ def normalise_paths(
     however many workers there are; a run of at most POOL_FROM_BATCHES batches stays in
     this process and pays no start-up. The lake is locked for the run; `on_batch(files_done,
     files_total)` reports progress and `on_wait(message)` says when the run waits for
-    another run's lock.
+    another run's lock, or converts an older lake.
     """
     with manifest.locked(lake_dir, on_wait=on_wait):
         summary, todo, sizes = plan(
-            paths, lake_dir, options, full_refresh=full_refresh, layout=layout
+            paths, lake_dir, options, full_refresh=full_refresh, on_message=on_wait
         )
         if on_batch:
             on_batch(0, len(todo))
@@ -339,10 +321,10 @@ def normalise_paths(
         per_batch = batch_bytes // workers if pooled else batch_bytes
         batches = enumerate(read.batches(todo, max(per_batch, 1), sizes), start=1)
         if pooled:
-            jobs = ((number, files, lake_dir, options, summary.layout) for number, files in batches)
+            jobs = ((number, files, lake_dir, options) for number, files in batches)
             results = pool.run(process_batch, jobs, workers)
         else:
-            results = overlapped(batches, lake_dir, options, summary.layout)
+            results = overlapped(batches, lake_dir, options)
         # Close the generator here even when a commit fails: left to the garbage collector,
         # its thread pools would shut down at an arbitrary moment (seen: inside another
         # thread's start-up, holding a lock the shutdown needs, which hangs the process).

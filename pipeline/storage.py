@@ -59,6 +59,16 @@ class Location:
     def glob(self, pattern: str) -> list[str]:
         return sorted(self.fs.glob(pattern))
 
+    def find(self, prefix: str) -> list[str]:
+        """Every file below a folder (prefix), sorted; none if it does not exist."""
+        return sorted(self.fs.find(prefix))
+
+    def sizes(self, paths: list[str]) -> dict[str, int]:
+        """Size in bytes of each path (one stat each; a HEAD request on object stores)."""
+        if self.is_local:
+            return {path: os.stat(path).st_size for path in paths}
+        return {path: int(self.fs.size(path)) for path in paths}
+
     def read_bytes(self, path: str) -> bytes:
         return bytes(self.fs.cat_file(path))
 

@@ -60,8 +60,11 @@ class RunSummary:
     files_found: int = 0
     files_skipped: int = 0
     full_refresh: bool = False
-    layout: str = "snapshot"
-    files_removed: int = 0  # lake files no committed snapshot needed any more
+    files_removed: int = 0  # leftover lake files deleted before the run wrote
+    conversion: str | None = None  # how an older lake was converted, if it was
+    compaction: str | None = None  # what the end-of-run compaction merged, if anything
+    months_written: set[str] = field(default_factory=set)
+    files_per_table: int | None = None
     batches: list[BatchReport] = field(default_factory=list)
     lake_rows: dict[str, int] = field(default_factory=dict)
     warehouse: str | None = None
@@ -115,10 +118,15 @@ class RunSummary:
         if self.lake_rows:
             rows = ", ".join(f"{name} {count}" for name, count in self.lake_rows.items())
             lines.append(
-                f"lake:           {self.lake_dir} ({self.layout} layout; rows in all: {rows})"
+                f"lake:           {self.lake_dir} (rows in all: {rows}; "
+                f"{self.files_per_table} files per table)"
             )
+        if self.conversion:
+            lines.append(f"converted:      {self.conversion}")
+        if self.compaction:
+            lines.append(f"compacted:      {self.compaction}")
         if self.files_removed:
-            lines.append(f"removed:        {self.files_removed} stale lake files")
+            lines.append(f"removed:        {self.files_removed} leftover lake files")
         if self.warehouse:
             lines.append(f"warehouse:      {self.warehouse}")
         if self.report:

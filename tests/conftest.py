@@ -40,6 +40,14 @@ def write_snapshot(
     return path
 
 
+def empty_lake(folder: Path) -> Path:
+    """A lake with nothing committed: what normalising an empty folder leaves behind."""
+    lake = folder / "empty-lake"
+    (folder / "no-input").mkdir(parents=True, exist_ok=True)
+    normalise.normalise_paths([folder / "no-input"], lake, read.ReadOptions())
+    return lake
+
+
 def raising(error: BaseException) -> Callable[..., None]:
     """A stand-in for any function that fails with `error`: simulates a crash mid-run."""
 

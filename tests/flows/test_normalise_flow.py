@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline import lake
 from tests.conftest import RAW, SAMPLE, lake_files
 
 
@@ -59,8 +60,9 @@ def test_the_flow_runs_incrementally_and_reports(prefect_api: None, tmp_path: Pa
 
 
 @pytest.mark.flow
-def test_the_flow_writes_the_batch_layout_when_asked(prefect_api: None, tmp_path: Path) -> None:
-    """`--layout batch` through the flow: one batch file name per task, same rows, no dupes."""
+def test_the_flow_writes_a_group_per_batch_task(prefect_api: None, tmp_path: Path) -> None:
+    """Batch tasks write their own groups; the flow commits them; the retired `layout`
+    parameter is accepted and ignored, so existing deployments keep running."""
     from flows.normalise import normalise_flow
     from pipeline import manifest, warehouse
 
@@ -68,11 +70,11 @@ def test_the_flow_writes_the_batch_layout_when_asked(prefect_api: None, tmp_path
     summary = normalise_flow(
         paths=[RAW], lake_dir=lake_dir, db=db, batch_bytes=2048, report_path=None, layout="batch"
     )
-    assert (summary.layout, summary.listings, len(summary.batches)) == ("batch", 33, 4)
-    names = {Path(name).name for name in lake_files(lake_dir)}
-    assert names == {f"{name}.parquet" for name in manifest.load(lake_dir)["data_file"]}
-    assert len(names) == 4 and all(n.startswith("batch-") for n in names)
+    assert (summary.listings, len(summary.batches), summary.files_per_table) == (33, 4, 4)
+    groups = set(manifest.load(lake_dir)["data_file"])
+    assert set(lake_files(lake_dir)) == {f"{t}/{g}.parquet" for t in lake.TABLES for g in groups}
+    assert all(g.startswith("fetched_month=2026-11/batch-") for g in groups)
     again = normalise_flow(paths=[RAW], lake_dir=lake_dir, db=db, report_path=None)
-    assert (again.layout, again.snapshots) == ("batch", 0)  # the lake keeps its layout
+    assert again.snapshots == 0
     count = "select count(*), count(distinct (snapshot_id, position)) from listings"
     assert warehouse.query(count, db=db).row(0) == (33, 33)

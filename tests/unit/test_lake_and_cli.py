@@ -3,26 +3,34 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import polars as pl
 import pytest
 
 from pipeline import cli, lake, normalise, read, warehouse
-from tests.conftest import REPO, SAMPLE, lake_files
+from tests.conftest import REPO, SAMPLE, empty_lake, lake_files
 
 
-def test_the_lake_is_hive_partitioned_one_file_per_snapshot_and_table(
+def test_the_lake_is_hive_partitioned_by_month_one_group_per_batch(
     raw_copy: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "lake"
     normalise.normalise_paths([raw_copy / SAMPLE.name], out, read.ReadOptions())
-    names = sorted(lake_files(out))
-    assert len(names) == 3
     sid = read.snapshot_id(SAMPLE.read_bytes(), read.parse_timestamp("2026-11-20T09:30:00Z"))
-    assert names == [f"{t}/fetched_date=2026-11-20/{sid}.parquet" for t in sorted(lake.TABLES)]
+    name = lake.group_name(lake.BATCH_PREFIX, [sid])
+    assert sorted(lake_files(out)) == [
+        f"{t}/fetched_month=2026-11/{name}.parquet" for t in sorted(lake.TABLES)
+    ]
+    listings = pl.read_parquet(out / "listings" / "**" / "*.parquet", hive_partitioning=True)
+    assert listings.columns == [*lake.file_schema("listings").names(), "fetched_month"]
+    assert listings.select("fetched_date", "fetched_month").unique().rows() == [
+        (date(2026, 11, 20), "2026-11")
+    ]
 
 
 def test_a_rerun_leaves_byte_identical_files_and_no_duplicates(
@@ -36,9 +44,7 @@ def test_a_rerun_leaves_byte_identical_files_and_no_duplicates(
     assert first.lake_rows == second.lake_rows
     assert (second.files_found, second.files_skipped, second.snapshots) == (4, 4, 0)
     assert "0 new snapshots, 4 already in the lake" in second.render()
-    refreshed = normalise.normalise_paths(
-        [raw_copy], out, read.ReadOptions(), full_refresh=True
-    )
+    refreshed = normalise.normalise_paths([raw_copy], out, read.ReadOptions(), full_refresh=True)
     assert (refreshed.files_skipped, refreshed.snapshots) == (0, 4)
     assert lake_files(out) == before
     counts = warehouse.query(
@@ -63,13 +69,26 @@ def test_no_temporary_file_survives_a_failed_write(tmp_path: Path, monkeypatch) 
     assert list(target.parent.iterdir()) == []
 
 
-def test_listings_without_their_snapshot_file_stay_hidden(raw_copy: Path, tmp_path: Path) -> None:
-    """The snapshots file commits a snapshot: half a snapshot (a crash) is not visible."""
-    out = tmp_path / "lake"
+def test_files_the_manifest_does_not_name_are_invisible_to_readers(
+    raw_copy: Path, tmp_path: Path
+) -> None:
+    """A crashed run's group (written, never committed) shows in neither reader."""
+    out, db = tmp_path / "lake", tmp_path / "w.duckdb"
     normalise.normalise_paths([raw_copy / SAMPLE.name], out, read.ReadOptions())
-    for path in (out / "snapshots").rglob("*.parquet"):
-        path.unlink()
-    assert warehouse.query("select count(*) from listings", lake_dir=out).item() == 0
+    (committed,) = (out / "listings" / "fetched_month=2026-11").iterdir()
+    for table in lake.TABLES:  # a full copy of the group under another name: a stray group
+        source = out / table / "fetched_month=2026-11" / committed.name
+        shutil.copy(source, source.with_name("batch-00000000000000000000.parquet"))
+    warehouse.build(out, db)
+    query = "select count(*) as n from listings"
+    assert warehouse.query(query, lake_dir=out).item() == 10
+    assert warehouse.query(query, db=db).item() == 10
+    assert lake.scan(out, "listings").collect().height == 10
+
+
+def test_a_path_that_is_not_a_lake_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(lake.NotALakeError, match="is not a lake: it has no _manifest/ folder"):
+        warehouse.query("select 1", lake_dir=tmp_path / "typo")
 
 
 def test_the_warehouse_counts_match_the_lake(raw_copy: Path, tmp_path: Path) -> None:
@@ -87,7 +106,7 @@ def test_the_warehouse_counts_match_the_lake(raw_copy: Path, tmp_path: Path) -> 
 
 def test_an_empty_lake_still_has_typed_tables(tmp_path: Path) -> None:
     result = warehouse.query(
-        "select count(*), typeof(max(size_bytes)) from listings", lake_dir=tmp_path / "nothing"
+        "select count(*), typeof(max(size_bytes)) from listings", lake_dir=empty_lake(tmp_path)
     )
     assert result.row(0) == (0, "BIGINT")
 
@@ -148,7 +167,8 @@ def test_wrong_arguments_exit_non_zero_with_a_message(
 
 
 def test_bad_sql_is_a_message_not_a_traceback(raw_copy: Path, tmp_path: Path) -> None:
-    done = _run_cli("sql", "select nope from listings", "--lake", str(tmp_path), cwd=tmp_path)
+    lake_dir = str(empty_lake(tmp_path))
+    done = _run_cli("sql", "select nope from listings", "--lake", lake_dir, cwd=tmp_path)
     assert done.returncode == 1
     assert "nope" in done.stderr and "Traceback" not in done.stderr
 

@@ -82,9 +82,7 @@ def test_overlapped_batches_commit_in_order_and_a_failure_commits_only_what_came
 
     monkeypatch.setattr(normalise, "normalise_batch", third_fails)
     with pytest.raises(RuntimeError, match="parser bug on batch 3"):
-        normalise.normalise_paths(
-            [raw_copy], out, read.ReadOptions(), batch_bytes=1, layout="batch"
-        )
+        normalise.normalise_paths([raw_copy], out, read.ReadOptions(), batch_bytes=1)
     committed = manifest.load(out)
     assert committed.height == 1  # batch 1; batch 2 was being written when 3 failed
     assert len(lake_files(out)) == 2 * 3  # batch 2's files exist, uncommitted

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from pipeline import cli, normalise, read, report, warehouse
-from tests.conftest import RAW, SAMPLE_FETCHED_AT, write_snapshot
+from tests.conftest import RAW, SAMPLE_FETCHED_AT, empty_lake, write_snapshot
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +99,7 @@ def test_the_unreadable_file_shows_as_a_reject_reason_and_a_high_finding(page: s
 
 def test_listings_report_needs_the_models(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     db = tmp_path / "views-only.duckdb"
-    warehouse.build(tmp_path / "lake", db, with_models=False)
+    warehouse.build(empty_lake(tmp_path), db, with_models=False)
     assert cli.main(["report", "--db", str(db), "--out", str(tmp_path / "r.html")]) == 1
     assert "has no dim_documents, fct_query_snapshots, rpt_rejects, rpt_data_quality" in (
         capsys.readouterr().err
@@ -111,7 +111,7 @@ def test_listings_report_on_an_empty_warehouse_writes_a_page_without_charts(
     tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
     db = tmp_path / "w.duckdb"
-    warehouse.build(tmp_path / "lake", db)
+    warehouse.build(empty_lake(tmp_path), db)
     assert cli.main(["report", "--db", str(db), "--out", str(tmp_path / "r.html")]) == 0
     page = (tmp_path / "r.html").read_text(encoding="utf-8")
     assert charts(page) == []

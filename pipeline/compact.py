@@ -1,0 +1,297 @@
+"""Compaction: fold a month's small groups of files into large ones; convert older lakes.
+
+Small incremental runs each add a group (three small files) to the month they fetched in.
+Left alone, a lake of daily runs would hold thousands of files, and every reader pays per
+file (DuckDB reads each footer; see docs/lake.md). So at the end of a run, each month the
+run wrote into that holds more than `AUTO_SMALL_GROUPS` small groups has them merged, and
+`listings compact` merges every month's on demand.
+
+A merge is a manifest commit like any other: the merged files are written first, then the
+manifest rows of their snapshots are pointed at them, then the old files are deleted. A
+crash leaves either the new files or the old ones unnamed by the manifest, and the next run
+deletes them (`lake.prune`): readers bound to the manifest never see a row twice or lose
+one.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from pipeline import lake, manifest
+from pipeline.storage import Location
+
+# A group is small while its three files together are under half the target size.
+SMALL_BYTES = lake.TARGET_FILE_BYTES // 2
+# A run merges a month's small groups once there are more than this many: "a few" small
+# files cost readers little, and merging on every run would rewrite the month every run.
+AUTO_SMALL_GROUPS = 4
+
+
+@dataclass
+class Compaction:
+    """What a compaction (or a conversion) did."""
+
+    months: list[str] = field(default_factory=list)  # months whose groups were merged
+    groups_merged: int = 0  # input groups
+    groups_written: int = 0  # merged groups written in their place
+    converted_from: str | None = None  # the old layout, when the lake was converted
+    seconds: float = 0.0
+
+    def __bool__(self) -> bool:
+        return self.groups_merged > 0 or self.converted_from is not None
+
+    def render(self) -> str:
+        if self.converted_from is not None:
+            return (
+                f"converted from the per-day {self.converted_from} layout to monthly files: "
+                f"{self.groups_written} groups in {len(self.months)} months "
+                f"({self.seconds:.1f} s)"
+            )
+        return (
+            f"merged {self.groups_merged} small groups into {self.groups_written} in "
+            f"{len(self.months)} month(s): {', '.join(self.months)} ({self.seconds:.1f} s)"
+        )
+
+
+def groups(lake_dir: lake.LakeDir, committed: pl.DataFrame) -> pl.DataFrame:
+    """One row per committed monthly group: its month, bytes on disk, first fetch date."""
+    where = Location.of(lake_dir)
+    per_group = (
+        committed.group_by("data_file")
+        .agg(pl.col("fetched_date").min().alias("first_date"))
+        .with_columns(
+            pl.col("data_file").str.extract(rf"^{lake.PARTITION}=([^/]+)/").alias("month")
+        )
+        .sort("month", "first_date", "data_file")
+    )
+    names = per_group["data_file"].to_list()
+    paths = [lake.file_path(where, table, name) for name in names for table in lake.TABLES]
+    sizes = where.sizes(paths)
+    totals = [
+        sum(sizes[lake.file_path(where, table, name)] for table in lake.TABLES) for name in names
+    ]
+    return per_group.with_columns(pl.Series("bytes", totals, pl.Int64))
+
+
+def pack(sized: pl.DataFrame, target_bytes: int) -> list[list[str]]:
+    """Consecutive groups (in fetch order) packed into bins of at most `target_bytes`.
+
+    A group larger than the target is a bin of its own.
+    """
+    bins: list[list[str]] = []
+    current: list[str] = []
+    total = 0
+    for name, size in sized.select("data_file", "bytes").iter_rows():
+        if current and total + size > target_bytes:
+            bins.append(current)
+            current, total = [], 0
+        current.append(name)
+        total += size
+    if current:
+        bins.append(current)
+    return bins
+
+
+def _by_month(sized: pl.DataFrame) -> list[tuple[str, pl.DataFrame]]:
+    parts = sized.partition_by("month", as_dict=True, maintain_order=True)
+    return [(month, frame) for (month,), frame in parts.items()]
+
+
+def merge(
+    lake_dir: lake.LakeDir,
+    committed: pl.DataFrame,
+    month: str,
+    sources: list[list[str]],
+) -> pl.DataFrame:
+    """Write the rows of `sources` (each a group's three files, per table) as one new group.
+
+    Returns the manifest rows of the merged snapshots, pointed at the new group; the caller
+    commits them and then deletes the sources. `sources[i]` lists a group's files in
+    `lake.TABLES` order, so monthly groups and older per-day files merge alike.
+    """
+    where = Location.of(lake_dir)
+    frames = {
+        table: lake.read_files(where, table, [files[i] for files in sources])
+        for i, table in enumerate(lake.TABLES)
+    }
+    frames = {table: _conform(table, frame) for table, frame in frames.items()}
+    snapshot_ids = frames["snapshots"]["snapshot_id"].to_list()
+    name = lake.group_name(lake.MERGED_PREFIX, snapshot_ids)
+    target = lake.data_file(month, name)
+    dated = lake.dates(frames["snapshots"])
+    for table in lake.TABLES:  # snapshots last, as in every write
+        rows = lake.arrange(table, frames[table], dated).drop(lake.PARTITION)
+        where.write_atomic(lake.file_path(where, table, target), lake.encode(rows))
+    return committed.filter(pl.col("snapshot_id").is_in(snapshot_ids)).with_columns(
+        pl.lit(target).alias("data_file")
+    )
+
+
+def _conform(table: str, frame: pl.DataFrame) -> pl.DataFrame:
+    """Rows of a file from any version of the lake, as this version's files hold them.
+
+    A column this version added is filled with nulls; a column it does not know is an error
+    (dropping it would lose data).
+    """
+    schema = lake.file_schema(table)
+    unknown = [name for name in frame.columns if name not in schema]
+    if unknown:
+        raise lake.LakeError(
+            f"{table} files hold columns this version does not know: {', '.join(unknown)}"
+        )
+    return frame.select(
+        pl.col(name).cast(dtype) if name in frame.columns else pl.lit(None, dtype).alias(name)
+        for name, dtype in schema.items()
+    )
+
+
+def compact(
+    lake_dir: lake.LakeDir,
+    *,
+    months: Iterable[str] | None = None,
+    more_than: int = 1,
+    target_bytes: int = lake.TARGET_FILE_BYTES,
+) -> Compaction:
+    """Merge the small groups of each month (of `months`, default all) holding more than
+    `more_than` of them. The caller holds the lake's lock."""
+    started = time.perf_counter()
+    where = Location.of(lake_dir)
+    committed = manifest.load(where)
+    done = Compaction()
+    if committed.is_empty():
+        return done
+    sized = groups(where, committed).filter(pl.col("bytes") < min(SMALL_BYTES, target_bytes))
+    if months is not None:
+        sized = sized.filter(pl.col("month").is_in(list(months)))
+    for month, in_month in _by_month(sized):
+        if in_month.height <= more_than:
+            continue
+        # A group alone in its bin gains nothing from a rewrite.
+        for names in (b for b in pack(in_month, target_bytes) if len(b) > 1):
+            sources = [[lake.file_path(where, t, n) for t in lake.TABLES] for n in names]
+            rows = merge(where, committed, month, sources)
+            manifest.commit(where, rows)
+            for files in sources:
+                for file in files:
+                    where.remove(file)
+            done.groups_merged += len(names)
+            done.groups_written += 1
+            if month not in done.months:
+                done.months.append(month)
+    done.seconds = time.perf_counter() - started
+    return done
+
+
+def convert(
+    lake_dir: lake.LakeDir,
+    *,
+    target_bytes: int = lake.TARGET_FILE_BYTES,
+    on_message: Callable[[str], None] | None = None,
+) -> Compaction:
+    """Rewrite a lake in an older per-day layout as monthly groups; one commit for all.
+
+    The old files are read month by month (a month's files packed into outputs of at most
+    `target_bytes`), so memory stays about one output's worth. The new manifest is written
+    in one atomic write only after every new file is in place, so the lake is never half
+    converted: before that write it is the old lake (the new files are orphans), after it
+    the new one (the old files are). The caller holds the lake's lock.
+    """
+    started = time.perf_counter()
+    where = Location.of(lake_dir)
+    manifest.merge_parts(where)
+    committed = manifest.load(where)
+    old = manifest.layout_of(committed)
+    if old in (None, lake.LAYOUT):
+        return Compaction()
+    stems = (
+        committed.group_by("data_file", "fetched_date")
+        .agg()
+        .with_columns(
+            pl.format("fetched_date={}/{}", "fetched_date", "data_file").alias("stem"),
+            pl.col("fetched_date").str.slice(0, 7).alias("month"),
+        )
+        .sort("month", "fetched_date", "data_file")
+    )
+    if on_message:
+        on_message(
+            f"converting lake {where.url} from the per-day {old} layout ({stems.height:,} files "
+            "per table) to monthly files: once, then it is done"
+        )
+    paths = [lake.file_path(where, t, s) for s in stems["stem"] for t in lake.TABLES]
+    sizes = where.sizes(paths)
+    sized = stems.select(pl.col("stem").alias("data_file"), "month").with_columns(
+        pl.Series(
+            "bytes",
+            [sum(sizes[lake.file_path(where, t, s)] for t in lake.TABLES) for s in stems["stem"]],
+            pl.Int64,
+        )
+    )
+    # Old names are per day, and may repeat across days (a batch spanning dates): a source
+    # is a (date, name) stem here, and its manifest rows are matched by both.
+    converted = Compaction(converted_from=old)
+    new_rows = []
+    for month, in_month in _by_month(sized):
+        for stems_in_bin in pack(in_month, target_bytes):
+            sources = [[lake.file_path(where, t, s) for t in lake.TABLES] for s in stems_in_bin]
+            new_rows.append(merge(where, committed, month, sources))
+            converted.groups_written += 1
+        converted.months.append(month)
+        converted.groups_merged += in_month.height
+    moved = pl.concat(new_rows)
+    untouched = committed.join(moved.select("snapshot_id"), on="snapshot_id", how="anti")
+    manifest.replace(where, pl.concat([moved, untouched]))
+    lake.prune(where, keep=manifest.data_paths(manifest.load(where)))
+    converted.seconds = time.perf_counter() - started
+    return converted
+
+
+@dataclass
+class LakeCompaction:
+    """What `listings compact` did to a lake."""
+
+    lake_dir: str
+    files_before: int  # per table
+    files_after: int
+    leftovers_removed: int
+    conversion: Compaction
+    compaction: Compaction
+
+    def render(self) -> str:
+        lines = [f"lake:      {self.lake_dir}"]
+        if self.leftovers_removed:
+            lines.append(f"removed:   {self.leftovers_removed} leftover files of crashed runs")
+        if self.conversion:
+            lines.append(f"converted: {self.conversion.render()}")
+        lines.append(
+            f"compacted: {self.compaction.render()}"
+            if self.compaction
+            else "compacted: nothing to merge (no month holds two small groups)"
+        )
+        lines.append(f"files:     {self.files_before} → {self.files_after} per table")
+        return "\n".join(lines)
+
+
+def compact_lake(
+    lake_dir: lake.LakeDir, *, on_message: Callable[[str], None] | None = None
+) -> LakeCompaction:
+    """`listings compact`: under the lake's lock, delete leftovers, convert an older lake,
+    and merge every month holding two or more small groups."""
+    where = Location.of(lake_dir)
+    if not where.exists(where.path(manifest.DIRNAME)):
+        raise lake.NotALakeError(
+            f"{where.url} is not a lake: it has no {manifest.DIRNAME}/ folder (write one with "
+            f"`listings normalise PATH --out {where.url}`)"
+        )
+    with manifest.locked(where, on_wait=on_message):
+        committed = manifest.load(where)
+        before = committed["data_file"].n_unique()
+        removed = lake.prune(where, keep=manifest.data_paths(committed))
+        conversion = convert(where, on_message=on_message)
+        merged = compact(where, more_than=1)
+        manifest.merge_parts(where)
+        after = manifest.load(where)["data_file"].n_unique()
+    return LakeCompaction(str(lake_dir), before, after, removed, conversion, merged)

@@ -1,0 +1,311 @@
+"""Few large files however the lake grows: groups per month, compaction, crashes, old lakes.
+
+docs/lake.md is the contract these tests pin: a run writes one group of files per batch and
+month, a month's small groups are merged once there are more than a few, every change is a
+manifest commit made after its files are written, and whatever a crash leaves behind the
+next run deletes before readers bound to the manifest could ever see it twice.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from pipeline import cli, compact, lake, manifest, normalise, read, warehouse
+from tests.conftest import REPO, SAMPLE, lake_files
+
+KEYS = {"snapshots": ["snapshot_id"], "listings": ["snapshot_id", "position"],
+        "rejects": ["snapshot_id", "byte_start", "byte_end"]}  # fmt: skip
+T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+
+
+def _run(raw: Path, out: Path, **kwargs) -> normalise.RunSummary:
+    return normalise.normalise_paths([raw], out, read.ReadOptions(), **kwargs)
+
+
+def _add_page(raw: Path, n: int, fetched_at: datetime) -> None:
+    """The sample page fetched again at another time: a new snapshot of 10 listings."""
+    shutil.copy(SAMPLE, raw / f"page-{n:03d}.txt")
+    sidecar = {"url": "https://wenku.it/search?wd=x&page=1", "fetched_at": fetched_at.isoformat()}
+    (raw / f"page-{n:03d}.txt.meta.json").write_text(json.dumps(sidecar), encoding="utf-8")
+
+
+def _table(out: Path, table: str) -> pl.DataFrame:
+    """A table as the manifest committed it, in key order."""
+    return lake.scan(out, table).collect().sort(KEYS[table])
+
+
+def _groups(out: Path) -> list[str]:
+    return sorted(manifest.load(out)["data_file"].unique())
+
+
+def _lake_of_small_groups(tmp_path: Path, runs: int) -> tuple[Path, Path]:
+    """A lake built by `runs` runs of one new page each, a day apart, all in 2026-11."""
+    raw, out = tmp_path / "raw", tmp_path / "lake"
+    raw.mkdir(parents=True)
+    for n in range(runs):
+        _add_page(raw, n, T0 + timedelta(days=n))
+        _run(raw, out)
+    return raw, out
+
+
+def test_a_batch_spanning_two_months_writes_one_file_per_table_and_month(
+    raw_copy: Path, tmp_path: Path
+) -> None:
+    _add_page(raw_copy, 1, datetime(2026, 10, 31, 23, 59, tzinfo=UTC))
+    out = tmp_path / "lake"
+    summary = _run(raw_copy, out)
+    (name,) = {Path(f).name for f in lake_files(out)}
+    assert sorted(lake_files(out)) == sorted(
+        f"{table}/fetched_month={month}/{name}"
+        for table in lake.TABLES
+        for month in ("2026-10", "2026-11")
+    )
+    assert summary.files_per_table == 2
+    october = pl.read_parquet(out / "listings" / "fetched_month=2026-10" / name)
+    assert october["fetched_date"].unique().to_list() == [datetime(2026, 10, 31).date()]
+    assert october.height == 10
+
+
+def test_rows_in_a_file_follow_fetch_time(tmp_path: Path) -> None:
+    raw, out = tmp_path / "raw", tmp_path / "lake"
+    raw.mkdir()
+    for n, hours in enumerate((30, 2, 17)):  # discovered in name order, fetched out of it
+        _add_page(raw, n, T0 + timedelta(hours=hours))
+    _run(raw, out)
+    (file,) = (out / "listings" / "fetched_month=2026-11").iterdir()
+    listings = pl.read_parquet(file)
+    assert listings["fetched_at"].is_sorted()
+    assert (
+        listings.group_by("snapshot_id", maintain_order=True)
+        .agg(pl.col("position").is_sorted().alias("ordered"))["ordered"]
+        .all()
+    )
+
+
+def test_a_month_is_merged_once_it_holds_more_than_a_few_small_groups(tmp_path: Path) -> None:
+    raw, out = _lake_of_small_groups(tmp_path, compact.AUTO_SMALL_GROUPS)
+    assert len(_groups(out)) == compact.AUTO_SMALL_GROUPS  # a few: left alone
+    before = _table(out, "listings")
+
+    _add_page(raw, 99, T0 + timedelta(days=20))
+    fifth = _run(raw, out)
+    assert fifth.compaction is not None and "merged 5 small groups into 1" in fifth.compaction
+    (group,) = _groups(out)
+    assert group.startswith("fetched_month=2026-11/merged-")
+    assert sorted(lake_files(out)) == [f"{t}/{group}.parquet" for t in sorted(lake.TABLES)]
+    after = _table(out, "listings")
+    assert after.height == before.height + 10 == 50
+    assert after.select("snapshot_id", "position").is_duplicated().sum() == 0
+    assert after.filter(pl.col("snapshot_id").is_in(before["snapshot_id"].implode())).equals(before)
+    assert manifest.row_counts(manifest.load(out)) == {
+        "snapshots": 5, "listings": 50, "rejects": 0
+    }  # fmt: skip
+    merged = pl.read_parquet(out / "listings" / f"{group}.parquet")
+    assert merged["fetched_at"].is_sorted()
+
+
+def test_incremental_runs_keep_the_file_count_bounded(tmp_path: Path) -> None:
+    raw, out = tmp_path / "raw", tmp_path / "lake"
+    raw.mkdir()
+    counts = []
+    for n in range(12):
+        _add_page(raw, n, T0 + timedelta(days=n))
+        counts.append(_run(raw, out).files_per_table)
+    assert counts == [1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3, 4]
+    assert _table(out, "listings").height == 120
+
+
+def test_listings_compact_merges_every_month_with_two_small_groups(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    raw, out = _lake_of_small_groups(tmp_path, 3)
+    _add_page(raw, 50, datetime(2026, 12, 5, tzinfo=UTC))  # December: one group only
+    _run(raw, out)
+    before = {table: _table(out, table) for table in lake.TABLES}
+    assert cli.main(["compact", "--lake", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "merged 3 small groups into 1 in 1 month(s): 2026-11" in printed
+    assert "files:     4 → 2 per table" in printed
+    assert [g.split("/")[0] for g in _groups(out)] == [
+        "fetched_month=2026-11",
+        "fetched_month=2026-12",
+    ]
+    for table, rows in before.items():
+        assert _table(out, table).equals(rows), table
+    assert cli.main(["compact", "--lake", str(out)]) == 0
+    assert "nothing to merge" in capsys.readouterr().out
+
+
+def test_compaction_packs_groups_into_outputs_of_at_most_the_target(tmp_path: Path) -> None:
+    _, out = _lake_of_small_groups(tmp_path, 4)
+    sizes = compact.groups(out, manifest.load(out))["bytes"].to_list()
+    target = sizes[0] + sizes[1]  # room for two groups per output
+    with manifest.locked(out):
+        done = compact.compact(out, more_than=1, target_bytes=target)
+    assert (done.groups_merged, done.groups_written) == (4, 2)
+    assert len(_groups(out)) == 2
+    assert _table(out, "listings").height == 40
+
+
+def test_the_same_runs_write_the_same_bytes(tmp_path: Path) -> None:
+    """Names come from content and rows have one order: reruns are byte-identical."""
+    raw, out = _lake_of_small_groups(tmp_path, 6)
+    first = out.rename(tmp_path / "first")
+    shutil.rmtree(raw)  # the same file names again (they are in the snapshots table)
+    _, second = _lake_of_small_groups(tmp_path, 6)
+    assert lake_files(first) == lake_files(second)
+    assert len(lake_files(first)) == 2 * 3
+
+
+_CRASH = """
+import os, signal, sys
+from pipeline import manifest, normalise, read
+
+point, raw, out = sys.argv[1:]
+real_commit = manifest.commit
+
+def commit(where, rows):
+    merging = bool(rows["data_file"].str.contains("/merged-").any())
+    if merging and point == "before-commit":
+        os.kill(os.getpid(), signal.SIGKILL)
+    real_commit(where, rows)
+    if merging and point == "before-delete":
+        os.kill(os.getpid(), signal.SIGKILL)
+
+manifest.commit = commit
+normalise.normalise_paths([raw], out, read.ReadOptions())
+"""
+
+
+@pytest.mark.parametrize("point", ["before-commit", "before-delete"])
+def test_a_compaction_killed_at_any_point_loses_and_doubles_nothing(
+    tmp_path: Path, point: str
+) -> None:
+    raw, out = _lake_of_small_groups(tmp_path, compact.AUTO_SMALL_GROUPS)
+    _add_page(raw, 99, T0 + timedelta(days=20))
+    killed = subprocess.run(
+        [sys.executable, "-c", _CRASH, point, str(raw), str(out)],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        timeout=120,
+    )
+    assert killed.returncode == -9, killed.stderr
+    # Both the merged group and its five sources are on disk now: 6 groups' files.
+    assert len(lake_files(out)) == 6 * 3
+    committed = _table(out, "listings")  # what the manifest shows: every row once
+    assert committed.height == 50
+    assert committed.select("snapshot_id", "position").is_duplicated().sum() == 0
+    expected_groups = 5 if point == "before-commit" else 1
+    assert len(_groups(out)) == expected_groups
+
+    tidy = _run(raw, out)  # nothing new: the run only tidies up
+    assert (tidy.snapshots, tidy.files_removed) == (0, 3 if point == "before-commit" else 15)
+    assert len(lake_files(out)) == 3 * expected_groups
+    assert _table(out, "listings").equals(committed)
+    if point == "before-commit":
+        with manifest.locked(out):
+            compact.compact(out)
+        assert len(_groups(out)) == 1 and _table(out, "listings").equals(committed)
+
+
+def _old_lake(raw: Path, out: Path, layout: str) -> None:
+    """A lake as earlier versions wrote it: `fetched_date=YYYY-MM-DD` folders, one file per
+    snapshot (`snapshot`) or per date and batch (`batch`), no `fetched_date` column."""
+    snapshots_read = read.read_batch(read.discover([raw]), read.ReadOptions())
+    tables = normalise.normalise_batch(snapshots_read).as_dict()
+    day = pl.col("fetched_at").dt.strftime("%Y-%m-%d").alias("fetched_date")
+    dated = tables["snapshots"].select("snapshot_id", day)
+    name = pl.col("snapshot_id") if layout == "snapshot" else pl.lit("batch-0123456789abcdef0123")
+    rows = (
+        manifest.rows_for(snapshots_read, tables["snapshots"], "x")
+        .drop("data_file")
+        .join(dated.select("snapshot_id", name.alias("data_file")), on="snapshot_id")
+    )
+    files = dated.with_columns(name.alias("data_file"))
+    for table in lake.TABLES:
+        frame = tables[table].join(files, on="snapshot_id")
+        parts = frame.partition_by("fetched_date", "data_file", as_dict=True)
+        for date, stem in files.select("fetched_date", "data_file").unique().iter_rows():
+            part = parts.get((date, stem), frame.clear())  # empty files were written too
+            folder = out / table / f"fetched_date={date}"
+            folder.mkdir(parents=True, exist_ok=True)
+            part.drop("fetched_date", "data_file").write_parquet(folder / f"{stem}.parquet")
+    (out / "_manifest").mkdir()
+    rows.write_parquet(out / "_manifest" / "manifest.parquet")
+
+
+@pytest.mark.parametrize("layout", ["snapshot", "batch"])
+def test_an_old_lake_is_converted_once_by_the_next_run(
+    raw_copy: Path, tmp_path: Path, layout: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old, fresh = tmp_path / "old", tmp_path / "fresh"
+    _old_lake(raw_copy, old, layout)
+    assert manifest.layout_of(manifest.load(old)) == layout
+    with pytest.raises(lake.OldLayoutError, match=f"listings compact --lake {old}"):
+        warehouse.query("select count(*) from listings", lake_dir=old)
+
+    assert cli.main(["normalise", str(raw_copy), "--out", str(old)]) == 0
+    captured = capsys.readouterr()
+    assert f"converting lake {old} from the per-day {layout} layout" in captured.err
+    assert f"converted:      converted from the per-day {layout} layout" in captured.out
+    assert "0 new snapshots, 4 already in the lake" in captured.out
+    _run(raw_copy, fresh)
+    for table in lake.TABLES:
+        assert _table(old, table).equals(_table(fresh, table)), table
+    assert not list(old.glob("*/fetched_date=*"))
+    assert all(g.startswith("fetched_month=2026-11/merged-") for g in _groups(old))
+    assert _run(raw_copy, old).conversion is None  # once
+
+
+def test_a_conversion_killed_before_its_commit_leaves_the_old_lake(
+    raw_copy: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "lake"
+    _old_lake(raw_copy, out, "snapshot")
+    before = lake_files(out)
+    script = (
+        "import os, signal, sys\n"
+        "from pipeline import compact, manifest\n"
+        "manifest.replace = lambda *a: os.kill(os.getpid(), signal.SIGKILL)\n"
+        "compact.compact_lake(sys.argv[1])\n"
+    )
+    killed = subprocess.run(
+        [sys.executable, "-c", script, str(out)],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        timeout=120,
+    )
+    assert killed.returncode == -9, killed.stderr
+    assert manifest.layout_of(manifest.load(out)) == "snapshot"
+    assert set(before) < set(lake_files(out))  # the old files, plus the unnamed new ones
+    assert cli.main(["compact", "--lake", str(out)]) == 0
+    assert manifest.layout_of(manifest.load(out)) == lake.LAYOUT
+    assert _table(out, "listings").height == 33
+
+
+def test_the_retired_layout_option_is_accepted_and_ignored(
+    raw_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "lake"
+    assert cli.main(["normalise", str(raw_copy), "--out", str(out), "--layout", "batch"]) == 0
+    assert "--layout batch is retired and ignored" in capsys.readouterr().err
+    assert manifest.layout_of(manifest.load(out)) == lake.LAYOUT
+
+
+def test_compacting_a_path_that_is_not_a_lake_is_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["compact", "--lake", str(tmp_path / "typo")]) == 1
+    assert "is not a lake" in capsys.readouterr().err
+    assert not (tmp_path / "typo").exists()
