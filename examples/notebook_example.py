@@ -19,8 +19,10 @@ import polars as pl
 
 
 def main(lake: Path = Path("data/lake"), db: Path = Path("data/warehouse.duckdb")) -> None:
-    # 1. The lake with polars, lazily: hive_partitioning turns the `fetched_date=…` folder
-    #    names into a column, so a filter on it skips whole folders.
+    # 1. The lake with polars, lazily: hive_partitioning turns the `fetched_month=…` folder
+    #    names into a column (a filter on it skips whole files), and every file holds a
+    #    `fetched_date` column sorted by fetch time (a filter on it skips row groups).
+    #    `pipeline.lake.scan(lake, "listings")` reads exactly what the manifest committed.
     listings = pl.scan_parquet(f"{lake}/listings/**/*.parquet", hive_partitioning=True)
     snapshots = pl.scan_parquet(f"{lake}/snapshots/**/*.parquet", hive_partitioning=True)
     per_query = (

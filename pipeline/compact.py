@@ -57,8 +57,12 @@ class Compaction:
         )
 
 
-def groups(lake_dir: lake.LakeDir, committed: pl.DataFrame) -> pl.DataFrame:
-    """One row per committed monthly group: its month, bytes on disk, first fetch date."""
+def groups(
+    lake_dir: lake.LakeDir, committed: pl.DataFrame, months: Iterable[str] | None = None
+) -> pl.DataFrame:
+    """One row per committed monthly group (of `months`, default all): its month, bytes on
+    disk (one stat per file: a request each on an object store, hence the filter), first
+    fetch date."""
     where = Location.of(lake_dir)
     per_group = (
         committed.group_by("data_file")
@@ -68,6 +72,8 @@ def groups(lake_dir: lake.LakeDir, committed: pl.DataFrame) -> pl.DataFrame:
         )
         .sort("month", "first_date", "data_file")
     )
+    if months is not None:
+        per_group = per_group.filter(pl.col("month").is_in(sorted(months)))
     names = per_group["data_file"].to_list()
     paths = [lake.file_path(where, table, name) for name in names for table in lake.TABLES]
     sizes = where.sizes(paths)
@@ -164,9 +170,9 @@ def compact(
     done = Compaction()
     if committed.is_empty():
         return done
-    sized = groups(where, committed).filter(pl.col("bytes") < min(SMALL_BYTES, target_bytes))
-    if months is not None:
-        sized = sized.filter(pl.col("month").is_in(list(months)))
+    sized = groups(where, committed, months).filter(
+        pl.col("bytes") < min(SMALL_BYTES, target_bytes)
+    )
     for month, in_month in _by_month(sized):
         if in_month.height <= more_than:
             continue

@@ -176,6 +176,9 @@ class RunSummary:
         lines += ["", "## Output", "", f"- lake: `{self.lake_dir}`"]
         if self.lake_rows:
             lines += [f"  - {name}: {count} rows" for name, count in self.lake_rows.items()]
+        if self.files_per_table is not None:
+            lines.append(f"  - files per table: {self.files_per_table}")
+        lines += [f"  - {what}" for what in (self.conversion, self.compaction) if what]
         if self.warehouse:
             lines.append(f"- warehouse: `{self.warehouse}`")
         if self.report:
