@@ -22,7 +22,6 @@ from pathlib import Path
 
 import polars as pl
 
-from pipeline import schemas
 from pipeline.storage import Location
 
 TABLES = ("listings", "rejects", "snapshots")
@@ -37,7 +36,6 @@ TARGET_FILE_BYTES = 128 * 2**20
 ROW_GROUP_ROWS = 122_880
 LakeDir = str | Path | Location  # a local folder or any fsspec URL
 
-_MODELS = {"listings": schemas.Listing, "rejects": schemas.Reject, "snapshots": schemas.Snapshot}
 # Within a file rows follow fetch time, then these (a total order: same rows, same bytes).
 _ORDER = {
     "listings": ["snapshot_id", "position"],
@@ -60,8 +58,16 @@ class OldLayoutError(LakeError):
 
 
 def file_schema(table: str) -> pl.Schema:
-    """The columns of a table's files: its pandera model's, then `fetched_date`."""
-    return pl.Schema({**schemas.polars_schema(_MODELS[table]), DATE_COLUMN: pl.Date})
+    """The columns of a table's files: its pandera model's, then `fetched_date`.
+
+    pandera is imported here, not with the module: readers of the lake (`listings sql`)
+    start without it (it takes about a second to import).
+    """
+    from pipeline import schemas
+
+    models = {"listings": schemas.Listing, "rejects": schemas.Reject, "snapshots": schemas.Snapshot}
+    model = models[table]
+    return pl.Schema({**schemas.polars_schema(model), DATE_COLUMN: pl.Date})
 
 
 def group_name(prefix: str, snapshot_ids: Iterable[str]) -> str:
