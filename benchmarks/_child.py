@@ -1,47 +1,132 @@
 """One measured job in a fresh process, so its peak RSS is its own: `python -m benchmarks._child`.
 
 The kit starts one of these per timed run and reads the JSON line it prints. Each job
-imports only what it needs (the pure-Python baseline never loads polars or pandera), so a
-job's peak RSS is not inflated by another's libraries.
+imports only what it needs (the pure-Python baseline never loads polars or pandera, the
+DuckDB jobs never load polars), so a job's peak RSS is not inflated by another's libraries.
+
+Jobs and their FOLDER: `floor`, `baseline`, `stages` read the page files under it (a
+corpus, walked recursively as `read.discover` does); `copy` writes one-file copies of a
+lake's tables into --out; `sql` runs `listings sql … --lake FOLDER` in-process;
+`duckdb-count` runs the same query on the one-file copy in FOLDER; `warehouse-floor` runs
+`benchmarks.warehouse_floor` on the copies in FOLDER.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
+import os
 import time
 from pathlib import Path
 
 SIDECAR_SUFFIX = ".meta.json"
+TABLES = ("listings", "snapshots", "rejects")
+COUNT_SQL = "select count(*), avg(size_bytes) from listings"
 
 
 def _page_files(folder: Path) -> list[Path]:
-    # Same files as `read.discover` on generated input (page files, no sidecars or dot files).
-    return sorted(
-        path
-        for path in folder.iterdir()
-        if path.is_file() and path.suffix == ".txt" and not path.name.startswith(".")
+    # Same files as `read.discover` on generated input (page files, no sidecars or dot
+    # files), in the same order (sorted as strings).
+    found = sorted(
+        os.path.join(root, name)
+        for root, _, names in os.walk(folder)
+        for name in names
+        if name.endswith(".txt") and not name.startswith(".")
     )
+    return [Path(path) for path in found]
+
+
+def copy_path(folder: Path, table: str) -> Path:
+    """Where the `copy` job puts a table's one-file copy."""
+    return folder / f"{table}.parquet"
+
+
+def duckdb_count_script(copy: Path) -> str:
+    """Python for `python -c`: COUNT_SQL on the one-file copy of listings, printed."""
+    target = str(copy).replace("'", "''")
+    return (
+        "import duckdb\n"
+        "con = duckdb.connect()\n"
+        f"con.execute(\"create view listings as select * from read_parquet('{target}')\")\n"
+        f"print(con.sql({COUNT_SQL!r}).fetchall()[0])\n"
+    )
+
+
+def _copy(lake: Path, out: Path) -> dict[str, object]:
+    """One Parquet file per table with every row a glob over the lake's table sees."""
+    import duckdb
+
+    out.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect()
+    rows: dict[str, int] = {}
+    start = time.perf_counter()
+    for table in TABLES:
+        glob = str(lake / table / "**" / "*.parquet").replace("'", "''")
+        target = str(copy_path(out, table)).replace("'", "''")
+        source = f"read_parquet('{glob}', hive_partitioning = true, union_by_name = true)"
+        con.execute(f"COPY (SELECT * FROM {source}) TO '{target}' (FORMAT parquet)")
+        rows[table] = con.sql(f"SELECT count(*) FROM read_parquet('{target}')").fetchall()[0][0]
+    return {"seconds": time.perf_counter() - start, "rows": rows}
+
+
+def _sql(lake: Path) -> dict[str, object]:
+    """`listings sql COUNT_SQL --lake LAKE` in this process, timed after the imports."""
+    from pipeline import cli
+
+    buffer = io.StringIO()
+    start = time.perf_counter()
+    with contextlib.redirect_stdout(buffer):
+        code = cli.main(["sql", COUNT_SQL, "--lake", str(lake), "--format", "csv"])
+    seconds = time.perf_counter() - start
+    if code != 0:
+        raise SystemExit(f"listings sql exited {code}")
+    return {"seconds": seconds, "result": buffer.getvalue().strip().splitlines()[-1]}
+
+
+def _duckdb_count(copies: Path) -> dict[str, object]:
+    """COUNT_SQL on the one-file copy, in this process, timed after `import duckdb`.
+
+    The same statements as `duckdb_count_script`, which the kit runs in a fresh process.
+    """
+    import duckdb
+
+    target = str(copy_path(copies, "listings")).replace("'", "''")
+    start = time.perf_counter()
+    con = duckdb.connect()
+    con.execute(f"create view listings as select * from read_parquet('{target}')")
+    result = con.sql(COUNT_SQL).fetchall()[0]
+    return {"seconds": time.perf_counter() - start, "result": str(result)}
+
+
+def _warehouse_floor(copies: Path) -> dict[str, object]:
+    from benchmarks.warehouse_floor import run_warehouse_floor
+
+    start = time.perf_counter()
+    floor = run_warehouse_floor(copy_path(copies, "listings"), copy_path(copies, "snapshots"))
+    result = {"seconds": time.perf_counter() - start}
+    result.update({k: v for k, v in vars(floor).items() if isinstance(v, int | float | str | dict)})
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks._child")
-    parser.add_argument("job", choices=("floor", "baseline", "stages"))
-    parser.add_argument("folder", type=Path)
-    parser.add_argument("--out", type=Path, help="output folder (baseline, stages)")
-    parser.add_argument("--batch-bytes", type=int, required=True)
     parser.add_argument(
-        "--no-snapshot-layout",
-        action="store_true",
-        help="stages: skip the (slow) snapshot-layout write, timed once at 1 M",
-    )
+        "job",
+        choices=(
+            "floor", "baseline", "stages", "copy", "sql", "duckdb-count", "warehouse-floor",
+        ),
+    )  # fmt: skip
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--out", type=Path, help="output folder (baseline, stages, copy)")
+    parser.add_argument("--batch-bytes", type=int, help="floor, baseline, stages")
     args = parser.parse_args(argv)
-    files = _page_files(args.folder)
     result: dict[str, object]
     if args.job == "floor":
         from benchmarks.floor import run_floor
 
-        floor = run_floor(files, args.batch_bytes)
+        floor = run_floor(_page_files(args.folder), args.batch_bytes)
         result = {
             "seconds": floor.seconds,
             "regex_seconds": floor.regex_seconds,
@@ -50,24 +135,30 @@ def main(argv: list[str] | None = None) -> int:
     elif args.job == "baseline":
         from benchmarks.baseline_re import run_baseline
 
-        baseline = run_baseline(files, args.out, args.batch_bytes)
+        baseline = run_baseline(_page_files(args.folder), args.out, args.batch_bytes)
         result = {
             "seconds": baseline.seconds,
             "listings": baseline.listings,
             "rejects": baseline.rejects,
         }
-    else:
+    elif args.job == "stages":
         from benchmarks.stages import run_stages
 
         start = time.perf_counter()
-        stages, listings = run_stages(
-            files, args.out, args.batch_bytes, snapshot_layout=not args.no_snapshot_layout
-        )
+        stages, listings = run_stages(_page_files(args.folder), args.out, args.batch_bytes)
         result = {
             "seconds": time.perf_counter() - start,
             "stages": stages,
             "listings": listings,
         }
+    elif args.job == "copy":
+        result = _copy(args.folder, args.out)
+    elif args.job == "sql":
+        result = _sql(args.folder)
+    elif args.job == "duckdb-count":
+        result = _duckdb_count(args.folder)
+    else:
+        result = _warehouse_floor(args.folder)
     print(json.dumps(result))
     return 0
 

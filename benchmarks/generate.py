@@ -1,17 +1,28 @@
-"""Seeded batches of realistic search-result pages, rendered by the site's own rules.
+"""A seeded corpus of realistic search-result pages: two years of daily crawls.
 
-`python -m benchmarks.generate --listings 100000 --out DIR [--seed S]` writes page files
-plus `.meta.json` sidecars. The benchmark and the parser's scale tests use it; it calls
-`pipeline.render` (the same functions the property tests trust) so a generated page is
-exactly what the site would have shown for that truth. No hypothesis here: a benchmark
-wants a fast, reproducible, *typical* mix, not adversarial shrinking.
+`python -m benchmarks.generate --listings 100000 --out DIR [--seed S]` writes the pages as
+a crawler saves them, one folder per UTC fetch day, each page with its `.meta.json`
+sidecar (url and fetched_at):
 
-The mix (all rates approximate, chosen to resemble wenku.it): sizes log-uniform from
-1 KB to 2 GB; upload ages log-uniform from seconds to ~6 years; descriptions of a few
-hundred characters mixing CJK and ASCII; ~30% of titles on their own line, ~10%
-repeated (slides), the rest glued; ~15% of descriptions end in digits (ambiguous glued
-prices); ~5% of page counts `-`; ~3% of listings without the age block; ~20% of pages
-flattened further (a space between listings instead of a line break); prices mostly 0.
+    DIR/raw/2024-11-01/wenku.it-redis-p1.txt (+ .meta.json)      the corpus: 730 days
+    DIR/increments/2026-11-01/wenku.it-docker-p1.txt              then 30 days of 50 pages
+
+Each day's crawl walks several of the 12 queries from page 1, pages seconds apart. Every
+query has a slowly evolving pool of documents (`_Site`), so a document recurs: it is seen
+on many days, its age text rendered relative to each fetch time, which is what makes the
+warehouse's interval intersection and its grouping by document real work. Pages are
+rendered by `pipeline.render` (the functions the property tests trust), so a generated
+page is exactly what the site would have shown for that truth. No hypothesis here: a
+benchmark wants a fast, reproducible, *typical* mix, not adversarial shrinking.
+
+The mix (rates approximate, chosen to resemble wenku.it): sizes log-uniform from 1 KB to
+2 GB; upload ages log-uniform from a day to ~6 years at the start, then new uploads every
+day; descriptions of a few hundred characters mixing CJK and ASCII; ~30% of titles on
+their own line, ~10% repeated (slides), the rest glued; ~15% of descriptions end in
+digits (ambiguous glued prices); ~5% of page counts `-`; ~3% of listings without the age
+block; ~20% of pages flattened further (a space between listings instead of a line
+break); prices mostly 0; 0.5% of documents with no upload time (always `刚刚`, so their
+sightings contradict each other: a real data-quality finding the warehouse reports).
 """
 
 from __future__ import annotations
@@ -22,16 +33,40 @@ import math
 import random
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
 from pipeline.render import Document, ambiguities, pager_window, render_page
 
-SITE = "https://wenku.it"
+SITE_HOST = "wenku.it"
+SITE = f"https://{SITE_HOST}"
 CREDIT = "码力"
 SIDECAR_SUFFIX = ".meta.json"
-START = datetime(2026, 11, 1, tzinfo=UTC)
+PER_PAGE = 10
+
+CORPUS_DIR, INCREMENTS_DIR = "raw", "increments"
+CORPUS_START = datetime(2024, 11, 1, tzinfo=UTC)  # 730 days: 2024-11 … 2026-10
+CORPUS_DAYS = 730
+INCREMENT_DAYS = 30  # 2026-11-01 … 2026-11-30, one scheduled run a day
+INCREMENT_PAGES = 50
+
+# The simulated site (see `_Site`).
+POOL_MIN, POOL_MAX = 1000, 5000  # documents a query finds at the start
+UPLOADS_PER_DAY = (0.5, 4.0)  # new documents per query and day, drawn per query
+SECOND_QUERY_SHARE = 0.15  # new documents that a second query finds too
+TOP_RANKS = 100  # half of the new and promoted documents land in the top this many
+PROMOTIONS_PER_DAY = 2.0  # documents jumping from anywhere to the top PROMOTED_TO ranks
+PROMOTED_TO = 300
+SWAPS_PER_DAY = 10.0  # neighbours in the top PROMOTED_TO ranks trading places
+QUERIES_PER_DAY = (3, 8)  # queries crawled a day (more if a day's pages need them)
+CRAWL_START_LATEST_S = 20 * 3600  # a day's crawl starts before 20:00 UTC, ends the same day
+PAGE_GAP_S = (2, 15)  # seconds between two pages of one crawl
+QUERY_GAP_S = (10, 120)  # seconds between two queries' crawls
+FLATTENED_SHARE = 0.2
+NO_AGE_SHARE = 0.03
+NO_UPLOAD_TIME_SHARE = 0.005
 
 QUERIES = (
     "kubernetes", "数据库", "云原生", "golang", "微服务", "redis", "机器学习", "docker",
@@ -101,14 +136,13 @@ def _description(rng: random.Random, own_line: bool) -> str:
     return text.strip()
 
 
-def _document(rng: random.Random, fetched_at: datetime, layout: str) -> Document:
-    """A document that renders unambiguously with `layout` (re-drawn until it does)."""
+def _document(rng: random.Random, uploaded_at: datetime | None, layout: str) -> Document:
+    """A document that renders unambiguously with `layout` (re-drawn until it does).
+
+    An `own_line` document must also read back when a page flattened further shows it
+    glued (its line breaks lost): `_flattened` is that rendering, and it is checked too.
+    """
     while True:
-        uploaded_at = (
-            None
-            if rng.random() < 0.01
-            else fetched_at - timedelta(seconds=_log_uniform(rng, 1, MAX_AGE_SECONDS))
-        )
         score = 300 if rng.random() < 0.8 else rng.choice((100, 200, 350, 400, 450, 500, 3))
         doc = Document(
             title=_title(rng),
@@ -120,46 +154,164 @@ def _document(rng: random.Random, fetched_at: datetime, layout: str) -> Document
             uploaded_at=uploaded_at,
             score=score,
         )
-        if not ambiguities(doc, layout):
-            return doc
+        if ambiguities(doc, layout):
+            continue
+        if layout == "own_line" and ambiguities(*_flattened(doc, layout)):
+            continue
+        return doc
 
 
-def _layout(rng: random.Random, flattened: bool) -> str:
-    # Text flattened further has lost its line breaks, so no title stands on its own line
-    # there; own-line titles are made more common elsewhere to keep ~30% overall.
+def _flattened(doc: Document, layout: str) -> tuple[Document, str]:
+    """How a page flattened further shows a document: no line breaks, so no own-line title.
+
+    Only whitespace changes, which the warehouse's document key ignores: it is still the
+    same document.
+    """
+    if layout != "own_line":
+        return doc, layout
+    return replace(doc, description=doc.description.replace("\n", " ")), "glued"
+
+
+def _layout(rng: random.Random) -> str:
+    # A document's title layout is its own (slides repeat their title on every page they
+    # are shown on). Pages flattened further (FLATTENED_SHARE) lose line breaks, so an
+    # own-line title shows glued there; own-line is drawn more often to keep ~30 % overall.
     r = rng.random()
     if r < 0.1:
         return "repeated"
-    if not flattened and r < 0.1 + 0.375:
+    if r < 0.1 + 0.3 / (1 - FLATTENED_SHARE):
         return "own_line"
     return "glued"
 
 
-def generate_pages(
-    n_listings: int, *, seed: int = 0, per_page: int = 10
-) -> Iterator[tuple[str, str, dict[str, str]]]:
-    """Yield (file_name, page_text, sidecar) for pages holding `n_listings` in total.
+@dataclass(frozen=True)
+class Page:
+    """One saved results page: where the crawler put it, its text and its sidecar."""
 
-    Same seed, same pages, byte for byte. Every page but possibly the last holds
-    `per_page` listings; a short final page is the query's last page, and each footer's
-    total and pager agree with its page number.
+    part: str  # CORPUS_DIR or INCREMENTS_DIR
+    day: str  # the UTC fetch day, YYYY-MM-DD: the folder it is saved in
+    name: str  # <site>-<query>-p<N>.txt
+    text: str
+    sidecar: dict[str, str]
+    doc_ids: tuple[int, ...]  # the documents shown, best ranked first: the same id, the same
+    docs: tuple[Document, ...]  # document; and the truths rendered, in the same order
+
+    @property
+    def path(self) -> str:
+        """Relative to the dataset's root: `raw/2025-03-14/wenku.it-redis-p2.txt`."""
+        return f"{self.part}/{self.day}/{self.name}"
+
+
+@dataclass
+class _Query:
+    """One query's results as the site ranks them: document ids, best first."""
+
+    name: str
+    ranked: list[int]
+    uploads_per_day: float
+    evolved_at: datetime
+
+
+@dataclass(frozen=True)
+class _Shown:
+    """A document and its title layout, as normal and as flattened pages show it."""
+
+    doc: Document
+    layout: str
+    flat_doc: Document
+    flat_layout: str
+
+
+class _Site:
+    """The simulated library: a slowly evolving pool of documents per query.
+
+    Each query starts with a pool of POOL_MIN..POOL_MAX documents uploaded before the
+    corpus starts. Whenever a query is crawled, the time since its last crawl is played
+    out first: new uploads arrive (some ranked near the top, some deep; a few also match
+    a second query), a few documents jump up the ranking and neighbours swap. So the first
+    pages of a query show mostly the same documents day after day, each rendered with its
+    age relative to that day's fetch time. Documents are drawn lazily, from a generator
+    seeded by (seed, document id), when first shown: one that is never on a crawled page
+    costs nothing but its upload time.
     """
-    rng = random.Random(seed)
-    fetched_at = START
-    remaining, index = n_listings, 0
-    while remaining > 0:
-        count = min(per_page, remaining)
-        remaining -= count
-        fetched_at += timedelta(seconds=rng.randint(1, 90))
-        query = rng.choice(QUERIES)
-        last_page = rng.randint(1, 60)
-        page_no = last_page if count < per_page else rng.randint(1, last_page)
-        on_last = page_no == last_page
-        total = (last_page - 1) * per_page + (count if on_last else rng.randint(1, per_page))
-        flattened = rng.random() < 0.2
-        layouts = [_layout(rng, flattened) for _ in range(count)]
-        docs = [_document(rng, fetched_at, layout) for layout in layouts]
-        show_age = [rng.random() >= 0.03 for _ in range(count)]
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.uploaded_at: list[datetime | None] = []
+        self.shown: dict[int, _Shown] = {}
+        self.queries: list[_Query] = []
+        for name in QUERIES:
+            size = _log_uniform(self.rng, POOL_MIN, POOL_MAX)
+            ranked = [self._upload(None) for _ in range(size)]
+            rate = self.rng.uniform(*UPLOADS_PER_DAY)
+            self.queries.append(_Query(name, ranked, rate, CORPUS_START))
+
+    def _upload(self, at: datetime | None) -> int:
+        """A new document id; uploaded at `at`, or before the corpus starts if None."""
+        rng = self.rng
+        if rng.random() < NO_UPLOAD_TIME_SHARE:
+            uploaded = None
+        elif at is None:
+            age = _log_uniform(rng, 86400, MAX_AGE_SECONDS)
+            uploaded = CORPUS_START - timedelta(seconds=age)
+        else:
+            uploaded = at
+        self.uploaded_at.append(uploaded)
+        return len(self.uploaded_at) - 1
+
+    def _rank(self, size: int) -> int:
+        """Where a new or promoted document lands: often near the top, else anywhere."""
+        if self.rng.random() < 0.5:
+            return self.rng.randint(0, min(size, TOP_RANKS))
+        return self.rng.randint(0, size)
+
+    def _count(self, per_day: float, days: float) -> int:
+        expected = per_day * days
+        return int(expected) + (self.rng.random() < expected - int(expected))
+
+    def evolve(self, query: _Query, now: datetime) -> None:
+        """Play out the time since `query` was last crawled: uploads, promotions, swaps."""
+        rng, since = self.rng, query.evolved_at
+        seconds = int((now - since).total_seconds())
+        days = seconds / 86400
+        for _ in range(self._count(query.uploads_per_day, days)):
+            doc_id = self._upload(since + timedelta(seconds=rng.randint(0, seconds)))
+            query.ranked.insert(self._rank(len(query.ranked)), doc_id)
+            if rng.random() < SECOND_QUERY_SHARE:
+                other = rng.choice(self.queries)
+                if other is not query:
+                    other.ranked.insert(self._rank(len(other.ranked)), doc_id)
+        ranked = query.ranked
+        for _ in range(self._count(PROMOTIONS_PER_DAY, days)):
+            ranked.insert(rng.randint(0, PROMOTED_TO), ranked.pop(rng.randrange(len(ranked))))
+        for _ in range(self._count(SWAPS_PER_DAY, days)):
+            i = rng.randrange(min(len(ranked) - 1, PROMOTED_TO))
+            ranked[i], ranked[i + 1] = ranked[i + 1], ranked[i]
+        query.evolved_at = now
+
+    def show(self, doc_id: int) -> _Shown:
+        shown = self.shown.get(doc_id)
+        if shown is None:
+            rng = random.Random(f"{self.seed}:{doc_id}")
+            layout = _layout(rng)
+            doc = _document(rng, self.uploaded_at[doc_id], layout)
+            shown = _Shown(doc, layout, *_flattened(doc, layout))
+            self.shown[doc_id] = shown
+        return shown
+
+    def page(
+        self, query: _Query, page_no: int, fetched_at: datetime
+    ) -> tuple[str, tuple[int, ...], tuple[Document, ...]]:
+        """Page `page_no` of `query` fetched at `fetched_at` (always a full page): its text,
+        and the ids and truths of the documents on it."""
+        rng = self.rng
+        ids = tuple(query.ranked[(page_no - 1) * PER_PAGE : page_no * PER_PAGE])
+        flattened = rng.random() < FLATTENED_SHARE
+        shown = [self.show(i) for i in ids]
+        docs = tuple(s.flat_doc if flattened else s.doc for s in shown)
+        total = len(query.ranked)
+        last_page = -(-total // PER_PAGE)
         text = render_page(
             docs,
             fetched_at,
@@ -167,44 +319,133 @@ def generate_pages(
             last_page=last_page,
             pager=pager_window(page_no, last_page),
             separator=" " if flattened else "\n",
-            title_layouts=layouts,
-            show_age=show_age,
+            title_layouts=[s.flat_layout if flattened else s.layout for s in shown],
+            show_age=[rng.random() >= NO_AGE_SHARE for _ in shown],
         )
-        sidecar = {
-            "url": f"{SITE}/search?wd={quote(query)}&page={page_no}",
-            "fetched_at": fetched_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        }
-        yield f"wenku-gen-s{seed}-{index:06d}.txt", text, sidecar
-        index += 1
+        return text, ids, docs
+
+    def crawl_day(self, part: str, day: datetime, pages: int) -> Iterator[Page]:
+        """One day's crawl: several queries, each walked from page 1, pages seconds apart."""
+        rng = self.rng
+        order = rng.sample(self.queries, len(self.queries))
+        crawls = min(pages, len(order), max(rng.randint(*QUERIES_PER_DAY), -(-pages // 40)))
+        weights = [rng.random() + 0.25 for _ in range(crawls)]
+        depths = [1] * crawls
+        for i in rng.choices(range(crawls), weights, k=pages - crawls):
+            depths[i] += 1
+        at = day + timedelta(seconds=rng.randint(0, CRAWL_START_LATEST_S))
+        folder = day.strftime("%Y-%m-%d")
+        overflow = 0
+        for n, query in enumerate(order):
+            if n < crawls:
+                want = depths[n] + overflow
+            elif overflow:
+                want = overflow
+            else:
+                break
+            self.evolve(query, at)
+            depth = min(want, len(query.ranked) // PER_PAGE)
+            overflow = want - depth
+            for page_no in range(1, depth + 1):
+                at += timedelta(seconds=rng.randint(*PAGE_GAP_S))
+                text, ids, docs = self.page(query, page_no, at)
+                sidecar = {
+                    "url": f"{SITE}/search?wd={quote(query.name)}&page={page_no}",
+                    "fetched_at": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                }
+                name = f"{SITE_HOST}-{query.name}-p{page_no}.txt"
+                yield Page(part, folder, name, text, sidecar, ids, docs)
+            at += timedelta(seconds=rng.randint(*QUERY_GAP_S))
+        if overflow:
+            raise ValueError(f"{pages} pages on {folder} are more than every query holds")
 
 
-def write_batch(out_dir: Path, n_listings: int, seed: int = 0) -> list[Path]:
-    """Write the pages and their sidecars into `out_dir`; return every path written."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+def pages_per_day(n_pages: int, days: int) -> list[int]:
+    """`n_pages` spread evenly over `days` (the counts differ by at most one)."""
+    return [(d + 1) * n_pages // days - d * n_pages // days for d in range(days)]
+
+
+def generate_corpus(
+    n_listings: int,
+    *,
+    seed: int = 0,
+    days: int = CORPUS_DAYS,
+    increment_days: int = INCREMENT_DAYS,
+    increment_pages: int = INCREMENT_PAGES,
+) -> Iterator[Page]:
+    """Yield the pages of `n_listings` fetched over `days` days, then the increments.
+
+    The corpus (`part` CORPUS_DIR) is `n_listings / 10` full pages on `days` consecutive
+    UTC days from CORPUS_START; the increments (`part` INCREMENTS_DIR) are
+    `increment_pages` pages on each of the `increment_days` days after it, from the same
+    simulated site, so their documents recur too. Same arguments, same pages, byte for
+    byte; the corpus does not depend on the increments' arguments.
+    """
+    if n_listings <= 0 or n_listings % PER_PAGE:
+        raise ValueError(f"n_listings must be a positive multiple of {PER_PAGE}, got {n_listings}")
+    site = _Site(seed)
+    schedule = [
+        (CORPUS_DIR, d, count)
+        for d, count in enumerate(pages_per_day(n_listings // PER_PAGE, days))
+    ]
+    schedule += [(INCREMENTS_DIR, days + d, increment_pages) for d in range(increment_days)]
+    for part, d, count in schedule:
+        if count:
+            yield from site.crawl_day(part, CORPUS_START + timedelta(days=d), count)
+
+
+def write_corpus(root: Path, n_listings: int, seed: int = 0, **options: int) -> list[Path]:
+    """Write the pages and sidecars under `root` (`raw/DAY/…`, `increments/DAY/…`).
+
+    Returns the page files written (sidecars not included), in generation order.
+    `options` go to `generate_corpus` (days, increment_days, increment_pages).
+    """
     written: list[Path] = []
-    for name, text, sidecar in generate_pages(n_listings, seed=seed):
-        page = out_dir / name
-        page.write_text(text, encoding="utf-8", newline="")
-        meta = out_dir / (name + SIDECAR_SUFFIX)
-        meta.write_text(json.dumps(sidecar, ensure_ascii=False) + "\n", encoding="utf-8")
-        written += [page, meta]
+    made: set[Path] = set()
+    for page in generate_corpus(n_listings, seed=seed, **options):
+        path = root / page.path
+        if path.parent not in made:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            made.add(path.parent)
+        path.write_text(page.text, encoding="utf-8", newline="")
+        sidecar = json.dumps(page.sidecar, ensure_ascii=False) + "\n"
+        path.with_name(path.name + SIDECAR_SUFFIX).write_text(sidecar, encoding="utf-8")
+        written.append(path)
     return written
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.generate",
-        description="Write a seeded batch of generated search-result pages with sidecars.",
+        description=(
+            "Write a seeded corpus of generated search-result pages with sidecars: "
+            f"OUT/{CORPUS_DIR}/YYYY-MM-DD/… over --days days, then "
+            f"OUT/{INCREMENTS_DIR}/YYYY-MM-DD/… for the increments."
+        ),
     )
-    parser.add_argument("--listings", type=int, required=True, help="listings in total")
+    parser.add_argument("--listings", type=int, required=True, help="listings in the corpus")
     parser.add_argument("--out", type=Path, required=True, help="folder to write into")
     parser.add_argument("--seed", type=int, default=0, help="default: %(default)s")
+    parser.add_argument("--days", type=int, default=CORPUS_DAYS, help="default: %(default)s")
+    parser.add_argument(
+        "--increment-days", type=int, default=INCREMENT_DAYS, help="default: %(default)s"
+    )
+    parser.add_argument(
+        "--increment-pages", type=int, default=INCREMENT_PAGES, help="default: %(default)s"
+    )
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    paths = write_batch(args.out, args.listings, seed=args.seed)
-    pages = len(paths) // 2
+    paths = write_corpus(
+        args.out,
+        args.listings,
+        seed=args.seed,
+        days=args.days,
+        increment_days=args.increment_days,
+        increment_pages=args.increment_pages,
+    )
     print(
-        f"{args.listings:,} listings in {pages:,} pages written to {args.out} "
+        f"{args.listings:,} listings over {args.days} days and "
+        f"{args.increment_days} increments: {len(paths):,} pages written to {args.out} "
         f"in {time.perf_counter() - start:.1f} s"
     )
     return 0

@@ -13,8 +13,7 @@ batch by batch (the CLI's byte-bounded batches) with its real input, and timed a
 | validate | `schemas.split_valid(…, schemas.Listing)` (pandera) |
 | validate other | `schemas.validate` of the Snapshot and Reject tables (pandera) |
 | assemble | the rest of `normalise.normalise_batch` (footer, conform, joins, sorts) |
-| write | `lake.write_batch` into an empty lake (`--layout batch`, what the targets judge) |
-| write, snapshot layout | `lake.write_snapshots` into a second lake (default layout; not summed) |
+| write | `lake.write_batch` into an empty lake (the lake's one layout) |
 
 `read` and the parse stages are timed on their own; `decode` and `assemble` are what
 `read.read_batch` and `normalise.normalise_batch` cost beyond them (both are called in
@@ -43,7 +42,6 @@ ALL_STAGES = (
     "validate other", "assemble", "write",
 )  # fmt: skip
 PANDERA_STAGES = ("validate", "validate other")
-WRITE_SNAPSHOT_LAYOUT = "write, snapshot layout"
 
 
 def _timed(totals: dict[str, float], stage: str, step: Callable[[], T]) -> T:
@@ -66,19 +64,11 @@ def run_stages(
     files: list[Path],
     lake_dir: Path,
     batch_bytes: int = config.DEFAULT_BATCH_BYTES,
-    *,
-    snapshot_layout: bool = True,
 ) -> tuple[dict[str, float], int]:
-    """(seconds per stage over all batches, valid listings) for one pass over `files`.
-
-    The keys are ALL_STAGES (whose write is the batch layout's) plus WRITE_SNAPSHOT_LAYOUT,
-    the same tables written in the default per-snapshot layout, kept out of the sum.
-    """
-    snapshot_dir = lake_dir.with_name(lake_dir.name + "-snapshot-layout")
+    """(seconds per stage over all batches, valid listings) for one pass over `files`."""
     shutil.rmtree(lake_dir, ignore_errors=True)
-    shutil.rmtree(snapshot_dir, ignore_errors=True)
     options = read.ReadOptions()
-    t = dict.fromkeys((*ALL_STAGES, WRITE_SNAPSHOT_LAYOUT), 0.0)
+    t = dict.fromkeys(ALL_STAGES, 0.0)
     listings = 0
     for batch in read.batches(files, batch_bytes):
         raw = _timed(t, "read", lambda batch=batch: [read.read_bytes(path) for path in batch])
@@ -110,12 +100,6 @@ def run_stages(
 
         _timed(t, "validate other", validate_other)
         _timed(t, "write", lambda tables=tables: lake.write_batch(lake_dir, tables.as_dict()))
-        if snapshot_layout:
-            _timed(
-                t,
-                WRITE_SNAPSHOT_LAYOUT,
-                lambda tables=tables: lake.write_snapshots(snapshot_dir, tables.as_dict()),
-            )
         listings += tables.listings.height
     # Remainders: read_batch re-reads and re-decodes; normalise_batch re-runs every parse
     # stage and both validations. What is left over is their own work.
