@@ -20,7 +20,7 @@ test: $(STAMP)  ## lint, then the whole test suite
 	$(BIN)/ruff check pipeline flows tests benchmarks examples scripts
 	$(BIN)/python -m pytest
 
-bench: $(STAMP)  ## benchmark kit (100k listings; `python -m benchmarks --full` adds 1 M); writes benchmarks/RESULTS.md
+bench: $(STAMP)  ## benchmark kit, parser + warehouse, on 100k listings over 730 fetch days (`python -m benchmarks --full` adds 1 M); writes benchmarks/RESULTS.md
 	$(BIN)/python -m benchmarks
 
 $(STAMP): requirements.lock pyproject.toml
