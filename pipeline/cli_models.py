@@ -15,19 +15,20 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline import cli_options, config, models, warehouse
+from pipeline import cli_options, config, lake, models, warehouse
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
     """Register the model-layer subcommands on the `listings` parser."""
     build = commands.add_parser(
         "build",
-        help="build the warehouse: lake views, dbt_like_sql models, data tests",
+        help="build the warehouse: lake tables, dbt_like_sql models, data tests",
         description=(
-            "Bind views over the Parquet lake, build the dbt_like_sql models in dependency "
-            "order (staging and intermediate as views, marts as tables), then run their data "
-            "tests. The warehouse file is replaced only if no test of severity error fails; "
-            "a failed build is kept beside it as NAME.failed.duckdb."
+            "Load the lake's committed Parquet files as tables, build the dbt_like_sql models "
+            "in dependency order (each as its config says: view or table), then run their "
+            "data tests, printing a line for each as it finishes. The warehouse file is "
+            "replaced only if no test of severity error fails; a failed build is kept beside "
+            "it as NAME.failed.duckdb. A path that is not a lake changes nothing."
         ),
     )
     cli_options.add_lake(build)
@@ -68,9 +69,17 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     report_.set_defaults(handler=_report)
 
 
+def _print_event(event: models.Event) -> None:
+    """One line per lake table, model and test as it finishes: a long build is never silent."""
+    print(event.render(), flush=True)
+
+
 def _build(args: argparse.Namespace) -> int:
     try:
-        built = warehouse.rebuild(args.lake, args.db, select=args.select)
+        built = warehouse.rebuild(args.lake, args.db, select=args.select, on_event=_print_event)
+    except lake.LakeError as error:
+        print(f"listings build: {error}; {args.db} is unchanged", file=sys.stderr)
+        return 1
     except models.ModelError as error:
         failed = args.db.with_name(f"{args.db.stem}.failed{args.db.suffix}")
         print(f"listings build: {error}", file=sys.stderr)

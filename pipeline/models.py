@@ -22,7 +22,7 @@ from __future__ import annotations
 import graphlib
 import re
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -114,7 +114,7 @@ class Template:
                         f"{self.path}:{line}: var('{name}') is not set in project.yml "
                         f"(known: {', '.join(sorted(vars_)) or 'none'})"
                     )
-                return _literal(vars_[name])
+                return literal(vars_[name])
             return ""  # config(...)
 
         return _EXPRESSION.sub(substitute, self.text).strip()
@@ -155,13 +155,21 @@ class DataTest:
 
 @dataclass
 class TestResult:
-    """A data test's outcome: how many rows offended, and the first few of them."""
+    """A data test's outcome: how many rows offended, the first few of them, and its time."""
 
     __test__ = False  # not a pytest test class, despite the name
 
     test: DataTest
     failing_count: int
     sample: pl.DataFrame
+    seconds: float = 0.0
+
+    @property
+    def status(self) -> str:
+        """dbt's word for the outcome: PASS, WARN (a `warn` test with rows) or FAIL."""
+        if self.passed:
+            return "PASS"
+        return "WARN" if self.test.severity == "warn" else "FAIL"
 
     @property
     def passed(self) -> bool:
@@ -199,6 +207,50 @@ class RunResult:
         )
         lines.extend(f"\n{result.render()}" for result in self.warnings)
         return "\n".join(lines)
+
+
+EVENT_WIDTH = 72  # progress lines pad their description with dots to this column, as dbt's do
+
+
+@dataclass(frozen=True)
+class Event:
+    """One finished step of a build: a lake table loaded, a model built, a data test run.
+
+    `run` (and `warehouse.rebuild`) hand each one to an `on_event` callback as it happens, so
+    a long build is never silent: `listings build` prints `render()`, the flow logs it. A
+    callback rather than prints keeps the runner quiet for unit tests and library callers.
+    """
+
+    step: str  # "load", "model" or "test"
+    index: int  # 1-based among this run's steps of the same kind
+    total: int
+    name: str
+    status: str  # OK or ERROR (load, model); PASS, WARN or FAIL (test)
+    seconds: float
+    rows: int | None = None  # rows built (load, model) or offending rows (test)
+    materialized: str | None = None  # "table" or "view" (load, model)
+
+    def render(self) -> str:
+        """A dbt-style line: `  3 of 13 OK created table dim_documents .... 41,230 rows  0.41 s`."""
+        tail = f"{self.seconds:.2f} s"
+        if self.step == "test":
+            counted = f" {self.rows:,}" if self.status in ("WARN", "FAIL") else ""
+            what = f"{self.status}{counted} {self.name}"
+        else:
+            verbs = {"load": ("loaded", "loading"), "model": ("created", "creating")}[self.step]
+            verb = verbs[1] if self.status == "ERROR" else verbs[0]
+            what = f"{self.status} {verb} {self.materialized} {self.name}"
+            if self.rows is not None:
+                tail = f"{self.rows:,} rows  {tail}"
+        head = f"{self.index:>3} of {self.total} {what} "
+        return f"{head}{'.' * max(3, EVENT_WIDTH - len(head))} {tail}"
+
+
+OnEvent = Callable[[Event], None]
+
+
+def _ignore(event: Event) -> None:
+    """The default `on_event`: a build that nobody watches."""
 
 
 @dataclass(frozen=True)
@@ -321,6 +373,7 @@ def run(
     select: Sequence[str] | None = None,
     with_upstream: bool = True,
     vars_: Mapping[str, Any] | None = None,
+    on_event: OnEvent | None = None,
 ) -> RunResult:
     """Build the selected models in dependency order, then run their tests.
 
@@ -328,24 +381,38 @@ def run(
     without it they must already exist in `con` (a rebuild of part of a warehouse). Tests run
     when every model they read was built in this run, or existed before it. Failing tests of
     severity `error` raise `DataTestFailure` after all tests ran, so one run shows them all.
+    Each model and test is reported to `on_event` as it finishes (a model that fails to
+    build too, as ERROR, before its `ModelError` is raised).
     """
+    emit = on_event or _ignore
     values = {**project.vars, **(vars_ or {})}
     names = project.select(select)
     if with_upstream and select:
         wanted = set(names) | project.upstream(names)
         names = [name for name in project.order() if name in wanted]
     result = RunResult()
-    for name in names:
+    for index, name in enumerate(names, 1):
         model = project.models[name]
         started = time.perf_counter()
-        _materialise(con, model, model.template.render(values, project.sources))
+        try:
+            _materialise(con, model, model.template.render(values, project.sources))
+        except ModelError:
+            seconds = time.perf_counter() - started
+            emit(Event("model", index, len(names), name, "ERROR", seconds,
+                       materialized=model.materialized))  # fmt: skip
+            raise
         rows = con.sql(f"SELECT count(*) FROM {_quote(name)}").fetchall()[0][0]
-        result.built.append((name, model.materialized, rows, time.perf_counter() - started))
+        seconds = time.perf_counter() - started
+        result.built.append((name, model.materialized, rows, seconds))
+        emit(Event("model", index, len(names), name, "OK", seconds, rows, model.materialized))
     built = set(names)
     available = built | _relations(con)
-    for test in project.tests:
-        if built & set(test.refs) and set(test.refs) <= available:
-            result.tests.append(_run_test(con, test, values, project.sources))
+    tests = [t for t in project.tests if built & set(t.refs) and set(t.refs) <= available]
+    for index, test in enumerate(tests, 1):
+        outcome = _run_test(con, test, values, project.sources)
+        result.tests.append(outcome)
+        emit(Event("test", index, len(tests), test.name, outcome.status, outcome.seconds,
+                   outcome.failing_count))  # fmt: skip
     failures = [r for r in result.tests if not r.passed and r.test.severity == "error"]
     if failures:
         raise DataTestFailure(failures)
@@ -403,7 +470,7 @@ def _generic_test(path: Path, model: str, column: str | None, spec: Any) -> Data
         sql = f"select * from {this} where {col} is null"
         label = column
     elif kind == "accepted_values":
-        values = ", ".join(_literal(v) for v in options["values"])
+        values = ", ".join(literal(v) for v in options["values"])
         sql = (
             f"select {col}, count(*) as n_rows from {this} "
             f"where {col} is not null and {col} not in ({values}) group by {col}"
@@ -453,19 +520,34 @@ def _check_references(project: Project) -> None:
 
 
 def _materialise(con: duckdb.DuckDBPyConnection, model: Model, sql: str) -> None:
-    kind = "VIEW" if model.materialized == "view" else "TABLE"
+    try:
+        create_relation(con, model.name, model.materialized, sql)
+    except duckdb.Error as error:
+        raise ModelError(f"{model.path}: building {model.name} failed: {error}") from None
+
+
+def create_relation(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    materialized: str,
+    sql: str,
+    parameters: Sequence[Any] | None = None,
+) -> None:
+    """`CREATE OR REPLACE` a view or table, dropping an existing one of the other kind first.
+
+    DuckDB refuses to replace a view with a table (or back), which a rebuild from an older
+    warehouse, or a model whose materialisation changed, needs.
+    """
+    kind = "VIEW" if materialized == "view" else "TABLE"
     existing = con.execute(
         "SELECT table_type FROM information_schema.tables "
         "WHERE table_name = ? AND table_schema = current_schema()",
-        [model.name],
+        [name],
     ).fetchall()
-    try:
-        if existing and (existing[0][0] == "VIEW") != (kind == "VIEW"):
-            other = "VIEW" if existing[0][0] == "VIEW" else "TABLE"
-            con.execute(f"DROP {other} {_quote(model.name)}")
-        con.execute(f"CREATE OR REPLACE {kind} {_quote(model.name)} AS\n{sql}")
-    except duckdb.Error as error:
-        raise ModelError(f"{model.path}: building {model.name} failed: {error}") from None
+    if existing and (existing[0][0] == "VIEW") != (kind == "VIEW"):
+        other = "VIEW" if existing[0][0] == "VIEW" else "TABLE"
+        con.execute(f"DROP {other} {_quote(name)}")
+    con.execute(f"CREATE OR REPLACE {kind} {_quote(name)} AS\n{sql}", parameters)
 
 
 def _relations(con: duckdb.DuckDBPyConnection) -> set[str]:
@@ -475,19 +557,29 @@ def _relations(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {name for (name,) in rows}
 
 
+_FAILING_ROWS = "__failing_rows"
+
+
 def _run_test(
     con: duckdb.DuckDBPyConnection,
     test: DataTest,
     vars_: Mapping[str, Any],
     sources: Mapping[tuple[str, str], str],
 ) -> TestResult:
+    """Run a test's query once: the window counts every offending row, LIMIT keeps a sample.
+
+    A count and then a sample ran each test's query twice; on a million listings the
+    queries are the build's cost, so it runs once (a passing test has no rows to window).
+    """
     sql = test.template.render(vars_, sources)
+    started = time.perf_counter()
     try:
-        count = con.sql(f"SELECT count(*) FROM (\n{sql}\n)").fetchall()[0][0]
-        sample = con.sql(f"SELECT * FROM (\n{sql}\n) LIMIT {SAMPLE_ROWS}").pl()
+        counted = f"SELECT *, count(*) OVER () AS {_quote(_FAILING_ROWS)} FROM (\n{sql}\n)"
+        found = con.sql(f"{counted} LIMIT {SAMPLE_ROWS}").pl()
     except duckdb.Error as error:
         raise ModelError(f"{test.template.path}: test {test.name} failed to run: {error}") from None
-    return TestResult(test, count, sample)
+    count = int(found[_FAILING_ROWS][0]) if found.height else 0
+    return TestResult(test, count, found.drop(_FAILING_ROWS), time.perf_counter() - started)
 
 
 def _reachable(start: str, edges: Mapping[str, set[str]]) -> set[str]:
@@ -534,7 +626,8 @@ def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
-def _literal(value: Any) -> str:
+def literal(value: Any) -> str:
+    """A Python value as a SQL literal (strings quoted, quotes doubled)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):

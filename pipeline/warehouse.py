@@ -1,46 +1,79 @@
-"""The DuckDB warehouse: views over the Parquet lake, the dbt_like_sql models, queries.
+"""The DuckDB warehouse: the lake's committed files loaded as tables, the models, queries.
 
-The lake tables are views (`snapshots`, `listings`, `rejects`: a contract analysts query),
-so they never disagree with the Parquet. The models are built on them by `pipeline.models`:
-staging and intermediate models as views, marts as tables, then their data tests run. The
-whole file is rebuilt from the lake each time, under a temporary name, and renamed into place
-only when every test of severity `error` passed: a reader never opens a half-built file or
-one whose tests failed, and a writer never blocks readers for longer than the rename.
+`listings build` loads the three lake tables (`snapshots`, `listings`, `rejects`: a contract
+analysts query, every column of the files plus `fetched_month` from the folder) from exactly
+the files the manifest committed (`manifest.committed_files`), never a glob, so a crashed
+run's files and a compaction's leftovers are invisible. Tables rather than views, because
+compaction deletes the files it replaced (a view over a file list would break in every
+warehouse built before the compaction), and because every model and data test then reads
+DuckDB's own storage instead of decoding Parquet again. The models are built on them by
+`pipeline.models`, then their data tests run. The whole file is rebuilt each time, under a
+temporary name, and renamed into place only when every test of severity `error` passed: a
+reader never opens a half-built file or one whose tests failed, and a writer never blocks
+readers for longer than the rename. A path that is not a lake (or a lake in the old layout)
+raises `lake.LakeError` before anything is written, so a typo never empties a good warehouse.
+
+`listings sql --lake` (`query(…, lake_dir=…)`) binds *views* over the same committed files
+on an in-memory connection instead: one ad-hoc query reads them once, loading would only
+add work.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import tempfile
+import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
-from pipeline import lake, models, schemas
+from pipeline import lake, manifest, models
 from pipeline.storage import Location
 
-_MODELS = {
-    "snapshots": schemas.Snapshot,
-    "listings": schemas.Listing,
-    "rejects": schemas.Reject,
-}
+LAKE_TABLES = ("snapshots", "listings", "rejects")
+# Resource settings, sized for `listings build` at a million listings within a 2 GB peak RSS
+# on a 2-core machine (see `configure`); the environment overrides them on bigger machines.
+MEMORY_LIMIT = os.environ.get("LISTINGS_DUCKDB_MEMORY_LIMIT", "1GB")
+THREADS = int(os.environ.get("LISTINGS_DUCKDB_THREADS", "0")) or os.cpu_count() or 1
 
 
 def connect(db: Path | None = None, *, read_only: bool = True) -> duckdb.DuckDBPyConnection:
-    """A connection whose timestamps come back as UTC (DuckDB 2 defaults to Etc/UTC).
+    """A configured connection whose timestamps come back as UTC (DuckDB 2: Etc/UTC).
 
     A warehouse over a lake on an object store records the lake's URL (`_lake`); its
-    filesystem is registered here, so the views read it on any later connection.
+    filesystem is registered here, so a later partial build (`--select`) reads it again.
     """
     con = duckdb.connect(str(db) if db else ":memory:", read_only=read_only and db is not None)
-    con.execute("SET TimeZone = 'UTC'")
+    configure(con, in_memory=db is None)
     if db is not None and "_lake" in {row[0] for row in con.sql("SHOW TABLES").fetchall()}:
         _register(con, Location.of(con.sql("SELECT url FROM _lake").fetchall()[0][0]))
     return con
+
+
+def configure(con: duckdb.DuckDBPyConnection, *, in_memory: bool) -> None:
+    """UTC, and DuckDB's memory, threads and spill folder set for a bounded footprint.
+
+    DuckDB's default memory limit is 80 % of the machine's RAM, and it uses what it may: a
+    build at a million listings peaked at 3.2 GB on a 23 GB machine. A limit of `MEMORY_LIMIT`
+    (1 GB) keeps the process (DuckDB's buffers, plus ~0.3 GB of Python, polars and the
+    libraries) within 2 GB; the largest steps (the group-by and window over every listing)
+    fit without spilling, and what does not fit spills to disk instead of failing. One thread
+    per core: more only adds contention on a 2-core machine. A file database spills next to
+    itself (DuckDB's `<file>.tmp`); an in-memory one would spill to `.tmp` in the current
+    folder, so it gets a folder of its own in the system's temp dir (DuckDB creates it on
+    the first spill and removes it on close).
+    """
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(f"SET memory_limit = {models.literal(MEMORY_LIMIT)}")
+    con.execute(f"SET threads = {THREADS}")
+    if in_memory:
+        spill = Path(tempfile.gettempdir()) / f"listings-duckdb-{uuid.uuid4().hex}"
+        con.execute(f"SET temp_directory = {models.literal(str(spill))}")
 
 
 def _register(con: duckdb.DuckDBPyConnection, where: Location) -> None:
@@ -49,35 +82,57 @@ def _register(con: duckdb.DuckDBPyConnection, where: Location) -> None:
         con.register_filesystem(where.fs)
 
 
-def _read_parquet(lake_dir: lake.LakeDir, table: str) -> str:
-    glob = lake.table_glob(lake_dir, table).replace("'", "''")
-    return f"read_parquet('{glob}', hive_partitioning = true, union_by_name = true)"
+def _read_parquet(files: Sequence[str]) -> str:
+    """`read_parquet` over an explicit file list; `fetched_month` comes from the folder.
+
+    No `union_by_name`: every file of a table has the same schema (docs/lake.md), and
+    reconciling schemas would read every file's footer on every scan.
+    """
+    listed = ", ".join(models.literal(file) for file in files)
+    return (
+        f"read_parquet([{listed}], hive_partitioning = true, "
+        f"hive_types = {{'{lake.PARTITION}': VARCHAR}})"
+    )
 
 
-def bind_lake(con: duckdb.DuckDBPyConnection, lake_dir: lake.LakeDir) -> None:
-    """Create the lake views on a connection.
+def bind_lake(
+    con: duckdb.DuckDBPyConnection,
+    lake_dir: lake.LakeDir,
+    *,
+    materialized: str = "table",
+    files: Mapping[str, Sequence[str]] | None = None,
+    on_event: models.OnEvent | None = None,
+) -> None:
+    """Create the lake tables (or views) on `con` over exactly the files the manifest committed.
 
-    Listings and rejects only show once their snapshot row is written (it is written last),
-    so a crash between a snapshot's files never shows half a snapshot. A table with no file
-    yet becomes an empty table of the right types, so queries work on a fresh lake.
+    `materialized='table'` loads them (the warehouse), `'view'` only names the files (one
+    ad-hoc query). A table with nothing committed yet is an empty table of the files' types,
+    so every model and query works on a fresh lake. `files` is `committed_files(lake_dir)`
+    when the caller already read it. Raises `lake.NotALakeError` / `lake.OldLayoutError`
+    (both `lake.LakeError`) for a path that holds no lake in the current layout.
     """
     where = Location.of(lake_dir)
+    committed = files if files is not None else manifest.committed_files(where)
     _register(con, where)
-    con.execute("CREATE OR REPLACE TABLE _lake AS SELECT ? AS url", [where.url])
-    for table, model in _MODELS.items():
-        if not lake.has_files(lake_dir, table):
-            empty = pl.DataFrame(schema=schemas.polars_schema(model)).to_arrow()
-            con.register(f"_empty_{table}", empty)
-            con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM _empty_{table}")
-            con.unregister(f"_empty_{table}")
-            continue
-        source = _read_parquet(lake_dir, table)
-        where = (
-            ""
-            if table == "snapshots"
-            else " WHERE snapshot_id IN (SELECT snapshot_id FROM snapshots)"
-        )
-        con.execute(f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM {source}{where}")
+    models.create_relation(con, "_lake", "table", "SELECT ? AS url", [where.url])
+    for index, table in enumerate(LAKE_TABLES, 1):
+        started = time.perf_counter()
+        if committed[table]:
+            models.create_relation(
+                con, table, materialized, f"SELECT * FROM {_read_parquet(committed[table])}"
+            )
+        else:
+            empty = pl.DataFrame(schema={**lake.file_schema(table), lake.PARTITION: pl.String})
+            con.register("_empty", empty.to_arrow())
+            try:
+                models.create_relation(con, table, "table", "SELECT * FROM _empty")
+            finally:
+                con.unregister("_empty")
+        if on_event is not None and materialized == "table":
+            rows = con.sql(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+            seconds = time.perf_counter() - started
+            on_event(models.Event("load", index, len(LAKE_TABLES), table, "OK", seconds, rows,
+                                  "table"))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -95,12 +150,16 @@ def build(
     with_models: bool = True,
     select: Sequence[str] | None = None,
     project: models.Project | None = None,
+    on_event: models.OnEvent | None = None,
 ) -> dict[str, int]:
     """(Re)build the warehouse file over the lake; returns rows per lake table.
 
     See `rebuild` for the options; this keeps the signature callers have relied on.
     """
-    return rebuild(lake_dir, db, with_models=with_models, select=select, project=project).lake_rows
+    built = rebuild(
+        lake_dir, db, with_models=with_models, select=select, project=project, on_event=on_event
+    )
+    return built.lake_rows
 
 
 def rebuild(
@@ -110,15 +169,22 @@ def rebuild(
     with_models: bool = True,
     select: Sequence[str] | None = None,
     project: models.Project | None = None,
+    on_event: models.OnEvent | None = None,
 ) -> Built:
-    """Bind the lake views, build the models (all, or `select`), run their tests, rename.
+    """Load the lake tables, build the models (all, or `select`), run their tests, rename.
 
     With `select` and an existing warehouse, the build starts from a copy of it, so models
     outside the selection keep their last build (dbt's behaviour); without a warehouse the
     selection's upstream models are built too. If a model or an `error` test fails, the
     warehouse is left as it was and the failed build is kept beside it for inspection
-    (`<name>.failed.duckdb`), then the error is raised.
+    (`<name>.failed.duckdb`), then the error is raised. The lake and the project are read
+    before any file is written: a path that is not a lake raises `lake.LakeError` and a
+    broken project `models.ModelError`, with `db` untouched. `on_event` hears of every lake
+    table loaded, model built and test run as it finishes (`models.Event`).
     """
+    files = manifest.committed_files(lake_dir)
+    if with_models and project is None:
+        project = models.load_project()
     db.parent.mkdir(parents=True, exist_ok=True)
     # A name of its own per build: two runs building the same warehouse at once each
     # finish a whole file, and the last rename wins, instead of writing into one file.
@@ -126,20 +192,17 @@ def rebuild(
     partial = bool(select) and db.exists()
     if partial:
         shutil.copyfile(db, tmp)
-    con = duckdb.connect(str(tmp))
+    con = connect(tmp, read_only=False)
     try:
-        con.execute("SET TimeZone = 'UTC'")
-        bind_lake(con, lake_dir)
+        bind_lake(con, lake_dir, files=files, on_event=on_event)
         counts = {
-            table: con.sql(f"SELECT count(*) FROM {table}").fetchall()[0][0] for table in _MODELS
+            table: con.sql(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+            for table in LAKE_TABLES
         }
         result = None
-        if with_models:
+        if project is not None:
             result = models.run(
-                con,
-                project or models.load_project(),
-                select=select,
-                with_upstream=not partial,
+                con, project, select=select, with_upstream=not partial, on_event=on_event
             )
     except models.ModelError:
         con.close()
@@ -161,11 +224,15 @@ def rebuild(
 def query(
     sql: str, *, db: Path | None = None, lake_dir: lake.LakeDir | None = None
 ) -> pl.DataFrame:
-    """Run one query on a read-only warehouse file, or on views bound straight over a lake."""
+    """Run one query on a read-only warehouse file, or on views over a lake's committed files.
+
+    Raises `lake.LakeError` when `lake_dir` holds no lake (or one in the old layout).
+    """
+    files = manifest.committed_files(lake_dir) if lake_dir is not None else None
     con = connect(None if lake_dir is not None else db, read_only=True)
     try:
         if lake_dir is not None:
-            bind_lake(con, lake_dir)
+            bind_lake(con, lake_dir, materialized="view", files=files)
         result = con.sql(sql)
         return result.pl() if result is not None else pl.DataFrame()
     finally:

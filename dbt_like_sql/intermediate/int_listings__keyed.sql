@@ -1,5 +1,5 @@
 -- grain: one row per listing on a results page (snapshot_id, position), with its document_key
-{{ config(materialized='view') }}
+{{ config(materialized='table') }}
 -- Text snapshots carry no site id, so a document is known by what every page prints the same
 -- way: its heading, size, page count and credit word. Two things vary between renderings of
 -- one document and are taken out of the heading before hashing:
@@ -11,7 +11,8 @@
 
 with
 
-listings as (
+-- named twice below: `not materialized` reads the table where DuckDB would copy it first
+listings as not materialized (
 
     select * from {{ ref('stg_lake__listings') }}
 
@@ -23,37 +24,48 @@ snapshots as (
 
 ),
 
+headings as (
+
+    -- A document is listed again by every crawl of every query that finds it, so there are
+    -- several times fewer headings than listings, and the regular expressions below are the
+    -- costliest step of the build: each distinct heading is normalised once.
+    select distinct heading from listings
+
+),
+
 normalised as (
 
     select
-        *,
+        heading,
         regexp_replace(
             regexp_replace(heading, '[\s\pZ]+', '', 'g'), '[0-9]+$', ''
         ) as heading_key_text
 
-    from listings
+    from headings
 
 ),
 
 keyed as (
 
     select
-        *,
+        listings.*,
         -- md5 is stable across engines and versions: the same key from Python's hashlib
         left(
             md5(
                 concat_ws(
                     chr(31),
-                    heading_key_text,
-                    cast(size_bytes as varchar),
-                    coalesce(cast(pages as varchar), '-'),
-                    credit
+                    normalised.heading_key_text,
+                    cast(listings.size_bytes as varchar),
+                    coalesce(cast(listings.pages as varchar), '-'),
+                    listings.credit
                 )
             ),
             16
         ) as document_key
 
-    from normalised
+    from listings
+    -- a left join: a listing without a heading keeps its row (and a key without the text)
+    left join normalised on listings.heading = normalised.heading
 
 ),
 

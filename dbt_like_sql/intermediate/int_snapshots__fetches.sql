@@ -1,5 +1,5 @@
 -- grain: one row per snapshot, with the fetch (crawl of one query's pages) it belongs to
-{{ config(materialized='view') }}
+{{ config(materialized='table') }}
 -- A crawler walks the pages of a query in one go, seconds or minutes apart; the next crawl
 -- of that query comes hours or days later. So a fetch is a run of snapshots of one
 -- (site, query), each taken within var('fetch_gap_minutes') of the one before. The fetch is

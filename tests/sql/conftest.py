@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import duckdb
 import polars as pl
 import pytest
 
-from pipeline import models, schemas, warehouse
+from pipeline import manifest, models, schemas, warehouse
 
 T0 = datetime(2026, 10, 1, 9, 30, tzinfo=UTC)
 SECOND = timedelta(seconds=1)
@@ -106,6 +107,12 @@ def reject(snapshot_id: str, byte_start: int, reason: str, **columns: Any) -> di
         "reason": reason,
         **columns,
     }
+
+
+def empty_lake(path: Path) -> Path:
+    """A lake with nothing committed yet: what a run leaves when it found no input."""
+    (path / manifest.DIRNAME).mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def bind_tables(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import runpy
 import shutil
 from pathlib import Path
@@ -92,7 +93,7 @@ def test_listings_build_select_rebuilds_a_mart_and_what_follows_it(
     code = cli.main(["build", *args])
     out = capsys.readouterr().out
     assert code == 0
-    built_models = [line.split()[0] for line in out.splitlines() if " rows " in line]
+    built_models = [line.split()[6] for line in out.splitlines() if " OK created " in line]
     assert built_models == ["fct_listing_appearances", "fct_query_snapshots", "rpt_data_quality"]
     assert "failed" in out and ", 0 failed" in out
 
@@ -110,12 +111,34 @@ def test_listings_lineage_prints_each_model_with_its_inputs_and_grain(
     assert "    grain: one row per document seen in any snapshot (document_key)" in out
 
 
-def test_listings_build_without_a_lake_builds_empty_marts(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+def test_listings_build_prints_a_line_per_lake_table_model_and_test_as_it_goes(
+    built: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    db = tmp_path / "w.duckdb"
-    assert cli.main(["build", "--lake", str(tmp_path / "none"), "--db", str(db)]) == 0
-    assert warehouse.query("select count(*) from dim_documents", db=db).item() == 0
+    lake_dir, _ = built
+    assert cli.main(["build", "--lake", str(lake_dir), "--db", str(tmp_path / "w.duckdb")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    step = re.compile(r" *(\d+) of (\d+) (OK|PASS|WARN \d+) (.+?) \.{3,} (.*)\d\.\d\d s")
+    steps = [match.groups() for line in lines if (match := step.fullmatch(line))]
+    loads, built_models, tests = steps[:3], steps[3:13], steps[13:]
+    assert loads == [
+        ("1", "3", "OK", "loaded table snapshots", "4 rows  "),
+        ("2", "3", "OK", "loaded table listings", "33 rows  "),
+        ("3", "3", "OK", "loaded table rejects", "0 rows  "),
+    ]
+    assert [(n, total, status, what) for n, total, status, what, _ in built_models[:6]] == [
+        ("1", "10", "OK", "created view stg_lake__listings"),
+        ("2", "10", "OK", "created view stg_lake__rejects"),
+        ("3", "10", "OK", "created view stg_lake__snapshots"),
+        ("4", "10", "OK", "created table int_listings__keyed"),
+        ("5", "10", "OK", "created table int_snapshots__fetches"),
+        ("6", "10", "OK", "created table rpt_rejects"),
+    ]
+    assert built_models[6][3:] == ("created table dim_documents", "33 rows  ")
+    assert [int(n) for n, *_ in tests] == list(range(1, 43))
+    assert {total for _, total, *_ in tests} == {"42"}
+    assert ("PASS", "unique__dim_documents__document_key", "") in [t[2:] for t in tests]
+    assert len(steps) == 3 + 10 + 42
+    assert "tests: 42 passed, 0 warned, 0 failed" in lines
 
 
 def test_the_notebook_example_runs_on_the_sample_lake_and_warehouse(
