@@ -17,7 +17,10 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipeline import cli_models, cli_options, compact, lake, normalise, progress, read, warehouse
+from pipeline import cli_models, cli_options, lake, read, warehouse
+
+# Commands import what only they need (normalise: pandera, rich): `listings sql` and
+# `listings --help` start without paying for them.
 
 EPILOG = """\
 examples:
@@ -159,6 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _normalise(args: argparse.Namespace) -> int:
+    from pipeline import normalise, progress
+
     options = read.ReadOptions(fetched_at=args.fetched_at, site=args.site)
     with progress.BatchProgress() as bar:
         if note := cli_options.layout_retired(args.layout):
@@ -185,6 +190,8 @@ def _normalise(args: argparse.Namespace) -> int:
 
 
 def _compact(args: argparse.Namespace) -> int:
+    from pipeline import compact, progress
+
     try:
         done = compact.compact_lake(args.lake, on_message=progress.BatchProgress().say)
     except (FileNotFoundError, lake.LakeError) as error:
