@@ -12,6 +12,7 @@ runs on Prefect's temporary local server (no setup, ~15-25 s of start-up).
 # No `from __future__ import annotations` here: Prefect validates flow parameters with
 # pydantic from the real annotations, and a served run cannot resolve string ones.
 import argparse
+import logging
 import os
 import sys
 from pathlib import Path
@@ -23,7 +24,7 @@ from prefect.futures import as_completed
 from prefect.states import State
 from prefect.tasks import exponential_backoff
 
-from pipeline import cli_options, config, manifest, normalise, progress, read, warehouse
+from pipeline import cli_options, config, manifest, models, normalise, progress, read, warehouse
 from pipeline.summary import RunSummary
 
 DASK_ADDRESS_ENV = "LISTINGS_DASK_ADDRESS"
@@ -56,6 +57,18 @@ batch_task = task(normalise.process_batch, name="normalise batch", **_IO_RETRIES
 # The warehouse build also runs the SQL models' data tests: a failing test is not an I/O
 # error, so it fails the run without retrying.
 warehouse_task = task(warehouse.build, name="build warehouse", **_IO_RETRIES)
+
+
+def _build_progress(logger: logging.Logger | logging.LoggerAdapter) -> models.OnEvent:
+    """Each loaded table, built model and data test as it finishes: a line in the run's log
+    (the Prefect UI) and on stderr (`make run`), so a long build is never silent."""
+
+    def on_event(event: models.Event) -> None:
+        line = event.render()
+        logger.info(line)
+        print(line, file=sys.stderr, flush=True)
+
+    return on_event
 
 
 @task(name="write report", cache_policy=NO_CACHE)
@@ -105,7 +118,7 @@ def normalise_flow(
         normalise.finish(lake_dir, summary)
     # Nothing new: the warehouse and the report already describe this lake.
     if summary.snapshots or summary.full_refresh or not db.exists():
-        warehouse_task(lake_dir, db)
+        warehouse_task(lake_dir, db, on_event=_build_progress(logger))
         if report_path is not None:
             summary.report = str(report_task(db, report_path))
     elif report_path is not None and report_path.exists():
