@@ -60,13 +60,13 @@ def configure(con: duckdb.DuckDBPyConnection, *, in_memory: bool) -> None:
 
     DuckDB's default memory limit is 80 % of the machine's RAM, and it uses what it may: a
     build at a million listings peaked at 3.2 GB on a 23 GB machine. A limit of `MEMORY_LIMIT`
-    (1 GB) keeps the process (DuckDB's buffers, plus ~0.3 GB of Python, polars and the
-    libraries) within 2 GB; the largest steps (the group-by and window over every listing)
-    fit without spilling, and what does not fit spills to disk instead of failing. One thread
-    per core: more only adds contention on a 2-core machine. A file database spills next to
-    itself (DuckDB's `<file>.tmp`); an in-memory one would spill to `.tmp` in the current
-    folder, so it gets a folder of its own in the system's temp dir (DuckDB creates it on
-    the first spill and removes it on close).
+    (1 GB) keeps the process (DuckDB's buffers, plus ~0.2 GB of Python, polars and the
+    libraries) within 2 GB; at a million listings every step fits (the build peaks at
+    ~1.2 GB), and what would not fit spills to disk instead of failing. One thread per core:
+    more only adds contention on a 2-core machine. A file database spills next to itself
+    (DuckDB's `<file>.tmp`); an in-memory one would spill to `.tmp` in the current folder,
+    so it gets a folder of its own in the system's temp dir (DuckDB creates it on the first
+    spill and removes it on close).
     """
     con.execute("SET TimeZone = 'UTC'")
     con.execute(f"SET memory_limit = {models.literal(MEMORY_LIMIT)}")
@@ -74,6 +74,23 @@ def configure(con: duckdb.DuckDBPyConnection, *, in_memory: bool) -> None:
     if in_memory:
         spill = Path(tempfile.gettempdir()) / f"listings-duckdb-{uuid.uuid4().hex}"
         con.execute(f"SET temp_directory = {models.literal(str(spill))}")
+
+
+# How the connection that writes a warehouse stores its tables; `benchmarks.warehouse_floor`
+# writes its tables the same way. Measured at a million listings (the lake and
+# `int_listings__keyed` each hold every heading and description, ~0.9 GB of text):
+# - `preserve_insertion_order = false`: otherwise DuckDB writes a large CREATE TABLE … AS
+#   twice (once as it goes, once more at the next checkpoint): loading the listings took
+#   5.6 s and left a 1.6 GB file, against 2.9 s and 0.86 GB. Row order in a table was never
+#   a contract; every model that needs an order says so.
+# - no `dict_fsst`, DuckDB 2's default string compression: it costs ~2x the CPU of the
+#   write itself on long CJK text; without it the build took 25 s instead of 37-46 s, for a
+#   file of 2.0 GB instead of 0.8 GB. The warehouse is a cache rebuilt from the lake (the
+#   Parquet lake stays the compact copy), so its build time matters more than its size.
+WRITE_SETTINGS = {
+    "preserve_insertion_order": "false",
+    "disabled_compression_methods": "'dict_fsst'",
+}
 
 
 def _register(con: duckdb.DuckDBPyConnection, where: Location) -> None:
@@ -193,6 +210,8 @@ def rebuild(
     if partial:
         shutil.copyfile(db, tmp)
     con = connect(tmp, read_only=False)
+    for name, value in WRITE_SETTINGS.items():
+        con.execute(f"SET {name} = {value}")
     try:
         bind_lake(con, lake_dir, files=files, on_event=on_event)
         counts = {
