@@ -65,3 +65,4 @@ def test_the_floor_makes_the_documents_and_appearances_the_models_make(
 
 def test_the_floor_stores_its_tables_as_the_warehouse_does() -> None:
     assert warehouse_floor.WRITE_SETTINGS == warehouse.WRITE_SETTINGS
+    assert warehouse_floor.MEMORY_LIMIT == warehouse.MEMORY_LIMIT
