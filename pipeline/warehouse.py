@@ -43,15 +43,13 @@ THREADS = int(os.environ.get("LISTINGS_DUCKDB_THREADS", "0")) or os.cpu_count() 
 
 
 def connect(db: Path | None = None, *, read_only: bool = True) -> duckdb.DuckDBPyConnection:
-    """A configured connection whose timestamps come back as UTC (DuckDB 2: Etc/UTC).
+    """A configured connection (`configure`) to a warehouse file, or to a fresh in-memory one.
 
-    A warehouse over a lake on an object store records the lake's URL (`_lake`); its
-    filesystem is registered here, so a later partial build (`--select`) reads it again.
+    A warehouse holds tables, so nothing it holds reads the lake after the build: no
+    filesystem needs registering here, even for a lake on an object store.
     """
     con = duckdb.connect(str(db) if db else ":memory:", read_only=read_only and db is not None)
     configure(con, in_memory=db is None)
-    if db is not None and "_lake" in {row[0] for row in con.sql("SHOW TABLES").fetchall()}:
-        _register(con, Location.of(con.sql("SELECT url FROM _lake").fetchall()[0][0]))
     return con
 
 
