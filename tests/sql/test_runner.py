@@ -215,3 +215,52 @@ def test_the_real_project_states_every_grain_and_orders_staging_first() -> None:
         m.materialized == ("view" if m.layer == "staging" else "table")
         for m in project.models.values()
     )
+
+
+def test_each_model_and_test_is_reported_as_it_finishes_with_its_outcome(tmp_path: Path) -> None:
+    files = {**FAILING, "tests/assert_names_known.sql": (
+        "-- grain: one row per person without a name\n{{ config(severity='warn') }}\n"
+        "select id from {{ ref('people') }} where name is null\n"
+    )}  # fmt: skip
+    events: list[models.Event] = []
+    with pytest.raises(models.DataTestFailure):
+        models.run(
+            warehouse.connect(),
+            models.load_project(write_project(tmp_path, files)),
+            on_event=events.append,
+        )
+    assert [(e.step, e.index, e.total, e.name, e.status, e.rows) for e in events] == [
+        ("model", 1, 1, "people", "OK", 3),
+        ("test", 1, 2, "not_null__people__name", "FAIL", 2),
+        ("test", 2, 2, "assert_names_known", "WARN", 2),
+    ]
+    lines = [event.render() for event in events]
+    assert lines[0].startswith("  1 of 1 OK created view people ......")
+    assert lines[0].endswith(" 3 rows  " + f"{events[0].seconds:.2f} s")
+    assert lines[1].startswith("  1 of 2 FAIL 2 not_null__people__name ......")
+    assert lines[2].startswith("  2 of 2 WARN 2 assert_names_known ......")
+    assert all(len(line.rsplit(" ", 2)[0]) >= models.EVENT_WIDTH for line in lines)
+
+
+def test_a_model_that_fails_to_build_is_reported_before_the_error(tmp_path: Path) -> None:
+    root = write_project(tmp_path, {"staging/broken.sql": model("select * from nowhere")})
+    events: list[models.Event] = []
+    with pytest.raises(models.ModelError, match="building broken failed"):
+        models.run(warehouse.connect(), models.load_project(root), on_event=events.append)
+    assert [(e.name, e.status) for e in events] == [("broken", "ERROR")]
+    assert events[0].render().startswith("  1 of 1 ERROR creating view broken ....")
+
+
+def test_a_test_counts_every_offending_row_and_keeps_a_sample_of_ten(tmp_path: Path) -> None:
+    files = {
+        "staging/numbers.sql": model("select * from range(25) as t(n)"),
+        "staging/numbers.yml": (
+            "models:\n  - name: numbers\n    tests:\n"
+            "      - expression: {expression: n < 0, severity: warn}\n"
+        ),
+    }
+    result = models.run(warehouse.connect(), models.load_project(write_project(tmp_path, files)))
+    (warned,) = result.warnings
+    assert warned.failing_count == 25
+    assert warned.sample.columns == ["n"]
+    assert warned.sample.height == models.SAMPLE_ROWS == 10
