@@ -81,10 +81,11 @@ def configure(con: duckdb.DuckDBPyConnection, *, in_memory: bool) -> None:
 #   twice (once as it goes, once more at the next checkpoint): loading the listings took
 #   5.6 s and left a 1.6 GB file, against 2.9 s and 0.86 GB. Row order in a table was never
 #   a contract; every model that needs an order says so.
-# - no `dict_fsst`, DuckDB 2's default string compression: it costs ~2x the CPU of the
-#   write itself on long CJK text; without it the build took 25 s instead of 37-46 s, for a
-#   file of 2.0 GB instead of 0.8 GB. The warehouse is a cache rebuilt from the lake (the
-#   Parquet lake stays the compact copy), so its build time matters more than its size.
+# - no `dict_fsst`, DuckDB 2's default string compression: on long CJK text it costs more
+#   than the rest of the write (loading the listings: 6.3-7.2 s with it, 2.6-2.9 s
+#   without); the whole build took 15-16 s instead of 25 s, for a file of 2.0 GB instead
+#   of 0.8 GB. The warehouse is a cache rebuilt from the lake (the Parquet lake stays the
+#   compact copy), so its build time matters more than its size.
 WRITE_SETTINGS = {
     "preserve_insertion_order": "false",
     "disabled_compression_methods": "'dict_fsst'",
