@@ -100,11 +100,13 @@ def _duckdb_count(copies: Path) -> dict[str, object]:
     return {"seconds": time.perf_counter() - start, "result": str(result)}
 
 
-def _warehouse_floor(copies: Path) -> dict[str, object]:
+def _warehouse_floor(copies: Path, in_memory: bool) -> dict[str, object]:
     from benchmarks.warehouse_floor import run_warehouse_floor
 
     start = time.perf_counter()
-    floor = run_warehouse_floor(copy_path(copies, "listings"), copy_path(copies, "snapshots"))
+    floor = run_warehouse_floor(
+        copy_path(copies, "listings"), copy_path(copies, "snapshots"), in_memory=in_memory
+    )
     result = {"seconds": time.perf_counter() - start}
     result.update({k: v for k, v in vars(floor).items() if isinstance(v, int | float | str | dict)})
     return result
@@ -121,6 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("folder", type=Path)
     parser.add_argument("--out", type=Path, help="output folder (baseline, stages, copy)")
     parser.add_argument("--batch-bytes", type=int, help="floor, baseline, stages")
+    parser.add_argument(
+        "--in-memory", action="store_true", help="warehouse-floor: tables in memory, no file"
+    )
     args = parser.parse_args(argv)
     result: dict[str, object]
     if args.job == "floor":
@@ -158,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.job == "duckdb-count":
         result = _duckdb_count(args.folder)
     else:
-        result = _warehouse_floor(args.folder)
+        result = _warehouse_floor(args.folder, args.in_memory)
     print(json.dumps(result))
     return 0
 

@@ -150,7 +150,16 @@ def test_kit_measures_every_row_and_every_reader_counts_the_same_rows(tmp_path: 
     assert w.files_one_run == {"listings": 1, "snapshots": 1, "rejects": 1}
     assert w.files_after_increments == {t: 1 + INCREMENTS for t in w.files_one_run}
     assert w.files_compacted == w.files_one_run
-    for key in ("sql", "sql-in", "duckdb", "duckdb-in", "build", "floor", "compact"):
+    for key in (
+        "sql",
+        "sql-in",
+        "duckdb",
+        "duckdb-in",
+        "build",
+        "floor",
+        "floor-memory",
+        "compact",
+    ):
         assert key in w.rows, key
     assert w.rows["build"].peak_rss
     assert w.floor_facts["listings"] == w.floor_facts["appearances"] == total
