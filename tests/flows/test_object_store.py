@@ -54,7 +54,7 @@ def test_the_lake_can_live_on_an_object_store(
 
     first = normalise_flow(paths=[raw], lake_dir=url, db=db, report_path=None)
     assert first.lake_rows == {"snapshots": 4, "listings": 33, "rejects": 0}
-    # A fresh read-only connection finds the lake's filesystem from the warehouse itself.
+    # The warehouse holds the tables it loaded: a fresh connection needs no filesystem.
     assert warehouse.query("select count(*) from listings", db=db).item() == 33
     assert warehouse.query(
         "select count(*) from dim_documents where uploaded_at_max is not null", db=db
@@ -101,8 +101,8 @@ def test_a_lake_on_an_object_store_is_compacted_and_tidied(
     from pipeline import lake, manifest, normalise, read
 
     fs = s3fs.S3FileSystem(skip_instance_cache=True)
-    fs.mkdir("listings-lake")
-    url = "s3://listings-lake/lake"
+    fs.mkdir("compacted-lake")  # moto's buckets outlive a server: a name of its own
+    url = "s3://compacted-lake/lake"
     raw = tmp_path / "raw"
     raw.mkdir()
     for n in range(5):  # one page a day: the fifth run merges the month's five groups
@@ -113,7 +113,7 @@ def test_a_lake_on_an_object_store_is_compacted_and_tidied(
         summary = normalise.normalise_paths([raw], url, read.ReadOptions())
     assert summary.compaction is not None and "merged 5 small groups into 1" in summary.compaction
     (group,) = manifest.load(url)["data_file"].unique().to_list()
-    assert sorted(fs.find("listings-lake/lake/listings")) == [
-        f"listings-lake/lake/listings/{group}.parquet"
+    assert sorted(fs.find("compacted-lake/lake/listings")) == [
+        f"compacted-lake/lake/listings/{group}.parquet"
     ]
     assert lake.scan(url, "listings").collect().height == 50
