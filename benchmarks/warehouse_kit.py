@@ -245,6 +245,18 @@ def table(w: WarehouseResult, data: Dataset) -> list[str]:
         + "; ".join(f"{who}: `{answer}`" for who, answer in w.answers.items())
         + ".",
     ]
+    if w.floor_facts:
+        facts = w.floor_facts
+        steps = facts.get("steps") or {}
+        lines += [
+            "",
+            f"The floor keyed {facts.get('listings', 0):,} listings into "
+            f"{facts.get('documents', 0):,} documents ({facts.get('appearances', 0):,} "
+            f"appearances), DuckDB threads {facts.get('threads')}, memory limit "
+            f"{facts.get('memory_limit')}; its steps: "
+            + ", ".join(f"{step} {seconds:.2f} s" for step, seconds in steps.items())
+            + ".",
+        ]
     if w.floor_missing:
         lines += ["", f"Raw-DuckDB floor not measured: {w.floor_missing}"]
     return lines
