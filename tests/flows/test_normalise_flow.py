@@ -51,12 +51,14 @@ def test_the_flow_runs_incrementally_and_reports(prefect_api: None, tmp_path: Pa
     assert (third.snapshots, third.files_skipped) == (0, 4)
     assert "0 new snapshots, 4 already in the lake" in third.render()
 
-    before = lake_files(lake_dir)
+    assert third.files_per_table == 4  # three groups from the first run, one from the second
+    rows = lake.scan(lake_dir, "listings").collect().sort("snapshot_id", "position")
     refreshed = normalise_flow(
         paths=[raw], lake_dir=lake_dir, db=db, full_refresh=True, report_path=report
     )
-    assert refreshed.snapshots == 4
-    assert lake_files(lake_dir) == before
+    assert (refreshed.snapshots, refreshed.files_per_table) == (4, 1)  # one batch this time
+    assert len(lake_files(lake_dir)) == 3  # the old groups are gone
+    assert lake.scan(lake_dir, "listings").collect().sort("snapshot_id", "position").equals(rows)
 
 
 @pytest.mark.flow
