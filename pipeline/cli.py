@@ -14,13 +14,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-import duckdb
-import polars as pl
+from pipeline import cli_models, cli_options, lake, read
 
-from pipeline import cli_models, cli_options, lake, read, warehouse
-
-# Commands import what only they need (normalise: pandera, rich): `listings sql` and
-# `listings --help` start without paying for them.
+# Commands import what only they need (normalise: pandera and rich; sql and build: duckdb),
+# so each command, and `listings --help`, starts without paying for the others.
 
 EPILOG = """\
 examples:
@@ -183,6 +180,8 @@ def _normalise(args: argparse.Namespace) -> int:
             print(f"listings normalise: {error}", file=sys.stderr)
             return 1
     if args.db:
+        from pipeline import warehouse
+
         warehouse.build(args.out, args.db)
         summary.warehouse = str(args.db)
     print(summary.render())
@@ -209,6 +208,11 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _sql(args: argparse.Namespace) -> int:
+    import duckdb
+    import polars as pl
+
+    from pipeline import warehouse
+
     if args.lake is None and not args.db.exists():
         print(
             f"listings sql: no warehouse at {args.db}: run `make run` (or `listings normalise "

@@ -12,10 +12,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import duckdb
+from pipeline import cli_options, config, lake
 
-from pipeline import cli_options, config, lake, models, warehouse
+if TYPE_CHECKING:  # the handlers import duckdb and the model layer when they run
+    from pipeline import models
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
@@ -75,6 +77,10 @@ def _print_event(event: models.Event) -> None:
 
 
 def _build(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from pipeline import models, warehouse
+
     try:
         built = warehouse.rebuild(args.lake, args.db, select=args.select, on_event=_print_event)
     except lake.LakeError as error:
@@ -101,6 +107,8 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _lineage(args: argparse.Namespace) -> int:
+    from pipeline import models
+
     try:
         print(models.load_project().lineage())
     except models.ModelError as error:
@@ -116,6 +124,8 @@ def _report(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+    import duckdb
+
     from pipeline import report  # charting libraries load only for this command
 
     try:

@@ -161,12 +161,14 @@ def compact(
     months: Iterable[str] | None = None,
     more_than: int = 1,
     target_bytes: int = lake.TARGET_FILE_BYTES,
+    committed: pl.DataFrame | None = None,
 ) -> Compaction:
     """Merge the small groups of each month (of `months`, default all) holding more than
-    `more_than` of them. The caller holds the lake's lock."""
+    `more_than` of them. `committed` is the manifest, if the caller has just loaded it.
+    The caller holds the lake's lock."""
     started = time.perf_counter()
     where = Location.of(lake_dir)
-    committed = manifest.load(where)
+    committed = manifest.load(where) if committed is None else committed
     done = Compaction()
     if committed.is_empty():
         return done
@@ -208,8 +210,7 @@ def convert(
     """
     started = time.perf_counter()
     where = Location.of(lake_dir)
-    manifest.merge_parts(where)
-    committed = manifest.load(where)
+    committed = manifest.merge_parts(where)
     old = manifest.layout_of(committed)
     if old in (None, lake.LAYOUT):
         return Compaction()
@@ -298,6 +299,5 @@ def compact_lake(
         removed = lake.prune(where, keep=manifest.data_paths(committed))
         conversion = convert(where, on_message=on_message)
         merged = compact(where, more_than=1)
-        manifest.merge_parts(where)
-        after = manifest.load(where)["data_file"].n_unique()
+        after = manifest.merge_parts(where)["data_file"].n_unique()
     return LakeCompaction(str(lake_dir), before, after, removed, conversion, merged)

@@ -12,9 +12,10 @@ changed files are parsed.
 
 Every change — a batch written, a compaction — is committed *after* its data files are in
 place, as a small part file of its own (`_manifest/part-*.parquet`), so a commit costs its
-own rows, not the whole manifest's. At the end of a run the parts are merged into
-`manifest.parquet`; a crash during the merge leaves rows in both places, which `load`
-de-duplicates (a later commit wins).
+own rows, not the whole manifest's. Once more than `PARTS_KEPT` have piled up, a run merges
+them into `manifest.parquet` at its end (rewriting a 100 000-row manifest after every small
+run would be a tenth of its time); a crash during the merge leaves rows in both places,
+which `load` de-duplicates (a later commit wins).
 
 Runs on one lake are serialised by an exclusive lock on `LAKE/_manifest/.lock`: the second
 run waits (and says so), then finds the first run's files already committed.
@@ -60,6 +61,7 @@ def path(lake_dir: lake.LakeDir) -> str:
 
 
 PART_PREFIX = "part-"
+PARTS_KEPT = 16  # parts a run leaves unmerged: each costs readers one small file read
 KEY = ["snapshot_id", "source_path"]
 
 
@@ -76,20 +78,24 @@ def _read(where: Location, file: str) -> pl.DataFrame:
 
 
 def load(lake_dir: lake.LakeDir) -> pl.DataFrame:
-    """The committed rows (merged manifest and parts), or an empty manifest for a new lake."""
+    """The committed rows (merged manifest and parts), or an empty manifest for a new lake.
+
+    In no particular order: `merge_parts` sorts what it writes. Parts hold a few rows each,
+    so they are applied as an update of the merged manifest's rows (a later commit wins)
+    rather than by de-duplicating the whole manifest.
+    """
     where = Location.of(lake_dir)
-    files = [path(where)] if where.exists(path(where)) else []
-    files += _parts(where)
-    if not files:
+    base = [path(where)] if where.exists(path(where)) else []
+    parts = _parts(where)
+    if not base and not parts:
         return pl.DataFrame(schema=SCHEMA)
-    frames = [_read(where, file) for file in files]
-    if len(frames) == 1:
-        return frames[0]
-    return (
-        pl.concat(frames)
-        .unique(KEY, keep="last", maintain_order=True)  # a later commit wins
-        .sort(KEY)
+    committed = _read(where, base[0]) if base else pl.DataFrame(schema=SCHEMA)
+    if not parts:
+        return committed
+    updates = pl.concat([_read(where, part) for part in parts]).unique(
+        KEY, keep="last", maintain_order=True
     )
+    return pl.concat([committed.join(updates, on=KEY, how="anti"), updates])
 
 
 def committed_files(lake_dir: lake.LakeDir) -> dict[str, list[str]]:
@@ -148,12 +154,16 @@ def data_paths(committed: pl.DataFrame) -> set[str]:
 
 
 def new_files(
-    files: list[read.Source], manifest: pl.DataFrame, options: read.ReadOptions
+    files: list[read.Source],
+    sizes: list[int],
+    mtimes: list[int],
+    manifest: pl.DataFrame,
+    options: read.ReadOptions,
 ) -> tuple[list[read.Source], list[int]]:
     """The files whose snapshot is not in the manifest yet, and their sizes in bytes.
 
-    The sizes come from the stat this needs anyway, so batching the files stats none again
-    (one network round trip per file on an object store).
+    `sizes` and `mtimes` (ns) are the files' own, from `read.scan`; the sizes of the new
+    ones are handed on so batching stats none again (a request per file on an object store).
 
     A snapshot is its bytes at its fetch time (`read.snapshot_id`): a byte-identical copy
     with the same fetch time is the same snapshot, the same bytes fetched later another.
@@ -163,13 +173,8 @@ def new_files(
     """
     if not files:
         return [], []
-    stats = [read.stat(f) for f in files]
     seen = pl.DataFrame(
-        {
-            "source_path": [str(f) for f in files],
-            "byte_count": [size for size, _ in stats],
-            "mtime_ns": [mtime for _, mtime in stats],
-        },
+        {"source_path": [str(f) for f in files], "byte_count": sizes, "mtime_ns": mtimes},
         schema={k: SCHEMA[k] for k in ("source_path", "byte_count", "mtime_ns")},
     ).with_row_index("i")
     candidates = seen.join(
@@ -180,10 +185,10 @@ def new_files(
     known = set(manifest["snapshot_id"].to_list())
     if known:  # else a new lake: nothing to compare with, so no file needs reading here
         candidates = [
-            i for i in candidates if read.identify(files[i], options, stats[i][1]) not in known
+            i for i in candidates if read.identify(files[i], options, mtimes[i]) not in known
         ]
     todo = sorted(candidates)
-    return [files[i] for i in todo], [stats[i][0] for i in todo]
+    return [files[i] for i in todo], [sizes[i] for i in todo]
 
 
 def rows_for(snapshots_read: pl.DataFrame, snapshots: pl.DataFrame, name: str) -> pl.DataFrame:
@@ -237,15 +242,22 @@ def commit(lake_dir: lake.LakeDir, rows: pl.DataFrame) -> None:
     lake.write_parquet(where, frame, where.path(DIRNAME, name))
 
 
-def merge_parts(lake_dir: lake.LakeDir) -> None:
-    """Merge the part files into manifest.parquet (written atomically), then drop them."""
+def merge_parts(
+    lake_dir: lake.LakeDir, *, more_than: int = 0, committed: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """Merge the part files into manifest.parquet (written atomically, sorted), then drop
+    them, once there are more than `more_than`; return the committed rows (`load`'s, or
+    `committed` if the caller has just loaded them)."""
     where = Location.of(lake_dir)
     parts = _parts(where)
-    if not parts:
-        return
-    lake.write_parquet(where, load(where), path(where))
+    committed = load(where) if committed is None else committed
+    if len(parts) <= more_than:
+        return committed
+    committed = committed.sort(KEY)
+    lake.write_parquet(where, committed, path(where))
     for part in parts:
         where.remove(part)
+    return committed
 
 
 def replace(lake_dir: lake.LakeDir, rows: pl.DataFrame) -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from pipeline import compact, config, lake, manifest, pool, read, schemas
+from pipeline import compact, config, lake, manifest, pool, read
 from pipeline.parse_text import parse_pages
 from pipeline.summary import BatchReport, RunSummary
 
@@ -74,6 +74,9 @@ def _listing_rejects(listings: pl.DataFrame, stage: str, reason: str) -> pl.Data
 
 def normalise_batch(snapshots_read: pl.DataFrame) -> BatchTables:
     """The pure middle of the pipeline: read frame → validated snapshots, listings, rejects."""
+    # pandera takes ~0.7 s to import: a run with nothing new never needs it.
+    from pipeline import schemas
+
     text_pages = snapshots_read.filter(
         (pl.col("form") == "text") & pl.col("text").is_not_null()
     ).select("snapshot_id", "site", "fetched_at", "text")
@@ -251,7 +254,7 @@ def plan(
     forgets the manifest first, so every file is processed again and every old file goes.
     The caller holds the lake's lock.
     """
-    files = read.discover(paths)
+    files, sizes, mtimes = read.scan(paths)
     committed = manifest.load(lake_dir)
     if full_refresh:
         manifest.reset(lake_dir)
@@ -261,9 +264,9 @@ def plan(
     if manifest.layout_of(committed) not in (None, lake.LAYOUT):
         summary.conversion = compact.convert(lake_dir, on_message=on_message).render()
         committed = manifest.load(lake_dir)
-    todo, sizes = manifest.new_files(files, committed, options)
+    todo, todo_sizes = manifest.new_files(files, sizes, mtimes, committed, options)
     summary.files_skipped = len(files) - len(todo)
-    return summary, todo, sizes
+    return summary, todo, todo_sizes
 
 
 def commit(lake_dir: lake.LakeDir, summary: RunSummary, result: BatchResult) -> None:
@@ -276,15 +279,20 @@ def commit(lake_dir: lake.LakeDir, summary: RunSummary, result: BatchResult) -> 
 
 def finish(lake_dir: lake.LakeDir, summary: RunSummary) -> RunSummary:
     """Merge the small groups of the months this run wrote into, if they have piled up
-    (`compact.AUTO_SMALL_GROUPS`), merge the run's manifest parts, count rows and files."""
+    (`compact.AUTO_SMALL_GROUPS`), merge the manifest's parts if they have piled up
+    (`manifest.PARTS_KEPT`), count rows and files."""
+    committed: pl.DataFrame | None = manifest.load(lake_dir)
     if summary.months_written:
         merged = compact.compact(
-            lake_dir, months=summary.months_written, more_than=compact.AUTO_SMALL_GROUPS
+            lake_dir,
+            months=summary.months_written,
+            more_than=compact.AUTO_SMALL_GROUPS,
+            committed=committed,
         )
         if merged:
             summary.compaction = merged.render()
-    manifest.merge_parts(lake_dir)
-    committed = manifest.load(lake_dir)
+            committed = None  # it committed: read the manifest again
+    committed = manifest.merge_parts(lake_dir, more_than=manifest.PARTS_KEPT, committed=committed)
     summary.lake_rows = manifest.row_counts(committed)
     summary.files_per_table = committed["data_file"].n_unique()
     return summary

@@ -95,7 +95,7 @@ def test_two_concurrent_runs_leave_the_lake_of_one_clean_run(
     assert clean.lake_rows["listings"] == 33
 
 
-def test_each_batch_commits_a_part_and_the_run_merges_them(
+def test_each_batch_commits_a_part_and_a_run_merges_them_once_they_pile_up(
     raw_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A commit writes only its batch's rows; a crash keeps every part committed so far."""
@@ -111,5 +111,8 @@ def test_each_batch_commits_a_part_and_the_run_merges_them(
 
     again = _run(raw_copy, out)
     assert (again.files_read, again.files_skipped) == (0, 4)  # the parts were enough
+    assert len(list((out / "_manifest").glob("part-*.parquet"))) == 4  # a few: left as they are
+    monkeypatch.setattr(manifest, "PARTS_KEPT", 3)
+    _run(raw_copy, out)
     assert sorted(p.name for p in (out / "_manifest").glob("*.parquet")) == ["manifest.parquet"]
     assert manifest.load(out).height == 4
