@@ -8,6 +8,7 @@ piece of input that is not a valid listing or the footer into `rejects` with a r
 
 from __future__ import annotations
 
+import importlib
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -254,16 +255,26 @@ def plan(
     forgets the manifest first, so every file is processed again and every old file goes.
     The caller holds the lake's lock.
     """
-    files, sizes, mtimes = read.scan(paths)
-    committed = manifest.load(lake_dir)
-    if full_refresh:
-        manifest.reset(lake_dir)
-        committed = committed.clear()
-    summary = RunSummary(lake_dir=str(lake_dir), files_found=len(files), full_refresh=full_refresh)
-    summary.files_removed = lake.prune(lake_dir, keep=manifest.data_paths(committed))
-    if manifest.layout_of(committed) not in (None, lake.LAYOUT):
-        summary.conversion = compact.convert(lake_dir, on_message=on_message).render()
+    # Local folders are walked by a child process meanwhile (see `pipeline.scan`).
+    scanning = read.Scan(paths, in_child=True)
+    try:
         committed = manifest.load(lake_dir)
+        if full_refresh:
+            manifest.reset(lake_dir)
+            committed = committed.clear()
+        summary = RunSummary(lake_dir=str(lake_dir), full_refresh=full_refresh)
+        summary.files_removed = lake.prune(lake_dir, keep=manifest.data_paths(committed))
+        if manifest.layout_of(committed) not in (None, lake.LAYOUT):
+            summary.conversion = compact.convert(lake_dir, on_message=on_message).render()
+            committed = manifest.load(lake_dir)
+        # A run with new files validates them next: importing pandera (~0.8 s) now runs
+        # while the child walks the input, instead of after it.
+        importlib.import_module("pipeline.schemas")
+        files, sizes, mtimes = scanning.result()
+    except BaseException:
+        scanning.cancel()
+        raise
+    summary.files_found = len(files)
     todo, todo_sizes = manifest.new_files(files, sizes, mtimes, committed, options)
     summary.files_skipped = len(files) - len(todo)
     return summary, todo, todo_sizes

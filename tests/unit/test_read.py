@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from pipeline import read
+from pipeline import read, scan
 from tests.conftest import SAMPLE, write_snapshot
 
 OPTION_TIME = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -70,6 +70,35 @@ def test_folders_are_walked_for_snapshots_but_not_sidecars_or_notes(tmp_path: Pa
     assert [Path(p).name for p in found] == ["a.txt", "b.txt.gz", "c.html", "d.json"]
     with pytest.raises(FileNotFoundError, match="no such file or folder"):
         read.discover([tmp_path / "missing"])
+
+
+def test_a_walk_in_a_child_process_finds_what_the_walk_in_this_one_finds(tmp_path: Path) -> None:
+    """The run walks its input in a child (`pipeline.scan`): same files, sizes and mtimes,
+    whatever the names hold; symlinked files are read through, symlinked folders not."""
+    (tmp_path / "day" / "x.txt").mkdir(parents=True)  # a folder named like a page
+    for name in ("a.txt", "day/b.txt.gz", "day/x.txt/c.htm", "day/页 1.txt", ".dot/e.txt"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(name * 3)
+    (tmp_path / os.fsdecode(b"day/bad-\xff.txt")).write_bytes(b"not UTF-8 in the name")
+    (tmp_path / "link.txt").symlink_to(tmp_path / "a.txt")
+    (tmp_path / "linked-day").symlink_to(tmp_path / "day", target_is_directory=True)
+    (tmp_path / "a.txt.meta.json").write_text("{}")
+    here = read.Scan([tmp_path]).result()
+    child = read.Scan([tmp_path], in_child=True).result()
+    assert child == here
+    names = [p.removeprefix(f"{tmp_path}/") for p in here[0]]
+    assert names == sorted(
+        [".dot/e.txt", "a.txt", "day/b.txt.gz", os.fsdecode(b"day/bad-\xff.txt"),
+         "day/x.txt/c.htm", "day/页 1.txt", "link.txt"]
+    )  # fmt: skip
+    assert here[1][names.index("link.txt")] == (tmp_path / "a.txt").stat().st_size
+    assert here[2] == [os.stat(p).st_mtime_ns for p in here[0]]
+
+
+def test_a_child_walk_that_fails_says_why(tmp_path: Path) -> None:
+    walk = scan.start([str(tmp_path / "gone")])
+    with pytest.raises(OSError, match=r"listing the input failed: .*No such file or directory"):
+        walk.result()
 
 
 @pytest.mark.parametrize(
