@@ -295,9 +295,9 @@ def compact_lake(
         )
     with manifest.locked(where, on_wait=on_message):
         committed = manifest.load(where)
-        before = committed["data_file"].n_unique()
+        before = len(manifest.data_paths(committed)) // len(lake.TABLES)
         removed = lake.prune(where, keep=manifest.data_paths(committed))
         conversion = convert(where, on_message=on_message)
         merged = compact(where, more_than=1)
-        after = manifest.merge_parts(where)["data_file"].n_unique()
+        after = len(manifest.data_paths(manifest.merge_parts(where))) // len(lake.TABLES)
     return LakeCompaction(str(lake_dir), before, after, removed, conversion, merged)
