@@ -119,7 +119,7 @@ class RunSummary:
             rows = ", ".join(f"{name} {count}" for name, count in self.lake_rows.items())
             lines.append(
                 f"lake:           {self.lake_dir} (rows in all: {rows}; "
-                f"{self.files_per_table} files per table)"
+                f"files per table: {self.files_per_table})"
             )
         if self.conversion:
             lines.append(f"converted:      {self.conversion}")
