@@ -63,24 +63,24 @@ def groups(
     """One row per committed monthly group (of `months`, default all): its month, bytes on
     disk (one stat per file: a request each on an object store, hence the filter), first
     fetch date."""
-    where = Location.of(lake_dir)
     per_group = (
         committed.group_by("data_file")
         .agg(pl.col("fetched_date").min().alias("first_date"))
-        .with_columns(
-            pl.col("data_file").str.extract(rf"^{lake.PARTITION}=([^/]+)/").alias("month")
-        )
+        .with_columns(lake.month_of(pl.col("data_file")).alias("month"))
         .sort("month", "first_date", "data_file")
     )
     if months is not None:
         per_group = per_group.filter(pl.col("month").is_in(sorted(months)))
-    names = per_group["data_file"].to_list()
-    paths = [lake.file_path(where, table, name) for name in names for table in lake.TABLES]
-    sizes = where.sizes(paths)
-    totals = [
-        sum(sizes[lake.file_path(where, table, name)] for table in lake.TABLES) for name in names
-    ]
-    return per_group.with_columns(pl.Series("bytes", totals, pl.Int64))
+    return _with_bytes(lake_dir, per_group)
+
+
+def _with_bytes(lake_dir: lake.LakeDir, stems: pl.DataFrame) -> pl.DataFrame:
+    """`stems` with `bytes`: the size of each `data_file`'s three files together."""
+    where = Location.of(lake_dir)
+    names = stems["data_file"].to_list()
+    sizes = where.sizes([lake.file_path(where, t, n) for n in names for t in lake.TABLES])
+    totals = [sum(sizes[lake.file_path(where, t, n)] for t in lake.TABLES) for n in names]
+    return stems.with_columns(pl.Series("bytes", totals, pl.Int64))
 
 
 def pack(sized: pl.DataFrame, target_bytes: int) -> list[list[str]]:
@@ -127,11 +127,10 @@ def merge(
     frames = {table: _conform(table, frame) for table, frame in frames.items()}
     snapshot_ids = frames["snapshots"]["snapshot_id"].to_list()
     name = lake.group_name(lake.MERGED_PREFIX, snapshot_ids)
+    written = lake.write_group(where, frames, name)
+    if written != [month]:  # sources are packed within one month
+        raise lake.LakeError(f"merging into {month} found rows of {', '.join(written)}")
     target = lake.data_file(month, name)
-    dated = lake.dates(frames["snapshots"])
-    for table in lake.TABLES:  # snapshots last, as in every write
-        rows = lake.arrange(table, frames[table], dated).drop(lake.PARTITION)
-        where.write_atomic(lake.file_path(where, table, target), lake.encode(rows))
     return committed.filter(pl.col("snapshot_id").is_in(snapshot_ids)).with_columns(
         pl.lit(target).alias("data_file")
     )
@@ -228,15 +227,7 @@ def convert(
             f"converting lake {where.url} from the per-day {old} layout ({stems.height:,} files "
             "per table) to monthly files: once, then it is done"
         )
-    paths = [lake.file_path(where, t, s) for s in stems["stem"] for t in lake.TABLES]
-    sizes = where.sizes(paths)
-    sized = stems.select(pl.col("stem").alias("data_file"), "month").with_columns(
-        pl.Series(
-            "bytes",
-            [sum(sizes[lake.file_path(where, t, s)] for t in lake.TABLES) for s in stems["stem"]],
-            pl.Int64,
-        )
-    )
+    sized = _with_bytes(where, stems.select(pl.col("stem").alias("data_file"), "month"))
     # Old names are per day, and may repeat across days (a batch spanning dates): a source
     # is a (date, name) stem here, and its manifest rows are matched by both.
     converted = Compaction(converted_from=old)
@@ -250,8 +241,9 @@ def convert(
         converted.groups_merged += in_month.height
     moved = pl.concat(new_rows)
     untouched = committed.join(moved.select("snapshot_id"), on="snapshot_id", how="anti")
-    manifest.replace(where, pl.concat([moved, untouched]))
-    lake.prune(where, keep=manifest.data_paths(manifest.load(where)))
+    converted_rows = pl.concat([moved, untouched])
+    manifest.replace(where, converted_rows)
+    lake.prune(where, keep=manifest.data_paths(converted_rows))
     converted.seconds = time.perf_counter() - started
     return converted
 
@@ -287,12 +279,7 @@ def compact_lake(
 ) -> LakeCompaction:
     """`listings compact`: under the lake's lock, delete leftovers, convert an older lake,
     and merge every month holding two or more small groups."""
-    where = Location.of(lake_dir)
-    if not where.exists(where.path(manifest.DIRNAME)):
-        raise lake.NotALakeError(
-            f"{where.url} is not a lake: it has no {manifest.DIRNAME}/ folder (write one with "
-            f"`listings normalise PATH --out {where.url}`)"
-        )
+    where = manifest.require_lake(lake_dir)
     with manifest.locked(where, on_wait=on_message):
         committed = manifest.load(where)
         before = len(manifest.data_paths(committed)) // len(lake.TABLES)

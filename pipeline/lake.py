@@ -81,6 +81,11 @@ def data_file(month: str, name: str) -> str:
     return f"{PARTITION}={month}/{name}"
 
 
+def month_of(data_file_: pl.Expr) -> pl.Expr:
+    """The month (`YYYY-MM`) of a manifest `data_file` name, from its folder."""
+    return data_file_.str.extract(rf"^{PARTITION}=([^/]+)/")
+
+
 def file_path(lake: Location, table: str, data_file_: str) -> str:
     return lake.path(table, f"{data_file_}.parquet")
 

@@ -98,6 +98,18 @@ def load(lake_dir: lake.LakeDir) -> pl.DataFrame:
     return pl.concat([committed.join(updates, on=KEY, how="anti"), updates])
 
 
+def require_lake(lake_dir: lake.LakeDir) -> Location:
+    """The lake's location; `lake.NotALakeError` if it has no manifest folder (a typo, or
+    nothing normalised there yet), for commands that read a lake rather than create one."""
+    where = Location.of(lake_dir)
+    if not where.exists(where.path(DIRNAME)):
+        raise lake.NotALakeError(
+            f"{where.url} is not a lake: it has no {DIRNAME}/ folder (write one with "
+            f"`listings normalise PATH --out {where.url}`)"
+        )
+    return where
+
+
 def committed_files(lake_dir: lake.LakeDir) -> dict[str, list[str]]:
     """Every table's committed data files, as URIs DuckDB and polars open (see docs/lake.md).
 
@@ -105,12 +117,7 @@ def committed_files(lake_dir: lake.LakeDir) -> dict[str, list[str]]:
     and never list a folder. Raises `lake.NotALakeError` where there is no lake, and
     `lake.OldLayoutError` for a lake still in a pre-monthly layout.
     """
-    where = Location.of(lake_dir)
-    if not where.exists(where.path(DIRNAME)):
-        raise lake.NotALakeError(
-            f"{where.url} is not a lake: it has no {DIRNAME}/ folder (write one with "
-            f"`listings normalise PATH --out {where.url}`)"
-        )
+    where = require_lake(lake_dir)
     committed = load(where)
     if layout_of(committed) not in (None, lake.LAYOUT):
         raise lake.OldLayoutError(

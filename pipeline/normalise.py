@@ -284,8 +284,8 @@ def commit(lake_dir: lake.LakeDir, summary: RunSummary, result: BatchResult) -> 
     """Record a written batch in the manifest (after its data) and in the summary."""
     manifest.commit(lake_dir, result.manifest_rows)
     summary.batches.append(result.report)
-    months = result.manifest_rows["data_file"].str.extract(rf"^{lake.PARTITION}=([^/]+)/")
-    summary.months_written.update(months.unique().to_list())
+    months = result.manifest_rows.select(lake.month_of(pl.col("data_file")).unique())
+    summary.months_written.update(months.to_series().to_list())
 
 
 def finish(lake_dir: lake.LakeDir, summary: RunSummary) -> RunSummary:
