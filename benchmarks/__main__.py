@@ -10,7 +10,7 @@ from pathlib import Path
 
 from benchmarks import kit
 from benchmarks.dataset import DEFAULT_CACHE, dataset
-from pipeline import cli_options
+from pipeline.cli import options
 
 DEFAULT_LISTINGS = 100_000
 
@@ -54,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--repeat", type=int, default=3, help="runs per measurement, median (default: 3)"
     )
-    cli_options.add_batch_mb(parser, "batch size for every contender, the CLI's by default")
+    options.add_batch_mb(parser, "batch size for every contender, the CLI's by default")
     parser.add_argument(
         "--cache",
         type=Path,

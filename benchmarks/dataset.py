@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks import generate
-from pipeline import read
+from pipeline.ingest import read
 
 DEFAULT_CACHE = Path(__file__).with_name("out")  # git-ignored
 MARKER = ".complete.json"  # a dot file: `read.discover` skips it

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import polars as pl
 
-from pipeline import config, read
+from pipeline import config
+from pipeline.ingest import read
 
 # One listing tail, as loose as the pipeline's (any credit word, any unit, any age text),
 # then its separator. Rust regex: no look-around, `[0-9]` rather than `\d`.

@@ -38,7 +38,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
-from pipeline.render import Document, ambiguities, pager_window, render_page
+from pipeline.parse.render import Document, ambiguities, pager_window, render_page
 
 SITE_HOST = "wenku.it"
 SITE = f"https://{SITE_HOST}"

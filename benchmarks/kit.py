@@ -40,7 +40,7 @@ from benchmarks.dataset import Dataset, warm
 from benchmarks.measures import Row, Verdict, add, fmt_s, mb, passes
 from benchmarks.proc import REPO, ChildFailed, ChildRun, run_child, run_job
 from benchmarks.stages import ALL_STAGES, PANDERA_STAGES, STAGES
-from pipeline.pool import default_workers
+from pipeline.run.pool import default_workers
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 UNDER_TEST = ("pipeline", "dbt_like_sql")  # a run on uncommitted changes here says so

@@ -7,13 +7,13 @@ batch by batch (the CLI's byte-bounded batches) with its real input, and timed a
 | --- | --- |
 | read | `read.read_bytes` of every page file (the I/O alone) |
 | decode | the rest of `read.read_batch`: decoding, sidecars, hashes, ids, the frame |
-| split | `parse_text.split_chunks` |
-| extract | `parse_text.parse_chunks` + `resolve_prices` + `split_titles` |
-| derive | `parse_text.derive_fields` |
+| split | `text.split_chunks` |
+| extract | `text.parse_chunks` + `resolve_prices` + `split_titles` |
+| derive | `text.derive_fields` |
 | validate | `schemas.split_valid(…, schemas.Listing)` (pandera) |
 | validate other | `schemas.validate` of the Snapshot and Reject tables (pandera) |
 | assemble | the rest of `normalise.normalise_batch` (footer, conform, joins, sorts) |
-| write | `lake.write_batch` into an empty lake (the lake's one layout) |
+| write | `layout.write_batch` into an empty lake (the lake's one layout) |
 
 `read` and the parse stages are timed on their own; `decode` and `assemble` are what
 `read.read_batch` and `normalise.normalise_batch` cost beyond them (both are called in
@@ -32,7 +32,11 @@ from typing import TypeVar
 
 import polars as pl
 
-from pipeline import config, lake, normalise, parse_text, read, schemas
+from pipeline import config, schemas
+from pipeline.ingest import read
+from pipeline.lake import layout
+from pipeline.parse import text
+from pipeline.run import normalise
 
 T = TypeVar("T")
 
@@ -53,10 +57,10 @@ def _timed(totals: dict[str, float], stage: str, step: Callable[[], T]) -> T:
 
 def _extract(chunks: pl.DataFrame, pages: pl.DataFrame) -> pl.DataFrame:
     return (
-        parse_text.parse_chunks(chunks)
+        text.parse_chunks(chunks)
         .join(pages.select("snapshot_id", "site", "fetched_at"), on="snapshot_id", how="left")
-        .pipe(parse_text.resolve_prices)
-        .pipe(parse_text.split_titles)
+        .pipe(text.resolve_prices)
+        .pipe(text.split_titles)
     )
 
 
@@ -81,9 +85,9 @@ def run_stages(
             (pl.col("form") == "text") & pl.col("text").is_not_null()
         ).select("snapshot_id", "site", "fetched_at", "text")
         texts = pages.select("snapshot_id", "text")
-        chunks, _ = _timed(t, "split", lambda texts=texts: parse_text.split_chunks(texts))
+        chunks, _ = _timed(t, "split", lambda texts=texts: text.split_chunks(texts))
         extracted = _timed(t, "extract", lambda c=chunks, p=pages: _extract(c, p))
-        derived = _timed(t, "derive", lambda e=extracted: parse_text.derive_fields(e))
+        derived = _timed(t, "derive", lambda e=extracted: text.derive_fields(e))
         candidates = schemas.conform(
             derived.filter(pl.col("parse_error").is_null()), schemas.Listing
         )
@@ -99,7 +103,7 @@ def run_stages(
             schemas.validate(tables.rejects, schemas.Reject)
 
         _timed(t, "validate other", validate_other)
-        _timed(t, "write", lambda tables=tables: lake.write_batch(lake_dir, tables.as_dict()))
+        _timed(t, "write", lambda tables=tables: layout.write_batch(lake_dir, tables.as_dict()))
         listings += tables.listings.height
     # Remainders: read_batch re-reads and re-decodes; normalise_batch re-runs every parse
     # stage and both validations. What is left over is their own work.

@@ -24,8 +24,13 @@ from prefect.futures import as_completed
 from prefect.states import State
 from prefect.tasks import exponential_backoff
 
-from pipeline import cli_options, config, manifest, models, normalise, progress, read, warehouse
-from pipeline.summary import RunSummary
+from pipeline import config
+from pipeline.cli import options as cli_options
+from pipeline.ingest import read
+from pipeline.lake import manifest
+from pipeline.run import normalise, progress
+from pipeline.run.summary import RunSummary
+from pipeline.warehouse import database, models
 
 DASK_ADDRESS_ENV = "LISTINGS_DASK_ADDRESS"
 
@@ -56,7 +61,7 @@ plan_task = task(normalise.plan, name="find new snapshots", **_IO_RETRIES)
 batch_task = task(normalise.process_batch, name="normalise batch", **_IO_RETRIES)
 # The warehouse build also runs the SQL models' data tests: a failing test is not an I/O
 # error, so it fails the run without retrying.
-warehouse_task = task(warehouse.build, name="build warehouse", **_IO_RETRIES)
+warehouse_task = task(database.build, name="build warehouse", **_IO_RETRIES)
 
 
 def _build_progress(logger: logging.Logger | logging.LoggerAdapter) -> models.OnEvent:
@@ -73,7 +78,9 @@ def _build_progress(logger: logging.Logger | logging.LoggerAdapter) -> models.On
 
 @task(name="write report", cache_policy=NO_CACHE)
 def report_task(db: Path, out: Path) -> Path:
-    from pipeline import report  # altair is heavy: load it only when a report is written
+    from pipeline.warehouse import (
+        report,  # altair is heavy: load it only when a report is written
+    )
 
     return report.write(db, out)
 

@@ -14,8 +14,8 @@ import pandera.polars as pa
 import polars as pl
 from pandera.api.polars.types import PolarsData
 
-from pipeline.parse_text import TITLE_SOURCES
-from pipeline.read import FETCHED_AT_SOURCES, FORMS
+from pipeline.ingest.read import FETCHED_AT_SOURCES, FORMS
+from pipeline.parse.text import TITLE_SOURCES
 
 UtcTime = Annotated[pl.Datetime, "us", "UTC"]
 REJECT_STAGES = ("read", "parse", "validate")

@@ -12,8 +12,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipeline import normalise, read
-from pipeline.render import Document, render_heading, render_size
+from pipeline.ingest import read
+from pipeline.parse.render import Document, render_heading, render_size
+from pipeline.run import normalise
 
 REPO = Path(__file__).resolve().parents[1]
 RAW = REPO / "data" / "raw"

@@ -41,7 +41,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import assume
 from hypothesis import strategies as st
 
-from pipeline.render import (
+from pipeline.parse.render import (
     LOOKS_LIKE_TAIL,
     TITLE_LAYOUTS,
     Document,

@@ -14,10 +14,12 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipeline import cli_options, config, lake
+from pipeline import config
+from pipeline.cli import options
+from pipeline.lake import layout
 
 if TYPE_CHECKING:  # the handlers import duckdb and the model layer when they run
-    from pipeline import models
+    from pipeline.warehouse import models
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
@@ -33,8 +35,8 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
             "it as NAME.failed.duckdb. A path that is not a lake changes nothing."
         ),
     )
-    cli_options.add_lake(build)
-    cli_options.add_db(build, "warehouse file to write")
+    options.add_lake(build)
+    options.add_db(build, "warehouse file to write")
     build.add_argument(
         "--select",
         nargs="+",
@@ -60,7 +62,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
             "documents per day, top reject reasons, worst data-quality findings."
         ),
     )
-    cli_options.add_db(report_, "warehouse file, built by `make run` or `listings build`")
+    options.add_db(report_, "warehouse file, built by `make run` or `listings build`")
     report_.add_argument(
         "--out",
         type=Path,
@@ -79,11 +81,11 @@ def _print_event(event: models.Event) -> None:
 def _build(args: argparse.Namespace) -> int:
     import duckdb
 
-    from pipeline import models, warehouse
+    from pipeline.warehouse import database, models
 
     try:
-        built = warehouse.rebuild(args.lake, args.db, select=args.select, on_event=_print_event)
-    except lake.LakeError as error:
+        built = database.rebuild(args.lake, args.db, select=args.select, on_event=_print_event)
+    except layout.LakeError as error:
         print(f"listings build: {error}; {args.db} is unchanged", file=sys.stderr)
         return 1
     except models.ModelError as error:
@@ -107,7 +109,7 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _lineage(args: argparse.Namespace) -> int:
-    from pipeline import models
+    from pipeline.warehouse import models
 
     try:
         print(models.load_project().lineage())
@@ -126,7 +128,7 @@ def _report(args: argparse.Namespace) -> int:
         return 1
     import duckdb
 
-    from pipeline import report  # charting libraries load only for this command
+    from pipeline.warehouse import report  # charting libraries load only for this command
 
     try:
         path = report.write(args.db, args.out)

@@ -14,7 +14,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from pipeline import cli_models, cli_options, lake, read
+from pipeline.cli import analyst, options
+from pipeline.ingest import read
+from pipeline.lake import layout
 
 # Commands import what only they need (normalise: pandera and rich; sql and build: duckdb),
 # so each command, and `listings --help`, starts without paying for the others.
@@ -99,9 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="forget which files the lake already holds and rebuild it from every input "
         "(by default only new or changed files are processed)",
     )
-    cli_options.add_batch_mb(norm, "files are processed in batches of about this many MB")
-    cli_options.add_layout(norm)
-    cli_options.add_workers(norm)
+    options.add_batch_mb(norm, "files are processed in batches of about this many MB")
+    options.add_layout(norm)
+    options.add_workers(norm)
 
     sql = commands.add_parser(
         "sql",
@@ -110,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sql.add_argument("query", metavar="SQL")
     target = sql.add_mutually_exclusive_group()
-    cli_options.add_db(target, "warehouse file, built by `make run`")
+    options.add_db(target, "warehouse file, built by `make run`")
     target.add_argument(
         "--lake", metavar="DIR", help="query a lake (folder or fsspec URL) directly instead"
     )
@@ -135,9 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     serve.add_argument("--cron", required=True, help='e.g. "0 * * * *" (hourly)')
-    cli_options.add_paths(serve)
-    cli_options.add_lake(serve)
-    cli_options.add_db(serve, "warehouse file to rebuild after each run")
+    options.add_paths(serve)
+    options.add_lake(serve)
+    options.add_db(serve, "warehouse file to rebuild after each run")
     serve.set_defaults(handler=_serve)
     compact_ = commands.add_parser(
         "compact",
@@ -150,50 +152,51 @@ def build_parser() -> argparse.ArgumentParser:
             "crash never loses or doubles a row; the next run deletes what was left behind."
         ),
     )
-    cli_options.add_lake(compact_)
+    options.add_lake(compact_)
     compact_.set_defaults(handler=_compact)
     norm.set_defaults(handler=_normalise)
     sql.set_defaults(handler=_sql)
-    cli_models.add_commands(commands)
+    analyst.add_commands(commands)
     return parser
 
 
 def _normalise(args: argparse.Namespace) -> int:
-    from pipeline import normalise, progress
+    from pipeline.run import normalise, progress
 
-    options = read.ReadOptions(fetched_at=args.fetched_at, site=args.site)
+    read_options = read.ReadOptions(fetched_at=args.fetched_at, site=args.site)
     with progress.BatchProgress() as bar:
-        if note := cli_options.layout_retired(args.layout):
+        if note := options.layout_retired(args.layout):
             bar.say(f"listings normalise: note: {note}")
         try:
             summary = normalise.normalise_paths(
                 args.paths,
                 args.out,
-                options,
+                read_options,
                 batch_bytes=args.batch_mb * 2**20,
                 full_refresh=args.full_refresh,
                 workers=args.workers,
                 on_batch=bar.update,
                 on_wait=bar.say,
             )
-        except (FileNotFoundError, lake.LakeError) as error:
+        except (FileNotFoundError, layout.LakeError) as error:
             print(f"listings normalise: {error}", file=sys.stderr)
             return 1
     if args.db:
-        from pipeline import warehouse
+        from pipeline.warehouse import database
 
-        warehouse.build(args.out, args.db)
+        database.build(args.out, args.db)
         summary.warehouse = str(args.db)
     print(summary.render())
     return 0
 
 
 def _compact(args: argparse.Namespace) -> int:
-    from pipeline import compact, progress
+    from pipeline.lake import compact
+    from pipeline.run import progress
 
     try:
         done = compact.compact_lake(args.lake, on_message=progress.BatchProgress().say)
-    except (FileNotFoundError, lake.LakeError) as error:
+    except (FileNotFoundError, layout.LakeError) as error:
         print(f"listings compact: {error}", file=sys.stderr)
         return 1
     print(done.render())
@@ -211,7 +214,7 @@ def _sql(args: argparse.Namespace) -> int:
     import duckdb
     import polars as pl
 
-    from pipeline import warehouse
+    from pipeline.warehouse import database
 
     if args.lake is None and not args.db.exists():
         print(
@@ -221,8 +224,8 @@ def _sql(args: argparse.Namespace) -> int:
         )
         return 1
     try:
-        result = warehouse.query(args.query, db=args.db, lake_dir=args.lake)
-    except (duckdb.Error, lake.LakeError) as error:
+        result = database.query(args.query, db=args.db, lake_dir=args.lake)
+    except (duckdb.Error, layout.LakeError) as error:
         print(f"listings sql: {error}", file=sys.stderr)
         return 1
     if args.format == "parquet":

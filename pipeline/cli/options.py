@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from pipeline import config, read
+from pipeline import config
+from pipeline.ingest import read
 
 # A parser or an argument group: both have add_argument.
 Adder = argparse.ArgumentParser | argparse._ArgumentGroup

@@ -32,8 +32,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import fsspec
 import polars as pl
 
-from pipeline import scan as walking
-from pipeline.scan import SIDECAR_SUFFIX
+from pipeline.ingest import walk as walking
+from pipeline.ingest.walk import SIDECAR_SUFFIX
 
 # A local file (a Path, or a plain path string), or an fsspec URL: s3://bucket/raw/page.txt
 Source = Path | str

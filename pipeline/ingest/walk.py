@@ -63,10 +63,10 @@ class Walk:
 
     def __init__(self, folders: Sequence[str]) -> None:
         env = dict(os.environ)
-        home = str(Path(__file__).resolve().parents[1])  # so the child finds `pipeline`
+        home = str(Path(__file__).resolve().parents[2])  # so the child finds `pipeline`
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [home, env.get("PYTHONPATH")]))
         self._child = subprocess.Popen(
-            [sys.executable, "-m", "pipeline.scan", *folders],
+            [sys.executable, "-m", "pipeline.ingest.walk", *folders],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=env,

@@ -9,7 +9,7 @@ run wrote into that holds more than `AUTO_SMALL_GROUPS` small groups has them me
 A merge is a manifest commit like any other: the merged files are written first, then the
 manifest rows of their snapshots are pointed at them, then the old files are deleted. A
 crash leaves either the new files or the old ones unnamed by the manifest, and the next run
-deletes them (`lake.prune`): readers bound to the manifest never see a row twice or lose
+deletes them (`layout.prune`): readers bound to the manifest never see a row twice or lose
 one.
 """
 
@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from pipeline import lake, manifest
-from pipeline.storage import Location
+from pipeline.lake import layout, manifest
+from pipeline.lake.storage import Location
 
 # A group is small while its three files together are under half the target size.
-SMALL_BYTES = lake.TARGET_FILE_BYTES // 2
+SMALL_BYTES = layout.TARGET_FILE_BYTES // 2
 # A run merges a month's small groups once there are more than this many: "a few" small
 # files cost readers little, and merging on every run would rewrite the month every run.
 AUTO_SMALL_GROUPS = 4
@@ -58,7 +58,7 @@ class Compaction:
 
 
 def groups(
-    lake_dir: lake.LakeDir, committed: pl.DataFrame, months: Iterable[str] | None = None
+    lake_dir: layout.LakeDir, committed: pl.DataFrame, months: Iterable[str] | None = None
 ) -> pl.DataFrame:
     """One row per committed monthly group (of `months`, default all): its month, bytes on
     disk (one stat per file: a request each on an object store, hence the filter), first
@@ -66,7 +66,7 @@ def groups(
     per_group = (
         committed.group_by("data_file")
         .agg(pl.col("fetched_date").min().alias("first_date"))
-        .with_columns(lake.month_of(pl.col("data_file")).alias("month"))
+        .with_columns(layout.month_of(pl.col("data_file")).alias("month"))
         .sort("month", "first_date", "data_file")
     )
     if months is not None:
@@ -74,12 +74,12 @@ def groups(
     return _with_bytes(lake_dir, per_group)
 
 
-def _with_bytes(lake_dir: lake.LakeDir, stems: pl.DataFrame) -> pl.DataFrame:
+def _with_bytes(lake_dir: layout.LakeDir, stems: pl.DataFrame) -> pl.DataFrame:
     """`stems` with `bytes`: the size of each `data_file`'s three files together."""
     where = Location.of(lake_dir)
     names = stems["data_file"].to_list()
-    sizes = where.sizes([lake.file_path(where, t, n) for n in names for t in lake.TABLES])
-    totals = [sum(sizes[lake.file_path(where, t, n)] for t in lake.TABLES) for n in names]
+    sizes = where.sizes([layout.file_path(where, t, n) for n in names for t in layout.TABLES])
+    totals = [sum(sizes[layout.file_path(where, t, n)] for t in layout.TABLES) for n in names]
     return stems.with_columns(pl.Series("bytes", totals, pl.Int64))
 
 
@@ -108,7 +108,7 @@ def _by_month(sized: pl.DataFrame) -> list[tuple[str, pl.DataFrame]]:
 
 
 def merge(
-    lake_dir: lake.LakeDir,
+    lake_dir: layout.LakeDir,
     committed: pl.DataFrame,
     month: str,
     sources: list[list[str]],
@@ -117,20 +117,20 @@ def merge(
 
     Returns the manifest rows of the merged snapshots, pointed at the new group; the caller
     commits them and then deletes the sources. `sources[i]` lists a group's files in
-    `lake.TABLES` order, so monthly groups and older per-day files merge alike.
+    `layout.TABLES` order, so monthly groups and older per-day files merge alike.
     """
     where = Location.of(lake_dir)
     frames = {
-        table: lake.read_files(where, table, [files[i] for files in sources])
-        for i, table in enumerate(lake.TABLES)
+        table: layout.read_files(where, table, [files[i] for files in sources])
+        for i, table in enumerate(layout.TABLES)
     }
     frames = {table: _conform(table, frame) for table, frame in frames.items()}
     snapshot_ids = frames["snapshots"]["snapshot_id"].to_list()
-    name = lake.group_name(lake.MERGED_PREFIX, snapshot_ids)
-    written = lake.write_group(where, frames, name)
+    name = layout.group_name(layout.MERGED_PREFIX, snapshot_ids)
+    written = layout.write_group(where, frames, name)
     if written != [month]:  # sources are packed within one month
-        raise lake.LakeError(f"merging into {month} found rows of {', '.join(written)}")
-    target = lake.data_file(month, name)
+        raise layout.LakeError(f"merging into {month} found rows of {', '.join(written)}")
+    target = layout.data_file(month, name)
     return committed.filter(pl.col("snapshot_id").is_in(snapshot_ids)).with_columns(
         pl.lit(target).alias("data_file")
     )
@@ -142,10 +142,10 @@ def _conform(table: str, frame: pl.DataFrame) -> pl.DataFrame:
     A column this version added is filled with nulls; a column it does not know is an error
     (dropping it would lose data).
     """
-    schema = lake.file_schema(table)
+    schema = layout.file_schema(table)
     unknown = [name for name in frame.columns if name not in schema]
     if unknown:
-        raise lake.LakeError(
+        raise layout.LakeError(
             f"{table} files hold columns this version does not know: {', '.join(unknown)}"
         )
     return frame.select(
@@ -155,11 +155,11 @@ def _conform(table: str, frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def compact(
-    lake_dir: lake.LakeDir,
+    lake_dir: layout.LakeDir,
     *,
     months: Iterable[str] | None = None,
     more_than: int = 1,
-    target_bytes: int = lake.TARGET_FILE_BYTES,
+    target_bytes: int = layout.TARGET_FILE_BYTES,
     committed: pl.DataFrame | None = None,
 ) -> Compaction:
     """Merge the small groups of each month (of `months`, default all) holding more than
@@ -179,7 +179,7 @@ def compact(
             continue
         # A group alone in its bin gains nothing from a rewrite.
         for names in (b for b in pack(in_month, target_bytes) if len(b) > 1):
-            sources = [[lake.file_path(where, t, n) for t in lake.TABLES] for n in names]
+            sources = [[layout.file_path(where, t, n) for t in layout.TABLES] for n in names]
             rows = merge(where, committed, month, sources)
             manifest.commit(where, rows)
             for files in sources:
@@ -194,9 +194,9 @@ def compact(
 
 
 def convert(
-    lake_dir: lake.LakeDir,
+    lake_dir: layout.LakeDir,
     *,
-    target_bytes: int = lake.TARGET_FILE_BYTES,
+    target_bytes: int = layout.TARGET_FILE_BYTES,
     on_message: Callable[[str], None] | None = None,
 ) -> Compaction:
     """Rewrite a lake in an older per-day layout as monthly groups; one commit for all.
@@ -211,7 +211,7 @@ def convert(
     where = Location.of(lake_dir)
     committed = manifest.merge_parts(where)
     old = manifest.layout_of(committed)
-    if old in (None, lake.LAYOUT):
+    if old in (None, layout.LAYOUT):
         return Compaction()
     stems = (
         committed.group_by("data_file", "fetched_date")
@@ -234,7 +234,7 @@ def convert(
     new_rows = []
     for month, in_month in _by_month(sized):
         for stems_in_bin in pack(in_month, target_bytes):
-            sources = [[lake.file_path(where, t, s) for t in lake.TABLES] for s in stems_in_bin]
+            sources = [[layout.file_path(where, t, s) for t in layout.TABLES] for s in stems_in_bin]
             new_rows.append(merge(where, committed, month, sources))
             converted.groups_written += 1
         converted.months.append(month)
@@ -243,7 +243,7 @@ def convert(
     untouched = committed.join(moved.select("snapshot_id"), on="snapshot_id", how="anti")
     converted_rows = pl.concat([moved, untouched])
     manifest.replace(where, converted_rows)
-    lake.prune(where, keep=manifest.data_paths(converted_rows))
+    layout.prune(where, keep=manifest.data_paths(converted_rows))
     converted.seconds = time.perf_counter() - started
     return converted
 
@@ -275,16 +275,16 @@ class LakeCompaction:
 
 
 def compact_lake(
-    lake_dir: lake.LakeDir, *, on_message: Callable[[str], None] | None = None
+    lake_dir: layout.LakeDir, *, on_message: Callable[[str], None] | None = None
 ) -> LakeCompaction:
     """`listings compact`: under the lake's lock, delete leftovers, convert an older lake,
     and merge every month holding two or more small groups."""
     where = manifest.require_lake(lake_dir)
     with manifest.locked(where, on_wait=on_message):
         committed = manifest.load(where)
-        before = len(manifest.data_paths(committed)) // len(lake.TABLES)
-        removed = lake.prune(where, keep=manifest.data_paths(committed))
+        before = len(manifest.data_paths(committed)) // len(layout.TABLES)
+        removed = layout.prune(where, keep=manifest.data_paths(committed))
         conversion = convert(where, on_message=on_message)
         merged = compact(where, more_than=1)
-        after = len(manifest.data_paths(manifest.merge_parts(where))) // len(lake.TABLES)
+        after = len(manifest.data_paths(manifest.merge_parts(where))) // len(layout.TABLES)
     return LakeCompaction(str(lake_dir), before, after, removed, conversion, merged)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipeline.storage import Location
+from pipeline.lake.storage import Location
 
 TABLES = ("listings", "rejects", "snapshots")
 PARTITION = "fetched_month"  # the folder key: the UTC month of fetched_at, YYYY-MM
@@ -212,7 +212,7 @@ def scan(lake_dir: LakeDir, table: str) -> pl.LazyFrame:
 
     Unlike a glob, it never shows a crashed run's files or a compaction's leftovers.
     """
-    from pipeline import manifest  # manifest builds on this module
+    from pipeline.lake import manifest  # manifest builds on this module
 
     files = manifest.committed_files(lake_dir)[table]
     if not files:

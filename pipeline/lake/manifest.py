@@ -35,8 +35,9 @@ from pathlib import Path
 
 import polars as pl
 
-from pipeline import lake, read
-from pipeline.storage import Location
+from pipeline.ingest import read
+from pipeline.lake import layout
+from pipeline.lake.storage import Location
 
 DIRNAME = "_manifest"
 SCHEMA = {
@@ -56,7 +57,7 @@ class LakeBusyError(RuntimeError):
     """Another run holds the lake's lock and the caller chose not to wait (long enough)."""
 
 
-def path(lake_dir: lake.LakeDir) -> str:
+def path(lake_dir: layout.LakeDir) -> str:
     return Location.of(lake_dir).path(DIRNAME, "manifest.parquet")
 
 
@@ -77,7 +78,7 @@ def _read(where: Location, file: str) -> pl.DataFrame:
     return frame.select(list(SCHEMA)).cast(SCHEMA)  # type: ignore[arg-type]
 
 
-def load(lake_dir: lake.LakeDir) -> pl.DataFrame:
+def load(lake_dir: layout.LakeDir) -> pl.DataFrame:
     """The committed rows (merged manifest and parts), or an empty manifest for a new lake.
 
     In no particular order: `merge_parts` sorts what it writes. Parts hold a few rows each,
@@ -98,66 +99,66 @@ def load(lake_dir: lake.LakeDir) -> pl.DataFrame:
     return pl.concat([committed.join(updates, on=KEY, how="anti"), updates])
 
 
-def require_lake(lake_dir: lake.LakeDir) -> Location:
-    """The lake's location; `lake.NotALakeError` if it has no manifest folder (a typo, or
+def require_lake(lake_dir: layout.LakeDir) -> Location:
+    """The lake's location; `layout.NotALakeError` if it has no manifest folder (a typo, or
     nothing normalised there yet), for commands that read a lake rather than create one."""
     where = Location.of(lake_dir)
     if not where.exists(where.path(DIRNAME)):
-        raise lake.NotALakeError(
+        raise layout.NotALakeError(
             f"{where.url} is not a lake: it has no {DIRNAME}/ folder (write one with "
             f"`listings normalise PATH --out {where.url}`)"
         )
     return where
 
 
-def committed_files(lake_dir: lake.LakeDir) -> dict[str, list[str]]:
+def committed_files(lake_dir: layout.LakeDir) -> dict[str, list[str]]:
     """Every table's committed data files, as URIs DuckDB and polars open (see docs/lake.md).
 
     Readers bound to this list never see a crashed run's files or a compaction's leftovers,
-    and never list a folder. Raises `lake.NotALakeError` where there is no lake, and
-    `lake.OldLayoutError` for a lake still in a pre-monthly layout.
+    and never list a folder. Raises `layout.NotALakeError` where there is no lake, and
+    `layout.OldLayoutError` for a lake still in a pre-monthly layout.
     """
     where = require_lake(lake_dir)
     committed = load(where)
-    if layout_of(committed) not in (None, lake.LAYOUT):
-        raise lake.OldLayoutError(
+    if layout_of(committed) not in (None, layout.LAYOUT):
+        raise layout.OldLayoutError(
             f"{where.url} is in the old per-day layout: convert it once with "
             f"`listings compact --lake {where.url}` (or any `listings normalise` into it)"
         )
     groups = sorted(committed["data_file"].unique().to_list())
     return {
         table: [where.uri(where.path(table, f"{group}.parquet")) for group in groups]
-        for table in lake.TABLES
+        for table in layout.TABLES
     }
 
 
 def layout_of(committed: pl.DataFrame) -> str | None:
     """The lake's layout as its manifest shows it; None for a lake with nothing committed.
 
-    `lake.LAYOUT` names groups by their month folder (`fetched_month=…/name`); older lakes
+    `layout.LAYOUT` names groups by their month folder (`fetched_month=…/name`); older lakes
     named a per-day file by snapshot id (`snapshot`) or batch (`batch`), under
     `fetched_date=YYYY-MM-DD/` folders.
     """
     if committed.is_empty():
         return None
     names = committed["data_file"]
-    if bool(names.str.starts_with(f"{lake.PARTITION}=").all()):
-        return lake.LAYOUT
-    return "batch" if bool(names.str.starts_with(lake.BATCH_PREFIX).any()) else "snapshot"
+    if bool(names.str.starts_with(f"{layout.PARTITION}=").all()):
+        return layout.LAYOUT
+    return "batch" if bool(names.str.starts_with(layout.BATCH_PREFIX).any()) else "snapshot"
 
 
 def data_paths(committed: pl.DataFrame) -> set[str]:
     """Every data file the manifest names, relative to the lake, in whichever layout."""
     if committed.is_empty():
         return set()
-    monthly = pl.col("data_file").str.starts_with(f"{lake.PARTITION}=")
+    monthly = pl.col("data_file").str.starts_with(f"{layout.PARTITION}=")
     stem = (
         pl.when(monthly)
         .then(pl.col("data_file"))
         .otherwise(pl.format("fetched_date={}/{}", "fetched_date", "data_file"))
     )
     stems = committed.select(stem.unique())["data_file"].to_list()
-    return {f"{table}/{s}.parquet" for table in lake.TABLES for s in stems}
+    return {f"{table}/{s}.parquet" for table in layout.TABLES for s in stems}
 
 
 def new_files(
@@ -214,7 +215,7 @@ def rows_for(snapshots_read: pl.DataFrame, snapshots: pl.DataFrame, name: str) -
             "reject_count",
             pl.format(
                 "{}={}/{}",
-                pl.lit(lake.PARTITION),
+                pl.lit(layout.PARTITION),
                 pl.col("fetched_at").dt.strftime("%Y-%m"),
                 pl.lit(name),
             ).alias("data_file"),
@@ -237,7 +238,7 @@ def row_counts(committed: pl.DataFrame) -> dict[str, int]:
     }
 
 
-def commit(lake_dir: lake.LakeDir, rows: pl.DataFrame) -> None:
+def commit(lake_dir: layout.LakeDir, rows: pl.DataFrame) -> None:
     """Add a batch's rows (after its data files are written), as one atomic part file.
 
     Part names sort in commit order (nanosecond clock first), so `load` lets a later
@@ -246,11 +247,11 @@ def commit(lake_dir: lake.LakeDir, rows: pl.DataFrame) -> None:
     where = Location.of(lake_dir)
     frame = rows.select(list(SCHEMA)).cast(SCHEMA).sort(KEY)  # type: ignore[arg-type]
     name = f"{PART_PREFIX}{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.parquet"
-    lake.write_parquet(where, frame, where.path(DIRNAME, name))
+    layout.write_parquet(where, frame, where.path(DIRNAME, name))
 
 
 def merge_parts(
-    lake_dir: lake.LakeDir, *, more_than: int = 0, committed: pl.DataFrame | None = None
+    lake_dir: layout.LakeDir, *, more_than: int = 0, committed: pl.DataFrame | None = None
 ) -> pl.DataFrame:
     """Merge the part files into manifest.parquet (written atomically, sorted), then drop
     them, once there are more than `more_than`; return the committed rows (`load`'s, or
@@ -261,13 +262,13 @@ def merge_parts(
     if len(parts) <= more_than:
         return committed
     committed = committed.sort(KEY)
-    lake.write_parquet(where, committed, path(where))
+    layout.write_parquet(where, committed, path(where))
     for part in parts:
         where.remove(part)
     return committed
 
 
-def replace(lake_dir: lake.LakeDir, rows: pl.DataFrame) -> None:
+def replace(lake_dir: layout.LakeDir, rows: pl.DataFrame) -> None:
     """Make `rows` the whole manifest in one atomic write (a layout conversion's commit).
 
     Parts must be merged first: they load after manifest.parquet, so a leftover part's
@@ -277,10 +278,10 @@ def replace(lake_dir: lake.LakeDir, rows: pl.DataFrame) -> None:
     if _parts(where):
         raise RuntimeError("manifest.replace with unmerged parts: call merge_parts first")
     frame = rows.select(list(SCHEMA)).cast(SCHEMA).sort(KEY)  # type: ignore[arg-type]
-    lake.write_parquet(where, frame, path(where))
+    layout.write_parquet(where, frame, path(where))
 
 
-def reset(lake_dir: lake.LakeDir) -> None:
+def reset(lake_dir: layout.LakeDir) -> None:
     """Forget every committed file (a full refresh rebuilds the lake)."""
     where = Location.of(lake_dir)
     for file in [path(where), *_parts(where)]:
@@ -289,7 +290,7 @@ def reset(lake_dir: lake.LakeDir) -> None:
 
 @contextmanager
 def locked(
-    lake_dir: lake.LakeDir,
+    lake_dir: layout.LakeDir,
     *,
     timeout_s: float | None = None,
     on_wait: Callable[[str], None] | None = None,

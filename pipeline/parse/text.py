@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from pipeline import fields
+from pipeline.parse import fields
 
 # One listing tail: PRICE CREDIT | PAGES 页 | SIZE [| AGE]RATING, then one separator
 # (a line break, or a space in text flattened further, or the end of the page).

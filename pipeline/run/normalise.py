@@ -17,9 +17,12 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from pipeline import compact, config, lake, manifest, pool, read
-from pipeline.parse_text import parse_pages
-from pipeline.summary import BatchReport, RunSummary
+from pipeline import config
+from pipeline.ingest import read
+from pipeline.lake import compact, layout, manifest
+from pipeline.parse.text import parse_pages
+from pipeline.run import pool
+from pipeline.run.summary import BatchReport, RunSummary
 
 _UNPARSED_FORMS = {
     "html": "HTML snapshot: only the text form is parsed so far",
@@ -160,11 +163,11 @@ def write_batch(
     batch: int,
     snapshots_read: pl.DataFrame,
     tables: BatchTables,
-    lake_dir: lake.LakeDir,
+    lake_dir: layout.LakeDir,
 ) -> BatchResult:
     """Write a normalised batch's lake files as a new group; the caller commits it."""
     started = time.perf_counter()
-    name = lake.write_batch(lake_dir, tables.as_dict())
+    name = layout.write_batch(lake_dir, tables.as_dict())
     report = BatchReport.of(batch, snapshots_read, tables.as_dict())
     report.seconds = time.perf_counter() - started
     return BatchResult(report, manifest.rows_for(snapshots_read, tables.snapshots, name))
@@ -173,7 +176,7 @@ def write_batch(
 def process_batch(
     batch: int,
     files: list[read.Source],
-    lake_dir: lake.LakeDir,
+    lake_dir: layout.LakeDir,
     options: read.ReadOptions,
 ) -> BatchResult:
     """One batch end to end: read the files, normalise them, write their lake files."""
@@ -187,7 +190,7 @@ def process_batch(
 
 def overlapped(
     batches: Iterable[tuple[int, list[read.Source]]],
-    lake_dir: lake.LakeDir,
+    lake_dir: layout.LakeDir,
     options: read.ReadOptions,
 ) -> Iterator[BatchResult]:
     """`process_batch` over many batches in one process, with its three steps overlapped.
@@ -240,7 +243,7 @@ def overlapped(
 
 def plan(
     paths: Sequence[read.Source],
-    lake_dir: lake.LakeDir,
+    lake_dir: layout.LakeDir,
     options: read.ReadOptions,
     *,
     full_refresh: bool = False,
@@ -263,8 +266,8 @@ def plan(
             manifest.reset(lake_dir)
             committed = committed.clear()
         summary = RunSummary(lake_dir=str(lake_dir), full_refresh=full_refresh)
-        summary.files_removed = lake.prune(lake_dir, keep=manifest.data_paths(committed))
-        if manifest.layout_of(committed) not in (None, lake.LAYOUT):
+        summary.files_removed = layout.prune(lake_dir, keep=manifest.data_paths(committed))
+        if manifest.layout_of(committed) not in (None, layout.LAYOUT):
             summary.conversion = compact.convert(lake_dir, on_message=on_message).render()
             committed = manifest.load(lake_dir)
         # A run with new files validates them next: importing pandera (~0.8 s) now runs
@@ -280,15 +283,15 @@ def plan(
     return summary, todo, todo_sizes
 
 
-def commit(lake_dir: lake.LakeDir, summary: RunSummary, result: BatchResult) -> None:
+def commit(lake_dir: layout.LakeDir, summary: RunSummary, result: BatchResult) -> None:
     """Record a written batch in the manifest (after its data) and in the summary."""
     manifest.commit(lake_dir, result.manifest_rows)
     summary.batches.append(result.report)
-    months = result.manifest_rows.select(lake.month_of(pl.col("data_file")).unique())
+    months = result.manifest_rows.select(layout.month_of(pl.col("data_file")).unique())
     summary.months_written.update(months.to_series().to_list())
 
 
-def finish(lake_dir: lake.LakeDir, summary: RunSummary) -> RunSummary:
+def finish(lake_dir: layout.LakeDir, summary: RunSummary) -> RunSummary:
     """Merge the small groups of the months this run wrote into, if they have piled up
     (`compact.AUTO_SMALL_GROUPS`), merge the manifest's parts if they have piled up
     (`manifest.PARTS_KEPT`), count rows and files."""
@@ -311,7 +314,7 @@ def finish(lake_dir: lake.LakeDir, summary: RunSummary) -> RunSummary:
 
 def normalise_paths(
     paths: Sequence[read.Source],
-    lake_dir: lake.LakeDir,
+    lake_dir: layout.LakeDir,
     options: read.ReadOptions,
     *,
     batch_bytes: int = config.DEFAULT_BATCH_BYTES,

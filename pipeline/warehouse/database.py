@@ -11,7 +11,7 @@ DuckDB's own storage instead of decoding Parquet again. The models are built on 
 temporary name, and renamed into place only when every test of severity `error` passed: a
 reader never opens a half-built file or one whose tests failed, and a writer never blocks
 readers for longer than the rename. A path that is not a lake (or a lake in the old layout)
-raises `lake.LakeError` before anything is written, so a typo never empties a good warehouse.
+raises `layout.LakeError` before anything is written, so a typo never empties a good warehouse.
 
 `listings sql --lake` (`query(…, lake_dir=…)`) binds *views* over the same committed files
 on an in-memory connection instead: one ad-hoc query reads them once, loading would only
@@ -32,8 +32,9 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipeline import lake, manifest, models
-from pipeline.storage import Location
+from pipeline.lake import layout, manifest
+from pipeline.lake.storage import Location
+from pipeline.warehouse import models
 
 LAKE_TABLES = ("snapshots", "listings", "rejects")
 # Resource settings, sized for `listings build` at a million listings within a 2 GB peak RSS
@@ -107,13 +108,13 @@ def _read_parquet(files: Sequence[str]) -> str:
     listed = ", ".join(models.literal(file) for file in files)
     return (
         f"read_parquet([{listed}], hive_partitioning = true, "
-        f"hive_types = {{'{lake.PARTITION}': VARCHAR}})"
+        f"hive_types = {{'{layout.PARTITION}': VARCHAR}})"
     )
 
 
 def bind_lake(
     con: duckdb.DuckDBPyConnection,
-    lake_dir: lake.LakeDir,
+    lake_dir: layout.LakeDir,
     *,
     materialized: str = "table",
     files: Mapping[str, Sequence[str]] | None = None,
@@ -124,8 +125,8 @@ def bind_lake(
     `materialized='table'` loads them (the warehouse), `'view'` only names the files (one
     ad-hoc query). A table with nothing committed yet is an empty table of the files' types,
     so every model and query works on a fresh lake. `files` is `committed_files(lake_dir)`
-    when the caller already read it. Raises `lake.NotALakeError` / `lake.OldLayoutError`
-    (both `lake.LakeError`) for a path that holds no lake in the current layout.
+    when the caller already read it. Raises `layout.NotALakeError` / `layout.OldLayoutError`
+    (both `layout.LakeError`) for a path that holds no lake in the current layout.
     """
     where = Location.of(lake_dir)
     committed = files if files is not None else manifest.committed_files(where)
@@ -138,7 +139,7 @@ def bind_lake(
                 con, table, materialized, f"SELECT * FROM {_read_parquet(committed[table])}"
             )
         else:
-            empty = pl.DataFrame(schema={**lake.file_schema(table), lake.PARTITION: pl.String})
+            empty = pl.DataFrame(schema={**layout.file_schema(table), layout.PARTITION: pl.String})
             con.register("_empty", empty.to_arrow())
             try:
                 models.create_relation(con, table, "table", "SELECT * FROM _empty")
@@ -160,7 +161,7 @@ class Built:
 
 
 def build(
-    lake_dir: lake.LakeDir,
+    lake_dir: layout.LakeDir,
     db: Path,
     *,
     with_models: bool = True,
@@ -179,7 +180,7 @@ def build(
 
 
 def rebuild(
-    lake_dir: lake.LakeDir,
+    lake_dir: layout.LakeDir,
     db: Path,
     *,
     with_models: bool = True,
@@ -194,7 +195,7 @@ def rebuild(
     selection's upstream models are built too. If a model or an `error` test fails, the
     warehouse is left as it was and the failed build is kept beside it for inspection
     (`<name>.failed.duckdb`), then the error is raised. The lake and the project are read
-    before any file is written: a path that is not a lake raises `lake.LakeError` and a
+    before any file is written: a path that is not a lake raises `layout.LakeError` and a
     broken project `models.ModelError`, with `db` untouched. `on_event` hears of every lake
     table loaded, model built and test run as it finishes (`models.Event`).
     """
@@ -240,11 +241,11 @@ def rebuild(
 
 
 def query(
-    sql: str, *, db: Path | None = None, lake_dir: lake.LakeDir | None = None
+    sql: str, *, db: Path | None = None, lake_dir: layout.LakeDir | None = None
 ) -> pl.DataFrame:
     """Run one query on a read-only warehouse file, or on views over a lake's committed files.
 
-    Raises `lake.LakeError` when `lake_dir` holds no lake (or one in the old layout).
+    Raises `layout.LakeError` when `lake_dir` holds no lake (or one in the old layout).
     """
     files = manifest.committed_files(lake_dir) if lake_dir is not None else None
     con = connect(None if lake_dir is not None else db, read_only=True)

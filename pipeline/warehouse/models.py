@@ -31,7 +31,7 @@ import duckdb
 import polars as pl
 import yaml
 
-DEFAULT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_like_sql"
+DEFAULT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_like_sql"
 LAYERS = ("staging", "intermediate", "marts")
 MATERIALIZATIONS = ("view", "table")
 SEVERITIES = ("error", "warn")

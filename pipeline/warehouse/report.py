@@ -19,7 +19,7 @@ import altair as alt
 import polars as pl
 import vl_convert
 
-from pipeline import warehouse
+from pipeline.warehouse import database
 
 CHART_WIDTH = 560
 CHART_HEIGHT = 220
@@ -97,7 +97,7 @@ def write(db: Path, out: Path) -> Path:
 
 def load(db: Path) -> ReportData:
     """Read the report's numbers from the marts on a read-only connection."""
-    con = warehouse.connect(db, read_only=True)
+    con = database.connect(db, read_only=True)
     try:
         present = {row[0] for row in con.sql("SELECT table_name FROM duckdb_tables()").fetchall()}
         missing = [name for name in REQUIRED if name not in present]

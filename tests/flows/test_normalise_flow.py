@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import lake
+from pipeline.lake import layout
 from tests.conftest import RAW, SAMPLE, lake_files
 
 
@@ -20,7 +20,7 @@ def test_the_flow_runs_incrementally_and_reports(prefect_api: None, tmp_path: Pa
     from prefect.artifacts import Artifact
 
     from flows.normalise import normalise_flow
-    from pipeline import warehouse
+    from pipeline.warehouse import database
 
     raw = tmp_path / "raw"
     shutil.copytree(RAW, raw)
@@ -36,7 +36,7 @@ def test_the_flow_runs_incrementally_and_reports(prefect_api: None, tmp_path: Pa
     assert first.report == str(report) and "<svg" in report.read_text(encoding="utf-8")
     assert (first.files_found, first.snapshots, first.listings, first.rejects) == (3, 3, 23, 0)
     assert len(first.batches) == 3  # ~2 KB batches: the three pages run as three tasks
-    assert warehouse.query("select count(*) from listings", db=db).item() == 23
+    assert database.query("select count(*) from listings", db=db).item() == 23
     table = Artifact.get("normalise-batches")
     assert table is not None and '"listings": 10' in str(table.data)
     markdown = Artifact.get("normalise-summary")
@@ -45,20 +45,20 @@ def test_the_flow_runs_incrementally_and_reports(prefect_api: None, tmp_path: Pa
     held_back.rename(extra)
     second = normalise_flow(paths=[raw], lake_dir=lake_dir, db=db, report_path=report)
     assert (second.files_read, second.files_skipped, second.listings) == (1, 3, 10)
-    assert warehouse.query("select count(*) from listings", db=db).item() == 33
+    assert database.query("select count(*) from listings", db=db).item() == 33
 
     third = normalise_flow(paths=[raw], lake_dir=lake_dir, db=db, report_path=report)
     assert (third.snapshots, third.files_skipped) == (0, 4)
     assert "0 new snapshots, 4 already in the lake" in third.render()
 
     assert third.files_per_table == 4  # three groups from the first run, one from the second
-    rows = lake.scan(lake_dir, "listings").collect().sort("snapshot_id", "position")
+    rows = layout.scan(lake_dir, "listings").collect().sort("snapshot_id", "position")
     refreshed = normalise_flow(
         paths=[raw], lake_dir=lake_dir, db=db, full_refresh=True, report_path=report
     )
     assert (refreshed.snapshots, refreshed.files_per_table) == (4, 1)  # one batch this time
     assert len(lake_files(lake_dir)) == 3  # the old groups are gone
-    assert lake.scan(lake_dir, "listings").collect().sort("snapshot_id", "position").equals(rows)
+    assert layout.scan(lake_dir, "listings").collect().sort("snapshot_id", "position").equals(rows)
 
 
 @pytest.mark.flow
@@ -66,7 +66,8 @@ def test_the_flow_writes_a_group_per_batch_task(prefect_api: None, tmp_path: Pat
     """Batch tasks write their own groups; the flow commits them; the retired `layout`
     parameter is accepted and ignored, so existing deployments keep running."""
     from flows.normalise import normalise_flow
-    from pipeline import manifest, warehouse
+    from pipeline.lake import manifest
+    from pipeline.warehouse import database
 
     lake_dir, db = tmp_path / "lake", tmp_path / "warehouse.duckdb"
     summary = normalise_flow(
@@ -74,9 +75,9 @@ def test_the_flow_writes_a_group_per_batch_task(prefect_api: None, tmp_path: Pat
     )
     assert (summary.listings, len(summary.batches), summary.files_per_table) == (33, 4, 4)
     groups = set(manifest.load(lake_dir)["data_file"])
-    assert set(lake_files(lake_dir)) == {f"{t}/{g}.parquet" for t in lake.TABLES for g in groups}
+    assert set(lake_files(lake_dir)) == {f"{t}/{g}.parquet" for t in layout.TABLES for g in groups}
     assert all(g.startswith("fetched_month=2026-11/batch-") for g in groups)
     again = normalise_flow(paths=[RAW], lake_dir=lake_dir, db=db, report_path=None)
     assert again.snapshots == 0
     count = "select count(*), count(distinct (snapshot_id, position)) from listings"
-    assert warehouse.query(count, db=db).row(0) == (33, 33)
+    assert database.query(count, db=db).row(0) == (33, 33)

@@ -44,7 +44,7 @@ def test_the_lake_can_live_on_an_object_store(
     import s3fs
 
     from flows.normalise import normalise_flow
-    from pipeline import warehouse
+    from pipeline.warehouse import database
 
     s3fs.S3FileSystem(skip_instance_cache=True).mkdir("listings-lake")
     raw = tmp_path / "raw"
@@ -55,8 +55,8 @@ def test_the_lake_can_live_on_an_object_store(
     first = normalise_flow(paths=[raw], lake_dir=url, db=db, report_path=None)
     assert first.lake_rows == {"snapshots": 4, "listings": 33, "rejects": 0}
     # The warehouse holds the tables it loaded: a fresh connection needs no filesystem.
-    assert warehouse.query("select count(*) from listings", db=db).item() == 33
-    assert warehouse.query(
+    assert database.query("select count(*) from listings", db=db).item() == 33
+    assert database.query(
         "select count(*) from dim_documents where uploaded_at_max is not null", db=db
     ).item() > 0
     files = s3fs.S3FileSystem(skip_instance_cache=True).glob(
@@ -72,7 +72,8 @@ def test_snapshots_can_be_read_from_an_object_store(s3_endpoint: str, tmp_path: 
     """Roots may be fsspec URLs too: same listings, sidecars included, as from local files."""
     import s3fs
 
-    from pipeline import normalise, read
+    from pipeline.ingest import read
+    from pipeline.run import normalise
 
     fs = s3fs.S3FileSystem(skip_instance_cache=True)
     fs.mkdir("scrapes")
@@ -98,7 +99,9 @@ def test_a_lake_on_an_object_store_is_compacted_and_tidied(
     """Sizes, listings and deletes go through fsspec: compaction works on S3 as on disk."""
     import s3fs
 
-    from pipeline import lake, manifest, normalise, read
+    from pipeline.ingest import read
+    from pipeline.lake import layout, manifest
+    from pipeline.run import normalise
 
     fs = s3fs.S3FileSystem(skip_instance_cache=True)
     fs.mkdir("compacted-lake")  # moto's buckets outlive a server: a name of its own
@@ -116,4 +119,4 @@ def test_a_lake_on_an_object_store_is_compacted_and_tidied(
     assert sorted(fs.find("compacted-lake/lake/listings")) == [
         f"compacted-lake/lake/listings/{group}.parquet"
     ]
-    assert lake.scan(url, "listings").collect().height == 50
+    assert layout.scan(url, "listings").collect().height == 50

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from pipeline.render import Document
+from pipeline.parse.render import Document
 
 
 @dataclass(frozen=True)

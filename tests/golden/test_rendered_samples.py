@@ -11,7 +11,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipeline import normalise, read
+from pipeline.ingest import read
+from pipeline.run import normalise
 from tests.conftest import RAW, assert_listings_match, assert_nothing_lost
 from tests.golden.sample_truth import PAGES
 

@@ -11,7 +11,8 @@ from datetime import timedelta
 import polars as pl
 import pytest
 
-from pipeline import normalise, read
+from pipeline.ingest import read
+from pipeline.run import normalise
 from tests.conftest import SAMPLE, SAMPLE_FETCHED_AT, assert_nothing_lost
 
 T = SAMPLE_FETCHED_AT

@@ -13,8 +13,10 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline import fields, normalise, read
-from pipeline.render import render_age, render_page, render_size
+from pipeline.ingest import read
+from pipeline.parse import fields
+from pipeline.parse.render import render_age, render_page, render_size
+from pipeline.run import normalise
 from tests.conftest import assert_listings_match, assert_nothing_lost
 from tests.strategies import age_seconds, fetched_ats, pages_, sizes
 

@@ -16,7 +16,9 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipeline import manifest, models, schemas, warehouse
+from pipeline import schemas
+from pipeline.lake import manifest
+from pipeline.warehouse import database, models
 
 T0 = datetime(2026, 10, 1, 9, 30, tzinfo=UTC)
 SECOND = timedelta(seconds=1)
@@ -163,7 +165,7 @@ def run_models(project: models.Project) -> Iterable[RunModels]:
         rejects: Iterable[Mapping[str, Any]] = (),
         **vars_: Any,
     ) -> tuple[duckdb.DuckDBPyConnection, models.RunResult]:
-        con = warehouse.connect()
+        con = database.connect()
         connections.append(con)
         bind_tables(con, snapshots, listings, rejects)
         return con, models.run(con, project, select=[f"+{model}"], vars_=vars_)

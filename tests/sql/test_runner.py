@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import models, warehouse
+from pipeline.warehouse import database, models
 from tests.sql.conftest import empty_lake
 
 PROJECT_YML = "sources:\n  lake: [listings]\nvars:\n  limit: 2\n"
@@ -89,7 +89,7 @@ def test_models_build_in_dependency_order_as_their_config_says(tmp_path: Path) -
             ),
         },
     )
-    con = warehouse.connect()
+    con = database.connect()
     result = models.run(con, models.load_project(root))
     assert [(name, kind, n) for name, kind, n, _ in result.built] == [
         ("base", "view", 2),
@@ -113,7 +113,7 @@ FAILING = {
 def test_a_failing_data_test_fails_the_run_showing_the_offending_rows(tmp_path: Path) -> None:
     project = models.load_project(write_project(tmp_path, FAILING))
     with pytest.raises(models.DataTestFailure) as error:
-        models.run(warehouse.connect(), project)
+        models.run(database.connect(), project)
     (failure,) = error.value.failures
     assert failure.test.name == "not_null__people__name"
     assert failure.failing_count == 2
@@ -128,7 +128,7 @@ def test_a_warning_test_reports_its_rows_and_the_run_goes_on(tmp_path: Path) -> 
         "select id from {{ ref('people') }} where name is null\n"
     )}
     files["staging/people.yml"] = ""
-    result = models.run(warehouse.connect(), models.load_project(write_project(tmp_path, files)))
+    result = models.run(database.connect(), models.load_project(write_project(tmp_path, files)))
     assert [(r.test.name, r.failing_count) for r in result.warnings] == [
         ("assert_names_known", 2)
     ]
@@ -156,7 +156,7 @@ models:
           - relationships: {to: "ref('kinds')", field: id}
 """,
     }
-    result = models.run(warehouse.connect(), models.load_project(write_project(tmp_path, files)))
+    result = models.run(database.connect(), models.load_project(write_project(tmp_path, files)))
     assert sorted((r.test.name, r.passed) for r in result.tests) == [
         ("accepted_values__things__kind_id", True),
         ("expression__things__id_kind_id", True),
@@ -193,12 +193,12 @@ def test_a_failed_build_leaves_the_warehouse_as_it_was_and_keeps_the_failure(
     )
     bad = models.load_project(write_project(tmp_path / "bad", FAILING))
     db, lake_dir = tmp_path / "w.duckdb", empty_lake(tmp_path / "lake")
-    warehouse.build(lake_dir, db, project=good)
+    database.build(lake_dir, db, project=good)
     with pytest.raises(models.DataTestFailure):
-        warehouse.build(lake_dir, db, project=bad)
-    assert warehouse.query("select * from m", db=db).to_dicts() == [{"x": 1}]
+        database.build(lake_dir, db, project=bad)
+    assert database.query("select * from m", db=db).to_dicts() == [{"x": 1}]
     failed = tmp_path / "w.failed.duckdb"
-    assert warehouse.query("select count(*) from people", db=failed).item() == 3
+    assert database.query("select count(*) from people", db=failed).item() == 3
     assert not (tmp_path / ".w.duckdb.tmp").exists()
 
 
@@ -225,7 +225,7 @@ def test_each_model_and_test_is_reported_as_it_finishes_with_its_outcome(tmp_pat
     events: list[models.Event] = []
     with pytest.raises(models.DataTestFailure):
         models.run(
-            warehouse.connect(),
+            database.connect(),
             models.load_project(write_project(tmp_path, files)),
             on_event=events.append,
         )
@@ -246,7 +246,7 @@ def test_a_model_that_fails_to_build_is_reported_before_the_error(tmp_path: Path
     root = write_project(tmp_path, {"staging/broken.sql": model("select * from nowhere")})
     events: list[models.Event] = []
     with pytest.raises(models.ModelError, match="building broken failed"):
-        models.run(warehouse.connect(), models.load_project(root), on_event=events.append)
+        models.run(database.connect(), models.load_project(root), on_event=events.append)
     assert [(e.name, e.status) for e in events] == [("broken", "ERROR")]
     assert events[0].render().startswith("  1 of 1 ERROR creating view broken ....")
 
@@ -259,7 +259,7 @@ def test_a_test_counts_every_offending_row_and_keeps_a_sample_of_ten(tmp_path: P
             "      - expression: {expression: n < 0, severity: warn}\n"
         ),
     }
-    result = models.run(warehouse.connect(), models.load_project(write_project(tmp_path, files)))
+    result = models.run(database.connect(), models.load_project(write_project(tmp_path, files)))
     (warned,) = result.warnings
     assert warned.failing_count == 25
     assert warned.sample.columns == ["n"]

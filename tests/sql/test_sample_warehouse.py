@@ -10,7 +10,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipeline import cli, normalise, read, warehouse
+from pipeline import cli
+from pipeline.ingest import read
+from pipeline.run import normalise
+from pipeline.warehouse import database
 from tests.conftest import RAW, REPO
 
 
@@ -22,13 +25,13 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     shutil.copytree(RAW, raw)  # the four sample pages and their sidecars
     lake_dir, db = root / "lake", root / "warehouse.duckdb"
     normalise.normalise_paths([raw], lake_dir, read.ReadOptions())
-    warehouse.build(lake_dir, db)
+    database.build(lake_dir, db)
     return lake_dir, db
 
 
 def test_the_warehouse_holds_the_lake_views_and_every_mart(built: tuple[Path, Path]) -> None:
     _, db = built
-    counts = warehouse.query(
+    counts = database.query(
         """
         select
             (select count(*) from listings) as listings,
@@ -50,7 +53,7 @@ def test_the_warehouse_holds_the_lake_views_and_every_mart(built: tuple[Path, Pa
 
 def test_the_real_page_ranks_its_listings_one_to_ten(built: tuple[Path, Path]) -> None:
     _, db = built
-    ranks = warehouse.query(
+    ranks = database.query(
         "select list(overall_rank order by overall_rank) as ranks "
         "from fct_listing_appearances where query = '云原生'",
         db=db,

@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from benchmarks import warehouse_floor
-from pipeline import warehouse
+from pipeline.warehouse import database
 from tests.sql.conftest import DAY, T0, listing, snapshot
 
 HEADING = "MySQL 实战\n索引与事务"
@@ -37,7 +37,7 @@ def built(run_models, tmp_path: Path) -> tuple[duckdb.DuckDBPyConnection, tuple[
 
 def test_the_floor_keys_every_listing_as_the_model_does(built) -> None:
     con, copies = built
-    floor = warehouse.connect()
+    floor = database.connect()
     files = {"$listings": f"'{copies[0]}'", "$snapshots": f"'{copies[1]}'"}
     for sql in [*warehouse_floor.STEPS["load"], *warehouse_floor.STEPS["key"]]:
         for name, path in files.items():
@@ -64,5 +64,5 @@ def test_the_floor_makes_the_documents_and_appearances_the_models_make(
 
 
 def test_the_floor_stores_its_tables_as_the_warehouse_does() -> None:
-    assert warehouse_floor.WRITE_SETTINGS == warehouse.WRITE_SETTINGS
-    assert warehouse_floor.MEMORY_LIMIT == warehouse.MEMORY_LIMIT
+    assert warehouse_floor.WRITE_SETTINGS == database.WRITE_SETTINGS
+    assert warehouse_floor.MEMORY_LIMIT == database.MEMORY_LIMIT

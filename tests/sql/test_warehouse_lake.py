@@ -14,7 +14,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipeline import cli, lake, manifest, normalise, read, warehouse
+from pipeline import cli
+from pipeline.ingest import read
+from pipeline.lake import layout, manifest
+from pipeline.run import normalise
+from pipeline.warehouse import database
 from tests.conftest import RAW
 from tests.sql.conftest import empty_lake
 
@@ -37,7 +41,7 @@ def lake_copy(sample_lake: Path, tmp_path: Path) -> Path:
 
 
 def count_listings(*, db: Path | None = None, lake_dir: Path | None = None) -> int:
-    return warehouse.query("select count(*) from listings", db=db, lake_dir=lake_dir).item()
+    return database.query("select count(*) from listings", db=db, lake_dir=lake_dir).item()
 
 
 def test_a_stray_file_in_a_partition_folder_is_invisible_to_build_and_sql(
@@ -51,9 +55,9 @@ def test_a_stray_file_in_a_partition_folder_is_invisible_to_build_and_sql(
     glob = pl.scan_parquet(lake_copy / "listings" / "**" / "*.parquet").select(pl.len())
     assert glob.collect().item() > LAKE_ROWS["listings"]  # the stray rows are really there
     db = tmp_path / "w.duckdb"
-    assert warehouse.build(lake_copy, db) == LAKE_ROWS
+    assert database.build(lake_copy, db) == LAKE_ROWS
     assert count_listings(db=db) == LAKE_ROWS["listings"]
-    assert warehouse.query("select count(*) from dim_documents", db=db).item() == 33
+    assert database.query("select count(*) from dim_documents", db=db).item() == 33
     assert count_listings(lake_dir=lake_copy) == LAKE_ROWS["listings"]
     code = cli.main(["sql", "select count(*) as n from listings", "--lake", str(lake_copy),
                      "--format", "csv"])  # fmt: skip
@@ -64,16 +68,16 @@ def test_the_lake_tables_are_tables_with_every_file_column_and_the_month(
     lake_copy: Path, tmp_path: Path
 ) -> None:
     db = tmp_path / "w.duckdb"
-    warehouse.build(lake_copy, db)
+    database.build(lake_copy, db)
     for table in ("snapshots", "listings", "rejects"):
-        columns = warehouse.query(f"describe {table}", db=db)
-        assert columns["column_name"].to_list() == [*lake.file_schema(table), "fetched_month"]
-    assert warehouse.query(
+        columns = database.query(f"describe {table}", db=db)
+        assert columns["column_name"].to_list() == [*layout.file_schema(table), "fetched_month"]
+    assert database.query(
         "select table_name, table_type from information_schema.tables "
         "where table_name in ('snapshots', 'listings', 'rejects') order by 1",
         db=db,
     ).rows() == [("listings", "BASE TABLE"), ("rejects", "BASE TABLE"), ("snapshots", "BASE TABLE")]
-    assert warehouse.query(
+    assert database.query(
         "select typeof(fetched_date), typeof(fetched_month), count(distinct fetched_month) "
         "from listings group by all",
         db=db,
@@ -85,7 +89,7 @@ def test_a_warehouse_outlives_the_lake_files_it_was_loaded_from(
 ) -> None:
     """Compaction deletes the files it merged: a warehouse built before it keeps working."""
     db = tmp_path / "w.duckdb"
-    warehouse.build(lake_copy, db)
+    database.build(lake_copy, db)
     shutil.rmtree(lake_copy)
     assert count_listings(db=db) == LAKE_ROWS["listings"]
 
@@ -94,13 +98,13 @@ def test_a_lake_with_nothing_committed_gives_empty_tables_typed_like_the_files(
     lake_copy: Path, tmp_path: Path
 ) -> None:
     full, empty = tmp_path / "full.duckdb", tmp_path / "empty.duckdb"
-    warehouse.build(lake_copy, full)
-    assert warehouse.build(empty_lake(tmp_path / "new"), empty) == dict.fromkeys(LAKE_ROWS, 0)
+    database.build(lake_copy, full)
+    assert database.build(empty_lake(tmp_path / "new"), empty) == dict.fromkeys(LAKE_ROWS, 0)
     for table in ("snapshots", "listings", "rejects"):
-        assert warehouse.query(f"describe {table}", db=empty).equals(
-            warehouse.query(f"describe {table}", db=full)
+        assert database.query(f"describe {table}", db=empty).equals(
+            database.query(f"describe {table}", db=full)
         )
-    assert warehouse.query("select count(*) from dim_documents", db=empty).item() == 0
+    assert database.query("select count(*) from dim_documents", db=empty).item() == 0
     assert count_listings(lake_dir=tmp_path / "new") == 0
 
 
@@ -109,7 +113,7 @@ def test_build_on_a_path_that_is_not_a_lake_fails_and_leaves_the_warehouse_untou
 ) -> None:
     folder = tmp_path / "wh"
     db = folder / "w.duckdb"
-    warehouse.build(lake_copy, db)
+    database.build(lake_copy, db)
     before = db.read_bytes()
     typo = tmp_path / "lakee"
     assert cli.main(["build", "--lake", str(typo), "--db", str(db)]) == 1
@@ -148,7 +152,7 @@ def test_an_old_layout_lake_is_refused_naming_the_command_that_converts_it(
 ) -> None:
     old = old_layout_lake(tmp_path / "old")
     db = tmp_path / "w.duckdb"
-    warehouse.build(empty_lake(tmp_path / "new"), db)
+    database.build(empty_lake(tmp_path / "new"), db)
     before = db.read_bytes()
     args = ["--db", str(db)] if command == "build" else ["select 1"]
     assert cli.main([command, *args, "--lake", str(old)]) == 1

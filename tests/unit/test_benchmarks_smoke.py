@@ -22,8 +22,8 @@ from benchmarks.dataset import dataset
 from benchmarks.generate import generate_corpus, pages_per_day
 from benchmarks.measures import Row
 from benchmarks.stages import ALL_STAGES, STAGES
-from pipeline import read
-from pipeline.render import render_age, render_tail
+from pipeline.ingest import read
+from pipeline.parse.render import render_age, render_tail
 
 N_LISTINGS = 200  # 20 pages
 DAYS = 5

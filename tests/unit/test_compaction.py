@@ -19,7 +19,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipeline import cli, compact, lake, manifest, normalise, read, warehouse
+from pipeline import cli
+from pipeline.ingest import read
+from pipeline.lake import compact, layout, manifest
+from pipeline.run import normalise
+from pipeline.warehouse import database
 from tests.conftest import REPO, SAMPLE, lake_files
 
 KEYS = {"snapshots": ["snapshot_id"], "listings": ["snapshot_id", "position"],
@@ -40,7 +44,7 @@ def _add_page(raw: Path, n: int, fetched_at: datetime) -> None:
 
 def _table(out: Path, table: str) -> pl.DataFrame:
     """A table as the manifest committed it, in key order."""
-    return lake.scan(out, table).collect().sort(KEYS[table])
+    return layout.scan(out, table).collect().sort(KEYS[table])
 
 
 def _groups(out: Path) -> list[str]:
@@ -66,7 +70,7 @@ def test_a_batch_spanning_two_months_writes_one_file_per_table_and_month(
     (name,) = {Path(f).name for f in lake_files(out)}
     assert sorted(lake_files(out)) == sorted(
         f"{table}/fetched_month={month}/{name}"
-        for table in lake.TABLES
+        for table in layout.TABLES
         for month in ("2026-10", "2026-11")
     )
     assert summary.files_per_table == 2
@@ -101,7 +105,7 @@ def test_a_month_is_merged_once_it_holds_more_than_a_few_small_groups(tmp_path: 
     assert fifth.compaction is not None and "merged 5 small groups into 1" in fifth.compaction
     (group,) = _groups(out)
     assert group.startswith("fetched_month=2026-11/merged-")
-    assert sorted(lake_files(out)) == [f"{t}/{group}.parquet" for t in sorted(lake.TABLES)]
+    assert sorted(lake_files(out)) == [f"{t}/{group}.parquet" for t in sorted(layout.TABLES)]
     after = _table(out, "listings")
     assert after.height == before.height + 10 == 50
     assert after.select("snapshot_id", "position").is_duplicated().sum() == 0
@@ -130,7 +134,7 @@ def test_listings_compact_merges_every_month_with_two_small_groups(
     raw, out = _lake_of_small_groups(tmp_path, 3)
     _add_page(raw, 50, datetime(2026, 12, 5, tzinfo=UTC))  # December: one group only
     _run(raw, out)
-    before = {table: _table(out, table) for table in lake.TABLES}
+    before = {table: _table(out, table) for table in layout.TABLES}
     assert cli.main(["compact", "--lake", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "merged 3 small groups into 1 in 1 month(s): 2026-11" in printed
@@ -168,7 +172,9 @@ def test_the_same_runs_write_the_same_bytes(tmp_path: Path) -> None:
 
 _CRASH = """
 import os, signal, sys
-from pipeline import manifest, normalise, read
+from pipeline.ingest import read
+from pipeline.lake import manifest
+from pipeline.run import normalise
 
 point, raw, out = sys.argv[1:]
 real_commit = manifest.commit
@@ -218,21 +224,23 @@ def test_a_compaction_killed_at_any_point_loses_and_doubles_nothing(
         assert len(_groups(out)) == 1 and _table(out, "listings").equals(committed)
 
 
-def _old_lake(raw: Path, out: Path, layout: str) -> None:
+def _old_lake(raw: Path, out: Path, old_layout: str) -> None:
     """A lake as earlier versions wrote it: `fetched_date=YYYY-MM-DD` folders, one file per
     snapshot (`snapshot`) or per date and batch (`batch`), no `fetched_date` column."""
     snapshots_read = read.read_batch(read.discover([raw]), read.ReadOptions())
     tables = normalise.normalise_batch(snapshots_read).as_dict()
     day = pl.col("fetched_at").dt.strftime("%Y-%m-%d").alias("fetched_date")
     dated = tables["snapshots"].select("snapshot_id", day)
-    name = pl.col("snapshot_id") if layout == "snapshot" else pl.lit("batch-0123456789abcdef0123")
+    name = (
+        pl.col("snapshot_id") if old_layout == "snapshot" else pl.lit("batch-0123456789abcdef0123")
+    )
     rows = (
         manifest.rows_for(snapshots_read, tables["snapshots"], "x")
         .drop("data_file")
         .join(dated.select("snapshot_id", name.alias("data_file")), on="snapshot_id")
     )
     files = dated.with_columns(name.alias("data_file"))
-    for table in lake.TABLES:
+    for table in layout.TABLES:
         frame = tables[table].join(files, on="snapshot_id")
         parts = frame.partition_by("fetched_date", "data_file", as_dict=True)
         for date, stem in files.select("fetched_date", "data_file").unique().iter_rows():
@@ -244,23 +252,23 @@ def _old_lake(raw: Path, out: Path, layout: str) -> None:
     rows.write_parquet(out / "_manifest" / "manifest.parquet")
 
 
-@pytest.mark.parametrize("layout", ["snapshot", "batch"])
+@pytest.mark.parametrize("old_layout", ["snapshot", "batch"])
 def test_an_old_lake_is_converted_once_by_the_next_run(
-    raw_copy: Path, tmp_path: Path, layout: str, capsys: pytest.CaptureFixture[str]
+    raw_copy: Path, tmp_path: Path, old_layout: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     old, fresh = tmp_path / "old", tmp_path / "fresh"
-    _old_lake(raw_copy, old, layout)
-    assert manifest.layout_of(manifest.load(old)) == layout
-    with pytest.raises(lake.OldLayoutError, match=f"listings compact --lake {old}"):
-        warehouse.query("select count(*) from listings", lake_dir=old)
+    _old_lake(raw_copy, old, old_layout)
+    assert manifest.layout_of(manifest.load(old)) == old_layout
+    with pytest.raises(layout.OldLayoutError, match=f"listings compact --lake {old}"):
+        database.query("select count(*) from listings", lake_dir=old)
 
     assert cli.main(["normalise", str(raw_copy), "--out", str(old)]) == 0
     captured = capsys.readouterr()
-    assert f"converting lake {old} from the per-day {layout} layout" in captured.err
-    assert f"converted:      converted from the per-day {layout} layout" in captured.out
+    assert f"converting lake {old} from the per-day {old_layout} layout" in captured.err
+    assert f"converted:      converted from the per-day {old_layout} layout" in captured.out
     assert "0 new snapshots, 4 already in the lake" in captured.out
     _run(raw_copy, fresh)
-    for table in lake.TABLES:
+    for table in layout.TABLES:
         assert _table(old, table).equals(_table(fresh, table)), table
     assert not list(old.glob("*/fetched_date=*"))
     assert all(g.startswith("fetched_month=2026-11/merged-") for g in _groups(old))
@@ -275,7 +283,7 @@ def test_a_conversion_killed_before_its_commit_leaves_the_old_lake(
     before = lake_files(out)
     script = (
         "import os, signal, sys\n"
-        "from pipeline import compact, manifest\n"
+        "from pipeline.lake import compact, manifest\n"
         "manifest.replace = lambda *a: os.kill(os.getpid(), signal.SIGKILL)\n"
         "compact.compact_lake(sys.argv[1])\n"
     )
@@ -290,7 +298,7 @@ def test_a_conversion_killed_before_its_commit_leaves_the_old_lake(
     assert manifest.layout_of(manifest.load(out)) == "snapshot"
     assert set(before) < set(lake_files(out))  # the old files, plus the unnamed new ones
     assert cli.main(["compact", "--lake", str(out)]) == 0
-    assert manifest.layout_of(manifest.load(out)) == lake.LAYOUT
+    assert manifest.layout_of(manifest.load(out)) == layout.LAYOUT
     assert _table(out, "listings").height == 33
 
 
@@ -300,7 +308,7 @@ def test_the_retired_layout_option_is_accepted_and_ignored(
     out = tmp_path / "lake"
     assert cli.main(["normalise", str(raw_copy), "--out", str(out), "--layout", "batch"]) == 0
     assert "--layout batch is retired and ignored" in capsys.readouterr().err
-    assert manifest.layout_of(manifest.load(out)) == lake.LAYOUT
+    assert manifest.layout_of(manifest.load(out)) == layout.LAYOUT
 
 
 def test_compacting_a_path_that_is_not_a_lake_is_an_error(

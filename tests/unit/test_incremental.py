@@ -11,7 +11,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipeline import manifest, normalise, read, warehouse
+from pipeline.ingest import read
+from pipeline.lake import manifest
+from pipeline.run import normalise
+from pipeline.warehouse import database
 from tests.conftest import REPO, SAMPLE, lake_files, raising
 
 
@@ -48,7 +51,7 @@ def test_a_changed_file_is_processed_again(raw_copy: Path, tmp_path: Path) -> No
     page.write_text(page.read_text(encoding="utf-8").replace("共 145 条", "共 146 条"))
     second = _run(raw_copy, out)
     assert (second.files_read, second.snapshots) == (1, 1)
-    totals = warehouse.query(
+    totals = database.query(
         "select total_results from snapshots where query = '云原生' order by 1", lake_dir=out
     )["total_results"].to_list()
     assert totals == [145, 146]  # the changed bytes are another snapshot; the old one stays

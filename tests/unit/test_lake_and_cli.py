@@ -12,7 +12,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipeline import cli, lake, normalise, read, warehouse
+from pipeline import cli
+from pipeline.ingest import read
+from pipeline.lake import layout
+from pipeline.run import normalise
+from pipeline.warehouse import database
 from tests.conftest import REPO, SAMPLE, empty_lake, lake_files
 
 
@@ -22,12 +26,12 @@ def test_the_lake_is_hive_partitioned_by_month_one_group_per_batch(
     out = tmp_path / "lake"
     normalise.normalise_paths([raw_copy / SAMPLE.name], out, read.ReadOptions())
     sid = read.snapshot_id(SAMPLE.read_bytes(), read.parse_timestamp("2026-11-20T09:30:00Z"))
-    name = lake.group_name(lake.BATCH_PREFIX, [sid])
+    name = layout.group_name(layout.BATCH_PREFIX, [sid])
     assert sorted(lake_files(out)) == [
-        f"{t}/fetched_month=2026-11/{name}.parquet" for t in sorted(lake.TABLES)
+        f"{t}/fetched_month=2026-11/{name}.parquet" for t in sorted(layout.TABLES)
     ]
     listings = pl.read_parquet(out / "listings" / "**" / "*.parquet", hive_partitioning=True)
-    assert listings.columns == [*lake.file_schema("listings").names(), "fetched_month"]
+    assert listings.columns == [*layout.file_schema("listings").names(), "fetched_month"]
     assert listings.select("fetched_date", "fetched_month").unique().rows() == [
         (date(2026, 11, 20), "2026-11")
     ]
@@ -47,7 +51,7 @@ def test_a_rerun_leaves_byte_identical_files_and_no_duplicates(
     refreshed = normalise.normalise_paths([raw_copy], out, read.ReadOptions(), full_refresh=True)
     assert (refreshed.files_skipped, refreshed.snapshots) == (0, 4)
     assert lake_files(out) == before
-    counts = warehouse.query(
+    counts = database.query(
         "select count(*) as n, count(distinct (snapshot_id, position)) as d from listings",
         lake_dir=out,
     ).row(0)
@@ -65,7 +69,7 @@ def test_no_temporary_file_survives_a_failed_write(tmp_path: Path, monkeypatch) 
 
     monkeypatch.setattr(Path, "write_bytes", explode)
     with pytest.raises(OSError, match="disk full"):
-        lake.write_parquet(tmp_path, pl.DataFrame({"a": [1]}), str(target))
+        layout.write_parquet(tmp_path, pl.DataFrame({"a": [1]}), str(target))
     assert list(target.parent.iterdir()) == []
 
 
@@ -76,27 +80,27 @@ def test_files_the_manifest_does_not_name_are_invisible_to_readers(
     out, db = tmp_path / "lake", tmp_path / "w.duckdb"
     normalise.normalise_paths([raw_copy / SAMPLE.name], out, read.ReadOptions())
     (committed,) = (out / "listings" / "fetched_month=2026-11").iterdir()
-    for table in lake.TABLES:  # a full copy of the group under another name: a stray group
+    for table in layout.TABLES:  # a full copy of the group under another name: a stray group
         source = out / table / "fetched_month=2026-11" / committed.name
         shutil.copy(source, source.with_name("batch-00000000000000000000.parquet"))
-    warehouse.build(out, db)
+    database.build(out, db)
     query = "select count(*) as n from listings"
-    assert warehouse.query(query, lake_dir=out).item() == 10
-    assert warehouse.query(query, db=db).item() == 10
-    assert lake.scan(out, "listings").collect().height == 10
+    assert database.query(query, lake_dir=out).item() == 10
+    assert database.query(query, db=db).item() == 10
+    assert layout.scan(out, "listings").collect().height == 10
 
 
 def test_a_path_that_is_not_a_lake_is_an_error(tmp_path: Path) -> None:
-    with pytest.raises(lake.NotALakeError, match="is not a lake: it has no _manifest/ folder"):
-        warehouse.query("select 1", lake_dir=tmp_path / "typo")
+    with pytest.raises(layout.NotALakeError, match="is not a lake: it has no _manifest/ folder"):
+        database.query("select 1", lake_dir=tmp_path / "typo")
 
 
 def test_the_warehouse_counts_match_the_lake(raw_copy: Path, tmp_path: Path) -> None:
     out, db = tmp_path / "lake", tmp_path / "w.duckdb"
     summary = normalise.normalise_paths([raw_copy], out, read.ReadOptions())
-    counts = warehouse.build(out, db)
+    counts = database.build(out, db)
     assert counts == summary.lake_rows
-    types = warehouse.query(
+    types = database.query(
         "select typeof(fetched_date), typeof(uploaded_at_min), typeof(size_bytes) "
         "from listings limit 1",
         db=db,
@@ -105,7 +109,7 @@ def test_the_warehouse_counts_match_the_lake(raw_copy: Path, tmp_path: Path) -> 
 
 
 def test_an_empty_lake_still_has_typed_tables(tmp_path: Path) -> None:
-    result = warehouse.query(
+    result = database.query(
         "select count(*), typeof(max(size_bytes)) from listings", lake_dir=empty_lake(tmp_path)
     )
     assert result.row(0) == (0, "BIGINT")
@@ -183,7 +187,8 @@ def test_unreadable_input_still_exits_zero(tmp_path: Path) -> None:
 
 def test_the_pipeline_package_never_imports_prefect() -> None:
     code = (
-        "import sys, pipeline.cli, pipeline.normalise, pipeline.warehouse, pipeline.render; "
+        "import sys, pipeline.cli, pipeline.run.normalise, pipeline.warehouse.database, "
+        "pipeline.parse.render; "
         "sys.exit('prefect' in sys.modules)"
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True)

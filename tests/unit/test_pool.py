@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import manifest, normalise, pool, read
+from pipeline.ingest import read
+from pipeline.lake import manifest
+from pipeline.run import normalise, pool
 from tests.conftest import lake_files, raising
 
 

@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from pipeline import read, scan
+from pipeline.ingest import read, walk
 from tests.conftest import SAMPLE, write_snapshot
 
 OPTION_TIME = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -96,9 +96,9 @@ def test_a_walk_in_a_child_process_finds_what_the_walk_in_this_one_finds(tmp_pat
 
 
 def test_a_child_walk_that_fails_says_why(tmp_path: Path) -> None:
-    walk = scan.start([str(tmp_path / "gone")])
+    child = walk.start([str(tmp_path / "gone")])
     with pytest.raises(OSError, match=r"listing the input failed: .*No such file or directory"):
-        walk.result()
+        child.result()
 
 
 @pytest.mark.parametrize(

@@ -16,8 +16,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline import render
-from pipeline.render import (
+from pipeline.parse import render
+from pipeline.parse.render import (
     Document,
     ambiguities,
     default_pager,

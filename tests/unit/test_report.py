@@ -13,7 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import cli, normalise, read, report, warehouse
+from pipeline import cli
+from pipeline.ingest import read
+from pipeline.run import normalise
+from pipeline.warehouse import database, report
 from tests.conftest import RAW, SAMPLE_FETCHED_AT, empty_lake, write_snapshot
 
 
@@ -26,7 +29,7 @@ def page(tmp_path_factory: pytest.TempPathFactory) -> str:
     write_snapshot(raw, "junk.txt", b"\x00\x01\x02", SAMPLE_FETCHED_AT)
     lake_dir, db = root / "lake", root / "warehouse.duckdb"
     normalise.normalise_paths([raw], lake_dir, read.ReadOptions())
-    warehouse.build(lake_dir, db)
+    database.build(lake_dir, db)
     out = report.write(db, root / "out" / "report.html")
     return out.read_text(encoding="utf-8")
 
@@ -99,7 +102,7 @@ def test_the_unreadable_file_shows_as_a_reject_reason_and_a_high_finding(page: s
 
 def test_listings_report_needs_the_models(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     db = tmp_path / "views-only.duckdb"
-    warehouse.build(empty_lake(tmp_path), db, with_models=False)
+    database.build(empty_lake(tmp_path), db, with_models=False)
     assert cli.main(["report", "--db", str(db), "--out", str(tmp_path / "r.html")]) == 1
     assert "has no dim_documents, fct_query_snapshots, rpt_rejects, rpt_data_quality" in (
         capsys.readouterr().err
@@ -111,7 +114,7 @@ def test_listings_report_on_an_empty_warehouse_writes_a_page_without_charts(
     tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
     db = tmp_path / "w.duckdb"
-    warehouse.build(empty_lake(tmp_path), db)
+    database.build(empty_lake(tmp_path), db)
     assert cli.main(["report", "--db", str(db), "--out", str(tmp_path / "r.html")]) == 0
     page = (tmp_path / "r.html").read_text(encoding="utf-8")
     assert charts(page) == []
