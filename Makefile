@@ -11,14 +11,20 @@ export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export PREFECT_LOGGING_LEVEL ?= WARNING
 export DO_NOT_TRACK ?= 1
 
-.PHONY: run test lint bench lock clean
+.PHONY: run test test-fast lint bench lock clean
 
 run: $(STAMP)  ## normalise data/raw → data/lake, build data/warehouse.duckdb + data/report.html, print a summary
-	$(BIN)/python -m flows.normalise
+	$(BIN)/listings run
 
-test: $(STAMP)  ## lint, then the whole test suite
+lint: $(STAMP)  ## ruff, then the layering contracts in pyproject.toml [tool.importlinter]
 	$(BIN)/ruff check pipeline flows tests benchmarks examples scripts
+	$(BIN)/lint-imports --no-cache --no-logo
+
+test: lint  ## lint, then the whole test suite
 	$(BIN)/python -m pytest
+
+test-fast: lint  ## lint, then every test but the Prefect flow tests: the quick loop while coding
+	$(BIN)/python -m pytest -m "not flow"
 
 bench: $(STAMP)  ## benchmark kit, parser + warehouse, on 100k listings over 730 fetch days (`python -m benchmarks --full` adds 1 M); writes benchmarks/RESULTS.md
 	$(BIN)/python -m benchmarks

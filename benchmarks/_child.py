@@ -5,7 +5,7 @@ imports only what it needs (the pure-Python baseline never loads polars or pande
 DuckDB jobs never load polars), so a job's peak RSS is not inflated by another's libraries.
 
 Jobs and their FOLDER: `floor`, `baseline`, `stages` read the page files under it (a
-corpus, walked recursively as `read.discover` does); `copy` writes one-file copies of a
+corpus, walked recursively as `sources.discover` does); `copy` writes one-file copies of a
 lake's tables into --out; `sql` runs `listings sql … --lake FOLDER` in-process;
 `duckdb-count` runs the same query on the one-file copy in FOLDER; `warehouse-floor` runs
 `benchmarks.warehouse_floor` on the copies in FOLDER.
@@ -27,7 +27,7 @@ COUNT_SQL = "select count(*), avg(size_bytes) from listings"
 
 
 def _page_files(folder: Path) -> list[Path]:
-    # Same files as `read.discover` on generated input (page files, no sidecars or dot
+    # Same files as `sources.discover` on generated input (page files, no sidecars or dot
     # files), in the same order (sorted as strings).
     found = sorted(
         os.path.join(root, name)

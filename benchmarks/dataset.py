@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks import generate
-from pipeline.ingest import read
+from pipeline.ingest import sources
 
 DEFAULT_CACHE = Path(__file__).with_name("out")  # git-ignored
-MARKER = ".complete.json"  # a dot file: `read.discover` skips it
+MARKER = ".complete.json"  # a dot file: `sources.discover` skips it
 # Bumped whenever the generator's output changes, so a cache never serves stale pages.
 GENERATOR_VERSION = 2
 
@@ -54,7 +54,7 @@ class Dataset:
         return self.root / generate.INCREMENTS_DIR / self.increment_days[i]
 
     def page_files(self) -> list[str]:
-        return read.discover([self.corpus])
+        return sources.discover([self.corpus])
 
 
 def dataset_dir(

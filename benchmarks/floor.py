@@ -18,7 +18,7 @@ from pathlib import Path
 import polars as pl
 
 from pipeline import config
-from pipeline.ingest import read
+from pipeline.ingest import sources
 
 # One listing tail, as loose as the pipeline's (any credit word, any unit, any age text),
 # then its separator. Rust regex: no look-around, `[0-9]` rather than `\d`.
@@ -40,7 +40,7 @@ class FloorResult:
 def run_floor(files: list[Path], batch_bytes: int = config.DEFAULT_BATCH_BYTES) -> FloorResult:
     start = time.perf_counter()
     regex_seconds, listings = 0.0, 0
-    for batch in read.batches(files, batch_bytes):
+    for batch in sources.batches(files, batch_bytes):
         texts = [path.read_bytes().decode("utf-8") for path in batch]
         frame = pl.DataFrame({"text": texts}, schema={"text": pl.String})
         regex_start = time.perf_counter()

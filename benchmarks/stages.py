@@ -5,7 +5,7 @@ batch by batch (the CLI's byte-bounded batches) with its real input, and timed a
 
 | stage | what is timed |
 | --- | --- |
-| read | `read.read_bytes` of every page file (the I/O alone) |
+| read | `sources.read_bytes` of every page file (the I/O alone) |
 | decode | the rest of `read.read_batch`: decoding, sidecars, hashes, ids, the frame |
 | split | `text.split_chunks` |
 | extract | `text.parse_chunks` + `resolve_prices` + `split_titles` |
@@ -33,8 +33,9 @@ from typing import TypeVar
 import polars as pl
 
 from pipeline import config, schemas
-from pipeline.ingest import read
+from pipeline.ingest import metadata, read, sources
 from pipeline.lake import layout
+from pipeline.lake.storage import Location
 from pipeline.parse import text
 from pipeline.run import normalise
 
@@ -71,11 +72,12 @@ def run_stages(
 ) -> tuple[dict[str, float], int]:
     """(seconds per stage over all batches, valid listings) for one pass over `files`."""
     shutil.rmtree(lake_dir, ignore_errors=True)
-    options = read.ReadOptions()
+    lake = Location.of(lake_dir)
+    options = metadata.ReadOptions()
     t = dict.fromkeys(ALL_STAGES, 0.0)
     listings = 0
-    for batch in read.batches(files, batch_bytes):
-        raw = _timed(t, "read", lambda batch=batch: [read.read_bytes(path) for path in batch])
+    for batch in sources.batches(files, batch_bytes):
+        raw = _timed(t, "read", lambda batch=batch: [sources.read_bytes(path) for path in batch])
         del raw
         start = time.perf_counter()
         snapshots_read = read.read_batch(batch, options)
@@ -103,7 +105,7 @@ def run_stages(
             schemas.validate(tables.rejects, schemas.Reject)
 
         _timed(t, "validate other", validate_other)
-        _timed(t, "write", lambda tables=tables: layout.write_batch(lake_dir, tables.as_dict()))
+        _timed(t, "write", lambda tables=tables: layout.write_batch(lake, tables.as_dict()))
         listings += tables.listings.height
     # Remainders: read_batch re-reads and re-decodes; normalise_batch re-runs every parse
     # stage and both validations. What is left over is their own work.

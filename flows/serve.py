@@ -89,14 +89,18 @@ def serve(
     paths: list[Path | str],
     lake_dir: str,
     db: Path,
+    report: Path,
     *,
     name: str = "normalise-scheduled",
 ) -> int:
-    """Serve the flow on `cron` until interrupted; start a local server if none is set."""
+    """Serve the flow on `cron` until interrupted; start a local server if none is set.
+
+    Every path is made absolute first: a served run starts in another working directory."""
     parameters: dict[str, object] = {
         "paths": [str(p.resolve()) if isinstance(p, Path) else p for p in paths],
         "lake_dir": lake_dir if "://" in lake_dir else str(Path(lake_dir).resolve()),
         "db": str(db.resolve()),
+        "report_path": str(report.resolve()),
     }
 
     def _terminate(signum: int, frame: FrameType | None) -> None:

@@ -1,4 +1,4 @@
-"""pandera models of the three lake tables, and the split of a frame into valid rows and rejects.
+"""The contract: pandera models of the three lake tables, and the split into valid and rejects.
 
 The models are the contract analysts read: one field per column, each with its unit in the
 name and its checks beside it. Checks are vectorised expressions (element-wise checks are
@@ -14,11 +14,9 @@ import pandera.polars as pa
 import polars as pl
 from pandera.api.polars.types import PolarsData
 
-from pipeline.ingest.read import FETCHED_AT_SOURCES, FORMS
-from pipeline.parse.text import TITLE_SOURCES
+from pipeline.vocab import FETCHED_AT_SOURCES, FORMS, REJECT_STAGES, TITLE_SOURCES
 
 UtcTime = Annotated[pl.Datetime, "us", "UTC"]
-REJECT_STAGES = ("read", "parse", "validate")
 
 
 class Listing(pa.DataFrameModel):

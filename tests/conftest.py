@@ -12,9 +12,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipeline.ingest import read
+from pipeline.ingest import metadata, read, walk
 from pipeline.parse.render import Document, render_heading, render_size
-from pipeline.run import normalise
+from pipeline.run import normalise, run
 
 REPO = Path(__file__).resolve().parents[1]
 RAW = REPO / "data" / "raw"
@@ -32,7 +32,7 @@ def write_snapshot(
     else:
         path.write_bytes(content)
     if fetched_at is not None:
-        sidecar = path.with_name(path.name + read.SIDECAR_SUFFIX)
+        sidecar = path.with_name(path.name + walk.SIDECAR_SUFFIX)
         sidecar.write_text(
             json.dumps({"url": "https://wenku.it/search?wd=test&page=1",
                         "fetched_at": fetched_at.isoformat()}),
@@ -45,7 +45,7 @@ def empty_lake(folder: Path) -> Path:
     """A lake with nothing committed: what normalising an empty folder leaves behind."""
     lake = folder / "empty-lake"
     (folder / "no-input").mkdir(parents=True, exist_ok=True)
-    normalise.normalise_paths([folder / "no-input"], lake, read.ReadOptions())
+    run.normalise_paths([folder / "no-input"], lake, metadata.ReadOptions())
     return lake
 
 
@@ -170,6 +170,6 @@ def normalise_texts(tmp_path: Path) -> Callable[..., normalise.BatchTables]:
 
     def run(files: dict[str, str | bytes], fetched_at: datetime = SAMPLE_FETCHED_AT):
         paths = [write_snapshot(tmp_path, name, c, fetched_at) for name, c in files.items()]
-        return normalise.normalise_batch(read.read_batch(paths, read.ReadOptions()))
+        return normalise.normalise_batch(read.read_batch(paths, metadata.ReadOptions()))
 
     return run

@@ -1,10 +1,10 @@
 """`listings build`, `listings lineage`, `listings report`: the analyst's commands.
 
-Argument parsing and printing only; the work is in `pipeline.warehouse`, `pipeline.models`
-and `pipeline.report`. Kept apart from `pipeline.cli` so the model layer can grow its
-commands without touching the ingestion side: `cli.build_parser` calls `add_commands`.
-Like the rest of the CLI, a problem exits 1 with a message, never a traceback; a failing
-data test is such a problem (its offending rows are printed), a warning is not.
+Argument parsing and printing only; the work is in `pipeline.warehouse` (`database`,
+`models`, `report`). Kept apart from `main` so the model layer can grow its commands
+without touching the ingestion side: `main.build_parser` calls `add_commands`. Like the
+rest of the CLI, a problem exits 1 with a message, never a traceback; a failing data test
+is such a problem (its offending rows are printed), a warning is not.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from pipeline import config
 from pipeline.cli import options
-from pipeline.lake import layout
+from pipeline.errors import LakeError, ModelError
 
 if TYPE_CHECKING:  # the handlers import duckdb and the model layer when they run
     from pipeline.warehouse import models
@@ -81,14 +81,14 @@ def _print_event(event: models.Event) -> None:
 def _build(args: argparse.Namespace) -> int:
     import duckdb
 
-    from pipeline.warehouse import database, models
+    from pipeline.warehouse import database
 
     try:
         built = database.rebuild(args.lake, args.db, select=args.select, on_event=_print_event)
-    except layout.LakeError as error:
+    except LakeError as error:
         print(f"listings build: {error}; {args.db} is unchanged", file=sys.stderr)
         return 1
-    except models.ModelError as error:
+    except ModelError as error:
         failed = args.db.with_name(f"{args.db.stem}.failed{args.db.suffix}")
         print(f"listings build: {error}", file=sys.stderr)
         if failed.exists():
@@ -111,11 +111,7 @@ def _build(args: argparse.Namespace) -> int:
 def _lineage(args: argparse.Namespace) -> int:
     from pipeline.warehouse import models
 
-    try:
-        print(models.load_project().lineage())
-    except models.ModelError as error:
-        print(f"listings lineage: {error}", file=sys.stderr)
-        return 1
+    print(models.load_project().lineage())
     return 0
 
 
@@ -132,7 +128,7 @@ def _report(args: argparse.Namespace) -> int:
 
     try:
         path = report.write(args.db, args.out)
-    except (duckdb.Error, report.ReportError) as error:
+    except duckdb.Error as error:
         print(f"listings report: {error}", file=sys.stderr)
         return 1
     print(f"report: {path}")

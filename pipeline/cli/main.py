@@ -1,22 +1,28 @@
 """`listings`: normalise snapshots and query the result, without Prefect's start-up cost.
 
-Argument parsing and printing only; the work is in `pipeline.normalise` and
-`pipeline.warehouse`. A wrong argument exits 2 with a message (argparse), a problem with
-the user's files or query exits 1 with a message: never a traceback. Bad *data* is not an
-error: it becomes rows in `rejects` and the run exits 0.
+Argument parsing and printing only: one small function adds each subcommand, one handles
+it, and the work is in the stages (`pipeline.run`, `pipeline.lake`, `pipeline.warehouse`).
+A wrong argument exits 2 with a message (argparse); a problem with the user's files, lake,
+query or SQL project (any `errors.ListingsError`) exits 1 with its message, never a
+traceback. Bad *data* is not an error: it becomes rows in `rejects` and the run exits 0.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
+from pipeline import config
 from pipeline.cli import analyst, options
-from pipeline.ingest import read
-from pipeline.lake import layout
+from pipeline.errors import ListingsError
+from pipeline.ingest import metadata, sources
+
+Subparsers = argparse._SubParsersAction
+DASK_ADDRESS_ENV = "LISTINGS_DASK_ADDRESS"
 
 # Commands import what only they need (normalise: pandera and rich; sql and build: duckdb),
 # so each command, and `listings --help`, starts without paying for the others.
@@ -35,7 +41,7 @@ tables: snapshots (one row per page file), listings (one row per listing), rejec
 
 def _timestamp(value: str) -> datetime:
     try:
-        return read.parse_timestamp(value)
+        return metadata.parse_timestamp(value)
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"not an ISO 8601 time: {value!r} (e.g. 2026-11-20T09:30:00Z)"
@@ -53,7 +59,17 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_normalise(commands)
+    _add_sql(commands)
+    _add_run(commands)
+    _add_serve(commands)
+    _add_compact(commands)
+    analyst.add_commands(commands)
+    return parser
 
+
+def _add_normalise(commands: Subparsers) -> None:
+    """`listings normalise PATH… --out LAKE`: the run, without Prefect."""
     norm = commands.add_parser(
         "normalise",
         help="parse snapshot files into the Parquet lake",
@@ -70,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     norm.add_argument(
         "paths",
         nargs="+",
-        type=read.as_source,
+        type=sources.as_source,
         metavar="PATH",
         help="files or folders, local or fsspec URLs (s3://bucket/raw/)",
     )
@@ -93,7 +109,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--db",
         type=Path,
         metavar="PATH",
-        help="also (re)build this DuckDB warehouse file with views over the lake",
+        help="also (re)build this DuckDB warehouse file over the lake (when the run changed "
+        "the lake, or the file does not exist yet)",
+    )
+    norm.add_argument(
+        "--report",
+        type=Path,
+        metavar="FILE",
+        help="also write the HTML report after the warehouse (needs --db)",
     )
     norm.add_argument(
         "--full-refresh",
@@ -105,6 +128,11 @@ def build_parser() -> argparse.ArgumentParser:
     options.add_layout(norm)
     options.add_workers(norm)
 
+    norm.set_defaults(handler=_normalise)
+
+
+def _add_sql(commands: Subparsers) -> None:
+    """`listings sql QUERY`: one read-only query on the warehouse or a lake."""
     sql = commands.add_parser(
         "sql",
         help="run a read-only SQL query and print the result",
@@ -126,6 +154,46 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", type=Path, metavar="FILE", help="write the result to FILE instead of stdout"
     )
     sql.add_argument("--max-rows", type=int, default=50, help="rows shown in table format")
+    sql.set_defaults(handler=_sql)
+
+
+def _add_run(commands: Subparsers) -> None:
+    """`listings run`: the main job as a Prefect flow (what `make run` runs)."""
+    run = commands.add_parser(
+        "run",
+        help="run the normalise flow (Prefect): lake, warehouse and report in one go",
+        description=(
+            "Run the main job as a Prefect flow: normalise every new snapshot file into the "
+            "lake, then rebuild the warehouse and the HTML report, and publish the run's "
+            "artifacts. Without PREFECT_API_URL it runs on Prefect's temporary local server "
+            f"(no setup, 15-25 s of start-up). Defaults to the committed samples in "
+            f"{config.DEFAULT_RAW}."
+        ),
+    )
+    options.add_paths(run)
+    options.add_lake(run)
+    options.add_db(run, "warehouse file to rebuild")
+    run.add_argument("--full-refresh", action="store_true", help="rebuild from every input")
+    run.add_argument(
+        "--report",
+        type=Path,
+        default=config.DEFAULT_REPORT,
+        metavar="FILE",
+        help="HTML report to write (default: %(default)s)",
+    )
+    options.add_batch_mb(run, "batch size in MB of input; each batch is one task")
+    options.add_layout(run)
+    run.add_argument(
+        "--dask-address",
+        default=os.environ.get(DASK_ADDRESS_ENV),
+        metavar="tcp://HOST:PORT",
+        help=f"run batches on this Dask cluster (default: ${DASK_ADDRESS_ENV}, else local threads)",
+    )
+    run.set_defaults(handler=_run)
+
+
+def _add_serve(commands: Subparsers) -> None:
+    """`listings serve --cron …`: the flow on a schedule."""
     serve = commands.add_parser(
         "serve",
         help="run the normalise flow (Prefect) on a cron schedule",
@@ -140,7 +208,17 @@ def build_parser() -> argparse.ArgumentParser:
     options.add_paths(serve)
     options.add_lake(serve)
     options.add_db(serve, "warehouse file to rebuild after each run")
+    serve.add_argument(
+        "--report",
+        type=Path,
+        metavar="FILE",
+        help="HTML report to write after each run (default: report.html beside --db)",
+    )
     serve.set_defaults(handler=_serve)
+
+
+def _add_compact(commands: Subparsers) -> None:
+    """`listings compact --lake DIR`: merge small files, convert an older lake."""
     compact_ = commands.add_parser(
         "compact",
         help="merge the lake's small files into large ones; convert an older lake",
@@ -154,38 +232,44 @@ def build_parser() -> argparse.ArgumentParser:
     )
     options.add_lake(compact_)
     compact_.set_defaults(handler=_compact)
-    norm.set_defaults(handler=_normalise)
-    sql.set_defaults(handler=_sql)
-    analyst.add_commands(commands)
-    return parser
 
 
 def _normalise(args: argparse.Namespace) -> int:
-    from pipeline.run import normalise, progress
+    from pipeline.lake.layout import retired_note
+    from pipeline.run import progress
+    from pipeline.run.run import Run, RunConfig
 
-    read_options = read.ReadOptions(fetched_at=args.fetched_at, site=args.site)
+    settings = RunConfig.of(
+        args.paths,
+        args.out,
+        read_options=metadata.ReadOptions(fetched_at=args.fetched_at, site=args.site),
+        batch_bytes=args.batch_mb * 2**20,
+        workers=args.workers,
+        full_refresh=args.full_refresh,
+        db=args.db,
+        report=args.report if args.db else None,
+    )
     with progress.BatchProgress() as bar:
-        if note := options.layout_retired(args.layout):
+        if note := retired_note(args.layout):
             bar.say(f"listings normalise: note: {note}")
-        try:
-            summary = normalise.normalise_paths(
-                args.paths,
-                args.out,
-                read_options,
-                batch_bytes=args.batch_mb * 2**20,
-                full_refresh=args.full_refresh,
-                workers=args.workers,
-                on_batch=bar.update,
-                on_wait=bar.say,
-            )
-        except (FileNotFoundError, layout.LakeError) as error:
-            print(f"listings normalise: {error}", file=sys.stderr)
-            return 1
-    if args.db:
-        from pipeline.warehouse import database
+        summary = Run(settings, on_progress=bar.update, on_message=bar.say).run()
+    print(summary.render())
+    return 0
 
-        database.build(args.out, args.db)
-        summary.warehouse = str(args.db)
+
+def _run(args: argparse.Namespace) -> int:
+    # Prefect is imported only here and in `serve`: the rest of the CLI never pays for it.
+    from flows.normalise import with_dask
+
+    summary = with_dask(args.dask_address)(
+        paths=args.paths,
+        lake_dir=args.lake,
+        db=args.db,
+        batch_bytes=args.batch_mb * 2**20,
+        full_refresh=args.full_refresh,
+        report_path=args.report,
+        layout=args.layout,
+    )
     print(summary.render())
     return 0
 
@@ -194,20 +278,16 @@ def _compact(args: argparse.Namespace) -> int:
     from pipeline.lake import compact
     from pipeline.run import progress
 
-    try:
-        done = compact.compact_lake(args.lake, on_message=progress.BatchProgress().say)
-    except (FileNotFoundError, layout.LakeError) as error:
-        print(f"listings compact: {error}", file=sys.stderr)
-        return 1
+    done = compact.compact_lake(args.lake, on_message=progress.BatchProgress().say)
     print(done.render())
     return 0
 
 
 def _serve(args: argparse.Namespace) -> int:
-    # Prefect is imported only here: the rest of the CLI never pays for it.
     from flows.serve import serve
 
-    return serve(args.cron, args.paths, args.lake, args.db)
+    report = args.report if args.report is not None else args.db.with_name("report.html")
+    return serve(args.cron, args.paths, args.lake, args.db, report)
 
 
 def _sql(args: argparse.Namespace) -> int:
@@ -224,8 +304,8 @@ def _sql(args: argparse.Namespace) -> int:
         )
         return 1
     try:
-        result = database.query(args.query, db=args.db, lake_dir=args.lake)
-    except (duckdb.Error, layout.LakeError) as error:
+        result = database.query(args.query, db=args.db, lake=args.lake)
+    except duckdb.Error as error:
         print(f"listings sql: {error}", file=sys.stderr)
         return 1
     if args.format == "parquet":
@@ -254,7 +334,11 @@ def _sql(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.handler(args))
+    try:
+        return int(args.handler(args))
+    except ListingsError as error:
+        print(f"listings {args.command}: {error}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from pipeline import config
-from pipeline.ingest import read
+from pipeline.ingest import sources
 
 # A parser or an argument group: both have add_argument.
 Adder = argparse.ArgumentParser | argparse._ArgumentGroup
@@ -38,7 +38,7 @@ def add_paths(parser: Adder) -> None:
     parser.add_argument(
         "paths",
         nargs="*",
-        type=read.as_source,
+        type=sources.as_source,
         default=[config.DEFAULT_RAW],
         metavar="PATH",
         help=f"snapshot files or folders, local or fsspec URLs (default: {config.DEFAULT_RAW})",
@@ -59,19 +59,9 @@ def add_batch_mb(parser: Adder, what: str) -> None:
 def add_layout(parser: Adder) -> None:
     """`--layout`, retired: accepted so existing scripts keep running, and ignored.
 
-    Lakes have one layout now (monthly files, docs/lake.md); `layout_retired` says so.
+    Lakes have one layout now (monthly files, docs/lake.md); `layout.retired_note` says so.
     """
     parser.add_argument("--layout", default=None, help=argparse.SUPPRESS)
-
-
-def layout_retired(layout: str | None) -> str | None:
-    """The note to print when a script still passes `--layout`, else None."""
-    if layout is None:
-        return None
-    return (
-        f"--layout {layout} is retired and ignored: every lake now has one layout, few large "
-        "monthly files (see docs/lake.md)"
-    )
 
 
 def add_workers(parser: Adder) -> None:

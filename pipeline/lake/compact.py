@@ -21,8 +21,10 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from pipeline.lake import layout, manifest
-from pipeline.lake.storage import Location
+from pipeline.errors import LakeError
+from pipeline.lake import layout, lock, manifest
+from pipeline.lake.storage import LakeLike, Location
+from pipeline.vocab import TABLES
 
 # A group is small while its three files together are under half the target size.
 SMALL_BYTES = layout.TARGET_FILE_BYTES // 2
@@ -58,7 +60,7 @@ class Compaction:
 
 
 def groups(
-    lake_dir: layout.LakeDir, committed: pl.DataFrame, months: Iterable[str] | None = None
+    lake: Location, committed: pl.DataFrame, months: Iterable[str] | None = None
 ) -> pl.DataFrame:
     """One row per committed monthly group (of `months`, default all): its month, bytes on
     disk (one stat per file: a request each on an object store, hence the filter), first
@@ -71,15 +73,14 @@ def groups(
     )
     if months is not None:
         per_group = per_group.filter(pl.col("month").is_in(sorted(months)))
-    return _with_bytes(lake_dir, per_group)
+    return _with_bytes(lake, per_group)
 
 
-def _with_bytes(lake_dir: layout.LakeDir, stems: pl.DataFrame) -> pl.DataFrame:
+def _with_bytes(lake: Location, stems: pl.DataFrame) -> pl.DataFrame:
     """`stems` with `bytes`: the size of each `data_file`'s three files together."""
-    where = Location.of(lake_dir)
     names = stems["data_file"].to_list()
-    sizes = where.sizes([layout.file_path(where, t, n) for n in names for t in layout.TABLES])
-    totals = [sum(sizes[layout.file_path(where, t, n)] for t in layout.TABLES) for n in names]
+    sizes = lake.sizes([layout.file_path(lake, t, n) for n in names for t in TABLES])
+    totals = [sum(sizes[layout.file_path(lake, t, n)] for t in TABLES) for n in names]
     return stems.with_columns(pl.Series("bytes", totals, pl.Int64))
 
 
@@ -108,7 +109,7 @@ def _by_month(sized: pl.DataFrame) -> list[tuple[str, pl.DataFrame]]:
 
 
 def merge(
-    lake_dir: layout.LakeDir,
+    lake: Location,
     committed: pl.DataFrame,
     month: str,
     sources: list[list[str]],
@@ -117,19 +118,18 @@ def merge(
 
     Returns the manifest rows of the merged snapshots, pointed at the new group; the caller
     commits them and then deletes the sources. `sources[i]` lists a group's files in
-    `layout.TABLES` order, so monthly groups and older per-day files merge alike.
+    `TABLES` order, so monthly groups and older per-day files merge alike.
     """
-    where = Location.of(lake_dir)
     frames = {
-        table: layout.read_files(where, table, [files[i] for files in sources])
-        for i, table in enumerate(layout.TABLES)
+        table: layout.read_files(lake, table, [files[i] for files in sources])
+        for i, table in enumerate(TABLES)
     }
     frames = {table: _conform(table, frame) for table, frame in frames.items()}
     snapshot_ids = frames["snapshots"]["snapshot_id"].to_list()
     name = layout.group_name(layout.MERGED_PREFIX, snapshot_ids)
-    written = layout.write_group(where, frames, name)
+    written = layout.write_group(lake, frames, name)
     if written != [month]:  # sources are packed within one month
-        raise layout.LakeError(f"merging into {month} found rows of {', '.join(written)}")
+        raise LakeError(f"merging into {month} found rows of {', '.join(written)}")
     target = layout.data_file(month, name)
     return committed.filter(pl.col("snapshot_id").is_in(snapshot_ids)).with_columns(
         pl.lit(target).alias("data_file")
@@ -145,7 +145,7 @@ def _conform(table: str, frame: pl.DataFrame) -> pl.DataFrame:
     schema = layout.file_schema(table)
     unknown = [name for name in frame.columns if name not in schema]
     if unknown:
-        raise layout.LakeError(
+        raise LakeError(
             f"{table} files hold columns this version does not know: {', '.join(unknown)}"
         )
     return frame.select(
@@ -155,7 +155,7 @@ def _conform(table: str, frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def compact(
-    lake_dir: layout.LakeDir,
+    lake: Location,
     *,
     months: Iterable[str] | None = None,
     more_than: int = 1,
@@ -166,12 +166,11 @@ def compact(
     `more_than` of them. `committed` is the manifest, if the caller has just loaded it.
     The caller holds the lake's lock."""
     started = time.perf_counter()
-    where = Location.of(lake_dir)
-    committed = manifest.load(where) if committed is None else committed
+    committed = manifest.load(lake) if committed is None else committed
     done = Compaction()
     if committed.is_empty():
         return done
-    sized = groups(where, committed, months).filter(
+    sized = groups(lake, committed, months).filter(
         pl.col("bytes") < min(SMALL_BYTES, target_bytes)
     )
     for month, in_month in _by_month(sized):
@@ -179,12 +178,12 @@ def compact(
             continue
         # A group alone in its bin gains nothing from a rewrite.
         for names in (b for b in pack(in_month, target_bytes) if len(b) > 1):
-            sources = [[layout.file_path(where, t, n) for t in layout.TABLES] for n in names]
-            rows = merge(where, committed, month, sources)
-            manifest.commit(where, rows)
+            sources = [[layout.file_path(lake, t, n) for t in TABLES] for n in names]
+            rows = merge(lake, committed, month, sources)
+            manifest.commit(lake, rows)
             for files in sources:
                 for file in files:
-                    where.remove(file)
+                    lake.remove(file)
             done.groups_merged += len(names)
             done.groups_written += 1
             if month not in done.months:
@@ -194,7 +193,7 @@ def compact(
 
 
 def convert(
-    lake_dir: layout.LakeDir,
+    lake: Location,
     *,
     target_bytes: int = layout.TARGET_FILE_BYTES,
     on_message: Callable[[str], None] | None = None,
@@ -208,8 +207,7 @@ def convert(
     the new one (the old files are). The caller holds the lake's lock.
     """
     started = time.perf_counter()
-    where = Location.of(lake_dir)
-    committed = manifest.merge_parts(where)
+    committed = manifest.merge_parts(lake)
     old = manifest.layout_of(committed)
     if old in (None, layout.LAYOUT):
         return Compaction()
@@ -224,26 +222,26 @@ def convert(
     )
     if on_message:
         on_message(
-            f"converting lake {where.url} from the per-day {old} layout ({stems.height:,} files "
+            f"converting lake {lake.url} from the per-day {old} layout ({stems.height:,} files "
             "per table) to monthly files: once, then it is done"
         )
-    sized = _with_bytes(where, stems.select(pl.col("stem").alias("data_file"), "month"))
+    sized = _with_bytes(lake, stems.select(pl.col("stem").alias("data_file"), "month"))
     # Old names are per day, and may repeat across days (a batch spanning dates): a source
     # is a (date, name) stem here, and its manifest rows are matched by both.
     converted = Compaction(converted_from=old)
     new_rows = []
     for month, in_month in _by_month(sized):
         for stems_in_bin in pack(in_month, target_bytes):
-            sources = [[layout.file_path(where, t, s) for t in layout.TABLES] for s in stems_in_bin]
-            new_rows.append(merge(where, committed, month, sources))
+            sources = [[layout.file_path(lake, t, s) for t in TABLES] for s in stems_in_bin]
+            new_rows.append(merge(lake, committed, month, sources))
             converted.groups_written += 1
         converted.months.append(month)
         converted.groups_merged += in_month.height
     moved = pl.concat(new_rows)
     untouched = committed.join(moved.select("snapshot_id"), on="snapshot_id", how="anti")
     converted_rows = pl.concat([moved, untouched])
-    manifest.replace(where, converted_rows)
-    layout.prune(where, keep=manifest.data_paths(converted_rows))
+    manifest.replace(lake, converted_rows)
+    layout.prune(lake, keep=manifest.data_paths(converted_rows))
     converted.seconds = time.perf_counter() - started
     return converted
 
@@ -275,16 +273,16 @@ class LakeCompaction:
 
 
 def compact_lake(
-    lake_dir: layout.LakeDir, *, on_message: Callable[[str], None] | None = None
+    where: LakeLike, *, on_message: Callable[[str], None] | None = None
 ) -> LakeCompaction:
     """`listings compact`: under the lake's lock, delete leftovers, convert an older lake,
     and merge every month holding two or more small groups."""
-    where = manifest.require_lake(lake_dir)
-    with manifest.locked(where, on_wait=on_message):
-        committed = manifest.load(where)
-        before = len(manifest.data_paths(committed)) // len(layout.TABLES)
-        removed = layout.prune(where, keep=manifest.data_paths(committed))
-        conversion = convert(where, on_message=on_message)
-        merged = compact(where, more_than=1)
-        after = len(manifest.data_paths(manifest.merge_parts(where))) // len(layout.TABLES)
-    return LakeCompaction(str(lake_dir), before, after, removed, conversion, merged)
+    lake = manifest.require_lake(where)
+    with lock.locked(lake, on_wait=on_message):
+        committed = manifest.load(lake)
+        before = len(manifest.data_paths(committed)) // len(TABLES)
+        removed = layout.prune(lake, keep=manifest.data_paths(committed))
+        conversion = convert(lake, on_message=on_message)
+        merged = compact(lake, more_than=1)
+        after = len(manifest.data_paths(manifest.merge_parts(lake))) // len(TABLES)
+    return LakeCompaction(lake.url, before, after, removed, conversion, merged)

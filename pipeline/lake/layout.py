@@ -2,8 +2,8 @@
 
 `LAKE/TABLE/fetched_month=YYYY-MM/<group>.parquet`: a run writes each batch of snapshot
 files as one *group* (one file per table and month it touches), and compaction
-(`pipeline.compact`) folds a month's small groups into large ones. Which groups are live
-is the manifest's word (`pipeline.manifest`), never a folder listing: files it does not
+(`compact`) folds a month's small groups into large ones. Which groups are live
+is the manifest's word (`manifest`), never a folder listing: files it does not
 name are a crashed run's or a finished compaction's leftovers, and `prune` deletes them.
 
 Each file is written to a temporary name and renamed into place, so a reader or a crash
@@ -23,8 +23,8 @@ from pathlib import Path
 import polars as pl
 
 from pipeline.lake.storage import Location
+from pipeline.vocab import TABLES
 
-TABLES = ("listings", "rejects", "snapshots")
 PARTITION = "fetched_month"  # the folder key: the UTC month of fetched_at, YYYY-MM
 DATE_COLUMN = "fetched_date"  # in every file: the UTC day of fetched_at
 LAYOUT = "monthly"
@@ -34,7 +34,6 @@ MERGED_PREFIX = "merged-"  # a group compaction wrote
 TARGET_FILE_BYTES = 128 * 2**20
 # DuckDB's own row-group size: its scans are parallel per row group.
 ROW_GROUP_ROWS = 122_880
-LakeDir = str | Path | Location  # a local folder or any fsspec URL
 
 # Within a file rows follow fetch time, then these (a total order: same rows, same bytes).
 _ORDER = {
@@ -45,16 +44,14 @@ _ORDER = {
 _AT = "__fetched_at"  # a snapshot's fetch time joined onto every table's rows while sorting
 
 
-class LakeError(Exception):
-    """The lake cannot be used as asked; the message says why and what to do."""
-
-
-class NotALakeError(LakeError):
-    """The path holds no lake (no `_manifest/`): a typo, or nothing normalised there yet."""
-
-
-class OldLayoutError(LakeError):
-    """The lake is in a layout from before monthly files and has to be converted first."""
+def retired_note(option: str | None) -> str | None:
+    """The note to print when a script still passes the retired `--layout`, else None."""
+    if option is None:
+        return None
+    return (
+        f"--layout {option} is retired and ignored: every lake now has one layout, few large "
+        "monthly files (see docs/lake.md)"
+    )
 
 
 def file_schema(table: str) -> pl.Schema:
@@ -81,6 +78,21 @@ def data_file(month: str, name: str) -> str:
     return f"{PARTITION}={month}/{name}"
 
 
+def day(fetched_at: pl.Expr) -> pl.Expr:
+    """The UTC day a snapshot was fetched on: its rows' `fetched_date`."""
+    return fetched_at.dt.date()
+
+
+def month(fetched_at: pl.Expr) -> pl.Expr:
+    """The UTC month (`YYYY-MM`) a snapshot was fetched in: the folder its rows go to."""
+    return fetched_at.dt.strftime("%Y-%m")
+
+
+def data_file_of(month_: pl.Expr, name: str) -> pl.Expr:
+    """`data_file` as an expression: the group `name` in the month's folder."""
+    return pl.format("{}={}/{}", pl.lit(PARTITION), month_, pl.lit(name))
+
+
 def month_of(data_file_: pl.Expr) -> pl.Expr:
     """The month (`YYYY-MM`) of a manifest `data_file` name, from its folder."""
     return data_file_.str.extract(rf"^{PARTITION}=([^/]+)/")
@@ -96,8 +108,8 @@ def dates(snapshots: pl.DataFrame) -> pl.DataFrame:
     return snapshots.select(
         "snapshot_id",
         at.alias(_AT),
-        at.dt.date().alias(DATE_COLUMN),
-        at.dt.strftime("%Y-%m").alias(PARTITION),
+        day(at).alias(DATE_COLUMN),
+        month(at).alias(PARTITION),
     )
 
 
@@ -123,19 +135,18 @@ def encode(frame: pl.DataFrame) -> bytes:
     return buffer.getvalue()
 
 
-def write_parquet(lake: LakeDir, frame: pl.DataFrame, path: str) -> None:
+def write_parquet(lake: Location, frame: pl.DataFrame, path: str) -> None:
     """Write one Parquet file atomically (see `storage.Location.write_atomic`)."""
-    Location.of(lake).write_atomic(path, encode(frame))
+    lake.write_atomic(path, encode(frame))
 
 
-def write_group(lake_dir: LakeDir, tables: Mapping[str, pl.DataFrame], name: str) -> list[str]:
+def write_group(lake: Location, tables: Mapping[str, pl.DataFrame], name: str) -> list[str]:
     """Write one group: a file per table and month of its snapshots; return the months.
 
     Every month gets all three tables, empty ones included, so a glob over any table finds
     files with the schema even where nothing was rejected. Snapshots go last: until its
     snapshot rows exist a group shows nothing to readers that join on them.
     """
-    lake = Location.of(lake_dir)
     dated = dates(tables["snapshots"])
     months = sorted(dated[PARTITION].unique().to_list())
     for table in TABLES:
@@ -148,16 +159,15 @@ def write_group(lake_dir: LakeDir, tables: Mapping[str, pl.DataFrame], name: str
     return months
 
 
-def write_batch(lake_dir: LakeDir, tables: Mapping[str, pl.DataFrame]) -> str:
+def write_batch(lake: Location, tables: Mapping[str, pl.DataFrame]) -> str:
     """Write a normalised batch as a new group; return its name."""
     name = group_name(BATCH_PREFIX, tables["snapshots"]["snapshot_id"].to_list())
-    write_group(lake_dir, tables, name)
+    write_group(lake, tables, name)
     return name
 
 
-def read_files(lake_dir: LakeDir, table: str, paths: list[str]) -> pl.DataFrame:
+def read_files(lake: Location, table: str, paths: list[str]) -> pl.DataFrame:
     """The rows of some of a table's files, in the order given, as the table's file schema."""
-    lake = Location.of(lake_dir)
     if not paths:
         return pl.DataFrame(schema=file_schema(table))
     if lake.is_local:
@@ -165,13 +175,12 @@ def read_files(lake_dir: LakeDir, table: str, paths: list[str]) -> pl.DataFrame:
     return pl.concat([pl.read_parquet(io.BytesIO(lake.read_bytes(p))) for p in paths])
 
 
-def table_files(lake_dir: LakeDir, table: str) -> list[str]:
+def table_files(lake: Location, table: str) -> list[str]:
     """Every data file under a table's folder, in any layout, committed or not.
 
     For tidying up only (`prune`): readers take the manifest's list. Temporary files of a
     write that died are included: nothing else writes while the caller holds the lock.
     """
-    lake = Location.of(lake_dir)
     top = lake.path(table)
     if lake.is_local:  # os.walk lists names without a stat each: fast on many files
         return sorted(
@@ -183,12 +192,11 @@ def table_files(lake_dir: LakeDir, table: str) -> list[str]:
     return [p for p in lake.find(top) if p.endswith(".parquet")]
 
 
-def prune(lake_dir: LakeDir, keep: set[str]) -> int:
+def prune(lake: Location, keep: set[str]) -> int:
     """Delete data files that are not in `keep` (paths relative to the lake); how many.
 
     Empty partition folders go too (local lakes: object stores have no folders).
     """
-    lake = Location.of(lake_dir)
     root = lake.path("")
     stale = [
         file
@@ -205,16 +213,3 @@ def prune(lake_dir: LakeDir, keep: set[str]) -> int:
                 if folder.is_dir() and not any(folder.iterdir()):
                     folder.rmdir()
     return len(stale)
-
-
-def scan(lake_dir: LakeDir, table: str) -> pl.LazyFrame:
-    """A table as the manifest committed it, for notebooks: `lake.scan("data/lake", "listings")`.
-
-    Unlike a glob, it never shows a crashed run's files or a compaction's leftovers.
-    """
-    from pipeline.lake import manifest  # manifest builds on this module
-
-    files = manifest.committed_files(lake_dir)[table]
-    if not files:
-        return pl.LazyFrame(schema={**file_schema(table), PARTITION: pl.String})
-    return pl.scan_parquet(files, hive_partitioning=True)

@@ -92,3 +92,9 @@ class Location:
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
+
+
+# Where a lake is, as a user or a caller from outside the lake package names it: a folder,
+# an fsspec URL, or a Location already. Entry points take this and make it a Location once;
+# everything inside takes the Location.
+LakeLike = str | Path | Location

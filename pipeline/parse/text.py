@@ -47,8 +47,6 @@ MAX_REPEATED_TITLE_CHARS = 200
 # Price readings longer than this cannot be an Int64; such a run is kept as text only.
 MAX_PRICE_DIGITS = 18
 
-TITLE_SOURCES = ("own_line", "repetition", "known_title", "html", "json", "unknown")
-
 # Marks where tails were cut out of a page. A page that already holds it (no real page
 # does) is cut by the slower CHUNK_RE instead.
 _CUT = "\x00"

@@ -11,9 +11,9 @@ DuckDB's own storage instead of decoding Parquet again. The models are built on 
 temporary name, and renamed into place only when every test of severity `error` passed: a
 reader never opens a half-built file or one whose tests failed, and a writer never blocks
 readers for longer than the rename. A path that is not a lake (or a lake in the old layout)
-raises `layout.LakeError` before anything is written, so a typo never empties a good warehouse.
+raises `errors.LakeError` before anything is written, so a typo never empties a good warehouse.
 
-`listings sql --lake` (`query(…, lake_dir=…)`) binds *views* over the same committed files
+`listings sql --lake` (`query(…, lake=…)`) binds *views* over the same committed files
 on an in-memory connection instead: one ad-hoc query reads them once, loading would only
 add work.
 """
@@ -33,9 +33,10 @@ import duckdb
 import polars as pl
 
 from pipeline.lake import layout, manifest
-from pipeline.lake.storage import Location
+from pipeline.lake.storage import LakeLike, Location
 from pipeline.warehouse import models
 
+# The lake's tables (`vocab.TABLES`) in the order a build loads and reports them.
 LAKE_TABLES = ("snapshots", "listings", "rejects")
 # Resource settings, sized for `listings build` at a million listings within a 2 GB peak RSS
 # on a 2-core machine (see `configure`); the environment overrides them on bigger machines.
@@ -114,7 +115,7 @@ def _read_parquet(files: Sequence[str]) -> str:
 
 def bind_lake(
     con: duckdb.DuckDBPyConnection,
-    lake_dir: layout.LakeDir,
+    lake: LakeLike,
     *,
     materialized: str = "table",
     files: Mapping[str, Sequence[str]] | None = None,
@@ -124,11 +125,11 @@ def bind_lake(
 
     `materialized='table'` loads them (the warehouse), `'view'` only names the files (one
     ad-hoc query). A table with nothing committed yet is an empty table of the files' types,
-    so every model and query works on a fresh lake. `files` is `committed_files(lake_dir)`
-    when the caller already read it. Raises `layout.NotALakeError` / `layout.OldLayoutError`
-    (both `layout.LakeError`) for a path that holds no lake in the current layout.
+    so every model and query works on a fresh lake. `files` is `committed_files(lake)`
+    when the caller already read it. Raises `NotALakeError` / `OldLayoutError`
+    (both `errors.LakeError`) for a path that holds no lake in the current layout.
     """
-    where = Location.of(lake_dir)
+    where = Location.of(lake)
     committed = files if files is not None else manifest.committed_files(where)
     _register(con, where)
     models.create_relation(con, "_lake", "table", "SELECT ? AS url", [where.url])
@@ -161,7 +162,7 @@ class Built:
 
 
 def build(
-    lake_dir: layout.LakeDir,
+    lake: LakeLike,
     db: Path,
     *,
     with_models: bool = True,
@@ -174,13 +175,13 @@ def build(
     See `rebuild` for the options; this keeps the signature callers have relied on.
     """
     built = rebuild(
-        lake_dir, db, with_models=with_models, select=select, project=project, on_event=on_event
+        lake, db, with_models=with_models, select=select, project=project, on_event=on_event
     )
     return built.lake_rows
 
 
 def rebuild(
-    lake_dir: layout.LakeDir,
+    lake: LakeLike,
     db: Path,
     *,
     with_models: bool = True,
@@ -195,11 +196,11 @@ def rebuild(
     selection's upstream models are built too. If a model or an `error` test fails, the
     warehouse is left as it was and the failed build is kept beside it for inspection
     (`<name>.failed.duckdb`), then the error is raised. The lake and the project are read
-    before any file is written: a path that is not a lake raises `layout.LakeError` and a
+    before any file is written: a path that is not a lake raises `errors.LakeError` and a
     broken project `models.ModelError`, with `db` untouched. `on_event` hears of every lake
     table loaded, model built and test run as it finishes (`models.Event`).
     """
-    files = manifest.committed_files(lake_dir)
+    files = manifest.committed_files(lake)
     if with_models and project is None:
         project = models.load_project()
     db.parent.mkdir(parents=True, exist_ok=True)
@@ -213,7 +214,7 @@ def rebuild(
     for name, value in WRITE_SETTINGS.items():
         con.execute(f"SET {name} = {value}")
     try:
-        bind_lake(con, lake_dir, files=files, on_event=on_event)
+        bind_lake(con, lake, files=files, on_event=on_event)
         counts = {
             table: con.sql(f"SELECT count(*) FROM {table}").fetchall()[0][0]
             for table in LAKE_TABLES
@@ -241,17 +242,17 @@ def rebuild(
 
 
 def query(
-    sql: str, *, db: Path | None = None, lake_dir: layout.LakeDir | None = None
+    sql: str, *, db: Path | None = None, lake: LakeLike | None = None
 ) -> pl.DataFrame:
     """Run one query on a read-only warehouse file, or on views over a lake's committed files.
 
-    Raises `layout.LakeError` when `lake_dir` holds no lake (or one in the old layout).
+    Raises `errors.LakeError` when `lake` holds no lake (or one in the old layout).
     """
-    files = manifest.committed_files(lake_dir) if lake_dir is not None else None
-    con = connect(None if lake_dir is not None else db, read_only=True)
+    files = manifest.committed_files(lake) if lake is not None else None
+    con = connect(None if lake is not None else db, read_only=True)
     try:
-        if lake_dir is not None:
-            bind_lake(con, lake_dir, materialized="view", files=files)
+        if lake is not None:
+            bind_lake(con, lake, materialized="view", files=files)
         result = con.sql(sql)
         return result.pl() if result is not None else pl.DataFrame()
     finally:

@@ -31,6 +31,8 @@ import duckdb
 import polars as pl
 import yaml
 
+from pipeline.errors import DataTestFailure, ModelError
+
 DEFAULT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_like_sql"
 LAYERS = ("staging", "intermediate", "marts")
 MATERIALIZATIONS = ("view", "table")
@@ -45,21 +47,6 @@ _VAR = re.compile(rf"var\({_STRING}\)")
 _CONFIG = re.compile(r"config\((.*)\)", re.DOTALL)
 _KWARG = re.compile(rf"(\w+)\s*={_STRING}")
 _GRAIN = re.compile(r"--\s*grain:\s*(\S.*)")
-
-
-class ModelError(Exception):
-    """The project cannot be compiled or built; the message names the file and the problem."""
-
-
-class DataTestFailure(ModelError):
-    """One or more data tests of severity `error` returned rows."""
-
-    def __init__(self, failures: Sequence[TestResult]) -> None:
-        self.failures = list(failures)
-        super().__init__(
-            f"{len(self.failures)} data test(s) failed:\n\n"
-            + "\n\n".join(result.render() for result in self.failures)
-        )
 
 
 @dataclass(frozen=True)

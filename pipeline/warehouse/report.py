@@ -19,6 +19,7 @@ import altair as alt
 import polars as pl
 import vl_convert
 
+from pipeline.errors import ReportError
 from pipeline.warehouse import database
 
 CHART_WIDTH = 560
@@ -65,10 +66,6 @@ AGE_ORDER = (
     "≥ 2 years",
     "unknown",
 )
-
-
-class ReportError(Exception):
-    """The warehouse lacks what the report reads (e.g. built without the models)."""
 
 
 @dataclass(frozen=True)

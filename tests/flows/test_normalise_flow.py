@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.lake import layout
+from pipeline.lake import layout, manifest
+from pipeline.lake.storage import Location
 from tests.conftest import RAW, SAMPLE, lake_files
 
 
@@ -52,13 +53,14 @@ def test_the_flow_runs_incrementally_and_reports(prefect_api: None, tmp_path: Pa
     assert "0 new snapshots, 4 already in the lake" in third.render()
 
     assert third.files_per_table == 4  # three groups from the first run, one from the second
-    rows = layout.scan(lake_dir, "listings").collect().sort("snapshot_id", "position")
+    rows = manifest.scan(lake_dir, "listings").collect().sort("snapshot_id", "position")
     refreshed = normalise_flow(
         paths=[raw], lake_dir=lake_dir, db=db, full_refresh=True, report_path=report
     )
     assert (refreshed.snapshots, refreshed.files_per_table) == (4, 1)  # one batch this time
     assert len(lake_files(lake_dir)) == 3  # the old groups are gone
-    assert layout.scan(lake_dir, "listings").collect().sort("snapshot_id", "position").equals(rows)
+    listings = manifest.scan(lake_dir, "listings").collect()
+    assert listings.sort("snapshot_id", "position").equals(rows)
 
 
 @pytest.mark.flow
@@ -74,7 +76,7 @@ def test_the_flow_writes_a_group_per_batch_task(prefect_api: None, tmp_path: Pat
         paths=[RAW], lake_dir=lake_dir, db=db, batch_bytes=2048, report_path=None, layout="batch"
     )
     assert (summary.listings, len(summary.batches), summary.files_per_table) == (33, 4, 4)
-    groups = set(manifest.load(lake_dir)["data_file"])
+    groups = set(manifest.load(Location.of(lake_dir))["data_file"])
     assert set(lake_files(lake_dir)) == {f"{t}/{g}.parquet" for t in layout.TABLES for g in groups}
     assert all(g.startswith("fetched_month=2026-11/batch-") for g in groups)
     again = normalise_flow(paths=[RAW], lake_dir=lake_dir, db=db, report_path=None)

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.lake.storage import Location
+from pipeline.run import run
 from tests.conftest import RAW
 
 
@@ -72,24 +74,23 @@ def test_snapshots_can_be_read_from_an_object_store(s3_endpoint: str, tmp_path: 
     """Roots may be fsspec URLs too: same listings, sidecars included, as from local files."""
     import s3fs
 
-    from pipeline.ingest import read
-    from pipeline.run import normalise
+    from pipeline.ingest import metadata, sources
 
     fs = s3fs.S3FileSystem(skip_instance_cache=True)
     fs.mkdir("scrapes")
     fs.put(str(RAW) + "/", "scrapes/raw/", recursive=True)
-    found = read.discover(["s3://scrapes/raw"])
+    found = sources.discover(["s3://scrapes/raw"])
     assert [str(f).rsplit("/", 1)[-1] for f in found] == [
         "moredoc-demo-p1.txt",
         "wenku-kubernetes-p1.txt",
         "wenku-search-page.txt",
         "wenku-数据库-p2.txt",
     ]
-    remote = normalise.normalise_paths(["s3://scrapes/raw"], tmp_path / "a", read.ReadOptions())
-    local = normalise.normalise_paths([RAW], tmp_path / "b", read.ReadOptions())
+    remote = run.normalise_paths(["s3://scrapes/raw"], tmp_path / "a", metadata.ReadOptions())
+    local = run.normalise_paths([RAW], tmp_path / "b", metadata.ReadOptions())
     assert remote.lake_rows == local.lake_rows == {"snapshots": 4, "listings": 33, "rejects": 0}
     assert remote.rejects == 0
-    again = normalise.normalise_paths(["s3://scrapes/raw"], tmp_path / "a", read.ReadOptions())
+    again = run.normalise_paths(["s3://scrapes/raw"], tmp_path / "a", metadata.ReadOptions())
     assert (again.files_read, again.files_skipped) == (0, 4)
 
 
@@ -99,9 +100,8 @@ def test_a_lake_on_an_object_store_is_compacted_and_tidied(
     """Sizes, listings and deletes go through fsspec: compaction works on S3 as on disk."""
     import s3fs
 
-    from pipeline.ingest import read
-    from pipeline.lake import layout, manifest
-    from pipeline.run import normalise
+    from pipeline.ingest import metadata
+    from pipeline.lake import manifest
 
     fs = s3fs.S3FileSystem(skip_instance_cache=True)
     fs.mkdir("compacted-lake")  # moto's buckets outlive a server: a name of its own
@@ -113,10 +113,10 @@ def test_a_lake_on_an_object_store_is_compacted_and_tidied(
         (raw / f"p{n}.txt.meta.json").write_text(
             f'{{"fetched_at": "2026-11-0{n + 1}T08:00:00Z"}}', encoding="utf-8"
         )
-        summary = normalise.normalise_paths([raw], url, read.ReadOptions())
+        summary = run.normalise_paths([raw], url, metadata.ReadOptions())
     assert summary.compaction is not None and "merged 5 small groups into 1" in summary.compaction
-    (group,) = manifest.load(url)["data_file"].unique().to_list()
+    (group,) = manifest.load(Location.of(url))["data_file"].unique().to_list()
     assert sorted(fs.find("compacted-lake/lake/listings")) == [
         f"compacted-lake/lake/listings/{group}.parquet"
     ]
-    assert layout.scan(url, "listings").collect().height == 50
+    assert manifest.scan(url, "listings").collect().height == 50

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.lake import layout
+from pipeline.lake import manifest
 from tests.conftest import RAW, REPO
 
 SCHEDULED_RUN_TIMEOUT_S = 180
@@ -44,5 +44,5 @@ def test_a_scheduled_run_writes_the_lake(tmp_path: Path) -> None:
                 time.sleep(2)
         finally:
             stop(served)
-    assert layout.scan(lake_dir, "listings").collect().height == 33
+    assert manifest.scan(lake_dir, "listings").collect().height == 33
     assert served.returncode is not None

@@ -11,7 +11,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipeline.ingest import read
+from pipeline.ingest import metadata, read, sources
 from pipeline.run import normalise
 from tests.conftest import RAW, assert_listings_match, assert_nothing_lost
 from tests.golden.sample_truth import PAGES
@@ -19,7 +19,8 @@ from tests.golden.sample_truth import PAGES
 
 @pytest.fixture(scope="module")
 def tables() -> normalise.BatchTables:
-    return normalise.normalise_batch(read.read_batch(read.discover([RAW]), read.ReadOptions()))
+    snapshots_read = read.read_batch(sources.discover([RAW]), metadata.ReadOptions())
+    return normalise.normalise_batch(snapshots_read)
 
 
 def test_the_sample_folder_parses_without_rejects(tables: normalise.BatchTables) -> None:

@@ -11,7 +11,7 @@ from datetime import timedelta
 import polars as pl
 import pytest
 
-from pipeline.ingest import read
+from pipeline.ingest import metadata, read
 from pipeline.run import normalise
 from tests.conftest import SAMPLE, SAMPLE_FETCHED_AT, assert_nothing_lost
 
@@ -41,7 +41,7 @@ EXPECTED = [
 
 @pytest.fixture(scope="module")
 def tables() -> normalise.BatchTables:
-    return normalise.normalise_batch(read.read_batch([SAMPLE], read.ReadOptions()))
+    return normalise.normalise_batch(read.read_batch([SAMPLE], metadata.ReadOptions()))
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,8 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.ingest import read
+from pipeline import vocab
+from pipeline.ingest import metadata
 from pipeline.parse import fields
 from pipeline.parse.render import render_age, render_page, render_size
 from pipeline.run import normalise
@@ -29,11 +30,11 @@ def _normalise_text(text: str, fetched_at) -> normalise.BatchTables:
     """The real pipeline middle over one in-memory page (read.py's row, minus the file)."""
     raw = text.encode("utf-8")
     row = {
-        "snapshot_id": read.snapshot_id(raw, fetched_at),
+        "snapshot_id": metadata.snapshot_id(raw, fetched_at),
         "source_path": "generated.txt",
         "byte_count": len(raw),
         "mtime_ns": 0,
-        "content_sha256": read.content_hash(raw),
+        "content_sha256": metadata.content_hash(raw),
         "fetched_at": fetched_at,
         "fetched_at_source": "option",
         "url": None,
@@ -47,7 +48,7 @@ def _normalise_text(text: str, fetched_at) -> normalise.BatchTables:
         "fragment": None,
         "read_seconds": 0.0,
     }
-    return normalise.normalise_batch(pl.DataFrame([row], schema=read.SNAPSHOT_READ_SCHEMA))
+    return normalise.normalise_batch(pl.DataFrame([row], schema=vocab.READ_FRAME))
 
 
 @SETTINGS

@@ -11,8 +11,8 @@ import polars as pl
 import pytest
 
 from pipeline import cli
-from pipeline.ingest import read
-from pipeline.run import normalise
+from pipeline.ingest import metadata
+from pipeline.run import run
 from pipeline.warehouse import database
 from tests.conftest import RAW, REPO
 
@@ -24,7 +24,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     raw = root / "raw"
     shutil.copytree(RAW, raw)  # the four sample pages and their sidecars
     lake_dir, db = root / "lake", root / "warehouse.duckdb"
-    normalise.normalise_paths([raw], lake_dir, read.ReadOptions())
+    run.normalise_paths([raw], lake_dir, metadata.ReadOptions())
     database.build(lake_dir, db)
     return lake_dir, db
 

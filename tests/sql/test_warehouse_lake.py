@@ -15,9 +15,10 @@ import polars as pl
 import pytest
 
 from pipeline import cli
-from pipeline.ingest import read
+from pipeline.ingest import metadata
 from pipeline.lake import layout, manifest
-from pipeline.run import normalise
+from pipeline.lake.storage import Location
+from pipeline.run import run
 from pipeline.warehouse import database
 from tests.conftest import RAW
 from tests.sql.conftest import empty_lake
@@ -31,7 +32,7 @@ def sample_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("lake")
     raw = root / "raw"
     shutil.copytree(RAW, raw)
-    normalise.normalise_paths([raw], root / "lake", read.ReadOptions())
+    run.normalise_paths([raw], root / "lake", metadata.ReadOptions())
     return root / "lake"
 
 
@@ -41,7 +42,7 @@ def lake_copy(sample_lake: Path, tmp_path: Path) -> Path:
 
 
 def count_listings(*, db: Path | None = None, lake_dir: Path | None = None) -> int:
-    return database.query("select count(*) from listings", db=db, lake_dir=lake_dir).item()
+    return database.query("select count(*) from listings", db=db, lake=lake_dir).item()
 
 
 def test_a_stray_file_in_a_partition_folder_is_invisible_to_build_and_sql(
@@ -142,7 +143,7 @@ def old_layout_lake(path: Path) -> Path:
         "data_file": "batch-0123456789abcdef0123",
     }
     (path / manifest.DIRNAME).mkdir(parents=True)
-    pl.DataFrame([row], schema=manifest.SCHEMA).write_parquet(manifest.path(path))
+    pl.DataFrame([row], schema=manifest.SCHEMA).write_parquet(manifest.path(Location.of(path)))
     return path
 
 

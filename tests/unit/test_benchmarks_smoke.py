@@ -22,7 +22,7 @@ from benchmarks.dataset import dataset
 from benchmarks.generate import generate_corpus, pages_per_day
 from benchmarks.measures import Row
 from benchmarks.stages import ALL_STAGES, STAGES
-from pipeline.ingest import read
+from pipeline.ingest import metadata, sources, walk
 from pipeline.parse.render import render_age, render_tail
 
 N_LISTINGS = 200  # 20 pages
@@ -73,7 +73,7 @@ def test_a_page_is_saved_as_a_crawler_saves_it() -> None:
     for page in pages:
         name = NAME.match(page.name)
         assert name, page.name
-        fetched_at = read.parse_timestamp(page.sidecar["fetched_at"])
+        fetched_at = metadata.parse_timestamp(page.sidecar["fetched_at"])
         assert fetched_at.strftime("%Y-%m-%d") == page.day  # the UTC day is the folder
         assert page.sidecar["url"] == (
             f"https://wenku.it/search?wd={quote(name['query'])}&page={name['page']}"
@@ -93,7 +93,7 @@ def test_documents_recur_with_their_age_rendered_at_each_fetch() -> None:
     days_seen: dict[int, set[str]] = defaultdict(set)
     ages: dict[int, set[str]] = defaultdict(set)
     for page in pages:
-        fetched_at = read.parse_timestamp(page.sidecar["fetched_at"])
+        fetched_at = metadata.parse_timestamp(page.sidecar["fetched_at"])
         for doc_id, doc in zip(page.doc_ids, page.docs, strict=True):
             days_seen[doc_id].add(page.day)
             # The tail as the site renders it at this fetch (narrow layouts drop the age).
@@ -116,8 +116,8 @@ def test_the_dataset_is_cached_and_laid_out_in_day_folders(tmp_path: Path) -> No
         f"2024-11-0{d}" for d in range(1, DAYS + 1)
     ]
     assert data.increment_days == ("2024-11-06", "2024-11-07")
-    assert len(read.discover([data.increment(1)])) == INCREMENT_PAGES
-    sidecar = Path(data.page_files()[0] + read.SIDECAR_SUFFIX)
+    assert len(sources.discover([data.increment(1)])) == INCREMENT_PAGES
+    sidecar = Path(data.page_files()[0] + walk.SIDECAR_SUFFIX)
     assert set(json.loads(sidecar.read_text(encoding="utf-8"))) == {"url", "fetched_at"}
     assert dataset(N_LISTINGS, seed=5, cache=tmp_path / "cache", **TINY) == data  # cached
 

@@ -19,10 +19,12 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipeline import cli
-from pipeline.ingest import read
-from pipeline.lake import compact, layout, manifest
-from pipeline.run import normalise
+from pipeline import cli, errors
+from pipeline.ingest import metadata, read, sources
+from pipeline.lake import compact, layout, lock, manifest
+from pipeline.lake.storage import Location
+from pipeline.run import normalise, run
+from pipeline.run.summary import RunSummary
 from pipeline.warehouse import database
 from tests.conftest import REPO, SAMPLE, lake_files
 
@@ -31,8 +33,8 @@ KEYS = {"snapshots": ["snapshot_id"], "listings": ["snapshot_id", "position"],
 T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 
 
-def _run(raw: Path, out: Path, **kwargs) -> normalise.RunSummary:
-    return normalise.normalise_paths([raw], out, read.ReadOptions(), **kwargs)
+def _run(raw: Path, out: Path, **kwargs) -> RunSummary:
+    return run.normalise_paths([raw], out, metadata.ReadOptions(), **kwargs)
 
 
 def _add_page(raw: Path, n: int, fetched_at: datetime) -> None:
@@ -44,11 +46,11 @@ def _add_page(raw: Path, n: int, fetched_at: datetime) -> None:
 
 def _table(out: Path, table: str) -> pl.DataFrame:
     """A table as the manifest committed it, in key order."""
-    return layout.scan(out, table).collect().sort(KEYS[table])
+    return manifest.scan(out, table).collect().sort(KEYS[table])
 
 
 def _groups(out: Path) -> list[str]:
-    return sorted(manifest.load(out)["data_file"].unique())
+    return sorted(manifest.load(Location.of(out))["data_file"].unique())
 
 
 def _lake_of_small_groups(tmp_path: Path, runs: int) -> tuple[Path, Path]:
@@ -110,7 +112,7 @@ def test_a_month_is_merged_once_it_holds_more_than_a_few_small_groups(tmp_path: 
     assert after.height == before.height + 10 == 50
     assert after.select("snapshot_id", "position").is_duplicated().sum() == 0
     assert after.filter(pl.col("snapshot_id").is_in(before["snapshot_id"].implode())).equals(before)
-    assert manifest.row_counts(manifest.load(out)) == {
+    assert manifest.row_counts(manifest.load(Location.of(out))) == {
         "snapshots": 5, "listings": 50, "rejects": 0
     }  # fmt: skip
     merged = pl.read_parquet(out / "listings" / f"{group}.parquet")
@@ -151,10 +153,10 @@ def test_listings_compact_merges_every_month_with_two_small_groups(
 
 def test_compaction_packs_groups_into_outputs_of_at_most_the_target(tmp_path: Path) -> None:
     _, out = _lake_of_small_groups(tmp_path, 4)
-    sizes = compact.groups(out, manifest.load(out))["bytes"].to_list()
+    sizes = compact.groups(Location.of(out), manifest.load(Location.of(out)))["bytes"].to_list()
     target = sizes[0] + sizes[1]  # room for two groups per output
-    with manifest.locked(out):
-        done = compact.compact(out, more_than=1, target_bytes=target)
+    with lock.locked(Location.of(out)):
+        done = compact.compact(Location.of(out), more_than=1, target_bytes=target)
     assert (done.groups_merged, done.groups_written) == (4, 2)
     assert len(_groups(out)) == 2
     assert _table(out, "listings").height == 40
@@ -172,9 +174,9 @@ def test_the_same_runs_write_the_same_bytes(tmp_path: Path) -> None:
 
 _CRASH = """
 import os, signal, sys
-from pipeline.ingest import read
+from pipeline.ingest import metadata
 from pipeline.lake import manifest
-from pipeline.run import normalise
+from pipeline.run import run
 
 point, raw, out = sys.argv[1:]
 real_commit = manifest.commit
@@ -188,7 +190,7 @@ def commit(where, rows):
         os.kill(os.getpid(), signal.SIGKILL)
 
 manifest.commit = commit
-normalise.normalise_paths([raw], out, read.ReadOptions())
+run.normalise_paths([raw], out, metadata.ReadOptions())
 """
 
 
@@ -219,15 +221,15 @@ def test_a_compaction_killed_at_any_point_loses_and_doubles_nothing(
     assert len(lake_files(out)) == 3 * expected_groups
     assert _table(out, "listings").equals(committed)
     if point == "before-commit":
-        with manifest.locked(out):
-            compact.compact(out)
+        with lock.locked(Location.of(out)):
+            compact.compact(Location.of(out))
         assert len(_groups(out)) == 1 and _table(out, "listings").equals(committed)
 
 
 def _old_lake(raw: Path, out: Path, old_layout: str) -> None:
     """A lake as earlier versions wrote it: `fetched_date=YYYY-MM-DD` folders, one file per
     snapshot (`snapshot`) or per date and batch (`batch`), no `fetched_date` column."""
-    snapshots_read = read.read_batch(read.discover([raw]), read.ReadOptions())
+    snapshots_read = read.read_batch(sources.discover([raw]), metadata.ReadOptions())
     tables = normalise.normalise_batch(snapshots_read).as_dict()
     day = pl.col("fetched_at").dt.strftime("%Y-%m-%d").alias("fetched_date")
     dated = tables["snapshots"].select("snapshot_id", day)
@@ -258,9 +260,9 @@ def test_an_old_lake_is_converted_once_by_the_next_run(
 ) -> None:
     old, fresh = tmp_path / "old", tmp_path / "fresh"
     _old_lake(raw_copy, old, old_layout)
-    assert manifest.layout_of(manifest.load(old)) == old_layout
-    with pytest.raises(layout.OldLayoutError, match=f"listings compact --lake {old}"):
-        database.query("select count(*) from listings", lake_dir=old)
+    assert manifest.layout_of(manifest.load(Location.of(old))) == old_layout
+    with pytest.raises(errors.OldLayoutError, match=f"listings compact --lake {old}"):
+        database.query("select count(*) from listings", lake=old)
 
     assert cli.main(["normalise", str(raw_copy), "--out", str(old)]) == 0
     captured = capsys.readouterr()
@@ -295,10 +297,10 @@ def test_a_conversion_killed_before_its_commit_leaves_the_old_lake(
         timeout=120,
     )
     assert killed.returncode == -9, killed.stderr
-    assert manifest.layout_of(manifest.load(out)) == "snapshot"
+    assert manifest.layout_of(manifest.load(Location.of(out))) == "snapshot"
     assert set(before) < set(lake_files(out))  # the old files, plus the unnamed new ones
     assert cli.main(["compact", "--lake", str(out)]) == 0
-    assert manifest.layout_of(manifest.load(out)) == layout.LAYOUT
+    assert manifest.layout_of(manifest.load(Location.of(out))) == layout.LAYOUT
     assert _table(out, "listings").height == 33
 
 
@@ -308,7 +310,7 @@ def test_the_retired_layout_option_is_accepted_and_ignored(
     out = tmp_path / "lake"
     assert cli.main(["normalise", str(raw_copy), "--out", str(out), "--layout", "batch"]) == 0
     assert "--layout batch is retired and ignored" in capsys.readouterr().err
-    assert manifest.layout_of(manifest.load(out)) == layout.LAYOUT
+    assert manifest.layout_of(manifest.load(Location.of(out))) == layout.LAYOUT
 
 
 def test_compacting_a_path_that_is_not_a_lake_is_an_error(

@@ -11,15 +11,18 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipeline.ingest import read
-from pipeline.lake import manifest
-from pipeline.run import normalise
+from pipeline import errors
+from pipeline.ingest import metadata
+from pipeline.lake import lock, manifest
+from pipeline.lake.storage import Location
+from pipeline.run import run
+from pipeline.run.summary import RunSummary
 from pipeline.warehouse import database
 from tests.conftest import REPO, SAMPLE, lake_files, raising
 
 
-def _run(raw: Path, out: Path, **kwargs) -> normalise.RunSummary:
-    return normalise.normalise_paths([raw], out, read.ReadOptions(), **kwargs)
+def _run(raw: Path, out: Path, **kwargs) -> RunSummary:
+    return run.normalise_paths([raw], out, metadata.ReadOptions(), **kwargs)
 
 
 def test_a_new_file_is_the_only_one_processed(raw_copy: Path, tmp_path: Path) -> None:
@@ -52,7 +55,7 @@ def test_a_changed_file_is_processed_again(raw_copy: Path, tmp_path: Path) -> No
     second = _run(raw_copy, out)
     assert (second.files_read, second.snapshots) == (1, 1)
     totals = database.query(
-        "select total_results from snapshots where query = '云原生' order by 1", lake_dir=out
+        "select total_results from snapshots where query = '云原生' order by 1", lake=out
     )["total_results"].to_list()
     assert totals == [145, 146]  # the changed bytes are another snapshot; the old one stays
 
@@ -71,9 +74,9 @@ def test_a_full_refresh_drops_snapshots_whose_input_is_gone(
 def test_a_second_run_waits_for_the_lock(tmp_path: Path) -> None:
     messages: list[str] = []
     with (
-        manifest.locked(tmp_path),
-        pytest.raises(manifest.LakeBusyError, match=r"gave up after 0\.3 s"),
-        manifest.locked(tmp_path, timeout_s=0.3, on_wait=messages.append),
+        lock.locked(Location.of(tmp_path)),
+        pytest.raises(errors.LakeBusyError, match=r"gave up after 0\.3 s"),
+        lock.locked(Location.of(tmp_path), timeout_s=0.3, on_wait=messages.append),
     ):
         pass
     assert messages == [f"lake {tmp_path} is locked by pid {os.getpid()}: waiting for it to finish"]
@@ -103,13 +106,13 @@ def test_each_batch_commits_a_part_and_a_run_merges_them_once_they_pile_up(
 ) -> None:
     """A commit writes only its batch's rows; a crash keeps every part committed so far."""
     out = tmp_path / "lake"
-    monkeypatch.setattr(normalise, "finish", raising(OSError("crash")))
+    monkeypatch.setattr(run, "finish", raising(OSError("crash")))
     with pytest.raises(OSError, match="crash"):
         _run(raw_copy, out, batch_bytes=1)  # one file per batch: four commits, no merge
     parts = sorted((out / "_manifest").glob("part-*.parquet"))
-    assert len(parts) == 4 and not Path(manifest.path(out)).exists()
+    assert len(parts) == 4 and not Path(manifest.path(Location.of(out))).exists()
     assert [len(pl.read_parquet(p)) for p in parts] == [1, 1, 1, 1]
-    assert manifest.load(out).height == 4
+    assert manifest.load(Location.of(out)).height == 4
     monkeypatch.undo()
 
     again = _run(raw_copy, out)
@@ -118,4 +121,4 @@ def test_each_batch_commits_a_part_and_a_run_merges_them_once_they_pile_up(
     monkeypatch.setattr(manifest, "PARTS_KEPT", 3)
     _run(raw_copy, out)
     assert sorted(p.name for p in (out / "_manifest").glob("*.parquet")) == ["manifest.parquet"]
-    assert manifest.load(out).height == 4
+    assert manifest.load(Location.of(out)).height == 4

@@ -12,10 +12,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipeline import cli
-from pipeline.ingest import read
-from pipeline.lake import layout
-from pipeline.run import normalise
+from pipeline import cli, errors
+from pipeline.ingest import metadata
+from pipeline.lake import layout, manifest
+from pipeline.lake.storage import Location
+from pipeline.run import run
 from pipeline.warehouse import database
 from tests.conftest import REPO, SAMPLE, empty_lake, lake_files
 
@@ -24,8 +25,9 @@ def test_the_lake_is_hive_partitioned_by_month_one_group_per_batch(
     raw_copy: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "lake"
-    normalise.normalise_paths([raw_copy / SAMPLE.name], out, read.ReadOptions())
-    sid = read.snapshot_id(SAMPLE.read_bytes(), read.parse_timestamp("2026-11-20T09:30:00Z"))
+    run.normalise_paths([raw_copy / SAMPLE.name], out, metadata.ReadOptions())
+    fetched_at = metadata.parse_timestamp("2026-11-20T09:30:00Z")
+    sid = metadata.snapshot_id(SAMPLE.read_bytes(), fetched_at)
     name = layout.group_name(layout.BATCH_PREFIX, [sid])
     assert sorted(lake_files(out)) == [
         f"{t}/fetched_month=2026-11/{name}.parquet" for t in sorted(layout.TABLES)
@@ -41,19 +43,21 @@ def test_a_rerun_leaves_byte_identical_files_and_no_duplicates(
     raw_copy: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "lake"
-    first = normalise.normalise_paths([raw_copy], out, read.ReadOptions())
+    first = run.normalise_paths([raw_copy], out, metadata.ReadOptions())
     before = lake_files(out)
-    second = normalise.normalise_paths([raw_copy], out, read.ReadOptions())
+    second = run.normalise_paths([raw_copy], out, metadata.ReadOptions())
     assert lake_files(out) == before
     assert first.lake_rows == second.lake_rows
     assert (second.files_found, second.files_skipped, second.snapshots) == (4, 4, 0)
     assert "0 new snapshots, 4 already in the lake" in second.render()
-    refreshed = normalise.normalise_paths([raw_copy], out, read.ReadOptions(), full_refresh=True)
+    refreshed = run.normalise_paths(
+        [raw_copy], out, metadata.ReadOptions(), full_refresh=True
+    )
     assert (refreshed.files_skipped, refreshed.snapshots) == (0, 4)
     assert lake_files(out) == before
     counts = database.query(
         "select count(*) as n, count(distinct (snapshot_id, position)) as d from listings",
-        lake_dir=out,
+        lake=out,
     ).row(0)
     assert counts[0] == counts[1] == first.listings
 
@@ -69,7 +73,7 @@ def test_no_temporary_file_survives_a_failed_write(tmp_path: Path, monkeypatch) 
 
     monkeypatch.setattr(Path, "write_bytes", explode)
     with pytest.raises(OSError, match="disk full"):
-        layout.write_parquet(tmp_path, pl.DataFrame({"a": [1]}), str(target))
+        layout.write_parquet(Location.of(tmp_path), pl.DataFrame({"a": [1]}), str(target))
     assert list(target.parent.iterdir()) == []
 
 
@@ -78,26 +82,26 @@ def test_files_the_manifest_does_not_name_are_invisible_to_readers(
 ) -> None:
     """A crashed run's group (written, never committed) shows in neither reader."""
     out, db = tmp_path / "lake", tmp_path / "w.duckdb"
-    normalise.normalise_paths([raw_copy / SAMPLE.name], out, read.ReadOptions())
+    run.normalise_paths([raw_copy / SAMPLE.name], out, metadata.ReadOptions())
     (committed,) = (out / "listings" / "fetched_month=2026-11").iterdir()
     for table in layout.TABLES:  # a full copy of the group under another name: a stray group
         source = out / table / "fetched_month=2026-11" / committed.name
         shutil.copy(source, source.with_name("batch-00000000000000000000.parquet"))
     database.build(out, db)
     query = "select count(*) as n from listings"
-    assert database.query(query, lake_dir=out).item() == 10
+    assert database.query(query, lake=out).item() == 10
     assert database.query(query, db=db).item() == 10
-    assert layout.scan(out, "listings").collect().height == 10
+    assert manifest.scan(out, "listings").collect().height == 10
 
 
 def test_a_path_that_is_not_a_lake_is_an_error(tmp_path: Path) -> None:
-    with pytest.raises(layout.NotALakeError, match="is not a lake: it has no _manifest/ folder"):
-        database.query("select 1", lake_dir=tmp_path / "typo")
+    with pytest.raises(errors.NotALakeError, match="is not a lake: it has no _manifest/ folder"):
+        database.query("select 1", lake=tmp_path / "typo")
 
 
 def test_the_warehouse_counts_match_the_lake(raw_copy: Path, tmp_path: Path) -> None:
     out, db = tmp_path / "lake", tmp_path / "w.duckdb"
-    summary = normalise.normalise_paths([raw_copy], out, read.ReadOptions())
+    summary = run.normalise_paths([raw_copy], out, metadata.ReadOptions())
     counts = database.build(out, db)
     assert counts == summary.lake_rows
     types = database.query(
@@ -110,7 +114,7 @@ def test_the_warehouse_counts_match_the_lake(raw_copy: Path, tmp_path: Path) -> 
 
 def test_an_empty_lake_still_has_typed_tables(tmp_path: Path) -> None:
     result = database.query(
-        "select count(*), typeof(max(size_bytes)) from listings", lake_dir=empty_lake(tmp_path)
+        "select count(*), typeof(max(size_bytes)) from listings", lake=empty_lake(tmp_path)
     )
     assert result.row(0) == (0, "BIGINT")
 

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.ingest import read
+from pipeline.ingest import metadata, sources
 from pipeline.lake import manifest
-from pipeline.run import normalise, pool
+from pipeline.lake.storage import Location
+from pipeline.run import normalise, pool, run
 from tests.conftest import lake_files, raising
 
 
@@ -53,12 +54,12 @@ def test_workers_write_the_lake_a_single_process_writes(
         return real_run(work, jobs, workers)
 
     monkeypatch.setattr(pool, "run", spy)
-    batch_bytes = min(os.path.getsize(p) for p in read.discover([raw_copy]))
-    one = normalise.normalise_paths(
-        [raw_copy], tmp_path / "one", read.ReadOptions(), batch_bytes=1, workers=1
+    batch_bytes = min(os.path.getsize(p) for p in sources.discover([raw_copy]))
+    one = run.normalise_paths(
+        [raw_copy], tmp_path / "one", metadata.ReadOptions(), batch_bytes=1, workers=1
     )
-    two = normalise.normalise_paths(
-        [raw_copy], tmp_path / "two", read.ReadOptions(), batch_bytes=batch_bytes, workers=2
+    two = run.normalise_paths(
+        [raw_copy], tmp_path / "two", metadata.ReadOptions(), batch_bytes=batch_bytes, workers=2
     )
     assert pooled == [2]  # the single-process run never asked for workers
     assert len(two.batches) == 4  # 4 files, each over half a batch: one per batch
@@ -84,13 +85,13 @@ def test_overlapped_batches_commit_in_order_and_a_failure_commits_only_what_came
 
     monkeypatch.setattr(normalise, "normalise_batch", third_fails)
     with pytest.raises(RuntimeError, match="parser bug on batch 3"):
-        normalise.normalise_paths([raw_copy], out, read.ReadOptions(), batch_bytes=1)
-    committed = manifest.load(out)
+        run.normalise_paths([raw_copy], out, metadata.ReadOptions(), batch_bytes=1)
+    committed = manifest.load(Location.of(out))
     assert committed.height == 1  # batch 1; batch 2 was being written when 3 failed
     assert len(lake_files(out)) == 2 * 3  # batch 2's files exist, uncommitted
     monkeypatch.undo()
 
-    again = normalise.normalise_paths([raw_copy], out, read.ReadOptions(), batch_bytes=1)
+    again = run.normalise_paths([raw_copy], out, metadata.ReadOptions(), batch_bytes=1)
     assert (again.files_read, again.files_removed) == (3, 3)
     assert [b.batch for b in again.batches] == [1, 2, 3]
     assert again.lake_rows == {"snapshots": 4, "listings": 33, "rejects": 0}
@@ -101,8 +102,10 @@ def test_a_failed_commit_leaves_no_reader_or_writer_thread_behind(
 ) -> None:
     """The overlapped batches' threads stop when the run stops, not whenever the garbage
     collector gets to them (which once hung a later test inside another thread's start)."""
-    monkeypatch.setattr(normalise, "commit", raising(OSError("disk full")))
+    monkeypatch.setattr(run, "commit", raising(OSError("disk full")))
     with pytest.raises(OSError, match="disk full"):
-        normalise.normalise_paths([raw_copy], tmp_path / "lake", read.ReadOptions(), batch_bytes=1)
+        run.normalise_paths(
+            [raw_copy], tmp_path / "lake", metadata.ReadOptions(), batch_bytes=1
+        )
     alive = [t.name for t in threading.enumerate() if t.name.startswith(("read_", "write_"))]
     assert alive == []

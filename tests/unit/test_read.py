@@ -12,7 +12,8 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from pipeline.ingest import read, walk
+from pipeline import vocab
+from pipeline.ingest import decode, metadata, read, reference, sources, walk
 from tests.conftest import SAMPLE, write_snapshot
 
 OPTION_TIME = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -20,7 +21,7 @@ SIDECAR_TIME = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 
 
 def _row(path: Path, **options) -> dict:
-    return read.read_batch([path], read.ReadOptions(**options)).row(0, named=True)
+    return read.read_batch([path], metadata.ReadOptions(**options)).row(0, named=True)
 
 
 def test_a_sidecar_wins_over_the_name_and_the_options(tmp_path: Path) -> None:
@@ -56,20 +57,20 @@ def test_a_broken_sidecar_is_a_warning_not_a_failure(tmp_path: Path) -> None:
 
 def test_the_snapshot_id_follows_the_bytes_and_the_fetch_time() -> None:
     raw = SAMPLE.read_bytes()
-    first = read.snapshot_id(raw, SIDECAR_TIME)
-    assert first == read.snapshot_id(raw, SIDECAR_TIME)
-    assert first != read.snapshot_id(raw, OPTION_TIME)
-    assert first != read.snapshot_id(raw + b" ", SIDECAR_TIME)
+    first = metadata.snapshot_id(raw, SIDECAR_TIME)
+    assert first == metadata.snapshot_id(raw, SIDECAR_TIME)
+    assert first != metadata.snapshot_id(raw, OPTION_TIME)
+    assert first != metadata.snapshot_id(raw + b" ", SIDECAR_TIME)
 
 
 def test_folders_are_walked_for_snapshots_but_not_sidecars_or_notes(tmp_path: Path) -> None:
     for name in ("a.txt", "b.txt.gz", "c.html", "d.json", "notes.md", ".hidden.txt"):
         (tmp_path / name).write_text("x")
     (tmp_path / "a.txt.meta.json").write_text("{}")
-    found = read.discover([tmp_path])
+    found = sources.discover([tmp_path])
     assert [Path(p).name for p in found] == ["a.txt", "b.txt.gz", "c.html", "d.json"]
     with pytest.raises(FileNotFoundError, match="no such file or folder"):
-        read.discover([tmp_path / "missing"])
+        sources.discover([tmp_path / "missing"])
 
 
 def test_a_walk_in_a_child_process_finds_what_the_walk_in_this_one_finds(tmp_path: Path) -> None:
@@ -83,8 +84,8 @@ def test_a_walk_in_a_child_process_finds_what_the_walk_in_this_one_finds(tmp_pat
     (tmp_path / "link.txt").symlink_to(tmp_path / "a.txt")
     (tmp_path / "linked-day").symlink_to(tmp_path / "day", target_is_directory=True)
     (tmp_path / "a.txt.meta.json").write_text("{}")
-    here = read.Scan([tmp_path]).result()
-    child = read.Scan([tmp_path], in_child=True).result()
+    here = sources.Scan([tmp_path]).result()
+    child = sources.Scan([tmp_path], in_child=True).result()
     assert child == here
     names = [p.removeprefix(f"{tmp_path}/") for p in here[0]]
     assert names == sorted(
@@ -112,7 +113,7 @@ def test_a_child_walk_that_fails_says_why(tmp_path: Path) -> None:
     ],
 )
 def test_unreadable_bytes_say_why(raw: bytes, error: str) -> None:
-    text, why = read.decode(raw)
+    text, why = reference.decode(raw)
     assert text is None
     assert why.startswith(error)
 
@@ -191,13 +192,13 @@ def test_a_batch_reads_every_file_as_read_one_does(tmp_path: Path, options: dict
     for i, sidecar in enumerate(SIDECARS):
         path = write_snapshot(tmp_path, f"side-{i:02}.txt", f"page {i}")
         data = sidecar if isinstance(sidecar, bytes) else json.dumps(sidecar).encode()
-        Path(f"{path}{read.SIDECAR_SUFFIX}").write_bytes(data)
+        Path(f"{path}{walk.SIDECAR_SUFFIX}").write_bytes(data)
         paths.append(path)
     for path in paths:
         os.utime(path, (1_700_000_000.7, 1_700_000_000.7))
-    want = read.ReadOptions(**options)
+    want = metadata.ReadOptions(**options)
     expected = pl.DataFrame(
-        [read.read_one(path, want) for path in paths], schema=read.SNAPSHOT_READ_SCHEMA
+        [reference.read_one(path, want) for path in paths], schema=vocab.READ_FRAME
     )
     got = read.read_batch(paths, want)
     assert got.schema == expected.schema
@@ -207,12 +208,12 @@ def test_a_batch_reads_every_file_as_read_one_does(tmp_path: Path, options: dict
 
 def test_the_first_visible_character_skips_what_str_lstrip_skips() -> None:
     spaces = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
-    assert spaces == read._PY_SPACE
+    assert spaces == decode._PY_SPACE
 
 
 def test_a_page_number_beyond_int32_is_no_page(tmp_path: Path) -> None:
     path = write_snapshot(tmp_path, "page.txt", "x")
     sidecar = {"url": "https://wenku.it/search?wd=x&page=99999999999"}
-    Path(f"{path}{read.SIDECAR_SUFFIX}").write_text(json.dumps(sidecar), encoding="utf-8")
+    Path(f"{path}{walk.SIDECAR_SUFFIX}").write_text(json.dumps(sidecar), encoding="utf-8")
     row = _row(path)
     assert (row["site"], row["query"], row["page"]) == ("wenku.it", "x", None)

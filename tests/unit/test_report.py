@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from pipeline import cli
-from pipeline.ingest import read
-from pipeline.run import normalise
+from pipeline.ingest import metadata
+from pipeline.run import run
 from pipeline.warehouse import database, report
 from tests.conftest import RAW, SAMPLE_FETCHED_AT, empty_lake, write_snapshot
 
@@ -28,7 +28,7 @@ def page(tmp_path_factory: pytest.TempPathFactory) -> str:
     shutil.copytree(RAW, raw)  # the four sample pages and their sidecars
     write_snapshot(raw, "junk.txt", b"\x00\x01\x02", SAMPLE_FETCHED_AT)
     lake_dir, db = root / "lake", root / "warehouse.duckdb"
-    normalise.normalise_paths([raw], lake_dir, read.ReadOptions())
+    run.normalise_paths([raw], lake_dir, metadata.ReadOptions())
     database.build(lake_dir, db)
     out = report.write(db, root / "out" / "report.html")
     return out.read_text(encoding="utf-8")

@@ -1,0 +1,98 @@
+"""Snapshot bytes → text: gzip, BOM, UTF-8 or GB18030, CRLF, and what is not a page.
+
+A file that cannot be read as text is still a snapshot: it gets a row with `read_error`
+set and a preview of its bytes, and the run turns that into a reject. Byte offsets
+elsewhere refer to the decoded text re-encoded as UTF-8 with CRLF as LF; for the usual
+UTF-8 LF file without BOM, that is the file's own bytes (docs/input-format.md §3.3).
+"""
+
+from __future__ import annotations
+
+import gzip
+
+import polars as pl
+
+# Decoded text with more control characters than this share is binary, not a page.
+MAX_CONTROL_SHARE = 0.01
+FRAGMENT_PREVIEW_BYTES = 512
+CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, *range(0x0E, 0x20), 0x7F])
+
+_BOM = b"\xef\xbb\xbf"
+_GZIP_MAGIC = b"\x1f\x8b"
+
+# The characters str.isspace() (so str.lstrip()) takes as whitespace, as a regex class:
+# `form` looks at the first character after them (test_read checks the list).
+_PY_SPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+
+_FIRST_VISIBLE = "^[" + "".join(f"\\x{{{ord(c):X}}}" for c in _PY_SPACE) + "]*(.)"
+
+
+def screen(raw: bytes) -> tuple[bytes | None, bytes | None, str | None]:
+    """`decode` up to the UTF-8 attempt: (bytes, UTF-8 candidate, error so far).
+
+    The candidate is the BOM-less, CRLF→LF body whose UTF-8 validity polars checks for the
+    whole batch at once. Control bytes are ASCII, never inside a UTF-8 or GB18030
+    multi-byte character, so their count does not depend on the encoding; the error it
+    gives stands only if the bytes decode at all (as in `decode`).
+    """
+    data = raw
+    if data[:2] == _GZIP_MAGIC:
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as error:
+            return None, None, f"corrupt gzip: {error}"
+    if not data:
+        return None, None, "empty file (0 bytes)"
+    if b"\x00" in data:
+        return None, None, "binary content: NUL bytes, not a text page"
+    controls = len(data) - len(data.translate(None, CONTROL_BYTES))
+    error = None
+    if controls > MAX_CONTROL_SHARE * len(data):
+        error = f"binary content: {controls} control bytes in {len(data)}"
+    body = data[len(_BOM) :] if data.startswith(_BOM) else data
+    if b"\r" in body:
+        # Only ASCII bytes change, so validity and the decoded text are as after decoding.
+        body = body.replace(b"\r\n", b"\n")
+    return data, body, error
+
+
+def utf8(values: pl.Series) -> pl.Series:
+    """Binary → String, null where not valid UTF-8.
+
+    polars validates a whole column in one pass but rejects the column for one bad value;
+    halving finds the few bad ones (GB18030 pages) at the cost of a few more passes.
+    """
+    try:
+        return values.cast(pl.String)
+    except pl.exceptions.ComputeError:
+        if len(values) == 1:
+            return pl.Series(values.name, [None], dtype=pl.String)
+        half = len(values) // 2
+        return utf8(values.slice(0, half)).append(utf8(values.slice(half)))
+
+
+def preview(raw: bytes) -> str:
+    return raw[:FRAGMENT_PREVIEW_BYTES].decode("utf-8", "backslashreplace")
+
+
+def form(source_path: pl.Expr, text: pl.Expr) -> pl.Expr:
+    """Which form a snapshot holds, from its name and its first visible character.
+
+    A `.html`/`.htm` name or a leading `<` is HTML, a `.json` name or a leading `{`/`[` is
+    JSON, anything else readable is text (docs/input-format.md §3.3); null text is
+    `unreadable`. Suffixes hold no separator, so the path's end is the name's end.
+    """
+    stem = source_path.str.to_lowercase().str.strip_suffix(".gz")
+    head = text.str.extract(_FIRST_VISIBLE, 1)
+    return (
+        pl.when(text.is_null())
+        .then(pl.lit("unreadable"))
+        .when(stem.str.ends_with(".html") | stem.str.ends_with(".htm") | (head == "<"))
+        .then(pl.lit("html"))
+        .when(stem.str.ends_with(".json") | head.is_in(["{", "["]))
+        .then(pl.lit("json"))
+        .otherwise(pl.lit("text"))
+    )

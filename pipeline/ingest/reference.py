@@ -1,0 +1,85 @@
+"""The plain per-file reader: the definition `read.read_batch` must match, row for row.
+
+`read_batch` builds the same rows faster (batch-wide UTF-8 validation, URL facts and form
+in polars); this module keeps the simple version as the tests' oracle, so a fast path
+that drifts from the definition fails a test instead of changing the data.
+"""
+
+from __future__ import annotations
+
+import gzip
+import time
+
+from pipeline.ingest import decode as decoding
+from pipeline.ingest import metadata, sources
+from pipeline.ingest.metadata import ReadOptions
+from pipeline.ingest.sources import Source
+
+
+def decode(raw: bytes) -> tuple[str | None, str | None]:
+    """Bytes → (text, None), or (None, why not). Gzip, BOM, GB18030 and CRLF are handled."""
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as error:
+            return None, f"corrupt gzip: {error}"
+    if not raw:
+        return None, "empty file (0 bytes)"
+    if b"\x00" in raw:
+        return None, "binary content: NUL bytes, not a text page"
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        return None, "undecodable: neither UTF-8 nor GB18030"
+    controls = len(raw) - len(raw.translate(None, decoding.CONTROL_BYTES))
+    if controls > decoding.MAX_CONTROL_SHARE * len(raw):
+        return None, f"binary content: {controls} control bytes in {len(raw)}"
+    return text.replace("\r\n", "\n"), None
+
+
+def _form(source: Source, text: str) -> str:
+    name = sources.file_name(source).lower().removesuffix(".gz")
+    head = text.lstrip()[:1]
+    if name.endswith((".html", ".htm")) or head == "<":
+        return "html"
+    if name.endswith(".json") or head in ("{", "["):
+        return "json"
+    return "text"
+
+
+def read_one(path: Source, options: ReadOptions) -> dict[str, object]:
+    """One file → one snapshot row (text null and read_error set when it is not readable).
+
+    The oracle `read.read_batch` is tested against.
+    """
+    started = time.perf_counter()
+    _, mtime_ns = sources.stat(path)
+    raw = sources.read_bytes(path)
+    meta, sidecar_error = metadata.sidecar(path)
+    fetched_at, source = metadata.fetch_time(path, meta, options, mtime_ns)
+    text, error = decode(raw)
+    content, snapshot = metadata.hashes(raw, fetched_at)
+    url = meta.get("url")
+    row: dict[str, object] = {
+        "snapshot_id": snapshot,
+        "source_path": str(path),
+        "byte_count": len(raw),
+        "mtime_ns": mtime_ns,
+        "content_sha256": content,
+        "fetched_at": fetched_at,
+        "fetched_at_source": source,
+        **metadata.url_facts(url if isinstance(url, str) else None, options.site),
+        "form": "unreadable" if text is None else _form(path, text),
+        "read_error": error,
+        "metadata_warning": sidecar_error,
+        "text": text,
+        "fragment": None,
+    }
+    if text is None:
+        row["fragment"] = decoding.preview(raw)
+    row["read_seconds"] = time.perf_counter() - started
+    return row

@@ -1,0 +1,219 @@
+"""Where snapshot bytes live: find files below local folders or fsspec URLs, stat, read.
+
+Local files are read with os-level calls on plain path strings: Path objects and buffered
+file objects cost more than reading a 5 KB page itself. Object stores go through fsspec,
+whose listing already carries each object's size and modification time.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from pathlib import Path
+
+import fsspec
+
+from pipeline.errors import InputNotFoundError
+from pipeline.ingest import walk
+from pipeline.ingest.walk import SIDECAR_SUFFIX
+
+# A local file (a Path, or a plain path string), or an fsspec URL: s3://bucket/raw/page.txt
+Source = Path | str
+
+
+def as_source(text: str | Path) -> Source:
+    """A command-line argument as a source: an fsspec URL stays a string, else a Path."""
+    return text if isinstance(text, str) and "://" in text else Path(text)
+
+
+def is_local(source: Source) -> bool:
+    """A Path, or a plain path string (what `discover` returns for local folders)."""
+    return isinstance(source, Path) or "://" not in source
+
+
+def _remote(source: Source) -> tuple[fsspec.AbstractFileSystem, str] | None:
+    if is_local(source):
+        return None
+    fs, path = fsspec.core.url_to_fs(source)
+    return fs, path
+
+
+class Scan:
+    """Snapshot files under the given files and folders (local or fsspec URLs), with their
+    sizes in bytes and modification times in ns: what `run.plan.new_files` compares.
+
+    One pass: a local folder is listed and its snapshot files stat-ed as it goes
+    (`walk.walk`), and an object store's listing already carries both facts, so
+    no file is stat-ed twice. A missing path raises InputNotFoundError (a FileNotFoundError)
+    at once. With
+    `in_child`, local folders are walked by a child process (`walk.start`) while
+    the caller goes on, until `result`.
+    """
+
+    def __init__(self, paths: Iterable[Source], *, in_child: bool = False) -> None:
+        self._found: dict[str, tuple[int, int]] = {}
+        folders: list[str] = []
+        for source in map(as_source, paths):
+            remote = _remote(source)
+            if remote is not None:
+                fs, root = remote
+                if fs.isdir(root):
+                    for path, info in fs.find(root, detail=True).items():
+                        if walk.is_snapshot_name(path.rsplit("/", 1)[-1]):
+                            self._found[fs.unstrip_protocol(path)] = _size_mtime(info)
+                elif fs.isfile(root):
+                    self._found[str(source)] = stat(source)
+                else:
+                    raise InputNotFoundError(f"{source}: no such file or folder")
+            elif source.is_dir():
+                folders.append(os.fspath(source))
+            elif source.is_file():
+                info = os.stat(source)
+                self._found[os.fspath(source)] = (info.st_size, info.st_mtime_ns)
+            else:
+                raise InputNotFoundError(f"{source}: no such file or folder")
+        self._child = walk.start(folders) if in_child and folders else None
+        if self._child is None:
+            for folder in folders:
+                walk.walk(folder, self._found)
+
+    def result(self) -> tuple[list[Source], list[int], list[int]]:
+        """(paths sorted, their sizes, their mtimes in ns)."""
+        if self._child is not None:
+            self._found.update(self._child.result())
+            self._child = None
+        found = self._found
+        ordered = sorted(found)  # all plain strings: no key function over 100 000s of paths
+        return ordered, [found[f][0] for f in ordered], [found[f][1] for f in ordered]
+
+    def cancel(self) -> None:
+        """Stop a child walk that is no longer wanted (the run failed before `result`)."""
+        if self._child is not None:
+            self._child.cancel()
+
+
+def scan(paths: Iterable[Source]) -> tuple[list[Source], list[int], list[int]]:
+    """`Scan(paths).result()`: the snapshot files, sorted, with sizes and mtimes."""
+    return Scan(paths).result()
+
+
+def discover(paths: Iterable[Source]) -> list[Source]:
+    """Snapshot files under the given files and folders (local or fsspec URLs), sorted."""
+    return scan(paths)[0]
+
+
+def stat(source: Source) -> tuple[int, int]:
+    """(size in bytes, modification time in ns) of a local file or a remote object."""
+    remote = _remote(source)
+    if remote is None:
+        info = os.stat(source)
+        return info.st_size, info.st_mtime_ns
+    fs, path = remote
+    return _size_mtime(fs.info(path))
+
+
+def _size_mtime(details: dict) -> tuple[int, int]:
+    """(size, mtime in ns) from an fsspec info dict: stores name the time differently."""
+    modified = details.get("LastModified") or details.get("mtime") or details.get("created")
+    if isinstance(modified, datetime):
+        mtime_ns = int(modified.timestamp() * 1e9)
+    else:
+        mtime_ns = int(float(modified or 0) * 1e9)
+    return int(details["size"]), mtime_ns
+
+
+def read_bytes(source: Source) -> bytes:
+    remote = _remote(source)
+    if remote is None:
+        return read_local(os.fspath(source))[0]
+    fs, path = remote
+    return bytes(fs.cat_file(path))
+
+
+def _exists(source: Source) -> bool:
+    remote = _remote(source)
+    return Path(source).exists() if remote is None else bool(remote[0].exists(remote[1]))
+
+
+def file_name(source: Source) -> str:
+    return source.name if isinstance(source, Path) else source.rsplit("/", 1)[-1]
+
+
+# What Path.exists() takes for "no such file": a sidecar opened directly treats them the same.
+_MISSING_ERRNOS = (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP)
+
+_O_READ = os.O_RDONLY | getattr(os, "O_BINARY", 0)
+
+_SIDECAR_BYTES = 4095  # read in one go up to this size
+
+
+def _read_fd(fd: int, expected: int) -> bytes:
+    """All bytes of an open file, in one read when it holds at most `expected` bytes.
+
+    A regular file's read returns fewer bytes than asked only at its end, so asking for one more
+    than expected and getting less is the whole file; otherwise read on until EOF.
+    """
+    data = os.read(fd, expected + 1)
+    if len(data) <= expected:
+        return data
+    chunks = [data]
+    while chunk := os.read(fd, 1 << 20):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def read_local(path: str) -> tuple[bytes, int]:
+    """(bytes, mtime in ns) of a local file with one open: os-level calls on a str path.
+
+    Path objects and buffered file objects cost more than reading a 5 KB page itself
+    (~9 µs of ~13 µs per file); this is read_bytes + stat without them.
+    """
+    fd = os.open(path, _O_READ)
+    try:
+        info = os.fstat(fd)
+        return _read_fd(fd, info.st_size), info.st_mtime_ns
+    finally:
+        os.close(fd)
+
+
+def read_local_sidecar(path: str) -> bytes | None:
+    """A local sidecar's bytes, or None when there is none: one open, no exists() first."""
+    try:
+        fd = os.open(path, _O_READ)
+    except OSError as error:
+        if error.errno in _MISSING_ERRNOS:
+            return None
+        raise
+    try:
+        return _read_fd(fd, _SIDECAR_BYTES)  # no fstat: a sidecar is ~100 bytes
+    finally:
+        os.close(fd)
+
+
+def sidecar_bytes(source: Source) -> bytes | None:
+    if is_local(source):
+        return read_local_sidecar(f"{source}{SIDECAR_SUFFIX}")
+    sidecar = as_source(f"{source}{SIDECAR_SUFFIX}")
+    return read_bytes(sidecar) if _exists(sidecar) else None
+
+
+def batches(
+    paths: list[Source], max_bytes: int, sizes: list[int] | None = None
+) -> Iterator[list[Source]]:
+    """Group files into batches of at most `max_bytes` on disk (at least one file each).
+
+    `sizes` (bytes per path, when the caller has them) saves a stat per file.
+    """
+    batch: list[Source] = []
+    size = 0
+    lengths = sizes if sizes is not None else (stat(path)[0] for path in paths)
+    for path, length in zip(paths, lengths, strict=True):
+        if batch and size + length > max_bytes:
+            yield batch
+            batch, size = [], 0
+        batch.append(path)
+        size += length
+    if batch:
+        yield batch

@@ -1,0 +1,96 @@
+"""Parsing, by form: decoded pages → listing candidates, footers, and what is rejected.
+
+`parse` hands each readable snapshot to the parser of its form. A form without a parser
+yet (HTML and API JSON, docs/input-format.md §3) and a file that could not be read become
+whole-file rejects, so every byte still lands somewhere (§5). A new form is a module
+beside `text.py` and one entry in `PARSERS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import polars as pl
+
+from pipeline.parse import text
+
+# A parser takes pages (snapshot_id, site, fetched_at, text) and returns (listings,
+# footers, footer rejects) as `text.parse_pages` does.
+Parser = Callable[[pl.DataFrame], tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]]
+PARSERS: dict[str, Parser] = {"text": text.parse_pages}
+UNPARSED_FORMS = {
+    "html": "HTML snapshot: only the text form is parsed so far",
+    "json": "JSON snapshot: only the text form is parsed so far",
+}
+# Every reject row has these columns, whichever stage made it.
+REJECT_COLUMNS = (
+    "snapshot_id",
+    "position",
+    "byte_start",
+    "byte_end",
+    "fragment",
+    "stage",
+    "reason",
+)
+
+
+@dataclass
+class Parsed:
+    """One batch parsed: the pages a parser read, listing candidates (still to validate),
+    one footer row per parsed page, and the read and parse rejects."""
+
+    pages: pl.DataFrame
+    listings: pl.DataFrame
+    footers: pl.DataFrame
+    rejects: pl.DataFrame
+
+
+def parse(snapshots_read: pl.DataFrame) -> Parsed:
+    """Parse every readable snapshot of a batch (a frame of `vocab.READ_FRAME`)."""
+    pages = snapshots_read.filter(
+        pl.col("form").is_in(list(PARSERS)) & pl.col("text").is_not_null()
+    ).select("snapshot_id", "form", "site", "fetched_at", "text")
+    by_form = [
+        parser(pages.filter(pl.col("form") == form).drop("form"))
+        for form, parser in PARSERS.items()
+    ]
+    listings, footers, footer_rejects = (
+        pl.concat([parsed[i] for parsed in by_form], how="diagonal_relaxed") for i in range(3)
+    )
+    bad = listings.filter(pl.col("parse_error").is_not_null())
+    rejects = pl.concat(
+        [
+            _read_rejects(snapshots_read),
+            bad.select(*REJECT_COLUMNS[:5], stage=pl.lit("parse"), reason="parse_error"),
+            footer_rejects.select(
+                "snapshot_id",
+                pl.lit(None, pl.Int32).alias("position"),
+                "byte_start",
+                "byte_end",
+                "fragment",
+                pl.lit("parse").alias("stage"),
+                "reason",
+            ),
+        ],
+        how="vertical_relaxed",
+    )
+    candidates = listings.filter(pl.col("parse_error").is_null())
+    return Parsed(pages.drop("form"), candidates, footers, rejects)
+
+
+def _read_rejects(snapshots: pl.DataFrame) -> pl.DataFrame:
+    """Unreadable files, and forms without a parser yet, as whole-file rejects."""
+    unparsed = pl.col("form").replace_strict(UNPARSED_FORMS, default=None)
+    return snapshots.filter(pl.col("read_error").is_not_null() | unparsed.is_not_null()).select(
+        "snapshot_id",
+        pl.lit(None, pl.Int32).alias("position"),
+        pl.lit(0, pl.Int64).alias("byte_start"),
+        pl.when(pl.col("text").is_null())
+        .then(pl.col("byte_count"))
+        .otherwise(pl.col("text").str.len_bytes().cast(pl.Int64))
+        .alias("byte_end"),
+        pl.coalesce("fragment", "text").alias("fragment"),
+        pl.lit("read").alias("stage"),
+        pl.coalesce("read_error", unparsed).alias("reason"),
+    )

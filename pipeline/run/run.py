@@ -1,0 +1,209 @@
+"""The one run protocol: lock → plan → execute → commit each batch → finish → publish.
+
+`listings normalise`, the Prefect flow and `listings serve` all run a `Run`, so they agree
+on what a run does: one run at a time per lake; only new or changed files are processed;
+each batch is committed to the manifest as it lands (a crash loses at most the batches in
+flight); months that piled up small groups are compacted at the end; then, if a warehouse
+is configured and the lake changed (or the warehouse is missing), the warehouse is rebuilt
+and the report written.
+
+The flow runs the same protocol with its steps as Prefect tasks: it subclasses `Run` and
+overrides the seams (`plan`, `execute`, `build_warehouse`, `write_report`), never the order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from pipeline import config
+from pipeline.ingest import sources
+from pipeline.ingest.metadata import ReadOptions
+from pipeline.ingest.sources import Source
+from pipeline.lake import compact, layout, lock, manifest
+from pipeline.lake.storage import LakeLike, Location
+from pipeline.run import execute, plan
+from pipeline.run.normalise import BatchResult
+from pipeline.run.plan import Plan
+from pipeline.run.summary import RunSummary
+
+if TYPE_CHECKING:  # the warehouse (duckdb) loads only when a run publishes one
+    from pipeline.warehouse.models import OnEvent
+
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """What a run is asked to do, decided once from the CLI's flags or the flow's parameters."""
+
+    paths: tuple[Source, ...]
+    lake: Location
+    read_options: ReadOptions = field(default_factory=ReadOptions)
+    batch_bytes: int = config.DEFAULT_BATCH_BYTES
+    workers: int = 1
+    full_refresh: bool = False
+    db: Path | None = None  # the warehouse to rebuild after the run, if any
+    report: Path | None = None  # the HTML report to write after the warehouse, if any
+
+    @classmethod
+    def of(cls, paths: Sequence[Source | str], lake: LakeLike, **settings: object) -> RunConfig:
+        """A configuration from plain values: paths and the lake as a user gives them."""
+        return cls(
+            paths=tuple(sources.as_source(p) for p in paths),
+            lake=Location.of(lake),
+            **settings,  # type: ignore[arg-type]
+        )
+
+
+class Run:
+    """One run of the protocol over a `RunConfig`; `run()` returns its summary.
+
+    `on_progress(files_done, files_total)` follows the batches, `on_message(text)` says
+    what must be seen (waiting for another run's lock, converting an older lake), and
+    `on_event` hears each warehouse table, model and data test as it finishes.
+    """
+
+    def __init__(
+        self,
+        settings: RunConfig,
+        *,
+        on_progress: Callable[[int, int], None] | None = None,
+        on_message: Say | None = None,
+        on_event: OnEvent | None = None,
+    ) -> None:
+        self.config = settings
+        self.on_progress = on_progress
+        self.on_message = on_message
+        self.on_event = on_event
+
+    def run(self) -> RunSummary:
+        settings = self.config
+        with lock.locked(settings.lake, on_wait=self.on_message):
+            planned = self.plan()
+            summary, total = planned.summary, len(planned.todo)
+            self._progress(0, total)
+            results = self.execute(planned)
+            # Close the generator here even when a commit fails: left to the garbage
+            # collector, its thread pools would shut down at an arbitrary moment (seen:
+            # inside another thread's start-up, holding a lock the shutdown needs).
+            with closing(results):
+                for result in results:
+                    commit(settings.lake, summary, result)
+                    self._progress(summary.files_read, total)
+            summary.batches.sort(key=lambda report: report.batch)
+            finish(settings.lake, summary)
+        self.publish(summary)
+        return summary
+
+    # The seams: each step as one call, so the flow can run it as a task.
+
+    def plan(self) -> Plan:
+        settings = self.config
+        return plan.plan(
+            settings.paths,
+            settings.lake,
+            settings.read_options,
+            full_refresh=settings.full_refresh,
+            on_message=self.on_message,
+        )
+
+    def execute(self, planned: Plan) -> Iterator[BatchResult]:
+        settings = self.config
+        return execute.execute(
+            planned.todo,
+            planned.sizes,
+            settings.lake,
+            settings.read_options,
+            batch_bytes=settings.batch_bytes,
+            workers=settings.workers,
+        )
+
+    def build_warehouse(self, db: Path) -> None:
+        from pipeline.warehouse import database
+
+        database.build(self.config.lake, db, on_event=self.on_event)
+
+    def write_report(self, db: Path, out: Path) -> Path:
+        from pipeline.warehouse import report  # altair is heavy: only when a report is asked
+
+        return report.write(db, out)
+
+    def publish(self, summary: RunSummary) -> None:
+        """Rebuild the warehouse and write the report, unless they already describe the lake.
+
+        With nothing new, the warehouse and the report built by the last run that changed
+        the lake are still right: a run that found no new file rebuilds neither.
+        """
+        db, out = self.config.db, self.config.report
+        if db is None:
+            return
+        if summary.snapshots or summary.full_refresh or not db.exists():
+            self.build_warehouse(db)
+            if out is not None:
+                summary.report = str(self.write_report(db, out))
+        elif out is not None and out.exists():
+            summary.report = str(out)
+        summary.warehouse = str(db)
+
+    def _progress(self, done: int, total: int) -> None:
+        if self.on_progress is not None:
+            self.on_progress(done, total)
+
+
+def commit(lake: Location, summary: RunSummary, result: BatchResult) -> None:
+    """Record a written batch in the manifest (after its data) and in the summary."""
+    manifest.commit(lake, result.manifest_rows)
+    summary.batches.append(result.report)
+    months = result.manifest_rows.select(layout.month_of(pl.col("data_file")).unique())
+    summary.months_written.update(months.to_series().to_list())
+
+
+def finish(lake: Location, summary: RunSummary) -> RunSummary:
+    """Merge the small groups of the months this run wrote into, if they have piled up
+    (`compact.AUTO_SMALL_GROUPS`), merge the manifest's parts if they have piled up
+    (`manifest.PARTS_KEPT`), count rows and files."""
+    committed: pl.DataFrame | None = manifest.load(lake)
+    if summary.months_written:
+        merged = compact.compact(
+            lake,
+            months=summary.months_written,
+            more_than=compact.AUTO_SMALL_GROUPS,
+            committed=committed,
+        )
+        if merged:
+            summary.compaction = merged.render()
+            committed = None  # it committed: read the manifest again
+    committed = manifest.merge_parts(lake, more_than=manifest.PARTS_KEPT, committed=committed)
+    summary.lake_rows = manifest.row_counts(committed)
+    summary.files_per_table = committed["data_file"].n_unique()
+    return summary
+
+
+def normalise_paths(
+    paths: Sequence[Source],
+    lake: LakeLike,
+    options: ReadOptions,
+    *,
+    batch_bytes: int = config.DEFAULT_BATCH_BYTES,
+    full_refresh: bool = False,
+    workers: int = 1,
+    on_batch: Callable[[int, int], None] | None = None,
+    on_wait: Say | None = None,
+) -> RunSummary:
+    """Normalise every new or changed snapshot under `paths` into the lake: a `Run` with
+    no warehouse, for notebooks and scripts. See `Run` for the callbacks."""
+    settings = RunConfig.of(
+        paths,
+        lake,
+        read_options=options,
+        batch_bytes=batch_bytes,
+        full_refresh=full_refresh,
+        workers=workers,
+    )
+    return Run(settings, on_progress=on_batch, on_message=on_wait).run()

@@ -1,0 +1,48 @@
+"""The contract's words: the values coded columns take, and the read frame's columns.
+
+`pipeline.schemas` holds the tables' pandera models and checks these vocabularies; they
+live here, apart from it, because importing pandera costs about a second and the stages
+that only need the words (reading files, a read-only `listings sql`) must not pay it.
+Nothing here imports anything from the project: every layer may use it.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+# The lake's tables, in the order their files are written (snapshots last: a group shows
+# nothing to readers that join on snapshots until its snapshot rows exist).
+TABLES = ("listings", "rejects", "snapshots")
+
+# What form a snapshot file holds (detected from its name and first visible character).
+FORMS = ("text", "html", "json", "unreadable")
+# Where a snapshot's fetch time came from, best first; `mtime` means approximate
+# (docs/input-format.md §4).
+FETCHED_AT_SOURCES = ("sidecar", "filename", "option", "mtime")
+# How a listing's title/description boundary was found; `unknown` keeps the whole heading
+# and no title (docs/input-format.md §1.1).
+TITLE_SOURCES = ("own_line", "repetition", "known_title", "html", "json", "unknown")
+# The stage that turned a piece of input into a reject.
+REJECT_STAGES = ("read", "parse", "validate")
+
+# One row per snapshot file as the ingest stage reads it: metadata, and the decoded text
+# (null when the file is unreadable; `read_error` says why and `fragment` previews it).
+READ_FRAME = {
+    "snapshot_id": pl.String,
+    "source_path": pl.String,
+    "byte_count": pl.Int64,
+    "mtime_ns": pl.Int64,
+    "content_sha256": pl.String,
+    "fetched_at": pl.Datetime("us", "UTC"),
+    "fetched_at_source": pl.String,
+    "url": pl.String,
+    "site": pl.String,
+    "query": pl.String,
+    "page": pl.Int32,
+    "form": pl.String,
+    "read_error": pl.String,
+    "metadata_warning": pl.String,
+    "text": pl.String,
+    "fragment": pl.String,
+    "read_seconds": pl.Float64,
+}

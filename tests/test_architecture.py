@@ -1,0 +1,30 @@
+"""The layering holds: import-linter's contracts (pyproject.toml, [tool.importlinter]) all pass.
+
+`make test` runs `lint-imports` too; this keeps `pytest` alone just as strict. It runs the
+venv's own `lint-imports` in a child process from the project root, as `make` does, so the
+report it prints on failure is the one a developer sees there. About 0.5 s.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+# The console script beside the interpreter running the tests: .venv/bin/lint-imports.
+LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
+
+
+def test_the_import_contracts_are_kept() -> None:
+    done = subprocess.run(
+        [str(LINT_IMPORTS), "--no-cache", "--no-logo"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if done.returncode != 0:
+        pytest.fail(f"lint-imports: contracts broken\n{done.stdout}{done.stderr}", pytrace=False)
