@@ -1,20 +1,20 @@
-"""The "careful pure-Python" baseline of issue 5: a per-listing `re` parser, Parquet out.
+"""The parser targets' "careful pure-Python" baseline: a per-listing `re` parser, Parquet out.
 
 What a careful engineer writes without a dataframe engine: loop over files, decode, cut
 each page with one `re` tail pattern, then read every field by the site's rules in plain
 Python (exact size bounds, age intervals, glued-price readings with per-site evidence,
 own-line and repeated titles, the footer), check each row, and write listings, snapshots
-and rejects as Parquet. It does the same work as `listings normalise` (SNAPSHOT_FORMAT.md)
+and rejects as Parquet. It does the same work as `listings normalise` (docs/input-format.md)
 and must find the same valid listings on generated input; it is not a second source of
 truth, only the speed reference the pipeline must beat by 5x.
 
-Differences from the issue's reference baseline, stated so the comparison stays honest:
-rows are gathered as plain Python lists per column and written with pyarrow directly
-(`pa.table(columns)`; one row group per batch), without pandas (it was not installed when
-this was written; a pandas DataFrame per batch would only make the baseline slower, and
-the comparison easier: 28-30 s at 1 M listings here against the issue's 51 s); files are taken
-in the pipeline's byte-bounded batches, so its memory stays bounded (the reference held
-all rows in one DataFrame: 3.6 GB at 1 M listings).
+Differences from the pandas reference baseline the parser targets were set against,
+stated so the comparison stays honest: rows are gathered as plain Python lists per column
+and written with pyarrow directly (`pa.table(columns)`; one row group per batch), without
+pandas (it was not installed when this was written; a pandas DataFrame per batch would only
+make the baseline slower, and the comparison easier); files are taken in the pipeline's
+byte-bounded batches, so its memory stays bounded (the reference held all rows in one
+DataFrame). benchmarks/RESULTS.md, "Measurements behind design choices", has both times.
 
 `python -m benchmarks.baseline_re DIR --out OUT` runs it alone.
 """
@@ -187,7 +187,7 @@ def split_title(heading: str) -> tuple[str | None, str | None, str]:
 
 
 def choose_price(run: str, evidence: Counter[str]) -> int:
-    """Length of the reading taken from a glued digit run (see SNAPSHOT_FORMAT.md §1)."""
+    """Length of the reading taken from a glued digit run (see docs/input-format.md §1.2)."""
     if len(run) == 1:
         return 1
     best: tuple[int, int] | None = None

@@ -2,11 +2,11 @@
 
 `dataset(n, seed, cache)` returns the folder `benchmarks.generate.write_corpus` writes for
 those arguments (the corpus under `raw/`, one folder per fetch day, and the increments
-under `increments/`), generating it only when the cache does not hold a complete copy: a
-million listings take about a minute to generate, and a rerun of the kit should measure
-the pipeline, not the generator. A folder is complete once its marker is written, and it
-is generated under a temporary name and renamed into place, so an interrupted run never
-leaves a half folder that looks usable.
+under `increments/`), generating it only when the cache does not hold a complete copy: the
+large corpus takes a while to generate, and a rerun of the kit should measure the pipeline,
+not the generator. A folder is complete once its marker is written, and it is generated
+under a temporary name and renamed into place, so an interrupted run never leaves a half
+folder that looks usable.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The practical floor for a Python-hosted job over these files (issue 5).
+"""The practical floor for a Python-hosted job over these files (for the parser targets).
 
 Read every page file in Python, put the texts in a polars frame (one row per file) and run
 one regex that finds the listing tails, counting the matches per file. Nothing is parsed,

@@ -5,7 +5,7 @@ the listings of each document into one row (`dim_documents`) and keeps one row p
 per snapshot (`fct_listing_appearances`); then it builds the small marts and runs the data
 tests. This does only that core, in raw DuckDB on one-file Parquet copies of the lake's
 `listings` and `snapshots`, so the benchmark kit can say how far the build is from what
-DuckDB itself needs for the same work (issue 9's target: within 2.5×).
+DuckDB itself needs for the same work (the warehouse target: within 2.5×).
 
 Honest in both directions:
 - the same work: the document key is the model's expression, computed the model's way (each
@@ -35,12 +35,13 @@ from pathlib import Path
 
 import duckdb
 
-# How `pipeline.warehouse` stores the tables of a build (its `WRITE_SETTINGS`, where each is
-# explained) and the memory it gives DuckDB (`MEMORY_LIMIT`), copied rather than imported so
-# this job loads DuckDB alone (no polars) and its peak RSS is DuckDB's;
-# tests/sql/test_warehouse_floor.py checks they agree. The build's memory limit is also the
-# faster one for the file floor here: with DuckDB's default (80 % of RAM) it took 10-14 s
-# and 3 GB, with 1 GB 9.5 s.
+# How `pipeline.warehouse.database` stores the tables of a build (its `WRITE_SETTINGS`, where
+# each is explained) and the memory it gives DuckDB (`MEMORY_LIMIT`), copied rather than
+# imported so this job loads DuckDB alone (no polars) and its peak RSS is DuckDB's;
+# tests/warehouse/sql/test_warehouse_floor.py checks they agree. The build's memory limit is
+# also the faster one for the file floor here: DuckDB's default (80 % of RAM) was slower and
+# took far more memory (figures in benchmarks/RESULTS.md, "Measurements behind design
+# choices").
 WRITE_SETTINGS = {
     "preserve_insertion_order": "false",
     "disabled_compression_methods": "'dict_fsst'",
@@ -49,7 +50,8 @@ MEMORY_LIMIT = "1GB"
 
 # The model's key (dbt_like_sql/intermediate/int_listings__keyed.sql): whitespace and
 # separators out of the heading, then trailing digits, then md5 of it with the size, page
-# count and credit word. tests/sql/test_warehouse_floor.py checks both give the same keys.
+# count and credit word. tests/warehouse/sql/test_warehouse_floor.py checks both give the
+# same keys.
 HEADING_KEY_TEXT = r"regexp_replace(regexp_replace(heading, '[\s\pZ]+', '', 'g'), '[0-9]+$', '')"
 DOCUMENT_KEY = (
     "left(md5(concat_ws(chr(31), headings.heading_key_text, cast(listings.size_bytes as varchar),"
@@ -150,8 +152,8 @@ def run_warehouse_floor(
     with tempfile.TemporaryDirectory(prefix="warehouse-floor-") as folder:
         con = duckdb.connect(":memory:" if in_memory else str(Path(folder) / "floor.duckdb"))
         # DuckDB 2 checkpoints an in-memory database once its log passes
-        # `checkpoint_threshold`, compressing what it holds: ~9 s after loading a million
-        # listings, work that leaves nothing behind in memory.
+        # `checkpoint_threshold`, compressing what it holds: after a large load that is long
+        # work which leaves nothing behind in memory (figures in benchmarks/RESULTS.md).
         settings = (
             {"checkpoint_threshold": "'1TB'"}
             if in_memory

@@ -1,4 +1,4 @@
-"""The warehouse section of the kit (issue 9): a lake that stays fast as it grows.
+"""The warehouse section of the kit: a lake that stays fast as it grows.
 
 On the lake one `listings normalise` of the corpus wrote (two years of daily fetches, see
 `benchmarks.generate`), each timed in a fresh process like the parser rows:
@@ -15,7 +15,8 @@ On the lake one `listings normalise` of the corpus wrote (two years of daily fet
 - `listings compact --lake LAKE` (on-demand compaction), when the CLI has it.
 
 The end-to-end `listings normalise` row and its floor are the parser section's
-(`benchmarks.kit`); this section judges them against issue 9's share of the floor.
+(`benchmarks.kit`); this section judges them against the lake and warehouse targets' share
+of the floor (`TARGET_E2E_FLOOR_SHARE`).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from benchmarks.dataset import Dataset
 from benchmarks.measures import Row, Verdict, add, fmt_s, mb, passes
 from benchmarks.proc import ChildFailed, ChildRun, run_child, run_job
 
-# Issue 9's targets, for 1 M listings over 730 fetch days.
+# The lake and warehouse targets, for 1 M listings over 730 fetch days.
 TARGET_FILES_PER_TABLE = 100  # after one run of the whole corpus
 TARGET_INCREMENT_FILES = 12  # added per table by all 30 incremental runs together
 TARGET_INCREMENT_S = 3.0  # each incremental run
@@ -213,7 +214,7 @@ def table(w: WarehouseResult, data: Dataset) -> list[str]:
         "",
         "References: `listings sql` ÷ DuckDB on the one-file copy, like for like (fresh "
         "process ÷ fresh process, in-process ÷ in-process); the target compares the fresh "
-        "processes' wall times, as issue 9 measured DuckDB's 0.6 s, and the in-process pair "
+        "processes' wall times, as the targets measured DuckDB's 0.6 s, and the in-process pair "
         "shows what the lake's files cost a query alone. `listings build` (a fresh process, "
         "start-up included) ÷ the raw-DuckDB floor's work on the one-file copies, writing its "
         "tables to a DuckDB file stored as the warehouse stores them (what the target "
@@ -264,7 +265,8 @@ def table(w: WarehouseResult, data: Dataset) -> list[str]:
 
 def judge(w: WarehouseResult, data: Dataset, *, floor_s: float, e2e_s: float,
           full: int) -> list[Verdict]:  # fmt: skip
-    """Issue 9's targets against what was measured at this size (they are for `full`)."""
+    """The lake and warehouse targets against what was measured at this size (they are for
+    `full`)."""
     at = f"at {data.listings:,} listings"
     scaled = "" if data.listings >= full else " (target is for 1 M: run --full)"
     most = max(w.files_one_run.values())
@@ -337,7 +339,7 @@ def judge(w: WarehouseResult, data: Dataset, *, floor_s: float, e2e_s: float,
         Verdict(
             "`listings normalise` end to end ≥ 0.3× the floor's throughput",
             f"{floor_s / e2e_s:.2f}× {at} (e2e {e2e_s:.2f} s, floor {floor_s:.2f} s); "
-            "memory flatness: see issue 5's row",
+            "memory flatness: see the parser targets' row",
             passes(floor_s / e2e_s >= TARGET_E2E_FLOOR_SHARE, scaled),
         ),
     ]

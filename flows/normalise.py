@@ -8,7 +8,7 @@ run publishes a table and a markdown artifact.
 
 Run it with `make run` or `listings run [PATH ...]` (`python -m flows.normalise` hands its
 arguments to the latter). Without PREFECT_API_URL it runs on Prefect's temporary local
-server (no setup, 15-25 s of start-up).
+server (no setup, but that server takes a while to start).
 """
 
 # No `from __future__ import annotations` here: Prefect validates flow parameters with

@@ -137,7 +137,7 @@ def validate(frame: pl.DataFrame, model: type[pa.DataFrameModel]) -> None:
     """Raise unless `frame` satisfies `model`: for tables derived from our own reading.
 
     A frame with no rows has only its schema to check: validating it as a LazyFrame checks
-    columns and dtypes alone (0.8 ms against 6.6 ms for an empty Reject table; most
+    columns and dtypes alone, much faster than validating the empty frame itself (most
     batches reject nothing).
     """
     model.validate(frame.lazy() if frame.is_empty() else frame)

@@ -1,8 +1,8 @@
 """The contract's words: the values coded columns take, and the read frame's columns.
 
 `pipeline.schemas` holds the tables' pandera models and checks these vocabularies; they
-live here, apart from it, because importing pandera costs about a second and the stages
-that only need the words (reading files, a read-only `listings sql`) must not pay it.
+live here, apart from it, because importing pandera is slow and the stages that only need
+the words (reading files, a read-only `listings sql`) must not pay for it.
 Nothing here imports anything from the project: every layer may use it.
 """
 

@@ -29,7 +29,7 @@ The constraints, and why the format itself cannot tell the excluded cases apart:
   `- N` (a pager item): either could end the listings early.
 
 Descriptions *may* end in digits on purpose: the glued price (`10/20` + `0 码力` reads
-`10/200 码力`) is an ambiguity the spec asks the parser to flag, not one to avoid.
+`10/200 码力`) is an ambiguity docs/input-format.md §1.2 asks the parser to flag, not one to avoid.
 """
 
 from __future__ import annotations

@@ -166,7 +166,7 @@ def _add_run(commands: Subparsers) -> None:
             "Run the main job as a Prefect flow: normalise every new snapshot file into the "
             "lake, then rebuild the warehouse and the HTML report, and publish the run's "
             "artifacts. Without PREFECT_API_URL it runs on Prefect's temporary local server "
-            f"(no setup, 15-25 s of start-up). Defaults to the committed samples in "
+            f"(no setup; its start-up takes some seconds). Defaults to the committed samples in "
             f"{config.DEFAULT_RAW}."
         ),
     )

@@ -17,6 +17,20 @@ MAX_CONTROL_SHARE = 0.01
 FRAGMENT_PREVIEW_BYTES = 512
 CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, *range(0x0E, 0x20), 0x7F])
 
+# Why a file is no page (`read_error`): one wording for the batch reader and the reference.
+EMPTY = "empty file (0 bytes)"
+NUL_BYTES = "binary content: NUL bytes, not a text page"
+UNDECODABLE = "undecodable: neither UTF-8 nor GB18030"
+
+
+def corrupt_gzip(error: Exception) -> str:
+    return f"corrupt gzip: {error}"
+
+
+def control_bytes(count: int, size: int) -> str:
+    return f"binary content: {count} control bytes in {size}"
+
+
 _BOM = b"\xef\xbb\xbf"
 _GZIP_MAGIC = b"\x1f\x8b"
 
@@ -43,15 +57,15 @@ def screen(raw: bytes) -> tuple[bytes | None, bytes | None, str | None]:
         try:
             data = gzip.decompress(data)
         except (OSError, EOFError) as error:
-            return None, None, f"corrupt gzip: {error}"
+            return None, None, corrupt_gzip(error)
     if not data:
-        return None, None, "empty file (0 bytes)"
+        return None, None, EMPTY
     if b"\x00" in data:
-        return None, None, "binary content: NUL bytes, not a text page"
+        return None, None, NUL_BYTES
     controls = len(data) - len(data.translate(None, CONTROL_BYTES))
     error = None
     if controls > MAX_CONTROL_SHARE * len(data):
-        error = f"binary content: {controls} control bytes in {len(data)}"
+        error = control_bytes(controls, len(data))
     body = data[len(_BOM) :] if data.startswith(_BOM) else data
     if b"\r" in body:
         # Only ASCII bytes change, so validity and the decoded text are as after decoding.

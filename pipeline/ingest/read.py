@@ -77,13 +77,13 @@ class _Rows:
             try:
                 decoded = datas[i].decode("gb18030")
             except UnicodeDecodeError:
-                errors[i] = "undecodable: neither UTF-8 nor GB18030"
+                errors[i] = decode.UNDECODABLE
                 fragments[i] = decode.preview(raws[i])
                 continue
             rescued[i] = decoded.replace("\r\n", "\n")  # still nulled by a control error
         if rescued:
             text = text.scatter(list(rescued), list(rescued.values()))
-        # Aware datetimes cost polars ~1 µs each to take in; microseconds since 1970 do not.
+        # Aware datetimes are slow for polars to take in one by one; epoch microseconds are not.
         schema = {column: READ_FRAME[column] for column in _ROW_COLUMNS}
         frame = pl.DataFrame(named, schema={**schema, "fetched_at": pl.Int64}).with_columns(
             text, pl.col("fetched_at").cast(schema["fetched_at"])

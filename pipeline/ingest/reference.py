@@ -22,11 +22,11 @@ def decode(raw: bytes) -> tuple[str | None, str | None]:
         try:
             raw = gzip.decompress(raw)
         except (OSError, EOFError) as error:
-            return None, f"corrupt gzip: {error}"
+            return None, decoding.corrupt_gzip(error)
     if not raw:
-        return None, "empty file (0 bytes)"
+        return None, decoding.EMPTY
     if b"\x00" in raw:
-        return None, "binary content: NUL bytes, not a text page"
+        return None, decoding.NUL_BYTES
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             text = raw.decode(encoding)
@@ -34,10 +34,10 @@ def decode(raw: bytes) -> tuple[str | None, str | None]:
         except UnicodeDecodeError:
             continue
     else:
-        return None, "undecodable: neither UTF-8 nor GB18030"
+        return None, decoding.UNDECODABLE
     controls = len(raw) - len(raw.translate(None, decoding.CONTROL_BYTES))
     if controls > decoding.MAX_CONTROL_SHARE * len(raw):
-        return None, f"binary content: {controls} control bytes in {len(raw)}"
+        return None, decoding.control_bytes(controls, len(raw))
     return text.replace("\r\n", "\n"), None
 
 

@@ -1,7 +1,7 @@
 """Where snapshot bytes live: find files below local folders or fsspec URLs, stat, read.
 
 Local files are read with os-level calls on plain path strings: Path objects and buffered
-file objects cost more than reading a 5 KB page itself. Object stores go through fsspec,
+file objects cost more than reading a page itself. Object stores go through fsspec,
 whose listing already carries each object's size and modification time.
 """
 
@@ -167,8 +167,9 @@ def _read_fd(fd: int, expected: int) -> bytes:
 def read_local(path: str) -> tuple[bytes, int]:
     """(bytes, mtime in ns) of a local file with one open: os-level calls on a str path.
 
-    Path objects and buffered file objects cost more than reading a 5 KB page itself
-    (~9 µs of ~13 µs per file); this is read_bytes + stat without them.
+    Path objects and buffered file objects cost more than reading a page itself (figures in
+    benchmarks/RESULTS.md, "Measurements behind design choices"); this is read_bytes + stat
+    without them.
     """
     fd = os.open(path, _O_READ)
     try:
@@ -187,7 +188,7 @@ def read_local_sidecar(path: str) -> bytes | None:
             return None
         raise
     try:
-        return _read_fd(fd, _SIDECAR_BYTES)  # no fstat: a sidecar is ~100 bytes
+        return _read_fd(fd, _SIDECAR_BYTES)  # no fstat: a sidecar (a URL, a time) fits one read
     finally:
         os.close(fd)
 

@@ -1,12 +1,14 @@
 """Find the snapshot files below local folders, with their sizes and modification times.
 
 Every run starts here: a run pointed at a raw folder of 100 000 pages lists and stats all of
-them to learn which are new (`manifest.new_files`), ~0.5-1 s of system calls and Python per
-file, before it has parsed anything. The same run must also import pandera (~0.8 s) before
-it validates anything. Both hold the interpreter's lock, so threads cannot overlap them; a
-child process can. `start` runs the walk as `python -m pipeline.scan FOLDER…` on the other
-core while the run goes on, and `Walk.result` collects it. This module imports nothing but
-the standard library, so the child starts in ~30 ms.
+them to learn which are new (`plan.new_files`), system calls and Python work that grow with
+the folder, before it has parsed anything. The same run must also import pandera, which is
+slow, before it validates anything. Both hold the interpreter's lock, so threads cannot
+overlap them; a child process can. `start` runs the walk as
+`python -m pipeline.ingest.walk FOLDER…` on the other core while the run goes on, and
+`Walk.result` collects it. This module imports nothing but the standard library, so the
+child starts at once (figures in benchmarks/RESULTS.md, "Measurements behind design
+choices").
 """
 
 from __future__ import annotations
@@ -31,9 +33,9 @@ def is_snapshot_name(name: str) -> bool:
 
 
 def walk(folder: str, found: Found) -> None:
-    """Add the snapshot files below `folder` to `found`, as plain path strings (a Path costs
-    ~4 µs and ~450 bytes each). Like os.walk, symlinked folders are not entered; symlinked
-    files are read through.
+    """Add the snapshot files below `folder` to `found`, as plain path strings (a Path per
+    file costs time and memory, and the file list grows with the input). Like os.walk,
+    symlinked folders are not entered; symlinked files are read through.
 
     The folder is listed through a descriptor, so each stat resolves one name relative to
     it instead of the whole path from the root.

@@ -58,7 +58,7 @@ def file_schema(table: str) -> pl.Schema:
     """The columns of a table's files: its pandera model's, then `fetched_date`.
 
     pandera is imported here, not with the module: readers of the lake (`listings sql`)
-    start without it (it takes about a second to import).
+    start without it (it is slow to import).
     """
     from pipeline import schemas
 

@@ -1,10 +1,11 @@
 """The site's rendering rules for SIZE, AGE and RATING, inverted as polars expressions.
 
-Each rule is the exact inverse of how moredoc renders the value (SNAPSHOT_FORMAT.md §1),
-so a parsed field is a *set of possible truths*, not a guess: a size is a point plus the
-inclusive byte bounds every rendering of that text could come from, an age is the interval
-of upload times it implies at fetch time. Text that no true value could render becomes a
-null plus a reason, never a "repaired" value.
+Each rule is the exact inverse of how moredoc renders the value (docs/input-format.md: size
+§1.3, age §1.4, DocHub time §3.4, rating §1.5, pages §1.6), so a parsed field is a *set of
+possible truths*, not a guess: a size is a point plus the inclusive byte bounds every
+rendering of that text could come from, an age is the interval of upload times it implies
+at fetch time. Text that no true value could render becomes a null plus a reason, never a
+"repaired" value.
 
 All expressions are vectorised and integer-exact (no floats on the size or age path), so
 they are safe on whole batches and on byte counts up to terabytes.
@@ -26,7 +27,7 @@ DAY = 24 * HOUR
 MONTH = 30 * DAY  # the site's month: calendar months would be wrong
 YEAR = 12 * MONTH  # 360 days, for the same reason
 
-# Strict forms (the loose tail in parse_text.py finds the fields; these decide validity).
+# Strict forms (the loose tail in parse/text.py finds the fields; these decide validity).
 SIZE_RE = r"^(?:(?<int>[0-9]{1,6})\.(?<dec>[0-9]{2}) (?<unit>B|KB|MB|GB|TB)|(?<zero>0 Bytes))$"
 AGE_RE = (
     r"^(?:(?<just>刚刚)|(?<n>[0-9]{1,7}) (?<unit>分钟|小时|天|月|年)前"

@@ -1,15 +1,16 @@
 """The forward direction: render documents into snapshot text exactly by the site's rules.
 
-The parser inverts SNAPSHOT_FORMAT.md; this module *applies* it, so property tests can
-render a known truth, parse it back and compare, and benchmarks can make realistic pages
-of any size. It is pure stdlib on purpose: the rules are integer arithmetic, and keeping
-polars out means the oracle cannot share a bug with the vectorised parser it checks.
+The parser inverts the rules of docs/input-format.md §1–§2; this module *applies* them, so
+property tests can render a known truth, parse it back and compare, and benchmarks can make
+realistic pages of any size. It is pure stdlib on purpose: the rules are integer arithmetic,
+and keeping polars out means the oracle cannot share a bug with the vectorised parser it
+checks.
 
 Every number is computed with exact integers. The site renders in JavaScript, whose
 `toFixed(2)` rounds an exact tie *up* and whose `Math.floor(Math.log(b) / Math.log(1024))`
-we replace by the exact integer unit choice the spec defines; Python's float formatting
-rounds ties to even and would disagree (1152 bytes: `1.13 KB` on the site, `1.12` in
-`f"{1152 / 1024:.2f}"`).
+we replace by the exact integer unit choice docs/input-format.md §1.3 defines; Python's
+float formatting rounds ties to even and would disagree (1152 bytes: `1.13 KB` on the site,
+`1.12` in `f"{1152 / 1024:.2f}"`).
 """
 
 from __future__ import annotations
@@ -59,7 +60,8 @@ class Document:
             raise ValueError(f"size_bytes must be >= 0, got {self.size_bytes}")
         if self.pages is not None and self.pages < 1:
             raise ValueError(
-                f"pages must be None or >= 1 (spec: positive integer or '-'), got {self.pages}"
+                "pages must be None or >= 1 (docs/input-format.md §1.6: positive integer "
+                f"or '-'), got {self.pages}"
             )
         if self.score < 0:
             raise ValueError(f"score must be >= 0, got {self.score}")
@@ -98,7 +100,7 @@ def render_size(size_bytes: int) -> str:
 
 
 def render_age(fetched_at: datetime, uploaded_at: datetime | None) -> str:
-    """AGE as the site computes it at fetch time (spec §1 "How AGE was computed").
+    """AGE as the site computes it at fetch time (docs/input-format.md §1.4).
 
     The difference is taken in whole seconds (a fractional second is floored, as the
     site's integer timestamps are), and compared with exact integers: month = 30 days,
@@ -260,8 +262,8 @@ def render_page(
 # --- Truths the text form cannot tell apart -------------------------------------------
 # Property tests and the benchmark generator must only produce truths the format can
 # carry: a parser cannot be blamed for reading a rendering that two truths share. The
-# glued price is *not* listed here: the spec makes it a flagged ambiguity the parser must
-# handle, so generators should produce it.
+# glued price is *not* listed here: docs/input-format.md §1.2 makes it a flagged ambiguity
+# the parser must handle, so generators should produce it.
 
 # Titles shorter than this are not taken as a repeated title (`11`, `哈哈` are ordinary
 # text), so a repetition shorter than it is not an ambiguity.
@@ -346,8 +348,8 @@ def ambiguities(doc: Document, title_layout: str = "glued") -> tuple[str, ...]:
     if LOOKS_LIKE_PAGER_LINE.search(heading):
         reasons.append("text holds a `- N` line, which reads as a pager item")
 
-    # Title boundary by repetition (spec: "if the line starts with some text X immediately
-    # repeated, X is the title").
+    # Title boundary by repetition (docs/input-format.md §1.1: a one-line heading that starts
+    # with some text X immediately repeated, X at least 4 characters long, has the title X).
     if title_layout != "own_line":
         squares = repeated_prefixes(heading)
         expected = [len(title)] if title_layout == "repeated" else []

@@ -20,7 +20,8 @@ from pipeline.run import normalise, pool
 from pipeline.run.normalise import BatchResult, BatchTables
 
 # A run takes worker processes (`workers` > 1) only when its input exceeds this many
-# batches: below it, spawning them (a second or so of imports each) costs more than they save.
+# batches: below it, spawning them (each imports the pipeline afresh) costs more than they
+# save.
 POOL_FROM_BATCHES = 2
 
 
@@ -69,12 +70,13 @@ def overlapped(
 
     Reading batch n+1 (a Python loop over files, holding the GIL) and writing batch n-1
     (polars' Parquet writer, which releases it) run on two threads while batch n is
-    parsed, so both cores stay busy without worker processes: on 1 M listings, 7.0 s
-    against 9.2 s one step after another. Results come in batch order, each once its files
-    are written; at most three batches are in memory. If a batch fails, the exception is
-    raised after the write in progress ends; that batch is not yielded, so it is not
-    committed (its files are removed by the next run's clean-up). A caller that stops early
-    must close the generator (`contextlib.closing`): that stops its threads.
+    parsed, so both cores stay busy without worker processes, which is faster than running
+    the steps one after another (figures in benchmarks/RESULTS.md, "Measurements behind
+    design choices"). Results come in batch order, each once its files are written; at
+    most three batches are in memory. If a batch fails, the exception is raised after the
+    write in progress ends; that batch is not yielded, so it is not committed (its files
+    are removed by the next run's clean-up). A caller that stops early must close the
+    generator (`contextlib.closing`): that stops its threads.
     """
     todo = iter(batches)
     with (

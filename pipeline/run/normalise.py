@@ -48,7 +48,7 @@ def _listing_rejects(listings: pl.DataFrame, stage: str, reason: str) -> pl.Data
 
 def normalise_batch(snapshots_read: pl.DataFrame) -> BatchTables:
     """The pure middle of the pipeline: read frame → validated snapshots, listings, rejects."""
-    # pandera takes ~0.7 s to import: a run with nothing new never needs it.
+    # pandera is slow to import: a run with nothing new never needs it.
     from pipeline import schemas
 
     parsed = parse.parse(snapshots_read)

@@ -58,15 +58,15 @@ def connect(db: Path | None = None, *, read_only: bool = True) -> duckdb.DuckDBP
 def configure(con: duckdb.DuckDBPyConnection, *, in_memory: bool) -> None:
     """UTC, and DuckDB's memory, threads and spill folder set for a bounded footprint.
 
-    DuckDB's default memory limit is 80 % of the machine's RAM, and it uses what it may: a
-    build at a million listings peaked at 3.2 GB on a 23 GB machine. A limit of `MEMORY_LIMIT`
-    (1 GB) keeps the process (DuckDB's buffers, plus ~0.2 GB of Python, polars and the
-    libraries) within 2 GB; at a million listings every step fits (the build peaks at
-    ~1.2 GB), and what would not fit spills to disk instead of failing. One thread per core:
-    more only adds contention on a 2-core machine. A file database spills next to itself
-    (DuckDB's `<file>.tmp`); an in-memory one would spill to `.tmp` in the current folder,
-    so it gets a folder of its own in the system's temp dir (DuckDB creates it on the first
-    spill and removes it on close).
+    DuckDB's default memory limit is 80 % of the machine's RAM, and it uses what it may: on
+    a large machine a build takes far more memory than it needs. A limit of `MEMORY_LIMIT`
+    (1 GB) keeps the process (DuckDB's buffers, plus Python, polars and the libraries)
+    within 2 GB; at a million listings every step fits, and what would not fit spills to
+    disk instead of failing (figures in benchmarks/RESULTS.md, "Measurements behind design
+    choices"). One thread per core: more only adds contention on a 2-core machine. A file
+    database spills next to itself (DuckDB's `<file>.tmp`); an in-memory one would spill to
+    `.tmp` in the current folder, so it gets a folder of its own in the system's temp dir
+    (DuckDB creates it on the first spill and removes it on close).
     """
     con.execute("SET TimeZone = 'UTC'")
     con.execute(f"SET memory_limit = {models.literal(MEMORY_LIMIT)}")
@@ -77,17 +77,17 @@ def configure(con: duckdb.DuckDBPyConnection, *, in_memory: bool) -> None:
 
 
 # How the connection that writes a warehouse stores its tables; `benchmarks.warehouse_floor`
-# writes its tables the same way. Measured at a million listings (the lake and
-# `int_listings__keyed` each hold every heading and description, ~0.9 GB of text):
+# writes its tables the same way. Both settings matter at a million listings, where the lake
+# and `int_listings__keyed` each hold every heading and description (figures in
+# benchmarks/RESULTS.md, "Measurements behind design choices"):
 # - `preserve_insertion_order = false`: otherwise DuckDB writes a large CREATE TABLE … AS
-#   twice (once as it goes, once more at the next checkpoint): loading the listings took
-#   5.6 s and left a 1.6 GB file, against 2.9 s and 0.86 GB. Row order in a table was never
-#   a contract; every model that needs an order says so.
+#   twice (once as it goes, once more at the next checkpoint), paying the time and the disk
+#   of a second copy. Row order in a table was never a contract; every model that needs an
+#   order says so.
 # - no `dict_fsst`, DuckDB 2's default string compression: on long CJK text it costs more
-#   than the rest of the write (loading the listings: 6.3-7.2 s with it, 2.6-2.9 s
-#   without); the whole build took 15-16 s instead of 25 s, for a file of 2.0 GB instead
-#   of 0.8 GB. The warehouse is a cache rebuilt from the lake (the Parquet lake stays the
-#   compact copy), so its build time matters more than its size.
+#   than the rest of the write, and the build is much slower with it for a smaller file.
+#   The warehouse is a cache rebuilt from the lake (the Parquet lake stays the compact
+#   copy), so its build time matters more than its size.
 WRITE_SETTINGS = {
     "preserve_insertion_order": "false",
     "disabled_compression_methods": "'dict_fsst'",

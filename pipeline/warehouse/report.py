@@ -28,34 +28,11 @@ TOP_REASONS = 10
 TOP_FINDINGS = 20
 REQUIRED = ("dim_documents", "fct_query_snapshots", "rpt_rejects", "rpt_data_quality")
 
-# Size classes by powers of ten of bytes: sizes span 0 B to GB, so linear bins would put
-# almost every document in the first one.
-_SIZE_CLASSES = """
-    case
-        when size_bytes < 100 * 1024 then '< 100 KB'
-        when size_bytes < 1024 * 1024 then '100 KB – 1 MB'
-        when size_bytes < 10 * 1024 * 1024 then '1 – 10 MB'
-        when size_bytes < 100 * 1024 * 1024 then '10 – 100 MB'
-        when size_bytes < 1024 * 1024 * 1024 then '100 MB – 1 GB'
-        else '≥ 1 GB'
-    end
-"""
+# The queries behind the report, one .sql file each, beside this module.
+QUERIES = Path(__file__).with_name("report_queries")
+# The class labels sizes.sql and ages.sql give, in the order the charts show them.
 SIZE_ORDER = ("< 100 KB", "100 KB – 1 MB", "1 – 10 MB", "10 – 100 MB", "100 MB – 1 GB", "≥ 1 GB")
 
-# Age at the last sighting, from the middle of the intersected upload interval; the classes
-# follow the site's own age units (days, months of 30 days, years of 360 days).
-_AGE_CLASSES = """
-    case
-        when uploaded_window_hours is null then 'unknown'
-        when age_days < 1 then '< 1 day'
-        when age_days < 7 then '1 – 7 days'
-        when age_days < 30 then '1 – 4 weeks'
-        when age_days < 90 then '1 – 3 months'
-        when age_days < 360 then '3 – 12 months'
-        when age_days < 720 then '1 – 2 years'
-        else '≥ 2 years'
-    end
-"""
 AGE_ORDER = (
     "< 1 day",
     "1 – 7 days",
@@ -103,91 +80,18 @@ def load(db: Path) -> ReportData:
                 f"{db} has no {', '.join(missing)}: build the models first (`listings build`)"
             )
 
-        def frame(sql: str) -> pl.DataFrame:
-            return con.sql(sql).pl()
+        def frame(name: str, **params: object) -> pl.DataFrame:
+            sql = (QUERIES / f"{name}.sql").read_text(encoding="utf-8")
+            return con.sql(sql, params=params or None).pl()
 
-        totals = frame(
-            """
-            select
-                (select count(*) from snapshots) as snapshots,
-                (select count(*) from listings) as listings,
-                (select count(*) from dim_documents) as documents,
-                (select count(distinct query) from fct_query_snapshots) as queries,
-                (select count(distinct site) from fct_query_snapshots) as sites,
-                (select count(*) from fct_query_snapshots) as fetches,
-                (select count(*) from rejects) as rejects,
-                (select count(*) from rpt_data_quality where severity = 'high')
-                    as high_findings,
-                (select min(fetch_started_at) from fct_query_snapshots) as first_fetch_at,
-                (select max(fetch_ended_at) from fct_query_snapshots) as last_fetch_at
-            """
-        ).row(0, named=True)
-        sizes = frame(
-            f"select {_SIZE_CLASSES} as size_class, count(*) as documents "
-            "from dim_documents group by size_class"
-        )
-        ages = frame(
-            f"""
-            with aged as (
-                select
-                    uploaded_window_hours,
-                    (epoch(last_seen_at) - (epoch(uploaded_at_min) + epoch(uploaded_at_max)) / 2)
-                        / 86400 as age_days
-                from dim_documents
-            )
-            select {_AGE_CLASSES} as age_class, count(*) as documents
-            from aged group by age_class
-            """
-        )
-        results_over_time = frame(
-            """
-            select
-                coalesce(query, '(no query)') || ' · ' || coalesce(site, '?') as query,
-                strftime(fetch_started_at at time zone 'UTC', '%Y-%m-%dT%H:%M:%SZ')
-                    as fetched_at,
-                total_results
-            from fct_query_snapshots
-            where total_results is not null
-            order by query, fetched_at
-            """
-        )
-        new_documents_per_day = frame(
-            """
-            select
-                strftime(first_seen_at at time zone 'UTC', '%Y-%m-%d') as first_seen_date,
-                count(*) as new_documents
-            from dim_documents
-            group by first_seen_date
-            order by first_seen_date
-            """
-        )
-        reject_reasons = frame(
-            f"""
-            select stage, reason, sum(reject_count)::bigint as rejects,
-                   min(example_fragment) as example_fragment
-            from rpt_rejects
-            group by stage, reason
-            order by rejects desc, reason
-            limit {TOP_REASONS}
-            """
-        )
-        findings_by_kind = frame(
-            """
-            select finding, severity, count(*) as findings
-            from rpt_data_quality
-            group by finding, severity, severity_rank
-            order by severity_rank, findings desc, finding
-            """
-        )
-        worst_findings = frame(
-            f"""
-            select severity, finding, subject_kind, subject_id, subject_label, detail,
-                   strftime(seen_at at time zone 'UTC', '%Y-%m-%d %H:%M') as seen_at
-            from rpt_data_quality
-            order by severity_rank, magnitude desc nulls last, finding, subject_id
-            limit {TOP_FINDINGS}
-            """
-        )
+        totals = frame("totals").row(0, named=True)
+        sizes = frame("sizes")
+        ages = frame("ages")
+        results_over_time = frame("results_over_time")
+        new_documents_per_day = frame("new_documents_per_day")
+        reject_reasons = frame("reject_reasons", limit=TOP_REASONS)
+        findings_by_kind = frame("findings_by_kind")
+        worst_findings = frame("worst_findings", limit=TOP_FINDINGS)
     finally:
         con.close()
     return ReportData(

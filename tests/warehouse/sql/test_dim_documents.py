@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 
-from tests.sql.conftest import DAY, MONTH, SECOND, T0, listing, rows, snapshot
+from tests.warehouse.sql.conftest import DAY, MONTH, SECOND, T0, listing, rows, snapshot
 
 T1 = datetime(2026, 10, 1, 9, 30, tzinfo=UTC)
 T2 = datetime(2026, 11, 1, 9, 30, tzinfo=UTC)  # a calendar month (31 days) later

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.sql.conftest import T0, listing, rows, snapshot
+from tests.warehouse.sql.conftest import T0, listing, rows, snapshot
 
 
 def test_the_overall_rank_counts_the_pages_before_at_ten_listings_each(run_models) -> None:

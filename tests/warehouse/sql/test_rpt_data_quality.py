@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.sql.conftest import DAY, T0, listing, rows, snapshot
+from tests.warehouse.sql.conftest import DAY, T0, listing, rows, snapshot
 
 
 def test_each_kind_of_finding_is_one_row_ranked_by_severity(run_models) -> None:

@@ -1,4 +1,5 @@
-"""Bad input: each case handled as SNAPSHOT_FORMAT.md says, the run goes on, nothing is lost."""
+"""Bad input: each case handled as docs/input-format.md §5 says, the run goes on, nothing is
+lost."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ import pytest
 from pipeline.ingest import metadata, read, sources
 from pipeline.run import normalise
 from tests.conftest import RAW, assert_listings_match, assert_nothing_lost
-from tests.golden.sample_truth import PAGES
+from tests.parse.golden.sample_truth import PAGES
 
 
 @pytest.fixture(scope="module")

@@ -3,12 +3,13 @@ data test fails the build and shows the offending rows; a warning does not."""
 
 from __future__ import annotations
 
+from fnmatch import fnmatch
 from pathlib import Path
 
 import pytest
 
 from pipeline.warehouse import database, models
-from tests.sql.conftest import empty_lake
+from tests.warehouse.sql.conftest import empty_lake
 
 PROJECT_YML = "sources:\n  lake: [listings]\nvars:\n  limit: 2\n"
 
@@ -26,6 +27,15 @@ def write_project(root: Path, files: dict[str, str]) -> Path:
 
 def model(sql: str, materialized: str = "view", grain: str = "one row per thing") -> str:
     return f"-- grain: {grain}\n{{{{ config(materialized='{materialized}') }}}}\n{sql}\n"
+
+
+def build_leftovers(db: Path) -> list[str]:
+    """What a build may not leave beside the warehouse: its `.NAME.*.tmp` file, any `.wal`."""
+    return sorted(
+        p.name
+        for p in db.parent.iterdir()
+        if fnmatch(p.name, f".{db.name}.*.tmp") or p.name.endswith(".wal")
+    )
 
 
 def test_a_cycle_is_refused_naming_the_models_and_files(tmp_path: Path) -> None:
@@ -194,12 +204,13 @@ def test_a_failed_build_leaves_the_warehouse_as_it_was_and_keeps_the_failure(
     bad = models.load_project(write_project(tmp_path / "bad", FAILING))
     db, lake_dir = tmp_path / "w.duckdb", empty_lake(tmp_path / "lake")
     database.build(lake_dir, db, project=good)
+    assert build_leftovers(db) == []
     with pytest.raises(models.DataTestFailure):
         database.build(lake_dir, db, project=bad)
     assert database.query("select * from m", db=db).to_dicts() == [{"x": 1}]
     failed = tmp_path / "w.failed.duckdb"
     assert database.query("select count(*) from people", db=failed).item() == 3
-    assert not (tmp_path / ".w.duckdb.tmp").exists()
+    assert build_leftovers(db) == []
 
 
 def test_the_real_project_states_every_grain_and_orders_staging_first() -> None:

@@ -1,4 +1,5 @@
-"""Reading snapshot files: metadata sources in the spec's order, ids, decoding."""
+"""Reading snapshot files: metadata sources in the order of docs/input-format.md §4, ids,
+decoding (§3.3)."""
 
 from __future__ import annotations
 

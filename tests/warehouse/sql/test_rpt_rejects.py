@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from tests.sql.conftest import reject, rows, snapshot
+from tests.warehouse.sql.conftest import reject, rows, snapshot
 
 
 def test_rejects_are_counted_per_utc_day_stage_and_reason(run_models) -> None:

@@ -21,7 +21,7 @@ from pipeline.lake.storage import Location
 from pipeline.run import run
 from pipeline.warehouse import database
 from tests.conftest import RAW
-from tests.sql.conftest import empty_lake
+from tests.warehouse.sql.conftest import empty_lake
 
 LAKE_ROWS = {"snapshots": 4, "listings": 33, "rejects": 0}  # the four sample pages
 

@@ -1,7 +1,8 @@
 """Golden test: the real wenku.it page in data/raw/, every field of every listing.
 
-Expected values come from SNAPSHOT_FORMAT.md worked by hand (sizes: c/100 × 1024^i and
-the toFixed bounds; ages: 30-day months), not from running the parser.
+Expected values come from docs/input-format.md worked by hand (titles and glued prices:
+§1.1 and §1.2; sizes: §1.3, c/100 × 1024^i and the toFixed bounds; ages: §1.4, 30-day
+months), not from running the parser.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
-"""The site's rendering rules (SNAPSHOT_FORMAT.md §1–2), checked value by value.
+"""The site's rendering rules (docs/input-format.md §1–§2), checked value by value.
 
-`pipeline.render` is the oracle the parser's property tests and benchmarks trust, so every
-rule is pinned here with the exact text the spec or the real sample page shows.
+`pipeline.parse.render` is the oracle the parser's property tests and benchmarks trust, so
+every rule is pinned here with the exact text docs/input-format.md §1–§2 or the real sample
+page shows.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from pipeline.parse.render import (
     render_size,
     render_tail,
 )
-from tests.golden import sample_truth
+from tests.parse.golden import sample_truth
 from tests.strategies import age_seconds, listings, pages_, sizes
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -195,7 +196,7 @@ _UNIT_SECONDS = {"分钟": 60, "小时": 3600, "天": DAY, "月": 30 * DAY, "年
 
 @given(age_seconds())
 def test_every_age_lies_in_the_interval_its_text_promises(seconds: int) -> None:
-    """Every age lies in the interval the spec inverts its text to."""
+    """Every age lies in the interval docs/input-format.md §1.4 inverts its text to."""
     shown = ago(seconds)
     m = _AGE_TEXT.match(shown)
     assert m, shown
@@ -403,7 +404,8 @@ def test_it_re_renders_the_real_sample_page_byte_for_byte() -> None:
 
 @pytest.mark.parametrize("name", sorted(sample_truth.PAGES))
 def test_it_renders_each_committed_sample_page_from_its_truth(name: str) -> None:
-    """It renders each committed sample page in data/raw/ exactly from tests/golden's truth."""
+    """It renders each committed sample page in data/raw/ exactly from its truth in
+    tests/parse/golden/sample_truth.py."""
     truth = sample_truth.PAGES[name]
     text = render_page(
         truth.documents,

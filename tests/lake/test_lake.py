@@ -1,24 +1,21 @@
-"""The lake and the CLI: atomic idempotent writes, DuckDB views, clear errors, no Prefect."""
+"""The lake: month partitions, atomic idempotent writes, what DuckDB reads of it, clear errors."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
 import polars as pl
 import pytest
 
-from pipeline import cli, errors
+from pipeline import errors
 from pipeline.ingest import metadata
 from pipeline.lake import layout, manifest
 from pipeline.lake.storage import Location
 from pipeline.run import run
 from pipeline.warehouse import database
-from tests.conftest import REPO, SAMPLE, empty_lake, lake_files
+from tests.conftest import SAMPLE, empty_lake, lake_files
 
 
 def test_the_lake_is_hive_partitioned_by_month_one_group_per_batch(
@@ -117,83 +114,3 @@ def test_an_empty_lake_still_has_typed_tables(tmp_path: Path) -> None:
         "select count(*), typeof(max(size_bytes)) from listings", lake=empty_lake(tmp_path)
     )
     assert result.row(0) == (0, "BIGINT")
-
-
-def _run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    listings = Path(sys.executable).with_name("listings")
-    command = [str(listings)] if listings.exists() else [sys.executable, "-m", "pipeline.cli"]
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.run(
-        [*command, *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=120
-    )
-
-
-def test_the_cli_normalises_then_queries(raw_copy: Path, tmp_path: Path) -> None:
-    done = _run_cli("normalise", str(raw_copy), "--out", "lake", "--db", "w.duckdb", cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
-    assert "listings:" in done.stdout and "warehouse:" in done.stdout
-    total = _run_cli(
-        "sql",
-        "select count(*) as n from listings",
-        "--db",
-        "w.duckdb",
-        "--format",
-        "csv",
-        cwd=tmp_path,
-    )
-    assert total.returncode == 0, total.stderr
-    expected = pl.read_parquet(tmp_path / "lake" / "listings" / "**" / "*.parquet").height
-    assert total.stdout.split() == ["n", str(expected)]
-
-
-@pytest.mark.parametrize(
-    ("args", "code", "message"),
-    [
-        (["normalise", "x.txt"], 2, "the following arguments are required: --out"),
-        (
-            ["normalise", "x.txt", "--out", "l", "--fetched-at", "yesterday"],
-            2,
-            "not an ISO 8601 time: 'yesterday'",
-        ),
-        (["normalise", "missing.txt", "--out", "l"], 1, "missing.txt: no such file or folder"),
-        (["sql", "select 1", "--db", "nope.duckdb"], 1, "no warehouse at nope.duckdb"),
-        (["frobnicate"], 2, "invalid choice: 'frobnicate'"),
-    ],
-)
-def test_wrong_arguments_exit_non_zero_with_a_message(
-    tmp_path: Path, capsys, args: list[str], code: int, message: str
-) -> None:
-    os.chdir(tmp_path)
-    try:
-        result = cli.main(args)
-    except SystemExit as exit_:
-        result = exit_.code
-    err = capsys.readouterr().err
-    assert result == code
-    assert message in err
-    assert "Traceback" not in err
-
-
-def test_bad_sql_is_a_message_not_a_traceback(raw_copy: Path, tmp_path: Path) -> None:
-    lake_dir = str(empty_lake(tmp_path))
-    done = _run_cli("sql", "select nope from listings", "--lake", lake_dir, cwd=tmp_path)
-    assert done.returncode == 1
-    assert "nope" in done.stderr and "Traceback" not in done.stderr
-
-
-def test_unreadable_input_still_exits_zero(tmp_path: Path) -> None:
-    (tmp_path / "junk.txt").write_bytes(b"\x00\x01\x02")
-    done = _run_cli("normalise", "junk.txt", "--out", "lake", cwd=tmp_path)
-    assert done.returncode == 0
-    assert "rejects:        1" in done.stdout
-    assert "junk.txt: binary content" in done.stdout
-
-
-def test_the_pipeline_package_never_imports_prefect() -> None:
-    code = (
-        "import sys, pipeline.cli, pipeline.run.normalise, pipeline.warehouse.database, "
-        "pipeline.parse.render; "
-        "sys.exit('prefect' in sys.modules)"
-    )
-    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True)
-    assert done.returncode == 0, done.stderr

@@ -10,7 +10,7 @@ import pytest
 
 from benchmarks import warehouse_floor
 from pipeline.warehouse import database
-from tests.sql.conftest import DAY, T0, listing, snapshot
+from tests.warehouse.sql.conftest import DAY, T0, listing, snapshot
 
 HEADING = "MySQL 实战\n索引与事务"
 SNAPSHOTS = [snapshot("s1", T0), snapshot("s2", T0 + DAY, query="数据库")]

@@ -171,8 +171,8 @@ def test_kit_measures_every_row_and_every_reader_counts_the_same_rows(tmp_path: 
     )
     for stage in STAGES:
         assert f"| stage: {stage} " in text, stage
-    assert "## Targets (issue 5)" in text
-    assert "## Targets (issue 9)" in text
+    assert "## Targets: parser" in text
+    assert "## Targets: lake and warehouse" in text
     assert "#### Warehouse" in text
     verdicts = text.count("| PASS") + text.count("| FAIL") + text.count("| NOT MEASURED")
     assert verdicts == 6 + 7
@@ -192,7 +192,7 @@ def _warehouse(
     return w
 
 
-def test_issue_9_verdicts_sit_exactly_on_the_targets(tmp_path: Path) -> None:
+def test_the_warehouse_verdicts_sit_exactly_on_the_targets(tmp_path: Path) -> None:
     data = dataset(N_LISTINGS, seed=5, cache=tmp_path / "cache", **TINY)
     full = N_LISTINGS  # judge this tiny input as if it were the full size
 
@@ -207,3 +207,14 @@ def test_issue_9_verdicts_sit_exactly_on_the_targets(tmp_path: Path) -> None:
 
 def test_help_names_the_full_run() -> None:
     assert "--full" in build_parser().format_help()
+
+
+def test_a_new_report_keeps_the_hand_written_sections_of_the_old_one(tmp_path: Path) -> None:
+    """The figures behind design choices are written by hand: a new run must not erase them."""
+    old = tmp_path / "RESULTS.md"
+    kept = "## Measurements behind design choices\n\n- **a choice** (`module`): 1.0 s.\n"
+    old.write_text(f"# Benchmarks\n\n## Targets: parser\n\n| x |\n\n{kept}", encoding="utf-8")
+    assert kit.kept_sections(old) == "\n" + kept
+    old.write_text(f"# Benchmarks\n\n{kept}\n## Later\n\ntext\n", encoding="utf-8")
+    assert kit.kept_sections(old) == "\n" + kept
+    assert kit.kept_sections(tmp_path / "missing.md") == ""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.sql.conftest import DAY, T0, listing, rows, snapshot
+from tests.warehouse.sql.conftest import DAY, T0, listing, rows, snapshot
 
 MINUTES = timedelta(minutes=1)
 
