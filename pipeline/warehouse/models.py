@@ -203,7 +203,7 @@ EVENT_WIDTH = 72  # progress lines pad their description with dots to this colum
 class Event:
     """One finished step of a build: a lake table loaded, a model built, a data test run.
 
-    `run` (and `warehouse.rebuild`) hand each one to an `on_event` callback as it happens, so
+    `run` (and `database.rebuild`) hand each one to an `on_event` callback as it happens, so
     a long build is never silent: `listings build` prints `render()`, the flow logs it. A
     callback rather than prints keeps the runner quiet for unit tests and library callers.
     """

@@ -93,3 +93,34 @@ def test_the_pipeline_package_never_imports_prefect() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_normalise_with_db_and_report_publishes_like_the_flow(
+    raw_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The CLI runs the flow's protocol: it builds the warehouse and writes the report when
+    the run changed the lake, and leaves both alone (still naming them) when it did not."""
+    lake, db, report = tmp_path / "lake", tmp_path / "w.duckdb", tmp_path / "r.html"
+    args = ["normalise", str(raw_copy), "--out", str(lake)]
+    args += ["--db", str(db), "--report", str(report)]
+    assert cli.main(args) == 0
+    first = capsys.readouterr().out
+    assert f"warehouse:      {db}" in first and f"report:         {report}" in first
+    built = (db.stat().st_mtime_ns, report.stat().st_mtime_ns)
+    assert cli.main(args) == 0
+    again = capsys.readouterr().out
+    assert "0 new snapshots, 4 already in the lake" in again
+    assert f"warehouse:      {db}" in again and f"report:         {report}" in again
+    assert (db.stat().st_mtime_ns, report.stat().st_mtime_ns) == built
+
+
+def test_a_problem_the_user_can_fix_is_one_line_and_exit_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every `errors.ListingsError` reaches the user as `listings COMMAND: message`."""
+    assert cli.main(["normalise", str(tmp_path / "gone"), "--out", str(tmp_path / "l")]) == 1
+    gone = tmp_path / "gone"
+    assert capsys.readouterr().err == f"listings normalise: {gone}: no such file or folder\n"
+    assert cli.main(["compact", "--lake", str(tmp_path / "nolake")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"listings compact: {tmp_path / 'nolake'} is not a lake")

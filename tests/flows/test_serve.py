@@ -38,11 +38,15 @@ def test_a_scheduled_run_writes_the_lake(tmp_path: Path) -> None:
         )
         try:
             deadline = time.monotonic() + SCHEDULED_RUN_TIMEOUT_S
-            while not list((lake_dir / "_manifest").glob("*.parquet")):  # a commit
+            # A run commits to the lake, then builds the warehouse, then writes the report
+            # beside the warehouse (not ./data/report.html, whatever lake it serves).
+            while not (tmp_path / "report.html").exists():
                 assert served.poll() is None, served.communicate()[0].decode()
-                assert time.monotonic() < deadline, "no scheduled run wrote the lake in time"
+                assert time.monotonic() < deadline, "no scheduled run wrote the report in time"
                 time.sleep(2)
         finally:
             stop(served)
     assert manifest.scan(lake_dir, "listings").collect().height == 33
+    assert (tmp_path / "w.duckdb").exists()
+    assert not (tmp_path / "data").exists()
     assert served.returncode is not None
