@@ -252,7 +252,14 @@ def _normalise(args: argparse.Namespace) -> int:
     with progress.BatchProgress() as bar:
         if note := retired_note(args.layout):
             bar.say(f"listings normalise: note: {note}")
-        summary = Run(settings, on_progress=bar.update, on_message=bar.say).run()
+        summary = Run(
+            settings,
+            on_progress=bar.update,
+            on_message=bar.say,
+            # With --db, each warehouse table, model and test as it finishes, as the flow
+            # logs them: the build is never silent (stderr keeps stdout for the summary).
+            on_event=lambda event: print(event.render(), file=sys.stderr, flush=True),
+        ).run()
     print(summary.render())
     return 0
 

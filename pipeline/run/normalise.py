@@ -34,18 +34,6 @@ class BatchTables:
         return {"snapshots": self.snapshots, "listings": self.listings, "rejects": self.rejects}
 
 
-def _listing_rejects(listings: pl.DataFrame, stage: str, reason: str) -> pl.DataFrame:
-    return listings.select(
-        "snapshot_id",
-        "position",
-        "byte_start",
-        "byte_end",
-        "fragment",
-        pl.lit(stage).alias("stage"),
-        pl.col(reason).alias("reason"),
-    )
-
-
 def normalise_batch(snapshots_read: pl.DataFrame) -> BatchTables:
     """The pure middle of the pipeline: read frame → validated snapshots, listings, rejects."""
     # pandera is slow to import: a run with nothing new never needs it.
@@ -60,7 +48,10 @@ def normalise_batch(snapshots_read: pl.DataFrame) -> BatchTables:
         how="left",
     )
     rejects = pl.concat(
-        [parsed.rejects, _listing_rejects(failed, "validate", "reason")],
+        [
+            parsed.rejects,
+            failed.select(*parse.REJECT_COLUMNS[:5], stage=pl.lit("validate"), reason="reason"),
+        ],
         how="vertical_relaxed",
     )
     # A page with no listing, no footer and nothing else is blank: say so, don't skip it.
