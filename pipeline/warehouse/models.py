@@ -34,6 +34,8 @@ import yaml
 from pipeline.errors import DataTestFailure, ModelError
 
 DEFAULT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_like_sql"
+# The generic tests' SQL (`unique`, `not_null`, …): one template per kind, beside this module.
+GENERIC_TESTS = Path(__file__).with_name("generic_tests")
 LAYERS = ("staging", "intermediate", "marts")
 MATERIALIZATIONS = ("view", "table")
 SEVERITIES = ("error", "warn")
@@ -440,52 +442,43 @@ def _generic_tests(path: Path, model: str) -> list[DataTest]:
 
 
 def _generic_test(path: Path, model: str, column: str | None, spec: Any) -> DataTest:
+    """One generic test from a model's YAML: its SQL is `generic_tests/KIND.sql` with the
+    model, column and options filled in; the rest is naming, as dbt names its tests."""
     kind, options = (spec, {}) if isinstance(spec, str) else next(iter(spec.items()))
     if kind == "expression" and isinstance(options, str):
         options = {"expression": options}
     options = dict(options or {})
     severity = options.pop("severity", "error")
     _check_severity(path, severity)
-    this = f"{{{{ ref('{model}') }}}}"
-    col = _quote(column) if column else None
-    if kind == "unique":
-        columns = [_quote(c) for c in options.get("columns", [])] or [col]
-        keys = ", ".join(str(c) for c in columns)
-        sql = f"select {keys}, count(*) as n_rows from {this} group by {keys} having count(*) > 1"
-        label = "__".join(options.get("columns", [])) or column
-    elif kind == "not_null":
-        sql = f"select * from {this} where {col} is null"
-        label = column
-    elif kind == "accepted_values":
-        values = ", ".join(literal(v) for v in options["values"])
-        sql = (
-            f"select {col}, count(*) as n_rows from {this} "
-            f"where {col} is not null and {col} not in ({values}) group by {col}"
+    template = GENERIC_TESTS / f"{kind}.sql"
+    if not template.exists():
+        known = ", ".join(sorted(t.stem for t in GENERIC_TESTS.glob("*.sql")))
+        raise ModelError(
+            f"{path}: unknown test {kind!r} on {model}"
+            f"{'.' + column if column else ''} (known: {known})"
         )
-        label = column
+    fields = {"model": f"{{{{ ref('{model}') }}}}", "column": _quote(column) if column else None}
+    label = column
+    if kind == "unique":
+        fields["keys"] = (
+            ", ".join(_quote(c) for c in options.get("columns", [])) or fields["column"]
+        )
+        label = "__".join(options.get("columns", [])) or column
+    elif kind == "accepted_values":
+        fields["values"] = ", ".join(literal(v) for v in options["values"])
     elif kind == "relationships":
         # `to: "ref('model')"` as in dbt, or just the model's name
         parent = _REF.fullmatch(options["to"].strip())
-        target = f"{{{{ ref('{_string(parent, 1) if parent else options['to'].strip()}') }}}}"
-        field_ = _quote(options["field"])
-        sql = (
-            f"select child.{col} from {this} as child left join {target} as parent "
-            f"on child.{col} = parent.{field_} "
-            f"where child.{col} is not null and parent.{field_} is null"
+        fields["parent"] = (
+            f"{{{{ ref('{_string(parent, 1) if parent else options['to'].strip()}') }}}}"
         )
+        fields["field"] = _quote(options["field"])
         label = f"{column}__{options['field']}"
     elif kind == "expression":
-        expression = options["expression"]
-        sql = f"select * from {this} where not coalesce(({expression}), false)"
-        label = re.sub(r"\W+", "_", expression).strip("_")[:40]
-    else:
-        raise ModelError(
-            f"{path}: unknown test {kind!r} on {model}"
-            f"{'.' + column if column else ''} (known: unique, not_null, accepted_values, "
-            "relationships, expression)"
-        )
-    name = f"{kind}__{model}__{label}"
-    return DataTest(name, severity, Template.parse(path, sql), model)
+        fields["expression"] = options["expression"]
+        label = re.sub(r"\W+", "_", options["expression"]).strip("_")[:40]
+    sql = template.read_text(encoding="utf-8").format(**fields)
+    return DataTest(f"{kind}__{model}__{label}", severity, Template.parse(path, sql), model)
 
 
 def _check_references(project: Project) -> None:

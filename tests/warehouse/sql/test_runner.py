@@ -275,3 +275,19 @@ def test_a_test_counts_every_offending_row_and_keeps_a_sample_of_ten(tmp_path: P
     assert warned.failing_count == 25
     assert warned.sample.columns == ["n"]
     assert warned.sample.height == models.SAMPLE_ROWS == 10
+
+
+def test_an_unknown_generic_test_is_refused_naming_the_known_kinds(tmp_path: Path) -> None:
+    """Each kind is a template in pipeline/warehouse/generic_tests/: a typo names them all."""
+    files = {
+        "staging/people.sql": FAILING["staging/people.sql"],
+        "staging/people.yml": (
+            "models:\n  - name: people\n    columns:\n      - name: name\n        tests: [uniqe]\n"
+        ),
+    }
+    with pytest.raises(models.ModelError) as error:
+        models.load_project(write_project(tmp_path, files))
+    assert str(error.value) == (
+        f"{tmp_path / 'staging/people.yml'}: unknown test 'uniqe' on people.name (known: "
+        "accepted_values, expression, not_null, relationships, unique)"
+    )
