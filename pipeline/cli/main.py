@@ -174,13 +174,7 @@ def _add_run(commands: Subparsers) -> None:
     options.add_lake(run)
     options.add_db(run, "warehouse file to rebuild")
     run.add_argument("--full-refresh", action="store_true", help="rebuild from every input")
-    run.add_argument(
-        "--report",
-        type=Path,
-        default=config.DEFAULT_REPORT,
-        metavar="FILE",
-        help="HTML report to write (default: %(default)s)",
-    )
+    options.add_report(run, "HTML report to write")
     options.add_batch_mb(run, "batch size in MB of input; each batch is one task")
     options.add_layout(run)
     run.add_argument(
@@ -208,12 +202,7 @@ def _add_serve(commands: Subparsers) -> None:
     options.add_paths(serve)
     options.add_lake(serve)
     options.add_db(serve, "warehouse file to rebuild after each run")
-    serve.add_argument(
-        "--report",
-        type=Path,
-        metavar="FILE",
-        help="HTML report to write after each run (default: report.html beside --db)",
-    )
+    options.add_report(serve, "HTML report to write after each run")
     serve.set_defaults(handler=_serve)
 
 
@@ -274,7 +263,7 @@ def _run(args: argparse.Namespace) -> int:
         db=args.db,
         batch_bytes=args.batch_mb * 2**20,
         full_refresh=args.full_refresh,
-        report_path=args.report,
+        report_path=options.report_path(args.report, args.db),
         layout=args.layout,
     )
     print(summary.render())
@@ -293,7 +282,7 @@ def _compact(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from flows.serve import serve
 
-    report = args.report if args.report is not None else args.db.with_name("report.html")
+    report = options.report_path(args.report, args.db)
     return serve(args.cron, args.paths, args.lake, args.db, report)
 
 

@@ -23,6 +23,21 @@ def add_db(parser: Adder, what: str) -> None:
     )
 
 
+def add_report(parser: Adder, what: str) -> None:
+    """`--report FILE`, the HTML report a flow run writes; `report_path` gives its default."""
+    parser.add_argument(
+        "--report",
+        type=Path,
+        metavar="FILE",
+        help=f"{what} (default: report.html beside --db, so each warehouse has its own)",
+    )
+
+
+def report_path(report: Path | None, db: Path) -> Path:
+    """The report a run writes: `--report`, else report.html beside the warehouse."""
+    return report if report is not None else db.with_name("report.html")
+
+
 def add_lake(parser: Adder) -> None:
     """`--lake DIR`, the lake: a folder or an fsspec URL (default data/lake)."""
     parser.add_argument(
