@@ -101,9 +101,22 @@ def _text(min_pieces: int, max_pieces: int) -> st.SearchStrategy[str]:
     )
 
 
+_WORDS = ("Cache", "Kubernetes", "数据库", "云原生", "Design", "Go")
+
+
+def _first_word_repeated() -> st.SearchStrategy[str]:
+    """`Cache Cache Design When Request`: a title whose first word comes twice, so the
+    heading opens with `Cache ` repeated. A title never ends in whitespace, so that is no
+    title boundary: glued, such a heading must stay unknown; repeated, the whole title wins."""
+    return st.tuples(st.sampled_from(_WORDS), _text(0, 6)).map(
+        lambda parts: f"{parts[0]} {parts[0]} {parts[1]}".strip()[:40].strip()
+    )
+
+
 def titles() -> st.SearchStrategy[str]:
     """4..40 characters, trimmed, one line (further checks live in `ambiguities`)."""
-    return _text(2, 24).map(lambda t: t.strip()[:40].strip()).filter(lambda t: len(t) >= 4)
+    free = _text(2, 24).map(lambda t: t.strip()[:40].strip())
+    return st.one_of(free, _first_word_repeated()).filter(lambda t: len(t) >= 4)
 
 
 @st.composite

@@ -279,7 +279,8 @@ _ANY_FETCH_TIME = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def repeated_prefixes(text: str, min_chars: int = MIN_TITLE_CHARS) -> list[int]:
-    """Lengths L >= min_chars such that `text` starts with X + X, where X = text[:L].
+    """Lengths L >= min_chars such that `text` starts with X + X, where X = text[:L] and X
+    does not end in whitespace.
 
     Each is a place the repetition rule could put a title boundary. Only positions where
     the first character recurs are tried, so this is fast on long text.
@@ -290,7 +291,8 @@ def repeated_prefixes(text: str, min_chars: int = MIN_TITLE_CHARS) -> list[int]:
     first_line = text.split("\n", 1)[0]
     pos = first_line.find(first_line[0], min_chars)
     while pos != -1 and 2 * pos <= len(first_line):
-        if first_line.startswith(first_line[:pos], pos):
+        # A title never ends in whitespace (the site trims it): `Cache Cache …` repeats a word.
+        if first_line.startswith(first_line[:pos], pos) and not first_line[pos - 1].isspace():
             found.append(pos)
         pos = first_line.find(first_line[0], pos + 1)
     return found

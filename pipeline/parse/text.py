@@ -41,6 +41,9 @@ FOOTER_RE = (
 # A repeated title must be at least this long: shorter "repetitions" (`11`, `哈哈`) are
 # ordinary text, and reading them as titles would invent a boundary.
 MIN_REPEATED_TITLE_CHARS = 4
+# Whitespace at the end of a candidate title, as Python's str.isspace() (and so the site's
+# trim and the renderer) sees it: Unicode White_Space plus the ASCII separators \x1c-\x1f.
+_ENDS_IN_SPACE = r"[\s\x1c-\x1f]$"
 # How many re-occurrences of a line's opening characters are tried as the repeat point,
 # and how long a repeated title may be: both bound the work per heading.
 REPETITION_CANDIDATES = 8
@@ -287,7 +290,14 @@ def _repetitions(headings: pl.DataFrame) -> pl.DataFrame:
             )
         frame = frame.with_columns(
             (pl.col("_opening_bytes") + pl.col("_recurs")).alias("_at")
-        ).with_columns((text.bin.slice(at, at) == text.bin.slice(0, at)).alias("_hit"))
+        ).with_columns(
+            (
+                (text.bin.slice(at, at) == text.bin.slice(0, at))
+                # The site trims titles: an X ending in whitespace is a repeated word
+                # (`Cache Cache …`), not a title, and the search goes on past it.
+                & ~text.bin.slice(0, at).cast(pl.String).str.contains(_ENDS_IN_SPACE)
+            ).alias("_hit")
+        )
         found.append(frame.filter("_hit").select("row", "_text", "_at"))
         frame = frame.filter(~pl.col("_hit")).with_columns(
             (pl.col("_recurs") + pl.col("_step")).alias("_from")

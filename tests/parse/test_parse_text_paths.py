@@ -54,3 +54,14 @@ def test_repetition_search_stops_at_the_head_limit() -> None:
     assert titles["title_source"].to_list() == ["repetition", "unknown"]
     assert titles["title"].to_list() == [inside, None]
     assert titles["description"][0] == inside + " rest"
+
+
+def test_a_repeated_first_word_is_no_title_boundary() -> None:
+    """`Cache Cache …` opens with `Cache ` repeated, but a title never ends in whitespace:
+    glued, the heading stays unknown (no invented boundary); repeated, the whole title wins."""
+    title, description = "Cache Cache Design When Request", "降低延迟的几种做法"
+    frame = pl.DataFrame({"heading": [title + description, title + title + description]})
+    titles = text.split_titles(frame)
+    assert titles["title_source"].to_list() == ["unknown", "repetition"]
+    assert titles["title"].to_list() == [None, title]
+    assert titles["description"].to_list() == [None, title + description]
