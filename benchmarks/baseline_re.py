@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -66,7 +67,7 @@ UNITS = {"B": 0, "KB": 1, "MB": 2, "GB": 3, "TB": 4}
 MINUTE, HOUR, DAY = 60, 3600, 86400
 MONTH, YEAR = 30 * DAY, 360 * DAY
 AGE_UNITS = {"分钟": (MINUTE, 59), "小时": (HOUR, 23), "天": (DAY, 29), "月": (MONTH, 12)}
-EAST_MAX, WEST_MAX = 14 * HOUR, 12 * HOUR
+SITE_ZONE = ZoneInfo("Asia/Shanghai")  # pipeline.config.DEFAULT_SITE_TIME_ZONE
 MIN_REPEATED, REPEAT_CANDIDATES, MAX_REPEATED = 4, 8, 200
 
 LISTING_SCHEMA = pa.schema(
@@ -144,11 +145,11 @@ def parse_age(text: str | None, fetched_at: datetime) -> tuple[datetime, datetim
         return f"age {text!r} cannot be rendered"
     fetched = fetched_at.replace(microsecond=0)
     if m["abs"]:
-        local = datetime.strptime(m["abs"], "%Y-%m-%d %H:%M").replace(tzinfo=UTC)
-        return (
-            local - timedelta(seconds=EAST_MAX),
-            min(local + timedelta(seconds=WEST_MAX + MINUTE - 1), fetched),
-        )
+        # The site's local minute, in the default site zone (the baseline takes no options).
+        clock = datetime.strptime(m["abs"], "%Y-%m-%d %H:%M")
+        earliest = clock.replace(tzinfo=SITE_ZONE, fold=0).astimezone(UTC)
+        latest = clock.replace(tzinfo=SITE_ZONE, fold=1).astimezone(UTC)
+        return earliest, min(latest + timedelta(seconds=MINUTE - 1), fetched)
     if m["just"]:
         low, high = 0, MINUTE - 1
     else:
@@ -180,7 +181,7 @@ def split_title(heading: str) -> tuple[str | None, str | None, str]:
             if at < 0:
                 break
             x = heading[:at]
-            if heading.startswith(x + x):
+            if heading.startswith(x + x) and not x[-1].isspace():  # titles are trimmed
                 return x, heading[at:], "repetition"
             start = at + 1
     return None, None, "unknown"

@@ -14,3 +14,8 @@ DEFAULT_REPORT = Path("data/report.html")
 # memory grow more with the input (a small input fills fewer batches than a run holds),
 # smaller ones only cost time (benchmarks/RESULTS.md, "Measurements behind design choices").
 DEFAULT_BATCH_BYTES = 24 * 2**20
+
+# The time zone a site prints absolute upload times in (DocHub's `YYYY-MM-DD HH:MM`) when the
+# run names none for it (`--site-tz SITE=ZONE`): the sites in question are Chinese
+# (docs/input-format.md §3.4).
+DEFAULT_SITE_TIME_ZONE = "Asia/Shanghai"

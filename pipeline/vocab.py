@@ -37,6 +37,7 @@ READ_FRAME = {
     "fetched_at_source": pl.String,
     "url": pl.String,
     "site": pl.String,
+    "time_zone": pl.String,  # the zone the site prints absolute times in (not stored)
     "query": pl.String,
     "page": pl.Int32,
     "form": pl.String,

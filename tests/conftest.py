@@ -168,8 +168,13 @@ def raw_copy(tmp_path: Path) -> Path:
 def normalise_texts(tmp_path: Path) -> Callable[..., normalise.BatchTables]:
     """Normalise {name: content} written as snapshot files (same fetch time for all)."""
 
-    def run(files: dict[str, str | bytes], fetched_at: datetime = SAMPLE_FETCHED_AT):
+    def run(
+        files: dict[str, str | bytes],
+        fetched_at: datetime = SAMPLE_FETCHED_AT,
+        options: metadata.ReadOptions | None = None,
+    ):
         paths = [write_snapshot(tmp_path, name, c, fetched_at) for name, c in files.items()]
-        return normalise.normalise_batch(read.read_batch(paths, metadata.ReadOptions()))
+        options = options or metadata.ReadOptions()
+        return normalise.normalise_batch(read.read_batch(paths, options))
 
     return run

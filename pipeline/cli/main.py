@@ -105,6 +105,7 @@ def _add_normalise(commands: Subparsers) -> None:
         "(without it, the file's mtime is used and recorded as approximate)",
     )
     norm.add_argument("--site", metavar="NAME", help="site name for files without a sidecar URL")
+    options.add_site_tz(norm)
     norm.add_argument(
         "--db",
         type=Path,
@@ -175,6 +176,7 @@ def _add_run(commands: Subparsers) -> None:
     options.add_db(run, "warehouse file to rebuild")
     run.add_argument("--full-refresh", action="store_true", help="rebuild from every input")
     options.add_report(run, "HTML report to write")
+    options.add_site_tz(run)
     options.add_batch_mb(run, "batch size in MB of input; each batch is one task")
     options.add_layout(run)
     run.add_argument(
@@ -231,7 +233,9 @@ def _normalise(args: argparse.Namespace) -> int:
     settings = RunConfig.of(
         args.paths,
         args.out,
-        read_options=metadata.ReadOptions(fetched_at=args.fetched_at, site=args.site),
+        read_options=metadata.ReadOptions(
+            fetched_at=args.fetched_at, site=args.site, time_zones=tuple(args.site_tz)
+        ),
         batch_bytes=args.batch_mb * 2**20,
         workers=args.workers,
         full_refresh=args.full_refresh,
@@ -264,6 +268,7 @@ def _run(args: argparse.Namespace) -> int:
         batch_bytes=args.batch_mb * 2**20,
         full_refresh=args.full_refresh,
         report_path=options.report_path(args.report, args.db),
+        options=metadata.ReadOptions(time_zones=tuple(args.site_tz)),
         layout=args.layout,
     )
     print(summary.render())

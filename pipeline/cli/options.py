@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pipeline import config
 from pipeline.ingest import sources
@@ -90,4 +91,31 @@ def add_workers(parser: Adder) -> None:
         "about the same (default: 1 = this process, reading the next batch and writing the "
         "last while it parses one; on 2 cores that is as fast as 2 workers with 30%% less "
         "memory: try N > 1 on machines with more cores)",
+    )
+
+
+def _site_time_zone(value: str) -> tuple[str, str]:
+    site, _, zone = value.partition("=")
+    if not site or not zone:
+        raise argparse.ArgumentTypeError(
+            f"expected SITE=ZONE, e.g. wenku.it=Asia/Shanghai: {value!r}"
+        )
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise argparse.ArgumentTypeError(f"unknown time zone {zone!r} (an IANA name)") from None
+    return site.lower(), zone
+
+
+def add_site_tz(parser: Adder) -> None:
+    """`--site-tz SITE=ZONE`, repeatable: the zone a site prints absolute upload times in."""
+    parser.add_argument(
+        "--site-tz",
+        type=_site_time_zone,
+        action="append",
+        default=[],
+        metavar="SITE=ZONE",
+        help="time zone a site prints absolute upload times in (DocHub's YYYY-MM-DD HH:MM), "
+        f"e.g. wenku.it=Asia/Shanghai; repeatable (default for every site: "
+        f"{config.DEFAULT_SITE_TIME_ZONE})",
     )

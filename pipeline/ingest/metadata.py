@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import polars as pl
 
+from pipeline.config import DEFAULT_SITE_TIME_ZONE
 from pipeline.ingest import sources
 from pipeline.ingest.sources import Source
 from pipeline.ingest.walk import SIDECAR_SUFFIX
@@ -29,10 +30,22 @@ _FILENAME_TIME = re.compile(
 
 @dataclass(frozen=True)
 class ReadOptions:
-    """What the caller knows about snapshots that carry no sidecar."""
+    """What the caller knows about snapshots: fetch time and site where no sidecar says,
+    and the time zone each site prints absolute times in (host → IANA zone; a site not
+    named here uses `config.DEFAULT_SITE_TIME_ZONE`)."""
 
     fetched_at: datetime | None = None
     site: str | None = None
+    time_zones: tuple[tuple[str, str], ...] = ()
+
+    def time_zone(self, site: str | None) -> str:
+        return dict(self.time_zones).get(site or "", DEFAULT_SITE_TIME_ZONE)
+
+    def time_zone_of(self, site: pl.Expr) -> pl.Expr:
+        """`time_zone` for a column of sites."""
+        return site.replace_strict(
+            dict(self.time_zones), default=DEFAULT_SITE_TIME_ZONE, return_dtype=pl.String
+        )
 
 
 def parse_timestamp(value: str) -> datetime:

@@ -94,7 +94,7 @@ class _Rows:
         return pl.concat(
             [frame, metadata.url_facts_frame(frame["url"], options.site)],
             how="horizontal",
-        )
+        ).with_columns(time_zone=options.time_zone_of(pl.col("site")))
 
 
 def read_batch(paths: Iterable[Source], options: ReadOptions) -> pl.DataFrame:

@@ -79,6 +79,7 @@ def read_one(path: Source, options: ReadOptions) -> dict[str, object]:
         "text": text,
         "fragment": None,
     }
+    row["time_zone"] = options.time_zone(row["site"])  # type: ignore[arg-type]
     if text is None:
         row["fragment"] = decoding.preview(raw)
     row["read_seconds"] = time.perf_counter() - started

@@ -15,7 +15,7 @@ import polars as pl
 
 from pipeline.parse import text
 
-# A parser takes pages (snapshot_id, site, fetched_at, text) and returns (listings,
+# A parser takes pages (snapshot_id, site, time_zone, fetched_at, text) and returns (listings,
 # footers, footer rejects) as `text.parse_pages` does.
 Parser = Callable[[pl.DataFrame], tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]]
 PARSERS: dict[str, Parser] = {"text": text.parse_pages}
@@ -50,7 +50,7 @@ def parse(snapshots_read: pl.DataFrame) -> Parsed:
     """Parse every readable snapshot of a batch (a frame of `vocab.READ_FRAME`)."""
     pages = snapshots_read.filter(
         pl.col("form").is_in(list(PARSERS)) & pl.col("text").is_not_null()
-    ).select("snapshot_id", "form", "site", "fetched_at", "text")
+    ).select("snapshot_id", "form", "site", "time_zone", "fetched_at", "text")
     by_form = [
         parser(pages.filter(pl.col("form") == form).drop("form"))
         for form, parser in PARSERS.items()

@@ -13,9 +13,11 @@ they are safe on whole batches and on byte counts up to terabytes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 import polars as pl
+
+from pipeline.config import DEFAULT_SITE_TIME_ZONE
 
 KIB = 1024
 SIZE_UNITS = ("B", "KB", "MB", "GB", "TB")
@@ -36,9 +38,6 @@ AGE_RE = (
 RATING_RE = r"^[0-9]{1,3}(?:\.[0-9]{1,2})?$"
 PAGES_RE = r"^(?:[0-9]{1,9}|-)$"
 
-# A DocHub absolute time is local time in an unknown zone: widen by every UTC offset in use.
-UTC_OFFSET_EAST_MAX_S = 14 * HOUR
-UTC_OFFSET_WEST_MAX_S = 12 * HOUR
 
 # `bind(name, expr)` names an intermediate value that several outputs reuse. Polars has no
 # let-binding inside an expression and its common-subexpression pass does not reach nested
@@ -170,7 +169,12 @@ def _age_diff_bounds(n: pl.Expr, unit: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
 
 
 def age_fields(
-    age_text: pl.Expr, fetched_at: pl.Expr, bind: Bind = inline
+    age_text: pl.Expr,
+    fetched_at: pl.Expr,
+    bind: Bind = inline,
+    *,
+    time_zone: pl.Expr | None = None,
+    zones: Sequence[str] = (DEFAULT_SITE_TIME_ZONE,),
 ) -> list[pl.Expr]:
     """Upload-time interval [uploaded_at_min, uploaded_at_max] (UTC, inclusive, seconds).
 
@@ -190,16 +194,26 @@ def age_fields(
     fetched_s = bind("age_fetched_s", fetched_at.dt.truncate("1s"))
     relative_min = fetched_s - pl.duration(seconds=diff_high)
     relative_max = fetched_s - pl.duration(seconds=diff_low)
-    local = bind(
-        "age_local",
-        parts.struct.field("abs")
-        .str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M", strict=False)
-        .dt.replace_time_zone("UTC"),
+    # An absolute time (DocHub) is the site's local minute: in UTC through the site's zone
+    # (`time_zone`, one of `zones`), from the earliest reading of a clock time a DST change
+    # repeats to the latest; a clock time a DST change skips is no time at all (null).
+    naive = bind(
+        "age_naive",
+        parts.struct.field("abs").str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M", strict=False),
     )
-    absolute_min = local - pl.duration(seconds=UTC_OFFSET_EAST_MAX_S)
-    absolute_max = pl.min_horizontal(
-        local + pl.duration(seconds=UTC_OFFSET_WEST_MAX_S + MINUTE - 1), fetched_s
-    )
+    zone = pl.lit(DEFAULT_SITE_TIME_ZONE) if time_zone is None else time_zone
+
+    def in_utc(ambiguous: str) -> pl.Expr:
+        return pl.coalesce(
+            pl.when(zone == name).then(
+                naive.dt.replace_time_zone(name, ambiguous=ambiguous, non_existent="null")
+                .dt.convert_time_zone("UTC")
+            )
+            for name in zones
+        )
+
+    absolute_min = in_utc("earliest")
+    absolute_max = pl.min_horizontal(in_utc("latest") + pl.duration(seconds=MINUTE - 1), fetched_s)
     is_absolute = parts.struct.field("abs").is_not_null()
     up_min = bind("age_up_min", pl.when(is_absolute).then(absolute_min).otherwise(relative_min))
     up_max = bind("age_up_max", pl.when(is_absolute).then(absolute_max).otherwise(relative_max))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from pipeline.config import DEFAULT_SITE_TIME_ZONE
 from pipeline.parse import fields
 
 # One listing tail: PRICE CREDIT | PAGES 页 | SIZE [| AGE]RATING, then one separator
@@ -364,9 +365,22 @@ def derive_fields(listings: pl.DataFrame) -> pl.DataFrame:
     temporary columns, computed once instead of once per output that reads them.
     """
     staged = fields.Staged()
+    # Each page's site prints absolute times in its own zone (a column the reader adds);
+    # pages without one use the default.
+    given = "time_zone" in listings.columns
+    zones = {DEFAULT_SITE_TIME_ZONE, *(listings["time_zone"].drop_nulls() if given else [])}
+    time_zone = (pl.col("time_zone") if given else pl.lit(None, pl.String)).fill_null(
+        DEFAULT_SITE_TIME_ZONE
+    )
     outputs = [
         *fields.size_fields(pl.col("size_text"), staged),
-        *fields.age_fields(pl.col("age_text"), pl.col("fetched_at"), staged),
+        *fields.age_fields(
+            pl.col("age_text"),
+            pl.col("fetched_at"),
+            staged,
+            time_zone=time_zone,
+            zones=sorted(zones),
+        ),
         *fields.rating_fields(pl.col("rating_text"), staged),
         *fields.pages_fields(pl.col("pages_text"), staged),
     ]
@@ -430,7 +444,13 @@ def parse_pages(pages: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.Dat
     chunks, remainders = split_chunks(pages.select("snapshot_id", "text"))
     listings = (
         parse_chunks(chunks)
-        .join(pages.select("snapshot_id", "site", "fetched_at"), on="snapshot_id", how="left")
+        .join(
+            pages.select(
+                "snapshot_id", "site", "fetched_at", *({"time_zone"} & set(pages.columns))
+            ),
+            on="snapshot_id",
+            how="left",
+        )
         .pipe(resolve_prices)
         .pipe(split_titles)
         .pipe(derive_fields)

@@ -8,6 +8,7 @@ import random
 
 import polars as pl
 
+from pipeline.ingest import metadata
 from tests.conftest import SAMPLE, assert_nothing_lost
 
 PAGE = SAMPLE.read_text(encoding="utf-8")
@@ -177,12 +178,44 @@ def test_encodings_and_compression_give_the_same_listings(normalise_texts) -> No
     assert per_file.select(pl.col("size_bytes", "title_source").n_unique()).row(0) == (1, 1)
 
 
-def test_a_dochub_absolute_time_widens_to_every_utc_offset(normalise_texts) -> None:
-    """`2023-01-05 12:30` is local time in an unknown zone: UTC−12 … UTC+14, whole minute."""
+def test_a_dochub_absolute_time_is_that_minute_in_the_sites_time_zone(normalise_texts) -> None:
+    """`2023-01-05 12:30` is the site's local minute: Asia/Shanghai (UTC+8) by default."""
     text = PAGE.replace("| 4.39 MB | 6 月前3", "| 4.39 MB | 2023-01-05 12:304.5")
     _, listings, rejects = _one(normalise_texts({"dochub.txt": text}))
     assert rejects.height == 0
     row = listings.filter(pl.col("position") == 2).row(0, named=True)
     assert row["rating"] == 4.5
-    assert str(row["uploaded_at_min"]) == "2023-01-04 22:30:00+00:00"
-    assert str(row["uploaded_at_max"]) == "2023-01-06 00:30:59+00:00"
+    assert str(row["uploaded_at_min"]) == "2023-01-05 04:30:00+00:00"
+    assert str(row["uploaded_at_max"]) == "2023-01-05 04:30:59+00:00"
+
+
+def test_a_site_time_zone_is_configurable_per_site_and_dst_widens_the_minute(
+    normalise_texts,
+) -> None:
+    """A site named with its zone reads its clock times there; a clock time a DST change
+    repeats spans both readings, and one it skips is no time at all: a reject."""
+    # The pages' sidecars name wenku.it: that site is given New York's clock here.
+    options = metadata.ReadOptions(time_zones=(("wenku.it", "America/New_York"),))
+    times = {"a.txt": "2023-01-05 12:30", "b.txt": "2023-11-05 01:30", "c.txt": "2023-03-12 02:30"}
+    pages = {
+        name: PAGE.replace("| 4.39 MB | 6 月前3", f"| 4.39 MB | {clock}4.5")
+        for name, clock in times.items()
+    }
+    tables = normalise_texts(pages, options=options)
+    rows = {
+        name: tables.listings.join(tables.snapshots, on="snapshot_id")
+        .filter(pl.col("source_path").str.ends_with(name) & (pl.col("position") == 2))
+        .select("uploaded_at_min", "uploaded_at_max")
+        for name in times
+    }
+    assert [str(v) for v in rows["a.txt"].row(0)] == [
+        "2023-01-05 17:30:00+00:00", "2023-01-05 17:30:59+00:00"
+    ]
+    assert [str(v) for v in rows["b.txt"].row(0)] == [  # EDT 05:30Z, then EST 06:30Z
+        "2023-11-05 05:30:00+00:00", "2023-11-05 06:30:59+00:00"
+    ]
+    assert rows["c.txt"].height == 0
+    (reason,) = tables.rejects.filter(pl.col("source_path").str.ends_with("c.txt"))[
+        "reason"
+    ].to_list()
+    assert "age '2023-03-12 02:30' cannot be rendered" in reason
