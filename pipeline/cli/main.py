@@ -228,6 +228,13 @@ def _add_compact(commands: Subparsers) -> None:
 def _normalise(args: argparse.Namespace) -> int:
     from pipeline.lake.layout import retired_note
     from pipeline.run import progress
+
+    if args.report is not None and args.db is None:
+        print(
+            "listings normalise: --report needs --db (the report reads the warehouse)",
+            file=sys.stderr,
+        )
+        return 2
     from pipeline.run.run import Run, RunConfig
 
     settings = RunConfig.of(
@@ -240,7 +247,7 @@ def _normalise(args: argparse.Namespace) -> int:
         workers=args.workers,
         full_refresh=args.full_refresh,
         db=args.db,
-        report=args.report if args.db else None,
+        report=args.report,
     )
     with progress.BatchProgress() as bar:
         if note := retired_note(args.layout):

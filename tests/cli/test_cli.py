@@ -124,3 +124,14 @@ def test_a_problem_the_user_can_fix_is_one_line_and_exit_1(
     assert cli.main(["compact", "--lake", str(tmp_path / "nolake")]) == 1
     err = capsys.readouterr().err
     assert err.startswith(f"listings compact: {tmp_path / 'nolake'} is not a lake")
+
+
+def test_a_report_without_a_warehouse_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["normalise", str(tmp_path), "--out", str(tmp_path / "l"), "--report", "r.html"]
+    assert cli.main(args) == 2
+    assert capsys.readouterr().err == (
+        "listings normalise: --report needs --db (the report reads the warehouse)\n"
+    )
+    assert not (tmp_path / "l").exists()
