@@ -154,15 +154,16 @@ def data_paths(committed: pl.DataFrame) -> set[str]:
 def rows_for(snapshots_read: pl.DataFrame, snapshots: pl.DataFrame, name: str) -> pl.DataFrame:
     """Manifest rows for a group that has just been written (read frame + snapshots table).
 
+    One row per file read, so a second file holding a snapshot already in the group (a
+    copy, or the same file by another path) is recorded too and skipped by the next run.
     `name` is the group's; each snapshot's `data_file` adds the folder of its month.
     """
     at = pl.col("fetched_at")
-    return snapshots_read.select("snapshot_id", "mtime_ns").join(
+    return snapshots_read.select(
+        "snapshot_id", "content_sha256", "source_path", "byte_count", "mtime_ns"
+    ).join(
         snapshots.select(
             "snapshot_id",
-            "content_sha256",
-            "source_path",
-            "byte_count",
             layout.day(at).cast(pl.String).alias("fetched_date"),
             "listing_count",
             "reject_count",

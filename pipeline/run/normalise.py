@@ -35,10 +35,17 @@ class BatchTables:
 
 
 def normalise_batch(snapshots_read: pl.DataFrame) -> BatchTables:
-    """The pure middle of the pipeline: read frame → validated snapshots, listings, rejects."""
+    """The pure middle of the pipeline: read frame → validated snapshots, listings, rejects.
+
+    A snapshot is its bytes at its fetch time: two files with both the same (a file named
+    twice, a folder given by two paths, a byte-identical copy with the same sidecar) are one
+    snapshot, parsed once from the first of them; the batch's report names the others and
+    the manifest records every path, so a rerun skips them all without reading.
+    """
     # pandera is slow to import: a run with nothing new never needs it.
     from pipeline import schemas
 
+    snapshots_read = snapshots_read.unique("snapshot_id", keep="first", maintain_order=True)
     parsed = parse.parse(snapshots_read)
     listing_rows = schemas.conform(parsed.listings, schemas.Listing)
     valid, failed = schemas.split_valid(listing_rows, schemas.Listing)

@@ -33,9 +33,17 @@ class BatchReport:
         cls, batch: int, snapshots_read: pl.DataFrame, tables: dict[str, pl.DataFrame]
     ) -> BatchReport:
         reasons = tables["rejects"].group_by(pl.col("reason").str.split(":").list.first()).len()
-        problems = snapshots_read.filter(
-            pl.col("read_error").is_not_null() | pl.col("metadata_warning").is_not_null()
-        ).select("source_path", pl.coalesce("read_error", "metadata_warning"))
+        first = pl.col("source_path").first().over("snapshot_id", order_by="source_path")
+        copy = pl.format(
+            "the same snapshot as {} (same bytes, same fetch time): read once", first
+        )
+        problems = snapshots_read.select(
+            "source_path",
+            pl.when(pl.col("source_path") != first)
+            .then(copy)
+            .otherwise(pl.coalesce("read_error", "metadata_warning"))
+            .alias("problem"),
+        ).filter(pl.col("problem").is_not_null())
         slowest = snapshots_read.top_k(SLOWEST_SHOWN, by="read_seconds").select(
             "source_path", "read_seconds"
         )

@@ -122,3 +122,31 @@ def test_each_batch_commits_a_part_and_a_run_merges_them_once_they_pile_up(
     _run(raw_copy, out)
     assert sorted(p.name for p in (out / "_manifest").glob("*.parquet")) == ["manifest.parquet"]
     assert manifest.load(Location.of(out)).height == 4
+
+
+@pytest.mark.parametrize("how", ["a folder twice", "a file and its folder", "a copy"])
+def test_the_same_snapshot_twice_in_a_run_is_read_once_and_noted(
+    raw_copy: Path, tmp_path: Path, how: str
+) -> None:
+    """One snapshot reached through two paths, or a byte-identical copy with the same
+    sidecar, is one snapshot: no crash, no duplicate rows, a note naming both files, and a
+    rerun skips both without reading them."""
+    page = raw_copy / "wenku-search-page.txt"
+    if how == "a folder twice":
+        paths = [raw_copy, Path(os.path.relpath(raw_copy))]
+    elif how == "a file and its folder":
+        paths = [raw_copy, Path(os.path.relpath(page))]
+    else:
+        for suffix in ("", ".meta.json"):
+            shutil.copy(f"{page}{suffix}", raw_copy / f"copy.txt{suffix}")
+        paths = [raw_copy]
+    out = tmp_path / "lake"
+    first = run.normalise_paths(paths, out, metadata.ReadOptions())
+    assert (first.snapshots, first.listings) == (4, 33)
+    assert first.lake_rows == {"snapshots": 4, "listings": 33, "rejects": 0}
+    notes = [m for m in first.messages() if "the same snapshot as" in m]
+    assert len(notes) == (4 if how == "a folder twice" else 1)
+    listings = manifest.scan(out, "listings").collect()
+    assert listings.select("snapshot_id", "position").is_duplicated().sum() == 0
+    again = run.normalise_paths(paths, out, metadata.ReadOptions())
+    assert (again.files_read, again.files_skipped) == (0, first.files_found)
