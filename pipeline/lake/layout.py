@@ -159,9 +159,20 @@ def write_group(lake: Location, tables: Mapping[str, pl.DataFrame], name: str) -
     return months
 
 
+def batch_name(snapshots: pl.DataFrame) -> str:
+    """A run's group name, from its snapshots and the files they were read from.
+
+    The files count too: a copy of a page (same bytes, same fetch time) read in a later
+    batch must not get the name, and so overwrite the files, of the group already holding
+    its snapshot.
+    """
+    pairs = snapshots.select(pl.format("{}\t{}", "snapshot_id", "source_path")).to_series()
+    return group_name(BATCH_PREFIX, pairs.to_list())
+
+
 def write_batch(lake: Location, tables: Mapping[str, pl.DataFrame]) -> str:
     """Write a normalised batch as a new group; return its name."""
-    name = group_name(BATCH_PREFIX, tables["snapshots"]["snapshot_id"].to_list())
+    name = batch_name(tables["snapshots"])
     write_group(lake, tables, name)
     return name
 

@@ -30,7 +30,8 @@ from pipeline.lake.storage import LakeLike, Location
 from pipeline.run import execute, plan
 from pipeline.run.normalise import BatchResult
 from pipeline.run.plan import Plan
-from pipeline.run.summary import RunSummary
+from pipeline.run.summary import SAME_SNAPSHOT, RunSummary, reject_reasons
+from pipeline.vocab import TABLES
 
 if TYPE_CHECKING:  # the warehouse (duckdb) loads only when a run publishes one
     from pipeline.warehouse.models import OnEvent
@@ -92,8 +93,10 @@ class Run:
             # Close the generator here even when a commit fails: left to the garbage
             # collector, its thread pools would shut down at an arbitrary moment (seen:
             # inside another thread's start-up, holding a lock the shutdown needs).
+            first_seen: dict[str, tuple[str, str]] = {}
             with closing(results):
                 for result in results:
+                    result = drop_repeats(settings.lake, result, first_seen)
                     commit(settings.lake, summary, result)
                     self._progress(summary.files_read, total)
             summary.batches.sort(key=lambda report: report.batch)
@@ -154,6 +157,66 @@ class Run:
     def _progress(self, done: int, total: int) -> None:
         if self.on_progress is not None:
             self.on_progress(done, total)
+
+
+def drop_repeats(
+    lake: Location, result: BatchResult, first_seen: dict[str, tuple[str, str]]
+) -> BatchResult:
+    """A batch's result without the snapshots an earlier batch of the run already gave.
+
+    A copy of a file (same bytes, same fetch time) farther from it than a batch is read
+    again in another batch; committed as it is, its rows would be in the lake twice. So the
+    (uncommitted) group is rewritten without them, as compaction rewrites groups, and the
+    copy's manifest rows point at the first file's group: the next run skips it too.
+    `first_seen` maps each snapshot id committed so far to (its data_file, its first path).
+    """
+    rows = result.manifest_rows
+    repeat = pl.col("snapshot_id").is_in(list(first_seen))
+    repeats = rows.filter(repeat)
+    if not repeats.is_empty():
+        old = rows["data_file"].unique().to_list()
+        frames = {
+            table: layout.read_files(lake, table, [layout.file_path(lake, table, f) for f in old])
+            .filter(~repeat)
+            .drop(layout.DATE_COLUMN)
+            for table in TABLES
+        }
+        kept = rows.filter(~repeat)
+        if not kept.is_empty():
+            name = layout.batch_name(frames["snapshots"])
+            layout.write_group(lake, frames, name)
+            month = pl.col("fetched_date").str.slice(0, 7)
+            kept = kept.with_columns(layout.data_file_of(month, name).alias("data_file"))
+        firsts = {sid: data_file for sid, (data_file, _) in first_seen.items()}
+        rows = pl.concat(
+            [
+                kept,
+                repeats.with_columns(
+                    pl.col("snapshot_id").replace_strict(firsts).alias("data_file")
+                ),
+            ]
+        )
+        for data_file in old:  # never committed: no reader can have them
+            for table in TABLES:
+                lake.remove(layout.file_path(lake, table, data_file))
+        report = result.report
+        report.snapshots = frames["snapshots"].height
+        report.listings = frames["listings"].height
+        report.rejects = frames["rejects"].height
+        report.reject_reasons = reject_reasons(frames["rejects"])
+        report.messages += [
+            f"{path}: {SAME_SNAPSHOT.format(first_seen[sid][1])}"
+            for sid, path in repeats.select("snapshot_id", "source_path").iter_rows()
+        ]
+        result = BatchResult(report, rows)
+    for sid, data_file, path in (
+        rows.sort("source_path")
+        .unique("snapshot_id", keep="first", maintain_order=True)
+        .select("snapshot_id", "data_file", "source_path")
+        .iter_rows()
+    ):
+        first_seen.setdefault(sid, (data_file, path))
+    return result
 
 
 def commit(lake: Location, summary: RunSummary, result: BatchResult) -> None:

@@ -13,6 +13,16 @@ import polars as pl
 SLOWEST_SHOWN = 5
 
 
+def reject_reasons(rejects: pl.DataFrame) -> dict[str, int]:
+    """Rejects counted by reason, up to its first colon (the reason's kind)."""
+    counts = rejects.group_by(pl.col("reason").str.split(":").list.first()).len()
+    return dict(counts.iter_rows())
+
+
+# The note for a file holding a snapshot another file of the run already gave ({}: that file).
+SAME_SNAPSHOT = "the same snapshot as {} (same bytes, same fetch time): read once"
+
+
 @dataclass
 class BatchReport:
     """One batch of files: what went in, what came out, how long it took."""
@@ -32,11 +42,9 @@ class BatchReport:
     def of(
         cls, batch: int, snapshots_read: pl.DataFrame, tables: dict[str, pl.DataFrame]
     ) -> BatchReport:
-        reasons = tables["rejects"].group_by(pl.col("reason").str.split(":").list.first()).len()
+        reasons = reject_reasons(tables["rejects"])
         first = pl.col("source_path").first().over("snapshot_id", order_by="source_path")
-        copy = pl.format(
-            "the same snapshot as {} (same bytes, same fetch time): read once", first
-        )
+        copy = pl.format(SAME_SNAPSHOT, first)
         problems = snapshots_read.select(
             "source_path",
             pl.when(pl.col("source_path") != first)
@@ -54,7 +62,7 @@ class BatchReport:
             snapshots=tables["snapshots"].height,
             listings=tables["listings"].height,
             rejects=tables["rejects"].height,
-            reject_reasons=dict(reasons.iter_rows()),
+            reject_reasons=reasons,
             messages=[f"{path}: {problem}" for path, problem in problems.iter_rows()],
             slowest_reads=list(slowest.iter_rows()),
         )

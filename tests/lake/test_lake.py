@@ -25,7 +25,8 @@ def test_the_lake_is_hive_partitioned_by_month_one_group_per_batch(
     run.normalise_paths([raw_copy / SAMPLE.name], out, metadata.ReadOptions())
     fetched_at = metadata.parse_timestamp("2026-11-20T09:30:00Z")
     sid = metadata.snapshot_id(SAMPLE.read_bytes(), fetched_at)
-    name = layout.group_name(layout.BATCH_PREFIX, [sid])
+    # A run's group is named by its snapshots and the files they came from.
+    name = layout.group_name(layout.BATCH_PREFIX, [f"{sid}\t{raw_copy / SAMPLE.name}"])
     assert sorted(lake_files(out)) == [
         f"{t}/fetched_month=2026-11/{name}.parquet" for t in sorted(layout.TABLES)
     ]

@@ -150,3 +150,32 @@ def test_the_same_snapshot_twice_in_a_run_is_read_once_and_noted(
     assert listings.select("snapshot_id", "position").is_duplicated().sum() == 0
     again = run.normalise_paths(paths, out, metadata.ReadOptions())
     assert (again.files_read, again.files_skipped) == (0, first.files_found)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_copy_in_another_batch_is_dropped_before_its_commit(
+    raw_copy: Path, tmp_path: Path, workers: int
+) -> None:
+    """Batches of one file put a page and its copy (same bytes, same sidecar) in different
+    batches: the later batch is rewritten without the repeat, so no row is in the lake
+    twice, and the copy is noted and skipped by the next run."""
+    page = raw_copy / "wenku-search-page.txt"
+    for suffix in ("", ".meta.json"):
+        shutil.copy(f"{page}{suffix}", raw_copy / f"zz-copy.txt{suffix}")
+    out = tmp_path / "lake"
+    first = _run(raw_copy, out, batch_bytes=1, workers=workers)
+    assert (first.files_read, first.snapshots, first.listings) == (5, 4, 33)
+    assert first.lake_rows == {"snapshots": 4, "listings": 33, "rejects": 0}
+    assert [m for m in first.messages() if "the same snapshot as" in m] == [
+        f"{raw_copy / 'zz-copy.txt'}: the same snapshot as {page} (same bytes, same fetch "
+        "time): read once"
+    ]
+    for table, rows in (("listings", 33), ("snapshots", 4)):
+        assert manifest.scan(out, table).collect().height == rows
+    # The copy's batch never overwrote the first file's group: its row names the first file.
+    paths = manifest.scan(out, "snapshots").collect()["source_path"].to_list()
+    assert str(page) in paths and str(raw_copy / "zz-copy.txt") not in paths
+    files = lake_files(out)
+    assert len(files) == 3 * len(manifest.load(Location.of(out))["data_file"].unique())
+    again = _run(raw_copy, out)
+    assert (again.files_read, again.files_skipped) == (0, 5)
