@@ -368,7 +368,8 @@ def derive_fields(listings: pl.DataFrame) -> pl.DataFrame:
     # Each page's site prints absolute times in its own zone (a column the reader adds);
     # pages without one use the default.
     given = "time_zone" in listings.columns
-    zones = {DEFAULT_SITE_TIME_ZONE, *(listings["time_zone"].drop_nulls() if given else [])}
+    named = listings["time_zone"].drop_nulls().unique().to_list() if given else []
+    zones = {DEFAULT_SITE_TIME_ZONE, *named}
     time_zone = (pl.col("time_zone") if given else pl.lit(None, pl.String)).fill_null(
         DEFAULT_SITE_TIME_ZONE
     )

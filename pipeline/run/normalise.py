@@ -45,7 +45,8 @@ def normalise_batch(snapshots_read: pl.DataFrame) -> BatchTables:
     # pandera is slow to import: a run with nothing new never needs it.
     from pipeline import schemas
 
-    snapshots_read = snapshots_read.unique("snapshot_id", keep="first", maintain_order=True)
+    if snapshots_read["snapshot_id"].is_duplicated().any():  # rare: never copy the text else
+        snapshots_read = snapshots_read.unique("snapshot_id", keep="first", maintain_order=True)
     parsed = parse.parse(snapshots_read)
     listing_rows = schemas.conform(parsed.listings, schemas.Listing)
     valid, failed = schemas.split_valid(listing_rows, schemas.Listing)

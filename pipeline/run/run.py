@@ -93,10 +93,10 @@ class Run:
             # Close the generator here even when a commit fails: left to the garbage
             # collector, its thread pools would shut down at an arbitrary moment (seen:
             # inside another thread's start-up, holding a lock the shutdown needs).
-            first_seen: dict[str, tuple[str, str]] = {}
+            seen = pl.DataFrame(schema=SEEN)
             with closing(results):
                 for result in results:
-                    result = drop_repeats(settings.lake, result, first_seen)
+                    result, seen = drop_repeats(settings.lake, result, seen)
                     commit(settings.lake, summary, result)
                     self._progress(summary.files_read, total)
             summary.batches.sort(key=lambda report: report.batch)
@@ -159,22 +159,26 @@ class Run:
             self.on_progress(done, total)
 
 
+# Each snapshot a run has committed: the group holding it and the first file it came from.
+SEEN = {"snapshot_id": pl.String, "first_file": pl.String, "first_path": pl.String}
+
+
 def drop_repeats(
-    lake: Location, result: BatchResult, first_seen: dict[str, tuple[str, str]]
-) -> BatchResult:
-    """A batch's result without the snapshots an earlier batch of the run already gave.
+    lake: Location, result: BatchResult, seen: pl.DataFrame
+) -> tuple[BatchResult, pl.DataFrame]:
+    """A batch's result without the snapshots an earlier batch of the run already gave, and
+    `seen` (`SEEN`) with the batch's own added.
 
     A copy of a file (same bytes, same fetch time) farther from it than a batch is read
     again in another batch; committed as it is, its rows would be in the lake twice. So the
     (uncommitted) group is rewritten without them, as compaction rewrites groups, and the
     copy's manifest rows point at the first file's group: the next run skips it too.
-    `first_seen` maps each snapshot id committed so far to (its data_file, its first path).
     """
     rows = result.manifest_rows
-    repeat = pl.col("snapshot_id").is_in(list(first_seen))
-    repeats = rows.filter(repeat)
+    repeats = rows.join(seen, on="snapshot_id", how="inner")
     if not repeats.is_empty():
         old = rows["data_file"].unique().to_list()
+        repeat = pl.col("snapshot_id").is_in(repeats["snapshot_id"].implode())
         frames = {
             table: layout.read_files(lake, table, [layout.file_path(lake, table, f) for f in old])
             .filter(~repeat)
@@ -184,18 +188,11 @@ def drop_repeats(
         kept = rows.filter(~repeat)
         if not kept.is_empty():
             name = layout.batch_name(frames["snapshots"])
-            layout.write_group(lake, frames, name)
             month = pl.col("fetched_date").str.slice(0, 7)
+            layout.write_group(lake, frames, name)
             kept = kept.with_columns(layout.data_file_of(month, name).alias("data_file"))
-        firsts = {sid: data_file for sid, (data_file, _) in first_seen.items()}
-        rows = pl.concat(
-            [
-                kept,
-                repeats.with_columns(
-                    pl.col("snapshot_id").replace_strict(firsts).alias("data_file")
-                ),
-            ]
-        )
+        moved = repeats.with_columns(pl.col("first_file").alias("data_file")).select(rows.columns)
+        rows = pl.concat([kept, moved])
         for data_file in old:  # never committed: no reader can have them
             for table in TABLES:
                 lake.remove(layout.file_path(lake, table, data_file))
@@ -204,19 +201,16 @@ def drop_repeats(
         report.listings = frames["listings"].height
         report.rejects = frames["rejects"].height
         report.reject_reasons = reject_reasons(frames["rejects"])
-        report.messages += [
-            f"{path}: {SAME_SNAPSHOT.format(first_seen[sid][1])}"
-            for sid, path in repeats.select("snapshot_id", "source_path").iter_rows()
-        ]
+        notes = repeats.select(pl.format("{}: " + SAME_SNAPSHOT, "source_path", "first_path"))
+        report.messages += notes.to_series().to_list()
         result = BatchResult(report, rows)
-    for sid, data_file, path in (
+    firsts = (
         rows.sort("source_path")
         .unique("snapshot_id", keep="first", maintain_order=True)
-        .select("snapshot_id", "data_file", "source_path")
-        .iter_rows()
-    ):
-        first_seen.setdefault(sid, (data_file, path))
-    return result
+        .join(seen, on="snapshot_id", how="anti")
+        .select("snapshot_id", first_file="data_file", first_path="source_path")
+    )
+    return result, pl.concat([seen, firsts])
 
 
 def commit(lake: Location, summary: RunSummary, result: BatchResult) -> None:

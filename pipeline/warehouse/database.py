@@ -28,6 +28,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -161,23 +162,13 @@ class Built:
     models: models.RunResult | None
 
 
-def build(
-    lake: LakeLike,
-    db: Path,
-    *,
-    with_models: bool = True,
-    select: Sequence[str] | None = None,
-    project: models.Project | None = None,
-    on_event: models.OnEvent | None = None,
-) -> dict[str, int]:
+def build(lake: LakeLike, db: Path, **options: Any) -> dict[str, int]:
     """(Re)build the warehouse file over the lake; returns rows per lake table.
 
-    See `rebuild` for the options; this keeps the signature callers have relied on.
+    `rebuild` with the return callers (and the flow's task) have relied on; see it for the
+    options.
     """
-    built = rebuild(
-        lake, db, with_models=with_models, select=select, project=project, on_event=on_event
-    )
-    return built.lake_rows
+    return rebuild(lake, db, **options).lake_rows
 
 
 def rebuild(
