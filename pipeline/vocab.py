@@ -21,7 +21,23 @@ FORMS = ("text", "html", "json", "unreadable")
 FETCHED_AT_SOURCES = ("sidecar", "filename", "option", "mtime")
 # How a listing's title/description boundary was found; `unknown` keeps the whole heading
 # and no title (docs/input-format.md §1.1).
-TITLE_SOURCES = ("own_line", "repetition", "known_title", "html", "json", "unknown")
+TITLE_SOURCES = (
+    "own_line", "repetition", "known_title", "html", "json", "catalogue", "unknown"
+)
+# The file family the site shows as a document's icon, by extension (with its dot, as the
+# search API gives it; docs/input-format.md §3.1). Any other extension is `other`.
+FILE_FAMILY_OF_EXT = {
+    ".pdf": "pdf",
+    **dict.fromkeys((".doc", ".docx", ".rtf", ".wps", ".odt", ".dot"), "word"),
+    **dict.fromkeys((".ppt", ".pptx", ".pps", ".ppsx", ".dps", ".odp", ".pot"), "ppt"),
+    **dict.fromkeys((".xls", ".xlsx", ".et", ".ods", ".csv", ".tsv"), "excel"),
+    ".txt": "text",
+    ".epub": "epub",
+    ".mobi": "mobi",
+    ".chm": "chm",
+    ".umd": "umd",
+}
+FILE_FAMILIES = ("pdf", "word", "ppt", "excel", "text", "epub", "mobi", "chm", "umd", "other")
 # The stage that turned a piece of input into a reject.
 REJECT_STAGES = ("read", "parse", "validate")
 
