@@ -14,7 +14,7 @@ import pandera.polars as pa
 import polars as pl
 from pandera.api.polars.types import PolarsData
 
-from pipeline.vocab import FETCHED_AT_SOURCES, FORMS, REJECT_STAGES, TITLE_SOURCES
+from pipeline.vocab import FETCHED_AT_SOURCES, FILE_FAMILIES, FORMS, REJECT_STAGES, TITLE_SOURCES
 
 UtcTime = Annotated[pl.Datetime, "us", "UTC"]
 
@@ -33,11 +33,15 @@ class Listing(pa.DataFrameModel):
     description: str = pa.Field(nullable=True, description="Only where the boundary is known.")
     title_source: str = pa.Field(isin=list(TITLE_SOURCES), description="How the title was found.")
     price: pl.Int64 = pa.Field(ge=0, nullable=True, description="In the site's credits.")
-    price_text: str = pa.Field(description="The digit run glued before CREDIT, as printed.")
+    price_text: str = pa.Field(
+        nullable=True, description="The digits printed before CREDIT; null in API JSON."
+    )
     price_ambiguous: bool = pa.Field(description="The run had more than one digit.")
-    credit: str = pa.Field(description="The site's word for its credits (码力, 魔豆, 金币).")
+    credit: str = pa.Field(
+        nullable=True, description="The site's word for its credits (码力, 魔豆, 金币)."
+    )
     pages: pl.Int32 = pa.Field(ge=1, nullable=True, description="Null for `-`.")
-    size_text: str = pa.Field(description="SIZE as printed.")
+    size_text: str = pa.Field(nullable=True, description="SIZE as printed; null in API JSON.")
     size_bytes: pl.Int64 = pa.Field(ge=0, description="Shown value × 1024^unit, rounded.")
     size_bytes_min: pl.Int64 = pa.Field(ge=0, description="Least byte count printing as size_text.")
     size_bytes_max: pl.Int64 = pa.Field(ge=0, description="Most byte count printing as size_text.")
@@ -49,6 +53,20 @@ class Listing(pa.DataFrameModel):
     rating_anomaly: bool = pa.Field(description="Rating below 1: no 1-5 star vote gives it.")
     site: str = pa.Field(nullable=True, description="Host the page came from, where known.")
     fetched_at: UtcTime = pa.Field(description="When the page was rendered (= fetched).")
+    # Facts only the HTML and API JSON forms carry (null in the text form); added after
+    # the columns above, so older files gain them as nulls (docs/lake.md, "Older lakes").
+    document_id: pl.Int64 = pa.Field(
+        ge=1, nullable=True, description="The site's document id (HTML link, API `id`)."
+    )
+    file_family: str = pa.Field(
+        isin=list(FILE_FAMILIES), nullable=True, description="The icon's family: pdf, word, …"
+    )
+    ext: str = pa.Field(nullable=True, description="The file's extension with its dot (API).")
+    keywords: str = pa.Field(nullable=True, description="The document's keywords (API).")
+    view_count: pl.Int64 = pa.Field(ge=0, nullable=True, description="Views (API).")
+    download_count: pl.Int64 = pa.Field(ge=0, nullable=True, description="Downloads (API).")
+    favorite_count: pl.Int64 = pa.Field(ge=0, nullable=True, description="Favourites (API).")
+    comment_count: pl.Int64 = pa.Field(ge=0, nullable=True, description="Comments (API).")
 
     class Config:
         strict = True
@@ -98,6 +116,13 @@ class Snapshot(pa.DataFrameModel):
     reject_count: pl.Int32 = pa.Field(ge=0, description="Reject rows written.")
     read_error: str = pa.Field(nullable=True, description="Why the file is unreadable.")
     metadata_warning: str = pa.Field(nullable=True, description="E.g. a broken sidecar.")
+    # Page facts only the HTML and API JSON forms carry (null in the text form).
+    site_document_count: pl.Int64 = pa.Field(
+        ge=0, nullable=True, description="Documents on the whole site (HTML search tips)."
+    )
+    search_seconds: pl.Float64 = pa.Field(
+        ge=0, nullable=True, description="The site's search time (HTML tips, API `spend`)."
+    )
 
     class Config:
         strict = True

@@ -21,9 +21,7 @@ FORMS = ("text", "html", "json", "unreadable")
 FETCHED_AT_SOURCES = ("sidecar", "filename", "option", "mtime")
 # How a listing's title/description boundary was found; `unknown` keeps the whole heading
 # and no title (docs/input-format.md §1.1).
-TITLE_SOURCES = (
-    "own_line", "repetition", "known_title", "html", "json", "catalogue", "unknown"
-)
+TITLE_SOURCES = ("own_line", "repetition", "known_title", "html", "json", "catalogue", "unknown")
 # The file family the site shows as a document's icon, by extension (with its dot, as the
 # search API gives it; docs/input-format.md §3.1). Any other extension is `other`.
 FILE_FAMILY_OF_EXT = {

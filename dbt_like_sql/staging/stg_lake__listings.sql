@@ -37,7 +37,16 @@ renamed as (
         cast(score as integer) as score,
         cast(rating_anomaly as boolean) as is_rating_anomaly,
         cast(site as varchar) as site,
-        cast(fetched_at as timestamptz) as fetched_at
+        cast(fetched_at as timestamptz) as fetched_at,
+        -- only the HTML and API JSON forms carry these: null for text-form listings
+        cast(document_id as bigint) as document_id,
+        cast(file_family as varchar) as file_family,
+        cast(ext as varchar) as ext,
+        cast(keywords as varchar) as keywords,
+        cast(view_count as bigint) as view_count,
+        cast(download_count as bigint) as download_count,
+        cast(favorite_count as bigint) as favorite_count,
+        cast(comment_count as bigint) as comment_count
 
     from source
 

@@ -31,7 +31,10 @@ renamed as (
         cast(listing_count as integer) as listing_count,
         cast(reject_count as integer) as reject_count,
         cast(read_error as varchar) as read_error,
-        cast(metadata_warning as varchar) as metadata_warning
+        cast(metadata_warning as varchar) as metadata_warning,
+        -- only the HTML (search tips) and API JSON (`spend`) forms carry these
+        cast(site_document_count as bigint) as site_document_count,
+        cast(search_seconds as double) as search_seconds
 
     from source
 

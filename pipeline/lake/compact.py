@@ -41,12 +41,19 @@ class Compaction:
     groups_merged: int = 0  # input groups
     groups_written: int = 0  # merged groups written in their place
     converted_from: str | None = None  # the old layout, when the lake was converted
+    groups_upgraded: int = 0  # groups rewritten with the current version's columns
     seconds: float = 0.0
 
     def __bool__(self) -> bool:
-        return self.groups_merged > 0 or self.converted_from is not None
+        return self.groups_merged > 0 or self.converted_from is not None or self.groups_upgraded > 0
 
     def render(self) -> str:
+        if self.groups_upgraded:
+            return (
+                f"upgraded {self.groups_upgraded} groups of files written by an older version "
+                f"to the current columns (version {layout.SCHEMA_VERSION}; "
+                f"{self.seconds:.1f} s)"
+            )
         if self.converted_from is not None:
             return (
                 f"converted from the per-day {self.converted_from} layout to monthly files: "
@@ -132,7 +139,8 @@ def merge(
         raise LakeError(f"merging into {month} found rows of {', '.join(written)}")
     target = layout.data_file(month, name)
     return committed.filter(pl.col("snapshot_id").is_in(snapshot_ids)).with_columns(
-        pl.lit(target).alias("data_file")
+        pl.lit(target).alias("data_file"),
+        pl.lit(layout.SCHEMA_VERSION, pl.Int32).alias("schema_version"),
     )
 
 
@@ -170,9 +178,7 @@ def compact(
     done = Compaction()
     if committed.is_empty():
         return done
-    sized = groups(lake, committed, months).filter(
-        pl.col("bytes") < min(SMALL_BYTES, target_bytes)
-    )
+    sized = groups(lake, committed, months).filter(pl.col("bytes") < min(SMALL_BYTES, target_bytes))
     for month, in_month in _by_month(sized):
         if in_month.height <= more_than:
             continue
@@ -209,8 +215,10 @@ def convert(
     started = time.perf_counter()
     committed = manifest.merge_parts(lake)
     old = manifest.layout_of(committed)
-    if old in (None, layout.LAYOUT):
+    if old is None:
         return Compaction()
+    if old == layout.LAYOUT:
+        return upgrade(lake, committed, on_message=on_message)
     stems = (
         committed.group_by("data_file", "fetched_date")
         .agg()
@@ -244,6 +252,42 @@ def convert(
     layout.prune(lake, keep=manifest.data_paths(converted_rows))
     converted.seconds = time.perf_counter() - started
     return converted
+
+
+def upgrade(
+    lake: Location,
+    committed: pl.DataFrame,
+    *,
+    on_message: Callable[[str], None] | None = None,
+) -> Compaction:
+    """Rewrite the groups an older version wrote with this version's columns (new ones null).
+
+    Each group's files are rewritten in place, each atomically, and the manifest records
+    the new version in one write at the end: a crash in between leaves files that already
+    hold the new columns under rows that say otherwise, and the next run rewrites them
+    again (conforming a file twice changes nothing). `committed` is the merged manifest
+    (`manifest.merge_parts`). The caller holds the lake's lock.
+    """
+    started = time.perf_counter()
+    outdated = committed.filter(pl.col("schema_version") < layout.SCHEMA_VERSION)
+    names = sorted(outdated["data_file"].unique().to_list())
+    if not names:
+        return Compaction()
+    if on_message:
+        on_message(
+            f"upgrading lake {lake.url}: {len(names):,} groups written by an older version "
+            "gain the columns of the HTML and JSON forms (null for their rows): once"
+        )
+    for name in names:
+        for table in TABLES:
+            path = layout.file_path(lake, table, name)
+            frame = _conform(table, layout.read_files(lake, table, [path]))
+            layout.write_parquet(lake, frame, path)
+    manifest.replace(
+        lake,
+        committed.with_columns(pl.lit(layout.SCHEMA_VERSION, pl.Int32).alias("schema_version")),
+    )
+    return Compaction(groups_upgraded=len(names), seconds=time.perf_counter() - started)
 
 
 @dataclass

@@ -34,6 +34,11 @@ MERGED_PREFIX = "merged-"  # a group compaction wrote
 TARGET_FILE_BYTES = 128 * 2**20
 # DuckDB's own row-group size: its scans are parallel per row group.
 ROW_GROUP_ROWS = 122_880
+# The version of the tables' columns a group's files hold, recorded per snapshot in the
+# manifest. 1: the text form's columns; 2: the HTML/JSON facts added (listings.document_id …,
+# snapshots.site_document_count, search_seconds). Every file a reader opens must hold the
+# current version: older groups are rewritten once by `compact.upgrade` (docs/lake.md).
+SCHEMA_VERSION = 2
 
 # Within a file rows follow fetch time, then these (a total order: same rows, same bytes).
 _ORDER = {

@@ -41,9 +41,8 @@ SCHEMA = {
     "listing_count": pl.Int64,
     "reject_count": pl.Int64,
     "data_file": pl.String,
+    "schema_version": pl.Int32,  # layout.SCHEMA_VERSION of the group's files
 }
-
-
 
 
 def path(lake: Location) -> str:
@@ -64,6 +63,8 @@ def _read(where: Location, file: str) -> pl.DataFrame:
     frame = pl.read_parquet(io.BytesIO(where.read_bytes(file)))
     if "data_file" not in frame.columns:  # written before the batch layout existed
         frame = frame.with_columns(pl.col("snapshot_id").alias("data_file"))
+    if "schema_version" not in frame.columns:  # written before versions were recorded
+        frame = frame.with_columns(pl.lit(1, pl.Int32).alias("schema_version"))
     return frame.select(list(SCHEMA)).cast(SCHEMA)  # type: ignore[arg-type]
 
 
@@ -113,6 +114,14 @@ def committed_files(lake: LakeLike) -> dict[str, list[str]]:
             f"{where.url} is in the old per-day layout: convert it once with "
             f"`listings compact --lake {where.url}` (or any `listings normalise` into it)"
         )
+    outdated = committed.filter(pl.col("schema_version") < layout.SCHEMA_VERSION)
+    if not outdated.is_empty():
+        raise OldLayoutError(
+            f"{where.url} holds {outdated['data_file'].n_unique()} groups of files written "
+            "by an older version of listings (without the columns the HTML and JSON forms "
+            f"added): upgrade it once with `listings compact --lake {where.url}` (or any "
+            "`listings normalise` into it)"
+        )
     groups = sorted(committed["data_file"].unique().to_list())
     return {
         table: [where.uri(where.path(table, f"{group}.parquet")) for group in groups]
@@ -149,8 +158,6 @@ def data_paths(committed: pl.DataFrame) -> set[str]:
     return {f"{table}/{s}.parquet" for table in layout.TABLES for s in stems}
 
 
-
-
 def rows_for(snapshots_read: pl.DataFrame, snapshots: pl.DataFrame, name: str) -> pl.DataFrame:
     """Manifest rows for a group that has just been written (read frame + snapshots table).
 
@@ -168,6 +175,7 @@ def rows_for(snapshots_read: pl.DataFrame, snapshots: pl.DataFrame, name: str) -
             "listing_count",
             "reject_count",
             layout.data_file_of(layout.month(at), name).alias("data_file"),
+            pl.lit(layout.SCHEMA_VERSION, pl.Int32).alias("schema_version"),
         ),
         on="snapshot_id",
     )
@@ -231,14 +239,6 @@ def reset(lake: Location) -> None:
     """Forget every committed file (a full refresh rebuilds the lake)."""
     for file in [path(lake), *_parts(lake)]:
         lake.remove(file)
-
-
-
-
-
-
-
-
 
 
 def scan(lake: LakeLike, table: str) -> pl.LazyFrame:

@@ -23,6 +23,18 @@ UNPARSED_FORMS = {
     "html": "HTML snapshot: only the text form is parsed so far",
     "json": "JSON snapshot: only the text form is parsed so far",
 }
+# Facts only some forms carry: a batch whose forms give none of them gets them as nulls.
+LISTING_FACTS = {
+    "document_id": pl.Int64,
+    "file_family": pl.String,
+    "ext": pl.String,
+    "keywords": pl.String,
+    "view_count": pl.Int64,
+    "download_count": pl.Int64,
+    "favorite_count": pl.Int64,
+    "comment_count": pl.Int64,
+}
+PAGE_FACTS = {"site_document_count": pl.Int64, "search_seconds": pl.Float64}
 # Every reject row has these columns, whichever stage made it.
 REJECT_COLUMNS = (
     "snapshot_id",
@@ -58,6 +70,8 @@ def parse(snapshots_read: pl.DataFrame) -> Parsed:
     listings, footers, footer_rejects = (
         pl.concat([parsed[i] for parsed in by_form], how="diagonal_relaxed") for i in range(3)
     )
+    listings = _with_facts(listings, LISTING_FACTS)
+    footers = _with_facts(footers, PAGE_FACTS)
     bad = listings.filter(pl.col("parse_error").is_not_null())
     rejects = pl.concat(
         [
@@ -77,6 +91,12 @@ def parse(snapshots_read: pl.DataFrame) -> Parsed:
     )
     candidates = listings.filter(pl.col("parse_error").is_null())
     return Parsed(pages.drop("form"), candidates, footers, rejects)
+
+
+def _with_facts(frame: pl.DataFrame, facts: dict[str, pl.DataType]) -> pl.DataFrame:
+    missing = [pl.lit(None, dtype).alias(name) for name, dtype in facts.items()
+               if name not in frame.columns]  # fmt: skip
+    return frame.with_columns(missing) if missing else frame
 
 
 def _read_rejects(snapshots: pl.DataFrame) -> pl.DataFrame:

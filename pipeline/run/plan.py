@@ -43,7 +43,8 @@ def plan(
 
     Before anything is written, data files the manifest does not name (a crashed run's
     group, a compaction's leftovers) are deleted, and a lake in an older layout is
-    converted (`compact.convert`, announced through `on_message`). A full refresh forgets
+    converted, or one an older version wrote upgraded (`compact.convert`, announced through
+    `on_message`). A full refresh forgets
     the manifest first, so every file is processed again and every old file goes. The
     caller holds the lake's lock.
     """
@@ -56,7 +57,8 @@ def plan(
             committed = committed.clear()
         summary = RunSummary(lake_dir=lake.url, full_refresh=full_refresh)
         summary.files_removed = layout.prune(lake, keep=manifest.data_paths(committed))
-        if manifest.layout_of(committed) not in (None, layout.LAYOUT):
+        outdated = committed["schema_version"] < layout.SCHEMA_VERSION
+        if manifest.layout_of(committed) not in (None, layout.LAYOUT) or outdated.any():
             summary.conversion = compact.convert(lake, on_message=on_message).render()
             committed = manifest.load(lake)
         # A run with new files validates them next: importing pandera now runs while the

@@ -19,7 +19,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipeline import cli, errors
+from pipeline import cli, errors, parse
 from pipeline.ingest import metadata, read, sources
 from pipeline.lake import compact, layout, lock, manifest
 from pipeline.lake.storage import Location
@@ -319,3 +319,65 @@ def test_compacting_a_path_that_is_not_a_lake_is_an_error(
     assert cli.main(["compact", "--lake", str(tmp_path / "typo")]) == 1
     assert "is not a lake" in capsys.readouterr().err
     assert not (tmp_path / "typo").exists()
+
+
+def _version_1_lake(raw: Path, out: Path) -> None:
+    """A lake as the version before the HTML/JSON columns wrote it: the same files without
+    those columns, and manifest rows without `schema_version`."""
+    _run(raw, out)
+    added = {
+        "listings": [*parse.LISTING_FACTS],
+        "snapshots": [*parse.PAGE_FACTS],
+        "rejects": [],
+    }
+    for table, columns in added.items():
+        for file in (out / table).rglob("*.parquet"):
+            pl.read_parquet(file, hive_partitioning=False).drop(columns).write_parquet(file)
+    for file in (out / "_manifest").glob("*.parquet"):
+        pl.read_parquet(file).drop("schema_version").write_parquet(file)
+
+
+def test_a_lake_an_older_version_wrote_is_upgraded_once_by_the_next_run(
+    raw_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old, fresh = tmp_path / "old", tmp_path / "fresh"
+    _version_1_lake(raw_copy, old)
+    with pytest.raises(errors.OldLayoutError, match=f"listings compact --lake {old}"):
+        database.query("select count(*) from listings", lake=old)
+    capsys.readouterr()
+
+    assert cli.main(["normalise", str(raw_copy), "--out", str(old)]) == 0
+    captured = capsys.readouterr()
+    assert f"upgrading lake {old}: 1 groups written by an older version" in captured.err
+    assert "upgraded 1 groups of files written by an older version" in captured.out
+    _run(raw_copy, fresh)
+    for table in layout.TABLES:
+        assert _table(old, table).equals(_table(fresh, table)), table
+    assert set(manifest.load(Location.of(old))["schema_version"]) == {layout.SCHEMA_VERSION}
+    assert database.query("select count(document_id) from listings", lake=old).rows() == [(0,)]
+    assert _run(raw_copy, old).conversion is None  # once
+
+
+def test_an_upgrade_killed_before_its_commit_is_finished_by_the_next_compaction(
+    raw_copy: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "lake"
+    _version_1_lake(raw_copy, out)
+    script = (
+        "import os, signal, sys\n"
+        "from pipeline.lake import compact, manifest\n"
+        "manifest.replace = lambda *a: os.kill(os.getpid(), signal.SIGKILL)\n"
+        "compact.compact_lake(sys.argv[1])\n"
+    )
+    killed = subprocess.run(
+        [sys.executable, "-c", script, str(out)],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        timeout=120,
+    )
+    assert killed.returncode == -9, killed.stderr
+    assert set(manifest.load(Location.of(out))["schema_version"]) == {1}
+    assert cli.main(["compact", "--lake", str(out)]) == 0
+    assert set(manifest.load(Location.of(out))["schema_version"]) == {layout.SCHEMA_VERSION}
+    assert _table(out, "listings").height == 33

@@ -137,11 +137,11 @@ def test_listings_build_prints_a_line_per_lake_table_model_and_test_as_it_goes(
         ("6", "10", "OK", "created table rpt_rejects"),
     ]
     assert built_models[6][3:] == ("created table dim_documents", "33 rows  ")
-    assert [int(n) for n, *_ in tests] == list(range(1, 43))
-    assert {total for _, total, *_ in tests} == {"42"}
+    assert [int(n) for n, *_ in tests] == list(range(1, 45))
+    assert {total for _, total, *_ in tests} == {"44"}
     assert ("PASS", "unique__dim_documents__document_key", "") in [t[2:] for t in tests]
-    assert len(steps) == 3 + 10 + 42
-    assert "tests: 42 passed, 0 warned, 0 failed" in lines
+    assert len(steps) == 3 + 10 + 44
+    assert "tests: 44 passed, 0 warned, 0 failed" in lines
 
 
 def test_the_notebook_example_runs_on_the_sample_lake_and_warehouse(
