@@ -13,16 +13,18 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from pipeline.parse import text
+from pipeline.parse import api, html, text
 
 # A parser takes pages (snapshot_id, site, time_zone, fetched_at, text) and returns (listings,
 # footers, footer rejects) as `text.parse_pages` does.
 Parser = Callable[[pl.DataFrame], tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]]
-PARSERS: dict[str, Parser] = {"text": text.parse_pages}
-UNPARSED_FORMS = {
-    "html": "HTML snapshot: only the text form is parsed so far",
-    "json": "JSON snapshot: only the text form is parsed so far",
+PARSERS: dict[str, Parser] = {
+    "text": text.parse_pages,
+    "html": html.parse_pages,
+    "json": api.parse_pages,
 }
+# Forms read but not parsed yet, with the reason their whole file is rejected.
+UNPARSED_FORMS: dict[str, str] = {}
 # Facts only some forms carry: a batch whose forms give none of them gets them as nulls.
 LISTING_FACTS = {
     "document_id": pl.Int64,

@@ -68,9 +68,7 @@ class Staged:
         name = self.PREFIX + name
         if name in self._depth:
             raise ValueError(f"{name} bound twice")
-        depth = 1 + max(
-            (self._depth.get(root, -1) for root in expr.meta.root_names()), default=-1
-        )
+        depth = 1 + max((self._depth.get(root, -1) for root in expr.meta.root_names()), default=-1)
         if depth == len(self._stages):
             self._stages.append([])
         self._stages[depth].append(expr.alias(name))
@@ -105,8 +103,7 @@ def size_fields(size_text: pl.Expr, bind: Bind = inline) -> list[pl.Expr]:
     scale = bind("size_scale", pl.lit(KIB, pl.Int64).pow(unit_index))
     cents = bind(
         "size_cents",
-        parts.struct.field("int").cast(pl.Int64) * 100
-        + parts.struct.field("dec").cast(pl.Int64),
+        parts.struct.field("int").cast(pl.Int64) * 100 + parts.struct.field("dec").cast(pl.Int64),
     )
     # ceil(x / 200) for the integer x >= -1 is (x + 199) // 200.
     low = ((2 * cents - 1) * scale + 199) // 200
@@ -206,8 +203,9 @@ def age_fields(
     def in_utc(ambiguous: str) -> pl.Expr:
         return pl.coalesce(
             pl.when(zone == name).then(
-                naive.dt.replace_time_zone(name, ambiguous=ambiguous, non_existent="null")
-                .dt.convert_time_zone("UTC")
+                naive.dt.replace_time_zone(
+                    name, ambiguous=ambiguous, non_existent="null"
+                ).dt.convert_time_zone("UTC")
             )
             for name in zones
         )

@@ -1,10 +1,14 @@
 """The forward direction: render documents into snapshot text exactly by the site's rules.
 
-The parser inverts the rules of docs/input-format.md §1–§2; this module *applies* them, so
+The parser inverts the rules of docs/input-format.md §1–§3; this module *applies* them, so
 property tests can render a known truth, parse it back and compare, and benchmarks can make
-realistic pages of any size. It is pure stdlib on purpose: the rules are integer arithmetic,
-and keeping polars out means the oracle cannot share a bug with the vectorised parser it
-checks.
+realistic pages of any size. Three forms: the flattened text (§1–§2, `render_page`), the
+site's HTML (§3.1, `render_html_page`, as the server sends it or as a browser saves it) and
+the search API's JSON (§3.2, `render_json_page`). The rendering uses the standard library
+alone on purpose: the rules are integer arithmetic and string building, and keeping polars
+out means the oracle cannot share a bug with the vectorised parser it checks. Its one project
+import, `pipeline.vocab.FILE_FAMILY_OF_EXT`, is a plain dict (importing that module loads
+polars, but nothing here goes through it).
 
 Every number is computed with exact integers. The site renders in JavaScript, whose
 `toFixed(2)` rounds an exact tie *up* and whose `Math.floor(Math.log(b) / Math.log(1024))`
@@ -15,10 +19,15 @@ float formatting rounds ties to even and would disagree (1152 bytes: `1.13 KB` o
 
 from __future__ import annotations
 
+import html
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
+
+from pipeline.vocab import FILE_FAMILY_OF_EXT
 
 SIZE_UNITS = ("B", "KB", "MB", "GB", "TB")
 TITLE_LAYOUTS = ("own_line", "glued", "repeated")
@@ -52,6 +61,15 @@ class Document:
     size_bytes: int  # >= 0
     uploaded_at: datetime | None  # tz-aware UTC, whole seconds; None renders "刚刚"
     score: int  # raw score: the rating shown is score / 100
+    # What only the HTML and JSON forms show (docs/input-format.md §3); the defaults keep
+    # text-form callers unchanged.
+    document_id: int | None = None  # the site's id (>= 1); None: see `listing_document_id`
+    ext: str = ".pdf"  # with its dot, as the API gives it; the icon is `file_family(ext)`
+    keywords: str = ""  # comma-separated, as the API gives it; feeds the `相关搜索词` column
+    view_count: int = 0
+    download_count: int = 0
+    favorite_count: int = 0
+    comment_count: int = 0
 
     def __post_init__(self) -> None:
         if self.price < 0:
@@ -71,6 +89,37 @@ class Document:
             raise ValueError(f"credit must be one word without digits or '|', got {self.credit!r}")
         if self.uploaded_at is not None and self.uploaded_at.utcoffset() is None:
             raise ValueError("uploaded_at must be timezone-aware (UTC)")
+        if self.document_id is not None and self.document_id < 1:
+            raise ValueError(f"document_id must be None or >= 1, got {self.document_id}")
+        for name in _COUNT_FIELDS:
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        if not self.ext.startswith(".") or any(c.isspace() for c in self.ext):
+            raise ValueError(f"ext must start with '.' and hold no whitespace, got {self.ext!r}")
+
+
+_COUNT_FIELDS = ("view_count", "download_count", "favorite_count", "comment_count")
+
+
+def file_family(ext: str) -> str:
+    """The icon family the site shows for an extension (with its dot), case-insensitively.
+
+    >>> file_family(".PDF"), file_family(".pptx"), file_family(".zip")
+    ('pdf', 'ppt', 'other')
+    """
+    return FILE_FAMILY_OF_EXT.get(ext.lower(), "other")
+
+
+def listing_document_id(doc: Document, position: int) -> int:
+    """The id the HTML and JSON forms show for the listing at 1-based `position` on its page.
+
+    A document without an id (text-form truths have none) gets its position, so the same
+    documents rendered to HTML and to JSON carry the same ids. Ids derived this way are not
+    checked against explicit ids on the same page: give every document an id, or none.
+    """
+    if position < 1:
+        raise ValueError(f"position is 1-based, got {position}")
+    return position if doc.document_id is None else doc.document_id
 
 
 def render_size(size_bytes: int) -> str:
@@ -152,11 +201,24 @@ def render_tail(doc: Document, fetched_at: datetime, *, show_age: bool = True) -
     text and the info span are adjacent nodes; narrow layouts drop the ` | AGE` block and
     the rating then glues to SIZE (`12.83 MB3`).
     """
-    pages = "-" if doc.pages is None else str(doc.pages)
-    head = f"{doc.price} {doc.credit} | {pages} 页 | {render_size(doc.size_bytes)}"
+    head = render_info(doc)
     if show_age:
-        head += f" | {render_age(fetched_at, doc.uploaded_at)}"
+        head += render_age_block(fetched_at, doc.uploaded_at)
     return head + render_rating(doc.score)
+
+
+def render_info(doc: Document) -> str:
+    """`PRICE CREDIT | PAGES 页 | SIZE`: the part of the tail every layout shows.
+
+    In HTML it is the text of `span.float-right` before its nested age span.
+    """
+    pages = "-" if doc.pages is None else str(doc.pages)
+    return f"{doc.price} {doc.credit} | {pages} 页 | {render_size(doc.size_bytes)}"
+
+
+def render_age_block(fetched_at: datetime, uploaded_at: datetime | None) -> str:
+    """` | AGE`, the block narrow layouts hide (in HTML, the text of `span.hidden-xs-only`)."""
+    return f" | {render_age(fetched_at, uploaded_at)}"
 
 
 def render_heading(doc: Document, title_layout: str = "glued") -> str:
@@ -259,6 +321,548 @@ def render_page(
     return body + render_footer(total_results, items)
 
 
+# --- The HTML form (docs/input-format.md §3.1) ---------------------------------------
+# The page as moredoc's Nuxt front end renders it (pages/search.vue of moredoc-web, built
+# from element-ui widgets). The parser relies on the classes named here.
+
+STAR_COUNT = 5  # el-rate's stars
+EMPTY_RESULT_TEXT = "很遗憾，未能检索到相关结果"
+KEYWORDS_HEADING = "相关搜索词"
+PAGE_TITLE = "文档搜索"
+# What a browser would not show as written: a run of the HTML spec's ASCII whitespace (it
+# collapses to one space) or any of it but the plain space (it becomes a space).
+_HTML_SPACE = re.compile(r"[\t\n\f\r ]{2,}|[\t\n\f\r]")
+# What JavaScript's String.prototype.trim removes (the site trims titles and keywords).
+_JS_TRIM = "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+_JS_TRIM += "\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+_VOID_TAGS = frozenset({"img", "meta", "link"})
+_INDENT = "  "
+# Strings in the saved page's `window.__NUXT__` state that look like listings and markup:
+# a parser must read elements, never the raw text of scripts.
+_NUXT_DECOYS = (
+    "<li>0 码力 | 1 页 | 1.00 MB</li>",
+    '<h3 class="doc-title"><a href="/document/0">不是结果</a></h3>',
+    '<div class="doc-desc">不是描述</div><span class="float-right">5 码力 | - 页 | 0 Bytes</span>',
+    '<span class="el-pagination__total">共 0 条</span>',
+)
+_SAVED_CSS = (
+    "/* 0 码力 | 1 页 | 1.00 MB */"
+    ".search-result li{padding-top:20px}.doc-title a{font-size:18px}"
+    ".doc-desc{color:#6b7a88;line-height:180%}.doc-info{color:#bdc3c7}"
+    '.el-rate__text::after{content:""}.el-pagination__total{margin-right:10px}'
+    "@media screen and (max-width:600px){.hidden-xs-only{display:none!important}}"
+)
+
+
+@dataclass(frozen=True)
+class _Text:
+    """A text node. `char_ref`: the saved form writes its first non-ASCII character as a
+    numeric character reference (`&#x4e91;`), as some saved pages do."""
+
+    text: str
+    char_ref: bool = False
+
+
+@dataclass(frozen=True)
+class _Comment:
+    """Vue's placeholder for a `v-if` that rendered nothing: `<!---->`."""
+
+
+@dataclass(frozen=True)
+class _Raw:
+    """Script or style content, written verbatim."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class _El:
+    tag: str
+    attrs: tuple[tuple[str, str], ...]
+    children: tuple[_Text | _Comment | _Raw | _El, ...]
+    tight: bool  # never indented: its content is written as is even in the saved form
+
+
+def _el(
+    tag: str,
+    attrs: dict[str, str] | None = None,
+    *children: _Text | _Comment | _Raw | _El,
+    tight: bool = False,
+) -> _El:
+    return _El(tag, tuple((attrs or {}).items()), children, tight)
+
+
+def _escape(text: str, char_ref: bool) -> str:
+    if char_ref:
+        for i, c in enumerate(text):
+            if ord(c) > 0x7F:
+                escaped = html.escape(text[:i], quote=True) + f"&#x{ord(c):x};"
+                return escaped + html.escape(text[i + 1 :], quote=True)
+    return html.escape(text, quote=True)
+
+
+def _write(node: _Text | _Comment | _Raw | _El, saved: bool, depth: int, out: list[str]) -> None:
+    """Serialise: compact for the server form; the saved form indents every element's
+    children on their own lines, whitespace a browser collapses (the tree is built so that
+    no two text-bearing inline siblings touch, which is what makes that true)."""
+    if isinstance(node, _Text):
+        out.append(_escape(node.text, node.char_ref and saved))
+        return
+    if isinstance(node, _Comment):
+        out.append("<!---->")
+        return
+    if isinstance(node, _Raw):
+        out.append(node.text)
+        return
+    attrs = "".join(f' {name}="{html.escape(value, quote=True)}"' for name, value in node.attrs)
+    out.append(f"<{node.tag}{attrs}>")
+    if node.tag in _VOID_TAGS:
+        return
+    if saved and not node.tight and node.children:
+        pad = "\n" + _INDENT * (depth + 1)
+        for child in node.children:
+            out.append(pad)
+            _write(child, saved, depth + 1, out)
+        out.append("\n" + _INDENT * depth)
+    else:
+        for child in node.children:
+            _write(child, saved, depth + 1, out)
+    out.append(f"</{node.tag}>")
+
+
+def _js_trim(text: str) -> str:
+    return text.strip(_JS_TRIM)
+
+
+def _check_shown_as_is(what: str, text: str) -> None:
+    """Raise unless a browser shows `text` exactly as it is (see `render_html_page`)."""
+    if _HTML_SPACE.search(text) or "\x00" in text:
+        raise ValueError(
+            f"{what} holds a line break, tab, form feed, CR, NUL or a run of spaces, which a "
+            f"browser would not show as is: {text!r}"
+        )
+    if text and (text[0] in _JS_TRIM or text[-1] in _JS_TRIM or text != text.strip()):
+        raise ValueError(f"{what} starts or ends with whitespace (the site trims it): {text!r}")
+
+
+def page_keywords(docs: Sequence[Document]) -> list[str]:
+    """The `相关搜索词` column: every document's keywords split on `,`, trimmed, empty ones
+    dropped, each kept once, in order of first appearance (as moredoc-web's search page)."""
+    seen: dict[str, None] = {}
+    for doc in docs:
+        for keyword in doc.keywords.split(","):
+            keyword = _js_trim(keyword)
+            if keyword:
+                seen.setdefault(keyword)
+    return list(seen)
+
+
+def _listing_item(
+    doc: Document, position: int, fetched_at: datetime, show_age: bool, saved: bool
+) -> _El:
+    family = file_family(doc.ext)
+    rating = render_rating(doc.score)
+    link = _el(
+        "a",
+        {"href": f"/document/{listing_document_id(doc, position)}", "title": doc.title},
+        _el("img", {"src": f"/static/images/{family}_24.png", "alt": f"{family}文档"}),
+        # Every other title of the saved form carries a numeric character reference.
+        _Text(doc.title, char_ref=position % 2 == 1),
+    )
+    star = _el(
+        "span",
+        {"class": "el-rate__item"},
+        _el("i", {"class": "el-rate__icon el-icon-star-on"}),
+        tight=True,
+    )
+    rate = _el(
+        "div",
+        {
+            "role": "slider",
+            "aria-valuenow": rating,
+            "aria-valuetext": "",
+            "aria-valuemin": "0",
+            "aria-valuemax": str(STAR_COUNT),
+            "tabindex": "0",
+            "class": "el-rate",
+        },
+        *([star] * STAR_COUNT),
+        _el("span", {"class": "el-rate__text"}, _Text(rating)),
+    )
+    info: list[_Text | _Comment | _Raw | _El] = [_Text(render_info(doc))]
+    if show_age:
+        age = render_age_block(fetched_at, doc.uploaded_at)
+        info.append(_el("span", {"class": "hidden-xs-only"}, _Text(age)))
+    elif saved:
+        info.append(_Comment())
+    return _el(
+        "li",
+        None,
+        _el("h3", {"class": "doc-title"}, link),
+        _el("div", {"class": "doc-desc"}, *([_Text(doc.description)] if doc.description else [])),
+        _el("div", {"class": "doc-info"}, rate, _el("span", {"class": "float-right"}, *info)),
+    )
+
+
+def _pagination(total_results: int, current_page: int, last_page: int) -> _El:
+    numbers = pager_window(current_page, last_page)
+    items: list[_El] = []
+    for i, number in enumerate(numbers):
+        if i > 0 and number - numbers[i - 1] > 1:
+            # A gap after the first page is the "previous pages" button, any other the "next".
+            kind = "btn-quickprev" if i == 1 else "btn-quicknext"
+            items.append(_el("li", {"class": f"el-icon more {kind} el-icon-more"}))
+        active = "number active" if number == current_page else "number"
+        items.append(_el("li", {"class": active}, _Text(str(number))))
+    return _el(
+        "div",
+        {"class": "el-pagination"},
+        _el("span", {"class": "el-pagination__total"}, _Text(f"共 {total_results} 条")),
+        _el(
+            "button",
+            {"type": "button", "class": "btn-prev"},
+            _el("i", {"class": "el-icon el-icon-arrow-left"}),
+            tight=True,
+        ),
+        _el("ul", {"class": "el-pager"}, *items),
+        _el(
+            "button",
+            {"type": "button", "class": "btn-next"},
+            _el("i", {"class": "el-icon el-icon-arrow-right"}),
+            tight=True,
+        ),
+    )
+
+
+def _search_tips(spend: str, site_documents: int, total: int, saved: bool) -> _El:
+    if not saved:
+        text = (
+            f"本次搜索耗时 {spend} 秒，在 {site_documents} 篇文档中为您找到相关结果约 {total} 个."
+        )
+        return _el("div", {"class": "search-tips"}, _Text(text))
+
+    # The saved form keeps the template's spans and line breaks; collapsed, it reads the same.
+    def number(value: str, tone: str) -> _El:
+        return _el("span", {"class": f"el-link el-link--{tone}"}, _Text(value))
+
+    return _el(
+        "div",
+        {"class": "search-tips"},
+        _Text("本次搜索耗时"),
+        number(spend, "danger"),
+        _Text("秒，在"),
+        number(str(site_documents), "primary"),
+        _Text("篇文档中为您找到相关结果约"),
+        number(str(total), "danger"),
+        _Text("个."),
+    )
+
+
+def _keyword_column(keywords: Sequence[str]) -> _El:
+    links: list[_Text | _Comment | _Raw | _El] = []
+    for i, keyword in enumerate(keywords):
+        if i:
+            links.append(_Text(" "))  # so the saved form's line breaks add no space
+        href = f"/search?wd={quote(keyword, safe='')}&page=1&size=10"
+        links.append(_el("a", {"href": href, "class": "el-link el-link--default"}, _Text(keyword)))
+    return _el(
+        "div",
+        {"class": "el-col el-col-6 search-right"},
+        _el(
+            "div",
+            {"class": "el-card is-never-shadow"},
+            _el("div", {"class": "el-card__header"}, _el("span", None, _Text(KEYWORDS_HEADING))),
+            _el("div", {"class": "el-card__body"}, *links),
+        ),
+    )
+
+
+def _nuxt_state(
+    docs: Sequence[Document], total_results: int, search_seconds: str, keywords: Sequence[str]
+) -> str:
+    """The saved page's `window.__NUXT__=…` script: the page's data again, plus decoys."""
+    state = {
+        "layout": "default",
+        "data": [
+            {
+                "total": str(total_results),
+                "spend": search_seconds,
+                "keywords": list(keywords),
+                "docs": [
+                    {
+                        "id": str(listing_document_id(doc, position)),
+                        "title": doc.title,
+                        "description": doc.description,
+                        "info": render_info(doc),
+                        "score": doc.score,
+                        "ext": doc.ext,
+                    }
+                    for position, doc in enumerate(docs, start=1)
+                ],
+            }
+        ],
+        "fetch": {},
+        "error": None,
+        "serverRendered": True,
+    }
+    # The page's own strings are JSON-escaped so that none can end the script (`</script>`);
+    # the decoys are constants without `</script` or `<!--`.
+    data = json.dumps(state, ensure_ascii=False).replace("<", "\\u003C")
+    decoys = json.dumps(list(_NUXT_DECOYS), ensure_ascii=False)
+    return f"window.__NUXT__={data};window.__NUXT__.state={{tips:{decoys}}};"
+
+
+def render_html_page(
+    docs: Sequence[Document],
+    fetched_at: datetime,
+    *,
+    total_results: int,
+    last_page: int,
+    current_page: int = 1,
+    site_document_count: int,
+    search_seconds: str = "0.012",
+    saved: bool = False,
+    show_age: Sequence[bool] | None = None,
+) -> str:
+    """A whole search page as the site's HTML (docs/input-format.md §3.1).
+
+    The server form (`saved=False`) is compact markup: no whitespace between elements, one
+    space between keyword links, a final line break. Each listing is
+
+        <li><h3 class="doc-title"><a href="/document/ID" title="TITLE"><img
+        src="/static/images/FAMILY_24.png" alt="FAMILY文档">TITLE</a></h3><div
+        class="doc-desc">DESCRIPTION</div><div class="doc-info"><div role="slider"
+        aria-valuenow="RATING" … class="el-rate">(5 × span.el-rate__item)<span
+        class="el-rate__text">RATING</span></div><span class="float-right">PRICE CREDIT |
+        PAGES 页 | SIZE<span class="hidden-xs-only"> | AGE</span></span></div></li>
+
+    with RATING, the info text and the age exactly as the text form has them
+    (`render_rating`, `render_info`, `render_age_block`). `show_age[i]` False drops listing
+    i's `span.hidden-xs-only` (a narrow layout). With no documents the list holds one
+    `li.el-empty` with `p.el-empty__description` `很遗憾，未能检索到相关结果`. The pagination,
+    `共 TOTAL 条` and a `li.number` per `pager_window(current_page, last_page)` item (`active`
+    on the current page, `li.more` `btn-quickprev`/`btn-quicknext` in each gap), is shown only
+    when `total_results > 0`, as on the site. The `相关搜索词` column (`page_keywords`) is
+    shown only when some document has keywords.
+
+    `saved=True` renders the same page as a browser's "Save Page As" leaves it: `<!DOCTYPE
+    html>`, `<link>` tags, a `<style>` block, `<script>` blocks (one `window.__NUXT__=…` state
+    holding strings that look like listings and markup), Vue's empty comments `<!---->`
+    where a `v-if` rendered nothing, every element's children indented on their own lines
+    (whitespace a browser collapses: `<div class="doc-desc">\\n  …DESCRIPTION\\n…</div>`),
+    the search tips split into the template's spans, and the first non-ASCII character of
+    every odd-positioned listing's title written as a numeric character reference
+    (`&#x4e91;`). Read as a browser shows it (entities decoded, runs of ASCII whitespace
+    collapsed, block edges trimmed) it holds the same text as the server form.
+
+    Decisions the caller should know:
+    - Text is escaped with `html.escape(…, quote=True)` and otherwise written as is, so a
+      browser must show it unchanged: titles, descriptions, keywords (after the split and
+      trim) and `search_seconds` must hold no line break, tab, form feed, CR or NUL, no run
+      of two or more spaces, and no leading or trailing whitespace (the site trims them).
+      Anything else raises ValueError. Other whitespace (U+00A0, U+3000) inside the text is
+      allowed: a browser keeps it, so a parser must collapse ASCII whitespace only.
+    - A document without an id shows its 1-based position (`listing_document_id`).
+    - The stars are all `el-icon-star-on`; read the rating from `span.el-rate__text` or
+      `aria-valuenow`. A score of 0 shows `0` as in the text form (the real site shows 3).
+
+    The output is deterministic: no randomness, no clock.
+    """
+    n = len(docs)
+    ages = [True] * n if show_age is None else list(show_age)
+    if len(ages) != n:
+        raise ValueError(f"need one show_age flag per listing: {n} listings, {len(ages)} flags")
+    if total_results < 0 or site_document_count < 0 or last_page < 0:
+        raise ValueError(
+            "total_results, site_document_count and last_page must be >= 0, got "
+            f"{total_results}, {site_document_count}, {last_page}"
+        )
+    if current_page < 1 or (last_page >= 1 and current_page > last_page):
+        raise ValueError(f"current_page must be in 1..{max(last_page, 1)}, got {current_page}")
+    if not search_seconds:
+        raise ValueError("search_seconds must not be empty")
+    _check_shown_as_is("search_seconds", search_seconds)
+    for position, doc in enumerate(docs, start=1):
+        _check_shown_as_is(f"title of listing {position}", doc.title)
+        _check_shown_as_is(f"description of listing {position}", doc.description)
+    keywords = page_keywords(docs)
+    for keyword in keywords:
+        _check_shown_as_is("keyword", keyword)
+
+    listing_items: list[_Text | _Comment | _Raw | _El] = [
+        _listing_item(doc, position, fetched_at, age, saved)
+        for position, (doc, age) in enumerate(zip(docs, ages, strict=True), start=1)
+    ]
+    if listing_items:
+        if saved:
+            listing_items.insert(0, _Comment())  # the empty state's `v-if`
+    else:
+        listing_items = [
+            _el(
+                "li",
+                {"class": "el-empty"},
+                _el("div", {"class": "el-empty__image"}),
+                _el("p", {"class": "el-empty__description"}, _Text(EMPTY_RESULT_TEXT)),
+            )
+        ]
+    main: list[_Text | _Comment | _Raw | _El] = [
+        _search_tips(search_seconds, site_document_count, total_results, saved),
+        _el("div", {"class": "search-result"}, _el("ul", None, *listing_items)),
+    ]
+    if total_results > 0:
+        main.append(_pagination(total_results, current_page, last_page))
+    elif saved:
+        main.append(_Comment())
+    columns: list[_Text | _Comment | _Raw | _El] = [
+        _el(
+            "div",
+            {"class": "el-col el-col-18 search-main"},
+            _el(
+                "div",
+                {"class": "el-card is-never-shadow"},
+                _el("div", {"class": "el-card__body"}, *main),
+            ),
+        )
+    ]
+    if keywords:
+        columns.append(_keyword_column(keywords))
+    elif saved:
+        columns.append(_Comment())
+    app = _el(
+        "div",
+        {"id": "__nuxt"},
+        _el("div", {"class": "page page-search"}, _el("div", {"class": "el-row"}, *columns)),
+    )
+    head: list[_Text | _Comment | _Raw | _El] = [
+        _el("meta", {"charset": "utf-8"}),
+        _el("title", None, _Text(PAGE_TITLE), tight=True),
+    ]
+    body: list[_Text | _Comment | _Raw | _El] = [app]
+    if saved:
+        head += [
+            _el("link", {"rel": "stylesheet", "href": "./search_files/app.css"}),
+            _el("link", {"rel": "icon", "href": "./search_files/favicon.ico"}),
+            _el("style", None, _Raw(_SAVED_CSS), tight=True),
+            _el("script", None, _Raw("window.dataLayer=window.dataLayer||[];"), tight=True),
+        ]
+        state = _nuxt_state(docs, total_results, search_seconds, keywords)
+        body += [
+            _el("script", None, _Raw(state), tight=True),
+            _el("script", {"src": "./search_files/app.js"}, tight=True),
+        ]
+    page = _el("html", None, _el("head", None, *head), _el("body", None, *body))
+    out = ["<!DOCTYPE html>\n" if saved else "<!doctype html>"]
+    _write(page, saved, 0, out)
+    out.append("\n")
+    return "".join(out)
+
+
+# --- The search API's JSON (docs/input-format.md §3.2) --------------------------------
+
+_INT32_MAX = 2**31 - 1
+_INT64_MAX = 2**63 - 1
+
+
+def render_timestamp(t: datetime) -> str:
+    """A google.protobuf.Timestamp as protojson writes it: RFC 3339 in UTC with `Z`, and 0,
+    3 or 6 fractional digits (whole seconds: none).
+
+    >>> render_timestamp(datetime(2023, 1, 5, 4, 30, tzinfo=UTC))
+    '2023-01-05T04:30:00Z'
+    """
+    if t.utcoffset() is None:
+        raise ValueError("a timestamp must be timezone-aware")
+    t = t.astimezone(UTC)
+    text = f"{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:{t.second:02d}"
+    if t.microsecond:
+        fraction = f"{t.microsecond:06d}"
+        text += "." + (fraction[:3] if fraction.endswith("000") else fraction)
+    return text + "Z"
+
+
+def _api_document(doc: Document, position: int) -> dict[str, object]:
+    if doc.uploaded_at is None:
+        raise ValueError(
+            f"listing {position} has no uploaded_at: the API always sends created_at, so a "
+            "missing upload time (the text form's 刚刚) has no JSON form"
+        )
+    for name, value, limit in (
+        ("document_id", listing_document_id(doc, position), _INT64_MAX),
+        ("size_bytes", doc.size_bytes, _INT64_MAX),
+        ("pages", doc.pages or 0, _INT32_MAX),
+        ("price", doc.price, _INT32_MAX),
+        ("score", doc.score, _INT32_MAX),
+        *((count, getattr(doc, count), _INT32_MAX) for count in _COUNT_FIELDS),
+    ):
+        if value > limit:
+            raise ValueError(f"listing {position}: {name} {value} does not fit the API's field")
+    created = render_timestamp(doc.uploaded_at)
+    fields: tuple[tuple[str, object], ...] = (
+        ("id", str(listing_document_id(doc, position))),
+        ("title", doc.title),
+        ("keywords", doc.keywords),
+        ("description", doc.description),
+        ("pages", doc.pages or 0),
+        ("size", str(doc.size_bytes) if doc.size_bytes else ""),
+        ("price", doc.price),
+        ("score", doc.score),
+        ("ext", doc.ext),
+        ("created_at", created),
+        ("updated_at", created),
+        ("download_count", doc.download_count),
+        ("view_count", doc.view_count),
+        ("favorite_count", doc.favorite_count),
+        ("comment_count", doc.comment_count),
+        ("username", ""),
+    )
+    return {name: value for name, value in fields if value != 0 and value != ""}
+
+
+def render_json_page(
+    docs: Sequence[Document],
+    *,
+    total_results: int,
+    search_seconds: str = "0.012",
+    indent: int | None = None,
+) -> str:
+    """The search API's response for one page, `{"total": …, "spend": …, "document": […]}`,
+    by the gRPC gateway's rules (docs/input-format.md §3.2).
+
+    Field names are snake_case, in this order: `id`, `title`, `keywords`, `description`,
+    `pages`, `size`, `price`, `score`, `ext`, `created_at`, `updated_at`, `download_count`,
+    `view_count`, `favorite_count`, `comment_count`, `username`. 64-bit integers (`id`,
+    `size`, `total`) are strings, 32-bit ones numbers; every field at its zero value (0, "",
+    an empty list) is left out, at the top level too: a free document has no `price`, an
+    unrated one no `score`, a page without results no `document`.
+
+    Decisions the caller should know:
+    - `pages` None is the API's zero value: the key is absent, and reads back as unknown
+      pages (the page shows `-`).
+    - `created_at` is `uploaded_at` (`render_timestamp`); `updated_at` repeats it, as the
+      Document has no separate update time. `uploaded_at` None has no JSON form (the API
+      always has a creation time): ValueError.
+    - `username` is always absent: the Document has no uploader. A document without an id
+      gets its 1-based position (`listing_document_id`), as in the HTML form.
+    - A value the API's field cannot hold (a price or count above 2**31 - 1, a size above
+      2**63 - 1) raises ValueError.
+    - Without `indent` the output is compact (`","` and `":"` separators, as a gateway
+      writes it); with it, `json.dumps`'s indented form. Non-ASCII is written as is.
+    """
+    if total_results < 0:
+        raise ValueError(f"total_results must be >= 0, got {total_results}")
+    documents = [_api_document(doc, position) for position, doc in enumerate(docs, start=1)]
+    page: dict[str, object] = {}
+    if total_results:
+        page["total"] = str(total_results)
+    if search_seconds:
+        page["spend"] = search_seconds
+    if documents:
+        page["document"] = documents
+    if indent is None:
+        return json.dumps(page, ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(page, ensure_ascii=False, indent=indent)
+
+
 # --- Truths the text form cannot tell apart -------------------------------------------
 # Property tests and the benchmark generator must only produce truths the format can
 # carry: a parser cannot be blamed for reading a rendering that two truths share. The
@@ -349,6 +953,13 @@ def ambiguities(doc: Document, title_layout: str = "glued") -> tuple[str, ...]:
         reasons.append("text holds `共 N`, which reads as the footer")
     if LOOKS_LIKE_PAGER_LINE.search(heading):
         reasons.append("text holds a `- N` line, which reads as a pager item")
+
+    # A description of digits only glues the title's own trailing digits to the price
+    # (`Cache Cache 1` + `0` + price 1 reads `…Cache Cache 101 码力`): which digits are the
+    # price, and so where the repeated title ends, has more than one reading.
+    if title_layout == "repeated" and desc.isascii() and desc.isdigit() and title[-1:].isdigit():
+        reasons.append("digit-only description after a title ending in a digit: the price run "
+                       "reaches into the repeated title")  # fmt: skip
 
     # Title boundary by repetition (docs/input-format.md §1.1: a one-line heading that starts
     # with some text X immediately repeated, X at least 4 characters long, has the title X).

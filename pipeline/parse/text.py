@@ -110,9 +110,10 @@ def split_chunks(pages: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
             "snapshot_id",
             pl.when(cuttable).then(piece + tail_sep).otherwise(piece).alias("chunk"),
             "position",
-            pl.when(cuttable).then(piece).otherwise(piece.str.strip_suffix(tail_sep)).alias(
-                "heading_raw"
-            ),
+            pl.when(cuttable)
+            .then(piece)
+            .otherwise(piece.str.strip_suffix(tail_sep))
+            .alias("heading_raw"),
             tail_sep,
         )
         .with_columns(_bytes(pl.col("chunk")).alias("chunk_bytes"))
@@ -158,13 +159,11 @@ def parse_chunks(chunks: pl.DataFrame) -> pl.DataFrame:
     return (
         chunks.with_columns(
             pl.col("heading_raw").str.strip_chars_start().alias("heading_with_price"),
-            pl.col("tail").str.extract_groups(TAIL_RE).alias("_t"),
+            tail_parts(pl.col("tail")),
         )
         .with_columns(
             (
-                pl.col("chunk_offset")
-                + _bytes(pl.col("heading_raw"))
-                - _bytes(heading_with_price)
+                pl.col("chunk_offset") + _bytes(pl.col("heading_raw")) - _bytes(heading_with_price)
             ).alias("byte_start")
         )
         .select(
@@ -175,16 +174,20 @@ def parse_chunks(chunks: pl.DataFrame) -> pl.DataFrame:
             "_t",
         )
         .unnest("_t")
-        .rename(
-            {
-                "price": "price_text",
-                "pages": "pages_text",
-                "size": "size_text",
-                "age": "age_text",
-                "rating": "rating_text",
-            }
-        )
     )
+
+
+# A tail's parts by the strict pattern, named as the listing columns that hold their text.
+TAIL_PARTS = ("price_text", "credit", "pages_text", "size_text", "age_text", "rating_text")
+
+
+def tail_parts(tail: pl.Expr) -> pl.Expr:
+    """A struct `_t` of the tail's texts (all null when it is not a tail), for `unnest`.
+
+    Every form with a tail reads it here: the HTML form joins its info line and star text
+    into the same `PRICE CREDIT | PAGES 页 | SIZE [| AGE]RATING` shape.
+    """
+    return tail.str.extract_groups(TAIL_RE).struct.rename_fields(list(TAIL_PARTS)).alias("_t")
 
 
 def resolve_prices(listings: pl.DataFrame) -> pl.DataFrame:
@@ -278,9 +281,7 @@ def _repetitions(headings: pl.DataFrame) -> pl.DataFrame:
             recurs = pl.col("_from") + rest.bin.slice(pl.col("_from")).cast(pl.String).str.find(
                 opening, literal=True
             ).cast(pl.Int64)
-        frame = frame.with_columns(recurs.alias("_recurs")).filter(
-            pl.col("_recurs").is_not_null()
-        )
+        frame = frame.with_columns(recurs.alias("_recurs")).filter(pl.col("_recurs").is_not_null())
         if round_ == 0:
             frame = frame.with_columns(
                 heading.cast(pl.Binary).alias("_text"),
@@ -385,14 +386,22 @@ def derive_fields(listings: pl.DataFrame) -> pl.DataFrame:
         *fields.rating_fields(pl.col("rating_text"), staged),
         *fields.pages_fields(pl.col("pages_text"), staged),
     ]
-    return staged.apply(listings.lazy(), outputs).with_columns(
-        pl.concat_str(
-            "size_error", "age_error", "rating_error", "pages_error",
-            separator="; ", ignore_nulls=True,
+    return (
+        staged.apply(listings.lazy(), outputs)
+        .with_columns(
+            pl.concat_str(
+                "size_error",
+                "age_error",
+                "rating_error",
+                "pages_error",
+                separator="; ",
+                ignore_nulls=True,
+            )
+            .replace("", None)
+            .alias("parse_error")
         )
-        .replace("", None)
-        .alias("parse_error")
-    ).collect()
+        .collect()
+    )
 
 
 def parse_footer(remainders: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -401,13 +410,15 @@ def parse_footer(remainders: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     Returns (footers, rejects): one footer row per snapshot (nulls when there is none) and
     the non-blank text that is neither a listing nor the footer, with why.
     """
-    parts = remainders.with_columns(
-        pl.col("rest").str.extract_groups(FOOTER_RE).alias("f")
-    ).unnest("f")
+    parts = remainders.with_columns(pl.col("rest").str.extract_groups(FOOTER_RE).alias("f")).unnest(
+        "f"
+    )
     has_footer = pl.col("footer").is_not_null()
     before = pl.when(has_footer).then(pl.col("before")).otherwise(pl.col("rest"))
-    pager = pl.col("footer").str.extract_all(r"- [0-9]+").list.eval(
-        pl.element().str.slice(2).cast(pl.Int64)
+    pager = (
+        pl.col("footer")
+        .str.extract_all(r"- [0-9]+")
+        .list.eval(pl.element().str.slice(2).cast(pl.Int64))
     )
     footer_offset = pl.col("rest_offset") + _bytes(pl.col("before"))
     footers = parts.select(
@@ -415,23 +426,18 @@ def parse_footer(remainders: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         pl.col("total").cast(pl.Int64).alias("total_results"),
         pager.list.max().cast(pl.Int32).alias("last_page"),
         pl.when(has_footer).then(footer_offset).alias("footer_byte_start"),
-        pl.when(has_footer).then(footer_offset + _bytes(pl.col("footer"))).alias(
-            "footer_byte_end"
-        ),
+        pl.when(has_footer).then(footer_offset + _bytes(pl.col("footer"))).alias("footer_byte_end"),
     )
-    rejects = (
-        parts.select(
-            "snapshot_id",
-            *_fragment(before, pl.col("rest_offset")),
-            pl.when(has_footer)
-            .then(pl.lit("text before the footer has no listing tail (truncated listing?)"))
-            .otherwise(
-                pl.lit("text after the last listing has no tail and no footer (page truncated?)")
-            )
-            .alias("reason"),
+    rejects = parts.select(
+        "snapshot_id",
+        *_fragment(before, pl.col("rest_offset")),
+        pl.when(has_footer)
+        .then(pl.lit("text before the footer has no listing tail (truncated listing?)"))
+        .otherwise(
+            pl.lit("text after the last listing has no tail and no footer (page truncated?)")
         )
-        .filter(pl.col("fragment") != "")
-    )
+        .alias("reason"),
+    ).filter(pl.col("fragment") != "")
     return footers, rejects
 
 

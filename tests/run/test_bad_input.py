@@ -149,14 +149,20 @@ def test_a_blank_page_is_recorded_not_skipped(normalise_texts) -> None:
     assert rejects["reason"].to_list() == ["blank page: no listings and no footer"]
 
 
-def test_html_and_json_forms_are_recorded_as_not_parsed_yet(normalise_texts) -> None:
+def test_an_html_page_that_is_no_results_page_is_rejected_and_an_empty_api_page_is_valid(
+    normalise_texts,
+) -> None:
+    """HTML without the result list is not a search page: one reject saying so. An API
+    response with no documents is a valid page with 0 listings (the gateway omits the empty
+    list, docs/input-format.md §3.2)."""
     tables = normalise_texts(
         {"page.html": "<html><body><li>x</li></body></html>", "page.json": '{"total": 0}'}
     )
-    assert sorted(tables.snapshots["form"].to_list()) == ["html", "json"]
-    assert sorted(tables.rejects["reason"].to_list()) == [
-        "HTML snapshot: only the text form is parsed so far",
-        "JSON snapshot: only the text form is parsed so far",
+    by_form = dict(zip(tables.snapshots["form"], tables.snapshots.iter_rows(named=True)))
+    assert by_form["html"]["reject_count"] == 1 and by_form["json"]["reject_count"] == 0
+    assert by_form["json"]["total_results"] == 0 and by_form["json"]["listing_count"] == 0
+    assert tables.rejects["reason"].to_list() == [
+        "HTML page has no search result list (div.search-result): not a results page"
     ]
 
 

@@ -1,0 +1,317 @@
+"""The HTML form of a results page → listings, page facts, rejects (docs/input-format.md §3.1).
+
+The page is parsed by lexbor (through selectolax), an HTML5 parser: markup is never read
+with regular expressions, so scripts, templates, comments and entities a browser's "save
+as" leaves in a page cannot be mistaken for listings. One pass per page pulls each result
+item's raw pieces (link, icon, title, description, star text, info line) out of the tree;
+everything after that is vectorised polars over the whole batch, and the tail fields go
+through the text form's own rules (`text.tail_parts`, `text.derive_fields`), so both forms
+read a size, an age or a rating the same way.
+
+A listing's byte span is where its item sits in the page: from the `<li` before the first
+occurrence of its link (after the previous item) to the next item's start, the last item
+ending at its `</li>`. The parser gives values, not offsets; the span is found by searching
+for the link the parser read, which is exact for the pages sites serve and for saved ones.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from pipeline.parse import text
+
+# Whitespace a browser collapses when it shows text (CSS `white-space: normal`): the ASCII
+# spaces only. U+00A0 (`&nbsp;`) and ideographic spaces are text and stay.
+_COLLAPSIBLE = r"[ \t\n\r\f]+"
+EMPTY_STATE = "很遗憾，未能检索到相关结果"
+_DOCUMENT_HREF = r"/document/([0-9]{1,18})(?:[?#].*)?$"
+_ICON = r"/([a-z]+)_24\.[a-z]+$"
+_ICON_ALT = r"^([a-z]+)文档$"
+_TIPS = (
+    r"本次搜索耗时 ?(?<spend>[0-9]+(?:\.[0-9]+)?) ?秒，在 ?(?<docs>[0-9]{1,15}) ?篇文档中"
+    r"为您找到相关结果约 ?(?<total>[0-9]{1,15}) ?个"
+)
+_PAGER_TOTAL = r"^共 ?([0-9]{1,15}) ?条$"
+_ITEM_FIELDS = (
+    "href",
+    "icon_src",
+    "icon_alt",
+    "title_raw",
+    "description_raw",
+    "rating_raw",
+    "rating_aria",
+    "info_raw",
+    "age_raw",
+    "item_text",
+)
+_PAGE_FIELDS = ("tips", "pager_total", "pager_numbers", "has_list")
+
+
+def _text(node: LexborNode | None, *, deep: bool = True) -> str | None:
+    return None if node is None else node.text(deep=deep)
+
+
+def _item(li: LexborNode) -> dict[str, Any]:
+    """One result item's raw pieces; None where the item lacks one (a reject later)."""
+    link = li.css_first("h3.doc-title a")
+    icon = link.css_first("img") if link is not None else None
+    rate = li.css_first("div.el-rate")
+    info = li.css_first("span.float-right")
+    age = info.css_first("span.hidden-xs-only") if info is not None else None
+    return {
+        "href": link.attributes.get("href") if link is not None else None,
+        "icon_src": icon.attributes.get("src") if icon is not None else None,
+        "icon_alt": icon.attributes.get("alt") if icon is not None else None,
+        "title_raw": _text(link),
+        "description_raw": _text(li.css_first("div.doc-desc")),
+        "rating_raw": _text(li.css_first("span.el-rate__text")),
+        "rating_aria": rate.attributes.get("aria-valuenow") if rate is not None else None,
+        # The info line without its nested age, which is read on its own.
+        "info_raw": _text(info, deep=False),
+        "age_raw": _text(age),
+        "item_text": li.text(separator=" "),
+    }
+
+
+def _spans(page: str, hrefs: list[str | None]) -> list[tuple[int, int]]:
+    """Character spans of the items in `page`, found by their links in page order."""
+    starts: list[int] = []
+    link_at: list[int] = []
+    cursor = 0
+    for href in hrefs:
+        found = page.find(f'"{href}"', cursor) if href else -1
+        at = found if found >= 0 else cursor
+        item = page.rfind("<li", cursor, at)
+        starts.append(item if item >= 0 else at)
+        link_at.append(at)
+        cursor = at + 1
+    spans = []
+    for i, start in enumerate(starts):
+        if i + 1 < len(starts):
+            end = starts[i + 1]
+        else:
+            close = page.find("</li>", link_at[i])
+            end = close + len("</li>") if close >= 0 else len(page)
+        spans.append((start, max(end, start + 1)))
+    return spans
+
+
+def _extract(page: str) -> dict[str, Any]:
+    """The raw pieces of one page: its items (as lists, one entry per item) and its facts."""
+    tree = LexborHTMLParser(page)
+    result = tree.css_first("div.search-result")
+    items = [] if result is None else result.css("ul > li")
+    rows = [_item(li) for li in items]
+    # The empty-state item says there is no result; it is neither a listing nor a reject.
+    rows = [r for r in rows if not (r["href"] is None and EMPTY_STATE in r["item_text"])]
+    columns = {name: [r[name] for r in rows] for name in _ITEM_FIELDS}
+    spans = _spans(page, columns["href"])
+    # Spans in bytes: the page's characters before each start, UTF-8 encoded.
+    columns["char_start"] = [s for s, _ in spans]
+    columns["char_end"] = [e for _, e in spans]
+    pager = tree.css_first("div.el-pagination")
+    return {
+        "items": columns,
+        "tips": _text(tree.css_first("div.search-tips")),
+        "pager_total": _text(pager.css_first("span.el-pagination__total")) if pager else None,
+        "pager_numbers": [n.text() for n in pager.css("ul.el-pager li.number")] if pager else [],
+        "has_list": result is not None,
+    }
+
+
+def _collapse(expr: pl.Expr) -> pl.Expr:
+    """Text as a browser shows it: runs of ASCII whitespace as one space, trimmed."""
+    return expr.str.replace_all(_COLLAPSIBLE, " ").str.strip_chars(" ")
+
+
+def _byte_offset(page: pl.Expr, chars: pl.Expr) -> pl.Expr:
+    return page.str.slice(0, chars).str.len_bytes().cast(pl.Int64)
+
+
+def extract_pages(pages: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(items, page facts) of a batch of HTML pages: one row per result item, one per page.
+
+    The one step that walks a tree per page; it returns raw strings for polars to read.
+    """
+    extracted = [_extract(page) for page in pages["text"]]
+    items = pl.DataFrame(
+        {
+            "snapshot_id": pages["snapshot_id"],
+            "_items": [e["items"] for e in extracted],
+        },
+        schema={
+            "snapshot_id": pl.String,
+            "_items": pl.Struct(
+                {
+                    **{name: pl.List(pl.String) for name in _ITEM_FIELDS},
+                    "char_start": pl.List(pl.Int64),
+                    "char_end": pl.List(pl.Int64),
+                }
+            ),
+        },
+    )
+    items = (
+        items.unnest("_items")
+        .explode([*_ITEM_FIELDS, "char_start", "char_end"])
+        .drop_nulls("char_start")
+        .with_columns(
+            pl.int_range(1, pl.len() + 1, dtype=pl.Int32).over("snapshot_id").alias("position")
+        )
+    )
+    facts = pl.DataFrame(
+        {
+            "snapshot_id": pages["snapshot_id"],
+            **{name: [e[name] for e in extracted] for name in _PAGE_FIELDS},
+        },
+        schema={
+            "snapshot_id": pl.String,
+            "tips": pl.String,
+            "pager_total": pl.String,
+            "pager_numbers": pl.List(pl.String),
+            "has_list": pl.Boolean,
+        },
+    )
+    return items, facts
+
+
+def read_items(items: pl.DataFrame, pages: pl.DataFrame) -> pl.DataFrame:
+    """Raw items → listing rows (with `fragment` and `parse_error`), by the text form's rules."""
+    title = _collapse(pl.col("title_raw"))
+    description = _collapse(pl.col("description_raw"))
+    age = _collapse(pl.col("age_raw")).str.strip_chars_start("| ")
+    rating = pl.coalesce(_collapse(pl.col("rating_raw")).replace("", None), "rating_aria")
+    info = _collapse(pl.col("info_raw"))
+    # The info line and the star text, joined as the text form joins them: then one set of
+    # rules reads both forms.
+    tail = pl.concat_str(
+        info, pl.when(age.is_not_null() & (age != "")).then(pl.lit(" | ") + age), rating,
+        ignore_nulls=True,
+    )  # fmt: skip
+    page = pl.col("text")
+    frame = (
+        items.join(
+            pages.select(
+                "snapshot_id", "site", "fetched_at", "text", *({"time_zone"} & set(pages.columns))
+            ),
+            on="snapshot_id",
+            how="left",
+        )
+        .with_columns(
+            title.alias("title"),
+            description.alias("description"),
+            tail.alias("tail"),
+            _byte_offset(page, pl.col("char_start")).alias("byte_start"),
+            _byte_offset(page, pl.col("char_end")).alias("byte_end"),
+            pl.col("href")
+            .str.extract(_DOCUMENT_HREF)
+            .cast(pl.Int64, strict=False)
+            .alias("document_id"),
+            pl.coalesce(
+                pl.col("icon_src").str.extract(_ICON), pl.col("icon_alt").str.extract(_ICON_ALT)
+            ).alias("file_family"),
+        )
+        .drop("text")
+        .with_columns(text.tail_parts(pl.col("tail")))
+        .unnest("_t")
+        .with_columns(
+            (pl.col("title") + pl.col("description")).alias("heading"),
+            pl.lit("html").alias("title_source"),
+            pl.col("price_text").cast(pl.Int64, strict=False).alias("price"),
+            pl.lit(False).alias("price_ambiguous"),
+        )
+        .pipe(text.derive_fields)
+    )
+    problems = pl.concat_str(
+        pl.when(pl.col("href").is_null()).then(pl.lit("item has no h3.doc-title link")),
+        pl.when(pl.col("href").is_not_null() & pl.col("document_id").is_null()).then(
+            pl.format("link '{}' is not /document/ID", "href")
+        ),
+        pl.when(pl.col("title").fill_null("") == "").then(pl.lit("empty title")),
+        pl.when(pl.col("description").is_null()).then(pl.lit("item has no div.doc-desc")),
+        pl.when(pl.col("price_text").is_null()).then(
+            pl.format(
+                "info line '{}' does not read PRICE CREDIT | PAGES 页 | SIZE [| AGE]RATING",
+                pl.col("tail").fill_null(""),
+            )
+        ),
+        pl.when(pl.col("price_text").is_not_null()).then(pl.col("parse_error")),
+        separator="; ",
+        ignore_nulls=True,
+    )
+    return frame.with_columns(
+        problems.replace("", None).alias("parse_error"),
+        _collapse(pl.col("item_text")).alias("fragment"),
+    )
+
+
+def read_facts(facts: pl.DataFrame, pages: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Page facts → (footers, rejects): totals from the pager and the search tips must agree."""
+    tips = _collapse(pl.col("tips")).str.extract_groups(_TIPS)
+    pager_total = _collapse(pl.col("pager_total")).str.extract(_PAGER_TOTAL).cast(pl.Int64)
+    numbers = pl.col("pager_numbers").list.eval(
+        pl.element().str.strip_chars().cast(pl.Int32, strict=False)
+    )
+    read = facts.with_columns(
+        tips.alias("_tips"),
+        pager_total.alias("_pager_total"),
+        numbers.list.max().alias("last_page"),
+    ).with_columns(
+        pl.col("_tips").struct.field("total").cast(pl.Int64).alias("_tips_total"),
+        pl.col("_tips").struct.field("docs").cast(pl.Int64).alias("site_document_count"),
+        pl.col("_tips").struct.field("spend").cast(pl.Float64).alias("search_seconds"),
+    )
+    disagree = (pl.col("_pager_total") != pl.col("_tips_total")).fill_null(False)
+    no_list = ~pl.col("has_list")
+    footers = read.select(
+        "snapshot_id",
+        pl.when(~disagree).then(pl.coalesce("_pager_total", "_tips_total")).alias("total_results"),
+        pl.when(pl.col("last_page") >= 1).then("last_page").alias("last_page"),
+        pl.lit(None, pl.Int64).alias("footer_byte_start"),
+        pl.lit(None, pl.Int64).alias("footer_byte_end"),
+        "site_document_count",
+        "search_seconds",
+    )
+    # A page that is no results page is rejected whole; a disagreement names both totals.
+    page = pl.col("text")
+    rejects = (
+        read.filter(disagree | no_list)
+        .join(pages.select("snapshot_id", "text"), on="snapshot_id", how="left")
+        .select(
+            "snapshot_id",
+            pl.lit(0, pl.Int64).alias("byte_start"),
+            pl.when(no_list)
+            .then(page.str.len_bytes().cast(pl.Int64))
+            .otherwise(0)
+            .alias("byte_end"),
+            pl.when(no_list)
+            .then(page)
+            .otherwise(pl.format("共 {} 条 / 约 {} 个", "_pager_total", "_tips_total"))
+            .alias("fragment"),
+            pl.when(no_list)
+            .then(
+                pl.lit(
+                    "HTML page has no search result list (div.search-result): not a results page"
+                )
+            )
+            .otherwise(
+                pl.format(
+                    "the pager's total (共 {} 条) and the search tips' (约 {} 个) disagree",
+                    "_pager_total",
+                    "_tips_total",
+                )
+            )
+            .alias("reason"),
+        )
+    )
+    return footers, rejects
+
+
+def parse_pages(pages: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Parse a batch of decoded HTML snapshots, as `text.parse_pages` does text ones."""
+    items, facts = extract_pages(pages)
+    listings = read_items(items, pages)
+    footers, rejects = read_facts(facts, pages)
+    return listings, footers, rejects
