@@ -64,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run(commands)
     _add_serve(commands)
     _add_compact(commands)
+    _add_resolve_titles(commands)
     analyst.add_commands(commands)
     return parser
 
@@ -225,6 +226,25 @@ def _add_compact(commands: Subparsers) -> None:
     compact_.set_defaults(handler=_compact)
 
 
+def _add_resolve_titles(commands: Subparsers) -> None:
+    """`listings resolve-titles --lake DIR`: re-split old text-form titles by the catalogue."""
+    resolve = commands.add_parser(
+        "resolve-titles",
+        help="title old text-form listings from every exact title the lake has seen",
+        description=(
+            "Rebuild the catalogue of exact titles (a title on its own line, a repeated one, "
+            "the HTML and API JSON forms') from every listing in the lake, and split each "
+            "text-form listing whose title/description boundary is unknown where its heading "
+            "starts with a catalogue title of the same document (same page count, size "
+            "intervals that meet): title_source becomes 'catalogue'. A run does this by itself "
+            "for the snapshots it adds; run this after adding HTML or JSON snapshots so older "
+            "text snapshots learn their titles too. Without such evidence nothing is split."
+        ),
+    )
+    options.add_lake(resolve)
+    resolve.set_defaults(handler=_resolve_titles)
+
+
 def _normalise(args: argparse.Namespace) -> int:
     from pipeline.lake.layout import retired_note
     from pipeline.run import progress
@@ -288,6 +308,14 @@ def _compact(args: argparse.Namespace) -> int:
 
     done = compact.compact_lake(args.lake, on_message=progress.BatchProgress().say)
     print(done.render())
+    return 0
+
+
+def _resolve_titles(args: argparse.Namespace) -> int:
+    from pipeline.run import progress, titles
+
+    done = titles.resolve_lake(args.lake, on_message=progress.BatchProgress().say)
+    print(f"lake:   {args.lake}\ntitles: {done.render()}")
     return 0
 
 

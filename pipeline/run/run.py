@@ -27,7 +27,7 @@ from pipeline.ingest.metadata import ReadOptions
 from pipeline.ingest.sources import Source
 from pipeline.lake import compact, layout, lock, manifest
 from pipeline.lake.storage import LakeLike, Location
-from pipeline.run import execute, plan
+from pipeline.run import execute, plan, titles
 from pipeline.run.normalise import BatchResult
 from pipeline.run.plan import Plan
 from pipeline.run.summary import SAME_SNAPSHOT, RunSummary, reject_reasons
@@ -94,12 +94,16 @@ class Run:
             # collector, its thread pools would shut down at an arbitrary moment (seen:
             # inside another thread's start-up, holding a lock the shutdown needs).
             seen = pl.DataFrame(schema=SEEN)
+            groups: set[str] = set()
             with closing(results):
                 for result in results:
                     result, seen = drop_repeats(settings.lake, result, seen)
                     commit(settings.lake, summary, result)
+                    groups.update(result.manifest_rows["data_file"])
                     self._progress(summary.files_read, total)
             summary.batches.sort(key=lambda report: report.batch)
+            if groups:  # the new text-form listings get the titles the lake has seen
+                summary.titles = titles.resolve_titles(settings.lake, groups).render()
             finish(settings.lake, summary)
         self.publish(summary)
         return summary

@@ -79,6 +79,7 @@ class RunSummary:
     files_removed: int = 0  # leftover lake files deleted before the run wrote
     conversion: str | None = None  # how an older lake was converted, if it was
     compaction: str | None = None  # what the end-of-run compaction merged, if anything
+    titles: str | None = None  # what the catalogue titled among the new listings
     months_written: set[str] = field(default_factory=set)
     files_per_table: int | None = None
     batches: list[BatchReport] = field(default_factory=list)
@@ -141,6 +142,8 @@ class RunSummary:
             lines.append(f"converted:      {self.conversion}")
         if self.compaction:
             lines.append(f"compacted:      {self.compaction}")
+        if self.titles:
+            lines.append(f"titles:         {self.titles}")
         if self.files_removed:
             lines.append(f"removed:        {self.files_removed} leftover lake files")
         if self.warehouse:
@@ -194,7 +197,7 @@ class RunSummary:
             lines += [f"  - {name}: {count} rows" for name, count in self.lake_rows.items()]
         if self.files_per_table is not None:
             lines.append(f"  - files per table: {self.files_per_table}")
-        lines += [f"  - {what}" for what in (self.conversion, self.compaction) if what]
+        lines += [f"  - {what}" for what in (self.conversion, self.compaction, self.titles) if what]
         if self.warehouse:
             lines.append(f"- warehouse: `{self.warehouse}`")
         if self.report:

@@ -1,0 +1,121 @@
+"""Titles from the catalogue: exact titles seen anywhere in the lake split the text form's
+unknown boundaries, with evidence that it is the same document, and never without it."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from pipeline import cli
+from pipeline.ingest import metadata
+from pipeline.lake import manifest
+from pipeline.parse import catalogue
+from pipeline.run import run
+from tests.conftest import SAMPLE
+from tests.parse.golden import sample_documents as truth
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def _copy(path: Path, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for file in (path, path.with_name(path.name + ".meta.json")):
+        shutil.copy(file, folder / file.name)
+    return folder / path.name
+
+
+def _text_listings(lake: Path) -> pl.DataFrame:
+    snapshots = manifest.scan(lake, "snapshots").filter(pl.col("form") == "text")
+    return (
+        manifest.scan(lake, "listings")
+        .join(snapshots.select("snapshot_id"), on="snapshot_id")
+        .sort("position")
+        .collect()
+    )
+
+
+def _normalise(paths: list[Path], lake: Path) -> run.RunSummary:
+    return run.normalise_paths(paths, lake, metadata.ReadOptions())
+
+
+def test_with_only_the_text_form_nothing_is_split_without_evidence(tmp_path: Path) -> None:
+    lake = tmp_path / "lake"
+    _normalise([_copy(SAMPLE, tmp_path / "text")], lake)
+    sources = _text_listings(lake)["title_source"].to_list()
+    # The page's own evidence only: two own-line titles and one repetition.
+    assert sources.count("unknown") == 7 and "catalogue" not in sources
+
+
+def test_resolve_titles_after_the_html_form_recovers_all_ten_text_titles(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lake = tmp_path / "lake"
+    _normalise([_copy(SAMPLE, tmp_path / "text")], lake)
+    _normalise([_copy(FIXTURES / "wenku-search-page.html", tmp_path / "html")], lake)
+    assert cli.main(["resolve-titles", "--lake", str(lake)]) == 0
+    assert "7 text-form listings titled from a catalogue of" in capsys.readouterr().out
+    text = _text_listings(lake)
+    assert "unknown" not in text["title_source"].to_list()
+    assert text["title"].to_list() == [doc.title for doc in truth.DOCUMENTS]
+    assert text["description"].to_list() == [doc.description for doc in truth.DOCUMENTS]
+    assert text["title_source"].value_counts(sort=True).rows() == [
+        ("catalogue", 7), ("own_line", 2), ("repetition", 1)
+    ]  # fmt: skip
+    # Rebuilding again changes nothing.
+    assert cli.main(["resolve-titles", "--lake", str(lake)]) == 0
+    assert "(0 files rewritten" in capsys.readouterr().out
+
+
+def test_a_run_titles_its_new_text_listings_from_what_the_lake_has_seen(tmp_path: Path) -> None:
+    lake = tmp_path / "lake"
+    _normalise([_copy(FIXTURES / "wenku-search-page.json", tmp_path / "json")], lake)
+    summary = _normalise([_copy(SAMPLE, tmp_path / "text")], lake)
+    assert summary.titles is not None and summary.titles.startswith("7 text-form listings")
+    assert _text_listings(lake)["title"].to_list() == [doc.title for doc in truth.DOCUMENTS]
+
+
+def _listing(heading: str, pages: int, low: int, high: int, source: str = "unknown") -> dict:
+    return {"heading": heading, "title": None, "description": None, "title_source": source,
+            "pages": pages, "size_bytes_min": low, "size_bytes_max": high}  # fmt: skip
+
+
+def test_a_title_of_another_document_does_not_split_a_heading() -> None:
+    """`Kube` is a prefix of `Kubernetes …`: only the same document (pages, sizes) counts."""
+    known = pl.DataFrame(
+        [{**_listing("Kubex", 12, 100, 200, "html"), "title": "Kube", "description": "x"}]
+    )
+    table = catalogue.build(known.lazy())
+    unknown = pl.DataFrame(
+        [_listing("Kubernetes 权威指南", 30, 100, 200), _listing("Kube权威指南", 12, 150, 250)]
+    )
+    resolved = catalogue.resolve(unknown, table)
+    assert resolved["title"].to_list() == [None, "Kube"]
+    assert resolved["description"].to_list() == [None, "权威指南"]
+    assert resolved["title_source"].to_list() == ["unknown", "catalogue"]
+
+
+def test_the_longest_title_of_the_same_document_wins_and_an_empty_rest_needs_evidence() -> None:
+    seen = pl.DataFrame(
+        [
+            {**_listing("", 5, 10, 20, "json"), "title": "Cache", "description": "a"},
+            {**_listing("", 5, 10, 20, "json"), "title": "Cache Cache Design", "description": "b"},
+            {**_listing("", 7, 10, 20, "json"), "title": "Solo", "description": ""},
+        ]
+    )
+    table = catalogue.build(seen.lazy())
+    unknown = pl.DataFrame(
+        [
+            _listing("Cache Cache Design When Request", 5, 15, 15),
+            _listing("Cache Cache Design", 5, 15, 15),  # nothing left after the longest
+            _listing("Solo", 7, 15, 15),  # that document's description is empty
+        ]
+    )
+    resolved = catalogue.resolve(unknown, table)
+    assert resolved.select("title", "description").rows() == [
+        ("Cache Cache Design", "When Request"),
+        ("Cache", "Cache Design"),
+        ("Solo", ""),
+    ]
