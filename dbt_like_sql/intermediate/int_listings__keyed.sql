@@ -1,13 +1,14 @@
 -- grain: one row per listing on a results page (snapshot_id, position), with its document_key
 {{ config(materialized='table') }}
--- Text snapshots carry no site id, so a document is known by what every page prints the same
--- way: its heading, size, page count and credit word. Two things vary between renderings of
--- one document and are taken out of the heading before hashing:
+-- A document is its site id where a form shows one (HTML links, API JSON). Text snapshots
+-- carry no id, so a text-form listing is the document seen in HTML/JSON whose heading, page
+-- count and size interval agree with it (exactly one such document); otherwise it is known
+-- by what every page prints the same way: its heading, size, page count and credit word.
+-- Two things vary between renderings of one document and are taken out of the heading:
 --   * whitespace: layouts differ only in the line break or space between title and
 --     description (or none at all, when they are glued);
 --   * trailing digits: the price is glued to the description, and which digits of an
 --     ambiguous run went to the price depends on the evidence of the batch it was parsed in.
--- When the HTML/JSON forms land, the site's own id takes precedence over this key.
 
 with
 
@@ -45,27 +46,89 @@ normalised as (
 
 ),
 
-keyed as (
+texted as (
 
     select
         listings.*,
-        -- md5 is stable across engines and versions: the same key from Python's hashlib
-        left(
-            md5(
-                concat_ws(
-                    chr(31),
-                    normalised.heading_key_text,
-                    cast(listings.size_bytes as varchar),
-                    coalesce(cast(listings.pages as varchar), '-'),
-                    listings.credit
-                )
-            ),
-            16
-        ) as document_key
+        normalised.heading_key_text
 
     from listings
     -- a left join: a listing without a heading keeps its row (and a key without the text)
     left join normalised on listings.heading = normalised.heading
+
+),
+
+-- every document a form with ids has shown: its id and what a text page would show of it
+sited as (
+
+    select distinct
+        site,
+        document_id,
+        heading_key_text,
+        pages,
+        size_bytes_min,
+        size_bytes_max
+
+    from texted
+    where document_id is not null
+
+),
+
+-- a text-form listing and the one sited document it agrees with (heading, pages, sizes)
+matched as (
+
+    select
+        texted.snapshot_id,
+        texted.position,
+        any_value(sited.document_id) as document_id
+
+    from texted
+    inner join sited
+        on texted.heading_key_text = sited.heading_key_text
+        and texted.pages is not distinct from sited.pages
+        and texted.size_bytes_min <= sited.size_bytes_max
+        and sited.size_bytes_min <= texted.size_bytes_max
+        and coalesce(texted.site, '') = coalesce(sited.site, '')
+    where texted.document_id is null
+    group by texted.snapshot_id, texted.position
+    having count(distinct sited.document_id) = 1
+
+),
+
+keyed as (
+
+    select
+        texted.* exclude (document_id),
+        coalesce(texted.document_id, matched.document_id) as document_id,
+        -- md5 is stable across engines and versions: the same key from Python's hashlib
+        left(
+            case
+                when coalesce(texted.document_id, matched.document_id) is not null
+                    then md5(
+                        concat_ws(
+                            chr(31),
+                            'site id',
+                            coalesce(texted.site, ''),
+                            cast(coalesce(texted.document_id, matched.document_id) as varchar)
+                        )
+                    )
+                else md5(
+                    concat_ws(
+                        chr(31),
+                        texted.heading_key_text,
+                        cast(texted.size_bytes as varchar),
+                        coalesce(cast(texted.pages as varchar), '-'),
+                        texted.credit
+                    )
+                )
+            end,
+            16
+        ) as document_key
+
+    from texted
+    left join matched
+        on texted.snapshot_id = matched.snapshot_id
+        and texted.position = matched.position
 
 ),
 
@@ -97,7 +160,11 @@ final as (
         keyed.uploaded_at_max,
         keyed.rating,
         keyed.score,
-        keyed.is_rating_anomaly
+        keyed.is_rating_anomaly,
+        keyed.document_id,
+        keyed.file_family,
+        keyed.ext,
+        snapshots.form
 
     from keyed
     inner join snapshots on keyed.snapshot_id = snapshots.snapshot_id

@@ -38,6 +38,11 @@ history as (
         ) as latest,
         -- the title is only known where the page shows the boundary: take the latest known one
         arg_max(title, fetched_at) filter (where title is not null) as title,
+        -- the site's id and file type, where an HTML or API JSON page showed them
+        max(document_id) as document_id,
+        arg_max(file_family, fetched_at) filter (where file_family is not null) as file_family,
+        arg_max(ext, fetched_at) filter (where ext is not null) as ext,
+        array_agg(distinct form order by form) as forms_seen,
         min(fetched_at) as first_seen_at,
         max(fetched_at) as last_seen_at,
         count(distinct snapshot_id) as times_seen,
@@ -63,6 +68,10 @@ final as (
         history.latest.site,
         history.latest.heading,
         history.title,
+        history.document_id,
+        history.file_family,
+        history.ext,
+        history.forms_seen,
         history.latest.credit,
         history.latest.pages,
         history.latest.size_text,
