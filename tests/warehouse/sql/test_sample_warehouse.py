@@ -67,7 +67,7 @@ def test_listings_sql_prints_a_table_of_documents(
     _, db = built
     assert cli.main(["sql", "select * from dim_documents limit 5", "--db", str(db)]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("shape: (5, 25)\n┌")
+    assert out.startswith("shape: (5, 29)\n┌")
 
 
 def test_listings_sql_writes_parquet_to_a_file(built: tuple[Path, Path], tmp_path: Path) -> None:
