@@ -14,8 +14,8 @@ title when
 - something is left for the description, unless that document's description is known to
   be empty.
 
-Anything else stays unknown: the boundary is never invented. Everything is vectorised: one
-Aho-Corasick pass over the headings' openings finds every catalogue title they start with.
+Anything else stays unknown: the boundary is never invented. Everything is vectorised: each
+round binary-searches every open heading in the sorted titles at once (`search_sorted`).
 """
 
 from __future__ import annotations
@@ -24,8 +24,11 @@ import polars as pl
 
 # Sources that prove a title exactly (`catalogue` itself does not: it is derived).
 EXACT_SOURCES = ("own_line", "repetition", "known_title", "html", "json")
-# A title longer than this is not looked for (it bounds the text each heading is searched in).
+# A title longer than this is not catalogued (no real title is; it bounds the work).
 MAX_TITLE_CHARS = 200
+# How many binary-search rounds a heading gets to find its longest catalogue title of the
+# same document; a heading still open after them stays unknown (never an invented split).
+SEARCH_ROUNDS = 8
 COLUMNS = {
     "title": pl.String,
     "pages": pl.Int32,
@@ -69,53 +72,89 @@ def resolve(listings: pl.DataFrame, catalogue: pl.DataFrame) -> pl.DataFrame:
     unknown = redo.with_row_index("_row").filter(pl.col("title_source") == "unknown")
     if unknown.is_empty() or catalogue.is_empty():
         return redo
-    titles = catalogue["title"].unique().to_list()
-    opening = pl.col("heading").str.slice(0, MAX_TITLE_CHARS)
-    found = (
-        unknown.select(
-            "_row",
-            "heading",
-            "pages",
-            "size_bytes_min",
-            "size_bytes_max",
-            opening.str.extract_many(titles, overlapping=True).alias("_title"),
-            opening.str.find_many(titles, overlapping=True).alias("_at"),
-        )
-        .explode("_title", "_at")
-        .filter(pl.col("_at") == 0)
-        .join(
-            catalogue.rename(
-                {
-                    "title": "_title",
-                    "pages": "_pages",
-                    "size_bytes_min": "_min",
-                    "size_bytes_max": "_max",
-                }
-            ),
-            on="_title",
-        )
-        .with_columns(
-            pl.col("heading")
-            .str.slice(pl.col("_title").str.len_chars())
-            .str.strip_chars_start()
-            .alias("_rest")
-        )
-        .filter(
-            pl.col("pages").eq_missing(pl.col("_pages"))
-            & (pl.col("size_bytes_min") <= pl.col("_max"))
-            & (pl.col("_min") <= pl.col("size_bytes_max"))
-            & ((pl.col("_rest") != "") | pl.col("description_empty"))
-        )
-        .sort(pl.col("_title").str.len_chars(), descending=True)
-        .unique("_row", keep="first")
-        .select("_row", "_title", "_rest")
+    entries = catalogue.rename(
+        {"title": "_title", "pages": "_pages", "size_bytes_min": "_min", "size_bytes_max": "_max"}
     )
+    titles = catalogue["title"].unique().sort()
+    longest = int(titles.str.len_chars().max() or 0)
+    heading = pl.col("heading")
+    probe = pl.col("_probe")
+    title = pl.col("_title")
+    headings = unknown.select("_row", "heading")
+    # The search carries only short columns; headings join back for the few hits.
+    open_rows = unknown.select(
+        "_row", "pages", "size_bytes_min", "size_bytes_max",
+        heading.str.slice(0, longest).alias("_probe"),
+    )  # fmt: skip
+    found_parts = []
+    for _ in range(SEARCH_ROUNDS):
+        if open_rows.is_empty():
+            break
+        # The greatest title <= the probe: if it is a prefix of the probe it is the longest
+        # title that is; if not, every title that is a prefix of the probe is also one of
+        # their common prefix, the next probe.
+        at = titles.search_sorted(open_rows["_probe"], side="right").cast(pl.Int64) - 1
+        greatest = titles.gather(at.clip(lower_bound=0)).zip_with(at >= 0, pl.Series([None]))
+        open_rows = open_rows.with_columns(
+            greatest.alias("_title"),
+            pl.col("_probe").str.starts_with(greatest).fill_null(False).alias("_is_prefix"),
+        )
+        hits = open_rows.filter("_is_prefix")
+        checked = (
+            hits.join(entries, on="_title")
+            .filter(
+                pl.col("pages").eq_missing(pl.col("_pages"))
+                & (pl.col("size_bytes_min") <= pl.col("_max"))
+                & (pl.col("_min") <= pl.col("size_bytes_max"))
+            )
+            .join(headings, on="_row")
+            .with_columns(
+                heading.str.slice(title.str.len_chars()).str.strip_chars_start().alias("_rest")
+            )
+            .filter((pl.col("_rest") != "") | pl.col("description_empty"))
+            .unique("_row")
+            .select("_row", "_title", "_rest")
+        )
+        found_parts.append(checked)
+        rest = open_rows.join(checked.select("_row"), on="_row", how="anti")
+        # A prefix title of another document: look for shorter ones; otherwise shorten the
+        # probe to its common prefix with the title found.
+        shorter = rest.filter("_is_prefix").with_columns(
+            probe.str.slice(0, title.str.len_chars() - 1).alias("_probe")
+        )
+        common = _with_common_prefix(
+            rest.filter(~pl.col("_is_prefix")), "_probe", "_title", longest
+        )
+        common = common.with_columns(probe.str.slice(0, pl.col("_common"))).drop("_common")
+        open_rows = pl.concat([shorter, common]).filter(probe != "").drop("_title", "_is_prefix")
+    found = pl.concat(found_parts) if found_parts else pl.DataFrame()
     if found.is_empty():
         return redo
-    split = redo.with_row_index("_row").join(found, on="_row", how="left")
+    split = redo.with_row_index("_row").join(found, on="_row", how="left", maintain_order="left")
     hit = pl.col("_title").is_not_null()
     return split.with_columns(
         pl.when(hit).then("_title").otherwise("title").alias("title"),
         pl.when(hit).then("_rest").otherwise("description").alias("description"),
         pl.when(hit).then(pl.lit("catalogue")).otherwise("title_source").alias("title_source"),
     ).drop("_row", "_title", "_rest")
+
+
+def _with_common_prefix(frame: pl.DataFrame, a: str, b: str, most: int) -> pl.DataFrame:
+    """`frame` with `_common`: how many leading characters columns `a` and `b` share, by a
+    vectorised binary search over the length (prefix equality is monotone in it); each step
+    is materialised, so the expressions stay flat."""
+    low, high = pl.col("_low"), pl.col("_high")
+    frame = frame.with_columns(
+        pl.lit(0, pl.Int64).alias("_low"),
+        pl.min_horizontal(pl.col(a).str.len_chars(), pl.col(b).fill_null("").str.len_chars())
+        .cast(pl.Int64)
+        .alias("_high"),
+    )
+    for _ in range(max(most, 1).bit_length()):
+        mid = (low + high + 1) // 2
+        same = pl.col(a).str.slice(0, mid) == pl.col(b).fill_null("").str.slice(0, mid)
+        frame = frame.with_columns(
+            pl.when(same).then(mid).otherwise(low).alias("_low"),
+            pl.when(same).then(high).otherwise(mid - 1).alias("_high"),
+        )
+    return frame.rename({"_low": "_common"}).drop("_high")
