@@ -34,7 +34,8 @@ headings as (
 
 ),
 
-normalised as (
+-- named three times below: computed once (one row per distinct heading)
+normalised as materialized (
 
     select
         heading,
@@ -62,15 +63,28 @@ texted as (
 sited as (
 
     select distinct
-        site,
-        document_id,
-        heading_key_text,
-        pages,
-        size_bytes_min,
-        size_bytes_max
+        listings.site,
+        listings.document_id,
+        normalised.heading_key_text,
+        listings.pages,
+        listings.size_bytes_min,
+        listings.size_bytes_max
 
-    from texted
-    where document_id is not null
+    from listings
+    inner join normalised on listings.heading = normalised.heading
+    where listings.document_id is not null
+
+),
+
+-- the headings that may be a sited document: few, so the million listings meet a small table
+candidates as (
+
+    select
+        normalised.heading,
+        sited.* exclude (heading_key_text)
+
+    from normalised
+    inner join sited on normalised.heading_key_text = sited.heading_key_text
 
 ),
 
@@ -78,20 +92,20 @@ sited as (
 matched as (
 
     select
-        texted.snapshot_id,
-        texted.position,
-        any_value(sited.document_id) as document_id
+        listings.snapshot_id,
+        listings.position,
+        any_value(candidates.document_id) as document_id
 
-    from texted
-    inner join sited
-        on texted.heading_key_text = sited.heading_key_text
-        and texted.pages is not distinct from sited.pages
-        and texted.size_bytes_min <= sited.size_bytes_max
-        and sited.size_bytes_min <= texted.size_bytes_max
-        and coalesce(texted.site, '') = coalesce(sited.site, '')
-    where texted.document_id is null
-    group by texted.snapshot_id, texted.position
-    having count(distinct sited.document_id) = 1
+    from listings
+    inner join candidates
+        on listings.heading = candidates.heading
+        and listings.pages is not distinct from candidates.pages
+        and listings.size_bytes_min <= candidates.size_bytes_max
+        and candidates.size_bytes_min <= listings.size_bytes_max
+        and coalesce(listings.site, '') = coalesce(candidates.site, '')
+    where listings.document_id is null
+    group by listings.snapshot_id, listings.position
+    having count(distinct candidates.document_id) = 1
 
 ),
 
