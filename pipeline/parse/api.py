@@ -11,7 +11,15 @@ truncated download keeps the documents before the break; the rest is one reject)
 documents' fields are then read in one vectorised pass: every field is decoded as text
 (a number keeps its digits, so `3.5` pages or a 20-digit size stay visible to the checks
 instead of being rounded into something plausible), and polars checks each field's
-value, naming the field in the reason of any listing it rejects.
+value, naming the field in the reason of any listing it rejects. What only the decoded value
+shows is checked during the walk: a document that is no object, a text field holding an
+object, array or number, and a document nested deeper than the decoder follows (stepped
+over by counting brackets, so the documents after it are still read).
+
+Page-level outcomes: a page that is not one JSON object (an array, a string, `null`, broken
+or cut-off text) is a reject and its total is unknown (null); an object without `document`,
+or with an empty one, is a valid page without results (total 0 when absent); a `document`
+that is not a list is a reject.
 """
 
 from __future__ import annotations
@@ -47,7 +55,9 @@ _DOCUMENT_TYPE = pl.Struct({name: pl.String for name in FIELDS})
 DEFAULT_SCORE = 300
 MAX_SCORE = 500
 INT32_MAX = 2**31 - 1
-_UNSIGNED = r"^[0-9]{1,18}$"  # an integer an Int64 holds, with no sign or exponent
+# Digits only, no sign or exponent; at most 19, and the Int64 cast (null on overflow) finds
+# the values past 2^63 - 1.
+_UNSIGNED = r"^[0-9]{1,19}$"
 _RFC3339 = (
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?"
     r"(?:[Zz]|[+-][0-9]{2}:[0-9]{2})$"
@@ -58,22 +68,34 @@ _DECODER = json.JSONDecoder()
 
 
 def _walk(page: str) -> dict[str, Any]:
-    """One page's documents (raw text and character spans), its facts, and what broke.
+    """One page's documents (raw text, byte spans, shape problems), its facts, what broke.
 
     The page must be one JSON object; its `document` array is then decoded element by
-    element from where the key sits, so each element's span is exact.
+    element from where the key sits, so each element's span is exact. When the whole page
+    decodes, the array walked must be the page's own `document` list: a nested object
+    with a `document` key of its own, earlier in the text, is skipped rather than read in
+    its place (which would lose the real documents silently).
     """
-    facts: dict[str, Any] = {"docs": [], "starts": [], "ends": [], "error": None, "rest": None}
+    facts: dict[str, Any] = {
+        "docs": [], "problems": [], "objects": [], "starts": [], "ends": [],
+        "error": None, "rest": None, "object": False,
+    }  # fmt: skip
     try:
         top = json.loads(page)
         whole_page_ok = True
-    except (ValueError, RecursionError) as error:
+    except RecursionError as error:
+        top, whole_page_ok = None, False
+        facts["error"] = f"nested too deeply to read: {str(error)[:200]}"
+    except ValueError as error:
         top, whole_page_ok = None, False
         facts["error"] = f"not valid JSON: {str(error)[:200]}"
     if whole_page_ok and not isinstance(top, dict):
         facts["error"] = "not a search-API response: the top level is not an object"
         return facts
     if isinstance(top, dict):
+        # Only a page read whole as an object has facts: a broken one's are unknown (null),
+        # not "absent" (which the gateway writes for zero).
+        facts["object"] = True
         facts["total"] = _as_text(top.get("total"))
         facts["spend"] = _as_text(top.get("spend"))
         if "document" not in top:  # a page with no result omits the empty list
@@ -81,31 +103,137 @@ def _walk(page: str) -> dict[str, Any]:
         if not isinstance(top["document"], list):
             facts["error"] = "not a search-API response: `document` is not a list"
             return facts
-    start = _LIST_START.search(page)
-    if start is None:
+    for start in _LIST_START.finditer(page):
+        walked = _walk_list(page, start.end())
+        values = walked.pop("values")
+        if not whole_page_ok or values == top["document"]:
+            break
+    else:
         facts["error"] = facts["error"] or "not a search-API response: no `document` list"
         return facts
-    at = start.end()
+    page_error = facts["error"]
+    facts.update(walked)
+    if facts["error"] is None and page_error is not None:
+        # The list is whole but the page is not (text after it): the reject holds what
+        # follows the list, so it overlaps none of the documents read.
+        facts["error"], facts["rest"] = page_error, walked["list_end"]
+    _to_bytes(page, facts)
+    return facts
+
+
+def _walk_list(page: str, at: int) -> dict[str, Any]:
+    """The documents of the array whose first element starts at `at` (see `_walk`)."""
+    walked: dict[str, Any] = {
+        "values": [], "docs": [], "problems": [], "objects": [], "starts": [], "ends": [],
+        "error": None, "rest": None, "list_end": None,
+    }  # fmt: skip
     if page.startswith("]", at):
-        return facts
+        walked["list_end"] = _SEPARATOR.match(page, at).end()
+        return walked
     while True:
         try:
-            _, end = _DECODER.raw_decode(page, at)
-        except (ValueError, RecursionError) as error:
-            facts["error"] = f"a document is not valid JSON: {str(error)[:200]}"
-            facts["rest"] = at
-            return facts
-        facts["docs"].append(page[at:end])
-        facts["starts"].append(at)
-        facts["ends"].append(end)
+            value, end = _DECODER.raw_decode(page, at)
+        except RecursionError:
+            # Valid JSON nested deeper than the decoder follows: step over it without
+            # recursion, so only this document is rejected and the ones after it are read.
+            value, end = _TOO_DEEP, _value_end(page, at)
+            if end is None:
+                walked["error"] = "a document is not valid JSON: it is nested too deeply"
+                walked["error"] += " and never closed"
+                walked["rest"] = at
+                return walked
+        except ValueError as error:
+            walked["error"] = f"a document is not valid JSON: {str(error)[:200]}"
+            walked["rest"] = at
+            return walked
+        walked["values"].append(value)
+        walked["docs"].append(page[at:end])
+        walked["problems"].append(_shape_problem(value))
+        walked["objects"].append(isinstance(value, dict))
+        walked["starts"].append(at)
+        walked["ends"].append(end)
         separator = _SEPARATOR.match(page, end)
         if separator is None:
-            facts["error"] = "the document list is cut off or malformed after a document"
-            facts["rest"] = end
-            return facts
+            walked["error"] = "the document list is cut off or malformed after a document"
+            walked["rest"] = end
+            return walked
         at = separator.end()
         if separator.group(1) == "]":
-            return facts
+            walked["list_end"] = at
+            return walked
+
+
+# A document's decoded value too deep for the decoder: not an object, with its own reason.
+_TOO_DEEP = object()
+# What a value's JSON type is called in a reason.
+_JSON_TYPES = {dict: "an object", list: "an array", str: "text", bool: "a boolean",
+               int: "a number", float: "a number", type(None): "null"}  # fmt: skip
+# The fields the gateway writes as JSON strings whatever their value: anything else there
+# (an object, an array, a number) is no value of theirs. Integer fields may be either.
+TEXT_FIELDS = ("title", "description", "keywords", "ext", "created_at")
+_STRING_TOKENS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
+
+
+def _shape_problem(value: Any) -> str | None:
+    """Why a decoded document cannot be a listing as a whole (not an object), or which of
+    its text fields hold another JSON type; None when its shape is right.
+
+    Checked on the value the walk has decoded anyway (a few dictionary look-ups per
+    document): polars' decoder turns a number or an object in a text field into its JSON
+    text, after which `"title": {"a": 1}` is indistinguishable from a title that reads so.
+    """
+    if value is _TOO_DEEP:
+        return "document is nested too deeply to read (JSON over the decoder's depth)"
+    if not isinstance(value, dict):
+        return f"document is {_JSON_TYPES.get(type(value), 'unknown')}, not an object"
+    wrong = [
+        f"{name} is {_JSON_TYPES.get(type(value[name]), 'unknown')}, not text"
+        for name in TEXT_FIELDS
+        if not isinstance(value.get(name), str | None)
+    ]
+    return "; ".join(wrong) or None
+
+
+def _value_end(page: str, at: int) -> int | None:
+    """Where the JSON array or object starting at `at` ends, by counting brackets outside
+    strings (no recursion); None when it never closes. Only for values too deep to decode.
+    """
+    depth = 0
+    for token in _STRING_TOKENS.finditer(page, at):
+        kind = token.group()
+        if kind in ("[", "{"):
+            depth += 1
+        elif kind in ("]", "}"):
+            depth -= 1
+            if depth == 0:
+                return token.end()
+    return None
+
+
+def _to_bytes(page: str, facts: dict[str, Any]) -> None:
+    """Turn the walk's character offsets into UTF-8 byte offsets, in one pass over the page.
+
+    Offsets are in page order, so each piece between two of them is encoded once: linear in
+    the page. (Slicing the page up to every offset in polars copied a prefix of the page per
+    document: quadratic memory, gigabytes for a page of a few thousand documents.) An ASCII
+    page, the usual one, needs no encoding at all.
+    """
+    if page.isascii():
+        return
+    position = count = 0
+    byte_of: dict[int, int] = {}
+    points = [*sorted({*facts["starts"], *facts["ends"]})]
+    if facts["rest"] is not None:
+        points.append(facts["rest"])
+    for offset in points:
+        if offset not in byte_of:
+            count += len(page[position:offset].encode("utf-8"))
+            position = offset
+            byte_of[offset] = count
+    facts["starts"] = [byte_of[c] for c in facts["starts"]]
+    facts["ends"] = [byte_of[c] for c in facts["ends"]]
+    if facts["rest"] is not None:
+        facts["rest_byte"] = byte_of[facts["rest"]]
 
 
 def _as_text(value: Any) -> str | None:
@@ -122,17 +250,21 @@ def extract_pages(pages: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
             {
                 "snapshot_id": pages["snapshot_id"],
                 "doc": [w["docs"] for w in walked],
-                "char_start": [w["starts"] for w in walked],
-                "char_end": [w["ends"] for w in walked],
+                "shape_problem": [w["problems"] for w in walked],
+                "is_object": [w["objects"] for w in walked],
+                "byte_start": [w["starts"] for w in walked],
+                "byte_end": [w["ends"] for w in walked],
             },
             schema={
                 "snapshot_id": pl.String,
                 "doc": pl.List(pl.String),
-                "char_start": pl.List(pl.Int64),
-                "char_end": pl.List(pl.Int64),
+                "shape_problem": pl.List(pl.String),
+                "is_object": pl.List(pl.Boolean),
+                "byte_start": pl.List(pl.Int64),
+                "byte_end": pl.List(pl.Int64),
             },
         )
-        .explode("doc", "char_start", "char_end")
+        .explode("doc", "shape_problem", "is_object", "byte_start", "byte_end")
         .drop_nulls("doc")
         .with_columns(
             pl.int_range(1, pl.len() + 1, dtype=pl.Int32).over("snapshot_id").alias("position")
@@ -141,17 +273,21 @@ def extract_pages(pages: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     facts = pl.DataFrame(
         {
             "snapshot_id": pages["snapshot_id"],
+            "object": [w["object"] for w in walked],
             "total": [w.get("total") for w in walked],
             "spend": [w.get("spend") for w in walked],
             "error": [w["error"] for w in walked],
             "rest": [w["rest"] for w in walked],
+            "rest_byte": [w.get("rest_byte", w["rest"]) for w in walked],
         },
         schema={
             "snapshot_id": pl.String,
+            "object": pl.Boolean,
             "total": pl.String,
             "spend": pl.String,
             "error": pl.String,
             "rest": pl.Int64,
+            "rest_byte": pl.Int64,
         },
     )
     return documents, facts
@@ -188,9 +324,11 @@ def _integer(name: str, low: int, high: int, default: int | None) -> tuple[pl.Ex
 
 def read_documents(documents: pl.DataFrame, pages: pl.DataFrame) -> pl.DataFrame:
     """Documents → listing rows (with `fragment` and `parse_error`)."""
-    fields = _decode(documents["doc"]).rename({name: f"_{name}" for name in FIELDS})
+    # A document that is no object has no fields: decoding it would only fail the fast path.
+    readable = documents.select(pl.when("is_object").then("doc"))["doc"]
+    fields = _decode(readable).rename({name: f"_{name}" for name in FIELDS})
     frame = pl.concat([documents, fields], how="horizontal").join(
-        pages.select("snapshot_id", "site", "fetched_at", "text"), on="snapshot_id", how="left"
+        pages.select("snapshot_id", "site", "fetched_at"), on="snapshot_id", how="left"
     )
     document_id, id_problem = _integer("id", 1, 2**63 - 1, None)
     pages_, pages_problem = _integer("pages", 0, INT32_MAX, 0)
@@ -213,8 +351,8 @@ def read_documents(documents: pl.DataFrame, pages: pl.DataFrame) -> pl.DataFrame
     description = pl.col("_description").fill_null("")
     ext = pl.col("_ext")
     shown_score = pl.when(score > 0).then(score).otherwise(DEFAULT_SCORE)
-    page = pl.col("text")
     problems = pl.concat_str(
+        "shape_problem",
         pl.when(pl.col("_id").is_null()).then(pl.lit("id is missing")).otherwise(id_problem),
         pl.when(title.str.strip_chars() == "").then(pl.lit("title is missing or empty")),
         pages_problem,
@@ -236,8 +374,8 @@ def read_documents(documents: pl.DataFrame, pages: pl.DataFrame) -> pl.DataFrame
     return frame.select(
         "snapshot_id",
         "position",
-        page.str.slice(0, pl.col("char_start")).str.len_bytes().cast(pl.Int64).alias("byte_start"),
-        page.str.slice(0, pl.col("char_end")).str.len_bytes().cast(pl.Int64).alias("byte_end"),
+        "byte_start",
+        "byte_end",
         (title + description).alias("heading"),
         title.alias("title"),
         description.alias("description"),
@@ -254,7 +392,12 @@ def read_documents(documents: pl.DataFrame, pages: pl.DataFrame) -> pl.DataFrame
         pl.lit(None, pl.String).alias("age_text"),
         created.alias("uploaded_at_min"),
         created.alias("uploaded_at_max"),
-        (shown_score / 100).alias("rating"),
+        # The decimal score/100 read as text, as the other forms read the printed rating:
+        # polars' float division is not always the nearest double (251 / 100 gives
+        # 2.5100000000000002), and one document must not get two ratings.
+        pl.format("{}.{}", shown_score // 100, (shown_score % 100).cast(pl.String).str.zfill(2))
+        .cast(pl.Float64)
+        .alias("rating"),
         shown_score.cast(pl.Int32, strict=False).alias("score"),
         (shown_score < 100).alias("rating_anomaly"),
         "site",
@@ -267,17 +410,24 @@ def read_documents(documents: pl.DataFrame, pages: pl.DataFrame) -> pl.DataFrame
         pl.col("_keywords").alias("keywords"),
         *(value.alias(name) for name, (value, _) in counts.items()),
         pl.col("doc").alias("fragment"),
-        problems.replace("", None).alias("parse_error"),
+        # A document that is no object is rejected for that alone, not for each field.
+        pl.when(pl.col("is_object"))
+        .then(problems.replace("", None))
+        .otherwise("shape_problem")
+        .alias("parse_error"),
     )
 
 
 def read_facts(facts: pl.DataFrame, pages: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Page facts → (footers, rejects): the total and search time; what could not be read."""
-    total_ok = pl.col("total").str.contains(_UNSIGNED)
+    total_ok = (
+        pl.col("total").str.contains(_UNSIGNED)
+        & pl.col("total").cast(pl.Int64, strict=False).is_not_null()
+    )
     spend = pl.col("spend").cast(pl.Float64, strict=False)
     footers = facts.select(
         "snapshot_id",
-        pl.when(pl.col("total").is_null())
+        pl.when(pl.col("total").is_null() & pl.col("object"))
         .then(pl.lit(0, pl.Int64))
         .when(total_ok)
         .then(pl.col("total").cast(pl.Int64, strict=False))
@@ -290,14 +440,14 @@ def read_facts(facts: pl.DataFrame, pages: pl.DataFrame) -> tuple[pl.DataFrame, 
     )
     page = pl.col("text")
     rest = pl.col("rest").fill_null(0)
-    broken = facts.join(pages.select("snapshot_id", "text"), on="snapshot_id").filter(
-        pl.col("error").is_not_null()
+    broken = facts.filter(pl.col("error").is_not_null()).join(
+        pages.select("snapshot_id", "text"), on="snapshot_id"
     )
     rejects = pl.concat(
         [
             broken.select(
                 "snapshot_id",
-                page.str.slice(0, rest).str.len_bytes().cast(pl.Int64).alias("byte_start"),
+                pl.col("rest_byte").fill_null(0).alias("byte_start"),
                 page.str.len_bytes().cast(pl.Int64).alias("byte_end"),
                 page.str.slice(rest).alias("fragment"),
                 pl.format("JSON snapshot: {}", "error").alias("reason"),

@@ -12,6 +12,12 @@ A listing's byte span is where its item sits in the page: from the `<li` before 
 occurrence of its link (after the previous item) to the next item's start, the last item
 ending at its `</li>`. The parser gives values, not offsets; the span is found by searching
 for the link the parser read, which is exact for the pages sites serve and for saved ones.
+An item without a link starts at the next `<li` after the previous item.
+
+A page whose markup nests deeper than `MAX_DEPTH` elements is rejected whole before lexbor
+sees it: an HTML5 tree builder checks the stack of open elements at each tag, so its time
+grows with the square of the depth (100 000 nested `<div>` took lexbor over a minute), and
+no page a site renders or a browser saves comes near it (Chromium nests at most 512).
 """
 
 from __future__ import annotations
@@ -27,7 +33,8 @@ from pipeline.parse import text
 # spaces only. U+00A0 (`&nbsp;`) and ideographic spaces are text and stay.
 _COLLAPSIBLE = r"[ \t\n\r\f]+"
 EMPTY_STATE = "很遗憾，未能检索到相关结果"
-_DOCUMENT_HREF = r"/document/([0-9]{1,18})(?:[?#].*)?$"
+# At most 19 digits; the Int64 cast turns an id past 2^63 - 1 into null (a reject).
+_DOCUMENT_HREF = r"/document/([0-9]{1,19})(?:[?#].*)?$"
 _ICON = r"/([a-z]+)_24\.[a-z]+$"
 _ICON_ALT = r"^([a-z]+)文档$"
 _TIPS = (
@@ -48,6 +55,13 @@ _ITEM_FIELDS = (
     "item_text",
 )
 _PAGE_FIELDS = ("tips", "pager_total", "pager_numbers", "has_list")
+MAX_DEPTH = 1024
+# What the depth estimate skips (script and style bodies, comments), the tags it counts,
+# and the void elements, which never hold others.
+_HIDDEN = r"(?is)<script\b.*?</script\s*>|<style\b.*?</style\s*>|<!--.*?-->"
+_TAG = r"(?i)</?[a-z][a-z0-9-]*"
+_VOID = ("area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
+         "source", "track", "wbr")  # fmt: skip
 
 
 def _text(node: LexborNode | None, *, deep: bool = True) -> str | None:
@@ -77,15 +91,28 @@ def _item(li: LexborNode) -> dict[str, Any]:
 
 
 def _spans(page: str, hrefs: list[str | None]) -> list[tuple[int, int]]:
-    """Character spans of the items in `page`, found by their links in page order."""
+    """Byte spans of the items in `page` (UTF-8), found by their links in page order.
+
+    The search runs over the page's UTF-8 bytes, so the spans are byte offsets as found:
+    turning character offsets into bytes in polars sliced the page up to every item, a
+    copy of the page per item (gigabytes for a page of a few thousand items). It starts
+    at the result list, so a link to the same document earlier in the page (a sidebar)
+    is not taken for the item's. An item without a link (or whose link is not in the
+    text as read) starts at the next `<li`, not at the previous item's link.
+    """
+    data = page.encode("utf-8")
     starts: list[int] = []
     link_at: list[int] = []
-    cursor = 0
+    cursor = max(data.find(b"search-result"), 0)
     for href in hrefs:
-        found = page.find(f'"{href}"', cursor) if href else -1
-        at = found if found >= 0 else cursor
-        item = page.rfind("<li", cursor, at)
-        starts.append(item if item >= 0 else at)
+        found = data.find(b'"' + href.encode("utf-8") + b'"', cursor) if href else -1
+        if found >= 0:
+            item = data.rfind(b"<li", cursor, found)
+            start, at = (item if item >= 0 else found), found
+        else:
+            item = data.find(b"<li", cursor)
+            start = at = item if item >= 0 else cursor
+        starts.append(start)
         link_at.append(at)
         cursor = at + 1
     spans = []
@@ -93,8 +120,8 @@ def _spans(page: str, hrefs: list[str | None]) -> list[tuple[int, int]]:
         if i + 1 < len(starts):
             end = starts[i + 1]
         else:
-            close = page.find("</li>", link_at[i])
-            end = close + len("</li>") if close >= 0 else len(page)
+            close = data.find(b"</li>", link_at[i])
+            end = close + len(b"</li>") if close >= 0 else len(data)
         spans.append((start, max(end, start + 1)))
     return spans
 
@@ -109,9 +136,8 @@ def _extract(page: str) -> dict[str, Any]:
     rows = [r for r in rows if not (r["href"] is None and EMPTY_STATE in r["item_text"])]
     columns = {name: [r[name] for r in rows] for name in _ITEM_FIELDS}
     spans = _spans(page, columns["href"])
-    # Spans in bytes: the page's characters before each start, UTF-8 encoded.
-    columns["char_start"] = [s for s, _ in spans]
-    columns["char_end"] = [e for _, e in spans]
+    columns["byte_start"] = [s for s, _ in spans]
+    columns["byte_end"] = [e for _, e in spans]
     pager = tree.css_first("div.el-pagination")
     return {
         "items": columns,
@@ -127,16 +153,47 @@ def _collapse(expr: pl.Expr) -> pl.Expr:
     return expr.str.replace_all(_COLLAPSIBLE, " ").str.strip_chars(" ")
 
 
-def _byte_offset(page: pl.Expr, chars: pl.Expr) -> pl.Expr:
-    return page.str.slice(0, chars).str.len_bytes().cast(pl.Int64)
+def nesting_depth(texts: pl.Series) -> pl.Series:
+    """How deep each page's markup nests elements: the most start tags open at once (void
+    elements aside, script and style bodies and comments skipped). An estimate from the tags
+    alone, exact for pages that close what they open, as served and saved pages do.
+
+    Only a page with more than `MAX_DEPTH` start tags can nest deeper than that; the others
+    (a usual page has a few hundred) are not walked and read 0, so the estimate costs one
+    regex count per page.
+    """
+    many = texts.str.count_matches("<[A-Za-z]").fill_null(0) > MAX_DEPTH
+    depth = pl.Series(texts.name, [0] * len(texts), dtype=pl.Int64)
+    if not many.any():
+        return depth
+    walked = texts.filter(many).to_frame("text").select(_depth(pl.col("text")))["text"]
+    return depth.scatter(many.arg_true(), walked)
+
+
+def _depth(text: pl.Expr) -> pl.Expr:
+    tags = text.str.replace_all(_HIDDEN, "").str.extract_all(_TAG)
+    name = pl.element().str.strip_chars_start("</").str.to_lowercase()
+    step = (
+        pl.when(name.is_in(_VOID))
+        .then(0)
+        .when(pl.element().str.starts_with("</"))
+        .then(-1)
+        .otherwise(1)
+    )
+    return tags.list.eval(step.cum_sum().max()).list.first().fill_null(0).cast(pl.Int64)
 
 
 def extract_pages(pages: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(items, page facts) of a batch of HTML pages: one row per result item, one per page.
 
     The one step that walks a tree per page; it returns raw strings for polars to read.
+    A page nested deeper than `MAX_DEPTH` is not handed to lexbor (see the module's note).
     """
-    extracted = [_extract(page) for page in pages["text"]]
+    depth = nesting_depth(pages["text"])
+    extracted = [
+        _extract(page if deep <= MAX_DEPTH else "")
+        for page, deep in zip(pages["text"], depth, strict=True)
+    ]
     items = pl.DataFrame(
         {
             "snapshot_id": pages["snapshot_id"],
@@ -147,16 +204,16 @@ def extract_pages(pages: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
             "_items": pl.Struct(
                 {
                     **{name: pl.List(pl.String) for name in _ITEM_FIELDS},
-                    "char_start": pl.List(pl.Int64),
-                    "char_end": pl.List(pl.Int64),
+                    "byte_start": pl.List(pl.Int64),
+                    "byte_end": pl.List(pl.Int64),
                 }
             ),
         },
     )
     items = (
         items.unnest("_items")
-        .explode([*_ITEM_FIELDS, "char_start", "char_end"])
-        .drop_nulls("char_start")
+        .explode([*_ITEM_FIELDS, "byte_start", "byte_end"])
+        .drop_nulls("byte_start")
         .with_columns(
             pl.int_range(1, pl.len() + 1, dtype=pl.Int32).over("snapshot_id").alias("position")
         )
@@ -165,6 +222,7 @@ def extract_pages(pages: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         {
             "snapshot_id": pages["snapshot_id"],
             **{name: [e[name] for e in extracted] for name in _PAGE_FIELDS},
+            "depth": depth,
         },
         schema={
             "snapshot_id": pl.String,
@@ -172,6 +230,7 @@ def extract_pages(pages: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
             "pager_total": pl.String,
             "pager_numbers": pl.List(pl.String),
             "has_list": pl.Boolean,
+            "depth": pl.Int64,
         },
     )
     return items, facts
@@ -190,11 +249,10 @@ def read_items(items: pl.DataFrame, pages: pl.DataFrame) -> pl.DataFrame:
         info, pl.when(age.is_not_null() & (age != "")).then(pl.lit(" | ") + age), rating,
         ignore_nulls=True,
     )  # fmt: skip
-    page = pl.col("text")
     frame = (
         items.join(
             pages.select(
-                "snapshot_id", "site", "fetched_at", "text", *({"time_zone"} & set(pages.columns))
+                "snapshot_id", "site", "fetched_at", *({"time_zone"} & set(pages.columns))
             ),
             on="snapshot_id",
             how="left",
@@ -203,8 +261,6 @@ def read_items(items: pl.DataFrame, pages: pl.DataFrame) -> pl.DataFrame:
             title.alias("title"),
             description.alias("description"),
             tail.alias("tail"),
-            _byte_offset(page, pl.col("char_start")).alias("byte_start"),
-            _byte_offset(page, pl.col("char_end")).alias("byte_end"),
             pl.col("href")
             .str.extract(_DOCUMENT_HREF)
             .cast(pl.Int64, strict=False)
@@ -213,7 +269,6 @@ def read_items(items: pl.DataFrame, pages: pl.DataFrame) -> pl.DataFrame:
                 pl.col("icon_src").str.extract(_ICON), pl.col("icon_alt").str.extract(_ICON_ALT)
             ).alias("file_family"),
         )
-        .drop("text")
         .with_columns(text.tail_parts(pl.col("tail")))
         .unnest("_t")
         .with_columns(
@@ -231,7 +286,13 @@ def read_items(items: pl.DataFrame, pages: pl.DataFrame) -> pl.DataFrame:
         ),
         pl.when(pl.col("title").fill_null("") == "").then(pl.lit("empty title")),
         pl.when(pl.col("description").is_null()).then(pl.lit("item has no div.doc-desc")),
-        pl.when(pl.col("price_text").is_null()).then(
+        pl.when(pl.col("info_raw").is_null()).then(
+            pl.lit("item has no span.float-right (PRICE CREDIT | PAGES 页 | SIZE)")
+        ),
+        pl.when(rating.is_null()).then(pl.lit("item has no rating (span.el-rate__text)")),
+        pl.when(
+            pl.col("info_raw").is_not_null() & rating.is_not_null() & pl.col("price_text").is_null()
+        ).then(
             pl.format(
                 "info line '{}' does not read PRICE CREDIT | PAGES 页 | SIZE [| AGE]RATING",
                 pl.col("tail").fill_null(""),
@@ -264,6 +325,7 @@ def read_facts(facts: pl.DataFrame, pages: pl.DataFrame) -> tuple[pl.DataFrame, 
         pl.col("_tips").struct.field("spend").cast(pl.Float64).alias("search_seconds"),
     )
     disagree = (pl.col("_pager_total") != pl.col("_tips_total")).fill_null(False)
+    too_deep = pl.col("depth") > MAX_DEPTH
     no_list = ~pl.col("has_list")
     footers = read.select(
         "snapshot_id",
@@ -290,7 +352,16 @@ def read_facts(facts: pl.DataFrame, pages: pl.DataFrame) -> tuple[pl.DataFrame, 
             .then(page)
             .otherwise(pl.format("共 {} 条 / 约 {} 个", "_pager_total", "_tips_total"))
             .alias("fragment"),
-            pl.when(no_list)
+            pl.when(too_deep)
+            .then(
+                pl.format(
+                    "HTML page nests elements {} deep (over {}): not a page a site renders; not"
+                    " parsed",
+                    "depth",
+                    pl.lit(MAX_DEPTH),
+                )
+            )
+            .when(no_list)
             .then(
                 pl.lit(
                     "HTML page has no search result list (div.search-result): not a results page"
