@@ -30,12 +30,16 @@ The constraints, and why the format itself cannot tell the excluded cases apart:
 
 Descriptions *may* end in digits on purpose: the glued price (`10/20` + `0 码力` reads
 `10/200 码力`) is an ambiguity docs/input-format.md §1.2 asks the parser to flag, not one to avoid.
+
+The structured forms (HTML and API JSON, §3) have strategies of their own at the end of the
+file, with their own constraints; `pages_in_every_form` draws a page all three forms carry.
 """
 
 from __future__ import annotations
 
 import re
 import string
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import assume
@@ -262,3 +266,302 @@ def pages_(
     )
     assume(len(LOOKS_LIKE_TAIL.findall(text)) == n)
     return docs, layouts, flags, separator, fetched_at
+
+
+# --- Truths for the structured forms (HTML and API JSON, docs/input-format.md §3) ------
+# HTML and JSON give title and description as separate fields, so the text form's
+# ambiguities do not arise there. Their constraints are others:
+#
+# - HTML text is read the way a browser shows it (entities decoded, runs of ASCII
+#   whitespace collapsed, block edges trimmed), and `render_html_page` refuses text a
+#   browser would show differently: a line break, tab, form feed, CR, NUL or run of spaces
+#   anywhere, or whitespace at either end (the site trims titles). Whitespace a browser
+#   keeps (U+00A0, U+3000) may sit *inside* the text, and so may every character that
+#   needs escaping (`& < > " '`), text that looks like entities, markup, a listing tail, a
+#   pager or a document link: the parser must read elements, never the markup's text.
+# - The API always sends `created_at`, so a JSON truth has an upload time; it lies at or
+#   before the fetch time (a later one fails the listing schema, not the parser).
+# - The HTML title is non-empty (an empty one is a reject); the description may be empty.
+# - Ids stay below 10**18: ids from 10**18 to 2**63 - 1 are a bug of both parsers (see
+#   tests/parse/property/test_render_parse_forms.py, which checks them on their own).
+
+_SHOWN_CHARS = (
+    "云原生架构数据库服务治理页码力月前年天刚共条"
+    + string.ascii_letters
+    + string.digits
+    + " &<>\"'|-,.:;/()#=!?"
+    + "，。、：“”"
+)
+# Pieces a parser reading markup as text would trip on; each is shown literally.
+_SHOWN_TOKENS = (
+    "&amp;",
+    "&lt;b&gt;",
+    "&#x4e91;",
+    "&nbsp;",
+    "<li>",
+    "</li>",
+    "<!--",
+    "-->",
+    "<script>",
+    "</div>",
+    '<a href="/document/7">',
+    '"/document/3"',
+    "0 码力 | 1 页 | 1.00 MB",
+    " | 9 月前",
+    "共 3 条",
+    "- 2",
+    "4.5",
+    "\u00a0",  # kept by a browser: must not be collapsed
+    "\u3000",
+    "\u2028",  # not ASCII whitespace either: kept
+    "\u200b",
+    "𠀋",  # outside the BMP: 4 UTF-8 bytes, 1 code point (byte spans)
+    "😀",
+    "Kubernetes",
+    "数据库",
+)
+# One flat choice (tokens about one draw in six): much cheaper to draw than a one_of.
+_SHOWN_PIECES = st.sampled_from((*_SHOWN_CHARS, *_SHOWN_TOKENS))
+_ASCII_SPACE_RUN = re.compile(r"[\t\n\f\r ]{2,}")
+
+
+def shown_as_is(text: str) -> bool:
+    """Whether a browser shows `text` unchanged, as `render_html_page` requires of it."""
+    return (
+        not re.search(r"[\t\n\f\r\x00]|  ", text)
+        and text == text.strip()
+        and not text.startswith("\ufeff")
+        and not text.endswith("\ufeff")
+    )
+
+
+def _shown(text: str) -> str:
+    """Make free text shown-as-is: collapse ASCII whitespace runs, trim the ends."""
+    return _ASCII_SPACE_RUN.sub(" ", text).strip().strip("\ufeff").strip()
+
+
+def shown_texts(min_pieces: int, max_pieces: int) -> st.SearchStrategy[str]:
+    """Text a browser shows as it is (possibly empty when min_pieces is 0)."""
+    return st.lists(_SHOWN_PIECES, min_size=min_pieces, max_size=max_pieces).map(
+        lambda parts: _shown("".join(parts))
+    )
+
+
+def api_texts() -> st.SearchStrategy[str]:
+    """Text as the API may store it: anything, line breaks, tabs, quotes, backslashes and
+    control characters included (the JSON escapes them). Only the JSON form carries it.
+    DEL is left out: JSON writes it raw, and a page of many is binary to the reader."""
+    return st.text(
+        st.one_of(
+            st.characters(exclude_categories=("Cs",), exclude_characters="\x7f"),
+            st.sampled_from('\n\t\r"\\/\u2028\x00\x1f 云'),
+        ),
+        max_size=30,
+    )
+
+
+def api_titles() -> st.SearchStrategy[str]:
+    """`api_texts` with something visible in it: the parser rejects a blank title."""
+    return st.tuples(api_texts(), st.sampled_from('云aZ9&<\\"'), api_texts()).map("".join)
+
+
+def structured_titles() -> st.SearchStrategy[str]:
+    """Non-empty, up to ~60 characters, shown as is."""
+    return shown_texts(1, 24).filter(bool)
+
+
+# Known extensions of every icon family, in odd cases, and ones the site shows as `other`.
+EXTS = (
+    ".pdf",
+    ".PDF",
+    ".docx",
+    ".Doc",
+    ".wps",
+    ".pptx",
+    ".dps",
+    ".xlsx",
+    ".csv",
+    ".txt",
+    ".epub",
+    ".mobi",
+    ".chm",
+    ".umd",
+    ".zip",
+    ".7z",
+    ".md",
+    ".tar.gz",
+    ".",
+)
+# A credit is one word without digits, whitespace or `|` (`Document` checks it).
+STRUCTURED_CREDITS = (*CREDITS, "积分", "points", "R&D")
+MAX_PARSED_ID = 10**18 - 1
+
+
+def document_ids() -> st.SearchStrategy[int]:
+    return st.one_of(
+        st.integers(1, 10_000),
+        st.sampled_from([1, 9, 10, 99, 100, 2**31 - 1, 2**31, 2**53 + 1, MAX_PARSED_ID]),
+        st.integers(1, MAX_PARSED_ID),
+    )
+
+
+def keywords() -> st.SearchStrategy[str]:
+    """The API's comma-separated keywords: empty, or words with odd spacing and empties."""
+    word = shown_texts(1, 6).filter(lambda w: bool(w) and "," not in w)
+    return st.one_of(
+        st.just(""),
+        st.lists(st.one_of(word, st.just("")), min_size=1, max_size=5).flatmap(
+            lambda words: st.sampled_from([",", ", ", " ,"]).map(lambda sep: sep.join(words))
+        ),
+    )
+
+
+def counts() -> st.SearchStrategy[int]:
+    return st.one_of(st.just(0), st.integers(0, 1000), st.sampled_from([1, 2**31 - 1]))
+
+
+def structured_prices() -> st.SearchStrategy[int]:
+    """0 mostly; up to the API's Int32."""
+    return st.one_of(st.just(0), st.integers(0, 500), st.sampled_from([9, 10, 2**31 - 1]))
+
+
+def structured_pages() -> st.SearchStrategy[int | None]:
+    """None (`-`, the API's absent pages) or 1..999 999 999 (the text rule's 1–9 digits)."""
+    return st.one_of(st.none(), st.integers(1, 5000), st.sampled_from([1, 9, 10, 999_999_999]))
+
+
+def structured_sizes() -> st.SearchStrategy[int]:
+    """`sizes()` and up to 2**50 bytes (`1024.00 TB`); from 10**6 TB on, a size would need
+    the 7 integer digits the strict size form refuses (docs/input-format.md §1.3)."""
+    return st.one_of(sizes(), st.integers(0, 2**50), st.sampled_from([2**50 - 1]))
+
+
+@st.composite
+def documents_for_structured_forms(
+    draw: st.DrawFn,
+    fetched_at: datetime = DEFAULT_FETCHED_AT,
+    *,
+    upload_missing: bool = False,
+) -> Document:
+    """A truth both HTML and API JSON carry. `upload_missing`: a missing upload time may
+    be drawn (the HTML's `刚刚`; the API has no such form)."""
+    uploaded_at: datetime | None = fetched_at - timedelta(seconds=draw(age_seconds()))
+    if upload_missing and draw(st.integers(0, 9)) == 9:
+        uploaded_at = None
+    return Document(
+        title=draw(structured_titles()),
+        description="" if draw(st.integers(0, 3)) == 0 else draw(shown_texts(1, 40)),
+        price=draw(structured_prices()),
+        credit=draw(st.sampled_from(STRUCTURED_CREDITS)),
+        pages=draw(structured_pages()),
+        size_bytes=draw(structured_sizes()),
+        uploaded_at=uploaded_at,
+        score=draw(
+            st.one_of(st.just(300), st.integers(0, 500), st.sampled_from([0, 3, 100, 450, 500]))
+        ),
+        document_id=draw(st.one_of(st.none(), document_ids())),
+        ext=draw(st.sampled_from(EXTS)),
+        keywords=draw(keywords()),
+        view_count=draw(counts()),
+        download_count=draw(counts()),
+        favorite_count=draw(counts()),
+        comment_count=draw(counts()),
+    )
+
+
+def _with_unique_ids(docs: list[Document], ids: list[int]) -> list[Document]:
+    """Give every document an id, or none (`listing_document_id` mixes them up otherwise)."""
+    return [replace(doc, document_id=i) for doc, i in zip(docs, ids, strict=True)]
+
+
+@st.composite
+def structured_pages_(
+    draw: st.DrawFn, max_listings: int = 12, *, upload_missing: bool = False
+) -> tuple[list[Document], list[bool], datetime]:
+    """(documents, show_age flags, fetched_at): 0..max_listings documents, every one with an
+    id (distinct, as on a results page) or none of them (the renderer uses positions)."""
+    fetched_at = draw(fetched_ats())
+    docs = draw(
+        st.lists(
+            documents_for_structured_forms(fetched_at, upload_missing=upload_missing),
+            max_size=max_listings,
+        )
+    )
+    if draw(st.booleans()):
+        ids = draw(st.lists(document_ids(), min_size=len(docs), max_size=len(docs), unique=True))
+        docs = _with_unique_ids(docs, ids)
+    else:
+        docs = [replace(doc, document_id=None) for doc in docs]
+    flags = [draw(st.integers(0, 4)) > 0 for _ in docs]
+    return docs, flags, fetched_at
+
+
+@st.composite
+def page_facts(draw: st.DrawFn, listings: int) -> dict[str, object]:
+    """What a page says about itself beyond its listings: total, pager, site size, time."""
+    total = draw(
+        st.one_of(st.integers(listings, listings + 200), st.integers(listings, 10**12 - 1))
+    )
+    if total == 0:
+        last_page, current_page = 0, 1
+    else:
+        last_page = draw(st.one_of(st.integers(1, 20), st.integers(1, 10**6)))
+        current_page = draw(st.one_of(st.just(1), st.integers(1, last_page)))
+    seconds = draw(
+        st.one_of(
+            st.sampled_from(["0.012", "0", "1", "12.5", "0.000"]),
+            st.builds(lambda a, b: f"{a}.{b:03d}", st.integers(0, 99), st.integers(0, 999)),
+        )
+    )
+    return {
+        "total_results": total,
+        "last_page": last_page,
+        "current_page": current_page,
+        "site_document_count": draw(st.integers(0, 10**12)),
+        "search_seconds": seconds,
+    }
+
+
+@st.composite
+def pages_in_every_form(
+    draw: st.DrawFn, max_listings: int = 8
+) -> tuple[list[Document], list[bool], str, datetime]:
+    """(documents, show_age flags, separator, fetched_at): a page the text form (glued
+    layout), the HTML and the API JSON all carry.
+
+    Drawn as text-form truths (`documents`), then made fit for the other forms: ASCII
+    whitespace runs collapsed (a browser would show one space), a missing upload time set
+    to the fetch time (the text shows `刚刚` for both; the API always has a time), and an
+    id, an extension and keywords drawn. The changed truth is checked again.
+    """
+    fetched_at = draw(fetched_ats())
+    separator = draw(st.sampled_from(["\n", " "]))
+    n = draw(st.integers(1, max_listings))
+    docs = []
+    for _ in range(n):
+        doc = draw(documents(fetched_at, "glued"))
+        doc = replace(
+            doc,
+            title=_shown(doc.title),
+            description=_shown(doc.description),
+            uploaded_at=doc.uploaded_at or fetched_at,
+            ext=draw(st.sampled_from(EXTS)),
+            keywords=draw(keywords()),
+        )
+        assume(shown_as_is(doc.title) and shown_as_is(doc.description))
+        assume(not ambiguities(doc, "glued"))
+        docs.append(doc)
+    if draw(st.booleans()):
+        ids = draw(st.lists(document_ids(), min_size=n, max_size=n, unique=True))
+        docs = _with_unique_ids(docs, ids)
+    flags = [draw(st.integers(0, 9)) < 9 for _ in range(n)]
+    text = render_page(
+        docs,
+        fetched_at,
+        total_results=n,
+        last_page=1,
+        separator=separator,
+        show_age=flags,
+    )
+    assume(len(LOOKS_LIKE_TAIL.findall(text)) == n)
+    return docs, flags, separator, fetched_at
