@@ -158,7 +158,9 @@ def test_an_html_page_that_is_no_results_page_is_rejected_and_an_empty_api_page_
     tables = normalise_texts(
         {"page.html": "<html><body><li>x</li></body></html>", "page.json": '{"total": 0}'}
     )
-    by_form = dict(zip(tables.snapshots["form"], tables.snapshots.iter_rows(named=True)))
+    by_form = dict(
+        zip(tables.snapshots["form"], tables.snapshots.iter_rows(named=True), strict=True)
+    )
     assert by_form["html"]["reject_count"] == 1 and by_form["json"]["reject_count"] == 0
     assert by_form["json"]["total_results"] == 0 and by_form["json"]["listing_count"] == 0
     assert tables.rejects["reason"].to_list() == [
@@ -215,10 +217,12 @@ def test_a_site_time_zone_is_configurable_per_site_and_dst_widens_the_minute(
         for name in times
     }
     assert [str(v) for v in rows["a.txt"].row(0)] == [
-        "2023-01-05 17:30:00+00:00", "2023-01-05 17:30:59+00:00"
+        "2023-01-05 17:30:00+00:00",
+        "2023-01-05 17:30:59+00:00",
     ]
     assert [str(v) for v in rows["b.txt"].row(0)] == [  # EDT 05:30Z, then EST 06:30Z
-        "2023-11-05 05:30:00+00:00", "2023-11-05 06:30:59+00:00"
+        "2023-11-05 05:30:00+00:00",
+        "2023-11-05 06:30:59+00:00",
     ]
     assert rows["c.txt"].height == 0
     (reason,) = tables.rejects.filter(pl.col("source_path").str.ends_with("c.txt"))[
