@@ -103,7 +103,7 @@ class Snapshot(pa.DataFrameModel):
     fetched_at_source: str = pa.Field(
         isin=list(FETCHED_AT_SOURCES), description="mtime means approximate."
     )
-    url: str = pa.Field(nullable=True, description="From the sidecar.")
+    url: str = pa.Field(nullable=True, description="From the sidecar, else the page's own.")
     site: str = pa.Field(nullable=True, description="URL host, else the --site option.")
     query: str = pa.Field(nullable=True, description="The search words (`wd`).")
     page: pl.Int32 = pa.Field(ge=1, nullable=True, description="Results page number.")

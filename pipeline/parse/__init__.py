@@ -36,7 +36,13 @@ LISTING_FACTS = {
     "favorite_count": pl.Int64,
     "comment_count": pl.Int64,
 }
-PAGE_FACTS = {"site_document_count": pl.Int64, "search_seconds": pl.Float64}
+PAGE_FACTS = {
+    "site_document_count": pl.Int64,
+    "search_seconds": pl.Float64,
+    # The URL a page names itself by (HTML: a browser's "saved from" mark, the canonical
+    # link): the run takes url, site, query and page from it where no sidecar gave them.
+    "page_url": pl.String,
+}
 # Every reject row has these columns, whichever stage made it.
 REJECT_COLUMNS = (
     "snapshot_id",

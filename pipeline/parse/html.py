@@ -22,6 +22,7 @@ no page a site renders or a browser saves comes near it (Chromium nests at most 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import polars as pl
@@ -54,7 +55,9 @@ _ITEM_FIELDS = (
     "age_raw",
     "item_text",
 )
-_PAGE_FIELDS = ("tips", "pager_total", "pager_numbers", "has_list")
+_PAGE_FIELDS = ("tips", "pager_total", "pager_numbers", "has_list", "page_url")
+# A browser's "save as" marks the page with where it came from: `saved from url=(0061)URL`.
+_SAVED_FROM = re.compile(r"^\s*saved from url=\([0-9]+\)(\S+)\s*$")
 MAX_DEPTH = 1024
 # What the depth estimate skips (script and style bodies, comments), the tags it counts,
 # and the void elements, which never hold others.
@@ -145,7 +148,24 @@ def _extract(page: str) -> dict[str, Any]:
         "pager_total": _text(pager.css_first("span.el-pagination__total")) if pager else None,
         "pager_numbers": [n.text() for n in pager.css("ul.el-pager li.number")] if pager else [],
         "has_list": result is not None,
+        "page_url": _page_url(tree),
     }
+
+
+def _page_url(tree: LexborHTMLParser) -> str | None:
+    """The URL the page says it is: a browser's `saved from url` mark (a comment before
+    `<html>`), else `link[rel=canonical]`, else `og:url`; None if it says none."""
+    document = tree.root.parent if tree.root is not None else None
+    node = document.child if document is not None else None
+    while node is not None:
+        if node.is_comment_node and (found := _SAVED_FROM.match(node.comment_content or "")):
+            return found.group(1)
+        node = node.next
+    canonical = tree.css_first('link[rel="canonical"]')
+    if canonical is not None and canonical.attributes.get("href"):
+        return canonical.attributes["href"]
+    og = tree.css_first('meta[property="og:url"]')
+    return og.attributes.get("content") if og is not None else None
 
 
 def _collapse(expr: pl.Expr) -> pl.Expr:
@@ -230,6 +250,7 @@ def extract_pages(pages: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
             "pager_total": pl.String,
             "pager_numbers": pl.List(pl.String),
             "has_list": pl.Boolean,
+            "page_url": pl.String,
             "depth": pl.Int64,
         },
     )
@@ -335,6 +356,7 @@ def read_facts(facts: pl.DataFrame, pages: pl.DataFrame) -> tuple[pl.DataFrame, 
         pl.lit(None, pl.Int64).alias("footer_byte_end"),
         "site_document_count",
         "search_seconds",
+        "page_url",
     )
     # A page that is no results page is rejected whole; a disagreement names both totals.
     page = pl.col("text")

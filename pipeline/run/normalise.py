@@ -15,7 +15,7 @@ import polars as pl
 
 from pipeline import parse
 from pipeline.ingest import read
-from pipeline.ingest.metadata import ReadOptions
+from pipeline.ingest.metadata import ReadOptions, url_facts_frame
 from pipeline.ingest.sources import Source
 from pipeline.lake import layout, manifest
 from pipeline.lake.storage import Location
@@ -48,6 +48,7 @@ def normalise_batch(snapshots_read: pl.DataFrame) -> BatchTables:
     if snapshots_read["snapshot_id"].is_duplicated().any():  # rare: never copy the text else
         snapshots_read = snapshots_read.unique("snapshot_id", keep="first", maintain_order=True)
     parsed = parse.parse(snapshots_read)
+    snapshots_read, parsed = _with_page_urls(snapshots_read, parsed)
     listing_rows = schemas.conform(parsed.listings, schemas.Listing)
     valid, failed = schemas.split_valid(listing_rows, schemas.Listing)
     failed = failed.join(
@@ -103,6 +104,36 @@ def normalise_batch(snapshots_read: pl.DataFrame) -> BatchTables:
         listings=valid.sort("snapshot_id", "position"),
         rejects=rejects,
     )
+
+
+def _with_page_urls(
+    snapshots_read: pl.DataFrame, parsed: parse.Parsed
+) -> tuple[pl.DataFrame, parse.Parsed]:
+    """Where no sidecar gave a URL, the page's own (an HTML page saved by a browser names
+    it): url, and the site, query and page it gives where those are still unknown."""
+    named = parsed.footers.filter(pl.col("page_url").is_not_null()).join(
+        snapshots_read.filter(pl.col("url").is_null()).select("snapshot_id"), on="snapshot_id"
+    )
+    if named.is_empty():
+        return snapshots_read, parsed
+    facts = pl.concat(
+        [named.select("snapshot_id", "page_url"), url_facts_frame(named["page_url"], None)],
+        how="horizontal",
+    ).rename({"site": "_site", "query": "_query", "page": "_page"})
+    filled = snapshots_read.join(facts, on="snapshot_id", how="left", maintain_order="left")
+    snapshots_read = filled.with_columns(
+        pl.coalesce("url", "page_url").alias("url"),
+        pl.coalesce("site", "_site").alias("site"),
+        pl.coalesce("query", "_query").alias("query"),
+        pl.coalesce("page", "_page").cast(pl.Int32).alias("page"),
+    ).drop("page_url", "_site", "_query", "_page")
+    sites = snapshots_read.select("snapshot_id", pl.col("site").alias("_site"))
+    listings = (
+        parsed.listings.join(sites, on="snapshot_id", how="left", maintain_order="left")
+        .with_columns(pl.coalesce("site", "_site").alias("site"))
+        .drop("_site")
+    )
+    return snapshots_read, parse.Parsed(parsed.pages, listings, parsed.footers, parsed.rejects)
 
 
 @dataclass

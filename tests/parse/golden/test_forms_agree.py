@@ -9,6 +9,7 @@ point.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -17,15 +18,15 @@ import pytest
 
 from pipeline.ingest import metadata, read
 from pipeline.run import normalise
-from tests.conftest import REPO, SAMPLE
+from tests.conftest import RAW, REPO, SAMPLE
 from tests.parse.golden import sample_documents as truth
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 FORMS = {
     "text": SAMPLE,
-    "html": FIXTURES / "wenku-search-page.html",
+    "html": RAW / "wenku-search-page.html",
     "saved": FIXTURES / "wenku-search-page.saved.html",
-    "json": FIXTURES / "wenku-search-page.json",
+    "json": RAW / "wenku-search-page.json",
 }
 OWN_LINE = {1, 8}  # the listings whose title stands on its own line in the text form
 
@@ -144,8 +145,6 @@ def test_html_spans_hold_each_item_and_follow_each_other(tables, by_form) -> Non
 
 
 def test_json_spans_are_each_documents_object(by_form) -> None:
-    import json
-
     page = FORMS["json"].read_bytes()
     for row, doc in zip(by_form["json"], truth.DOCUMENTS, strict=True):
         assert json.loads(page[row["byte_start"] : row["byte_end"]])["id"] == str(doc.document_id)
@@ -153,3 +152,28 @@ def test_json_spans_are_each_documents_object(by_form) -> None:
 
 def test_fixtures_live_in_the_repository() -> None:
     assert all(path.is_relative_to(REPO) and path.exists() for path in FORMS.values())
+
+
+def test_a_saved_page_without_a_sidecar_names_its_own_url(tmp_path: Path) -> None:
+    """A browser's "save as" marks the page `saved from url=…`: without a sidecar, the
+    snapshot's url, site, query and page come from it; a sidecar still wins."""
+    bare = tmp_path / "bare.html"
+    shutil.copy(FORMS["saved"], bare)
+    other = tmp_path / "named.html"
+    shutil.copy(FORMS["saved"], other)
+    sidecar = {
+        "url": "https://mirror.example/search?wd=k8s&page=3",
+        "fetched_at": "2026-11-20T09:30:00Z",
+    }
+    (tmp_path / "named.html.meta.json").write_text(json.dumps(sidecar), encoding="utf-8")
+    tables = normalise.normalise_batch(read.read_batch([bare, other], metadata.ReadOptions()))
+    facts = {
+        Path(row["source_path"]).name: (row["url"], row["site"], row["query"], row["page"])
+        for row in tables.snapshots.iter_rows(named=True)
+    }
+    assert facts == {
+        "bare.html": (truth.URL, "wenku.it", truth.QUERY, 1),
+        "named.html": (sidecar["url"], "mirror.example", "k8s", 3),
+    }
+    sites = tables.listings.group_by("snapshot_id").agg(pl.col("site").unique())
+    assert sorted(s for (s,) in sites["site"].to_list()) == ["mirror.example", "wenku.it"]
