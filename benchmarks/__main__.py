@@ -9,8 +9,9 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks import kit
+from benchmarks import forms_kit, kit
 from benchmarks.dataset import DEFAULT_CACHE, dataset
+from benchmarks.generate import FORMS
 from pipeline.cli import options
 
 DEFAULT_LISTINGS = 100_000
@@ -26,15 +27,20 @@ def build_parser() -> argparse.ArgumentParser:
             "peak RSS, ratio to the floor), plus a per-stage breakdown; then the "
             "warehouse section: files per table after one run and after 30 daily "
             "incremental runs, `listings sql` count against DuckDB on a one-file copy, "
-            "`listings build` against a raw-DuckDB floor. Judge both sections' targets; print "
-            "the tables and write them to benchmarks/RESULTS.md. Generated input is cached "
-            "under --cache."
+            "`listings build` against a raw-DuckDB floor. Judge both sections' targets. Then, "
+            "per input form (the same documents as text, HTML as served and as saved, and "
+            "search-API JSON): `listings normalise` end to end and the parse stage alone "
+            "(listings/s, MB/s, peak RSS; reported, not judged). Print the tables and write "
+            "them to benchmarks/RESULTS.md. Generated input is cached under --cache."
         ),
         epilog=(
             "examples:\n"
             "  python -m benchmarks                 # 100k listings (10k files over 730 days)\n"
             "  python -m benchmarks --full          # 100k and 1M listings (100k files)\n"
-            "  python -m benchmarks --listings 2000 --repeat 1 --no-write   # a quick look"
+            "  python -m benchmarks --listings 2000 --repeat 1 --no-write   # a quick look\n"
+            "  python -m benchmarks --forms-only    # the per-form section alone, into RESULTS.md\n"
+            "  python -m benchmarks --forms-only --forms html,json --form-listings 10000 "
+            "--no-write"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -74,7 +80,46 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="skip the warehouse section: the parser rows only",
     )
+    forms = parser.add_argument_group("per input form")
+    forms.add_argument(
+        "--forms-only",
+        action="store_true",
+        help="measure only the per-form section and replace just that section of --results "
+        "(the rest of the file is kept as it is)",
+    )
+    forms.add_argument(
+        "--no-forms",
+        action="store_true",
+        help="skip the per-form section (a written report carries the old one over, with "
+        "its own date)",
+    )
+    forms.add_argument(
+        "--forms",
+        type=_forms,
+        default=FORMS,
+        metavar="F,F",
+        help=f"input forms to measure, comma-separated (default: {','.join(FORMS)})",
+    )
+    forms.add_argument(
+        "--form-listings",
+        type=int,
+        default=DEFAULT_LISTINGS,
+        metavar="N",
+        help=f"listings per form (default: {DEFAULT_LISTINGS:,}: 54 MB as text, 161 MB as "
+        "served HTML, 328 MB as saved HTML, 73 MB as JSON; generating the three non-text "
+        "corpora takes ~2 min once)",
+    )
     return parser
+
+
+def _forms(value: str) -> tuple[str, ...]:
+    forms = tuple(dict.fromkeys(v.strip() for v in value.split(",") if v.strip()))
+    unknown = [f for f in forms if f not in FORMS]
+    if unknown or not forms:
+        raise argparse.ArgumentTypeError(
+            f"unknown form(s) {', '.join(unknown) or '(none)'}; choose from {', '.join(FORMS)}"
+        )
+    return forms
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -82,10 +127,26 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
+    if args.forms_only and args.no_forms:
+        parser.error("--forms-only and --no-forms exclude each other")
+    if args.form_listings <= 0 or args.form_listings % 10:
+        parser.error("--form-listings must be a positive multiple of 10 (full pages)")
     sizes = sorted(set(args.listings or [DEFAULT_LISTINGS]))
     if args.full:
         sizes = sorted({*sizes, kit.FULL_LISTINGS})
     started, load_before = datetime.now(UTC), kit.load()
+    command = shlex.join(["python", "-m", "benchmarks", *(argv or sys.argv[1:])])
+    if args.forms_only:
+        forms = _measure_forms(args)
+        section = kit.forms_section(
+            forms, started=started, load_before=load_before, command=command
+        )
+        print(section)
+        if not args.no_write:
+            old = args.results.read_text(encoding="utf-8") if args.results.exists() else ""
+            args.results.write_text(kit.with_forms_section(old, section), encoding="utf-8")
+            print(f"per-form section written to {args.results}", file=sys.stderr)
+        return 0
     results = []
     for n in sizes:
         print(f"input: {n:,} listings (seed {args.seed})", file=sys.stderr, flush=True)
@@ -102,13 +163,35 @@ def main(argv: list[str] | None = None) -> int:
         if len(set(result.listings.values())) != 1:
             print(f"warning: listing counts differ: {result.listings}", file=sys.stderr)
         results.append(result)
-    command = shlex.join(["python", "-m", "benchmarks", *(argv or sys.argv[1:])])
-    text = kit.report(results, started=started, load_before=load_before, command=command)
+    forms = None if args.no_forms else _measure_forms(args)
+    text = kit.report(
+        results, started=started, load_before=load_before, command=command, forms=forms
+    )
     print(text)
     if not args.no_write:
+        old = args.results.read_text(encoding="utf-8") if args.results.exists() else ""
+        section = forms_kit.existing_section(old) if forms is None else None
+        if section is not None:  # --no-forms: keep the last measured per-form section
+            text = kit.with_forms_section(text, section)
         args.results.write_text(text + kit.kept_sections(args.results), encoding="utf-8")
         print(f"written to {args.results}", file=sys.stderr)
     return 0
+
+
+def _measure_forms(args: argparse.Namespace) -> forms_kit.FormsResult:
+    """The per-form section: a corpus of --form-listings in each of --forms, measured."""
+    datasets = []
+    for form in args.forms:
+        print(
+            f"input: {args.form_listings:,} listings as {form} (seed {args.seed})",
+            file=sys.stderr,
+            flush=True,
+        )
+        datasets.append(dataset(args.form_listings, args.seed, args.cache, form=form))
+    work = args.cache / "work" / f"forms-{args.form_listings}-seed-{args.seed}"
+    return kit.measure_forms(
+        datasets, work, repeat=args.repeat, batch_bytes=args.batch_mb * 2**20, log=True
+    )
 
 
 if __name__ == "__main__":

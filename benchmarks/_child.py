@@ -5,10 +5,11 @@ imports only what it needs (the pure-Python baseline never loads polars or pande
 DuckDB jobs never load polars), so a job's peak RSS is not inflated by another's libraries.
 
 Jobs and their FOLDER: `floor`, `baseline`, `stages` read the page files under it (a
-corpus, walked recursively as `sources.discover` does); `copy` writes one-file copies of a
-lake's tables into --out; `sql` runs `listings sql … --lake FOLDER` in-process;
-`duckdb-count` runs the same query on the one-file copy in FOLDER; `warehouse-floor` runs
-`benchmarks.warehouse_floor` on the copies in FOLDER.
+corpus, walked recursively as `sources.discover` does); `forms` reads and normalises the
+page files of any form under it (`sources.discover` itself), without writing; `copy`
+writes one-file copies of a lake's tables into --out; `sql` runs `listings sql … --lake
+FOLDER` in-process; `duckdb-count` runs the same query on the one-file copy in FOLDER;
+`warehouse-floor` runs `benchmarks.warehouse_floor` on the copies in FOLDER.
 """
 
 from __future__ import annotations
@@ -117,12 +118,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "job",
         choices=(
-            "floor", "baseline", "stages", "copy", "sql", "duckdb-count", "warehouse-floor",
+            "floor", "baseline", "stages", "forms", "copy", "sql", "duckdb-count",
+            "warehouse-floor",
         ),
     )  # fmt: skip
     parser.add_argument("folder", type=Path)
     parser.add_argument("--out", type=Path, help="output folder (baseline, stages, copy)")
-    parser.add_argument("--batch-bytes", type=int, help="floor, baseline, stages")
+    parser.add_argument("--batch-bytes", type=int, help="floor, baseline, stages, forms")
     parser.add_argument(
         "--in-memory", action="store_true", help="warehouse-floor: tables in memory, no file"
     )
@@ -156,6 +158,12 @@ def main(argv: list[str] | None = None) -> int:
             "stages": stages,
             "listings": listings,
         }
+    elif args.job == "forms":
+        from benchmarks.stages import run_form_stages
+        from pipeline.ingest import sources
+
+        parts, listings = run_form_stages(sources.discover([args.folder]), args.batch_bytes)
+        result = {"seconds": parts["total"], "parts": parts, "listings": listings}
     elif args.job == "copy":
         result = _copy(args.folder, args.out)
     elif args.job == "sql":

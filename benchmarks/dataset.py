@@ -7,6 +7,10 @@ large corpus takes a while to generate, and a rerun of the kit should measure th
 not the generator. A folder is complete once its marker is written, and it is generated
 under a temporary name and renamed into place, so an interrupted run never leaves a half
 folder that looks usable.
+
+A corpus can be generated in each input form (`generate.FORMS`); the text form's folder
+name has no form in it (the name it had before the other forms existed, so caches stay
+valid), the others' do: `corpus-v2-html-saved-100000-…`.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ class Dataset:
     days: int  # fetch days of the corpus, one folder each
     increment_days: tuple[str, ...]  # the increments' fetch days (YYYY-MM-DD), in order
     increment_pages: int  # page files in each increment
+    form: str = "text"  # one of generate.FORMS
 
     @property
     def megabytes(self) -> float:
@@ -58,10 +63,17 @@ class Dataset:
 
 
 def dataset_dir(
-    cache: Path, n_listings: int, seed: int, days: int, increment_days: int, increment_pages: int
+    cache: Path,
+    n_listings: int,
+    seed: int,
+    days: int,
+    increment_days: int,
+    increment_pages: int,
+    form: str = "text",
 ) -> Path:
+    kind = "" if form == "text" else f"{form}-"
     name = (
-        f"corpus-v{GENERATOR_VERSION}-{n_listings}-over-{days}d"
+        f"corpus-v{GENERATOR_VERSION}-{kind}{n_listings}-over-{days}d"
         f"-inc-{increment_days}x{increment_pages}-seed-{seed}"
     )
     return cache / "data" / name
@@ -72,12 +84,15 @@ def dataset(
     seed: int = 0,
     cache: Path = DEFAULT_CACHE,
     *,
+    form: str = "text",
     days: int = generate.CORPUS_DAYS,
     increment_days: int = generate.INCREMENT_DAYS,
     increment_pages: int = generate.INCREMENT_PAGES,
 ) -> Dataset:
     """The cached dataset for these arguments, generated first if missing or incomplete."""
-    root = dataset_dir(cache, n_listings, seed, days, increment_days, increment_pages)
+    if form not in generate.FORMS:
+        raise ValueError(f"form must be one of {generate.FORMS}, got {form!r}")
+    root = dataset_dir(cache, n_listings, seed, days, increment_days, increment_pages, form)
     marker = root / MARKER
     if not marker.exists():
         tmp = root.with_name(root.name + ".partial")
@@ -88,6 +103,7 @@ def dataset(
             tmp,
             n_listings,
             seed=seed,
+            form=form,
             days=days,
             increment_days=increment_days,
             increment_pages=increment_pages,
@@ -97,6 +113,7 @@ def dataset(
         facts = {
             "listings": n_listings,
             "seed": seed,
+            "form": form,
             "files": len(corpus),
             "bytes": sum(path.stat().st_size for path in corpus),
             "days": days,
@@ -116,6 +133,7 @@ def dataset(
         facts["days"],
         tuple(facts["increment_days"]),
         facts["increment_pages"],
+        facts.get("form", "text"),  # caches written before the forms existed are text
     )
 
 

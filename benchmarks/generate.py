@@ -1,11 +1,26 @@
 """A seeded corpus of realistic search-result pages: two years of daily crawls.
 
-`python -m benchmarks.generate --listings 100000 --out DIR [--seed S]` writes the pages as
-a crawler saves them, one folder per UTC fetch day, each page with its `.meta.json`
+`python -m benchmarks.generate --listings 100000 --out DIR [--seed S] [--form F]` writes the
+pages as a crawler saves them, one folder per UTC fetch day, each page with its `.meta.json`
 sidecar (url and fetched_at):
 
     DIR/raw/2024-11-01/wenku.it-redis-p1.txt (+ .meta.json)      the corpus: 730 days
     DIR/increments/2026-11-01/wenku.it-docker-p1.txt              then 30 days of 50 pages
+
+The same pages can be written in each input form (`FORMS`, docs/input-format.md §1–§3.2):
+`text` (the flattened text above, the default), `html` (the server's HTML), `html-saved`
+(the same page as a browser's "Save Page As" leaves it) and `json` (the search API's
+response). Every form comes from one simulation and one generator state: the same seed
+gives the same crawl, the same fetch times and the same documents in every form; only the
+rendering, the file suffix (`.txt`, `.html`, `.json`) and, for `json`, the sidecar's URL
+(the API's `/api/v1/document/search`) differ. What a form cannot carry is adapted, never
+redrawn: HTML and JSON show a description on one line (a browser collapses the text form's
+line break; the document key ignores whitespace), and the API always sends a creation time,
+so a document without an upload time (`刚刚` in the other forms) is sent as created at the
+fetch. The facts only HTML and JSON show (the site's document id, the file extension,
+keywords, view/download/favourite/comment counts, the search time and the site's document
+count) are drawn from generators of their own, so the text form's pages are byte for byte
+what they were before the other forms existed.
 
 Each day's crawl walks several of the 12 queries from page 1, pages seconds apart. Every
 query has a slowly evolving pool of documents (`_Site`), so a document recurs: it is seen
@@ -38,7 +53,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
-from pipeline.parse.render import Document, ambiguities, pager_window, render_page
+from pipeline.parse.render import (
+    Document,
+    ambiguities,
+    pager_window,
+    render_html_page,
+    render_json_page,
+    render_page,
+)
 
 SITE_HOST = "wenku.it"
 SITE = f"https://{SITE_HOST}"
@@ -47,6 +69,10 @@ SIDECAR_SUFFIX = ".meta.json"
 PER_PAGE = 10
 
 CORPUS_DIR, INCREMENTS_DIR = "raw", "increments"
+# The input forms a corpus can be written in, and each one's page file suffix.
+FORMS = ("text", "html", "html-saved", "json")
+SUFFIXES = {"text": ".txt", "html": ".html", "html-saved": ".html", "json": ".json"}
+API_PATH = "/api/v1/document/search"  # the search API the `json` form's pages come from
 CORPUS_START = datetime(2024, 11, 1, tzinfo=UTC)  # 730 days: 2024-11 … 2026-10
 CORPUS_DAYS = 730
 INCREMENT_DAYS = 30  # 2026-11-01 … 2026-11-30, one scheduled run a day
@@ -100,6 +126,15 @@ WORDS = (
     "LSM-Tree", "B+Tree", "MVCC", "CNI", "CSI", "Sidecar", "DaemonSet", "StatefulSet",
 )  # fmt: skip
 MAX_AGE_SECONDS = 6 * 365 * 86400
+# The facts only the HTML and JSON forms show. Extensions with their weights (icons: pdf,
+# ppt, word, excel, text, epub, mobi, chm, and `other` for .zip).
+EXTS = (
+    (".pdf", 55), (".pptx", 14), (".docx", 10), (".ppt", 4), (".doc", 4), (".xlsx", 3),
+    (".txt", 3), (".zip", 3), (".epub", 2), (".mobi", 1), (".chm", 1),
+)  # fmt: skip
+KEYWORDS = (*TECH, *QUERIES, "分布式系统", "微服务架构", "可观测性", "高可用", "服务治理")
+MAX_KEYWORDS = 4
+SEARCH_SECONDS = (0.002, 0.25)  # the search time the HTML tips and the API report
 
 
 def _log_uniform(rng: random.Random, low: float, high: float) -> int:
@@ -161,6 +196,23 @@ def _document(rng: random.Random, uploaded_at: datetime | None, layout: str) -> 
         return doc
 
 
+def _site_facts(rng: random.Random, doc_id: int) -> dict[str, object]:
+    """What only the HTML and JSON forms show of a document: its id, file type, keywords
+    and counts (the text form renders none of them)."""
+    exts, weights = zip(*EXTS, strict=True)
+    views = _log_uniform(rng, 1, 200_000) if rng.random() < 0.95 else 0
+    keywords = rng.sample(KEYWORDS, rng.randint(0, MAX_KEYWORDS))
+    return {
+        "document_id": doc_id + 1,  # the site's ids start at 1
+        "ext": rng.choices(exts, weights)[0],
+        "keywords": ",".join(keywords),
+        "view_count": views,
+        "download_count": int(views * rng.uniform(0, 0.3)),
+        "favorite_count": int(views * rng.uniform(0, 0.02)),
+        "comment_count": rng.randint(1, 20) if rng.random() < 0.2 else 0,
+    }
+
+
 def _flattened(doc: Document, layout: str) -> tuple[Document, str]:
     """How a page flattened further shows a document: no line breaks, so no own-line title.
 
@@ -190,11 +242,12 @@ class Page:
 
     part: str  # CORPUS_DIR or INCREMENTS_DIR
     day: str  # the UTC fetch day, YYYY-MM-DD: the folder it is saved in
-    name: str  # <site>-<query>-p<N>.txt
+    name: str  # <site>-<query>-p<N>.txt (.html, .json: the form's suffix)
     text: str
     sidecar: dict[str, str]
     doc_ids: tuple[int, ...]  # the documents shown, best ranked first: the same id, the same
     docs: tuple[Document, ...]  # document; and the truths rendered, in the same order
+    form: str = "text"  # one of FORMS
 
     @property
     def path(self) -> str:
@@ -296,35 +349,69 @@ class _Site:
             rng = random.Random(f"{self.seed}:{doc_id}")
             layout = _layout(rng)
             doc = _document(rng, self.uploaded_at[doc_id], layout)
+            # The HTML/JSON facts from a generator of their own: the text form is unchanged.
+            facts = _site_facts(random.Random(f"{self.seed}:{doc_id}:facts"), doc_id)
+            doc = replace(doc, **facts)
             shown = _Shown(doc, layout, *_flattened(doc, layout))
             self.shown[doc_id] = shown
         return shown
 
     def page(
-        self, query: _Query, page_no: int, fetched_at: datetime
+        self, query: _Query, page_no: int, fetched_at: datetime, form: str = "text"
     ) -> tuple[str, tuple[int, ...], tuple[Document, ...]]:
-        """Page `page_no` of `query` fetched at `fetched_at` (always a full page): its text,
-        and the ids and truths of the documents on it."""
+        """Page `page_no` of `query` fetched at `fetched_at` (always a full page) in `form`:
+        its text, and the ids and truths of the documents on it.
+
+        The site's generator is drawn from exactly as for the text form whatever `form` is,
+        so every form of a corpus shows the same documents at the same fetch times.
+        """
         rng = self.rng
         ids = tuple(query.ranked[(page_no - 1) * PER_PAGE : page_no * PER_PAGE])
         flattened = rng.random() < FLATTENED_SHARE
         shown = [self.show(i) for i in ids]
-        docs = tuple(s.flat_doc if flattened else s.doc for s in shown)
         total = len(query.ranked)
         last_page = -(-total // PER_PAGE)
-        text = render_page(
+        show_age = [rng.random() >= NO_AGE_SHARE for _ in shown]
+        if form == "text":
+            docs = tuple(s.flat_doc if flattened else s.doc for s in shown)
+            text = render_page(
+                docs,
+                fetched_at,
+                total_results=total,
+                last_page=last_page,
+                pager=pager_window(page_no, last_page),
+                separator=" " if flattened else "\n",
+                title_layouts=[s.flat_layout if flattened else s.layout for s in shown],
+                show_age=show_age,
+            )
+            return text, ids, docs
+        # A browser shows a description on one line, so HTML and JSON carry the flat one.
+        docs = tuple(s.flat_doc for s in shown)
+        page_rng = random.Random(f"{self.seed}:{query.name}:{page_no}:{fetched_at.isoformat()}")
+        spend = f"{page_rng.uniform(*SEARCH_SECONDS):.3f}"
+        if form == "json":
+            # The API always has a creation time: a document without one (`刚刚` on the
+            # other forms' pages) says it was created at this fetch.
+            docs = tuple(
+                replace(d, uploaded_at=fetched_at) if d.uploaded_at is None else d for d in docs
+            )
+            return render_json_page(docs, total_results=total, search_seconds=spend), ids, docs
+        if form not in ("html", "html-saved"):
+            raise ValueError(f"form must be one of {FORMS}, got {form!r}")
+        text = render_html_page(
             docs,
             fetched_at,
             total_results=total,
             last_page=last_page,
-            pager=pager_window(page_no, last_page),
-            separator=" " if flattened else "\n",
-            title_layouts=[s.flat_layout if flattened else s.layout for s in shown],
-            show_age=[rng.random() >= NO_AGE_SHARE for _ in shown],
+            current_page=page_no,
+            site_document_count=len(self.uploaded_at),
+            search_seconds=spend,
+            saved=form == "html-saved",
+            show_age=show_age,
         )
         return text, ids, docs
 
-    def crawl_day(self, part: str, day: datetime, pages: int) -> Iterator[Page]:
+    def crawl_day(self, part: str, day: datetime, pages: int, form: str = "text") -> Iterator[Page]:
         """One day's crawl: several queries, each walked from page 1, pages seconds apart."""
         rng = self.rng
         order = rng.sample(self.queries, len(self.queries))
@@ -348,16 +435,23 @@ class _Site:
             overflow = want - depth
             for page_no in range(1, depth + 1):
                 at += timedelta(seconds=rng.randint(*PAGE_GAP_S))
-                text, ids, docs = self.page(query, page_no, at)
+                text, ids, docs = self.page(query, page_no, at, form)
                 sidecar = {
-                    "url": f"{SITE}/search?wd={quote(query.name)}&page={page_no}",
+                    "url": _url(query.name, page_no, form),
                     "fetched_at": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
                 }
-                name = f"{SITE_HOST}-{query.name}-p{page_no}.txt"
-                yield Page(part, folder, name, text, sidecar, ids, docs)
+                name = f"{SITE_HOST}-{query.name}-p{page_no}{SUFFIXES[form]}"
+                yield Page(part, folder, name, text, sidecar, ids, docs, form)
             at += timedelta(seconds=rng.randint(*QUERY_GAP_S))
         if overflow:
             raise ValueError(f"{pages} pages on {folder} are more than every query holds")
+
+
+def _url(query: str, page_no: int, form: str) -> str:
+    """The URL a page of `form` was fetched from: the search page, or the search API."""
+    if form == "json":
+        return f"{SITE}{API_PATH}?wd={quote(query)}&page={page_no}&size={PER_PAGE}"
+    return f"{SITE}/search?wd={quote(query)}&page={page_no}"
 
 
 def pages_per_day(n_pages: int, days: int) -> list[int]:
@@ -369,6 +463,7 @@ def generate_corpus(
     n_listings: int,
     *,
     seed: int = 0,
+    form: str = "text",
     days: int = CORPUS_DAYS,
     increment_days: int = INCREMENT_DAYS,
     increment_pages: int = INCREMENT_PAGES,
@@ -379,10 +474,14 @@ def generate_corpus(
     UTC days from CORPUS_START; the increments (`part` INCREMENTS_DIR) are
     `increment_pages` pages on each of the `increment_days` days after it, from the same
     simulated site, so their documents recur too. Same arguments, same pages, byte for
-    byte; the corpus does not depend on the increments' arguments.
+    byte; the corpus does not depend on the increments' arguments. `form` (one of FORMS)
+    changes only how the pages are rendered and named: every form of the same arguments
+    shows the same documents at the same fetch times.
     """
     if n_listings <= 0 or n_listings % PER_PAGE:
         raise ValueError(f"n_listings must be a positive multiple of {PER_PAGE}, got {n_listings}")
+    if form not in FORMS:
+        raise ValueError(f"form must be one of {FORMS}, got {form!r}")
     site = _Site(seed)
     schedule = [
         (CORPUS_DIR, d, count)
@@ -391,10 +490,12 @@ def generate_corpus(
     schedule += [(INCREMENTS_DIR, days + d, increment_pages) for d in range(increment_days)]
     for part, d, count in schedule:
         if count:
-            yield from site.crawl_day(part, CORPUS_START + timedelta(days=d), count)
+            yield from site.crawl_day(part, CORPUS_START + timedelta(days=d), count, form)
 
 
-def write_corpus(root: Path, n_listings: int, seed: int = 0, **options: int) -> list[Path]:
+def write_corpus(
+    root: Path, n_listings: int, seed: int = 0, form: str = "text", **options: int
+) -> list[Path]:
     """Write the pages and sidecars under `root` (`raw/DAY/…`, `increments/DAY/…`).
 
     Returns the page files written (sidecars not included), in generation order.
@@ -402,7 +503,7 @@ def write_corpus(root: Path, n_listings: int, seed: int = 0, **options: int) -> 
     """
     written: list[Path] = []
     made: set[Path] = set()
-    for page in generate_corpus(n_listings, seed=seed, **options):
+    for page in generate_corpus(n_listings, seed=seed, form=form, **options):
         path = root / page.path
         if path.parent not in made:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -426,6 +527,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--listings", type=int, required=True, help="listings in the corpus")
     parser.add_argument("--out", type=Path, required=True, help="folder to write into")
     parser.add_argument("--seed", type=int, default=0, help="default: %(default)s")
+    parser.add_argument(
+        "--form", choices=FORMS, default="text", help="input form to write (default: %(default)s)"
+    )
     parser.add_argument("--days", type=int, default=CORPUS_DAYS, help="default: %(default)s")
     parser.add_argument(
         "--increment-days", type=int, default=INCREMENT_DAYS, help="default: %(default)s"
@@ -439,13 +543,14 @@ def main(argv: list[str] | None = None) -> int:
         args.out,
         args.listings,
         seed=args.seed,
+        form=args.form,
         days=args.days,
         increment_days=args.increment_days,
         increment_pages=args.increment_pages,
     )
     print(
         f"{args.listings:,} listings over {args.days} days and "
-        f"{args.increment_days} increments: {len(paths):,} pages written to {args.out} "
+        f"{args.increment_days} increments: {len(paths):,} {args.form} pages written to {args.out} "
         f"in {time.perf_counter() - start:.1f} s"
     )
     return 0

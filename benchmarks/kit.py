@@ -20,6 +20,10 @@ The warehouse section (`benchmarks.warehouse_kit`, judged against the lake and w
 targets) goes on from the lake the last end-to-end run wrote: incremental runs, file
 counts, `listings sql`, `listings build`.
 
+The per-form section (`benchmarks.forms_kit`, reported, not judged): the same documents in
+each input form (text, HTML as served and as saved, search-API JSON), `listings normalise`
+end to end and the parse stage alone for each.
+
 The floor, baseline and stage children report the time of their work, measured inside
 them (interpreter start-up and imports excluded); the CLI rows are wall times.
 """
@@ -36,7 +40,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from benchmarks import warehouse_kit
+from benchmarks import forms_kit, warehouse_kit
 from benchmarks.dataset import Dataset, warm
 from benchmarks.measures import Row, Verdict, add, fmt_s, mb, passes
 from benchmarks.proc import REPO, ChildFailed, ChildRun, run_child, run_job
@@ -183,6 +187,20 @@ def measure_size(
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return result
+
+
+def measure_forms(
+    datasets: list[Dataset],
+    work: Path,
+    *,
+    repeat: int = 3,
+    batch_bytes: int = 64 * 2**20,
+    log: bool = False,
+) -> forms_kit.FormsResult:
+    """The per-form section: one dataset per input form (`forms_kit.measure_forms`)."""
+    return forms_kit.measure_forms(
+        datasets, work, normalise, repeat=repeat, batch_bytes=batch_bytes, log=log
+    )
 
 
 # --- judging and reporting ---------------------------------------------------------------
@@ -393,7 +411,37 @@ def kept_sections(results_file: Path) -> str:
     return "".join(kept)
 
 
-def report(results: list[SizeResult], *, started: datetime, load_before: str, command: str) -> str:
+def measured(*, started: datetime, load_before: str, command: str) -> str:
+    """When, where and how a section was measured, for a section that may be re-taken alone."""
+    return (
+        f"Measured {started:%Y-%m-%d %H:%M} UTC on {machine()}; code {revision()}; load average "
+        f"(1/5/15 min) before / after: {load_before} → {load()}; command: `{command}`."
+    )
+
+
+def forms_section(
+    forms: forms_kit.FormsResult, *, started: datetime, load_before: str, command: str
+) -> str:
+    """The per-form section as text, ready for `forms_kit.with_section`."""
+    stamp = measured(started=started, load_before=load_before, command=command)
+    return "\n".join(forms_kit.section(forms, measured=stamp)) + "\n"
+
+
+def with_forms_section(text: str, section: str) -> str:
+    """A report with its per-form section replaced by (or given) `section`: before the
+    targets, else before the hand-written sections."""
+    return forms_kit.with_section(text, section, ("## Targets: parser", *KEPT_SECTIONS))
+
+
+def report(
+    results: list[SizeResult],
+    *,
+    started: datetime,
+    load_before: str,
+    command: str,
+    forms: forms_kit.FormsResult | None = None,
+) -> str:
+    """The whole report; the per-form section (when `forms` was measured) before the targets."""
     results = sorted(results, key=lambda r: r.data.listings)
     lines = [
         "# Benchmarks: `listings normalise` and the warehouse against their floors",
@@ -422,6 +470,9 @@ def report(results: list[SizeResult], *, started: datetime, load_before: str, co
         lines += [*table(result), "", *where_time_goes(result), ""]
         if result.warehouse is not None:
             lines += [*warehouse_kit.table(result.warehouse, result.data), ""]
+    if forms is not None:
+        stamp = measured(started=started, load_before=load_before, command=command)
+        lines += [*forms_kit.section(forms, measured=stamp), ""]
     lines += [
         "## Targets: parser",
         "",
@@ -454,4 +505,15 @@ def report(results: list[SizeResult], *, started: datetime, load_before: str, co
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["STAGES", "SizeResult", "judge", "measure_size", "report", "run_child", "table"]
+__all__ = [
+    "STAGES",
+    "SizeResult",
+    "forms_section",
+    "judge",
+    "measure_forms",
+    "measure_size",
+    "report",
+    "run_child",
+    "table",
+    "with_forms_section",
+]

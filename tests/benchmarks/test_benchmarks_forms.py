@@ -1,0 +1,164 @@
+"""The per-form part of the benchmark kit on a tiny corpus: the generator writes every input
+form from the same documents, each form parses back to them, and the per-form measure runs.
+
+No timing assertions, as in test_benchmarks_smoke.py.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from benchmarks import forms_kit, generate, kit
+from benchmarks.__main__ import build_parser
+from benchmarks.dataset import dataset, dataset_dir
+from benchmarks.generate import FORMS, SUFFIXES, generate_corpus
+from benchmarks.stages import FORM_PARTS, run_form_stages
+from pipeline import parse, schemas
+from pipeline.ingest import metadata, read, sources, walk
+from pipeline.parse import api, html
+from pipeline.run import normalise
+
+N_LISTINGS = 200  # 20 pages
+TINY = {"days": 5, "increment_days": 2, "increment_pages": 5}
+
+
+def test_every_form_shows_the_same_documents_at_the_same_fetches() -> None:
+    pages = {form: list(generate_corpus(N_LISTINGS, seed=3, form=form, **TINY)) for form in FORMS}
+    text = pages["text"]
+    for form, form_pages in pages.items():
+        assert len(form_pages) == len(text)
+        for page, twin in zip(form_pages, text, strict=True):
+            assert page.form == form
+            assert page.path == twin.path.removesuffix(".txt") + SUFFIXES[form]
+            assert page.doc_ids == twin.doc_ids
+            assert page.sidecar["fetched_at"] == twin.sidecar["fetched_at"]
+            # The same documents; HTML and JSON show a description on one line.
+            assert [d.title for d in page.docs] == [d.title for d in twin.docs]
+            one_line = [d.description.replace("\n", " ") for d in twin.docs]
+            if form == "text":
+                assert page.docs == twin.docs
+            else:
+                assert [d.description for d in page.docs] == one_line
+            assert [d.document_id for d in page.docs] == [i + 1 for i in page.doc_ids]
+    json_page = pages["json"][0]
+    assert json_page.sidecar["url"].startswith(f"{generate.SITE}{generate.API_PATH}?wd=")
+    assert json.loads(json_page.text)["document"][0]["id"] == str(json_page.doc_ids[0] + 1)
+    assert pages["html-saved"][0].text.startswith("<!DOCTYPE html>")
+    assert pages["html"][0].text.startswith("<!doctype html>")
+    # The forms' own facts come from generators of their own: the text pages are as before.
+    assert [p.text for p in text] == [
+        p.text for p in generate_corpus(N_LISTINGS, seed=3, form="text", **TINY)
+    ]
+    with pytest.raises(ValueError, match="form must be one of"):
+        next(generate_corpus(N_LISTINGS, form="pdf"))
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_each_form_is_written_with_sidecars_and_parses_back_to_its_truths(
+    tmp_path: Path, form: str
+) -> None:
+    cache = tmp_path / "cache"
+    data = dataset(N_LISTINGS, seed=5, cache=cache, form=form, **TINY)
+
+    assert data.form == form
+    assert data.root == dataset_dir(cache, N_LISTINGS, 5, 5, 2, 5, form)
+    assert ("-html-saved-" in data.root.name) == (form == "html-saved")
+    files = data.page_files()
+    assert data.files == len(files) == N_LISTINGS // 10
+    assert {Path(f).suffix for f in files} == {SUFFIXES[form]}
+    for file in files:
+        sidecar = json.loads(Path(file + walk.SIDECAR_SUFFIX).read_text(encoding="utf-8"))
+        assert set(sidecar) == {"url", "fetched_at"}
+    assert dataset(N_LISTINGS, seed=5, cache=cache, form=form, **TINY) == data  # cached
+
+    snapshots = read.read_batch(sources.discover([data.corpus]), metadata.ReadOptions())
+    assert set(snapshots["form"]) == {"html" if form.startswith("html") else form}
+    tables = normalise.normalise_batch(snapshots)
+    assert tables.listings.height == N_LISTINGS
+    assert tables.rejects.height == 0
+    corpus = [p for p in generate_corpus(N_LISTINGS, seed=5, form=form, **TINY)
+              if p.part == generate.CORPUS_DIR]  # fmt: skip
+    if form != "text":  # the text form's title boundary is a reading, not a fact
+        truths = sorted((d.document_id, d.title, d.description) for p in corpus for d in p.docs)
+        got = tables.listings.select("document_id", "title", "description").rows()
+        assert sorted(got) == truths
+
+
+def test_the_text_corpus_keeps_its_cache_folder(tmp_path: Path) -> None:
+    name = dataset_dir(tmp_path, 100_000, 0, 730, 30, 50).name
+    assert name == "corpus-v2-100000-over-730d-inc-30x50-seed-0"
+
+
+def test_one_tiny_per_form_measure_runs_and_is_reported(tmp_path: Path) -> None:
+    forms = ("html-saved", "json")
+    datasets = [
+        dataset(N_LISTINGS, seed=5, cache=tmp_path / "cache", form=f, **TINY) for f in forms
+    ]
+
+    result = kit.measure_forms(datasets, tmp_path / "work", repeat=1)
+
+    assert list(result.forms) == list(forms)
+    for measured in result.forms.values():
+        assert measured.listings == {"e2e": N_LISTINGS, "parse stage": N_LISTINGS}
+        for key in ("e2e", "stage"):
+            assert measured.rows[key].peak_rss, key  # each in its own process
+            assert measured.rows[key].seconds > 0
+        assert measured.rows["part:walk"].seconds > 0  # HTML and JSON walk each page
+        parts = sum(measured.rows[f"part:{part}"].seconds for part in FORM_PARTS)
+        assert parts == pytest.approx(measured.rows["stage"].seconds)  # one pass, clocked
+    assert not (tmp_path / "work").exists()
+
+    section = kit.forms_section(
+        result, started=datetime.now(UTC), load_before="n/a", command="python -m benchmarks"
+    )
+    assert section.startswith(forms_kit.HEADING + "\n")
+    assert "| HTML saved by a browser (`.html`) | 20 files" in section
+    assert "| json | " in section
+    assert "| PASS" not in section and "| FAIL" not in section  # reported, not judged
+
+
+def test_the_parse_stage_clocks_its_parts_inside_one_pass(tmp_path: Path) -> None:
+    data = dataset(N_LISTINGS, seed=5, cache=tmp_path / "cache", form="json", **TINY)
+    originals = (html.extract_pages, api.extract_pages, parse.parse, schemas.split_valid)
+
+    parts, listings = run_form_stages(sources.discover([data.corpus]), 2**20)
+
+    assert listings == N_LISTINGS
+    assert all(parts[part] >= 0 for part in FORM_PARTS)
+    assert parts["walk"] > 0 and parts["validate"] > 0
+    assert sum(parts[part] for part in FORM_PARTS) == pytest.approx(parts["total"])
+    # The pipeline's own functions are back once the pass is over.
+    assert (html.extract_pages, api.extract_pages, parse.parse, schemas.split_valid) == originals
+
+
+def test_the_per_form_section_is_replaced_alone() -> None:
+    kept = "## Measurements behind design choices\n\n- **a choice**: 1.0 s.\n"
+    head = "# Benchmarks\n\n### 100 listings\n\n| x |\n\n"
+    targets = "## Targets: parser\n\n| t |\n\n"
+    new = f"{forms_kit.HEADING}\n\nnew table\n"
+
+    # No section yet: it goes before the targets, else before the hand-written sections.
+    assert kit.with_forms_section(head + targets + kept, new) == head + new + "\n" + targets + kept
+    assert kit.with_forms_section(head + kept, new) == head + new + "\n" + kept
+    assert kit.with_forms_section("", new) == new
+    # An old one is replaced, whatever follows it; the rest stays byte for byte.
+    old = f"{forms_kit.HEADING}\n\nold table\n\n"
+    assert kit.with_forms_section(head + old + targets + kept, new) == (
+        head + new + "\n" + targets + kept
+    )
+    assert kit.with_forms_section(head + old.rstrip("\n") + "\n", new) == head + new
+    assert forms_kit.existing_section(head + old + targets) == old
+
+
+def test_help_names_the_per_form_options() -> None:
+    text = build_parser().format_help()
+    for option in ("--forms-only", "--no-forms", "--forms", "--form-listings"):
+        assert option in text
+    args = build_parser().parse_args(["--forms", "json,html"])
+    assert args.forms == ("json", "html")
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["--forms", "pdf"])
