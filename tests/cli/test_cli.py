@@ -109,7 +109,7 @@ def test_normalise_with_db_and_report_publishes_like_the_flow(
     built = (db.stat().st_mtime_ns, report.stat().st_mtime_ns)
     assert cli.main(args) == 0
     again = capsys.readouterr().out
-    assert "0 new snapshots, 4 already in the lake" in again
+    assert "0 new snapshots, 6 already in the lake" in again
     assert f"warehouse:      {db}" in again and f"report:         {report}" in again
     assert (db.stat().st_mtime_ns, report.stat().st_mtime_ns) == built
 

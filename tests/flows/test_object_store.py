@@ -55,19 +55,22 @@ def test_the_lake_can_live_on_an_object_store(
     url = "s3://listings-lake/lake"
 
     first = normalise_flow(paths=[raw], lake_dir=url, db=db, report_path=None)
-    assert first.lake_rows == {"snapshots": 4, "listings": 33, "rejects": 0}
+    assert first.lake_rows == {"snapshots": 6, "listings": 53, "rejects": 0}
     # The warehouse holds the tables it loaded: a fresh connection needs no filesystem.
-    assert database.query("select count(*) from listings", db=db).item() == 33
-    assert database.query(
-        "select count(*) from dim_documents where uploaded_at_max is not null", db=db
-    ).item() > 0
+    assert database.query("select count(*) from listings", db=db).item() == 53
+    assert (
+        database.query(
+            "select count(*) from dim_documents where uploaded_at_max is not null", db=db
+        ).item()
+        > 0
+    )
     files = s3fs.S3FileSystem(skip_instance_cache=True).glob(
         "listings-lake/lake/*/fetched_month=*/*.parquet"
     )
     assert len(files) == 3  # one group: a file per table
 
     again = normalise_flow(paths=[raw], lake_dir=url, db=db, report_path=None)
-    assert (again.snapshots, again.files_skipped) == (0, 4)
+    assert (again.snapshots, again.files_skipped) == (0, 6)
 
 
 def test_snapshots_can_be_read_from_an_object_store(s3_endpoint: str, tmp_path: Path) -> None:
@@ -83,15 +86,17 @@ def test_snapshots_can_be_read_from_an_object_store(s3_endpoint: str, tmp_path: 
     assert [str(f).rsplit("/", 1)[-1] for f in found] == [
         "moredoc-demo-p1.txt",
         "wenku-kubernetes-p1.txt",
+        "wenku-search-page.html",
+        "wenku-search-page.json",
         "wenku-search-page.txt",
         "wenku-数据库-p2.txt",
     ]
     remote = run.normalise_paths(["s3://scrapes/raw"], tmp_path / "a", metadata.ReadOptions())
     local = run.normalise_paths([RAW], tmp_path / "b", metadata.ReadOptions())
-    assert remote.lake_rows == local.lake_rows == {"snapshots": 4, "listings": 33, "rejects": 0}
+    assert remote.lake_rows == local.lake_rows == {"snapshots": 6, "listings": 53, "rejects": 0}
     assert remote.rejects == 0
     again = run.normalise_paths(["s3://scrapes/raw"], tmp_path / "a", metadata.ReadOptions())
-    assert (again.files_read, again.files_skipped) == (0, 4)
+    assert (again.files_read, again.files_skipped) == (0, 6)
 
 
 def test_a_lake_on_an_object_store_is_compacted_and_tidied(

@@ -32,9 +32,23 @@ def test_a_scheduled_run_writes_the_lake(tmp_path: Path) -> None:
     with local_server(tmp_path / "server.log") as api_url:
         env["PREFECT_API_URL"] = api_url
         served = subprocess.Popen(
-            [sys.executable, "-m", "pipeline.cli", "serve", "--cron", "* * * * *", str(raw),
-             "--lake", str(lake_dir), "--db", str(tmp_path / "w.duckdb")],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=tmp_path,
+            [
+                sys.executable,
+                "-m",
+                "pipeline.cli",
+                "serve",
+                "--cron",
+                "* * * * *",
+                str(raw),
+                "--lake",
+                str(lake_dir),
+                "--db",
+                str(tmp_path / "w.duckdb"),
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            cwd=tmp_path,
         )
         try:
             deadline = time.monotonic() + SCHEDULED_RUN_TIMEOUT_S
@@ -46,7 +60,7 @@ def test_a_scheduled_run_writes_the_lake(tmp_path: Path) -> None:
                 time.sleep(2)
         finally:
             stop(served)
-    assert manifest.scan(lake_dir, "listings").collect().height == 33
+    assert manifest.scan(lake_dir, "listings").collect().height == 53
     assert (tmp_path / "w.duckdb").exists()
     assert not (tmp_path / "data").exists()
     assert served.returncode is not None

@@ -26,7 +26,7 @@ from pipeline.lake.storage import Location
 from pipeline.run import normalise, run
 from pipeline.run.summary import RunSummary
 from pipeline.warehouse import database
-from tests.conftest import REPO, SAMPLE, lake_files
+from tests.conftest import RAW, REPO, SAMPLE, lake_files
 
 KEYS = {"snapshots": ["snapshot_id"], "listings": ["snapshot_id", "position"],
         "rejects": ["snapshot_id", "byte_start", "byte_end"]}  # fmt: skip
@@ -268,8 +268,15 @@ def test_an_old_lake_is_converted_once_by_the_next_run(
     captured = capsys.readouterr()
     assert f"converting lake {old} from the per-day {old_layout} layout" in captured.err
     assert f"converted:      converted from the per-day {old_layout} layout" in captured.out
-    assert "0 new snapshots, 4 already in the lake" in captured.out
+    assert "0 new snapshots, 6 already in the lake" in captured.out
     _run(raw_copy, fresh)
+    # A conversion moves rows, it does not change them: the earlier version never titled the
+    # 7 unknown text titles from the catalogue, and a run titles only the listings it adds.
+    # `resolve-titles` brings them to older snapshots (docs/input-format.md §1.1).
+    titled = ["title", "description", "title_source"]
+    assert _table(old, "listings").drop(titled).equals(_table(fresh, "listings").drop(titled))
+    assert cli.main(["resolve-titles", "--lake", str(old)]) == 0
+    assert "7 text-form listings titled from a catalogue" in capsys.readouterr().out
     for table in layout.TABLES:
         assert _table(old, table).equals(_table(fresh, table)), table
     assert not list(old.glob("*/fetched_date=*"))
@@ -301,7 +308,7 @@ def test_a_conversion_killed_before_its_commit_leaves_the_old_lake(
     assert set(before) < set(lake_files(out))  # the old files, plus the unnamed new ones
     assert cli.main(["compact", "--lake", str(out)]) == 0
     assert manifest.layout_of(manifest.load(Location.of(out))) == layout.LAYOUT
-    assert _table(out, "listings").height == 33
+    assert _table(out, "listings").height == 53  # the six sample snapshots' listings
 
 
 def test_the_retired_layout_option_is_accepted_and_ignored(
@@ -321,16 +328,26 @@ def test_compacting_a_path_that_is_not_a_lake_is_an_error(
     assert not (tmp_path / "typo").exists()
 
 
+@pytest.fixture
+def text_raw(tmp_path: Path) -> Path:
+    """The sample folder's text-form pages only (4 snapshots, 33 listings): all a version
+    without the HTML/JSON parsers could have put in a lake."""
+    target = tmp_path / "text-raw"
+    target.mkdir()
+    for page in RAW.glob("*.txt"):
+        for file in (page, page.with_name(page.name + ".meta.json")):
+            shutil.copy(file, target / file.name)
+    return target
+
+
 def _version_1_lake(raw: Path, out: Path) -> None:
     """A lake as the version before the HTML/JSON columns wrote it: the same files without
     those columns, and manifest rows without `schema_version`."""
     _run(raw, out)
-    added = {
-        "listings": [*parse.LISTING_FACTS],
-        "snapshots": [*parse.PAGE_FACTS],
-        "rejects": [],
-    }
-    for table, columns in added.items():
+    facts = {"listings": parse.LISTING_FACTS, "snapshots": parse.PAGE_FACTS, "rejects": {}}
+    for table, added in facts.items():
+        # Only the facts the lake keeps (a page's own URL fills `url` and is not stored).
+        columns = [name for name in added if name in layout.file_schema(table)]
         for file in (out / table).rglob("*.parquet"):
             pl.read_parquet(file, hive_partitioning=False).drop(columns).write_parquet(file)
     for file in (out / "_manifest").glob("*.parquet"):
@@ -338,31 +355,31 @@ def _version_1_lake(raw: Path, out: Path) -> None:
 
 
 def test_a_lake_an_older_version_wrote_is_upgraded_once_by_the_next_run(
-    raw_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    text_raw: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     old, fresh = tmp_path / "old", tmp_path / "fresh"
-    _version_1_lake(raw_copy, old)
+    _version_1_lake(text_raw, old)
     with pytest.raises(errors.OldLayoutError, match=f"listings compact --lake {old}"):
         database.query("select count(*) from listings", lake=old)
     capsys.readouterr()
 
-    assert cli.main(["normalise", str(raw_copy), "--out", str(old)]) == 0
+    assert cli.main(["normalise", str(text_raw), "--out", str(old)]) == 0
     captured = capsys.readouterr()
     assert f"upgrading lake {old}: 1 groups written by an older version" in captured.err
     assert "upgraded 1 groups of files written by an older version" in captured.out
-    _run(raw_copy, fresh)
+    _run(text_raw, fresh)
     for table in layout.TABLES:
         assert _table(old, table).equals(_table(fresh, table)), table
     assert set(manifest.load(Location.of(old))["schema_version"]) == {layout.SCHEMA_VERSION}
     assert database.query("select count(document_id) from listings", lake=old).rows() == [(0,)]
-    assert _run(raw_copy, old).conversion is None  # once
+    assert _run(text_raw, old).conversion is None  # once
 
 
 def test_an_upgrade_killed_before_its_commit_is_finished_by_the_next_compaction(
-    raw_copy: Path, tmp_path: Path
+    text_raw: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "lake"
-    _version_1_lake(raw_copy, out)
+    _version_1_lake(text_raw, out)
     script = (
         "import os, signal, sys\n"
         "from pipeline.lake import compact, manifest\n"

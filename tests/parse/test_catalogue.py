@@ -14,7 +14,7 @@ from pipeline.ingest import metadata
 from pipeline.lake import manifest
 from pipeline.parse import catalogue
 from pipeline.run import run
-from tests.conftest import SAMPLE
+from tests.conftest import RAW, SAMPLE
 from tests.parse.golden import sample_documents as truth
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -54,7 +54,7 @@ def test_resolve_titles_after_the_html_form_recovers_all_ten_text_titles(
 ) -> None:
     lake = tmp_path / "lake"
     _normalise([_copy(SAMPLE, tmp_path / "text")], lake)
-    _normalise([_copy(FIXTURES / "wenku-search-page.html", tmp_path / "html")], lake)
+    _normalise([_copy(RAW / "wenku-search-page.html", tmp_path / "html")], lake)
     assert cli.main(["resolve-titles", "--lake", str(lake)]) == 0
     assert "7 text-form listings titled from a catalogue of" in capsys.readouterr().out
     text = _text_listings(lake)
@@ -71,7 +71,7 @@ def test_resolve_titles_after_the_html_form_recovers_all_ten_text_titles(
 
 def test_a_run_titles_its_new_text_listings_from_what_the_lake_has_seen(tmp_path: Path) -> None:
     lake = tmp_path / "lake"
-    _normalise([_copy(FIXTURES / "wenku-search-page.json", tmp_path / "json")], lake)
+    _normalise([_copy(RAW / "wenku-search-page.json", tmp_path / "json")], lake)
     summary = _normalise([_copy(SAMPLE, tmp_path / "text")], lake)
     assert summary.titles is not None and summary.titles.startswith("7 text-form listings")
     assert _text_listings(lake)["title"].to_list() == [doc.title for doc in truth.DOCUMENTS]

@@ -1,6 +1,6 @@
 """Malformed HTML and search-API JSON: reject rows with reasons, no crash, bounded memory.
 
-Each case starts from the committed fixtures (`tests/parse/fixtures/wenku-search-page.*`,
+Each case starts from the committed fixtures (`data/raw/wenku-search-page.html`, `.json`,
 10 listings each, truth in `golden/sample_documents.py`), breaks one thing, and checks the
 exact outcome: which listings survive, how many rejects, the reason naming the problem, and
 that the other files of the batch are still parsed (docs/input-format.md §3, §5).
@@ -22,12 +22,12 @@ import pytest
 
 from pipeline.parse.html import MAX_DEPTH
 from pipeline.parse.render import Document, render_html_page
-from tests.conftest import REPO, SAMPLE_FETCHED_AT, write_snapshot
+from tests.conftest import RAW, REPO, SAMPLE_FETCHED_AT, write_snapshot
 from tests.parse.golden.sample_documents import DOCUMENTS
 
 FIXTURES = Path(__file__).parent / "fixtures"
-JSON_PAGE = (FIXTURES / "wenku-search-page.json").read_text(encoding="utf-8")
-HTML_PAGE = (FIXTURES / "wenku-search-page.html").read_text(encoding="utf-8")
+JSON_PAGE = (RAW / "wenku-search-page.json").read_text(encoding="utf-8")
+HTML_PAGE = (RAW / "wenku-search-page.html").read_text(encoding="utf-8")
 IDS = [doc.document_id for doc in DOCUMENTS]
 # Where each document object starts in the JSON fixture (every one opens with its id).
 DOC_STARTS = [m.start() for m in re.finditer(r'\{\s*"id"', JSON_PAGE)]
@@ -557,7 +557,7 @@ def _with_big_description(form: str) -> str:
 @pytest.fixture(scope="module")
 def base_peak_kib() -> int:
     """The child's peak on the ordinary fixtures: interpreter, polars, pandera, lexbor."""
-    return _child(FIXTURES / "wenku-search-page.html", FIXTURES / "wenku-search-page.json")[
+    return _child(RAW / "wenku-search-page.html", RAW / "wenku-search-page.json")[
         "peak_kib"
     ]
 

@@ -404,7 +404,7 @@ def test_it_re_renders_the_real_sample_page_byte_for_byte() -> None:
 
 @pytest.mark.parametrize("name", sorted(sample_truth.PAGES))
 def test_it_renders_each_committed_sample_page_from_its_truth(name: str) -> None:
-    """It renders each committed sample page in data/raw/ exactly from its truth in
+    """It renders each of the three rendered text pages in data/raw/ exactly from its truth in
     tests/parse/golden/sample_truth.py."""
     truth = sample_truth.PAGES[name]
     text = render_page(

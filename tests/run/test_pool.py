@@ -45,7 +45,7 @@ def test_the_polars_thread_share_is_set_for_the_workers_only() -> None:
 def test_workers_write_the_lake_a_single_process_writes(
     raw_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Four files, batches of one file: the pool runs (input > POOL_FROM_BATCHES batches)."""
+    """Six files, batches of one file: the pool runs (input > POOL_FROM_BATCHES batches)."""
     pooled: list[int] = []
     real_run = pool.run
 
@@ -62,9 +62,9 @@ def test_workers_write_the_lake_a_single_process_writes(
         [raw_copy], tmp_path / "two", metadata.ReadOptions(), batch_bytes=batch_bytes, workers=2
     )
     assert pooled == [2]  # the single-process run never asked for workers
-    assert len(two.batches) == 4  # 4 files, each over half a batch: one per batch
-    assert [b.batch for b in two.batches] == [1, 2, 3, 4]  # reported in order
-    assert two.lake_rows == one.lake_rows == {"snapshots": 4, "listings": 33, "rejects": 0}
+    assert len(two.batches) == 6  # 6 files, each over half a batch: one per batch
+    assert [b.batch for b in two.batches] == [1, 2, 3, 4, 5, 6]  # reported in order
+    assert two.lake_rows == one.lake_rows == {"snapshots": 6, "listings": 53, "rejects": 0}
     assert lake_files(tmp_path / "two") == lake_files(tmp_path / "one")
 
 
@@ -92,9 +92,9 @@ def test_overlapped_batches_commit_in_order_and_a_failure_commits_only_what_came
     monkeypatch.undo()
 
     again = run.normalise_paths([raw_copy], out, metadata.ReadOptions(), batch_bytes=1)
-    assert (again.files_read, again.files_removed) == (3, 3)
-    assert [b.batch for b in again.batches] == [1, 2, 3]
-    assert again.lake_rows == {"snapshots": 4, "listings": 33, "rejects": 0}
+    assert (again.files_read, again.files_removed) == (5, 3)  # all but batch 1's file
+    assert [b.batch for b in again.batches] == [1, 2, 3, 4, 5]
+    assert again.lake_rows == {"snapshots": 6, "listings": 53, "rejects": 0}
 
 
 def test_a_failed_commit_leaves_no_reader_or_writer_thread_behind(
@@ -104,8 +104,6 @@ def test_a_failed_commit_leaves_no_reader_or_writer_thread_behind(
     collector gets to them (which once hung a later test inside another thread's start)."""
     monkeypatch.setattr(run, "commit", raising(OSError("disk full")))
     with pytest.raises(OSError, match="disk full"):
-        run.normalise_paths(
-            [raw_copy], tmp_path / "lake", metadata.ReadOptions(), batch_bytes=1
-        )
+        run.normalise_paths([raw_copy], tmp_path / "lake", metadata.ReadOptions(), batch_bytes=1)
     alive = [t.name for t in threading.enumerate() if t.name.startswith(("read_", "write_"))]
     assert alive == []

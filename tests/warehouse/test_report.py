@@ -22,10 +22,10 @@ from tests.conftest import RAW, SAMPLE_FETCHED_AT, empty_lake, write_snapshot
 
 @pytest.fixture(scope="module")
 def page(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The report over the four sample pages plus one unreadable file (a reject)."""
+    """The report over the sample folder plus one unreadable file (a reject)."""
     root = tmp_path_factory.mktemp("report")
     raw = root / "raw"
-    shutil.copytree(RAW, raw)  # the four sample pages and their sidecars
+    shutil.copytree(RAW, raw)  # the sample pages (the real one in 3 forms) and their sidecars
     write_snapshot(raw, "junk.txt", b"\x00\x01\x02", SAMPLE_FETCHED_AT)
     lake_dir, db = root / "lake", root / "warehouse.duckdb"
     run.normalise_paths([raw], lake_dir, metadata.ReadOptions())
@@ -67,8 +67,8 @@ def test_it_draws_five_charts_in_the_order_of_its_sections(page: str) -> None:
 def test_the_size_chart_has_a_bar_per_size_class_labelled_with_its_count(page: str) -> None:
     sizes = charts(page)[0]
     assert marks(sizes, "bar") == 6
-    labels = re.findall(r">(\d+)</text>", sizes.split('role-mark', 2)[-1])
-    assert labels == ["1", "3", "19", "9", "0", "1"]  # 33 documents
+    labels = re.findall(r">(\d+)</text>", sizes.split("role-mark", 2)[-1])
+    assert labels == ["1", "3", "19", "9", "0", "1"]  # 33 documents (53 listings)
     for size_class in ("&lt; 100 KB", "1 – 10 MB", "≥ 1 GB"):
         assert size_class in sizes
 
@@ -80,8 +80,12 @@ def test_the_age_chart_has_a_bar_per_age_class(page: str) -> None:
 def test_results_over_time_has_a_point_per_fetch_and_a_legend_entry_per_query(page: str) -> None:
     results = charts(page)[2]
     assert marks(results, "point") == 4
-    for query in ("kubernetes · wenku.it", "云原生 · wenku.it", "数据库 · wenku.it",
-                  "golang · moredoc.example.org"):
+    for query in (
+        "kubernetes · wenku.it",
+        "云原生 · wenku.it",
+        "数据库 · wenku.it",
+        "golang · moredoc.example.org",
+    ):
         assert query in results
 
 

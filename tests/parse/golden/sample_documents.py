@@ -3,8 +3,9 @@
 `data/raw/wenku-search-page.txt` is a real wenku.it results page in the flattened-text form:
 10 listings and the footer `共 145 条`. The text form does not carry everything the site
 stores, so this module states, by hand, one truth that the page is consistent with. The
-fixtures in `tests/parse/fixtures/` (`wenku-search-page.html`, `.saved.html`, `.json`) were
-written from these values, so a parser of any form can be checked against one truth.
+pages `data/raw/wenku-search-page.html` and `.json`, and the browser-saved
+`tests/parse/fixtures/wenku-search-page.saved.html`, were written from these values, so a
+parser of any form can be checked against one truth.
 
 How the values were chosen (section numbers are docs/input-format.md):
 

@@ -14,7 +14,7 @@ import pytest
 from pipeline.ingest import metadata
 from pipeline.run import run
 from pipeline.warehouse import database
-from tests.conftest import SAMPLE
+from tests.conftest import RAW, SAMPLE
 from tests.parse.golden import sample_documents as truth
 
 FIXTURES = Path(__file__).parents[2] / "parse" / "fixtures"
@@ -23,7 +23,7 @@ FIXTURES = Path(__file__).parents[2] / "parse" / "fixtures"
 def _warehouse(tmp_path: Path, *, shift_first_upload_days: int = 0) -> Path:
     raw = tmp_path / "raw"
     raw.mkdir()
-    for path in (SAMPLE, FIXTURES / "wenku-search-page.html", FIXTURES / "wenku-search-page.json"):
+    for path in (SAMPLE, RAW / "wenku-search-page.html", RAW / "wenku-search-page.json"):
         for file in (path, path.with_name(path.name + ".meta.json")):
             shutil.copy(file, raw / file.name)
     if shift_first_upload_days:

@@ -19,10 +19,10 @@ from tests.conftest import RAW, REPO
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """(lake, warehouse) over the four sample pages, built once for the module."""
+    """(lake, warehouse) over the six sample snapshots, built once for the module."""
     root = tmp_path_factory.mktemp("sample")
     raw = root / "raw"
-    shutil.copytree(RAW, raw)  # the four sample pages and their sidecars
+    shutil.copytree(RAW, raw)  # the sample pages (the real one in 3 forms) and their sidecars
     lake_dir, db = root / "lake", root / "warehouse.duckdb"
     run.normalise_paths([raw], lake_dir, metadata.ReadOptions())
     database.build(lake_dir, db)
@@ -43,22 +43,37 @@ def test_the_warehouse_holds_the_lake_views_and_every_mart(built: tuple[Path, Pa
         """,
         db=db,
     ).to_dicts()
-    # 33 listings of 33 different documents, 4 queries fetched once each, no rejects;
-    # 3 ambiguous prices and 1 rating below 1 are the sample's known quirks
+    # 53 listings: 23 documents seen once and the real page's 10 seen in three forms (text,
+    # HTML, JSON), so 33 documents and 53 appearances (one per document and snapshot); 4
+    # queries fetched once each (the three forms share query and fetch time); no rejects;
+    # 3 ambiguous prices and 1 rating below 1 (per document) are the sample's known quirks
     assert counts == [
-        {"listings": 33, "documents": 33, "appearances": 33, "fetches": 4, "reject_rows": 0,
-         "findings": 4}
+        {
+            "listings": 53,
+            "documents": 33,
+            "appearances": 53,
+            "fetches": 4,
+            "reject_rows": 0,
+            "findings": 4,
+        }
     ]
 
 
 def test_the_real_page_ranks_its_listings_one_to_ten(built: tuple[Path, Path]) -> None:
+    """In each of its three forms, and each document at the same rank in all three."""
     _, db = built
     ranks = database.query(
         "select list(overall_rank order by overall_rank) as ranks "
-        "from fct_listing_appearances where query = '云原生'",
+        "from fct_listing_appearances where query = '云原生' group by snapshot_id",
         db=db,
-    ).item()
-    assert ranks.to_list() == list(range(1, 11))
+    )["ranks"].to_list()
+    assert ranks == [list(range(1, 11))] * 3
+    per_document = database.query(
+        "select count(*) as forms, count(distinct overall_rank) as ranks "
+        "from fct_listing_appearances where query = '云原生' group by document_key",
+        db=db,
+    ).rows()
+    assert per_document == [(3, 1)] * 10
 
 
 def test_listings_sql_prints_a_table_of_documents(
@@ -74,8 +89,16 @@ def test_listings_sql_writes_parquet_to_a_file(built: tuple[Path, Path], tmp_pat
     _, db = built
     out = tmp_path / "fetches.parquet"
     code = cli.main(
-        ["sql", "select query, total_results from fct_query_snapshots order by query",
-         "--db", str(db), "--format", "parquet", "--out", str(out)]
+        [
+            "sql",
+            "select query, total_results from fct_query_snapshots order by query",
+            "--db",
+            str(db),
+            "--format",
+            "parquet",
+            "--out",
+            str(out),
+        ]
     )
     assert code == 0
     assert pl.read_parquet(out).to_dicts() == [
@@ -124,8 +147,8 @@ def test_listings_build_prints_a_line_per_lake_table_model_and_test_as_it_goes(
     steps = [match.groups() for line in lines if (match := step.fullmatch(line))]
     loads, built_models, tests = steps[:3], steps[3:13], steps[13:]
     assert loads == [
-        ("1", "3", "OK", "loaded table snapshots", "4 rows  "),
-        ("2", "3", "OK", "loaded table listings", "33 rows  "),
+        ("1", "3", "OK", "loaded table snapshots", "6 rows  "),
+        ("2", "3", "OK", "loaded table listings", "53 rows  "),
         ("3", "3", "OK", "loaded table rejects", "0 rows  "),
     ]
     assert [(n, total, status, what) for n, total, status, what, _ in built_models[:6]] == [
@@ -153,6 +176,8 @@ def test_the_notebook_example_runs_on_the_sample_lake_and_warehouse(
     example["main"](lake_dir, db)
     out = capsys.readouterr().out
     assert "listings per query (polars over the lake):\nshape: (4, 4)" in out
-    assert "(pandas over the lake):\ncredit\n码力    3.22\n魔豆    3.70" in out
+    # 码力: 28 text listings (ratings sum 90.28) and the real page's 10 in HTML (27.03);
+    # the JSON form prints no credit word (null), so pandas leaves its 10 out
+    assert "(pandas over the lake):\ncredit\n码力    3.09\n魔豆    3.70" in out
     assert "documents with the narrowest known upload window (DuckDB marts):\nshape: (5, 5)" in out
     assert "fetches per query (DuckDB → pandas):" in out

@@ -23,12 +23,13 @@ from pipeline.warehouse import database
 from tests.conftest import RAW
 from tests.warehouse.sql.conftest import empty_lake
 
-LAKE_ROWS = {"snapshots": 4, "listings": 33, "rejects": 0}  # the four sample pages
+# the sample folder: 4 text pages (33 listings) and the real page's HTML and JSON forms (10 each)
+LAKE_ROWS = {"snapshots": 6, "listings": 53, "rejects": 0}
 
 
 @pytest.fixture(scope="module")
 def sample_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The four sample pages normalised once; tests copy it before changing anything."""
+    """The sample folder normalised once; tests copy it before changing anything."""
     root = tmp_path_factory.mktemp("lake")
     raw = root / "raw"
     shutil.copytree(RAW, raw)
@@ -58,11 +59,12 @@ def test_a_stray_file_in_a_partition_folder_is_invisible_to_build_and_sql(
     db = tmp_path / "w.duckdb"
     assert database.build(lake_copy, db) == LAKE_ROWS
     assert count_listings(db=db) == LAKE_ROWS["listings"]
+    # the real page's 10 documents are one row each across its three forms: 23 + 10
     assert database.query("select count(*) from dim_documents", db=db).item() == 33
     assert count_listings(lake_dir=lake_copy) == LAKE_ROWS["listings"]
     code = cli.main(["sql", "select count(*) as n from listings", "--lake", str(lake_copy),
                      "--format", "csv"])  # fmt: skip
-    assert (code, capsys.readouterr().out) == (0, "n\n33\n")
+    assert (code, capsys.readouterr().out) == (0, "n\n53\n")
 
 
 def test_the_lake_tables_are_tables_with_every_file_column_and_the_month(
