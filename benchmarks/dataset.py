@@ -10,7 +10,7 @@ folder that looks usable.
 
 A corpus can be generated in each input form (`generate.FORMS`); the text form's folder
 name has no form in it (the name it had before the other forms existed, so caches stay
-valid), the others' do: `corpus-v2-html-saved-100000-…`.
+valid), the others' do, with their own version: `corpus-v2-html-saved.v2-100000-…`.
 """
 
 from __future__ import annotations
@@ -29,6 +29,9 @@ DEFAULT_CACHE = Path(__file__).with_name("out")  # git-ignored
 MARKER = ".complete.json"  # a dot file: `sources.discover` skips it
 # Bumped whenever the generator's output changes, so a cache never serves stale pages.
 GENERATOR_VERSION = 2
+# The same for the HTML and JSON forms alone (2: slides' descriptions start with the title
+# the text form repeats), so the text corpora's caches stay valid.
+STRUCTURED_FORMS_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,7 @@ def dataset_dir(
     increment_pages: int,
     form: str = "text",
 ) -> Path:
-    kind = "" if form == "text" else f"{form}-"
+    kind = "" if form == "text" else f"{form}.v{STRUCTURED_FORMS_VERSION}-"
     name = (
         f"corpus-v{GENERATOR_VERSION}-{kind}{n_listings}-over-{days}d"
         f"-inc-{increment_days}x{increment_pages}-seed-{seed}"

@@ -386,7 +386,14 @@ class _Site:
             )
             return text, ids, docs
         # A browser shows a description on one line, so HTML and JSON carry the flat one.
-        docs = tuple(s.flat_doc for s in shown)
+        # A slide deck's text repeats its title: the text form's second copy is the start of
+        # the document's own description, which is what the site stores and serves.
+        docs = tuple(
+            replace(s.flat_doc, description=s.flat_doc.title + s.flat_doc.description)
+            if s.layout == "repeated"
+            else s.flat_doc
+            for s in shown
+        )
         page_rng = random.Random(f"{self.seed}:{query.name}:{page_no}:{fetched_at.isoformat()}")
         spend = f"{page_rng.uniform(*SEARCH_SECONDS):.3f}"
         if form == "json":
