@@ -19,3 +19,8 @@ DEFAULT_BATCH_BYTES = 24 * 2**20
 # run names none for it (`--site-tz SITE=ZONE`): the sites in question are Chinese
 # (docs/input-format.md §3.4).
 DEFAULT_SITE_TIME_ZONE = "Asia/Shanghai"
+
+# The largest page a run reads, decompressed: a gzip "bomb" (255 KB expanding to 256 MiB) is
+# stopped after this many bytes instead of filling memory, and so is a plain file this large.
+# Real results pages are well under 1 MiB; `--max-page-mb` raises it.
+MAX_PAGE_BYTES = 64 * 2**20

@@ -107,6 +107,7 @@ def _add_normalise(commands: Subparsers) -> None:
     )
     norm.add_argument("--site", metavar="NAME", help="site name for files without a sidecar URL")
     options.add_site_tz(norm)
+    options.add_max_page(norm)
     norm.add_argument(
         "--db",
         type=Path,
@@ -178,6 +179,7 @@ def _add_run(commands: Subparsers) -> None:
     run.add_argument("--full-refresh", action="store_true", help="rebuild from every input")
     options.add_report(run, "HTML report to write")
     options.add_site_tz(run)
+    options.add_max_page(run)
     options.add_batch_mb(run, "batch size in MB of input; each batch is one task")
     options.add_layout(run)
     run.add_argument(
@@ -261,7 +263,10 @@ def _normalise(args: argparse.Namespace) -> int:
         args.paths,
         args.out,
         read_options=metadata.ReadOptions(
-            fetched_at=args.fetched_at, site=args.site, time_zones=tuple(args.site_tz)
+            fetched_at=args.fetched_at,
+            site=args.site,
+            time_zones=tuple(args.site_tz),
+            max_page_bytes=int(args.max_page_mb * 2**20),
         ),
         batch_bytes=args.batch_mb * 2**20,
         workers=args.workers,
@@ -295,7 +300,9 @@ def _run(args: argparse.Namespace) -> int:
         batch_bytes=args.batch_mb * 2**20,
         full_refresh=args.full_refresh,
         report_path=options.report_path(args.report, args.db),
-        options=metadata.ReadOptions(time_zones=tuple(args.site_tz)),
+        options=metadata.ReadOptions(
+            time_zones=tuple(args.site_tz), max_page_bytes=int(args.max_page_mb * 2**20)
+        ),
         layout=args.layout,
     )
     print(summary.render())

@@ -119,3 +119,16 @@ def add_site_tz(parser: Adder) -> None:
         f"e.g. wenku.it=Asia/Shanghai; repeatable (default for every site: "
         f"{config.DEFAULT_SITE_TIME_ZONE})",
     )
+
+
+def add_max_page(parser: Adder) -> None:
+    """`--max-page-mb N`: the largest page a run reads (decompressed)."""
+    parser.add_argument(
+        "--max-page-mb",
+        type=float,
+        default=config.MAX_PAGE_BYTES / 2**20,
+        metavar="MB",
+        help="largest page to read, decompressed: a larger file or a gzip that expands past "
+        "it (a gzip bomb) is stopped there and recorded as a reject "
+        "(default: %(default)g MiB)",
+    )

@@ -9,8 +9,12 @@ UTF-8 LF file without BOM, that is the file's own bytes (docs/input-format.md §
 from __future__ import annotations
 
 import gzip
+import io
+import zlib
 
 import polars as pl
+
+from pipeline.config import MAX_PAGE_BYTES
 
 # Decoded text with more control characters than this share is binary, not a page.
 MAX_CONTROL_SHARE = 0.01
@@ -25,6 +29,27 @@ UNDECODABLE = "undecodable: neither UTF-8 nor GB18030"
 
 def corrupt_gzip(error: Exception) -> str:
     return f"corrupt gzip: {error}"
+
+
+def too_large(limit: int, *, compressed: bool) -> str:
+    grows = "decompresses to more than" if compressed else "is larger than"
+    return (
+        f"page too large: it {grows} {limit / 2**20:g} MiB, the cap per page (a gzip bomb? "
+        "raise the cap with --max-page-mb)"
+    )
+
+
+def gunzip(raw: bytes, limit: int = MAX_PAGE_BYTES) -> tuple[bytes | None, str | None]:
+    """(decompressed bytes, None) or (None, why not), never holding more than `limit` + 1
+    decompressed bytes: the stream stops there, whatever the file claims."""
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(raw)) as stream:
+            data = stream.read(limit + 1)
+    except (OSError, EOFError, zlib.error) as error:
+        return None, corrupt_gzip(error)
+    if len(data) > limit:
+        return None, too_large(limit, compressed=True)
+    return data, None
 
 
 def control_bytes(count: int, size: int) -> str:
@@ -44,20 +69,24 @@ _PY_SPACE = (
 _FIRST_VISIBLE = "^[" + "".join(f"\\x{{{ord(c):X}}}" for c in _PY_SPACE) + "]*(.)"
 
 
-def screen(raw: bytes) -> tuple[bytes | None, bytes | None, str | None]:
+def screen(
+    raw: bytes, limit: int = MAX_PAGE_BYTES
+) -> tuple[bytes | None, bytes | None, str | None]:
     """`decode` up to the UTF-8 attempt: (bytes, UTF-8 candidate, error so far).
 
     The candidate is the BOM-less, CRLF→LF body whose UTF-8 validity polars checks for the
     whole batch at once. Control bytes are ASCII, never inside a UTF-8 or GB18030
     multi-byte character, so their count does not depend on the encoding; the error it
-    gives stands only if the bytes decode at all (as in `decode`).
+    gives stands only if the bytes decode at all (as in `decode`). A page over `limit`
+    bytes (decompressed) is not read at all.
     """
-    data = raw
-    if data[:2] == _GZIP_MAGIC:
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as error:
-            return None, None, corrupt_gzip(error)
+    data: bytes | None = raw
+    if raw[:2] == _GZIP_MAGIC:
+        data, failed = gunzip(raw, limit)
+        if data is None:
+            return None, None, failed
+    elif len(raw) > limit:
+        return None, None, too_large(limit, compressed=False)
     if not data:
         return None, None, EMPTY
     if b"\x00" in data:

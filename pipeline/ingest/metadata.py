@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import polars as pl
 
-from pipeline.config import DEFAULT_SITE_TIME_ZONE
+from pipeline.config import DEFAULT_SITE_TIME_ZONE, MAX_PAGE_BYTES
 from pipeline.ingest import sources
 from pipeline.ingest.sources import Source
 from pipeline.ingest.walk import SIDECAR_SUFFIX
@@ -37,6 +37,7 @@ class ReadOptions:
     fetched_at: datetime | None = None
     site: str | None = None
     time_zones: tuple[tuple[str, str], ...] = ()
+    max_page_bytes: int = MAX_PAGE_BYTES  # larger pages (decompressed) are read errors
 
     def time_zone(self, site: str | None) -> str:
         return dict(self.time_zones).get(site or "", DEFAULT_SITE_TIME_ZONE)

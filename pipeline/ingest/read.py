@@ -52,7 +52,7 @@ class _Rows:
         meta, sidecar_error = metadata.parse_sidecar(sidecar, path)
         fetched_at, source = metadata.fetch_time(path, meta, options, mtime_ns)
         content, snapshot = metadata.hashes(raw, fetched_at)
-        data, body, error = decode.screen(raw)
+        data, body, error = decode.screen(raw, options.max_page_bytes)
         url = meta.get("url")
         micros = (fetched_at - _EPOCH) // _MICROSECOND
         self.rows.append((

@@ -7,7 +7,6 @@ that drifts from the definition fails a test instead of changing the data.
 
 from __future__ import annotations
 
-import gzip
 import time
 
 from pipeline.ingest import decode as decoding
@@ -16,13 +15,16 @@ from pipeline.ingest.metadata import ReadOptions
 from pipeline.ingest.sources import Source
 
 
-def decode(raw: bytes) -> tuple[str | None, str | None]:
-    """Bytes → (text, None), or (None, why not). Gzip, BOM, GB18030 and CRLF are handled."""
+def decode(raw: bytes, limit: int = decoding.MAX_PAGE_BYTES) -> tuple[str | None, str | None]:
+    """Bytes → (text, None), or (None, why not). Gzip, BOM, GB18030 and CRLF are handled;
+    a page over `limit` bytes (decompressed) is not read."""
     if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as error:
-            return None, decoding.corrupt_gzip(error)
+        data, failed = decoding.gunzip(raw, limit)
+        if data is None:
+            return None, failed
+        raw = data
+    elif len(raw) > limit:
+        return None, decoding.too_large(limit, compressed=False)
     if not raw:
         return None, decoding.EMPTY
     if b"\x00" in raw:
@@ -61,7 +63,7 @@ def read_one(path: Source, options: ReadOptions) -> dict[str, object]:
     raw = sources.read_bytes(path)
     meta, sidecar_error = metadata.sidecar(path)
     fetched_at, source = metadata.fetch_time(path, meta, options, mtime_ns)
-    text, error = decode(raw)
+    text, error = decode(raw, options.max_page_bytes)
     content, snapshot = metadata.hashes(raw, fetched_at)
     url = meta.get("url")
     row: dict[str, object] = {
