@@ -42,14 +42,29 @@ class _Rows:
         """Read one file and its sidecar: the part that is per file by nature."""
         started = time.perf_counter()
         name = str(path)
-        if sources.is_local(path):
-            raw, mtime_ns = sources.read_local(name)
-            sidecar = sources.read_local_sidecar(name + SIDECAR_SUFFIX)
-        else:
-            _, mtime_ns = sources.stat(path)
-            raw = sources.read_bytes(path)
-            sidecar = sources.sidecar_bytes(path)
+        try:
+            if sources.is_local(path):
+                raw, mtime_ns = sources.read_local(name)
+            else:
+                _, mtime_ns = sources.stat(path)
+                raw = sources.read_bytes(path)
+        except OSError as error:  # a FIFO, no permission, EIO, deleted since it was found
+            self._unreadable(path, options, error, started)
+            return
+        try:
+            if sources.is_local(path):
+                sidecar = sources.read_local_sidecar(name + SIDECAR_SUFFIX)
+            else:
+                sidecar = sources.sidecar_bytes(path)
+            unread_sidecar = None
+        except OSError as error:
+            sidecar = None
+            unread_sidecar = (
+                f"sidecar {sources.file_name(path)}{SIDECAR_SUFFIX} not read: "
+                f"{error.strerror or error}"
+            )
         meta, sidecar_error = metadata.parse_sidecar(sidecar, path)
+        sidecar_error = sidecar_error or unread_sidecar
         fetched_at, source = metadata.fetch_time(path, meta, options, mtime_ns)
         content, snapshot = metadata.hashes(raw, fetched_at)
         data, body, error = decode.screen(raw, options.max_page_bytes)
@@ -60,6 +75,30 @@ class _Rows:
             url if isinstance(url, str) and url else None, error, sidecar_error,
             None if error is None else decode.preview(raw), time.perf_counter() - started,
             raw, data, body,
+        ))  # fmt: skip
+
+    def _unreadable(
+        self, path: Source, options: ReadOptions, error: OSError, started: float
+    ) -> None:
+        """A file that cannot be read at all: a row with its reason, and the run goes on.
+
+        Its id hashes the path, not the (absent) bytes, so two such files stay two
+        snapshots; its size and mtime are the file system's where it still answers, so the
+        next run skips it unless it changes.
+        """
+        name = str(path)
+        try:
+            size, mtime_ns = sources.stat(path)
+        except OSError:
+            size, mtime_ns = 0, 0
+        fetched_at, source = metadata.fetch_time(path, {}, options, mtime_ns)
+        content, _ = metadata.hashes(b"", fetched_at)
+        _, snapshot = metadata.hashes(f"unreadable file {name}".encode(), fetched_at)
+        reason = f"cannot read the file: {error.strerror or error}"
+        micros = (fetched_at - _EPOCH) // _MICROSECOND
+        self.rows.append((
+            snapshot, name, size, mtime_ns, content, micros, source, None, reason, None, "",
+            time.perf_counter() - started, b"", None, None,
         ))  # fmt: skip
 
     def frame(self, options: ReadOptions) -> pl.DataFrame:

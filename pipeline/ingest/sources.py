@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import os
+import stat as stat_mode
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -69,7 +70,7 @@ class Scan:
                     raise InputNotFoundError(f"{source}: no such file or folder")
             elif source.is_dir():
                 folders.append(os.fspath(source))
-            elif source.is_file():
+            elif source.exists():  # a file, or a FIFO or device named explicitly (a reject)
                 info = os.stat(source)
                 self._found[os.fspath(source)] = (info.st_size, info.st_mtime_ns)
             else:
@@ -144,7 +145,24 @@ def file_name(source: Source) -> str:
 # What Path.exists() takes for "no such file": a sidecar opened directly treats them the same.
 _MISSING_ERRNOS = (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP)
 
-_O_READ = os.O_RDONLY | getattr(os, "O_BINARY", 0)
+# Non-blocking: opening a FIFO (`mkfifo x.txt`) for reading would otherwise wait forever
+# for a writer, holding the lake's lock; it is refused after the open instead (it has no
+# effect on regular files).
+_O_READ = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
+
+
+class NotRegularFileError(OSError):
+    """A FIFO, socket or device where a snapshot or sidecar file was expected: not read."""
+
+
+def _regular(fd: int, path: str) -> os.stat_result:
+    info = os.fstat(fd)
+    if not stat_mode.S_ISREG(info.st_mode):
+        raise NotRegularFileError(
+            errno.EINVAL, "not a regular file (a FIFO, socket or device): not read", path
+        )
+    return info
+
 
 _SIDECAR_BYTES = 4095  # read in one go up to this size
 
@@ -173,7 +191,7 @@ def read_local(path: str) -> tuple[bytes, int]:
     """
     fd = os.open(path, _O_READ)
     try:
-        info = os.fstat(fd)
+        info = _regular(fd, path)
         return _read_fd(fd, info.st_size), info.st_mtime_ns
     finally:
         os.close(fd)
@@ -188,7 +206,8 @@ def read_local_sidecar(path: str) -> bytes | None:
             return None
         raise
     try:
-        return _read_fd(fd, _SIDECAR_BYTES)  # no fstat: a sidecar (a URL, a time) fits one read
+        _regular(fd, path)
+        return _read_fd(fd, _SIDECAR_BYTES)  # a sidecar (a URL, a time) fits one read
     finally:
         os.close(fd)
 

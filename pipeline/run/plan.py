@@ -102,8 +102,15 @@ def new_files(
     candidates = seen.join(committed.select(columns), on=list(columns), how="anti")["i"].to_list()
     known = set(committed["snapshot_id"].to_list())
     if known:  # else a new lake: nothing to compare with, so no file needs reading here
-        candidates = [
-            i for i in candidates if read.identify(found[i], options, mtimes[i]) not in known
-        ]
+        candidates = [i for i in candidates if _identify(found[i], options, mtimes[i]) not in known]
     todo = sorted(candidates)
     return [found[i] for i in todo], [sizes[i] for i in todo]
+
+
+def _identify(source: Source, options: ReadOptions, mtime_ns: int) -> str | None:
+    """A changed file's snapshot id; None (so: new) when it cannot be read, which the
+    batch reader then records as a reject with the reason."""
+    try:
+        return read.identify(source, options, mtime_ns)
+    except OSError:
+        return None
