@@ -18,10 +18,13 @@ from pipeline.config import DEFAULT_SITE_TIME_ZONE
 from pipeline.parse import fields
 
 # One listing tail: PRICE CREDIT | PAGES 页 | SIZE [| AGE]RATING, then one separator
-# (a line break, or a space in text flattened further, or the end of the page).
+# (a line break, or a space in text flattened further, or the end of the page). SIZE is
+# any token and an optional unit word: a malformed size (`NaN GB`, `-1 KB`, `1e309 MB`)
+# must still end its own listing, for the strict rules to reject, rather than let the
+# listing run on into the next one's tail and merge the two.
 _TAIL = (
     r"(?<price>[0-9]+) (?<credit>[^\s|0-9][^\s|]*) \| (?<pages>[^|\n]*?) 页 \| "
-    r"(?<size>[0-9][0-9.]* ?[A-Za-z]+)"
+    r"(?<size>[^\s|]+(?: [A-Za-z]+)?)"
     r"(?: \| (?<age>[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}|[^|\n]*?[^|\n0-9. ]))?"
     r"(?<rating>[0-9]+(?:\.[0-9]+)?)"
 )

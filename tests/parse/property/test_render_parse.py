@@ -16,14 +16,19 @@ from hypothesis import strategies as st
 from pipeline import vocab
 from pipeline.ingest import metadata
 from pipeline.parse import fields
-from pipeline.parse.render import render_age, render_page, render_size
+from pipeline.parse.render import (
+    default_pager,
+    render_age,
+    render_footer,
+    render_listing,
+    render_page,
+    render_size,
+)
 from pipeline.run import normalise
 from tests.conftest import assert_listings_match, assert_nothing_lost
 from tests.strategies import age_seconds, fetched_ats, pages_, sizes
 
-SETTINGS = settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _normalise_text(text: str, fetched_at) -> normalise.BatchTables:
@@ -57,8 +62,13 @@ def test_a_rendered_page_parses_back_to_its_truth(page) -> None:
     docs, layouts, show_age, separator, fetched_at = page
     total, last_page = 10 * len(docs) + 3, 7
     text = render_page(
-        docs, fetched_at, total_results=total, last_page=last_page, separator=separator,
-        title_layouts=layouts, show_age=show_age,
+        docs,
+        fetched_at,
+        total_results=total,
+        last_page=last_page,
+        separator=separator,
+        title_layouts=layouts,
+        show_age=show_age,
     )
     tables = _normalise_text(text, fetched_at)
 
@@ -106,3 +116,48 @@ def test_age_intervals_are_every_upload_time_that_renders_the_same(fetched_at, d
         assert render_age(fetched_at, low) == text and render_age(fetched_at, high) == text
         assert render_age(fetched_at, low - second) != text
         assert high == fetched_at or render_age(fetched_at, high + second) != text
+
+
+# Sizes no byte count renders, each a token and maybe a unit word, as a broken page shows.
+_BAD_SIZES = st.one_of(
+    st.sampled_from(["NaN GB", "-1 KB", "1e309 MB", "12.83MB", "1,024.00 KB", "∞ TB", "? B"]),
+    st.from_regex(r"[0-9a-zA-Z.,+\-]{1,8}( [A-Za-z]{1,5})?", fullmatch=True).filter(
+        lambda size: not _renders(size)
+    ),
+)
+
+
+def _renders(size: str) -> bool:
+    return _size_bounds([size])[0][0] is not None
+
+
+@settings(SETTINGS, max_examples=60)
+@given(pages_(), _BAD_SIZES, st.data())
+def test_a_corrupted_tail_between_two_listings_is_one_reject_and_its_neighbours_parse(
+    page, bad_size: str, data: st.DataObject
+) -> None:
+    """A listing whose size breaks the rules ends where its tail ends: a reject of its own
+    bytes, never merged into the next listing (which keeps its own title and fields)."""
+    docs, layouts, show_age, separator, fetched_at = page
+    rendered = [
+        render_listing(doc, fetched_at, title_layout=layout, show_age=aged)
+        for doc, layout, aged in zip(docs, layouts, show_age, strict=True)
+    ]
+    bad = f"坏描述0 码力 | 12 页 | {bad_size} | 9 月前3"
+    at = data.draw(st.integers(0, len(rendered)), label="inserted before listing")
+    body = separator.join([*rendered[:at], bad, *rendered[at:]]) + "\n"
+    text = body + render_footer(99, default_pager(7))
+    tables = _normalise_text(text, fetched_at)
+
+    assert tables.rejects.select("fragment").to_series().to_list() == [bad]
+    assert tables.rejects["reason"].to_list() == [
+        f"unknown size '{bad_size}': expected N.NN B|KB|MB|GB|TB or 0 Bytes"
+    ]
+    assert tables.listings.height == len(docs)
+    # Positions are places on the page: the rejected listing keeps its own.
+    assert tables.rejects["position"].to_list() == [at + 1]
+    rows = tables.listings.sort("position").to_dicts()
+    places = [p for p in range(1, len(docs) + 2) if p != at + 1]
+    assert [row["position"] for row in rows] == places
+    in_order = [{**row, "position": i} for i, row in enumerate(rows, start=1)]
+    assert_listings_match(in_order, docs, layouts, show_age, fetched_at)
