@@ -26,7 +26,7 @@ test: lint  ## lint, then the whole test suite
 test-fast: lint  ## lint, then every test but the Prefect flow tests: the quick loop while coding
 	$(BIN)/python -m pytest -m "not flow"
 
-bench: $(STAMP)  ## benchmark kit, parser + warehouse, on 100k listings over 730 fetch days (`python -m benchmarks --full` adds 1 M); writes benchmarks/RESULTS.md
+bench: $(STAMP)  ## benchmark kit, parser + warehouse + throughput per input form (text, HTML, JSON), on 100k listings over 730 fetch days (`python -m benchmarks --full` adds 1 M); writes benchmarks/RESULTS.md
 	$(BIN)/python -m benchmarks
 
 $(STAMP): requirements.lock pyproject.toml
