@@ -19,12 +19,14 @@ from pipeline.parse import fields
 
 # One listing tail: PRICE CREDIT | PAGES 页 | SIZE [| AGE]RATING, then one separator
 # (a line break, or a space in text flattened further, or the end of the page). SIZE is
-# any token and an optional unit word: a malformed size (`NaN GB`, `-1 KB`, `1e309 MB`)
-# must still end its own listing, for the strict rules to reject, rather than let the
-# listing run on into the next one's tail and merge the two.
+# any token ending in a unit word, or any token and a unit word: a malformed size (`NaN GB`,
+# `-1 KB`, `1e309 MB`, `12.83MB`) must still end its own listing, for the strict rules to
+# reject, rather than let the listing run on into the next one's tail and merge the two.
+# A number without its unit (`| 619.3` where a page was cut) is no tail: that stays the
+# truncation it is.
 _TAIL = (
     r"(?<price>[0-9]+) (?<credit>[^\s|0-9][^\s|]*) \| (?<pages>[^|\n]*?) 页 \| "
-    r"(?<size>[^\s|]+(?: [A-Za-z]+)?)"
+    r"(?<size>[^\s|]+ [A-Za-z]+|[^\s|]*[A-Za-z]+)"
     r"(?: \| (?<age>[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}|[^|\n]*?[^|\n0-9. ]))?"
     r"(?<rating>[0-9]+(?:\.[0-9]+)?)"
 )
