@@ -57,3 +57,13 @@ class DataTestFailure(ModelError):
 
 class ReportError(ListingsError):
     """The warehouse lacks what the report reads (e.g. built without the models)."""
+
+
+class ReadOnlyQueryError(ListingsError):
+    """A query for `listings sql` holds a statement that could change something (a file, a
+    database, a setting): refused before any of its statements runs."""
+
+
+class OutputPathError(ListingsError):
+    """An output path names a folder, or a file that is not what would be written there
+    (a `--db` that is not a DuckDB database): refused before anything is written."""

@@ -13,19 +13,29 @@ reader never opens a half-built file or one whose tests failed, and a writer nev
 readers for longer than the rename. A path that is not a lake (or a lake in the old layout)
 raises `errors.LakeError` before anything is written, so a typo never empties a good warehouse.
 
+A build reads the lake under the lake's lock (`pipeline.lake.lock`), held only while it
+reads the manifest and loads the tables: a run committing (or a `--full-refresh` emptying
+the lake) meanwhile cannot give the warehouse a state the lake never had. A `--db` that is
+a folder, or a file that is not a DuckDB database, is refused before anything is written.
+
 `listings sql --lake` (`query(…, lake=…)`) binds *views* over the same committed files
 on an in-memory connection instead: one ad-hoc query reads them once, loading would only
-add work.
+add work. `query` runs read statements only (`check_read_only`), on a connection whose
+settings are locked (`lock_settings`): the warehouse, the lake and every other file are
+the user's, and a query must not change them.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import re
 import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,7 +43,8 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from pipeline.lake import layout, manifest
+from pipeline.errors import OutputPathError, ReadOnlyQueryError
+from pipeline.lake import layout, lock, manifest
 from pipeline.lake.storage import LakeLike, Location
 from pipeline.warehouse import models
 
@@ -179,6 +190,7 @@ def rebuild(
     select: Sequence[str] | None = None,
     project: models.Project | None = None,
     on_event: models.OnEvent | None = None,
+    on_wait: Callable[[str], None] | None = None,
 ) -> Built:
     """Load the lake tables, build the models (all, or `select`), run their tests, rename.
 
@@ -186,30 +198,24 @@ def rebuild(
     outside the selection keep their last build (dbt's behaviour); without a warehouse the
     selection's upstream models are built too. If a model or an `error` test fails, the
     warehouse is left as it was and the failed build is kept beside it for inspection
-    (`<name>.failed.duckdb`), then the error is raised. The lake and the project are read
-    before any file is written: a path that is not a lake raises `errors.LakeError` and a
-    broken project `models.ModelError`, with `db` untouched. `on_event` hears of every lake
-    table loaded, model built and test run as it finishes (`models.Event`).
+    (`<name>.failed.duckdb`), then the error is raised. The lake, the project and `db` are
+    checked before any file is written: a path that is not a lake raises `errors.LakeError`,
+    a broken project `models.ModelError`, a `db` that is a folder or not a DuckDB file
+    `errors.OutputPathError`, with `db` untouched. The manifest is read and the tables
+    loaded under the lake's lock, so a run writing the lake meanwhile is waited for
+    (`on_wait` hears why); the models are built after it is released. `on_event` hears of
+    every lake table loaded, model built and test run as it finishes (`models.Event`).
     """
-    files = manifest.committed_files(lake)
+    where = manifest.require_lake(lake)  # first: taking the lock makes `_manifest/`
     if with_models and project is None:
         project = models.load_project()
-    db.parent.mkdir(parents=True, exist_ok=True)
-    # A name of its own per build: two runs building the same warehouse at once each
-    # finish a whole file, and the last rename wins, instead of writing into one file.
-    tmp = db.with_name(f".{db.name}.{uuid.uuid4().hex}.tmp")
-    partial = bool(select) and db.exists()
-    if partial:
-        shutil.copyfile(db, tmp)
-    con = connect(tmp, read_only=False)
-    for name, value in WRITE_SETTINGS.items():
-        con.execute(f"SET {name} = {value}")
+    check_warehouse_path(db)
+    remove_abandoned_builds(db)
+    tmp = _build_name(db)
+    partial = bool(select) and _holds_warehouse(db)
+    with _lake_locked(where, on_wait):
+        con, counts = _load(where, tmp, copy_of=db if partial else None, on_event=on_event)
     try:
-        bind_lake(con, lake, files=files, on_event=on_event)
-        counts = {
-            table: con.sql(f"SELECT count(*) FROM {table}").fetchall()[0][0]
-            for table in LAKE_TABLES
-        }
         result = None
         if project is not None:
             result = models.run(
@@ -217,14 +223,11 @@ def rebuild(
             )
     except models.ModelError:
         con.close()
-        failed = db.with_name(f"{db.stem}.failed{db.suffix}")
-        os.replace(tmp, failed)
+        os.replace(tmp, db.with_name(f"{db.stem}.failed{db.suffix}"))
         Path(f"{tmp}.wal").unlink(missing_ok=True)
         raise
     except BaseException:
-        con.close()
-        tmp.unlink(missing_ok=True)
-        Path(f"{tmp}.wal").unlink(missing_ok=True)
+        _discard(tmp, con)
         raise
     con.close()
     os.replace(tmp, db)
@@ -232,19 +235,230 @@ def rebuild(
     return Built(counts, result)
 
 
-def query(
-    sql: str, *, db: Path | None = None, lake: LakeLike | None = None
-) -> pl.DataFrame:
-    """Run one query on a read-only warehouse file, or on views over a lake's committed files.
+def _load(
+    where: Location, tmp: Path, *, copy_of: Path | None, on_event: models.OnEvent | None
+) -> tuple[duckdb.DuckDBPyConnection, dict[str, int]]:
+    """Open the build's file (a copy of `copy_of`, or new) and load the lake's tables.
 
-    Raises `errors.LakeError` when `lake` holds no lake (or one in the old layout).
+    Returns the open connection and rows per table; on any failure the file is deleted.
+    The caller holds the lake's lock: the manifest and the files it names cannot change.
     """
-    files = manifest.committed_files(lake) if lake is not None else None
+    con = None
+    try:
+        files = manifest.committed_files(where)  # an old layout raises: nothing written yet
+        tmp.parent.mkdir(parents=True, exist_ok=True)
+        if copy_of is not None:
+            shutil.copyfile(copy_of, tmp)
+        con = connect(tmp, read_only=False)
+        for name, value in WRITE_SETTINGS.items():
+            con.execute(f"SET {name} = {value}")
+        bind_lake(con, where, files=files, on_event=on_event)
+        counts = {
+            table: con.sql(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+            for table in LAKE_TABLES
+        }
+    except BaseException:
+        _discard(tmp, con)
+        raise
+    return con, counts
+
+
+# Bytes 8..12 of every DuckDB database file (after an 8-byte checksum).
+DUCKDB_MAGIC = b"DUCK"
+
+
+def check_warehouse_path(db: Path) -> None:
+    """Raise `errors.OutputPathError` unless a build may replace `db`.
+
+    A build renames a new file onto `db`: a folder cannot be replaced, and a file that is
+    not a DuckDB database (notes, a device) is the user's, not an old warehouse, so it is
+    refused rather than lost. An empty file holds nothing to lose and is replaced.
+    """
+    if db.is_dir():
+        raise OutputPathError(
+            f"{db} is a folder, not a warehouse file: give a file path such as "
+            f"{db / 'warehouse.duckdb'}"
+        )
+    if not db.exists():
+        return
+    if not db.is_file():
+        raise OutputPathError(f"{db} is not a regular file: give a warehouse file path")
+    with open(db, "rb") as handle:
+        head = handle.read(12)
+    if head and head[8:12] != DUCKDB_MAGIC:
+        raise OutputPathError(
+            f"{db} exists and is not a DuckDB database: a build would overwrite it, so "
+            "nothing was written; give another path or remove the file"
+        )
+
+
+def _holds_warehouse(db: Path) -> bool:
+    return db.is_file() and db.stat().st_size > 0
+
+
+def _build_name(db: Path) -> Path:
+    """A name of its own per build, beside `db` (the rename into place must not cross disks).
+
+    Two runs building the same warehouse at once each finish a whole file and the last
+    rename wins, instead of writing into one file. The pid tells `remove_abandoned_builds`
+    whether the build that made it is still running.
+    """
+    return db.with_name(f".{db.name}.{os.getpid()}-{uuid.uuid4().hex}.tmp")
+
+
+def _abandoned(db: Path) -> re.Pattern[str]:
+    """`_build_name`s for `db`, with DuckDB's `.wal` and spill folder (`.tmp`) beside them.
+
+    Names without a pid are an earlier version's, whose builds ran one at a time.
+    """
+    return re.compile(
+        rf"\.{re.escape(db.name)}\.(?:(?P<pid>\d+)-)?[0-9a-f]{{32}}\.tmp(?:\.wal|\.tmp)?"
+    )
+
+
+def remove_abandoned_builds(db: Path) -> list[Path]:
+    """Delete what killed builds of `db` left (their temporary file, `.wal`, spill folder).
+
+    Only names `_build_name` makes for this `db`, and only those of a process that is gone:
+    a build running meanwhile keeps its file. Returns what was deleted.
+    """
+    pattern = _abandoned(db)
+    removed = []
+    for path in sorted(db.parent.iterdir()) if db.parent.is_dir() else []:
+        match = pattern.fullmatch(path.name)
+        if match is None or (match["pid"] is not None and _running(int(match["pid"]))):
+            continue
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+        removed.append(path)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def _discard(tmp: Path, con: duckdb.DuckDBPyConnection | None) -> None:
+    """Close and delete an unfinished build: its file, `.wal` and spill folder."""
+    if con is not None:
+        con.close()
+    for path in (tmp, Path(f"{tmp}.wal")):
+        path.unlink(missing_ok=True)
+    shutil.rmtree(f"{tmp}.tmp", ignore_errors=True)
+
+
+@contextmanager
+def _lake_locked(where: Location, on_wait: Callable[[str], None] | None) -> Iterator[None]:
+    """The lake's lock, for reading a committed state of it; waits for a run that holds it.
+
+    A lake the user may only read (a read-only mount, an object store with read-only
+    credentials) cannot be locked: it is read without the lock, and `on_wait` says so.
+    """
+    with ExitStack() as held:
+        try:
+            held.enter_context(lock.locked(where, on_wait=on_wait))
+        except OSError as error:
+            if not isinstance(error, PermissionError) and error.errno != errno.EROFS:
+                raise
+            if on_wait is not None:
+                on_wait(f"lake {where.url} cannot be locked ({error}): reading it unlocked")
+        yield
+
+
+def query(sql: str, *, db: Path | None = None, lake: LakeLike | None = None) -> pl.DataFrame:
+    """Run a read-only query on a warehouse file, or on views over a lake's committed files.
+
+    Every statement is checked first (`check_read_only`): one that could write raises
+    `errors.ReadOnlyQueryError` and none runs. Several statements run in order and the last
+    one's result is returned. Raises `errors.LakeError` when `lake` holds no lake (or one in
+    the old layout).
+    """
     con = connect(None if lake is not None else db, read_only=True)
     try:
+        check_read_only(con, sql)
         if lake is not None:
-            bind_lake(con, lake, materialized="view", files=files)
+            bind_lake(con, lake, materialized="view", files=manifest.committed_files(lake))
+        lock_settings(con)
         result = con.sql(sql)
         return result.pl() if result is not None else pl.DataFrame()
     finally:
         con.close()
+
+
+# What `listings sql` runs. DuckDB's own parser says what each statement is; DESCRIBE, SHOW
+# and SUMMARIZE parse as SELECT. Everything else (COPY, EXPORT, ATTACH, INSTALL/LOAD, SET,
+# CREATE, CALL, …) could write a file, change a database or a setting: refused, before any
+# statement runs. A query may still *read* any local file (`read_parquet`, `read_csv`,
+# `read_text`): `listings sql` is a local tool, run by the files' owner.
+READ_STATEMENTS = frozenset({duckdb.StatementType.SELECT})
+# PRAGMAs that only report; any other PRAGMA may set something (`enable_profiling`), and
+# `PRAGMA name = value` parses as SET.
+READ_PRAGMAS = frozenset({
+    "collations", "database_list", "database_size", "functions", "metadata_info",
+    "platform", "show", "show_databases", "show_tables", "show_tables_expanded",
+    "storage_info", "table_info", "user_agent", "version",
+})  # fmt: skip
+# Blank space and comments before a statement's first word.
+_LEAD = r"(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*"
+_PRAGMA = re.compile(_LEAD + r"pragma\s+(\w+)", re.IGNORECASE | re.DOTALL)
+# EXPLAIN ANALYZE runs its statement (EXPLAIN ANALYZE COPY … writes the file), so what is
+# explained is checked like any statement. Anything this does not recognise stays unparsed,
+# and a statement that does not parse is refused.
+_EXPLAIN = re.compile(
+    _LEAD + r"explain\b(?:\s*\([^)]*\)|\s+analy[sz]e\b)?", re.IGNORECASE | re.DOTALL
+)
+# Set after the connection is configured, so no statement can turn a protection off.
+LOCKED_SETTINGS = {
+    "autoinstall_known_extensions": "false",  # no network: INSTALL is refused too
+    "autoload_known_extensions": "false",
+    "allow_community_extensions": "false",
+    "lock_configuration": "true",  # last: it freezes every setting, itself included
+}
+
+
+def check_read_only(con: duckdb.DuckDBPyConnection, sql: str) -> None:
+    """Raise `errors.ReadOnlyQueryError` unless every statement in `sql` only reads."""
+    statements = con.extract_statements(sql)
+    for number, statement in enumerate(statements, 1):
+        if not _reads_only(con, statement):
+            text = " ".join(statement.query.split()).rstrip(";")
+            shown = text if len(text) <= 60 else text[:57] + "..."
+            raise ReadOnlyQueryError(
+                f"`listings sql` is read-only: statement {number} of {len(statements)} is "
+                f"{statement.type.name} ({shown}); it runs SELECT (with DESCRIBE, SHOW, "
+                "SUMMARIZE), EXPLAIN of those and reporting PRAGMAs such as table_info or "
+                "version, so nothing was run"
+            )
+
+
+def _reads_only(con: duckdb.DuckDBPyConnection, statement: duckdb.Statement) -> bool:
+    kind = statement.type
+    if kind in READ_STATEMENTS:
+        return True
+    if kind == duckdb.StatementType.PRAGMA:
+        pragma = _PRAGMA.match(statement.query)
+        return pragma is not None and pragma.group(1).lower() in READ_PRAGMAS
+    if kind == duckdb.StatementType.EXPLAIN:
+        explain = _EXPLAIN.match(statement.query)
+        if explain is None:
+            return False
+        try:
+            inner = con.extract_statements(statement.query[explain.end() :])
+        except duckdb.Error:
+            return False
+        return len(inner) == 1 and _reads_only(con, inner[0])
+    return False
+
+
+def lock_settings(con: duckdb.DuckDBPyConnection) -> None:
+    """Freeze the connection's settings: no extension installed or loaded, nothing reset."""
+    for name, value in LOCKED_SETTINGS.items():
+        con.execute(f"SET {name} = {value}")
