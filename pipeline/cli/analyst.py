@@ -32,7 +32,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
             "in dependency order (each as its config says: view or table), then run their "
             "data tests, printing a line for each as it finishes. The warehouse file is "
             "replaced only if no test of severity error fails; a failed build is kept beside "
-            "it as NAME.failed.duckdb. A path that is not a lake changes nothing."
+            "it as NAME.failed.duckdb. A path that is not a lake changes nothing. The lake is "
+            "read under its lock: a build waits for a run writing the lake to finish (and "
+            "says so); the models are built after the lock is released."
         ),
     )
     options.add_lake(build)
@@ -78,13 +80,24 @@ def _print_event(event: models.Event) -> None:
     print(event.render(), flush=True)
 
 
+def _say_waiting(message: str) -> None:
+    """Why a build is not starting (a run holds the lake's lock), on stderr like errors."""
+    print(f"listings build: {message}", file=sys.stderr, flush=True)
+
+
 def _build(args: argparse.Namespace) -> int:
     import duckdb
 
     from pipeline.warehouse import database
 
     try:
-        built = database.rebuild(args.lake, args.db, select=args.select, on_event=_print_event)
+        built = database.rebuild(
+            args.lake,
+            args.db,
+            select=args.select,
+            on_event=_print_event,
+            on_wait=_say_waiting,
+        )
     except LakeError as error:
         print(f"listings build: {error}; {args.db} is unchanged", file=sys.stderr)
         return 1
@@ -116,6 +129,8 @@ def _lineage(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
+    # Written as .NAME.tmp beside --out, then renamed: a folder would put it in the parent.
+    options.refuse_folder(args.out, "--out")
     if not args.db.exists():
         print(
             f"listings report: no warehouse at {args.db}: run `make run` or `listings build`",

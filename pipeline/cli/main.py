@@ -10,6 +10,7 @@ traceback. Bad *data* is not an error: it becomes rows in `rejects` and the run 
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 from collections.abc import Sequence
@@ -19,7 +20,7 @@ from pathlib import Path
 from pipeline import config
 from pipeline.cli import analyst, options
 from pipeline.errors import ListingsError
-from pipeline.ingest import metadata, sources
+from pipeline.ingest import metadata
 
 Subparsers = argparse._SubParsersAction
 DASK_ADDRESS_ENV = "LISTINGS_DASK_ADDRESS"
@@ -87,13 +88,14 @@ def _add_normalise(commands: Subparsers) -> None:
     norm.add_argument(
         "paths",
         nargs="+",
-        type=sources.as_source,
+        type=options.source,
         metavar="PATH",
         help="files or folders, local or fsspec URLs (s3://bucket/raw/)",
     )
     norm.add_argument(
         "--out",
         required=True,
+        type=options.lake_location,
         metavar="LAKE_DIR",
         help="lake to write: a folder, or an fsspec URL such as s3://bucket/lake (credentials "
         "and endpoint from the environment, e.g. AWS_ENDPOINT_URL)",
@@ -139,13 +141,24 @@ def _add_sql(commands: Subparsers) -> None:
     sql = commands.add_parser(
         "sql",
         help="run a read-only SQL query and print the result",
-        description="Run one SQL query on a read-only connection and print the result.",
+        description=(
+            "Run one SQL query and print the result. Read-only: only SELECT (with DESCRIBE, "
+            "SHOW, SUMMARIZE), EXPLAIN and reporting PRAGMAs (table_info, show_tables, "
+            "database_size, version, ...) run; a query holding anything else (COPY, EXPORT, "
+            "ATTACH, INSTALL, SET, CREATE, ...) is refused before any of it runs, and settings "
+            "cannot be changed. Queries may read local files (read_parquet, read_csv, "
+            "read_text): it is a local tool, run with your own permissions. Several "
+            "statements run in order and the last one's result is printed."
+        ),
     )
     sql.add_argument("query", metavar="SQL")
     target = sql.add_mutually_exclusive_group()
     options.add_db(target, "warehouse file, built by `make run`")
     target.add_argument(
-        "--lake", metavar="DIR", help="query a lake (folder or fsspec URL) directly instead"
+        "--lake",
+        type=options.lake_location,
+        metavar="DIR",
+        help="query a lake (folder or fsspec URL) directly instead",
     )
     sql.add_argument(
         "--format",
@@ -203,7 +216,7 @@ def _add_serve(commands: Subparsers) -> None:
             "is served against that server. Teams with a work pool: see prefect.yaml."
         ),
     )
-    serve.add_argument("--cron", required=True, help='e.g. "0 * * * *" (hourly)')
+    serve.add_argument("--cron", required=True, type=options.cron, help='e.g. "0 * * * *" (hourly)')
     options.add_paths(serve)
     options.add_lake(serve)
     options.add_db(serve, "warehouse file to rebuild after each run")
@@ -257,6 +270,7 @@ def _normalise(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    _check_outputs(args.out, "--out", args.db, args.report)
     from pipeline.run.run import Run, RunConfig
 
     settings = RunConfig.of(
@@ -289,7 +303,21 @@ def _normalise(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_outputs(lake: str, option: str, db: Path | None, report: Path | None) -> None:
+    """Refuse, before anything is written, outputs a run could only fail on or destroy: a
+    lake that is a file, a warehouse that is a folder or not DuckDB, a report that is a
+    folder (`errors.OutputPathError`)."""
+    options.refuse_file_as_lake(lake, option)
+    if db is not None:
+        from pipeline.warehouse import database
+
+        database.check_warehouse_path(db)
+    options.refuse_folder(report, "--report")
+
+
 def _run(args: argparse.Namespace) -> int:
+    report = options.report_path(args.report, args.db)
+    _check_outputs(args.lake, "--lake", args.db, report)
     # Prefect is imported only here and in `serve`: the rest of the CLI never pays for it.
     from flows.normalise import with_dask
 
@@ -299,7 +327,7 @@ def _run(args: argparse.Namespace) -> int:
         db=args.db,
         batch_bytes=args.batch_mb * 2**20,
         full_refresh=args.full_refresh,
-        report_path=options.report_path(args.report, args.db),
+        report_path=report,
         options=metadata.ReadOptions(
             time_zones=tuple(args.site_tz), max_page_bytes=int(args.max_page_mb * 2**20)
         ),
@@ -330,6 +358,7 @@ def _serve(args: argparse.Namespace) -> int:
     from flows.serve import serve
 
     report = options.report_path(args.report, args.db)
+    _check_outputs(args.lake, "--lake", args.db, report)
     return serve(args.cron, args.paths, args.lake, args.db, report)
 
 
@@ -339,6 +368,9 @@ def _sql(args: argparse.Namespace) -> int:
 
     from pipeline.warehouse import database
 
+    options.refuse_folder(args.out, "--out")
+    if args.lake is None:
+        options.refuse_folder(args.db, "--db")
     if args.lake is None and not args.db.exists():
         print(
             f"listings sql: no warehouse at {args.db}: run `make run` (or `listings normalise "
@@ -378,10 +410,56 @@ def _sql(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return int(args.handler(args))
+        status = int(args.handler(args))
+        sys.stdout.flush()  # a closed pipe shows here, not at exit as an ignored exception
+        return status
     except ListingsError as error:
         print(f"listings {args.command}: {error}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        return _reader_gone()
+    except Exception as error:
+        full = _disk_full(error)
+        if full is None:
+            raise
+        where = f" writing {full.filename}" if full.filename else ""
+        print(
+            f"listings {args.command}: {full.strerror or 'no space left'}{where}: "
+            "rerun after freeing space",
+            file=sys.stderr,
+        )
+        return 1
+
+
+# 128 + SIGPIPE: what a shell reports for a command whose reader went away.
+SIGPIPE_STATUS = 141
+DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+def _reader_gone() -> int:
+    """`listings … | head -1`: the reader left, so stop quietly, as a Unix tool does.
+
+    Standard output goes to devnull so Python's flush at exit cannot fail again (the
+    Python docs' "Note on SIGPIPE", in the `signal` module).
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a file (captured): nothing to flush
+        pass
+    return SIGPIPE_STATUS
+
+
+def _disk_full(error: BaseException) -> OSError | None:
+    """The out-of-space (or quota) OSError behind `error`, however deep it was wrapped."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, OSError) and current.errno in DISK_FULL:
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
 
 
 if __name__ == "__main__":

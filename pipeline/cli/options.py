@@ -3,14 +3,124 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 from pathlib import Path
+from types import ModuleType
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pipeline import config
+from pipeline.errors import OutputPathError
 from pipeline.ingest import sources
+from pipeline.ingest.sources import Source
 
 # A parser or an argument group: both have add_argument.
 Adder = argparse.ArgumentParser | argparse._ArgumentGroup
+
+
+def positive_int(value: str) -> int:
+    """An argparse type: a whole number above zero (a count or a size, never 0 or less)."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+    if number <= 0:
+        raise argparse.ArgumentTypeError(f"must be 1 or more: {value!r}")
+    return number
+
+
+def positive_float(value: str) -> float:
+    """An argparse type: a number above zero (a size in MB)."""
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if not number > 0 or number == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be more than 0: {value!r}")
+    return number
+
+
+def _known_protocol(text: str) -> str:
+    """`text` if it is a local path or an fsspec URL whose every protocol fsspec can open.
+
+    Checked at parse time, so a typo (`s4://…`) or a missing package (`gcs://` without
+    gcsfs) is a message before anything starts, never a traceback mid-run.
+    """
+    if "://" not in text:
+        return text
+    import fsspec  # only for URLs: local paths never pay for it
+    from fsspec.core import split_protocol
+
+    for link in text.split("::"):
+        protocol = split_protocol(link)[0]
+        if protocol is None:
+            continue
+        try:
+            fsspec.get_filesystem_class(protocol)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"unknown protocol {protocol!r} in {text!r} (a folder, or an fsspec URL such "
+                "as s3://bucket/lake)"
+            ) from None
+        except ImportError as error:
+            raise argparse.ArgumentTypeError(f"{text!r}: {error}") from None
+    return text
+
+
+def lake_location(text: str) -> str:
+    """An argparse type for a lake: a folder or an fsspec URL with a known protocol."""
+    return _known_protocol(text)
+
+
+def source(text: str) -> Source:
+    """An argparse type for an input file or folder: a path or an fsspec URL."""
+    return sources.as_source(_known_protocol(text))
+
+
+def _croniter() -> ModuleType:
+    """The croniter that Prefect schedules with (vendored in Prefect), loaded on its own.
+
+    Importing `prefect` would fix its settings before `flows.serve` sets PREFECT_API_URL,
+    so the vendored module is loaded from its file; it needs only pytz and dateutil.
+    """
+    found = importlib.util.find_spec("prefect")
+    assert found is not None and found.submodule_search_locations  # a dependency
+    path = Path(found.submodule_search_locations[0], "_vendor", "croniter", "croniter.py")
+    spec = importlib.util.spec_from_file_location("_listings_croniter", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def cron(value: str) -> str:
+    """An argparse type: a cron expression Prefect accepts (its `validate_cron_string`).
+
+    Checked at parse time: `listings serve` would otherwise start a Prefect server first
+    and fail inside it. Prefect refuses croniter's random and hashed forms (R, H) too.
+    """
+    if not _croniter().croniter.is_valid(value) or any(
+        field.casefold() in ("r", "h") for field in value.split()
+    ):
+        raise argparse.ArgumentTypeError(
+            f'not a cron expression: {value!r} (five fields, e.g. "0 * * * *" for hourly)'
+        )
+    return value
+
+
+def refuse_folder(path: Path | None, option: str) -> None:
+    """Raise `errors.OutputPathError` when the file an option names is a folder.
+
+    A file written beside itself under a temporary name and renamed would otherwise put the
+    temporary file in the folder's parent (`/` for a top-level folder) and then fail.
+    """
+    if path is not None and path.is_dir():
+        raise OutputPathError(f"{option} {path} is a folder: give a file path")
+
+
+def refuse_file_as_lake(lake: str, option: str) -> None:
+    """Raise `errors.OutputPathError` when a local lake path is an existing file."""
+    if "://" not in lake and Path(lake).exists() and not Path(lake).is_dir():
+        raise OutputPathError(f"{option} {lake} is a file, not a lake folder: give a folder")
 
 
 def add_db(parser: Adder, what: str) -> None:
@@ -43,6 +153,7 @@ def add_lake(parser: Adder) -> None:
     """`--lake DIR`, the lake: a folder or an fsspec URL (default data/lake)."""
     parser.add_argument(
         "--lake",
+        type=lake_location,
         default=str(config.DEFAULT_LAKE),
         metavar="DIR",
         help="lake folder or fsspec URL such as s3://bucket/lake (default: %(default)s)",
@@ -54,7 +165,7 @@ def add_paths(parser: Adder) -> None:
     parser.add_argument(
         "paths",
         nargs="*",
-        type=sources.as_source,
+        type=source,
         default=[config.DEFAULT_RAW],
         metavar="PATH",
         help=f"snapshot files or folders, local or fsspec URLs (default: {config.DEFAULT_RAW})",
@@ -65,7 +176,7 @@ def add_batch_mb(parser: Adder, what: str) -> None:
     """`--batch-mb MB`: input is processed in batches of about this many MB of files."""
     parser.add_argument(
         "--batch-mb",
-        type=int,
+        type=positive_int,
         default=config.DEFAULT_BATCH_BYTES // 2**20,
         metavar="MB",
         help=f"{what} (default: %(default)s)",
@@ -84,7 +195,7 @@ def add_workers(parser: Adder) -> None:
     """`--workers N`: worker processes for batches (default: this one, overlapped)."""
     parser.add_argument(
         "--workers",
-        type=int,
+        type=positive_int,
         default=1,
         metavar="N",
         help="run batches on N worker processes, each batch 1/N of --batch-mb so memory stays "
@@ -125,7 +236,7 @@ def add_max_page(parser: Adder) -> None:
     """`--max-page-mb N`: the largest page a run reads (decompressed)."""
     parser.add_argument(
         "--max-page-mb",
-        type=float,
+        type=positive_float,
         default=config.MAX_PAGE_BYTES / 2**20,
         metavar="MB",
         help="largest page to read, decompressed: a larger file or a gzip that expands past "
