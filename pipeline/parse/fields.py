@@ -8,12 +8,15 @@ at fetch time. Text that no true value could render becomes a null plus a reason
 "repaired" value.
 
 All expressions are vectorised and integer-exact (no floats on the size or age path), so
-they are safe on whole batches and on byte counts up to terabytes.
+they are safe on whole batches and on every byte count and upload time the tables hold.
+A value past what they hold (a size over 2^63 - 1 bytes, an upload before year 1) is a
+reject with its reason, never an overflow that stops the batch.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime, timedelta
 
 import polars as pl
 
@@ -29,8 +32,22 @@ DAY = 24 * HOUR
 MONTH = 30 * DAY  # the site's month: calendar months would be wrong
 YEAR = 12 * MONTH  # 360 days, for the same reason
 
+# The site stores a size as a signed 64-bit integer (its API sends it as an int64 string,
+# docs/input-format.md §3.2), so no true size exceeds this, and the tables' size columns
+# are Int64 for the same reason.
+MAX_SIZE_BYTES = 2**63 - 1
+# Size arithmetic runs in Int128: (2c + 1) * 1024^4 overflows Int64 from `41943.04 TB` on.
+# An integer part of more digits than this is over MAX_SIZE_BYTES in every unit (10^20 B),
+# and anything up to it keeps the arithmetic well inside Int128 (below 10^35).
+MAX_SIZE_DIGITS = 20
+# The earliest upload time the tables hold: the start of year 1, where Python's datetime
+# (and so pandera's checks and every Python reader of the tables) begins
+# (docs/input-format.md §1.4). An age reaching back further is a reject.
+EARLIEST_UPLOAD = datetime(1, 1, 1, tzinfo=UTC)
+_EARLIEST_UPLOAD_S = (EARLIEST_UPLOAD - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(seconds=1)
+
 # Strict forms (the loose tail in parse/text.py finds the fields; these decide validity).
-SIZE_RE = r"^(?:(?<int>[0-9]{1,6})\.(?<dec>[0-9]{2}) (?<unit>B|KB|MB|GB|TB)|(?<zero>0 Bytes))$"
+SIZE_RE = r"^(?:(?<int>[0-9]+)\.(?<dec>[0-9]{2}) (?<unit>B|KB|MB|GB|TB)|(?<zero>0 Bytes))$"
 AGE_RE = (
     r"^(?:(?<just>刚刚)|(?<n>[0-9]{1,7}) (?<unit>分钟|小时|天|月|年)前"
     r"|(?<abs>[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}))$"
@@ -88,11 +105,16 @@ def size_fields(size_text: pl.Expr, bind: Bind = inline) -> list[pl.Expr]:
     with JavaScript's toFixed(2), which rounds an exact tie up. With c = the shown value in
     hundredths, the bytes that print as c are those with (c - 0.5)/100 <= b/1024^i <
     (c + 0.5)/100, intersected with the unit's own range [1024^i, 1024^(i+1) - 1] (TB is the
-    last unit, so it has no upper limit). An empty intersection means no byte count renders
-    this way: the text is rejected, not rounded into something plausible.
+    last unit: its range ends only at MAX_SIZE_BYTES, the site's int64). An empty
+    intersection means no byte count renders this way: the text is rejected, not rounded
+    into something plausible; so is a text whose every reading is over MAX_SIZE_BYTES.
+
+    The arithmetic runs in Int128 and the results, checked to fit, are cast to Int64: in
+    Int64 the products overflowed from `41943.04 TB` on, and wrapped into wrong bounds.
 
     Returns expressions named size_bytes, size_bytes_min, size_bytes_max, size_error.
     """
+    wide = pl.Int128
     parts = bind("size_parts", size_text.str.extract_groups(SIZE_RE))
     unit_index = bind(
         "size_unit",
@@ -100,10 +122,16 @@ def size_fields(size_text: pl.Expr, bind: Bind = inline) -> list[pl.Expr]:
             {u: i for i, u in enumerate(SIZE_UNITS)}, default=None, return_dtype=pl.Int64
         ),
     )
-    scale = bind("size_scale", pl.lit(KIB, pl.Int64).pow(unit_index))
+    # Leading zeros aside (the site prints none, but they change no value), an integer part
+    # longer than MAX_SIZE_DIGITS is too big in any unit and is never cast.
+    digits = parts.struct.field("int")
+    fits = bind("size_fits", digits.str.strip_chars_start("0").str.len_chars() <= MAX_SIZE_DIGITS)
+    scale = bind("size_scale", pl.lit(KIB, wide).pow(unit_index.cast(wide)))
     cents = bind(
         "size_cents",
-        parts.struct.field("int").cast(pl.Int64) * 100 + parts.struct.field("dec").cast(pl.Int64),
+        pl.when(fits).then(
+            digits.cast(wide, strict=False) * 100 + parts.struct.field("dec").cast(wide)
+        ),
     )
     # ceil(x / 200) for the integer x >= -1 is (x + 199) // 200.
     low = ((2 * cents - 1) * scale + 199) // 200
@@ -112,23 +140,31 @@ def size_fields(size_text: pl.Expr, bind: Bind = inline) -> list[pl.Expr]:
     high = bind(
         "size_high",
         pl.when(unit_index == len(SIZE_UNITS) - 1)
-        .then(high)
+        .then(pl.min_horizontal(high, pl.lit(MAX_SIZE_BYTES, wide)))
         .otherwise(pl.min_horizontal(high, scale * KIB - 1)),
     )
     # The point is the shown value times the unit, rounded; the unit is chosen before
     # rounding, so "1024.00 KB" has its point one past its bounds: clamp it in.
     point = pl.min_horizontal(pl.max_horizontal((2 * cents * scale + 100) // 200, low), high)
     is_zero = bind("size_zero", parts.struct.field("zero").is_not_null())
-    renderable = bind("size_renderable", is_zero | (low <= high))
+    too_big = bind("size_too_big", unit_index.is_not_null() & (~fits | (low > MAX_SIZE_BYTES)))
+    renderable = bind("size_renderable", is_zero | (~too_big & (low <= high)))
     zero = pl.lit(0, pl.Int64)
+
+    def exact(value: pl.Expr) -> pl.Expr:
+        # Only renderable rows reach the cast, and their bounds are at most MAX_SIZE_BYTES.
+        return pl.when(is_zero).then(zero).when(renderable).then(value.cast(pl.Int64))
+
     return [
-        pl.when(is_zero).then(zero).when(renderable).then(point).alias("size_bytes"),
-        pl.when(is_zero).then(zero).when(renderable).then(low).alias("size_bytes_min"),
-        pl.when(is_zero).then(zero).when(renderable).then(high).alias("size_bytes_max"),
+        exact(point).alias("size_bytes"),
+        exact(low).alias("size_bytes_min"),
+        exact(high).alias("size_bytes_max"),
         pl.when(size_text.is_null())
         .then(pl.lit("no size"))
         .when(unit_index.is_null() & ~is_zero)
         .then(pl.format("unknown size '{}': expected N.NN B|KB|MB|GB|TB or 0 Bytes", size_text))
+        .when(too_big)
+        .then(pl.format("size '{}' is over 2^63 - 1 bytes, more than the site stores", size_text))
         .when(~renderable)
         .then(pl.format("size '{}' cannot be rendered by base-1024 toFixed(2)", size_text))
         .alias("size_error"),
@@ -177,7 +213,10 @@ def age_fields(
 
     The site computes diff = fetch - upload in whole seconds, so bounds are taken from the
     fetch time truncated to the second. A missing age block gives null bounds and no error
-    (narrow layouts hide it); an age no diff could render gives null bounds and an error.
+    (narrow layouts hide it); an age no diff could render gives null bounds and an error,
+    and so does an interval starting before EARLIEST_UPLOAD. That test runs on integer
+    seconds before any date arithmetic: `9999999 年前` is 3.1e14 s, whose microseconds
+    overflow Int64, and polars wraps such a sum silently.
     Returns expressions named uploaded_at_min, uploaded_at_max, age_error.
     """
     parts = bind("age_parts", age_text.str.extract_groups(AGE_RE))
@@ -189,8 +228,10 @@ def age_fields(
     diff_high = bind("age_diff_high", pl.when(just_now).then(MINUTE - 1).otherwise(diff_high))
 
     fetched_s = bind("age_fetched_s", fetched_at.dt.truncate("1s"))
-    relative_min = fetched_s - pl.duration(seconds=diff_high)
-    relative_max = fetched_s - pl.duration(seconds=diff_low)
+    # n has at most 7 digits, so diff_high (< 10^7 years of 3.1e7 s) is an exact Int64.
+    reachable = bind("age_reachable", fetched_s.dt.epoch("s") - diff_high >= _EARLIEST_UPLOAD_S)
+    relative_min = fetched_s - pl.duration(seconds=pl.when(reachable).then(diff_high))
+    relative_max = fetched_s - pl.duration(seconds=pl.when(reachable).then(diff_low))
     # An absolute time (DocHub) is the site's local minute: in UTC through the site's zone
     # (`time_zone`, one of `zones`), from the earliest reading of a clock time a DST change
     # repeats to the latest; a clock time a DST change skips is no time at all (null).
@@ -215,11 +256,30 @@ def age_fields(
     is_absolute = parts.struct.field("abs").is_not_null()
     up_min = bind("age_up_min", pl.when(is_absolute).then(absolute_min).otherwise(relative_min))
     up_max = bind("age_up_max", pl.when(is_absolute).then(absolute_max).otherwise(relative_max))
-    valid = bind("age_valid", up_min.is_not_null() & up_max.is_not_null() & (up_min <= up_max))
+    # A relative age past the bound has null bounds by now; an absolute one (year 0000, or
+    # year 1 east of UTC) is compared here.
+    too_old = bind(
+        "age_too_old",
+        pl.when(is_absolute)
+        .then(up_min < pl.lit(EARLIEST_UPLOAD).dt.cast_time_unit("us"))
+        .otherwise(diff_high.is_not_null() & ~reachable),
+    )
+    valid = bind(
+        "age_valid",
+        up_min.is_not_null() & up_max.is_not_null() & (up_min <= up_max) & ~too_old,
+    )
     return [
         pl.when(valid).then(up_min).alias("uploaded_at_min"),
         pl.when(valid).then(up_max).alias("uploaded_at_max"),
-        pl.when(age_text.is_not_null() & ~valid)
+        pl.when(age_text.is_not_null() & too_old)
+        .then(
+            pl.format(
+                "age '{}' reaches back before 0001-01-01 UTC, the earliest upload time the "
+                "tables hold",
+                age_text,
+            )
+        )
+        .when(age_text.is_not_null() & ~valid)
         .then(pl.format("age '{}' cannot be rendered by the site's age rules", age_text))
         .alias("age_error"),
     ]

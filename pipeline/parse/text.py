@@ -22,12 +22,16 @@ from pipeline.parse import fields
 # any token ending in a unit word, or any token and a unit word: a malformed size (`NaN GB`,
 # `-1 KB`, `1e309 MB`, `12.83MB`) must still end its own listing, for the strict rules to
 # reject, rather than let the listing run on into the next one's tail and merge the two.
-# A number without its unit (`| 619.3` where a page was cut) is no tail: that stays the
-# truncation it is.
+# A token without a unit word (`| 5 | 9 月前3`) ends a listing too, but only when an age
+# block follows it (docs/input-format.md §1.7): then the ` | AGE` and the glued rating
+# show where the size ended. Without one, a number (`| 619.3` where a page was cut) is no
+# tail: that stays the truncation it is. The two readings of SIZE and AGE have their own
+# group names (a pattern may not repeat one); `tail_parts` merges them.
+_AGE = r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}|[^|\n]*?[^|\n0-9. ]"
 _TAIL = (
     r"(?<price>[0-9]+) (?<credit>[^\s|0-9][^\s|]*) \| (?<pages>[^|\n]*?) 页 \| "
-    r"(?<size>[^\s|]+ [A-Za-z]+|[^\s|]*[A-Za-z]+)"
-    r"(?: \| (?<age>[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}|[^|\n]*?[^|\n0-9. ]))?"
+    r"(?:(?<size>[^\s|]+ [A-Za-z]+|[^\s|]*[A-Za-z]+)(?: \| (?<age>" + _AGE + r"))?"
+    r"|(?<bare_size>[^\s|]+) \| (?<bare_age>" + _AGE + r"))"
     r"(?<rating>[0-9]+(?:\.[0-9]+)?)"
 )
 _SEPARATOR = r"(?:\r?\n|[ \t]|$)"
@@ -190,9 +194,21 @@ def tail_parts(tail: pl.Expr) -> pl.Expr:
     """A struct `_t` of the tail's texts (all null when it is not a tail), for `unnest`.
 
     Every form with a tail reads it here: the HTML form joins its info line and star text
-    into the same `PRICE CREDIT | PAGES 页 | SIZE [| AGE]RATING` shape.
+    into the same `PRICE CREDIT | PAGES 页 | SIZE [| AGE]RATING` shape. A bare size (no
+    unit word, an age block after it) comes in groups of its own and is merged in.
     """
-    return tail.str.extract_groups(TAIL_RE).struct.rename_fields(list(TAIL_PARTS)).alias("_t")
+    part = tail.str.extract_groups(TAIL_RE).struct.field
+    texts = (
+        part("price"),
+        part("credit"),
+        part("pages"),
+        pl.coalesce(part("size"), part("bare_size")),
+        pl.coalesce(part("age"), part("bare_age")),
+        part("rating"),
+    )
+    return pl.struct(text.alias(name) for name, text in zip(TAIL_PARTS, texts, strict=True)).alias(
+        "_t"
+    )
 
 
 def resolve_prices(listings: pl.DataFrame) -> pl.DataFrame:

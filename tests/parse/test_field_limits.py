@@ -1,0 +1,168 @@
+"""Field values at the edges of what the tables hold: huge ages, huge sizes, bare sizes.
+
+One listing with an extreme value sits between two good ones on a text page. It is either
+a valid listing with exact values or a reject with its reason; either way the rest of the
+page parses and nothing escapes as an exception (docs/input-format.md §1.3, §1.4, §1.7, §5).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import polars as pl
+import pytest
+
+from pipeline.parse import fields
+from tests.conftest import SAMPLE_FETCHED_AT, assert_nothing_lost
+
+GOOD = "好标题好描述0 码力 | 12 页 | 1.00 MB | 9 月前3"
+# A good listing without its age block: valid at any fetch time.
+GOOD_UNAGED = "好标题好描述0 码力 | 12 页 | 1.00 MB3"
+INT64_MAX = 2**63 - 1
+
+
+def _page(middle: str, good: str = GOOD) -> str:
+    return "\n".join([good, middle, good]) + "\n共 3 条\n- 1\n"
+
+
+def _one_page(normalise_texts, middle: str):
+    text = _page(middle)
+    tables = normalise_texts({"page.txt": text})
+    assert_nothing_lost(tables, tables.snapshots["snapshot_id"].item(), text)
+    return tables
+
+
+# --- Ages (§1.4) ---------------------------------------------------------------------------
+
+# Fetched 2026-11-20 09:30:00 UTC, `2054 年前` reaches back to 0001-05-20 09:30:01, the
+# oldest interval inside the tables' range; `2055 年前` would start before 0001-01-01.
+AGES_BEFORE_YEAR_1 = ["2055 年前", "300000 年前", "9999999 年前"]
+
+
+@pytest.mark.parametrize("age", AGES_BEFORE_YEAR_1)
+def test_an_age_reaching_back_before_year_1_is_a_reject_and_the_page_parses(
+    normalise_texts, age: str
+) -> None:
+    """Before the fix `300000 年前` made polars panic (`DateTime + TimeDelta overflowed`)
+    and `9999999 年前` failed inside pandera: one listing stopped its whole batch."""
+    bad = f"坏标题0 码力 | 12 页 | 1.00 MB | {age}3"
+    tables = _one_page(normalise_texts, bad)
+    assert tables.listings["position"].to_list() == [1, 3]
+    assert tables.rejects.select("position", "stage", "fragment", "reason").rows() == [
+        (2, "parse", bad,
+         f"age '{age}' reaches back before 0001-01-01 UTC, the earliest upload time the "
+         "tables hold"),
+    ]  # fmt: skip
+
+
+def test_the_oldest_age_the_tables_hold_is_read_exactly(normalise_texts) -> None:
+    tables = _one_page(normalise_texts, "老标题0 码力 | 12 页 | 1.00 MB | 2054 年前3")
+    assert tables.rejects.height == 0
+    row = tables.listings.filter(pl.col("position") == 2).row(0, named=True)
+    assert (row["uploaded_at_min"], row["uploaded_at_max"]) == (
+        datetime(1, 5, 20, 9, 30, 1, tzinfo=UTC),
+        datetime(2, 5, 15, 9, 30, tzinfo=UTC),
+    )
+
+
+@pytest.mark.parametrize(
+    ("age", "fetched_at"),
+    [
+        # 刚刚 is the last minute: fetched 30 s into year 1, that minute starts in year 0.
+        ("刚刚", datetime(1, 1, 1, 0, 0, 30, tzinfo=UTC)),
+        # DocHub's local minute 0001-01-01 00:00 in Asia/Shanghai is 0000-12-31 16:00 UTC.
+        ("0001-01-01 00:00", SAMPLE_FETCHED_AT),
+        ("0000-06-01 12:00", SAMPLE_FETCHED_AT),
+    ],
+)
+def test_an_upload_interval_starting_before_year_1_is_a_reject(
+    normalise_texts, age: str, fetched_at: datetime
+) -> None:
+    bad = f"坏标题0 码力 | 12 页 | 1.00 MB | {age}3"
+    text = _page(bad, GOOD_UNAGED)
+    tables = normalise_texts({"page.txt": text}, fetched_at=fetched_at)
+    assert_nothing_lost(tables, tables.snapshots["snapshot_id"].item(), text)
+    assert tables.rejects.select("position", "fragment", "reason").rows() == [
+        (2, bad,
+         f"age '{age}' reaches back before 0001-01-01 UTC, the earliest upload time the "
+         "tables hold"),
+    ]  # fmt: skip
+    assert tables.listings["position"].to_list() == [1, 3]
+
+
+# --- Sizes (§1.3) --------------------------------------------------------------------------
+
+# (text, size_bytes, size_bytes_min, size_bytes_max): exact integers. TB is the last unit,
+# so its range ends only where the site's int64 sizes end, 2**63 - 1.
+BIG_SIZES = [
+    ("1024.00 TB", 1125899906842624, 1125894409284486, 1125905404400762),
+    ("50000.00 TB", 54975581388800000, 54975575891241862, 54975586886358138),
+    ("999999.99 TB", 1099511616780883722, 1099511611283325584, 1099511622278441861),
+    ("8388607.99 TB", 9223372025859659530, 9223372020362101392, 9223372031357217669),
+    # Its bounds would run past 2**63 - 1: they stop there, and so does the point.
+    ("8388608.00 TB", INT64_MAX, 9223372031357217670, INT64_MAX),
+]
+
+
+@pytest.mark.parametrize(("size", "point", "low", "high"), BIG_SIZES)
+def test_terabyte_sizes_up_to_int64_are_exact(
+    normalise_texts, size: str, point: int, low: int, high: int
+) -> None:
+    """Before the fix every size from `50000.00 TB` on was rejected as not renderable:
+    its bounds overflowed Int64 midway through the arithmetic."""
+    tables = _one_page(normalise_texts, f"大文件0 码力 | 12 页 | {size} | 9 月前3")
+    assert tables.rejects.height == 0
+    row = tables.listings.filter(pl.col("position") == 2).row(0, named=True)
+    assert (row["size_bytes"], row["size_bytes_min"], row["size_bytes_max"]) == (point, low, high)
+
+
+@pytest.mark.parametrize(
+    "size", ["8388608.01 TB", "99999999.00 TB", "123456789012345678901234567890.00 TB"]
+)
+def test_a_size_over_int64_is_a_reject_saying_so(normalise_texts, size: str) -> None:
+    bad = f"大文件0 码力 | 12 页 | {size} | 9 月前3"
+    tables = _one_page(normalise_texts, bad)
+    assert tables.listings["position"].to_list() == [1, 3]
+    assert tables.rejects.select("position", "fragment", "reason").rows() == [
+        (2, bad, f"size '{size}' is over 2^63 - 1 bytes, more than the site stores"),
+    ]
+
+
+def test_size_bounds_hold_every_rendering_of_the_largest_sizes() -> None:
+    """The bytes each bound stands for render as the text, one byte further out do not."""
+    from pipeline.parse.render import render_size
+
+    texts = [size for size, *_ in BIG_SIZES]
+    frame = pl.DataFrame({"t": texts}).select(fields.size_fields(pl.col("t"))[:3])
+    for text, (_, low, high) in zip(texts, frame.rows(), strict=True):
+        assert render_size(low) == text and render_size(low - 1) != text
+        assert render_size(high) == text
+        assert high == INT64_MAX or render_size(high + 1) != text
+
+
+# --- A bare size (§1.7) --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", ["5", "619.3", "12,83", "-1"])
+def test_a_bare_size_followed_by_an_age_ends_its_own_listing(normalise_texts, size: str) -> None:
+    """Before the fix the bad listing ran on into the next one: two listings, no reject,
+    and the third listing's heading held the whole second listing."""
+    bad = f"坏标题0 码力 | 12 页 | {size} | 9 月前3"
+    tables = _one_page(normalise_texts, bad)
+    assert tables.listings["heading"].to_list() == ["好标题好描述", "好标题好描述"]
+    assert tables.listings["position"].to_list() == [1, 3]
+    assert tables.rejects.select("position", "fragment", "reason").rows() == [
+        (2, bad, f"unknown size '{size}': expected N.NN B|KB|MB|GB|TB or 0 Bytes"),
+    ]
+
+
+def test_a_page_cut_mid_size_stays_a_truncation(normalise_texts) -> None:
+    """A bare number ends a listing only when an age block follows it: at the end of a
+    page it is where the page was cut, not a size and a rating."""
+    text = GOOD + "\n末标题0 码力 | 14 页 | 619.3"
+    tables = normalise_texts({"cut.txt": text})
+    assert tables.listings["position"].to_list() == [1]
+    assert tables.rejects.select("fragment", "reason").rows() == [
+        ("末标题0 码力 | 14 页 | 619.3",
+         "text after the last listing has no tail and no footer (page truncated?)"),
+    ]  # fmt: skip
