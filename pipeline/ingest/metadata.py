@@ -50,30 +50,72 @@ class ReadOptions:
 
 
 def parse_timestamp(value: str) -> datetime:
-    """An ISO 8601 time as aware UTC; a time without zone is taken as UTC."""
+    """An ISO 8601 time as aware UTC; a time without zone is taken as UTC.
+
+    ValueError for anything else, including a time whose UTC reading falls outside the
+    years 1 to 9999 (`9999-12-31T23:00:00-05:00`), where Python's own error is an
+    OverflowError.
+    """
     moment = datetime.fromisoformat(value.strip())
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{value!r} is out of range in UTC") from None
+
+
+def sidecar_url(meta: dict[str, object]) -> str | None:
+    """The sidecar's URL when it gives one (a non-empty string), else None."""
+    url = meta.get("url")
+    return url if isinstance(url, str) and url else None
 
 
 def parse_sidecar(data: bytes | None, source: Source) -> tuple[dict[str, object], str | None]:
-    """Sidecar bytes → (metadata, None), or ({}, why it was ignored): all of it or nothing."""
+    """Sidecar bytes → (metadata, None), or ({}, why it was ignored): all of it or nothing.
+
+    Whatever the bytes hold, the answer is one of the two (docs/input-format.md §4): a UTF-8
+    BOM is allowed, as an editor on Windows writes one; JSON nested deeper than the
+    decoder's recursion limit, a time out of range in UTC and a URL that cannot be taken
+    apart (`http://[::1/…`) or stored (a lone surrogate from a `\ud800` escape) make the
+    sidecar ignored, like any other unreadable one.
+    """
     if data is None:
         return {}, None
+    name = f"{sources.as_text(sources.file_name(source))}{SIDECAR_SUFFIX}"
+    if len(data) > sources.MAX_SIDECAR_BYTES:
+        limit = sources.MAX_SIDECAR_BYTES / 2**20
+        return {}, f"sidecar {name} ignored: larger than {limit:g} MiB, not a sidecar"
     try:
-        meta = json.loads(data.decode("utf-8"))
+        meta = json.loads(data.decode("utf-8-sig"))
         if not isinstance(meta, dict):
             raise ValueError("not a JSON object")
         if "fetched_at" in meta:
             meta["fetched_at"] = parse_timestamp(str(meta["fetched_at"]))
-        return meta, None
-    except (ValueError, UnicodeDecodeError) as error:
-        return {}, f"sidecar {sources.file_name(source)}{SIDECAR_SUFFIX} ignored: {error}"
+        url = sidecar_url(meta)
+        if url is not None:
+            url.encode("utf-8")  # what a table can store
+            urlsplit(url)
+    except RecursionError:
+        return {}, f"sidecar {name} ignored: JSON nested too deeply"
+    except ValueError as error:  # UnicodeError and json's errors are ValueErrors too
+        return {}, sources.as_text(f"sidecar {name} ignored: {error}")
+    return meta, None
 
 
 def sidecar(source: Source) -> tuple[dict[str, object], str | None]:
-    return parse_sidecar(sources.sidecar_bytes(source), source)
+    """A snapshot's sidecar: (metadata, None), or ({}, why it was ignored or not read)."""
+    try:
+        data = sources.sidecar_bytes(source)
+    except OSError as error:
+        return {}, sidecar_not_read(source, error)
+    return parse_sidecar(data, source)
+
+
+def sidecar_not_read(source: Source, error: OSError) -> str:
+    """The warning for a sidecar that is there but cannot be read (a FIFO, no permission)."""
+    name = sources.as_text(sources.file_name(source))
+    return sources.as_text(f"sidecar {name}{SIDECAR_SUFFIX} not read: {error.strerror or error}")
 
 
 def fetch_time(
@@ -92,21 +134,44 @@ def fetch_time(
     return datetime.fromtimestamp(mtime_ns // 10**9, tz=UTC), "mtime"
 
 
+_INT32_MAX = 2**31 - 1
+
+
 def url_facts(url: str | None, site_option: str | None) -> dict[str, object]:
+    """site, query and page from a URL (docs/input-format.md §4).
+
+    A URL that cannot be taken apart gives none of them (a sidecar's is refused before it
+    gets here; a page's own may still be one); `page` is a positive decimal number that fits
+    an Int32, else null.
+    """
     if not url:
         return {"url": None, "site": site_option, "query": None, "page": None}
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return {"url": url, "site": site_option, "query": None, "page": None}
     params = parse_qs(parts.query)
-    page = params.get("page", ["1"])[0]  # the site's default page is the first
     return {
         "url": url,
         "site": parts.hostname or site_option,
         "query": params.get("wd", [None])[0],
-        "page": int(page) if page.isdigit() and int(page) >= 1 else None,
+        "page": _page_number(params.get("page", ["1"])[0]),  # the site's default is the first
     }
 
 
-_INT32_MAX = 2**31 - 1
+def _page_number(text: str) -> int | None:
+    """A `page` parameter as the page it names: a positive number within Int32, else None.
+
+    str.isdigit() takes `²` and int() does not; int() also refuses more than 4300 digits.
+    """
+    if not text.isdecimal():
+        return None
+    try:
+        number = int(text)
+    except ValueError:
+        return None
+    return number if 1 <= number <= _INT32_MAX else None
+
 
 # URLs that urlsplit takes apart exactly like this: a valid scheme, `//`, an ASCII host
 # (letters, digits, dots, hyphens) with an optional numeric port, no tab/CR/LF (urlsplit
@@ -174,12 +239,7 @@ def url_facts_frame(urls: pl.Series, site_option: str | None) -> pl.DataFrame:
         facts = [url_facts(urls[i], site_option) for i in others]
         site = site.scatter(others, [fact["site"] for fact in facts])
         query = query.scatter(others, [fact["query"] for fact in facts])
-        # A page number beyond Int32 is no page: null, where a frame of read_one rows would
-        # fail the whole batch over one sidecar.
-        pages = [fact["page"] for fact in facts]
-        page_number = page_number.scatter(
-            others, [None if page is None or page > _INT32_MAX else page for page in pages]
-        )
+        page_number = page_number.scatter(others, [fact["page"] for fact in facts])
     return pl.DataFrame([site, query, page_number])
 
 
@@ -188,14 +248,32 @@ def content_hash(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
-def snapshot_id(raw: bytes, fetched_at: datetime) -> str:
-    """Same bytes at the same time keep their id across runs; another time is another snapshot."""
-    return hashes(raw, fetched_at)[1]
+def snapshot_id(raw: bytes, fetched_at: datetime, url: str | None = None) -> str:
+    """Same bytes at the same time from the same URL keep their id across runs; another time
+    or another URL is another snapshot (docs/input-format.md §4)."""
+    return hashes(raw, fetched_at, url)[1]
 
 
-def hashes(raw: bytes, fetched_at: datetime) -> tuple[str, str]:
+def hashes(raw: bytes, fetched_at: datetime, url: str | None = None) -> tuple[str, str]:
     """(content_hash, snapshot_id) from one pass over the bytes: the id continues the hash."""
+    content, snapshot, _ = identities(raw, fetched_at, url)
+    return content, snapshot
+
+
+def identities(raw: bytes, fetched_at: datetime, url: str | None) -> tuple[str, str, str]:
+    """(content_hash, snapshot_id, the id without the URL) from one pass over the bytes.
+
+    The id hashes the bytes, then the fetch time, then the sidecar's URL where there is one.
+    Two empty result pages fetched at one moment for `wd=alpha` and `wd=beta` are byte for
+    byte the same: without the URL they were one snapshot and `beta` was lost. A snapshot
+    without a URL keeps the id it always had (the third value, for any snapshot), so a lake
+    written before the URL counted is recognised by it and never gets a page twice.
+    """
     digest = hashlib.sha256(raw)
     content = digest.hexdigest()
     digest.update(b"\n" + fetched_at.isoformat().encode())
-    return content, digest.hexdigest()[:20]
+    legacy = digest.hexdigest()[:20]
+    if not url:
+        return content, legacy, legacy
+    digest.update(b"\n" + url.encode("utf-8", "surrogatepass"))
+    return content, digest.hexdigest()[:20], legacy

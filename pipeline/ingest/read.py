@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 import polars as pl
 
@@ -41,40 +42,35 @@ class _Rows:
     def add(self, path: Source, options: ReadOptions) -> None:
         """Read one file and its sidecar: the part that is per file by nature."""
         started = time.perf_counter()
-        name = str(path)
+        where = str(path)  # what to open: a name with non-UTF-8 bytes keeps them
+        local = sources.is_local(path)
         try:
-            if sources.is_local(path):
-                raw, mtime_ns = sources.read_local(name)
+            if local:
+                raw, mtime_ns = sources.read_local(where)
             else:
                 _, mtime_ns = sources.stat(path)
                 raw = sources.read_bytes(path)
         except OSError as error:  # a FIFO, no permission, EIO, deleted since it was found
             self._unreadable(path, options, error, started)
             return
-        try:
-            if sources.is_local(path):
-                sidecar = sources.read_local_sidecar(name + SIDECAR_SUFFIX)
+        if local:
+            try:
+                sidecar = sources.read_local_sidecar(where + SIDECAR_SUFFIX)
+            except OSError as error:
+                meta, sidecar_error = {}, metadata.sidecar_not_read(path, error)
             else:
-                sidecar = sources.sidecar_bytes(path)
-            unread_sidecar = None
-        except OSError as error:
-            sidecar = None
-            unread_sidecar = (
-                f"sidecar {sources.file_name(path)}{SIDECAR_SUFFIX} not read: "
-                f"{error.strerror or error}"
-            )
-        meta, sidecar_error = metadata.parse_sidecar(sidecar, path)
-        sidecar_error = sidecar_error or unread_sidecar
+                meta, sidecar_error = metadata.parse_sidecar(sidecar, path)
+        else:
+            meta, sidecar_error = metadata.sidecar(path)
         fetched_at, source = metadata.fetch_time(path, meta, options, mtime_ns)
-        content, snapshot = metadata.hashes(raw, fetched_at)
+        url = metadata.sidecar_url(meta)
+        content, snapshot = metadata.hashes(raw, fetched_at, url)
         data, body, error = decode.screen(raw, options.max_page_bytes)
-        url = meta.get("url")
         micros = (fetched_at - _EPOCH) // _MICROSECOND
         self.rows.append((
-            snapshot, name, len(raw), mtime_ns, content, micros, source,
-            url if isinstance(url, str) and url else None, error, sidecar_error,
-            None if error is None else decode.preview(raw), time.perf_counter() - started,
-            raw, data, body,
+            snapshot, sources.as_text(where), len(raw), mtime_ns, content, micros, source, url,
+            error, sidecar_error, None if error is None else decode.preview(raw),
+            time.perf_counter() - started, raw, data, body,
         ))  # fmt: skip
 
     def _unreadable(
@@ -83,18 +79,17 @@ class _Rows:
         """A file that cannot be read at all: a row with its reason, and the run goes on.
 
         Its id hashes the path, not the (absent) bytes, so two such files stay two
-        snapshots; its size and mtime are the file system's where it still answers, so the
-        next run skips it unless it changes.
+        snapshots; its size and mtime are the file system's where it still answers (the
+        link's own for a broken link), so the next run skips it unless it changes.
         """
-        name = str(path)
+        name = sources.as_text(str(path))
         try:
             size, mtime_ns = sources.stat(path)
         except OSError:
             size, mtime_ns = 0, 0
         fetched_at, source = metadata.fetch_time(path, {}, options, mtime_ns)
-        content, _ = metadata.hashes(b"", fetched_at)
-        _, snapshot = metadata.hashes(f"unreadable file {name}".encode(), fetched_at)
-        reason = f"cannot read the file: {error.strerror or error}"
+        content, snapshot = unreadable_ids(name, fetched_at)
+        reason = sources.as_text(f"cannot read the file: {error.strerror or error}")
         micros = (fetched_at - _EPOCH) // _MICROSECOND
         self.rows.append((
             snapshot, name, size, mtime_ns, content, micros, source, None, reason, None, "",
@@ -156,8 +151,37 @@ def read_batch(paths: Iterable[Source], options: ReadOptions) -> pl.DataFrame:
     return frame.with_columns(pl.col("read_seconds") + shared).select(list(READ_FRAME))
 
 
-def identify(source: Source, options: ReadOptions, mtime_ns: int) -> str:
-    """The snapshot id a file would get, without decoding it (for incremental runs)."""
+def unreadable_ids(name: str, fetched_at: datetime) -> tuple[str, str]:
+    """(content_hash, snapshot_id) of a file that cannot be read: no bytes, and an id from
+    its path (as text) and fetch time, so each such file is its own snapshot."""
+    content, _ = metadata.hashes(b"", fetched_at)
+    _, snapshot = metadata.hashes(f"unreadable file {name}".encode(), fetched_at)
+    return content, snapshot
+
+
+class Identity(NamedTuple):
+    """What a file's snapshot is known by (`identify`)."""
+
+    snapshot_id: str
+    legacy_id: str  # the id before the URL counted (the same where there is no URL)
+    url: str | None  # the sidecar's URL, which `legacy_id` leaves out
+
+
+def identify(source: Source, options: ReadOptions, mtime_ns: int) -> Identity:
+    """The snapshot a file would give, without decoding it (for incremental runs).
+
+    A lake written before the URL counted (docs/input-format.md §4) holds `legacy_id`
+    instead. A file that cannot be read is known by the id its reject has, so it is not
+    recorded again each run.
+    """
+    try:
+        raw = sources.read_bytes(source)
+    except OSError:
+        fetched_at, _ = metadata.fetch_time(source, {}, options, mtime_ns)
+        snapshot = unreadable_ids(sources.as_text(str(source)), fetched_at)[1]
+        return Identity(snapshot, snapshot, None)
     meta, _ = metadata.sidecar(source)
     fetched_at, _ = metadata.fetch_time(source, meta, options, mtime_ns)
-    return metadata.snapshot_id(sources.read_bytes(source), fetched_at)
+    url = metadata.sidecar_url(meta)
+    _, snapshot, legacy = metadata.identities(raw, fetched_at, url)
+    return Identity(snapshot, legacy, url)

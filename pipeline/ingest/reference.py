@@ -64,17 +64,17 @@ def read_one(path: Source, options: ReadOptions) -> dict[str, object]:
     meta, sidecar_error = metadata.sidecar(path)
     fetched_at, source = metadata.fetch_time(path, meta, options, mtime_ns)
     text, error = decode(raw, options.max_page_bytes)
-    content, snapshot = metadata.hashes(raw, fetched_at)
-    url = meta.get("url")
+    url = metadata.sidecar_url(meta)
+    content, snapshot = metadata.hashes(raw, fetched_at, url)
     row: dict[str, object] = {
         "snapshot_id": snapshot,
-        "source_path": str(path),
+        "source_path": sources.as_text(str(path)),
         "byte_count": len(raw),
         "mtime_ns": mtime_ns,
         "content_sha256": content,
         "fetched_at": fetched_at,
         "fetched_at_source": source,
-        **metadata.url_facts(url if isinstance(url, str) else None, options.site),
+        **metadata.url_facts(url, options.site),
         "form": "unreadable" if text is None else _form(path, text),
         "read_error": error,
         "metadata_warning": sidecar_error,

@@ -29,6 +29,23 @@ def as_source(text: str | Path) -> Source:
     return text if isinstance(text, str) and "://" in text else Path(text)
 
 
+def as_text(path: str) -> str:
+    """A path as text a table can hold: itself, unless its name has bytes that are not
+    UTF-8, which Python keeps as lone surrogates (`os.fsdecode`) and neither Parquet nor
+    polars can store; those bytes are written `\\xff` instead (docs/input-format.md §3.3).
+    The file is still opened by its own name: only what is recorded changes.
+    """
+    try:
+        path.encode("utf-8")
+        return path
+    except UnicodeEncodeError:
+        pass
+    try:
+        return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # surrogates no file name gives (JSON escapes): as escapes
+        return path.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def is_local(source: Source) -> bool:
     """A Path, or a plain path string (what `discover` returns for local folders)."""
     return isinstance(source, Path) or "://" not in source
@@ -53,8 +70,12 @@ class Scan:
     the caller goes on, until `result`.
     """
 
-    def __init__(self, paths: Iterable[Source], *, in_child: bool = False) -> None:
+    def __init__(
+        self, paths: Iterable[Source], *, in_child: bool = False, follow_links: bool = True
+    ) -> None:
         self._found: dict[str, tuple[int, int]] = {}
+        self._skipped: walk.Skipped = []
+        self._follow_links = follow_links
         folders: list[str] = []
         for source in map(as_source, paths):
             remote = _remote(source)
@@ -70,24 +91,34 @@ class Scan:
                     raise InputNotFoundError(f"{source}: no such file or folder")
             elif source.is_dir():
                 folders.append(os.fspath(source))
-            elif source.exists():  # a file, or a FIFO or device named explicitly (a reject)
-                info = os.stat(source)
-                self._found[os.fspath(source)] = (info.st_size, info.st_mtime_ns)
-            else:
-                raise InputNotFoundError(f"{source}: no such file or folder")
-        self._child = walk.start(folders) if in_child and folders else None
+            else:  # a file, or a FIFO, device, broken link or link loop named explicitly
+                try:
+                    self._found[os.fspath(source)] = stat(source)
+                except OSError:  # not even a name on disk: a typo, said at once
+                    raise InputNotFoundError(f"{source}: no such file or folder") from None
+        self._child = (
+            walk.start(folders, follow_links=follow_links) if in_child and folders else None
+        )
         if self._child is None:
             for folder in folders:
-                walk.walk(folder, self._found)
+                walk.walk(folder, self._found, self._skipped, follow_links=follow_links)
 
     def result(self) -> tuple[list[Source], list[int], list[int]]:
         """(paths sorted, their sizes, their mtimes in ns)."""
         if self._child is not None:
-            self._found.update(self._child.result())
+            found, skipped = self._child.result()
+            self._found.update(found)
+            self._skipped.extend(skipped)
             self._child = None
         found = self._found
         ordered = sorted(found)  # all plain strings: no key function over 100 000s of paths
         return ordered, [found[f][0] for f in ordered], [found[f][1] for f in ordered]
+
+    @property
+    def skipped(self) -> walk.Skipped:
+        """What the folder walks passed over, as (kind, path) sorted (after `result`), with
+        paths as text (`as_text`), ready to print or store."""
+        return sorted((kind, as_text(path)) for kind, path in self._skipped)
 
     def cancel(self) -> None:
         """Stop a child walk that is no longer wanted (the run failed before `result`)."""
@@ -106,10 +137,18 @@ def discover(paths: Iterable[Source]) -> list[Source]:
 
 
 def stat(source: Source) -> tuple[int, int]:
-    """(size in bytes, modification time in ns) of a local file or a remote object."""
+    """(size in bytes, modification time in ns) of a local file or a remote object.
+
+    A local name that cannot be followed (a broken link, a link loop) gives the link's own:
+    a file the walk found that way is read as a reject, and its next run compares the same
+    facts, so it skips it instead of recording it again.
+    """
     remote = _remote(source)
     if remote is None:
-        info = os.stat(source)
+        try:
+            info = os.stat(source)
+        except OSError:
+            info = os.lstat(source)
         return info.st_size, info.st_mtime_ns
     fs, path = remote
     return _size_mtime(fs.info(path))
@@ -142,8 +181,9 @@ def file_name(source: Source) -> str:
     return source.name if isinstance(source, Path) else source.rsplit("/", 1)[-1]
 
 
-# What Path.exists() takes for "no such file": a sidecar opened directly treats them the same.
-_MISSING_ERRNOS = (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP)
+# No sidecar there. A link loop is not among them: it is a sidecar that cannot be read, and
+# says so in `metadata_warning`.
+_MISSING_ERRNOS = (errno.ENOENT, errno.ENOTDIR, errno.EBADF)
 
 # Non-blocking: opening a FIFO (`mkfifo x.txt`) for reading would otherwise wait forever
 # for a writer, holding the lake's lock; it is refused after the open instead (it has no
@@ -152,34 +192,39 @@ _O_READ = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0
 
 
 class NotRegularFileError(OSError):
-    """A FIFO, socket or device where a snapshot or sidecar file was expected: not read."""
+    """A FIFO, socket, device or folder where a snapshot or sidecar file was expected: not
+    read."""
 
 
 def _regular(fd: int, path: str) -> os.stat_result:
     info = os.fstat(fd)
     if not stat_mode.S_ISREG(info.st_mode):
-        raise NotRegularFileError(
-            errno.EINVAL, "not a regular file (a FIFO, socket or device): not read", path
-        )
+        kind = "a directory" if stat_mode.S_ISDIR(info.st_mode) else "a FIFO, socket or device"
+        raise NotRegularFileError(errno.EINVAL, f"not a regular file ({kind}): not read", path)
     return info
 
 
+# A sidecar holds a URL and a time; more than this is no sidecar, and is not read whole.
+MAX_SIDECAR_BYTES = 1 << 20
 _SIDECAR_BYTES = 4095  # read in one go up to this size
 
 
-def _read_fd(fd: int, expected: int) -> bytes:
+def _read_fd(fd: int, expected: int, limit: int | None = None) -> bytes:
     """All bytes of an open file, in one read when it holds at most `expected` bytes.
 
     A regular file's read returns fewer bytes than asked only at its end, so asking for one more
-    than expected and getting less is the whole file; otherwise read on until EOF.
+    than expected and getting less is the whole file; otherwise read on until EOF, or until
+    more than `limit` bytes are in (then `limit` + 1 of them are returned).
     """
     data = os.read(fd, expected + 1)
     if len(data) <= expected:
         return data
-    chunks = [data]
-    while chunk := os.read(fd, 1 << 20):
+    chunks, size = [data], len(data)
+    while (limit is None or size <= limit) and (chunk := os.read(fd, 1 << 20)):
         chunks.append(chunk)
-    return b"".join(chunks)
+        size += len(chunk)
+    whole = b"".join(chunks)
+    return whole if limit is None else whole[: limit + 1]
 
 
 def read_local(path: str) -> tuple[bytes, int]:
@@ -198,7 +243,11 @@ def read_local(path: str) -> tuple[bytes, int]:
 
 
 def read_local_sidecar(path: str) -> bytes | None:
-    """A local sidecar's bytes, or None when there is none: one open, no exists() first."""
+    """A local sidecar's bytes, or None when there is none: one open, no exists() first.
+
+    At most `MAX_SIDECAR_BYTES` + 1 bytes are read: a larger file is not a sidecar, and
+    `metadata.parse_sidecar` says so without it ever being in memory whole.
+    """
     try:
         fd = os.open(path, _O_READ)
     except OSError as error:
@@ -207,7 +256,8 @@ def read_local_sidecar(path: str) -> bytes | None:
         raise
     try:
         _regular(fd, path)
-        return _read_fd(fd, _SIDECAR_BYTES)  # a sidecar (a URL, a time) fits one read
+        # A sidecar (a URL, a time) fits one read.
+        return _read_fd(fd, _SIDECAR_BYTES, MAX_SIDECAR_BYTES)
     finally:
         os.close(fd)
 
@@ -216,7 +266,10 @@ def sidecar_bytes(source: Source) -> bytes | None:
     if is_local(source):
         return read_local_sidecar(f"{source}{SIDECAR_SUFFIX}")
     sidecar = as_source(f"{source}{SIDECAR_SUFFIX}")
-    return read_bytes(sidecar) if _exists(sidecar) else None
+    if not _exists(sidecar):
+        return None
+    fs, path = fsspec.core.url_to_fs(sidecar)
+    return bytes(fs.cat_file(path, start=0, end=MAX_SIDECAR_BYTES + 1))
 
 
 def batches(

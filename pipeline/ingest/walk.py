@@ -9,6 +9,10 @@ overlap them; a child process can. `start` runs the walk as
 `Walk.result` collects it. This module imports nothing but the standard library, so the
 child starts at once (figures in benchmarks/RESULTS.md, "Measurements behind design
 choices").
+
+Nothing below a folder is passed over without a word (docs/input-format.md §3.3): what the
+walk does not read (hidden entries, folders it cannot list, links to folders it has walked
+already, paths too long to open) is returned as `Skipped`, for the run's summary to name.
 """
 
 from __future__ import annotations
@@ -21,61 +25,176 @@ from collections.abc import Sequence
 from pathlib import Path
 
 SIDECAR_SUFFIX = ".meta.json"
-# What a folder walk picks up; a file named explicitly is always read.
+# What a folder walk picks up, in any letter case (`PAGE.TXT` is the same form as
+# `page.txt`); a file named explicitly is always read.
 SNAPSHOT_SUFFIXES = (".txt", ".html", ".htm", ".json")
 ENDINGS = SNAPSHOT_SUFFIXES + tuple(f"{suffix}.gz" for suffix in SNAPSHOT_SUFFIXES)
 
 Found = dict[str, tuple[int, int]]  # path → (size in bytes, mtime in ns)
+# What a walk passed over: (kind, the path and, where the system said why, the reason).
+Skipped = list[tuple[str, str]]
+
+# The kinds of `Skipped`, as the run's summary names them.
+HIDDEN = "hidden"  # a dot-folder, or a dot-file named like a snapshot
+UNREADABLE_FOLDER = "unreadable folder"
+WALKED_ALREADY = "link to a folder walked already"  # a loop, or a second way in
+LINK_NOT_FOLLOWED = "linked folder not followed"
+TOO_LONG = "path too long"
+BROKEN_LINK = "broken link"
+
+# Paths at least this long (in bytes) cannot be opened by name (Linux's PATH_MAX; macOS
+# has 1024, and its opens fail on their own). A character is at most 4 bytes in a file
+# name, so shorter strings are never encoded to check.
+PATH_MAX = 4096
 
 
 def is_snapshot_name(name: str) -> bool:
-    return name.endswith(ENDINGS) and not name.startswith(".") and not name.endswith(SIDECAR_SUFFIX)
+    lower = name.lower()
+    return (
+        lower.endswith(ENDINGS) and not name.startswith(".") and not lower.endswith(SIDECAR_SUFFIX)
+    )
 
 
-def walk(folder: str, found: Found) -> None:
+def _too_long(path: str) -> bool:
+    return len(path) * 4 >= PATH_MAX and len(os.fsencode(path)) >= PATH_MAX
+
+
+def _why(error: OSError) -> str:
+    return error.strerror or str(error)
+
+
+def walk(
+    folder: str,
+    found: Found,
+    skipped: Skipped | None = None,
+    *,
+    follow_links: bool = True,
+) -> None:
     """Add the snapshot files below `folder` to `found`, as plain path strings (a Path per
-    file costs time and memory, and the file list grows with the input). Like os.walk,
-    symlinked folders are not entered; symlinked files are read through.
+    file costs time and memory, and the file list grows with the input), and what was passed
+    over to `skipped`.
 
-    The folder is listed through a descriptor, so each stat resolves one name relative to
-    it instead of the whole path from the root.
+    Symlinked files are read through. Symlinked folders are followed (unless
+    `follow_links` is false) after every folder reachable without links, in path order,
+    and a folder is walked once by its (device, inode): a link back up the tree or a second
+    link to one folder is named in `skipped` instead of walked again, and which path a file
+    is found under does not depend on the order the system lists a folder in.
+
+    A file named like a snapshot is found even when it cannot be stat-ed through (a broken
+    link, a link loop) or is no regular file (a FIFO): the reader turns it into a reject
+    that names it. Each folder is listed through a descriptor, so each stat resolves one
+    name relative to it instead of the whole path from the root; the walk keeps its own
+    stack, so depth is no limit.
     """
-    descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    skipped = [] if skipped is None else skipped
+    seen: set[tuple[int, int]] = set()
+    links: list[str] = []
+    _walk_tree([folder], found, skipped, seen, links, root=folder)
+    while links:
+        if not follow_links:
+            skipped.extend((LINK_NOT_FOLLOWED, link) for link in sorted(links))
+            return
+        pending, links = sorted(links), []
+        _walk_tree(pending, found, skipped, seen, links, root=None)
+
+
+def _walk_tree(
+    folders: list[str],
+    found: Found,
+    skipped: Skipped,
+    seen: set[tuple[int, int]],
+    links: list[str],
+    root: str | None,
+) -> None:
+    """Walk `folders` and every folder below them that is not a link (those go to `links`)."""
+    stack = list(reversed(folders))
+    while stack:
+        folder = stack.pop()
+        try:
+            descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        except OSError as error:
+            if folder == root and isinstance(error, FileNotFoundError):
+                raise  # the folder asked for is gone: the caller says so
+            skipped.append((UNREADABLE_FOLDER, f"{folder}: {_why(error)}"))
+            continue
+        try:
+            info = os.fstat(descriptor)
+            if (info.st_dev, info.st_ino) in seen:
+                skipped.append((WALKED_ALREADY, folder))
+                continue
+            seen.add((info.st_dev, info.st_ino))
+            prefix = folder if folder.endswith(os.sep) else folder + os.sep
+            with os.scandir(descriptor) as entries:
+                for entry in entries:
+                    _visit(entry, prefix + entry.name, found, skipped, stack, links)
+        except OSError as error:  # the listing itself failed part way (EIO)
+            skipped.append((UNREADABLE_FOLDER, f"{folder}: {_why(error)}"))
+        finally:
+            os.close(descriptor)
+
+
+def _visit(
+    entry: os.DirEntry[str],
+    path: str,
+    found: Found,
+    skipped: Skipped,
+    stack: list[str],
+    links: list[str],
+) -> None:
+    """One folder entry: found, walked (now or, for a link, later), skipped, or ignored."""
+    name = entry.name
+    lower = name.lower()
+    snapshot = lower.endswith(ENDINGS) and not lower.endswith(SIDECAR_SUFFIX)
+    if name[0] == ".":
+        if snapshot or _is_dir(entry):
+            skipped.append((HIDDEN, path))
+        return
+    if _too_long(path):
+        if snapshot or _is_dir(entry):
+            skipped.append((TOO_LONG, path))
+        return
     try:
-        prefix = folder if folder.endswith(os.sep) else folder + os.sep
-        with os.scandir(descriptor) as entries:
-            for entry in entries:
-                name = entry.name
-                if (
-                    name.endswith(ENDINGS)
-                    and not name.endswith(SIDECAR_SUFFIX)
-                    and name[0] != "."
-                    and entry.is_file()
-                ):
-                    info = entry.stat()
-                    found[prefix + name] = (info.st_size, info.st_mtime_ns)
-                elif entry.is_dir() and not entry.is_symlink():
-                    walk(prefix + name, found)
-    finally:
-        os.close(descriptor)
+        is_dir = entry.is_dir()
+    except OSError:  # a link loop: not a folder one can enter
+        is_dir = False
+    if is_dir:
+        (links if entry.is_symlink() else stack).append(path)
+        return
+    if snapshot:
+        try:
+            info = entry.stat()
+        except OSError:  # a broken link or a loop: the reader names it in a reject
+            info = entry.stat(follow_symlinks=False)
+        found[path] = (info.st_size, info.st_mtime_ns)
+    elif entry.is_symlink() and not os.path.exists(path):
+        skipped.append((BROKEN_LINK, path))
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
 
 
 class Walk:
     """A walk of some folders running in a child process; `result` waits for it."""
 
-    def __init__(self, folders: Sequence[str]) -> None:
+    def __init__(self, folders: Sequence[str], *, follow_links: bool = True) -> None:
         env = dict(os.environ)
         home = str(Path(__file__).resolve().parents[2])  # so the child finds `pipeline`
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [home, env.get("PYTHONPATH")]))
+        mode = "follow" if follow_links else "no-follow"
         self._child = subprocess.Popen(
-            [sys.executable, "-m", "pipeline.ingest.walk", *folders],
+            [sys.executable, "-m", "pipeline.ingest.walk", mode, *folders],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=env,
         )
 
-    def result(self) -> Found:
-        """The files found; raises OSError with the child's message if the walk failed."""
+    def result(self) -> tuple[Found, Skipped]:
+        """The files found and what was skipped; raises OSError with the child's message if
+        the walk failed."""
         out, err = self._child.communicate()
         if self._child.returncode != 0:
             message = err.decode(errors="replace").strip().splitlines()
@@ -90,35 +209,43 @@ class Walk:
         self._child.communicate()
 
 
-def start(folders: Sequence[str]) -> Walk:
-    return Walk(folders)
+def start(folders: Sequence[str], *, follow_links: bool = True) -> Walk:
+    return Walk(folders, follow_links=follow_links)
 
 
-def encode(found: Found) -> bytes:
-    """The paths NUL-separated (a path may hold any byte but NUL), then the sizes and the
-    mtimes as arrays of 64-bit integers: cheap to write and to read back at 100 000 files."""
-    paths = b"\0".join(os.fsencode(path) for path in found)
+def encode(found: Found, skipped: Skipped | None = None) -> bytes:
+    """The counts, then the sizes and the mtimes as arrays of 64-bit integers, then the
+    paths and the skipped (kind, path) pairs, all NUL-separated (a path may hold any byte
+    but NUL): cheap to write and to read back at 100 000 files."""
+    skipped = skipped or []
+    names = [*found, *(part for pair in skipped for part in pair)]
+    paths = b"\0".join(os.fsencode(name) for name in names)
     sizes = array("q", (size for size, _ in found.values()))
     mtimes = array("q", (mtime for _, mtime in found.values()))
-    return b"%d\n" % len(found) + sizes.tobytes() + mtimes.tobytes() + paths
+    return b"%d %d\n" % (len(found), len(skipped)) + sizes.tobytes() + mtimes.tobytes() + paths
 
 
-def decode(data: bytes) -> Found:
+def decode(data: bytes) -> tuple[Found, Skipped]:
     head, _, body = data.partition(b"\n")
-    count = int(head)
+    count, skips = map(int, head.split())
     width = array("q").itemsize * count
     sizes, mtimes = array("q"), array("q")
     sizes.frombytes(body[:width])
     mtimes.frombytes(body[width : 2 * width])
-    paths = [os.fsdecode(path) for path in body[2 * width :].split(b"\0")] if count else []
-    return dict(zip(paths, zip(sizes, mtimes, strict=True), strict=True))
+    rest = body[2 * width :]
+    names = [os.fsdecode(name) for name in rest.split(b"\0")] if count or skips else []
+    paths, pairs = names[:count], names[count:]
+    found = dict(zip(paths, zip(sizes, mtimes, strict=True), strict=True))
+    return found, list(zip(pairs[::2], pairs[1::2], strict=True))
 
 
-def main(folders: Sequence[str]) -> int:
+def main(arguments: Sequence[str]) -> int:
+    mode, *folders = arguments
     found: Found = {}
+    skipped: Skipped = []
     for folder in folders:
-        walk(folder, found)
-    sys.stdout.buffer.write(encode(found))
+        walk(folder, found, skipped, follow_links=mode == "follow")
+    sys.stdout.buffer.write(encode(found, skipped))
     return 0
 
 

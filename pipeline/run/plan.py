@@ -1,9 +1,13 @@
 """What a run has to do: tidy the lake, then find the snapshot files it does not hold yet.
 
 A run skips a file whose (path, size, mtime) matches a manifest row without reading it, or
-whose snapshot id (a hash of its bytes and fetch time) matches one after reading it; only
-new or changed files are parsed. That keeps a rerun with nothing new cheap, and a rerun
-never duplicates rows.
+whose snapshot id (a hash of its bytes, fetch time and sidecar URL) matches one after
+reading it; only new or changed files are parsed. That keeps a rerun with nothing new
+cheap, and a rerun never duplicates rows.
+
+Only the snapshot file's own stat is compared, not its sidecar's: a sidecar added or
+changed later is read when the page is, at the next `--full-refresh` (docs/input-format.md
+§4 says why).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import polars as pl
 
 from pipeline.ingest import read, sources
 from pipeline.ingest.metadata import ReadOptions
+from pipeline.ingest.read import Identity
 from pipeline.ingest.sources import Source
 from pipeline.lake import compact, layout, manifest
 from pipeline.lake.storage import Location
@@ -38,6 +43,7 @@ def plan(
     *,
     full_refresh: bool = False,
     on_message: Callable[[str], None] | None = None,
+    follow_links: bool = True,
 ) -> Plan:
     """Tidy the lake, then list the files to process (new or changed ones only).
 
@@ -46,10 +52,12 @@ def plan(
     converted, or one an older version wrote upgraded (`compact.convert`, announced through
     `on_message`). A full refresh forgets
     the manifest first, so every file is processed again and every old file goes. The
-    caller holds the lake's lock.
+    caller holds the lake's lock. What the folder walk passed over (hidden entries,
+    unreadable folders, …; symlinked folders are followed unless `follow_links` is false)
+    goes to the summary's `skipped`.
     """
     # Local folders are walked by a child process meanwhile (see `pipeline.ingest.walk`).
-    scanning = sources.Scan(paths, in_child=True)
+    scanning = sources.Scan(paths, in_child=True, follow_links=follow_links)
     try:
         committed = manifest.load(lake)
         if full_refresh:
@@ -69,7 +77,8 @@ def plan(
         scanning.cancel()
         raise
     summary.files_found = len(found)
-    todo, todo_sizes = new_files(found, sizes, mtimes, committed, options)
+    summary.skipped = scanning.skipped
+    todo, todo_sizes = new_files(found, sizes, mtimes, committed, options, lake=lake)
     summary.files_skipped = len(found) - len(todo)
     return Plan(summary, todo, todo_sizes)
 
@@ -80,36 +89,71 @@ def new_files(
     mtimes: list[int],
     committed: pl.DataFrame,
     options: ReadOptions,
+    *,
+    lake: Location,
 ) -> tuple[list[Source], list[int]]:
     """The files whose snapshot is not in the manifest yet, and their sizes in bytes.
 
     `sizes` and `mtimes` (ns) are the files' own, from `sources.scan`; the sizes of the new
     ones are handed on so batching stats none again (a request per file on an object store).
 
-    A snapshot is its bytes at its fetch time (`metadata.snapshot_id`): a byte-identical
-    copy with the same fetch time is the same snapshot, the same bytes fetched later
-    another. Stat first: a file at the same path with the same size and mtime is taken as
-    unchanged without reading it (as git's index does). Only the rest are read and
-    identified.
+    A snapshot is its bytes at its fetch time from its URL (`metadata.snapshot_id`): a
+    byte-identical copy with the same fetch time and sidecar URL is the same snapshot, the
+    same bytes fetched later or for another query another. Stat first: a file at the same
+    path with the same size and mtime is taken as unchanged without reading it (as git's
+    index does). Only the rest are read and identified. A lake written before the URL
+    counted holds the id without it (`Identity.legacy_id`): a file matching one of those is
+    known only if the lake's snapshot has the file's URL, so an old lake neither gets a
+    page twice nor keeps a page of another query hidden behind one it merged it with.
     """
     if not found:
         return [], []
     columns = ("source_path", "byte_count", "mtime_ns")
     seen = pl.DataFrame(
-        {"source_path": [str(f) for f in found], "byte_count": sizes, "mtime_ns": mtimes},
+        {
+            "source_path": [sources.as_text(str(f)) for f in found],
+            "byte_count": sizes,
+            "mtime_ns": mtimes,
+        },
         schema={name: manifest.SCHEMA[name] for name in columns},
     ).with_row_index("i")
     candidates = seen.join(committed.select(columns), on=list(columns), how="anti")["i"].to_list()
     known = set(committed["snapshot_id"].to_list())
     if known:  # else a new lake: nothing to compare with, so no file needs reading here
-        candidates = [i for i in candidates if _identify(found[i], options, mtimes[i]) not in known]
+        identities = {i: _identify(found[i], options, mtimes[i]) for i in candidates}
+        legacy = {
+            ident.legacy_id
+            for ident in identities.values()
+            if ident is not None and ident.snapshot_id not in known and ident.legacy_id in known
+        }
+        urls = _urls(lake, legacy) if legacy else {}
+        candidates = [i for i in candidates if not _known(identities[i], known, urls)]
     todo = sorted(candidates)
     return [found[i] for i in todo], [sizes[i] for i in todo]
 
 
-def _identify(source: Source, options: ReadOptions, mtime_ns: int) -> str | None:
-    """A changed file's snapshot id; None (so: new) when it cannot be read, which the
-    batch reader then records as a reject with the reason."""
+def _known(ident: Identity | None, known: set[str], urls: dict[str, str | None]) -> bool:
+    if ident is None:
+        return False
+    if ident.snapshot_id in known:
+        return True
+    return ident.legacy_id in urls and urls[ident.legacy_id] == ident.url
+
+
+def _urls(lake: Location, snapshot_ids: set[str]) -> dict[str, str | None]:
+    """The URL each of these committed snapshots was read with (few: see `new_files`)."""
+    rows = (
+        manifest.scan(lake, "snapshots")
+        .filter(pl.col("snapshot_id").is_in(sorted(snapshot_ids)))
+        .select("snapshot_id", "url")
+        .collect()
+    )
+    return dict(rows.iter_rows())
+
+
+def _identify(source: Source, options: ReadOptions, mtime_ns: int) -> Identity | None:
+    """A changed file's identity; None (so: new) when it cannot be read (`read.identify`
+    names an unreadable file by its reject; this is for errors beyond that)."""
     try:
         return read.identify(source, options, mtime_ns)
     except OSError:

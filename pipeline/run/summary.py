@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 SLOWEST_SHOWN = 5
+SKIPPED_NAMED = 3  # paths named per kind of skip; the rest are counted
 
 
 def reject_reasons(rejects: pl.DataFrame) -> dict[str, int]:
@@ -80,6 +81,8 @@ class RunSummary:
     conversion: str | None = None  # how an older lake was converted, if it was
     compaction: str | None = None  # what the end-of-run compaction merged, if anything
     titles: str | None = None  # what the catalogue titled among the new listings
+    # What the folder walk passed over, as (kind, path): hidden entries, unreadable folders…
+    skipped: list[tuple[str, str]] = field(default_factory=list)
     months_written: set[str] = field(default_factory=set)
     files_per_table: int | None = None
     batches: list[BatchReport] = field(default_factory=list)
@@ -120,6 +123,22 @@ class RunSummary:
     def messages(self) -> list[str]:
         return [m for b in self.batches for m in b.messages]
 
+    def skipped_line(self) -> str | None:
+        """What the folder walk passed over, counted by kind (most first) and named:
+        `2 hidden (raw/.a.txt, raw/.git), 1 unreadable folder (raw/x: Permission denied)`.
+        None when nothing was."""
+        if not self.skipped:
+            return None
+        by_kind: dict[str, list[str]] = {}
+        for kind, path in self.skipped:
+            by_kind.setdefault(kind, []).append(path)
+        parts = []
+        for kind, paths in sorted(by_kind.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+            named = ", ".join(paths[:SKIPPED_NAMED])
+            more = len(paths) - SKIPPED_NAMED
+            parts.append(f"{len(paths)} {kind} ({named}{f', {more} more' if more > 0 else ''})")
+        return ", ".join(parts)
+
     def render(self) -> str:
         """The plain-text summary the CLI and `make run` print."""
         lines = [
@@ -150,6 +169,8 @@ class RunSummary:
             lines.append(f"warehouse:      {self.warehouse}")
         if self.report:
             lines.append(f"report:         {self.report}")
+        if skipped := self.skipped_line():
+            lines.append(f"skipped:        {skipped}")
         lines.extend(f"note: {message}" for message in self.messages())
         return "\n".join(lines)
 
@@ -198,6 +219,8 @@ class RunSummary:
         if self.files_per_table is not None:
             lines.append(f"  - files per table: {self.files_per_table}")
         lines += [f"  - {what}" for what in (self.conversion, self.compaction, self.titles) if what]
+        if skipped := self.skipped_line():
+            lines.append(f"- skipped by the folder walk: {skipped}")
         if self.warehouse:
             lines.append(f"- warehouse: `{self.warehouse}`")
         if self.report:

@@ -75,8 +75,9 @@ def test_folders_are_walked_for_snapshots_but_not_sidecars_or_notes(tmp_path: Pa
 
 
 def test_a_walk_in_a_child_process_finds_what_the_walk_in_this_one_finds(tmp_path: Path) -> None:
-    """The run walks its input in a child (`pipeline.scan`): same files, sizes and mtimes,
-    whatever the names hold; symlinked files are read through, symlinked folders not."""
+    """The run walks its input in a child (`pipeline.scan`): same files, sizes, mtimes and
+    skips, whatever the names hold; symlinked files are read through, a symlinked folder
+    already walked is named instead of walked twice, a dot-folder is named as hidden."""
     (tmp_path / "day" / "x.txt").mkdir(parents=True)  # a folder named like a page
     for name in ("a.txt", "day/b.txt.gz", "day/x.txt/c.htm", "day/页 1.txt", ".dot/e.txt"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
@@ -85,13 +86,21 @@ def test_a_walk_in_a_child_process_finds_what_the_walk_in_this_one_finds(tmp_pat
     (tmp_path / "link.txt").symlink_to(tmp_path / "a.txt")
     (tmp_path / "linked-day").symlink_to(tmp_path / "day", target_is_directory=True)
     (tmp_path / "a.txt.meta.json").write_text("{}")
-    here = sources.Scan([tmp_path]).result()
-    child = sources.Scan([tmp_path], in_child=True).result()
+    here_scan, child_scan = sources.Scan([tmp_path]), sources.Scan([tmp_path], in_child=True)
+    here, child = here_scan.result(), child_scan.result()
     assert child == here
+    assert (
+        child_scan.skipped
+        == here_scan.skipped
+        == [
+            ("hidden", f"{tmp_path}/.dot"),
+            ("link to a folder walked already", f"{tmp_path}/linked-day"),
+        ]
+    )
     names = [p.removeprefix(f"{tmp_path}/") for p in here[0]]
     assert names == sorted(
-        [".dot/e.txt", "a.txt", "day/b.txt.gz", os.fsdecode(b"day/bad-\xff.txt"),
-         "day/x.txt/c.htm", "day/页 1.txt", "link.txt"]
+        ["a.txt", "day/b.txt.gz", os.fsdecode(b"day/bad-\xff.txt"), "day/x.txt/c.htm",
+         "day/页 1.txt", "link.txt"]
     )  # fmt: skip
     assert here[1][names.index("link.txt")] == (tmp_path / "a.txt").stat().st_size
     assert here[2] == [os.stat(p).st_mtime_ns for p in here[0]]
