@@ -1,0 +1,214 @@
+"""The CLI's manners: a wrong argument exits 2 (argparse) and a problem with the user's
+files exits 1, each with a one-line message and nothing written; a reader that closes the
+pipe ends the command quietly; a full disk says where and what to do. Never a traceback."""
+
+from __future__ import annotations
+
+import errno
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipeline import cli
+from pipeline.cli import analyst, options
+from pipeline.ingest import metadata
+from pipeline.lake import layout
+from pipeline.lake.storage import Location
+from pipeline.run import run
+from tests.conftest import RAW, REPO
+
+
+@pytest.fixture(scope="module")
+def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    lake_dir = tmp_path_factory.mktemp("manners") / "lake"
+    run.normalise_paths([RAW], lake_dir, metadata.ReadOptions())
+    return lake_dir
+
+
+def _exit(args: list[str]) -> int:
+    """`cli.main`'s status, also when argparse exits (a wrong argument)."""
+    try:
+        return cli.main(args)
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+
+
+def _last_line(err: str) -> str:
+    assert "Traceback" not in err
+    return err.splitlines()[-1]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["normalise", "foo://x", "--out", "lake"],
+            "listings normalise: error: argument PATH: unknown protocol 'foo' in 'foo://x' "
+            "(a folder, or an fsspec URL such as s3://bucket/lake)",
+        ),
+        (
+            ["normalise", "raw", "--out", "foo://x"],
+            "listings normalise: error: argument --out: unknown protocol 'foo' in 'foo://x' "
+            "(a folder, or an fsspec URL such as s3://bucket/lake)",
+        ),
+        (
+            ["sql", "select 1", "--lake", "foo://x"],
+            "listings sql: error: argument --lake: unknown protocol 'foo' in 'foo://x' "
+            "(a folder, or an fsspec URL such as s3://bucket/lake)",
+        ),
+        (
+            ["build", "--lake", "simplecache::foo://x"],
+            "listings build: error: argument --lake: unknown protocol 'foo' in "
+            "'simplecache::foo://x' (a folder, or an fsspec URL such as s3://bucket/lake)",
+        ),
+        (
+            ["serve", "--cron", "not a cron"],
+            "listings serve: error: argument --cron: not a cron expression: 'not a cron' "
+            '(five fields, e.g. "0 * * * *" for hourly)',
+        ),
+        (
+            ["serve", "--cron", "H * * * *"],  # croniter's hashed form: Prefect refuses it
+            "listings serve: error: argument --cron: not a cron expression: 'H * * * *' "
+            '(five fields, e.g. "0 * * * *" for hourly)',
+        ),
+        (
+            ["normalise", "raw", "--out", "lake", "--workers", "0"],
+            "listings normalise: error: argument --workers: must be 1 or more: '0'",
+        ),
+        (
+            ["normalise", "raw", "--out", "lake", "--workers", "-1"],
+            "listings normalise: error: argument --workers: must be 1 or more: '-1'",
+        ),
+        (
+            ["normalise", "raw", "--out", "lake", "--batch-mb", "0"],
+            "listings normalise: error: argument --batch-mb: must be 1 or more: '0'",
+        ),
+        (
+            ["run", "--batch-mb", "-5"],
+            "listings run: error: argument --batch-mb: must be 1 or more: '-5'",
+        ),
+        (
+            ["normalise", "raw", "--out", "lake", "--batch-mb", "1.5"],
+            "listings normalise: error: argument --batch-mb: not a whole number: '1.5'",
+        ),
+        (
+            ["normalise", "raw", "--out", "lake", "--max-page-mb", "0"],
+            "listings normalise: error: argument --max-page-mb: must be more than 0: '0'",
+        ),
+        (
+            ["run", "--max-page-mb", "-1"],
+            "listings run: error: argument --max-page-mb: must be more than 0: '-1'",
+        ),
+    ],
+)
+def test_a_wrong_argument_exits_2_before_anything_is_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    os.chdir(tmp_path)
+    assert _exit(args) == 2
+    assert _last_line(capsys.readouterr().err) == message
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_cron_is_checked_without_importing_prefect() -> None:
+    """Prefect fixes its settings when imported; `serve` sets PREFECT_API_URL later."""
+    code = (
+        "import sys; from pipeline.cli import options; "
+        "assert options.cron('*/15 * * * *') == '*/15 * * * *'; "
+        "sys.exit('prefect' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_normalise_into_a_file_is_refused_and_the_file_kept(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    os.chdir(tmp_path)
+    Path("notes.txt").write_text("mine", encoding="utf-8")
+    assert cli.main(["normalise", str(RAW), "--out", "notes.txt"]) == 1
+    assert capsys.readouterr().err == (
+        "listings normalise: --out notes.txt is a file, not a lake folder: give a folder\n"
+    )
+    assert Path("notes.txt").read_text(encoding="utf-8") == "mine"
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
+def test_sql_out_into_a_folder_is_refused(
+    lake: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["sql", "select 1", "--lake", str(lake), "--format", "csv", "--out", str(tmp_path)]
+    assert cli.main(args) == 1
+    assert (
+        capsys.readouterr().err == f"listings sql: --out {tmp_path} is a folder: give a file path\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_reader_closing_the_pipe_ends_the_command_quietly(lake: Path, tmp_path: Path) -> None:
+    """`listings build … | head -1`: the build prints a line per step as it finishes, so
+    the next line meets the closed pipe; exit 141 as if killed by SIGPIPE, nothing on
+    stderr (no traceback, no "Exception ignored" at exit), and no warehouse half-written."""
+    listings = Path(sys.executable).with_name("listings")
+    db = tmp_path / "w.duckdb"
+    command = [str(listings), "build", "--lake", str(lake), "--db", str(db)]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    reader = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    assert reader.stdout is not None and reader.stderr is not None
+    assert b"OK loaded table snapshots" in reader.stdout.readline()
+    reader.stdout.close()
+    assert reader.wait(timeout=120) == 141
+    assert reader.stderr.read() == b""
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_build_whose_reader_left_stops_and_writes_nothing(
+    lake: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def closed_pipe(_: object) -> None:
+        raise BrokenPipeError(errno.EPIPE, "Broken pipe")
+
+    monkeypatch.setattr(analyst, "_print_event", closed_pipe)
+    db = tmp_path / "w.duckdb"
+    assert cli.main(["build", "--lake", str(lake), "--db", str(db)]) == 141
+    assert capsys.readouterr().err == ""
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EDQUOT])
+def test_a_full_disk_is_a_message_naming_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, code: int
+) -> None:
+    def full(lake: Location, frame: object, path: str) -> None:
+        raise OSError(code, os.strerror(code), path)
+
+    monkeypatch.setattr(layout, "write_parquet", full)
+    assert cli.main(["normalise", str(RAW), "--out", str(tmp_path / "lake")]) == 1
+    line = _last_line(capsys.readouterr().err)
+    assert line.startswith(f"listings normalise: {os.strerror(code)} writing {tmp_path / 'lake'}/")
+    assert line.endswith(".parquet: rerun after freeing space")
+
+
+def test_a_full_disk_is_found_behind_the_error_that_wraps_it(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def wrapped(_: object) -> int:
+        try:
+            raise OSError(errno.ENOSPC, "No space left on device", "/data/w.duckdb")
+        except OSError as error:
+            raise RuntimeError("task failed") from error
+
+    monkeypatch.setattr(analyst, "_lineage", wrapped)
+    assert cli.main(["lineage"]) == 1
+    assert capsys.readouterr().err == (
+        "listings lineage: No space left on device writing /data/w.duckdb: "
+        "rerun after freeing space\n"
+    )
+
+
+def test_positive_numbers_are_what_they_say() -> None:
+    assert options.positive_int("3") == 3
+    assert options.positive_float("0.5") == 0.5
