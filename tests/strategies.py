@@ -149,7 +149,8 @@ _SIZE_BOUNDARIES = sorted(
 
 
 def sizes() -> st.SearchStrategy[int]:
-    """0..2 TiB, weighted to where the rendering changes: units, ties, `1024.00 KB`."""
+    """0..2 TiB, weighted to where the rendering changes: units, ties, `1024.00 KB`; now
+    and then up to 2**63 - 1, the site's largest size (docs/input-format.md §1.3)."""
     # Exact toFixed ties: odd * 2**(10i - 3) bytes is x.xx5 in unit i (1152 = 9 * 128).
     ties = st.builds(
         lambda i, odd: (2 * odd + 1) * 2 ** (10 * i - 3),
@@ -161,6 +162,8 @@ def sizes() -> st.SearchStrategy[int]:
         ties,
         st.integers(0, 1023),
         st.integers(0, 2 * 1024**4),
+        st.sampled_from([4194304 * 2**40 // 100, 2**63 - 5497558139, 2**63 - 1]),
+        st.integers(2 * 1024**4, 2**63 - 1),
     )
 
 
@@ -431,9 +434,15 @@ def structured_pages() -> st.SearchStrategy[int | None]:
 
 
 def structured_sizes() -> st.SearchStrategy[int]:
-    """`sizes()` and up to 2**50 bytes (`1024.00 TB`); from 10**6 TB on, a size would need
-    the 7 integer digits the strict size form refuses (docs/input-format.md §1.3)."""
-    return st.one_of(sizes(), st.integers(0, 2**50), st.sampled_from([2**50 - 1]))
+    """`sizes()` and up to 2**63 - 1 bytes, the site's int64 (docs/input-format.md §1.3):
+    `1024.00 TB`, the first size whose bounds overflow 64-bit arithmetic (`41943.04 TB`),
+    and the last, `8388608.00 TB`, whose upper bound is 2**63 - 1 itself."""
+    return st.one_of(
+        sizes(),
+        st.integers(0, 2**50),
+        st.integers(0, 2**63 - 1),
+        st.sampled_from([2**50 - 1, 4194304 * 2**40 // 100, 2**63 - 5497558139, 2**63 - 1]),
+    )
 
 
 @st.composite

@@ -25,13 +25,18 @@ from pipeline.parse import fields
 # A token without a unit word (`| 5 | 9 月前3`) ends a listing too, but only when an age
 # block follows it (docs/input-format.md §1.7): then the ` | AGE` and the glued rating
 # show where the size ended. Without one, a number (`| 619.3` where a page was cut) is no
-# tail: that stays the truncation it is. The two readings of SIZE and AGE have their own
-# group names (a pattern may not repeat one); `tail_parts` merges them.
+# tail: that stays the truncation it is.
+# The readings with an age block come first, so a token with an age after it is read
+# whole (`MB5 | 9 月前3`: size `MB5`, not size `MB`, rating 5 and ` | 9 月前3` left to
+# open the next listing). Each reading has its own group names (a pattern may not repeat
+# one); `tail_parts` merges them.
 _AGE = r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}|[^|\n]*?[^|\n0-9. ]"
+_UNIT_SIZE = r"[^\s|]+ [A-Za-z]+|[^\s|]*[A-Za-z]+"
 _TAIL = (
     r"(?<price>[0-9]+) (?<credit>[^\s|0-9][^\s|]*) \| (?<pages>[^|\n]*?) 页 \| "
-    r"(?:(?<size>[^\s|]+ [A-Za-z]+|[^\s|]*[A-Za-z]+)(?: \| (?<age>" + _AGE + r"))?"
-    r"|(?<bare_size>[^\s|]+) \| (?<bare_age>" + _AGE + r"))"
+    r"(?:(?<size>" + _UNIT_SIZE + r") \| (?<age>" + _AGE + r")"
+    r"|(?<bare_size>[^\s|]+) \| (?<bare_age>" + _AGE + r")"
+    r"|(?<unaged_size>" + _UNIT_SIZE + r"))"
     r"(?<rating>[0-9]+(?:\.[0-9]+)?)"
 )
 _SEPARATOR = r"(?:\r?\n|[ \t]|$)"
@@ -194,15 +199,16 @@ def tail_parts(tail: pl.Expr) -> pl.Expr:
     """A struct `_t` of the tail's texts (all null when it is not a tail), for `unnest`.
 
     Every form with a tail reads it here: the HTML form joins its info line and star text
-    into the same `PRICE CREDIT | PAGES 页 | SIZE [| AGE]RATING` shape. A bare size (no
-    unit word, an age block after it) comes in groups of its own and is merged in.
+    into the same `PRICE CREDIT | PAGES 页 | SIZE [| AGE]RATING` shape. Each reading of
+    SIZE and AGE (with an age block, bare before one, without one) has groups of its own,
+    merged here.
     """
     part = tail.str.extract_groups(TAIL_RE).struct.field
     texts = (
         part("price"),
         part("credit"),
         part("pages"),
-        pl.coalesce(part("size"), part("bare_size")),
+        pl.coalesce(part("size"), part("bare_size"), part("unaged_size")),
         pl.coalesce(part("age"), part("bare_age")),
         part("rating"),
     )

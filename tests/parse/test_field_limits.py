@@ -143,7 +143,7 @@ def test_size_bounds_hold_every_rendering_of_the_largest_sizes() -> None:
 # --- A bare size (§1.7) --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("size", ["5", "619.3", "12,83", "-1"])
+@pytest.mark.parametrize("size", ["5", "619.3", "12,83", "-1", "MB5", "12.83MB3"])
 def test_a_bare_size_followed_by_an_age_ends_its_own_listing(normalise_texts, size: str) -> None:
     """Before the fix the bad listing ran on into the next one: two listings, no reject,
     and the third listing's heading held the whole second listing."""
