@@ -111,7 +111,10 @@ def _build(args: argparse.Namespace) -> int:
             )
         return 1
     except duckdb.Error as error:
-        print(f"listings build: {error}", file=sys.stderr)
+        # DuckDB's own writes report a full disk as an IOException, not an OSError.
+        full = "No space left on device" in str(error)
+        hint = "; rerun after freeing space" if full else ""
+        print(f"listings build: {error}{hint}", file=sys.stderr)
         return 1
     lake_rows = ", ".join(f"{table} {rows:,}" for table, rows in built.lake_rows.items())
     print(f"lake:      {args.lake} ({lake_rows} rows)")

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from pipeline import cli
@@ -18,6 +19,7 @@ from pipeline.ingest import metadata
 from pipeline.lake import layout
 from pipeline.lake.storage import Location
 from pipeline.run import run
+from pipeline.warehouse import database
 from tests.conftest import RAW, REPO
 
 
@@ -135,6 +137,33 @@ def test_normalise_into_a_file_is_refused_and_the_file_kept(
     )
     assert Path("notes.txt").read_text(encoding="utf-8") == "mine"
     assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
+def test_a_report_into_a_folder_is_refused_before_the_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    os.chdir(tmp_path)
+    Path("top").mkdir()
+    args = ["normalise", str(RAW), "--out", "lake", "--db", "w.duckdb", "--report", "top"]
+    assert cli.main(args) == 1
+    assert (
+        capsys.readouterr().err
+        == "listings normalise: --report top is a folder: give a file path\n"
+    )
+    assert [p.name for p in tmp_path.iterdir()] == ["top"]
+
+
+def test_duckdb_running_out_of_disk_says_what_to_do(
+    lake: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    message = 'IO Error: Could not write file "w.duckdb": No space left on device'
+
+    def full(*_: object, **__: object) -> None:
+        raise duckdb.IOException(message)
+
+    monkeypatch.setattr(database, "rebuild", full)
+    assert cli.main(["build", "--lake", str(lake), "--db", str(tmp_path / "w.duckdb")]) == 1
+    assert capsys.readouterr().err == f"listings build: {message}; rerun after freeing space\n"
 
 
 def test_sql_out_into_a_folder_is_refused(
