@@ -22,6 +22,7 @@ from pathlib import Path
 
 import polars as pl
 
+from pipeline.errors import LakeError
 from pipeline.lake.storage import Location
 from pipeline.vocab import TABLES
 
@@ -164,31 +165,44 @@ def write_group(lake: Location, tables: Mapping[str, pl.DataFrame], name: str) -
     return months
 
 
-def batch_name(snapshots: pl.DataFrame) -> str:
+def batch_name(snapshots: pl.DataFrame, generation: str = "") -> str:
     """A run's group name, from its snapshots and the files they were read from.
 
     The files count too: a copy of a page (same bytes, same fetch time) read in a later
     batch must not get the name, and so overwrite the files, of the group already holding
-    its snapshot.
+    its snapshot. So does the lake's `generation` (a full refresh's: see
+    `storage.Location`), so a refresh never overwrites a group the manifest still names.
     """
     pairs = snapshots.select(pl.format("{}\t{}", "snapshot_id", "source_path")).to_series()
-    return group_name(BATCH_PREFIX, pairs.to_list())
+    salt = [f"generation\t{generation}"] if generation else []
+    return group_name(BATCH_PREFIX, [*salt, *pairs.to_list()])
 
 
 def write_batch(lake: Location, tables: Mapping[str, pl.DataFrame]) -> str:
     """Write a normalised batch as a new group; return its name."""
-    name = batch_name(tables["snapshots"])
+    name = batch_name(tables["snapshots"], lake.generation)
     write_group(lake, tables, name)
     return name
 
 
 def read_files(lake: Location, table: str, paths: list[str]) -> pl.DataFrame:
-    """The rows of some of a table's files, in the order given, as the table's file schema."""
+    """The rows of some of a table's files, in the order given, as the table's file schema.
+
+    A missing or damaged file is a `LakeError` naming `listings verify`, not a traceback.
+    """
     if not paths:
         return pl.DataFrame(schema=file_schema(table))
-    if lake.is_local:
-        return pl.read_parquet(paths, hive_partitioning=False)
-    return pl.concat([pl.read_parquet(io.BytesIO(lake.read_bytes(p))) for p in paths])
+    try:
+        if lake.is_local:
+            return pl.read_parquet(paths, hive_partitioning=False)
+        return pl.concat([pl.read_parquet(io.BytesIO(lake.read_bytes(p))) for p in paths])
+    except (OSError, pl.exceptions.PolarsError) as error:
+        text = str(error).strip()
+        first = text.splitlines()[0] if text else type(error).__name__
+        raise LakeError(
+            f"{lake.url}: a committed {table} file is missing or damaged ({first}): "
+            f"`listings verify {lake.url}` names it"
+        ) from None
 
 
 def table_files(lake: Location, table: str) -> list[str]:
@@ -211,8 +225,18 @@ def table_files(lake: Location, table: str) -> list[str]:
 def prune(lake: Location, keep: set[str]) -> int:
     """Delete data files that are not in `keep` (paths relative to the lake); how many.
 
-    Empty partition folders go too (local lakes: object stores have no folders).
+    A file the manifest names, or a full refresh's staged commits, is never deleted,
+    whatever `keep` says: a full refresh keeps the lake it replaces until its switch
+    (docs/lake.md, "Crashes"), and no caller's stale view may cost committed rows. Empty
+    partition folders go too (local lakes: object stores have no folders).
     """
+    from pipeline.lake import manifest  # it imports this module
+
+    keep = (
+        keep
+        | manifest.data_paths(manifest.load(lake))
+        | manifest.data_paths(manifest.load_staged(lake))
+    )
     root = lake.path("")
     stale = [
         file

@@ -15,17 +15,25 @@ them into `manifest.parquet` at its end (rewriting a 100 000-row manifest after 
 run would be a tenth of its time); a crash during the merge leaves rows in both places,
 which `load` de-duplicates (a later commit wins). Writers hold the lake's lock
 (`pipeline.lake.lock`).
+
+Two kinds of run state live beside the commits, so that the next run can finish or undo
+what a crashed one left (docs/lake.md, "Crashes"): a full refresh commits into
+`_manifest/refresh/` until it switches the whole manifest in one write (`reset`,
+`switch_refresh`, `roll_back_refresh`), and a run that has committed groups whose titles
+it has not resolved yet leaves `_manifest/titles-pending` naming when it started
+(`mark_titles_pending`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import time
 import uuid
 
 import polars as pl
 
-from pipeline.errors import NotALakeError, OldLayoutError
+from pipeline.errors import LakeError, NotALakeError, OldLayoutError
 from pipeline.lake import layout
 from pipeline.lake.storage import LakeLike, Location
 from pipeline.vocab import TABLES
@@ -42,7 +50,14 @@ SCHEMA = {
     "reject_count": pl.Int64,
     "data_file": pl.String,
     "schema_version": pl.Int32,  # layout.SCHEMA_VERSION of the group's files
+    # When the row was committed (ns since the epoch; null in manifests written before it
+    # was recorded): which groups a crashed run committed (see `titles_pending_since`).
+    "committed_ns": pl.Int64,
 }
+
+
+class ManifestUnreadableError(LakeError):
+    """A manifest file cannot be read: the lake no longer knows which files it holds."""
 
 
 def path(lake: Location) -> str:
@@ -60,12 +75,25 @@ def _parts(where: Location) -> list[str]:
 
 
 def _read(where: Location, file: str) -> pl.DataFrame:
-    frame = pl.read_parquet(io.BytesIO(where.read_bytes(file)))
-    if "data_file" not in frame.columns:  # written before the batch layout existed
-        frame = frame.with_columns(pl.col("snapshot_id").alias("data_file"))
-    if "schema_version" not in frame.columns:  # written before versions were recorded
-        frame = frame.with_columns(pl.lit(1, pl.Int32).alias("schema_version"))
-    return frame.select(list(SCHEMA)).cast(SCHEMA)  # type: ignore[arg-type]
+    """One manifest file's rows; `ManifestUnreadableError` if it is damaged (truncated,
+    not Parquet, columns missing or of another type), never a traceback."""
+    try:
+        frame = pl.read_parquet(io.BytesIO(where.read_bytes(file)))
+        if "data_file" not in frame.columns:  # written before the batch layout existed
+            frame = frame.with_columns(pl.col("snapshot_id").alias("data_file"))
+        if "schema_version" not in frame.columns:  # written before versions were recorded
+            frame = frame.with_columns(pl.lit(1, pl.Int32).alias("schema_version"))
+        if "committed_ns" not in frame.columns:  # written before commit times were recorded
+            frame = frame.with_columns(pl.lit(None, pl.Int64).alias("committed_ns"))
+        return frame.select(list(SCHEMA)).cast(SCHEMA)  # type: ignore[arg-type]
+    except (OSError, pl.exceptions.PolarsError) as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ManifestUnreadableError(
+            f"{where.url}: the manifest file {file.removeprefix(where.root + '/')} is "
+            f"unreadable ({reason}), so the lake no longer knows which files it holds. "
+            f"`listings verify {where.url}` shows what is damaged; `listings normalise "
+            f"PATH… --out {where.url} --full-refresh` rebuilds the lake from its inputs"
+        ) from None
 
 
 def load(lake: Location) -> pl.DataFrame:
@@ -176,6 +204,7 @@ def rows_for(snapshots_read: pl.DataFrame, snapshots: pl.DataFrame, name: str) -
             "reject_count",
             layout.data_file_of(layout.month(at), name).alias("data_file"),
             pl.lit(layout.SCHEMA_VERSION, pl.Int32).alias("schema_version"),
+            pl.lit(None, pl.Int64).alias("committed_ns"),  # stamped by `commit`
         ),
         on="snapshot_id",
     )
@@ -195,15 +224,24 @@ def row_counts(committed: pl.DataFrame) -> dict[str, int]:
     }
 
 
-def commit(lake: Location, rows: pl.DataFrame) -> None:
+def commit(lake: Location, rows: pl.DataFrame, *, staged: bool = False) -> None:
     """Add a batch's rows (after its data files are written), as one atomic part file.
 
     Part names sort in commit order (nanosecond clock first), so `load` lets a later
-    commit win; the random tail keeps two writers from ever sharing a name.
+    commit win; the random tail keeps two writers from ever sharing a name. Every row is
+    stamped with the commit's time (`committed_ns`). `staged`: a full refresh's commit,
+    invisible to readers until `switch_refresh`.
     """
-    frame = rows.select(list(SCHEMA)).cast(SCHEMA).sort(KEY)  # type: ignore[arg-type]
-    name = f"{PART_PREFIX}{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.parquet"
-    layout.write_parquet(lake, frame, lake.path(DIRNAME, name))
+    now = time.time_ns()
+    frame = (
+        rows.with_columns(pl.lit(now, pl.Int64).alias("committed_ns"))
+        .select(list(SCHEMA))
+        .cast(SCHEMA)  # type: ignore[arg-type]
+        .sort(KEY)
+    )
+    name = f"{PART_PREFIX}{now:020d}-{uuid.uuid4().hex[:8]}.parquet"
+    folder = (DIRNAME, REFRESH_DIRNAME) if staged else (DIRNAME,)
+    layout.write_parquet(lake, frame, lake.path(*folder, name))
 
 
 def merge_parts(
@@ -235,10 +273,141 @@ def replace(lake: Location, rows: pl.DataFrame) -> None:
     layout.write_parquet(lake, frame, path(lake))
 
 
+# A full refresh commits here (`commit(staged=True)`) until `switch_refresh` makes its rows
+# the whole manifest in one write; until then readers, and a crash, see the lake as it was.
+REFRESH_DIRNAME = "refresh"
+_REFRESH_MARKER = "started"
+
+
+def _staged_parts(lake: Location) -> list[str]:
+    return lake.glob(lake.path(DIRNAME, REFRESH_DIRNAME, f"{PART_PREFIX}*.parquet"))
+
+
+def refresh_started(lake: Location) -> bool:
+    """Whether a full refresh has begun and not switched or been rolled back: a crashed one
+    when no run holds the lock."""
+    marker = lake.path(DIRNAME, REFRESH_DIRNAME, _REFRESH_MARKER)
+    return lake.exists(marker) or bool(_staged_parts(lake))
+
+
 def reset(lake: Location) -> None:
-    """Forget every committed file (a full refresh rebuilds the lake)."""
+    """Begin a full refresh: from now on the run commits into the refresh's staging area.
+
+    The committed manifest and its files stay as they are, for readers and for a crash,
+    until `switch_refresh`; a refresh that never gets there is undone by
+    `roll_back_refresh`. Any earlier refresh's staging is discarded first.
+    """
+    roll_back_refresh(lake)
+    marker = lake.path(DIRNAME, REFRESH_DIRNAME, _REFRESH_MARKER)
+    lake.write_atomic(marker, str(time.time_ns()).encode())
+
+
+def load_staged(lake: Location) -> pl.DataFrame:
+    """The rows a full refresh has committed so far (a later commit wins)."""
+    parts = _staged_parts(lake)
+    if not parts:
+        return pl.DataFrame(schema=SCHEMA)
+    return pl.concat([_read(lake, part) for part in parts]).unique(
+        KEY, keep="last", maintain_order=True
+    )
+
+
+def switch_refresh(lake: Location) -> pl.DataFrame:
+    """Make a full refresh's rows the whole manifest, in one atomic write; return them.
+
+    The committed parts are folded into manifest.parquet first (that changes nothing a
+    reader sees), so the switch is the single write of manifest.parquet: a crash before it
+    leaves the old lake, after it the new one. The staging goes after the switch; a crash
+    before that is tidied by `roll_back_refresh`, which then finds nothing to undo.
+    """
+    staged = load_staged(lake)
+    merge_parts(lake)
+    replace(lake, staged)
+    _drop_staging(lake)
+    return staged
+
+
+def roll_back_refresh(lake: Location) -> int | None:
+    """Undo a full refresh that did not switch: drop its staged commits (its files are then
+    named by nothing, and the next prune deletes them). Returns how many snapshots it had
+    staged (0 if it staged none, or had switched already and only its staging was left),
+    None if no refresh had begun."""
+    if not refresh_started(lake):
+        return None
+    staged = load_staged(lake)
+    switched = False
+    if not staged.is_empty():
+        columns = ["snapshot_id", "source_path", "data_file"]
+        live = load(lake).select(columns).sort(columns)
+        switched = live.equals(staged.select(columns).sort(columns))
+    _drop_staging(lake)
+    return 0 if switched else staged["snapshot_id"].n_unique()
+
+
+def _drop_staging(lake: Location) -> None:
+    """Parts first, the marker last: a crash in between still shows a refresh to undo."""
+    for part in _staged_parts(lake):
+        lake.remove(part)
+    lake.remove(lake.path(DIRNAME, REFRESH_DIRNAME, _REFRESH_MARKER))
+
+
+def set_aside(lake: Location) -> str:
+    """Move every manifest file into `_manifest/unreadable-<time>/` (kept for inspection,
+    never read again): a full refresh over an unreadable manifest starts the lake over.
+    Returns the folder, relative to the lake."""
+    folder = f"{DIRNAME}/unreadable-{time.time_ns()}"
     for file in [path(lake), *_parts(lake)]:
-        lake.remove(file)
+        if lake.exists(file):
+            name = file.rsplit("/", 1)[-1]
+            lake.write_atomic(lake.path(folder, name), lake.read_bytes(file))
+            lake.remove(file)
+    _drop_staging(lake)
+    return folder
+
+
+# A run that commits groups writes this first and deletes it once their titles are resolved
+# (pipeline.run.titles): a crash in between leaves it, and the next run resolves the titles
+# of every group committed since (docs/lake.md, "Crashes").
+_TITLES_PENDING = "titles-pending"
+
+
+def titles_pending_since(lake: Location) -> int | None:
+    """When the earliest run whose titles are not resolved yet started (ns), or None."""
+    marker = lake.path(DIRNAME, _TITLES_PENDING)
+    if not lake.exists(marker):
+        return None
+    text = lake.read_bytes(marker).decode(errors="replace").strip()
+    return int(text) if text.isdigit() else 0  # unreadable: every group is due
+
+
+def mark_titles_pending(lake: Location) -> int:
+    """Say that this run is about to commit groups whose titles it resolves at its end; an
+    earlier crashed run's mark is kept (its groups are still due). Returns the mark."""
+    since = titles_pending_since(lake)
+    if since is None:
+        since = time.time_ns()
+        lake.write_atomic(lake.path(DIRNAME, _TITLES_PENDING), str(since).encode())
+    return since
+
+
+def titles_resolved(lake: Location) -> None:
+    """Every group committed since the mark has its titles: forget the mark."""
+    lake.remove(lake.path(DIRNAME, _TITLES_PENDING))
+
+
+def groups_committed_since(committed: pl.DataFrame, since: int) -> list[str]:
+    """The groups holding rows committed at or after `since` (ns), sorted."""
+    recent = committed.filter(pl.col("committed_ns") >= since)
+    return sorted(recent["data_file"].unique().to_list())
+
+
+def fingerprint(committed: pl.DataFrame) -> str:
+    """A digest of what the manifest commits (rows in key order, commit times aside): equal
+    digests, equal lakes for readers bound to the manifest. A warehouse records the one it
+    was built from, so a run can tell whether it still describes the lake."""
+    columns = [name for name in SCHEMA if name != "committed_ns"]
+    rows = committed.select(columns).sort(KEY).hash_rows(seed=0)
+    return hashlib.sha256(" ".join(map(str, rows.to_list())).encode()).hexdigest()[:32]
 
 
 def scan(lake: LakeLike, table: str) -> pl.LazyFrame:

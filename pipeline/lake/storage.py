@@ -27,6 +27,11 @@ class Location:
     fs: fsspec.AbstractFileSystem
     root: str
     url: str
+    # Salts the names of the groups written through this location (`layout.batch_name`). A
+    # full refresh writes under a generation of its own, so none of its files takes the
+    # name, and overwrites the bytes, of a group the manifest it replaces still names: until
+    # its switch that lake must stay whole (docs/lake.md, "Crashes").
+    generation: str = ""
     _made: set[Path] = field(default_factory=set, compare=False, repr=False)
 
     @classmethod

@@ -4,8 +4,14 @@
 on what a run does: one run at a time per lake; only new or changed files are processed;
 each batch is committed to the manifest as it lands (a crash loses at most the batches in
 flight); months that piled up small groups are compacted at the end; then, if a warehouse
-is configured and the lake changed (or the warehouse is missing), the warehouse is rebuilt
-and the report written.
+is configured and it no longer describes the lake (the lake changed since it was built, by
+this run or by one that crashed, or it is missing), the warehouse is rebuilt and the report
+written.
+
+A run first reconciles the lake with its manifest after a crash (docs/lake.md, "Crashes"):
+an interrupted full refresh is rolled back, leftover files go, and the titles of groups a
+crashed run committed are resolved along with the run's own. A full refresh commits into a
+staging area and switches the manifest in one write at its end, so it is all or nothing.
 
 The flow runs the same protocol with its steps as Prefect tasks: it subclasses `Run` and
 overrides the seams (`plan`, `execute`, `build_warehouse`, `write_report`), never the order.
@@ -13,9 +19,10 @@ overrides the seams (`plan`, `execute`, `build_warehouse`, `write_report`), neve
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -85,26 +92,37 @@ class Run:
 
     def run(self) -> RunSummary:
         settings = self.config
-        with lock.locked(settings.lake, on_wait=self.on_message):
+        lake = settings.lake
+        with lock.locked(lake, on_wait=self.on_message):
+            reconcile(lake, full_refresh=settings.full_refresh, say=self._say)
             planned = self.plan()
             summary, total = planned.summary, len(planned.todo)
+            if settings.full_refresh:
+                # The plan began the refresh (`manifest.reset`): its groups get names of
+                # their own, so none overwrites a file the lake it replaces still names.
+                self.config = settings = replace(
+                    settings, lake=replace(lake, generation=refresh_generation(lake))
+                )
+            if planned.todo:
+                manifest.mark_titles_pending(lake)
             self._progress(0, total)
             results = self.execute(planned)
             # Close the generator here even when a commit fails: left to the garbage
             # collector, its thread pools would shut down at an arbitrary moment (seen:
             # inside another thread's start-up, holding a lock the shutdown needs).
             seen = pl.DataFrame(schema=SEEN)
-            groups: set[str] = set()
             with closing(results):
                 for result in results:
                     result, seen = drop_repeats(settings.lake, result, seen)
-                    commit(settings.lake, summary, result)
-                    groups.update(result.manifest_rows["data_file"])
+                    commit(lake, summary, result, staged=settings.full_refresh)
                     self._progress(summary.files_read, total)
             summary.batches.sort(key=lambda report: report.batch)
-            if groups:  # the new text-form listings get the titles the lake has seen
-                summary.titles = titles.resolve_titles(settings.lake, groups).render()
-            finish(settings.lake, summary)
+            if settings.full_refresh:
+                manifest.switch_refresh(lake)
+                summary.files_removed += layout.prune(lake, keep=set())
+            resolve_pending_titles(lake, summary)
+            finish(lake, summary)
+            self.lake_state = manifest.fingerprint(manifest.load(lake))
         self.publish(summary)
         return summary
 
@@ -150,8 +168,11 @@ class Run:
         db, out = self.config.db, self.config.report
         if db is None:
             return
-        if summary.snapshots or summary.full_refresh or not db.exists():
+        lake = self.config.lake
+        stale = warehouse_state(lake, db) != self.lake_state
+        if summary.snapshots or summary.full_refresh or not db.exists() or stale:
             self.build_warehouse(db)
+            record_warehouse_state(lake, db, self.lake_state)
             if out is not None:
                 summary.report = str(self.write_report(db, out))
         elif out is not None and out.exists():
@@ -161,6 +182,85 @@ class Run:
     def _progress(self, done: int, total: int) -> None:
         if self.on_progress is not None:
             self.on_progress(done, total)
+
+    def _say(self, text: str) -> None:
+        if self.on_message is not None:
+            self.on_message(text)
+
+    # The manifest's fingerprint once the run is done (`manifest.fingerprint`): what the
+    # warehouse must have been built from to describe the lake.
+    lake_state: str | None = None
+
+
+def reconcile(lake: Location, *, full_refresh: bool, say: Say) -> None:
+    """Before planning, undo what a crashed run left that the plan's tidying cannot.
+
+    An unreadable manifest stops the run with a message (`ManifestUnreadableError`),
+    unless the run is a full refresh: that starts the lake over, after saying so, with the
+    unreadable files kept aside (without a manifest no data file can be told from a
+    crashed run's leftover, so none of them can be kept). A full refresh that was
+    interrupted before its switch is rolled back: the lake is as it was before it, and its
+    files are deleted as leftovers by the plan.
+    """
+    try:
+        manifest.load(lake)
+    except manifest.ManifestUnreadableError:
+        if not full_refresh:
+            raise
+        folder = manifest.set_aside(lake)
+        say(
+            f"the manifest of lake {lake.url} is unreadable: this full refresh starts the lake "
+            f"over from its inputs (the unreadable manifest files are kept in {folder}/, "
+            "every data file goes)"
+        )
+    staged = manifest.roll_back_refresh(lake)
+    if staged:
+        say(
+            f"a full refresh of lake {lake.url} was interrupted before its switch: rolled "
+            f"back ({staged} snapshots it had staged are dropped), the lake is as it was "
+            "before it"
+        )
+
+
+def refresh_generation(lake: Location) -> str:
+    """The generation a full refresh writes under: from the groups of the lake it replaces
+    (none for an empty lake), so the same runs still write the same names."""
+    groups = sorted(manifest.load(lake)["data_file"].unique().to_list())
+    if not groups:
+        return ""
+    return hashlib.sha256("\n".join(groups).encode()).hexdigest()[:12]
+
+
+def resolve_pending_titles(lake: Location, summary: RunSummary) -> None:
+    """Split the unknown titles of every group committed since the titles mark: this run's
+    new text-form listings, and those of a run that crashed before resolving them, get the
+    titles the lake has seen (`titles.resolve_titles`); then drop the mark."""
+    since = manifest.titles_pending_since(lake)
+    if since is None:
+        return
+    groups = manifest.groups_committed_since(manifest.load(lake), since)
+    if groups:
+        summary.titles = titles.resolve_titles(lake, groups).render()
+    manifest.titles_resolved(lake)
+
+
+def _warehouse_record(lake: Location, db: Path) -> str:
+    key = hashlib.sha256(str(db.resolve()).encode()).hexdigest()[:16]
+    return lake.path(manifest.DIRNAME, "warehouses", key)
+
+
+def warehouse_state(lake: Location, db: Path) -> str | None:
+    """The manifest fingerprint the warehouse at `db` was last built from by a run, if any."""
+    record = _warehouse_record(lake, db)
+    if not db.exists() or not lake.exists(record):
+        return None
+    return lake.read_bytes(record).decode(errors="replace").strip()
+
+
+def record_warehouse_state(lake: Location, db: Path, state: str | None) -> None:
+    """Remember which lake state the warehouse at `db` now describes."""
+    if state is not None:
+        lake.write_atomic(_warehouse_record(lake, db), state.encode())
 
 
 # Each snapshot a run has committed: the group holding it and the first file it came from.
@@ -191,7 +291,7 @@ def drop_repeats(
         }
         kept = rows.filter(~repeat)
         if not kept.is_empty():
-            name = layout.batch_name(frames["snapshots"])
+            name = layout.batch_name(frames["snapshots"], lake.generation)
             month = pl.col("fetched_date").str.slice(0, 7)
             layout.write_group(lake, frames, name)
             kept = kept.with_columns(layout.data_file_of(month, name).alias("data_file"))
@@ -217,9 +317,12 @@ def drop_repeats(
     return result, pl.concat([seen, firsts])
 
 
-def commit(lake: Location, summary: RunSummary, result: BatchResult) -> None:
-    """Record a written batch in the manifest (after its data) and in the summary."""
-    manifest.commit(lake, result.manifest_rows)
+def commit(
+    lake: Location, summary: RunSummary, result: BatchResult, *, staged: bool = False
+) -> None:
+    """Record a written batch in the manifest (after its data) and in the summary;
+    `staged`: in a full refresh's staging, until its switch."""
+    manifest.commit(lake, result.manifest_rows, staged=staged)
     summary.batches.append(result.report)
     months = result.manifest_rows.select(layout.month_of(pl.col("data_file")).unique())
     summary.months_written.update(months.to_series().to_list())

@@ -181,11 +181,11 @@ from pipeline.run import run
 point, raw, out = sys.argv[1:]
 real_commit = manifest.commit
 
-def commit(where, rows):
+def commit(where, rows, **how):
     merging = bool(rows["data_file"].str.contains("/merged-").any())
     if merging and point == "before-commit":
         os.kill(os.getpid(), signal.SIGKILL)
-    real_commit(where, rows)
+    real_commit(where, rows, **how)
     if merging and point == "before-delete":
         os.kill(os.getpid(), signal.SIGKILL)
 
