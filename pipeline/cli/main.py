@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 from pipeline import config
-from pipeline.cli import analyst, options
+from pipeline.cli import analyst, lake_commands, options
 from pipeline.errors import ListingsError
 from pipeline.ingest import metadata
 
@@ -67,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_compact(commands)
     _add_resolve_titles(commands)
     analyst.add_commands(commands)
+    lake_commands.add_commands(commands)
     return parser
 
 

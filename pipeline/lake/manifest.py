@@ -74,6 +74,18 @@ def _parts(where: Location) -> list[str]:
     return where.glob(where.path(DIRNAME, f"{PART_PREFIX}*.parquet"))
 
 
+def files(where: Location) -> list[str]:
+    """Every file of the manifest: manifest.parquet (if any), then the parts in commit order."""
+    base = path(where)
+    return ([base] if where.exists(base) else []) + _parts(where)
+
+
+def read_file(where: Location, file: str) -> pl.DataFrame:
+    """One manifest file's rows (`ManifestUnreadableError` if it is damaged): for checking
+    each on its own (`pipeline.lake.verify`)."""
+    return _read(where, file)
+
+
 def _read(where: Location, file: str) -> pl.DataFrame:
     """One manifest file's rows; `ManifestUnreadableError` if it is damaged (truncated,
     not Parquet, columns missing or of another type), never a traceback."""
