@@ -3,13 +3,17 @@
 A file that cannot be read as text is still a snapshot: it gets a row with `read_error`
 set and a preview of its bytes, and the run turns that into a reject. Byte offsets
 elsewhere refer to the decoded text re-encoded as UTF-8 with CRLF as LF; for the usual
-UTF-8 LF file without BOM, that is the file's own bytes (docs/input-format.md §3.3).
+UTF-8 LF file without BOM, that is the file's own bytes (docs/input-format.md §3.3). A
+UTF-8 page with a few invalid bytes keeps its text, each invalid byte read as U+0000, so
+those offsets stay the file's own too (`salvage`).
 """
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import io
+import re
 import zlib
 
 import polars as pl
@@ -100,6 +104,93 @@ def screen(
         # Only ASCII bytes change, so validity and the decoded text are as after decoding.
         body = body.replace(b"\r\n", b"\n")
     return data, body, error
+
+
+# An invalid byte in a UTF-8 page is read as this character, one per byte: one byte in
+# UTF-8 too, so every offset after it is still the file's own (U+FFFD would take three
+# bytes and shift them), and no page holds it otherwise (NUL bytes make a file binary,
+# `screen`), so the marks are exactly the invalid bytes wherever the text goes.
+INVALID_BYTE = "\x00"
+_AS_INVALID_BYTE = "listings-invalid-byte"
+
+
+def _mark(error: UnicodeError) -> tuple[str, int]:
+    assert isinstance(error, UnicodeDecodeError)
+    return INVALID_BYTE * (error.end - error.start), error.end
+
+
+codecs.register_error(_AS_INVALID_BYTE, _mark)
+
+# A page is UTF-8 with damage, not another encoding, while its invalid bytes are at most
+# this share of its bytes (as for control bytes) and fewer than its valid non-ASCII ones.
+MAX_INVALID_SHARE = 0.01
+INVALID_SPANS_NAMED = 3
+
+
+def with_invalid_bytes(body: bytes) -> tuple[str, int, int]:
+    """`body` as UTF-8 with each invalid byte read as `INVALID_BYTE`: (text, invalid bytes,
+    valid non-ASCII bytes). ASCII bytes are never invalid, so the two counts add up to the
+    non-ASCII bytes."""
+    text = body.decode("utf-8", _AS_INVALID_BYTE)
+    invalid = text.count(INVALID_BYTE)
+    non_ascii = len(body.translate(None, bytes(range(0x80))))
+    return text, invalid, non_ascii - invalid
+
+
+def invalid_utf8(text: str) -> str:
+    """The `metadata_warning` of a page read with invalid bytes: where they are, as byte
+    offsets into the text every parser sees (§3.3), the first few named."""
+    spans = [(m.start(), m.end()) for m in re.finditer(rb"\x00+", text.encode("utf-8"))]
+    named = ", ".join(
+        f"byte {start} ({end - start} byte{'s' if end - start > 1 else ''})"
+        for start, end in spans[:INVALID_SPANS_NAMED]
+    )
+    more = len(spans) - INVALID_SPANS_NAMED
+    total = sum(end - start for start, end in spans)
+    rest = f" and {more} more spans ({total} bytes in all)" if more > 0 else ""
+    return f"invalid UTF-8 at {named}{rest}: each byte read as U+0000, the rest of the page kept"
+
+
+def invalid_spans(pages: pl.DataFrame) -> pl.DataFrame:
+    """Each run of invalid bytes in the pages' text (`snapshot_id`, `text`), as
+    (snapshot_id, byte_start, byte_end, reason): the spans a reject must account for
+    (docs/input-format.md §5). Few pages hold any, so the search is per page in Python."""
+    marked = pages.filter(pl.col("text").str.contains(INVALID_BYTE, literal=True))
+    rows = [
+        (snapshot_id, m.start(), m.end(), f"invalid UTF-8 at byte {m.start()}")
+        for snapshot_id, text in marked.select("snapshot_id", "text").iter_rows()
+        for m in re.finditer(rb"\x00+", text.encode("utf-8"))
+    ]
+    schema = {
+        "snapshot_id": pl.String,
+        "byte_start": pl.Int64,
+        "byte_end": pl.Int64,
+        "reason": pl.String,
+    }
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def salvage(data: bytes, body: bytes) -> tuple[str | None, str | None, str | None]:
+    """A page that is not valid UTF-8 as (text, read error, warning), one of the first two.
+
+    Mostly UTF-8 (`MAX_INVALID_SHARE`, and more valid non-ASCII bytes than invalid ones):
+    UTF-8 with its invalid bytes marked, and a warning naming them; one bad byte no longer
+    costs the page's other listings. A GB18030 page is hardly ever that (read as UTF-8,
+    nearly all its non-ASCII bytes are invalid), and is read as GB18030 (from `data`, BOM
+    and all, as before). A page neither decodes as is UTF-8 with its invalid bytes marked if
+    they are few enough, else undecodable.
+    """
+    text, invalid, valid = with_invalid_bytes(body)
+    few = invalid <= MAX_INVALID_SHARE * len(body)
+    if few and invalid < valid:
+        return text, None, invalid_utf8(text)
+    try:
+        return data.decode("gb18030").replace("\r\n", "\n"), None, None
+    except UnicodeDecodeError:
+        pass
+    if few:
+        return text, None, invalid_utf8(text)
+    return None, UNDECODABLE, None
 
 
 def utf8(values: pl.Series) -> pl.Series:

@@ -77,7 +77,7 @@ def parse_sidecar(data: bytes | None, source: Source) -> tuple[dict[str, object]
     Whatever the bytes hold, the answer is one of the two (docs/input-format.md §4): a UTF-8
     BOM is allowed, as an editor on Windows writes one; JSON nested deeper than the
     decoder's recursion limit, a time out of range in UTC and a URL that cannot be taken
-    apart (`http://[::1/…`) or stored (a lone surrogate from a `\ud800` escape) make the
+    apart (`http://[::1/…`) or stored (a lone surrogate from a `\\ud800` escape) make the
     sidecar ignored, like any other unreadable one.
     """
     if data is None:
@@ -94,13 +94,23 @@ def parse_sidecar(data: bytes | None, source: Source) -> tuple[dict[str, object]
             meta["fetched_at"] = parse_timestamp(str(meta["fetched_at"]))
         url = sidecar_url(meta)
         if url is not None:
-            url.encode("utf-8")  # what a table can store
+            if not _storable(url):
+                raise ValueError("its url holds a lone surrogate (a \\ud800 escape): not text")
             urlsplit(url)
     except RecursionError:
         return {}, f"sidecar {name} ignored: JSON nested too deeply"
     except ValueError as error:  # UnicodeError and json's errors are ValueErrors too
         return {}, sources.as_text(f"sidecar {name} ignored: {error}")
     return meta, None
+
+
+def _storable(text: str) -> bool:
+    """Whether a table can store the text: UTF-8 has no lone surrogates."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def sidecar(source: Source) -> tuple[dict[str, object], str | None]:

@@ -104,17 +104,19 @@ class _Rows:
         )
         named = dict(zip(_ROW_COLUMNS, columns, strict=True))
         errors, fragments = named["read_error"], named["fragment"]
+        warnings = named["metadata_warning"]
         binary = pl.Series("text", bodies, dtype=pl.Binary)
         text = decode.utf8(binary)
         rescued: dict[int, str] = {}
         for i in (text.is_null() & binary.is_not_null()).arg_true().to_list():
-            try:
-                decoded = datas[i].decode("gb18030")
-            except UnicodeDecodeError:
-                errors[i] = decode.UNDECODABLE
+            decoded, failed, warning = decode.salvage(datas[i], bodies[i])
+            if decoded is None:
+                errors[i] = failed
                 fragments[i] = decode.preview(raws[i])
                 continue
-            rescued[i] = decoded.replace("\r\n", "\n")  # still nulled by a control error
+            rescued[i] = decoded  # still nulled by a control error
+            if warning is not None and errors[i] is None:
+                warnings[i] = "; ".join(filter(None, [warnings[i], warning]))
         if rescued:
             text = text.scatter(list(rescued), list(rescued.values()))
         # Aware datetimes are slow for polars to take in one by one; epoch microseconds are not.

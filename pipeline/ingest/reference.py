@@ -18,29 +18,44 @@ from pipeline.ingest.sources import Source
 def decode(raw: bytes, limit: int = decoding.MAX_PAGE_BYTES) -> tuple[str | None, str | None]:
     """Bytes → (text, None), or (None, why not). Gzip, BOM, GB18030 and CRLF are handled;
     a page over `limit` bytes (decompressed) is not read."""
+    text, error, _ = decode_page(raw, limit)
+    return text, error
+
+
+def decode_page(
+    raw: bytes, limit: int = decoding.MAX_PAGE_BYTES
+) -> tuple[str | None, str | None, str | None]:
+    """`decode`, and the warning of a UTF-8 page read with invalid bytes marked."""
     if raw[:2] == b"\x1f\x8b":
         data, failed = decoding.gunzip(raw, limit)
         if data is None:
-            return None, failed
+            return None, failed, None
         raw = data
     elif len(raw) > limit:
-        return None, decoding.too_large(limit, compressed=False)
+        return None, decoding.too_large(limit, compressed=False), None
     if not raw:
-        return None, decoding.EMPTY
+        return None, decoding.EMPTY, None
     if b"\x00" in raw:
-        return None, decoding.NUL_BYTES
-    for encoding in ("utf-8-sig", "gb18030"):
+        return None, decoding.NUL_BYTES, None
+    warning = None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        body = raw.removeprefix(b"\xef\xbb\xbf").replace(b"\r\n", b"\n")
+        marked, invalid, valid = decoding.with_invalid_bytes(body)
+        few = invalid <= decoding.MAX_INVALID_SHARE * len(body)
         try:
-            text = raw.decode(encoding)
-            break
+            if few and invalid < valid:
+                raise UnicodeDecodeError("utf-8", body, 0, 1, "mostly UTF-8")
+            text = raw.decode("gb18030")
         except UnicodeDecodeError:
-            continue
-    else:
-        return None, decoding.UNDECODABLE
+            if not few:
+                return None, decoding.UNDECODABLE, None
+            text, warning = marked, decoding.invalid_utf8(marked)
     controls = len(raw) - len(raw.translate(None, decoding.CONTROL_BYTES))
     if controls > decoding.MAX_CONTROL_SHARE * len(raw):
-        return None, decoding.control_bytes(controls, len(raw))
-    return text.replace("\r\n", "\n"), None
+        return None, decoding.control_bytes(controls, len(raw)), None
+    return text.replace("\r\n", "\n"), None, warning
 
 
 def _form(source: Source, text: str) -> str:
@@ -63,7 +78,7 @@ def read_one(path: Source, options: ReadOptions) -> dict[str, object]:
     raw = sources.read_bytes(path)
     meta, sidecar_error = metadata.sidecar(path)
     fetched_at, source = metadata.fetch_time(path, meta, options, mtime_ns)
-    text, error = decode(raw, options.max_page_bytes)
+    text, error, warning = decode_page(raw, options.max_page_bytes)
     url = metadata.sidecar_url(meta)
     content, snapshot = metadata.hashes(raw, fetched_at, url)
     row: dict[str, object] = {
@@ -77,7 +92,7 @@ def read_one(path: Source, options: ReadOptions) -> dict[str, object]:
         **metadata.url_facts(url, options.site),
         "form": "unreadable" if text is None else _form(path, text),
         "read_error": error,
-        "metadata_warning": sidecar_error,
+        "metadata_warning": "; ".join(filter(None, [sidecar_error, warning])) or None,
         "text": text,
         "fragment": None,
     }
