@@ -419,6 +419,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except BrokenPipeError:
         return _reader_gone()
+    except KeyboardInterrupt:
+        # Every writer commits whole steps only (docs/lake.md), so stopping is always safe.
+        print(
+            f"\nlistings {args.command}: interrupted; only completed work was committed, "
+            "rerun to finish",
+            file=sys.stderr,
+        )
+        return INTERRUPTED_STATUS
     except Exception as error:
         full = _disk_full(error)
         if full is None:
@@ -434,6 +442,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 # 128 + SIGPIPE: what a shell reports for a command whose reader went away.
 SIGPIPE_STATUS = 141
+# 128 + SIGINT: what a shell reports for a command stopped by Ctrl-C.
+INTERRUPTED_STATUS = 130
 DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
 
 

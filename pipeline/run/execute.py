@@ -100,14 +100,14 @@ def overlapped(
         writing: Future[BatchResult] | None = None
         while ahead is not None:
             number, started, reading = ahead
-            snapshots_read = reading.result()
+            snapshots_read = pool.result(reading)
             ahead = read_next()
             tables = normalise.normalise_batch(snapshots_read)
             del reading  # the future holds the frame too
             # The write only reports on the read frame: let the page text go now.
             snapshots_read = snapshots_read.drop("text")
             if writing is not None:
-                yield writing.result()
+                yield pool.result(writing)
             writing = writer.submit(write, number, started, snapshots_read, tables)
         if writing is not None:
-            yield writing.result()
+            yield pool.result(writing)

@@ -6,12 +6,20 @@ thread pool is already running can deadlock. Each worker's polars gets an equal 
 the cores (`POLARS_MAX_THREADS`), so workers do not fight over them. Results come back in
 completion order; the caller commits each as it lands, so a crash loses at most the
 batches in flight. Memory is bounded by `workers` batches, never by the input.
+
+Workers never outlive the run. When the caller stops early (Ctrl-C, an error, a closed
+generator) the workers are terminated instead of being waited for: an interrupted run must
+end now, not after the batches in flight, and their half-written files are uncommitted
+anyway (the next run removes them). When the parent is killed outright it cannot
+terminate anything, so each worker watches its parent and exits once it is gone.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
@@ -21,6 +29,10 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 POLARS_THREADS_ENV = "POLARS_MAX_THREADS"
+# How often a worker checks that its parent is alive: an orphan lives at most this long.
+PARENT_CHECK_S = 0.5
+# How often a waiting parent wakes to notice Ctrl-C (see `result`).
+SIGNAL_CHECK_S = 0.2
 
 
 def default_workers() -> int:
@@ -49,6 +61,50 @@ def _child_env(name: str, value: str) -> Iterator[None]:
             os.environ[name] = before
 
 
+def result(future: Future[R]) -> R:
+    """`future.result()`, but Ctrl-C still interrupts the wait.
+
+    Polars starts its thread pool at import, and the kernel may deliver SIGINT to any of
+    those threads. Python then only records the signal; a main thread blocked on a lock
+    without a timeout never wakes to raise `KeyboardInterrupt`, so the run would ignore
+    Ctrl-C. Waking every `SIGNAL_CHECK_S` lets it notice.
+    """
+    while not wait([future], timeout=SIGNAL_CHECK_S).done:
+        pass
+    return future.result()
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Worker initializer: a daemon thread that ends the worker once `parent` has died.
+
+    A killed parent leaves its workers to init (their parent id changes); without this they
+    would finish their batch, or block on the job queue, for ever. Polling works the same on
+    every platform, unlike Linux's parent-death signal, which follows the *thread* that
+    started the worker.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+def _terminate(pool: ProcessPoolExecutor) -> None:
+    """Stop every worker now: cancel what has not started, kill what has.
+
+    `ProcessPoolExecutor` can only wait for running jobs (Python 3.14 adds
+    `terminate_workers`); its process table is the one way to end them before then.
+    """
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join(timeout=5)
+
+
 def run(
     work: Callable[..., R],
     jobs: Iterable[tuple[object, ...]],
@@ -57,29 +113,37 @@ def run(
     """`work(*job)` for every job, on `workers` spawned processes; results as they finish.
 
     Jobs are drawn lazily, one more each time one finishes, so at most `workers` are held
-    at once. The first failure is raised after the pool is shut down (pending jobs are
-    cancelled); results already yielded stay yielded.
+    at once. The first failure (or an interrupt, or the caller closing the generator)
+    terminates the workers, then propagates; results already yielded stay yielded.
     """
     threads = str(max(default_workers() // workers, 1))
     with (
         _child_env(POLARS_THREADS_ENV, threads),  # workers are spawned on demand: keep it set
-        ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool,
+        ProcessPoolExecutor(
+            workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_exit_with_parent,
+            initargs=(os.getpid(),),
+        ) as pool,
     ):
         pending: set[Future[R]] = set()
         todo = iter(jobs)
+        finished = False
         try:
             for job in todo:
                 pending.add(pool.submit(work, *job))
                 if len(pending) >= workers:
                     break
             while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                # Timed, so Ctrl-C is noticed (see `result`).
+                done, pending = wait(pending, SIGNAL_CHECK_S, return_when=FIRST_COMPLETED)
                 for future in done:
                     result = future.result()
                     job = next(todo, None)
                     if job is not None:
                         pending.add(pool.submit(work, *job))
                     yield result
+            finished = True
         finally:
-            for future in pending:
-                future.cancel()
+            if not finished:
+                _terminate(pool)

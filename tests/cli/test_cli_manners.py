@@ -15,10 +15,10 @@ import pytest
 
 from pipeline import cli
 from pipeline.cli import analyst, options
-from pipeline.ingest import metadata
+from pipeline.ingest import metadata, sources
 from pipeline.lake import layout
 from pipeline.lake.storage import Location
-from pipeline.run import run
+from pipeline.run import normalise, run
 from pipeline.warehouse import database
 from tests.conftest import RAW, REPO
 
@@ -241,3 +241,32 @@ def test_a_full_disk_is_found_behind_the_error_that_wraps_it(
 def test_positive_numbers_are_what_they_say() -> None:
     assert options.positive_int("3") == 3
     assert options.positive_float("0.5") == 0.5
+
+
+def test_ctrl_c_ends_the_run_with_130_and_the_rerun_finishes_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C while the third batch parses: the first stays committed (the second was being
+    written), the message says so without a traceback, and the rerun reads the rest."""
+    real = normalise.normalise_batch
+    calls: list[int] = []
+
+    def interrupted_on_third(snapshots_read):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(snapshots_read)
+
+    monkeypatch.setattr(normalise, "normalise_batch", interrupted_on_third)
+    monkeypatch.setattr(sources, "batches", lambda todo, _bytes, _sizes: ([f] for f in todo))
+    out = tmp_path / "lake"
+    args = ["normalise", str(RAW), "--out", str(out)]
+    assert cli.main(args) == 130
+    assert _last_line(capsys.readouterr().err) == (
+        "listings normalise: interrupted; only completed work was committed, rerun to finish"
+    )
+    monkeypatch.undo()
+    assert cli.main(args) == 0
+    summary = capsys.readouterr().out
+    assert summary.startswith("snapshot files: 6 found, 5 new snapshots, 1 already in the lake\n")
+    assert "(rows in all: snapshots 6, listings 53, rejects 0;" in summary

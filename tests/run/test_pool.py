@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -107,3 +111,60 @@ def test_a_failed_commit_leaves_no_reader_or_writer_thread_behind(
         run.normalise_paths([raw_copy], tmp_path / "lake", metadata.ReadOptions(), batch_bytes=1)
     alive = [t.name for t in threading.enumerate() if t.name.startswith(("read_", "write_"))]
     assert alive == []
+
+
+def _record_pid_and_sleep(folder: str) -> None:
+    """A job that outlasts any test: it says where it runs, then waits."""
+    Path(folder, str(os.getpid())).touch()
+    time.sleep(120)
+
+
+def _start_slow_pool(folder: Path) -> tuple[subprocess.Popen[bytes], set[int]]:
+    """A parent running `pool.run` over jobs that never finish, once both workers started.
+
+    SIGINT is set to its default in the child: a shell starting a background job ignores
+    it, and Python then keeps ignoring it.
+    """
+    script = (
+        "from pipeline.run import pool\n"
+        "from tests.run.test_pool import _record_pid_and_sleep\n"
+        f"list(pool.run(_record_pid_and_sleep, [({str(folder)!r},)] * 4, workers=2))\n"
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", script],
+        cwd=Path(__file__).parents[2],
+        stderr=subprocess.DEVNULL,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    deadline = time.monotonic() + 60
+    while len(list(folder.iterdir())) < 2:
+        assert time.monotonic() < deadline, "the workers never started"
+        time.sleep(0.05)
+    return parent, {int(p.name) for p in folder.iterdir()}
+
+
+def _gone(pids: set[int], within_s: float) -> bool:
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        if not any(Path(f"/proc/{pid}").exists() for pid in pids):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_an_interrupted_parent_ends_now_and_takes_its_workers_with_it(tmp_path: Path) -> None:
+    """Ctrl-C stops a pooled run at once: it does not wait for the batches in flight, whose
+    files are uncommitted anyway."""
+    parent, workers = _start_slow_pool(tmp_path)
+    parent.send_signal(signal.SIGINT)
+    assert parent.wait(timeout=10) != 0
+    assert _gone(workers, within_s=5)
+
+
+def test_workers_exit_when_their_parent_is_killed(tmp_path: Path) -> None:
+    """A killed parent cannot stop its workers: each notices its parent is gone and exits
+    (within `pool.PARENT_CHECK_S`), instead of finishing its batch or waiting for ever."""
+    parent, workers = _start_slow_pool(tmp_path)
+    parent.kill()
+    parent.wait(timeout=10)
+    assert _gone(workers, within_s=5)
