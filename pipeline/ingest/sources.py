@@ -149,7 +149,7 @@ def stat(source: Source) -> tuple[int, int]:
             info = os.stat(source)
         except OSError:
             info = os.lstat(source)
-        return info.st_size, info.st_mtime_ns
+        return info.st_size, walk.mtime_ns(info)
     fs, path = remote
     return _size_mtime(fs.info(path))
 
@@ -161,7 +161,7 @@ def _size_mtime(details: dict) -> tuple[int, int]:
         mtime_ns = int(modified.timestamp() * 1e9)
     else:
         mtime_ns = int(float(modified or 0) * 1e9)
-    return int(details["size"]), mtime_ns
+    return int(details["size"]), walk.clamp_ns(mtime_ns)
 
 
 def read_bytes(source: Source) -> bytes:
@@ -237,7 +237,7 @@ def read_local(path: str) -> tuple[bytes, int]:
     fd = os.open(path, _O_READ)
     try:
         info = _regular(fd, path)
-        return _read_fd(fd, info.st_size), info.st_mtime_ns
+        return _read_fd(fd, info.st_size), walk.mtime_ns(info)
     finally:
         os.close(fd)
 

@@ -48,6 +48,21 @@ BROKEN_LINK = "broken link"
 PATH_MAX = 4096
 
 
+# Modification times are nanoseconds in 64 bits (the manifest's Int64, the walk's arrays),
+# which end in 2262: a file stamped later (a broken archive, `touch -d @3e11`) is taken as
+# stamped at the end of that range, the same by every reader of it, not a failed run.
+_NS_MIN, _NS_MAX = -(2**63), 2**63 - 1
+
+
+def mtime_ns(info: os.stat_result) -> int:
+    """A stat's modification time in ns, within 64 bits (see `_NS_MAX`)."""
+    return min(max(info.st_mtime_ns, _NS_MIN), _NS_MAX)
+
+
+def clamp_ns(value: int) -> int:
+    return min(max(value, _NS_MIN), _NS_MAX)
+
+
 def is_snapshot_name(name: str) -> bool:
     lower = name.lower()
     return (
@@ -165,7 +180,7 @@ def _visit(
             info = entry.stat()
         except OSError:  # a broken link or a loop: the reader names it in a reject
             info = entry.stat(follow_symlinks=False)
-        found[path] = (info.st_size, info.st_mtime_ns)
+        found[path] = (info.st_size, mtime_ns(info))
     elif entry.is_symlink() and not os.path.exists(path):
         skipped.append((BROKEN_LINK, path))
 

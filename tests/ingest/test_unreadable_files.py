@@ -158,3 +158,22 @@ def test_a_file_deleted_between_the_walk_and_the_read_is_a_reject(
     assert _rejects(lake) == [
         (str(raw / "a-gone.txt"), "read", "cannot read the file: No such file or directory")
     ]
+
+
+def test_a_file_stamped_after_2262_is_read_as_stamped_then(tmp_path: Path) -> None:
+    """Nanoseconds in 64 bits end in April 2262: such an mtime stopped the walk (its arrays)
+    and would not fit the manifest. It is taken as the last moment 64 bits hold."""
+    raw, lake = tmp_path / "raw", tmp_path / "lake"
+    raw.mkdir()
+    shutil.copy(SAMPLE, raw / "far.txt")
+    os.utime(raw / "far.txt", ns=(2**63 + 10**18, 2**63 + 10**18))
+    assert os.stat(raw / "far.txt").st_mtime_ns > 2**63 - 1
+    done = _normalise(str(raw), "--out", str(lake))
+    assert done.returncode == 0, done.stderr
+    assert "listings:       10" in done.stdout
+    snapshots = manifest.scan(lake, "snapshots").collect()
+    assert snapshots.select("fetched_at_source", pl.col("fetched_at").dt.to_string()).rows() == [
+        ("mtime", "2262-04-11 23:47:16.000000+00:00")
+    ]
+    again = _normalise(str(raw), "--out", str(lake))
+    assert "0 new snapshots, 1 already in the lake" in again.stdout
