@@ -14,11 +14,15 @@ The conventions are dbt's, so moving to dbt later is a rename:
 - a `name.yml` beside a model declares generic tests (`unique`, `not_null`,
   `accepted_values`, `relationships`, `expression`), and `tests/assert_*.sql` are singular
   tests returning offending rows (empty = pass). A test fails the build unless its
-  `severity` is `warn`, in which case its rows are reported and the build goes on.
+  `severity` is `warn`, in which case its rows are reported and the build goes on;
+- the same `name.yml` describes the model and its columns (`description:`), and
+  `sources.yml` the lake tables' columns beyond what `pipeline/schemas.py` says; the build
+  writes them into the warehouse as comments (`pipeline.warehouse.docs`).
 """
 
 from __future__ import annotations
 
+import difflib
 import graphlib
 import re
 import time
@@ -34,6 +38,8 @@ import yaml
 from pipeline.errors import DataTestFailure, ModelError
 
 DEFAULT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_like_sql"
+# Descriptions of the lake tables (dbt's `sources:` YAML), beside project.yml.
+SOURCES_YML = "sources.yml"
 # The generic tests' SQL (`unique`, `not_null`, …): one template per kind, beside this module.
 GENERIC_TESTS = Path(__file__).with_name("generic_tests")
 LAYERS = ("staging", "intermediate", "marts")
@@ -92,9 +98,9 @@ class Template:
         def substitute(match: re.Match[str]) -> str:
             expression = match.group(1)
             if ref := _REF.fullmatch(expression):
-                return _quote(_string(ref, 1))
+                return quote(_string(ref, 1))
             if source := _SOURCE.fullmatch(expression):
-                return _quote(sources[(_string(source, 1), _string(source, 3))])
+                return quote(sources[(_string(source, 1), _string(source, 3))])
             if var := _VAR.fullmatch(expression):
                 name = _string(var, 1)
                 if name not in vars_:
@@ -110,6 +116,18 @@ class Template:
 
 
 @dataclass(frozen=True)
+class Described:
+    """What YAML says a relation and its columns are: dbt's `description:` keys.
+
+    `columns` maps each column the YAML names to its description ("" when it has none), in
+    the YAML's order; a column the YAML only tests is still named there.
+    """
+
+    description: str = ""
+    columns: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Model:
     """One SQL file: a relation built from other models and lake tables."""
 
@@ -118,6 +136,7 @@ class Model:
     grain: str
     materialized: str
     template: Template
+    described: Described = Described()
 
     @property
     def path(self) -> Path:
@@ -136,6 +155,7 @@ class DataTest:
     severity: str
     template: Template
     model: str | None = None  # the model a generic test was declared on
+    column: str | None = None  # and the column, for a column's test
 
     @property
     def refs(self) -> tuple[str, ...]:
@@ -251,6 +271,8 @@ class Project:
     tests: Sequence[DataTest]
     sources: Mapping[tuple[str, str], str]
     vars: Mapping[str, Any]
+    # `sources.yml`'s descriptions, by lake table (the relation name a source resolves to)
+    source_docs: Mapping[str, Described] = field(default_factory=dict)
 
     def order(self) -> list[str]:
         """Model names in dependency order (ties by layer, then name, so output is stable)."""
@@ -312,6 +334,26 @@ class Project:
             found |= _reachable(name, parents)
         return found
 
+    def compile(self, name: str, vars_: Mapping[str, Any] | None = None) -> str:
+        """A model's or data test's SQL as the build runs it: refs, sources and vars resolved.
+
+        A model's is the query its `CREATE … AS` wraps; a test's the query for its offending
+        rows, before the build wraps it to count them. An unknown name raises `ModelError`
+        naming the closest names (a typo is the usual cause).
+        """
+        values = {**self.vars, **(vars_ or {})}
+        if name in self.models:
+            return self.models[name].template.render(values, self.sources)
+        for test in self.tests:
+            if test.name == name:
+                return test.template.render(values, self.sources)
+        names = [*self.order(), *(test.name for test in self.tests)]
+        close = difflib.get_close_matches(name, names, n=5, cutoff=0.6)
+        hint = (
+            f"did you mean {', '.join(close)}?" if close else f"models: {', '.join(self.order())}"
+        )
+        raise ModelError(f"no model or data test named {name!r}: {hint}")
+
     def lineage(self) -> str:
         """The DAG as text: each model in build order with what it reads and its grain."""
         lines = []
@@ -339,17 +381,19 @@ def load_project(root: Path = DEFAULT_PROJECT) -> Project:
     tests: list[DataTest] = []
     for layer in LAYERS:
         for path in sorted((root / layer).glob("*.sql")):
-            model = _load_model(path, layer)
+            entry = _model_entry(path.with_suffix(".yml"), path.stem)
+            model = _load_model(path, layer, _described(path.with_suffix(".yml"), entry))
             if model.name in models:
                 raise ModelError(f"{path}: model {model.name!r} is also {models[model.name].path}")
             models[model.name] = model
-            tests.extend(_generic_tests(path.with_suffix(".yml"), model.name))
+            tests.extend(_generic_tests(path.with_suffix(".yml"), model.name, entry))
     for path in sorted((root / "tests").glob("*.sql")):
         template = Template.parse(path, path.read_text(encoding="utf-8"))
         severity = template.config.get("severity", "error")
         _check_severity(path, severity)
         tests.append(DataTest(path.stem, severity, template))
-    project = Project(root, models, tests, sources, dict(settings.get("vars") or {}))
+    source_docs = _source_docs(root / SOURCES_YML, {table for _, table in sources})
+    project = Project(root, models, tests, sources, dict(settings.get("vars") or {}), source_docs)
     _check_references(project)
     project.order()  # raises on a cycle
     return project
@@ -390,25 +434,73 @@ def run(
             emit(Event("model", index, len(names), name, "ERROR", seconds,
                        materialized=model.materialized))  # fmt: skip
             raise
-        rows = con.sql(f"SELECT count(*) FROM {_quote(name)}").fetchall()[0][0]
+        rows = con.sql(f"SELECT count(*) FROM {quote(name)}").fetchall()[0][0]
         seconds = time.perf_counter() - started
         result.built.append((name, model.materialized, rows, seconds))
         emit(Event("model", index, len(names), name, "OK", seconds, rows, model.materialized))
     built = set(names)
     available = built | _relations(con)
     tests = [t for t in project.tests if built & set(t.refs) and set(t.refs) <= available]
-    for index, test in enumerate(tests, 1):
-        outcome = _run_test(con, test, values, project.sources)
-        result.tests.append(outcome)
-        emit(Event("test", index, len(tests), test.name, outcome.status, outcome.seconds,
-                   outcome.failing_count))  # fmt: skip
-    failures = [r for r in result.tests if not r.passed and r.test.severity == "error"]
-    if failures:
-        raise DataTestFailure(failures)
+    result.tests = _run_each(con, tests, values, project.sources, emit)
     return result
 
 
-def _load_model(path: Path, layer: str) -> Model:
+def run_tests(
+    con: duckdb.DuckDBPyConnection,
+    project: Project,
+    *,
+    select: Sequence[str] | None = None,
+    vars_: Mapping[str, Any] | None = None,
+    on_event: OnEvent | None = None,
+) -> tuple[RunResult, list[DataTest]]:
+    """Run the data tests against relations `con` already holds, building nothing.
+
+    What `listings build --test-only` runs: the tests a build would run, on a warehouse as
+    it stands (a read-only connection will do: every test only selects). With `select`,
+    only the tests that read a selected model. Returns the result and the tests that could
+    not run because a relation they read is missing; raises `DataTestFailure` as `run`
+    does when an `error` test finds rows.
+    """
+    values = {**project.vars, **(vars_ or {})}
+    chosen = set(project.select(select))
+    available = _relations(con)
+    wanted = [t for t in project.tests if chosen & set(t.refs)]
+    runnable = [t for t in wanted if _reads(t, project) <= available]
+    missing = [t for t in wanted if t not in runnable]
+    return RunResult(
+        tests=_run_each(con, runnable, values, project.sources, on_event or _ignore)
+    ), missing
+
+
+def _reads(test: DataTest, project: Project) -> set[str]:
+    """The relations a test's query names: models and the lake tables its sources resolve to."""
+    return set(test.refs) | {project.sources[source] for source in test.template.sources}
+
+
+def _run_each(
+    con: duckdb.DuckDBPyConnection,
+    tests: Sequence[DataTest],
+    values: Mapping[str, Any],
+    sources: Mapping[tuple[str, str], str],
+    emit: OnEvent,
+) -> list[TestResult]:
+    """Run each test once, reporting it as it finishes; raise if an `error` test found rows.
+
+    Every test runs before the failure is raised, so one build shows every failure.
+    """
+    results = []
+    for index, data_test in enumerate(tests, 1):
+        outcome = _run_test(con, data_test, values, sources)
+        results.append(outcome)
+        emit(Event("test", index, len(tests), data_test.name, outcome.status, outcome.seconds,
+                   outcome.failing_count))  # fmt: skip
+    failures = [r for r in results if not r.passed and r.test.severity == "error"]
+    if failures:
+        raise DataTestFailure(failures)
+    return results
+
+
+def _load_model(path: Path, layer: str, described: Described) -> Model:
     text = path.read_text(encoding="utf-8")
     first_line = text.split("\n", 1)[0]
     grain = _GRAIN.fullmatch(first_line.strip())
@@ -423,21 +515,65 @@ def _load_model(path: Path, layer: str) -> Model:
             f"{path}: needs a {{{{ config(materialized='view') }}}} line, 'view' or 'table' "
             f"(found {materialized!r})"
         )
-    return Model(path.stem, layer, grain.group(1), materialized, template)
+    return Model(path.stem, layer, grain.group(1), materialized, template, described)
 
 
-def _generic_tests(path: Path, model: str) -> list[DataTest]:
-    """The tests a model's YAML declares, each compiled to a query for offending rows."""
+def _model_entry(path: Path, model: str) -> dict[str, Any]:
+    """The model's entry in its YAML (`models: [{name: …}]`), or {} when it has no YAML."""
     if not path.exists():
-        return []
+        return {}
     declared = _read_yaml(path).get("models") or []
-    specs: list[tuple[str | None, Any]] = []
     for entry in declared:
         if entry.get("name") != model:
             raise ModelError(f"{path}: declares {entry.get('name')!r}, expected {model!r}")
-        specs.extend((None, spec) for spec in entry.get("tests") or [])
-        for column in entry.get("columns") or []:
-            specs.extend((column["name"], spec) for spec in column.get("tests") or [])
+    if len(declared) > 1:
+        raise ModelError(f"{path}: declares {model!r} {len(declared)} times, once is enough")
+    return declared[0] if declared else {}
+
+
+def _described(path: Path, entry: Mapping[str, Any]) -> Described:
+    """A YAML entry's descriptions: of the relation, and of each column it names."""
+    columns: dict[str, str] = {}
+    for column in entry.get("columns") or []:
+        if not isinstance(column, dict) or not isinstance(column.get("name"), str):
+            raise ModelError(f"{path}: every column entry needs a `name:` (found {column!r})")
+        columns[column["name"]] = _text(path, column.get("description"))
+    return Described(_text(path, entry.get("description")), columns)
+
+
+def _text(path: Path, description: Any) -> str:
+    """A `description:` as one clean string: YAML folded or literal blocks keep line breaks."""
+    if description is None:
+        return ""
+    if not isinstance(description, str):
+        raise ModelError(f"{path}: a description is text (found {description!r})")
+    return " ".join(description.split())
+
+
+def _source_docs(path: Path, tables: set[str]) -> dict[str, Described]:
+    """`sources.yml` (dbt's layout: `sources: [{name, tables: [{name, description, columns}]}]`)
+    by lake table; every table it describes must be declared in project.yml."""
+    if not path.exists():
+        return {}
+    docs: dict[str, Described] = {}
+    for source in _read_yaml(path).get("sources") or []:
+        for table in source.get("tables") or []:
+            name = table.get("name")
+            if name not in tables:
+                raise ModelError(
+                    f"{path}: describes {source.get('name')}.{name}, which project.yml does "
+                    f"not declare (declared: {', '.join(sorted(tables)) or 'none'})"
+                )
+            docs[name] = _described(path, table)
+    return docs
+
+
+def _generic_tests(path: Path, model: str, entry: Mapping[str, Any]) -> list[DataTest]:
+    """The tests a model's YAML declares, each compiled to a query for offending rows."""
+    specs: list[tuple[str | None, Any]] = []
+    specs.extend((None, spec) for spec in entry.get("tests") or [])
+    for column in entry.get("columns") or []:
+        specs.extend((column["name"], spec) for spec in column.get("tests") or [])
     return [_generic_test(path, model, column, spec) for column, spec in specs]
 
 
@@ -457,12 +593,10 @@ def _generic_test(path: Path, model: str, column: str | None, spec: Any) -> Data
             f"{path}: unknown test {kind!r} on {model}"
             f"{'.' + column if column else ''} (known: {known})"
         )
-    fields = {"model": f"{{{{ ref('{model}') }}}}", "column": _quote(column) if column else None}
+    fields = {"model": f"{{{{ ref('{model}') }}}}", "column": quote(column) if column else None}
     label = column
     if kind == "unique":
-        fields["keys"] = (
-            ", ".join(_quote(c) for c in options.get("columns", [])) or fields["column"]
-        )
+        fields["keys"] = ", ".join(quote(c) for c in options.get("columns", [])) or fields["column"]
         label = "__".join(options.get("columns", [])) or column
     elif kind == "accepted_values":
         fields["values"] = ", ".join(literal(v) for v in options["values"])
@@ -472,13 +606,13 @@ def _generic_test(path: Path, model: str, column: str | None, spec: Any) -> Data
         fields["parent"] = (
             f"{{{{ ref('{_string(parent, 1) if parent else options['to'].strip()}') }}}}"
         )
-        fields["field"] = _quote(options["field"])
+        fields["field"] = quote(options["field"])
         label = f"{column}__{options['field']}"
     elif kind == "expression":
         fields["expression"] = options["expression"]
         label = re.sub(r"\W+", "_", options["expression"]).strip("_")[:40]
     sql = template.read_text(encoding="utf-8").format(**fields)
-    return DataTest(f"{kind}__{model}__{label}", severity, Template.parse(path, sql), model)
+    return DataTest(f"{kind}__{model}__{label}", severity, Template.parse(path, sql), model, column)
 
 
 def _check_references(project: Project) -> None:
@@ -526,8 +660,8 @@ def create_relation(
     ).fetchall()
     if existing and (existing[0][0] == "VIEW") != (kind == "VIEW"):
         other = "VIEW" if existing[0][0] == "VIEW" else "TABLE"
-        con.execute(f"DROP {other} {_quote(name)}")
-    con.execute(f"CREATE OR REPLACE {kind} {_quote(name)} AS\n{sql}", parameters)
+        con.execute(f"DROP {other} {quote(name)}")
+    con.execute(f"CREATE OR REPLACE {kind} {quote(name)} AS\n{sql}", parameters)
 
 
 def _relations(con: duckdb.DuckDBPyConnection) -> set[str]:
@@ -554,7 +688,7 @@ def _run_test(
     sql = test.template.render(vars_, sources)
     started = time.perf_counter()
     try:
-        counted = f"SELECT *, count(*) OVER () AS {_quote(_FAILING_ROWS)} FROM (\n{sql}\n)"
+        counted = f"SELECT *, count(*) OVER () AS {quote(_FAILING_ROWS)} FROM (\n{sql}\n)"
         found = con.sql(f"{counted} LIMIT {SAMPLE_ROWS}").pl()
     except duckdb.Error as error:
         raise ModelError(f"{test.template.path}: test {test.name} failed to run: {error}") from None
@@ -602,7 +736,8 @@ def _string(match: re.Match[str], group: int) -> str:
     return value if value is not None else match.group(group + 1)
 
 
-def _quote(identifier: str) -> str:
+def quote(identifier: str) -> str:
+    """A SQL identifier, double-quoted (quotes doubled): any model or column name is safe."""
     return '"' + identifier.replace('"', '""') + '"'
 
 
