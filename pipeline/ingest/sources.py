@@ -75,16 +75,13 @@ class Scan:
     ) -> None:
         self._found: dict[str, tuple[int, int]] = {}
         self._skipped: walk.Skipped = []
-        self._follow_links = follow_links
         folders: list[str] = []
         for source in map(as_source, paths):
             remote = _remote(source)
             if remote is not None:
                 fs, root = remote
                 if fs.isdir(root):
-                    for path, info in fs.find(root, detail=True).items():
-                        if walk.is_snapshot_name(path.rsplit("/", 1)[-1]):
-                            self._found[fs.unstrip_protocol(path)] = _size_mtime(info)
+                    self._find(fs, root)
                 elif fs.isfile(root):
                     self._found[str(source)] = stat(source)
                 else:
@@ -102,6 +99,24 @@ class Scan:
         if self._child is None:
             for folder in folders:
                 walk.walk(folder, self._found, self._skipped, follow_links=follow_links)
+
+    def _find(self, fs: fsspec.AbstractFileSystem, root: str) -> None:
+        """The snapshot objects below `root` in a store, by the walk's rules: a key below a
+        hidden "folder" (`raw/.git/…`) is not read, and that folder is named once."""
+        hidden: set[str] = set()
+        for path, info in fs.find(root, detail=True).items():
+            parts = path[len(root) :].strip("/").split("/")
+            name = parts[-1]
+            dotted = next((i for i, part in enumerate(parts[:-1]) if part.startswith(".")), None)
+            if dotted is not None:
+                folder = "/".join([root.rstrip("/"), *parts[: dotted + 1]])
+                if folder not in hidden:
+                    hidden.add(folder)
+                    self._skipped.append((walk.HIDDEN, fs.unstrip_protocol(folder)))
+            elif walk.is_snapshot_name(name):
+                self._found[fs.unstrip_protocol(path)] = _size_mtime(info)
+            elif name.startswith(".") and walk.is_snapshot_name(name[1:] or "x"):
+                self._skipped.append((walk.HIDDEN, fs.unstrip_protocol(path)))
 
     def result(self) -> tuple[list[Source], list[int], list[int]]:
         """(paths sorted, their sizes, their mtimes in ns)."""

@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import fsspec
 import pytest
 
 from pipeline.ingest import sources, walk
@@ -191,3 +192,18 @@ def test_a_folder_nested_deeper_than_the_recursion_limit_is_walked(tmp_path: Pat
             os.close(levels.pop())
             os.rmdir("a", dir_fd=levels[-1])
         os.close(levels.pop())
+
+
+def test_an_object_store_is_found_by_the_same_rules() -> None:
+    fs = fsspec.filesystem("memory")
+    for key in ("raw/PAGE.TXT", "raw/.foo.txt", "raw/.git/x.txt", "raw/.git/y.txt", "raw/a.md"):
+        fs.pipe(f"/{key}", b"x")
+    try:
+        scan = sources.Scan(["memory://raw"])
+        assert scan.result()[0] == ["memory:///raw/PAGE.TXT"]
+        assert scan.skipped == [
+            ("hidden", "memory:///raw/.foo.txt"),
+            ("hidden", "memory:///raw/.git"),
+        ]
+    finally:
+        fs.rm("/raw", recursive=True)
