@@ -10,17 +10,21 @@ traceback. Bad *data* is not an error: it becomes rows in `rejects` and the run 
 from __future__ import annotations
 
 import argparse
+import difflib
 import errno
 import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline import config
 from pipeline.cli import analyst, lake_commands, options
 from pipeline.errors import ListingsError
-from pipeline.ingest import metadata
+
+if TYPE_CHECKING:
+    from pipeline.run.summary import RunSummary
 
 Subparsers = argparse._SubParsersAction
 DASK_ADDRESS_ENV = "LISTINGS_DASK_ADDRESS"
@@ -37,16 +41,66 @@ examples:
 
 tables: snapshots (one row per page file), listings (one row per listing), rejects
 (every fragment that is not a listing or the footer, with the reason).
+
+exit status: 0 done; 1 a problem with your files, lake, query or SQL project (the message
+says which); 2 a wrong argument; 3 normalise/run read files but every one was rejected (no
+listing came out; the rejects table says why); 130 interrupted; 141 the reader of stdout
+went away.
 """
+# `normalise`/`run` read files and every one ended as rejects: the run worked, but a script
+# scheduling it should notice that nothing usable came out (wrong folder, wrong site).
+ALL_REJECTED_STATUS = 3
 
 
 def _timestamp(value: str) -> datetime:
+    from pipeline.ingest import metadata
+
     try:
         return metadata.parse_timestamp(value)
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"not an ISO 8601 time: {value!r} (e.g. 2026-11-20T09:30:00Z)"
         ) from None
+
+
+class _Version(argparse.Action):
+    """`--version`: this package's version and the engines' it runs on.
+
+    Read from the installed packages' metadata when asked, so neither building the parser
+    nor `--version` imports them.
+    """
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        super().__init__(
+            option_strings,
+            dest=argparse.SUPPRESS,
+            default=argparse.SUPPRESS,
+            nargs=0,
+            help="print the version of listings and of the libraries it runs on, then exit",
+        )
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        from importlib import metadata as installed
+
+        engines = ", ".join(
+            f"{name} {installed.version(name)}" for name in ENGINES if _installed(name)
+        )
+        python = ".".join(map(str, sys.version_info[:3]))
+        print(f"listings {installed.version('listings')} (python {python}, {engines})")
+        parser.exit()
+
+
+ENGINES = ("polars", "pyarrow", "pandera", "duckdb", "prefect")
+
+
+def _installed(name: str) -> bool:
+    from importlib import metadata as installed
+
+    try:
+        installed.version(name)
+    except installed.PackageNotFoundError:
+        return False
+    return True
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action=_Version)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_normalise(commands)
     _add_sql(commands)
@@ -272,6 +327,7 @@ def _normalise(args: argparse.Namespace) -> int:
         )
         return 2
     _check_outputs(args.out, "--out", args.db, args.report)
+    from pipeline.ingest import metadata
     from pipeline.run.run import Run, RunConfig
 
     settings = RunConfig.of(
@@ -301,7 +357,7 @@ def _normalise(args: argparse.Namespace) -> int:
             on_event=lambda event: print(event.render(), file=sys.stderr, flush=True),
         ).run()
     print(summary.render())
-    return 0
+    return _status(args.command, summary)
 
 
 def _check_outputs(lake: str, option: str, db: Path | None, report: Path | None) -> None:
@@ -321,6 +377,7 @@ def _run(args: argparse.Namespace) -> int:
     _check_outputs(args.lake, "--lake", args.db, report)
     # Prefect is imported only here and in `serve`: the rest of the CLI never pays for it.
     from flows.normalise import with_dask
+    from pipeline.ingest import metadata
 
     summary = with_dask(args.dask_address)(
         paths=args.paths,
@@ -335,7 +392,7 @@ def _run(args: argparse.Namespace) -> int:
         layout=args.layout,
     )
     print(summary.render())
-    return 0
+    return _status(args.command, summary)
 
 
 def _compact(args: argparse.Namespace) -> int:
@@ -408,8 +465,43 @@ def _sql(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_command(parser: argparse.ArgumentParser, argv: Sequence[str]) -> None:
+    """A mistyped command exits 2 naming the close matches (`nromalise` → `normalise`).
+
+    argparse before Python 3.14 only lists every command, which hides the one meant.
+    """
+    if not argv or argv[0].startswith("-"):
+        return
+    commands = next(a for a in parser._actions if isinstance(a, Subparsers)).choices
+    if argv[0] in commands:
+        return
+    close = difflib.get_close_matches(argv[0], list(commands), n=3, cutoff=0.6)
+    hint = (
+        f"did you mean {' or '.join(map(repr, close))}?"
+        if close
+        else f"commands: {', '.join(commands)}"
+    )
+    parser.error(f"unknown command {argv[0]!r}; {hint}")
+
+
+def _status(command: str, summary: RunSummary) -> int:
+    """0, or `ALL_REJECTED_STATUS` with a hint when files were read but only rejects came out."""
+    if summary.files_read and not summary.listings and summary.rejects:
+        print(
+            f"listings {command}: the {summary.files_read} files read gave no listing, only "
+            f"rejects: were they search-result pages of a moredoc/DocHub site? The reasons are "
+            "above and in the rejects table.",
+            file=sys.stderr,
+        )
+        return ALL_REJECTED_STATUS
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    _check_command(parser, argv)
+    args = parser.parse_args(argv)
     try:
         status = int(args.handler(args))
         sys.stdout.flush()  # a closed pipe shows here, not at exit as an ignored exception

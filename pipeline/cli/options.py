@@ -6,12 +6,14 @@ import argparse
 import importlib.util
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pipeline import config
 from pipeline.errors import OutputPathError
-from pipeline.ingest import sources
-from pipeline.ingest.sources import Source
+
+if TYPE_CHECKING:  # `source` imports it when an argument is parsed: --help never pays for it
+    from pipeline.ingest.sources import Source
 
 # A parser or an argument group: both have add_argument.
 Adder = argparse.ArgumentParser | argparse._ArgumentGroup
@@ -73,6 +75,8 @@ def lake_location(text: str) -> str:
 
 def source(text: str) -> Source:
     """An argparse type for an input file or folder: a path or an fsspec URL."""
+    from pipeline.ingest import sources
+
     return sources.as_source(_known_protocol(text))
 
 

@@ -270,3 +270,76 @@ def test_ctrl_c_ends_the_run_with_130_and_the_rerun_finishes_it(
     summary = capsys.readouterr().out
     assert summary.startswith("snapshot files: 6 found, 5 new snapshots, 1 already in the lake\n")
     assert "(rows in all: snapshots 6, listings 53, rejects 0;" in summary
+
+
+def test_version_names_the_package_and_the_engines(capsys: pytest.CaptureFixture[str]) -> None:
+    from importlib.metadata import version
+
+    assert _exit(["--version"]) == 0
+    python = ".".join(map(str, sys.version_info[:3]))
+    assert capsys.readouterr().out == (
+        f"listings {version('listings')} (python {python}, polars {version('polars')}, "
+        f"pyarrow {version('pyarrow')}, pandera {version('pandera')}, "
+        f"duckdb {version('duckdb')}, prefect {version('prefect')})\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("typed", "hint"),
+    [
+        ("nromalise", "did you mean 'normalise'?"),
+        ("biuld", "did you mean 'build'?"),
+        (
+            "frob",
+            "commands: normalise, sql, run, serve, compact, resolve-titles, build, lineage, "
+            "report, verify",
+        ),
+    ],
+)
+def test_a_mistyped_command_names_the_close_matches(
+    typed: str, hint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _exit([typed, "x"]) == 2
+    assert _last_line(capsys.readouterr().err) == (
+        f"listings: error: unknown command {typed!r}; {hint}"
+    )
+
+
+@pytest.mark.parametrize("command", [[], ["normalise"], ["sql"], ["build"], ["run"]])
+def test_help_imports_none_of_the_data_stack(command: list[str]) -> None:
+    """`--help` answers before polars, DuckDB, Prefect and the rest are imported: they take
+    most of a second to load, and every command imports what it needs when it runs."""
+    script = (
+        "import sys\n"
+        "from pipeline.cli import main\n"
+        "try:\n"
+        f"    main({[*command, '--help']!r})\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = ('polars', 'pyarrow', 'pandera', 'duckdb', 'prefect', 'fsspec', 'pandas')\n"
+        "print(sorted(m for m in heavy if m in sys.modules), file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, check=True
+    )
+    assert done.stdout.startswith("usage: listings")
+    assert done.stderr == "[]\n"
+
+
+def test_a_run_where_every_file_was_rejected_exits_3(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The run itself worked (the rejects are in the lake), but a scheduler should notice
+    that nothing usable came out: a documented status, and a hint."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "a.txt").write_text("hello world\nnot a page\n", encoding="utf-8")
+    (raw / "b.txt").write_text("nothing here either\n", encoding="utf-8")
+    assert cli.main(["normalise", str(raw), "--out", str(tmp_path / "lake")]) == 3
+    out, err = capsys.readouterr()
+    assert "listings:       0\nrejects:        2\n" in out
+    assert _last_line(err) == (
+        "listings normalise: the 2 files read gave no listing, only rejects: were they "
+        "search-result pages of a moredoc/DocHub site? The reasons are above and in the "
+        "rejects table."
+    )
