@@ -46,7 +46,7 @@ import polars as pl
 from pipeline.errors import OutputPathError, ReadOnlyQueryError
 from pipeline.lake import layout, lock, manifest
 from pipeline.lake.storage import LakeLike, Location
-from pipeline.warehouse import models
+from pipeline.warehouse import docs, models
 
 # The lake's tables (`vocab.TABLES`) in the order a build loads and reports them.
 LAKE_TABLES = ("snapshots", "listings", "rejects")
@@ -205,6 +205,8 @@ def rebuild(
     loaded under the lake's lock, so a run writing the lake meanwhile is waited for
     (`on_wait` hears why); the models are built after it is released. `on_event` hears of
     every lake table loaded, model built and test run as it finishes (`models.Event`).
+    Last, every table, view and column gets its description as a DuckDB comment
+    (`docs.write_comments`): analysts read them in `duckdb_columns()` or any SQL client.
     """
     where = manifest.require_lake(lake)  # first: taking the lock makes `_manifest/`
     if with_models and project is None:
@@ -221,6 +223,7 @@ def rebuild(
             result = models.run(
                 con, project, select=select, with_upstream=not partial, on_event=on_event
             )
+        docs.write_comments(con, project)
     except models.ModelError:
         con.close()
         os.replace(tmp, db.with_name(f"{db.stem}.failed{db.suffix}"))

@@ -1,0 +1,255 @@
+"""What every warehouse relation and column means, gathered once, written where analysts look.
+
+Three places describe the warehouse, and this module joins them into one catalogue:
+
+- `pipeline/schemas.py`, the lake's contract: each pandera field's `description`, and each
+  model's docstring for its table;
+- `dbt_like_sql/sources.yml`: what an analyst needs beyond the contract's one-liners (why
+  `title` is null for most text-form listings, docs/input-format.md §1.1), and the columns
+  the contract does not hold (`fetched_date`, `fetched_month`);
+- each model's `NAME.yml`: the model's and its columns' `description:`s.
+
+A model column the YAML does not describe takes the description of the column of the same
+name in the first relation it reads that has one: most columns pass through from the lake
+unchanged, and writing their meaning again in every model would let the copies drift. A
+column whose meaning changes on the way (an intersection, a latest value) says so in its
+model's YAML, which always wins.
+
+`listings build` writes the catalogue into the warehouse as DuckDB comments
+(`COMMENT ON TABLE/VIEW/COLUMN`), so `duckdb_tables()`, `duckdb_views()` and
+`duckdb_columns()` show them to any client; `listings docs` draws it as a page
+(`docs_page`). The contract's descriptions are read from `schemas.py`'s source, not by
+importing it: pandera takes about 2.5 s to import and a build does not otherwise need it.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import inspect
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import duckdb
+
+from pipeline.warehouse import models
+
+# The pandera model behind each lake table (as `lake.layout.file_schema` pairs them).
+LAKE_MODELS = {"snapshots": "Snapshot", "listings": "Listing", "rejects": "Reject"}
+SOURCE_LAYER = "sources"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: its type (DuckDB's name for it, "" when unknown) and what it means."""
+
+    name: str
+    type: str
+    description: str
+    described_by: str  # where the description comes from: a file, or the relation inherited
+    tests: tuple[models.DataTest, ...] = ()
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A lake table or a model, as the docs show it and the comments describe it."""
+
+    name: str
+    layer: str  # "sources" for a lake table, else the model's layer
+    materialized: str  # "table" or "view"
+    grain: str  # "" for a lake table: its description states it
+    description: str
+    columns: tuple[Column, ...]
+    reads: tuple[str, ...]  # relations it is built from
+    tests: tuple[models.DataTest, ...]  # generic tests declared on it, singular tests reading it
+    path: str  # the file that defines it
+
+    @property
+    def comment(self) -> str:
+        """The relation's comment in the warehouse: its description, then its grain."""
+        grain = f"Grain: {self.grain}." if self.grain else ""
+        return " ".join(part for part in (self.description, grain) if part)
+
+
+Columns = Mapping[str, Sequence[tuple[str, str]]]  # relation -> [(column, type)] in order
+
+
+def catalogue(project: models.Project | None, columns: Columns) -> list[Relation]:
+    """Every lake table, then every model in build order, with its columns described.
+
+    `columns` says which columns each relation has, with their types (`built_columns` of a
+    warehouse); a relation it does not name gets the columns its YAML names, untyped.
+    Without a project (a build of the lake tables alone) the lake tables are described by
+    the contract alone.
+    """
+    contract = lake_contract()
+    relations: dict[str, Relation] = {}
+    tables = project.sources.values() if project is not None else LAKE_MODELS
+    for table in dict.fromkeys(tables):
+        yml = project.source_docs.get(table) if project is not None else None
+        yml = yml or models.Described()
+        documented, fields = contract.get(table, ("", {}))
+        described = []
+        for name, type_ in _columns_of(table, columns, yml, fields):
+            if yml.columns.get(name):
+                described.append(Column(name, type_, yml.columns[name], models.SOURCES_YML))
+            else:
+                described.append(Column(name, type_, fields.get(name, ""), SCHEMAS_FILE))
+        relations[table] = Relation(
+            table,
+            SOURCE_LAYER,
+            "table",
+            "",
+            yml.description or documented,
+            tuple(described),
+            (),
+            (),
+            f"{SCHEMAS_FILE} ({LAKE_MODELS.get(table, table)})",
+        )
+    for name in project.order() if project is not None else ():
+        model = project.models[name]
+        reads = (*model.refs, *(project.sources[source] for source in model.template.sources))
+        yml_path = str(model.path.with_suffix(".yml"))
+        described = []
+        for column, type_ in _columns_of(name, columns, model.described, {}):
+            text, origin = model.described.columns.get(column, ""), yml_path
+            if not text:
+                text, origin = _inherited(column, reads, relations)
+            tests = tuple(t for t in project.tests if t.model == name and t.column == column)
+            described.append(Column(column, type_, text, origin, tests))
+        relations[name] = Relation(
+            name,
+            model.layer,
+            model.materialized,
+            model.grain,
+            model.described.description,
+            tuple(described),
+            reads,
+            tuple(t for t in project.tests if t.model == name or name in t.refs),
+            str(model.path),
+        )
+    return list(relations.values())
+
+
+def _columns_of(
+    relation: str,
+    columns: Columns,
+    yml: models.Described,
+    fields: Mapping[str, str],
+) -> list[tuple[str, str]]:
+    if relation in columns:
+        return list(columns[relation])
+    return [(name, "") for name in dict.fromkeys([*fields, *yml.columns])]
+
+
+def _inherited(
+    column: str, reads: Sequence[str], relations: Mapping[str, Relation]
+) -> tuple[str, str]:
+    """The description of the first same-named column, among what a model reads, that has one."""
+    for parent in reads:
+        for candidate in relations[parent].columns if parent in relations else ():
+            if candidate.name == column and candidate.description:
+                return candidate.description, parent
+    return "", ""
+
+
+def built_columns(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str, str]]]:
+    """Each table's and view's columns with their DuckDB types, in the warehouse's order."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    rows = con.execute(
+        "SELECT table_name, column_name, data_type FROM duckdb_columns() "
+        "WHERE database_name = current_database() AND schema_name = current_schema() "
+        "AND NOT internal ORDER BY table_name, column_index"
+    ).fetchall()
+    for relation, column, type_ in rows:
+        found.setdefault(relation, []).append((column, type_))
+    return found
+
+
+def comment_sql(relations: Sequence[Relation], kinds: Mapping[str, str]) -> list[str]:
+    """`COMMENT ON` statements for every relation `kinds` holds ("table" or "view") and every
+    described column of it; a relation or column without a description keeps none."""
+    statements = []
+    for relation in relations:
+        kind = kinds.get(relation.name)
+        if kind is None:
+            continue
+        name = models.quote(relation.name)
+        if relation.comment:
+            statements.append(
+                f"COMMENT ON {kind.upper()} {name} IS {models.literal(relation.comment)};"
+            )
+        statements.extend(
+            f"COMMENT ON COLUMN {name}.{models.quote(column.name)} "
+            f"IS {models.literal(column.description)};"
+            for column in relation.columns
+            if column.description
+        )
+    return statements
+
+
+def write_comments(
+    con: duckdb.DuckDBPyConnection, project: models.Project | None
+) -> tuple[int, float]:
+    """Write the catalogue into `con` as comments; returns (statements, seconds).
+
+    Every relation present gets its comment again, not only what this build made: `CREATE
+    OR REPLACE` drops a relation's comments, and a `--select` build starts from a copy of
+    the last warehouse, whose other relations keep theirs anyway. One batch of statements:
+    each is a catalogue change only, no data is touched.
+    """
+    started = time.perf_counter()
+    kinds = relation_kinds(con)
+    statements = comment_sql(catalogue(project, built_columns(con)), kinds)
+    if statements:
+        con.execute("\n".join(statements))
+    return len(statements), time.perf_counter() - started
+
+
+def relation_kinds(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Each table's and view's name, with which of the two it is (COMMENT ON needs to know)."""
+    rows = con.execute(
+        "SELECT table_name, table_type FROM information_schema.tables "
+        "WHERE table_catalog = current_database() AND table_schema = current_schema()"
+    ).fetchall()
+    return {name: "view" if kind == "VIEW" else "table" for name, kind in rows}
+
+
+SCHEMAS_FILE = "pipeline/schemas.py"
+
+
+@cache
+def lake_contract() -> dict[str, tuple[str, dict[str, str]]]:
+    """Each lake table's docstring and its columns' `description`s, read from schemas.py.
+
+    Read from the source with `ast`, not by importing pandera (see the module's docstring);
+    tests hold it to what pandera itself reports. A field without a description has "".
+    """
+    spec = importlib.util.find_spec("pipeline.schemas")
+    assert spec is not None and spec.origin is not None  # part of this package
+    tree = ast.parse(Path(spec.origin).read_text(encoding="utf-8"))
+    classes = {node.name: node for node in tree.body if isinstance(node, ast.ClassDef)}
+    contract = {}
+    for table, class_name in LAKE_MODELS.items():
+        node = classes[class_name]
+        docstring = inspect.cleandoc(ast.get_docstring(node) or "").split("\n\n")[0]
+        fields = {}
+        for statement in node.body:
+            if (
+                isinstance(statement, ast.AnnAssign)
+                and isinstance(statement.target, ast.Name)
+                and isinstance(statement.value, ast.Call)
+            ):
+                fields[statement.target.id] = next(
+                    (
+                        str(keyword.value.value)
+                        for keyword in statement.value.keywords
+                        if keyword.arg == "description" and isinstance(keyword.value, ast.Constant)
+                    ),
+                    "",
+                )
+        contract[table] = (" ".join(docstring.split()), fields)
+    return contract
