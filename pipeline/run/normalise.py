@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from pipeline import parse
-from pipeline.ingest import read
+from pipeline.ingest import decode, read
 from pipeline.ingest.metadata import ReadOptions, url_facts_frame
 from pipeline.ingest.sources import Source
 from pipeline.lake import layout, manifest
@@ -51,15 +51,15 @@ def normalise_batch(snapshots_read: pl.DataFrame) -> BatchTables:
     snapshots_read, parsed = _with_page_urls(snapshots_read, parsed)
     listing_rows = schemas.conform(parsed.listings, schemas.Listing)
     valid, failed = schemas.split_valid(listing_rows, schemas.Listing)
-    failed = failed.join(
-        parsed.listings.select("snapshot_id", "position", "fragment"),
-        on=["snapshot_id", "position"],
-        how="left",
-    )
+    valid, damaged = _holding_invalid_bytes(valid, decode.invalid_spans(snapshots_read))
+    fragments = parsed.listings.select("snapshot_id", "position", "fragment")
+    failed = failed.join(fragments, on=["snapshot_id", "position"], how="left")
+    damaged = damaged.join(fragments, on=["snapshot_id", "position"], how="left")
     rejects = pl.concat(
         [
             parsed.rejects,
             failed.select(*parse.REJECT_COLUMNS[:5], stage=pl.lit("validate"), reason="reason"),
+            damaged.select(*parse.REJECT_COLUMNS[:5], stage=pl.lit("read"), reason="reason"),
         ],
         how="vertical_relaxed",
     )
@@ -103,6 +103,35 @@ def normalise_batch(snapshots_read: pl.DataFrame) -> BatchTables:
         snapshots=snapshots,
         listings=valid.sort("snapshot_id", "position"),
         rejects=rejects,
+    )
+
+
+def _holding_invalid_bytes(
+    listings: pl.DataFrame, invalid: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Listings split into those clear of invalid UTF-8 bytes and those holding one.
+
+    The reader keeps a page with a few invalid bytes, each read as U+0000 at its own offset
+    (docs/input-format.md §3.3), so the listings around them survive. A listing holding one
+    would carry a character the site never printed, so it becomes a reject naming the first
+    bad byte instead: its bytes stay accounted for, its fields are not trusted.
+    """
+    if invalid.is_empty():
+        return listings, listings.clear().with_columns(reason=pl.lit(None, pl.String))
+    spans = listings.select("snapshot_id", "position", "byte_start", "byte_end")
+    hits = (
+        spans.join(invalid, on="snapshot_id", suffix="_bad")
+        .filter(
+            (pl.col("byte_start_bad") < pl.col("byte_end"))
+            & (pl.col("byte_start") < pl.col("byte_end_bad"))
+        )
+        .group_by("snapshot_id", "position")
+        .agg(pl.col("reason").sort_by("byte_start_bad").first())
+    )
+    keys = ["snapshot_id", "position"]
+    return (
+        listings.join(hits, on=keys, how="anti", maintain_order="left"),
+        listings.join(hits, on=keys, how="inner", maintain_order="left"),
     )
 
 

@@ -50,12 +50,14 @@ def test_one_invalid_byte_keeps_the_pages_listings_at_their_own_offsets(tmp_path
     tables = normalise.normalise_batch(
         frame.filter(pl.col("source_path").str.ends_with("damaged.txt"))
     )
-    assert tables.snapshots["listing_count"].to_list() == [10]
+    assert tables.snapshots.select("listing_count", "reject_count").rows() == [(9, 1)]
     # Offsets are into the file's own bytes: the nine listings before the byte are where
-    # they were, the tenth holds it and ends one byte later.
-    assert _spans(tables)[:9] == _spans(clean)[:9]
-    (position, start, end) = _spans(tables)[9]
-    assert (position, start, end) == (10, _spans(clean)[9][1], _spans(clean)[9][2] + 1)
+    # they were; the tenth holds it, so it is a reject over its own bytes (one more).
+    assert _spans(tables) == _spans(clean)[:9]
+    (_, start, end) = _spans(clean)[9]
+    assert tables.rejects.select(
+        "position", "byte_start", "byte_end", "stage", "reason"
+    ).rows() == [(10, start, end + 1, "read", f"invalid UTF-8 at byte {AT}")]
     assert start <= AT < end
     assert decode.invalid_spans(frame).rows() == [
         (damaged_row["snapshot_id"], AT, AT + 1, f"invalid UTF-8 at byte {AT}")
@@ -122,3 +124,19 @@ def test_a_page_with_more_invalid_bytes_than_one_percent_is_still_undecodable(
     frame = _read(tmp_path, {"noise.txt": page})
     assert frame["read_error"].to_list() == ["undecodable: neither UTF-8 nor GB18030"]
     assert frame["metadata_warning"].to_list() == [None]
+
+
+def test_in_html_the_listing_holding_the_byte_is_the_one_rejected(tmp_path: Path) -> None:
+    """The HTML parser would drop the U+0000 from the title without a trace; the listing
+    whose `<li>` holds the byte is a reject instead, and the other nine are kept."""
+    html = (Path(__file__).parents[2] / "data/raw/wenku-search-page.html").read_bytes()
+    at = html.index(b"CurveFS") + 3
+    frame = _read(tmp_path, {"damaged.html": html[:at] + b"\xff" + html[at:]})
+    tables = normalise.normalise_batch(frame)
+    assert tables.snapshots.select("listing_count", "reject_count").rows() == [(9, 1)]
+    ((start, end, stage, reason),) = tables.rejects.select(
+        "byte_start", "byte_end", "stage", "reason"
+    ).rows()
+    assert (stage, reason) == ("read", f"invalid UTF-8 at byte {at}")
+    assert start <= at < end
+    assert "CurveFS" not in "".join(tables.listings["title"].to_list())
