@@ -198,14 +198,22 @@ def write_comments(
 
     Every relation present gets its comment again, not only what this build made: `CREATE
     OR REPLACE` drops a relation's comments, and a `--select` build starts from a copy of
-    the last warehouse, whose other relations keep theirs anyway. One batch of statements:
-    each is a catalogue change only, no data is touched.
+    the last warehouse, whose other relations keep theirs anyway. Each statement changes
+    the catalogue only, no data; they run as one batch in one transaction, since each
+    committed on its own costs a commit apiece (at a million listings: about 0.1 s for the
+    ~260 statements in one transaction, 0.7 s or more committed one by one).
     """
     started = time.perf_counter()
     kinds = relation_kinds(con)
     statements = comment_sql(catalogue(project, built_columns(con)), kinds)
     if statements:
-        con.execute("\n".join(statements))
+        con.begin()
+        try:
+            con.execute("\n".join(statements))
+        except BaseException:
+            con.rollback()
+            raise
+        con.commit()
     return len(statements), time.perf_counter() - started
 
 

@@ -500,10 +500,15 @@ def _run_each(
     return results
 
 
+def grain_of(text: str) -> str | None:
+    """What a model's (or singular test's) first line says it holds: `-- grain: …`."""
+    grain = _GRAIN.fullmatch(text.split("\n", 1)[0].strip())
+    return grain.group(1) if grain else None
+
+
 def _load_model(path: Path, layer: str, described: Described) -> Model:
     text = path.read_text(encoding="utf-8")
-    first_line = text.split("\n", 1)[0]
-    grain = _GRAIN.fullmatch(first_line.strip())
+    grain = grain_of(text)
     if grain is None:
         raise ModelError(
             f"{path}:1: a model's first line states its grain: `-- grain: one row per …`"
@@ -515,7 +520,7 @@ def _load_model(path: Path, layer: str, described: Described) -> Model:
             f"{path}: needs a {{{{ config(materialized='view') }}}} line, 'view' or 'table' "
             f"(found {materialized!r})"
         )
-    return Model(path.stem, layer, grain.group(1), materialized, template, described)
+    return Model(path.stem, layer, grain, materialized, template, described)
 
 
 def _model_entry(path: Path, model: str) -> dict[str, Any]:
