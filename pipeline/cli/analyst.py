@@ -1,4 +1,4 @@
-"""`listings build`, `listings lineage`, `listings report`: the analyst's commands.
+"""`listings build`, `lineage`, `compile`, `docs`, `report`: the analyst's commands.
 
 Argument parsing and printing only; the work is in `pipeline.warehouse` (`database`,
 `models`, `report`). Kept apart from `main` so the model layer can grow its commands
@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline import config
 from pipeline.cli import options
-from pipeline.errors import LakeError, ModelError
+from pipeline.errors import DataTestFailure, LakeError, ModelError
 
 if TYPE_CHECKING:  # the handlers import duckdb and the model layer when they run
     from pipeline.warehouse import models
@@ -34,7 +35,11 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
             "replaced only if no test of severity error fails; a failed build is kept beside "
             "it as NAME.failed.duckdb. A path that is not a lake changes nothing. The lake is "
             "read under its lock: a build waits for a run writing the lake to finish (and "
-            "says so); the models are built after the lock is released."
+            "says so); the models are built after the lock is released. Every table, view "
+            "and column gets its description (the models' YAML, dbt_like_sql/sources.yml, "
+            "pipeline/schemas.py) as a DuckDB comment: see duckdb_columns(). With "
+            "--test-only nothing is built: the data tests run against the warehouse as it "
+            "is, read-only, with the same lines and exit status."
         ),
     )
     options.add_lake(build)
@@ -44,16 +49,64 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         nargs="+",
         metavar="MODEL",
         help="only these models: NAME, NAME+ (and downstream), +NAME (and upstream); "
-        "other models keep their last build",
+        "other models keep their last build (with --test-only: the tests reading them)",
+    )
+    build.add_argument(
+        "--test-only",
+        action="store_true",
+        help="build nothing: run the data tests against the existing --db, read-only "
+        "(exit 1 if a test of severity error finds rows, as a build does)",
     )
     build.set_defaults(handler=_build)
 
     lineage = commands.add_parser(
         "lineage",
         help="print the models' dependency graph",
-        description="Print every model in build order with what it reads and its grain.",
+        description=(
+            "Print every model in build order with what it reads and its grain (text), or "
+            "the graph of lake tables, models and singular tests for other tools: a Mermaid "
+            "flowchart, a Graphviz digraph (`dot -Tsvg`), or JSON nodes and edges."
+        ),
+    )
+    lineage.add_argument(
+        "--format",
+        choices=("text", "mermaid", "dot", "json"),
+        default="text",
+        help="output format (default: %(default)s)",
     )
     lineage.set_defaults(handler=_lineage)
+
+    compile_ = commands.add_parser(
+        "compile",
+        help="print a model's SQL as the build runs it",
+        description=(
+            "Print a model's (or data test's) SQL with its refs, sources and vars resolved, "
+            "exactly as `listings build` runs it: paste it into `listings sql` or DuckDB "
+            "to see what a model does. An unknown name suggests the closest ones."
+        ),
+    )
+    compile_.add_argument("model", metavar="MODEL", help="a model's or data test's name")
+    compile_.set_defaults(handler=_compile)
+
+    docs_ = commands.add_parser(
+        "docs",
+        help="write a self-contained HTML page documenting every table, model and column",
+        description=(
+            "Write one HTML file (no network needed to open it): the lineage graph, then "
+            "every lake table and model with its layer, materialisation, grain, "
+            "description, columns (type and meaning), tests and SQL. Column types come "
+            "from --db when it exists, else from the models over empty lake tables."
+        ),
+    )
+    options.add_db(docs_, "warehouse to read column types from, if it exists")
+    docs_.add_argument(
+        "--out",
+        type=Path,
+        default=config.DEFAULT_DB.with_name("docs.html"),
+        metavar="FILE",
+        help="HTML file to write (default: %(default)s)",
+    )
+    docs_.set_defaults(handler=_docs)
 
     report_ = commands.add_parser(
         "report",
@@ -90,6 +143,9 @@ def _build(args: argparse.Namespace) -> int:
 
     from pipeline.warehouse import database
 
+    if args.test_only:
+        return _test_only(args.db, args.select)
+
     try:
         built = database.rebuild(
             args.lake,
@@ -124,10 +180,63 @@ def _build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _test_only(db: Path, select: Sequence[str] | None) -> int:
+    """`build --test-only`: the build's test lines and exit status, with nothing built."""
+    import duckdb
+
+    from pipeline.warehouse import database, models
+
+    options.refuse_folder(db, "--db")
+    if not db.exists():
+        print(
+            f"listings build: no warehouse at {db} to test: run `listings build` first",
+            file=sys.stderr,
+        )
+        return 1
+    project = models.load_project()
+    try:
+        con = database.connect(db, read_only=True)
+    except duckdb.Error as error:
+        print(f"listings build: {db}: {error}", file=sys.stderr)
+        return 1
+    try:
+        result, missing = models.run_tests(con, project, select=select, on_event=_print_event)
+    except DataTestFailure as error:
+        print(f"listings build: {error}", file=sys.stderr)
+        return 1
+    finally:
+        con.close()
+    for test in missing:
+        print(
+            f"listings build: {test.name} not run: {db} lacks a relation it reads "
+            f"({', '.join(test.refs)}); rebuild with `listings build`",
+            file=sys.stderr,
+        )
+    print(f"warehouse: {db}")
+    print(result.render())
+    return 1 if missing else 0
+
+
 def _lineage(args: argparse.Namespace) -> int:
+    from pipeline.warehouse import lineage, models
+
+    print(lineage.render(models.load_project(), args.format))
+    return 0
+
+
+def _compile(args: argparse.Namespace) -> int:
     from pipeline.warehouse import models
 
-    print(models.load_project().lineage())
+    print(models.load_project().compile(args.model))
+    return 0
+
+
+def _docs(args: argparse.Namespace) -> int:
+    # Written as .NAME.tmp beside --out, then renamed: a folder would put it in the parent.
+    options.refuse_folder(args.out, "--out")
+    from pipeline.warehouse import docs_page
+
+    print(f"docs: {docs_page.write(args.out, db=args.db)}")
     return 0
 
 
