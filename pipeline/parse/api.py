@@ -30,6 +30,7 @@ from typing import Any
 
 import polars as pl
 
+from pipeline.parse.fields import EARLIEST_UPLOAD, LATEST_UPLOAD
 from pipeline.vocab import FILE_FAMILY_OF_EXT
 
 # The fields a listing reads; anything else in a document (user ids, categories, …) is the
@@ -337,7 +338,7 @@ def read_documents(documents: pl.DataFrame, pages: pl.DataFrame) -> pl.DataFrame
     score, score_problem = _integer("score", 0, MAX_SCORE, 0)
     counts = {name: _integer(name, 0, INT32_MAX, 0) for name in
               ("view_count", "download_count", "favorite_count", "comment_count")}  # fmt: skip
-    created = (
+    parsed = (
         pl.when(pl.col("_created_at").str.contains(_RFC3339))
         .then(
             pl.col("_created_at")
@@ -347,6 +348,13 @@ def read_documents(documents: pl.DataFrame, pages: pl.DataFrame) -> pl.DataFrame
         )
         .dt.convert_time_zone("UTC")
     )
+    # An RFC 3339 time may name year 0000, or reach year 10000 in UTC: no upload time the
+    # tables hold (docs/input-format.md §1.4), and either would crash any Python reader.
+    in_range = parsed.is_between(
+        pl.lit(EARLIEST_UPLOAD).dt.cast_time_unit("us"),
+        pl.lit(LATEST_UPLOAD).dt.cast_time_unit("us"),
+    )
+    created = pl.when(in_range).then(parsed)
     title = pl.col("_title").fill_null("")
     description = pl.col("_description").fill_null("")
     ext = pl.col("_ext")
@@ -362,10 +370,18 @@ def read_documents(documents: pl.DataFrame, pages: pl.DataFrame) -> pl.DataFrame
         *(problem for _, problem in counts.values()),
         pl.when(pl.col("_created_at").is_null())
         .then(pl.lit("created_at is missing"))
-        .when(created.is_null())
+        .when(parsed.is_null())
         .then(
             pl.format(
                 "created_at '{}' is not an RFC 3339 time", pl.col("_created_at").str.slice(0, 40)
+            )
+        )
+        .when(~in_range)
+        .then(
+            pl.format(
+                "created_at '{}' is outside 0001-01-01..9999-12-31 UTC, the upload times the "
+                "tables hold",
+                pl.col("_created_at").str.slice(0, 40),
             )
         ),
         separator="; ",

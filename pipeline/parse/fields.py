@@ -44,6 +44,9 @@ MAX_SIZE_DIGITS = 20
 # (and so pandera's checks and every Python reader of the tables) begins
 # (docs/input-format.md §1.4). An age reaching back further is a reject.
 EARLIEST_UPLOAD = datetime(1, 1, 1, tzinfo=UTC)
+# The latest, for the same reason: an exact upload time (the API's, §3.2) past it could not
+# even be reported as a failed check (pandera's report converts it to Python and fails).
+LATEST_UPLOAD = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
 _EARLIEST_UPLOAD_S = (EARLIEST_UPLOAD - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(seconds=1)
 
 # Strict forms (the loose tail in parse/text.py finds the fields; these decide validity).

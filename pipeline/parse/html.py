@@ -22,6 +22,8 @@ no page a site renders or a browser saves comes near it (Chromium nests at most 
 
 from __future__ import annotations
 
+import bisect
+import html as htmllib
 import re
 from typing import Any
 
@@ -124,6 +126,31 @@ def _items(result: LexborNode) -> list[dict[str, Any]]:
     return rows
 
 
+# An `li` start or end tag in any case (HTML tag names are case-insensitive; `<link` is
+# not one), and an `href` attribute in any of HTML's three quotings.
+_LI_START = re.compile(rb"<li(?=[\s/>])", re.IGNORECASE)
+_LI_END = re.compile(rb"</li\s*>", re.IGNORECASE)
+_HREF = re.compile(rb"""\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))""", re.IGNORECASE)
+# What a browser never shows as elements: comments (an unclosed one runs to the end of
+# the page), script and style bodies. They are blanked out (same length, so offsets
+# stay) before the search, so an `<li` or a link inside them is not taken for an item's.
+_UNSHOWN = re.compile(
+    rb"<!--(?:>|->|.*?(?:--!?>|\Z))|<script\b.*?(?:</script\s*>|\Z)|<style\b.*?(?:</style\s*>|\Z)",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def _links(data: bytes, start: int) -> dict[str, list[int]]:
+    """Where each link value (entities decoded, as the parser gives it) sits from `start`
+    on, in page order."""
+    found: dict[str, list[int]] = {}
+    for match in _HREF.finditer(data, start):
+        raw = next(v for v in match.groups() if v is not None).decode("utf-8", "replace")
+        value = htmllib.unescape(raw) if "&" in raw else raw
+        found.setdefault(value, []).append(match.start())
+    return found
+
+
 def _spans(page: str, hrefs: list[str | None]) -> list[tuple[int, int]]:
     """Byte spans of the items in `page` (UTF-8), found by their links in page order.
 
@@ -131,21 +158,30 @@ def _spans(page: str, hrefs: list[str | None]) -> list[tuple[int, int]]:
     turning character offsets into bytes in polars sliced the page up to every item, a
     copy of the page per item (gigabytes for a page of a few thousand items). It starts
     at the result list, so a link to the same document earlier in the page (a sidebar)
-    is not taken for the item's. An item without a link (or whose link is not in the
-    text as read) starts at the next `<li`, not at the previous item's link.
+    is not taken for the item's. An item starts at the last `<li` tag before its link (and
+    after the previous item); an item without a link (or whose link is not in the text as
+    read) starts at the next `<li` tag, not at the previous item's link. Tags and links
+    are found once per page and looked up by bisection, so the search stays linear however
+    many items there are and however many links are missing.
     """
     data = page.encode("utf-8")
+    if b"<!" in data or b"<s" in data or b"<S" in data:
+        data = _UNSHOWN.sub(lambda m: b" " * len(m.group()), data)
+    cursor = max(data.find(b"search-result"), 0)
+    tags = [m.start() for m in _LI_START.finditer(data, cursor)]
+    links = _links(data, cursor)
     starts: list[int] = []
     link_at: list[int] = []
-    cursor = max(data.find(b"search-result"), 0)
     for href in hrefs:
-        found = data.find(b'"' + href.encode("utf-8") + b'"', cursor) if href else -1
-        if found >= 0:
-            item = data.rfind(b"<li", cursor, found)
-            start, at = (item if item >= 0 else found), found
+        places = links.get(href, []) if href else []
+        k = bisect.bisect_left(places, cursor)
+        if k < len(places):
+            at = places[k]
+            tag = bisect.bisect_left(tags, at) - 1  # the last tag before the link …
+            start = tags[tag] if tag >= 0 and tags[tag] >= cursor else at  # … in this item
         else:
-            item = data.find(b"<li", cursor)
-            start = at = item if item >= 0 else cursor
+            tag = bisect.bisect_left(tags, cursor)
+            start = at = tags[tag] if tag < len(tags) else cursor
         starts.append(start)
         link_at.append(at)
         cursor = at + 1
@@ -154,9 +190,9 @@ def _spans(page: str, hrefs: list[str | None]) -> list[tuple[int, int]]:
         if i + 1 < len(starts):
             end = starts[i + 1]
         else:
-            close = data.find(b"</li>", link_at[i])
-            end = close + len(b"</li>") if close >= 0 else len(data)
-        spans.append((start, max(end, start + 1)))
+            close = _LI_END.search(data, link_at[i])
+            end = close.end() if close else len(data)
+        spans.append((start, min(max(end, start + 1), len(data))))
     return spans
 
 

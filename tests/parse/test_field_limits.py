@@ -7,13 +7,14 @@ page parses and nothing escapes as an exception (docs/input-format.md §1.3, §1
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import polars as pl
 import pytest
 
 from pipeline.parse import fields
-from tests.conftest import SAMPLE_FETCHED_AT, assert_nothing_lost
+from tests.conftest import RAW, SAMPLE_FETCHED_AT, assert_nothing_lost
 
 GOOD = "好标题好描述0 码力 | 12 页 | 1.00 MB | 9 月前3"
 # A good listing without its age block: valid at any fetch time.
@@ -166,3 +167,27 @@ def test_a_page_cut_mid_size_stays_a_truncation(normalise_texts) -> None:
         ("末标题0 码力 | 14 页 | 619.3",
          "text after the last listing has no tail and no footer (page truncated?)"),
     ]  # fmt: skip
+
+
+# --- The API's exact upload times (§3.2) ---------------------------------------------------
+
+OUT_OF_RANGE = "is outside 0001-01-01..9999-12-31 UTC, the upload times the tables hold"
+
+
+@pytest.mark.parametrize(
+    "created_at",
+    ["0000-01-01T00:00:00Z", "0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"],
+)
+def test_an_api_upload_time_outside_years_1_to_9999_rejects_its_document(
+    normalise_texts, created_at: str
+) -> None:
+    """Before the fix year 0 went into the listings table (and crashed any Python reader),
+    and year 10000 made pandera's failure report crash the batch (SchemaErrors escaped)."""
+    page = json.loads((RAW / "wenku-search-page.json").read_text(encoding="utf-8"))
+    page["document"][2]["created_at"] = created_at
+    text = json.dumps(page, ensure_ascii=False)
+    tables = normalise_texts({"page.json": text})
+    assert tables.listings["position"].to_list() == [1, 2, 4, 5, 6, 7, 8, 9, 10]
+    assert tables.rejects.select("position", "stage", "reason").rows() == [
+        (3, "parse", f"created_at '{created_at}' {OUT_OF_RANGE}"),
+    ]

@@ -426,6 +426,66 @@ def test_ten_thousand_junk_items_are_ten_thousand_rejects_where_they_sit(
     assert held == items
 
 
+def _held(text: str, frame: pl.DataFrame) -> list[str]:
+    """The page text each row's span holds, in the frame's order."""
+    data = text.encode("utf-8")
+    return [data[s:e].decode() for s, e in frame.select("byte_start", "byte_end").iter_rows()]
+
+
+# The fixture's items, as the page holds them (each ends with `</li>` and a line break).
+ITEMS = [m.group() for m in re.finditer(r"<li><h3.*?</li>\n", HTML_PAGE, re.S)]
+
+
+def test_html_items_in_upper_case_tags_span_from_their_own_tag(normalise_texts) -> None:
+    """HTML tags are case-insensitive: before the fix a `<LI>` item started at its link,
+    leaving its `<LI><h3 class="doc-title"><a href=` to no span."""
+    text = HTML_PAGE.replace("<li><h3", "<LI><h3").replace("</li>\n", "</LI>\n")
+    _, listings, rejects = _file(normalise_texts({"upper.html": text}), "upper.html")
+    assert listings["document_id"].to_list() == IDS
+    assert rejects.height == 0
+    upper = [item.replace("<li><h3", "<LI><h3").replace("</li>\n", "</LI>\n") for item in ITEMS]
+    assert _held(text, listings) == [*upper[:-1], upper[-1].removesuffix("\n")]
+
+
+def test_junk_items_before_the_listings_hold_their_own_bytes(normalise_texts) -> None:
+    """Before the fix `<LI>` junk items took the next lower-case `<li`, the listings'
+    own: the rejects held the first listings' bytes and those listings began at their
+    links."""
+    junk = ["<LI>junk 0</LI>", "<li class=x>junk 1</li>", "<Li>junk 2</Li>"]
+    head, rest = HTML_PAGE.split('<div class="search-result"><ul>', 1)
+    text = head + '<div class="search-result"><ul>' + "".join(junk) + rest
+    _, listings, rejects = _file(normalise_texts({"junk.html": text}), "junk.html")
+    assert listings["document_id"].to_list() == IDS
+    assert listings["position"].to_list() == list(range(4, 14))
+    assert rejects["fragment"].to_list() == ["junk 0", "junk 1", "junk 2"]
+    # Each item runs to the next one's start: the last junk item holds the line break.
+    assert _held(text, rejects) == [*junk[:2], junk[2] + "\n"]
+    assert _held(text, listings) == [*ITEMS[:-1], ITEMS[-1].removesuffix("\n")]
+
+
+def test_an_item_in_a_comment_is_no_item_and_takes_no_bytes(normalise_texts) -> None:
+    """A browser does not show a commented-out item, and nor does the parser: before the
+    fix the comment's `<li` and link were taken as the first listing's start."""
+    head, rest = HTML_PAGE.split('<div class="search-result"><ul>', 1)
+    hidden = f'<li><h3 class="doc-title"><a href="/document/{IDS[0]}">旧标题</a></h3></li>'
+    text = head + '<div class="search-result"><ul><!-- ' + hidden + " -->" + rest
+    _, listings, rejects = _file(normalise_texts({"comment.html": text}), "comment.html")
+    assert listings["document_id"].to_list() == IDS
+    assert rejects.height == 0
+    assert _held(text, listings) == [*ITEMS[:-1], ITEMS[-1].removesuffix("\n")]
+
+
+def test_a_single_quoted_link_is_found_where_its_item_sits(normalise_texts) -> None:
+    text = HTML_PAGE.replace(f'href="/document/{IDS[4]}"', f"href='/document/{IDS[4]}'")
+    assert text != HTML_PAGE
+    _, listings, rejects = _file(normalise_texts({"quote.html": text}), "quote.html")
+    assert listings["document_id"].to_list() == IDS
+    assert rejects.height == 0
+    items = [*ITEMS[:-1], ITEMS[-1].removesuffix("\n")]
+    items[4] = items[4].replace(f'href="/document/{IDS[4]}"', f"href='/document/{IDS[4]}'")
+    assert _held(text, listings) == items
+
+
 def _documents(count: int) -> list[Document]:
     return [
         Document(
