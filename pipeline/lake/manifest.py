@@ -363,6 +363,19 @@ def _drop_staging(lake: Location) -> None:
     lake.remove(lake.path(DIRNAME, REFRESH_DIRNAME, _REFRESH_MARKER))
 
 
+def remove_temporary(lake: Location) -> int:
+    """Delete the temporary files of manifest writes that died (`storage.write_atomic`
+    names them `.<name>.<random>.tmp`); how many. Readers never look at them, but nothing
+    else would ever delete them. The caller holds the lake's lock."""
+    stale = [
+        *lake.glob(lake.path(DIRNAME, ".*.tmp")),
+        *lake.glob(lake.path(DIRNAME, REFRESH_DIRNAME, ".*.tmp")),
+    ]
+    for file in stale:
+        lake.remove(file)
+    return len(stale)
+
+
 def set_aside(lake: Location) -> str:
     """Move every manifest file into `_manifest/unreadable-<time>/` (kept for inspection,
     never read again): a full refresh over an unreadable manifest starts the lake over.

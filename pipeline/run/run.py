@@ -200,7 +200,8 @@ def reconcile(lake: Location, *, full_refresh: bool, say: Say) -> None:
     unreadable files kept aside (without a manifest no data file can be told from a
     crashed run's leftover, so none of them can be kept). A full refresh that was
     interrupted before its switch is rolled back: the lake is as it was before it, and its
-    files are deleted as leftovers by the plan.
+    files are deleted as leftovers by the plan. Temporary files of manifest writes that
+    died go too (the plan tidies the data folders' own).
     """
     try:
         manifest.load(lake)
@@ -213,6 +214,7 @@ def reconcile(lake: Location, *, full_refresh: bool, say: Say) -> None:
             f"over from its inputs (the unreadable manifest files are kept in {folder}/, "
             "every data file goes)"
         )
+    manifest.remove_temporary(lake)
     staged = manifest.roll_back_refresh(lake)
     if staged:
         say(
