@@ -205,7 +205,7 @@ def write_comments(
     """
     started = time.perf_counter()
     kinds = relation_kinds(con)
-    statements = comment_sql(catalogue(project, built_columns(con)), kinds)
+    statements = comment_sql([*catalogue(project, built_columns(con)), BUILD_RELATION], kinds)
     if statements:
         con.begin()
         try:
@@ -227,6 +227,18 @@ def relation_kinds(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 
 SCHEMAS_FILE = "pipeline/schemas.py"
+# The one table a build adds besides the lake's and the models' (`database.bind_lake`).
+BUILD_RELATION = Relation(
+    "_lake",
+    "build",
+    "table",
+    "",
+    "The lake this warehouse was built from (the report names it).",
+    (Column("url", "VARCHAR", "The lake's folder or fsspec URL, as the build was given it.", ""),),
+    (),
+    (),
+    "pipeline/warehouse/database.py",
+)
 
 
 @cache

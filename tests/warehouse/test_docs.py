@@ -1,0 +1,261 @@
+"""Descriptions reach the warehouse: `listings build` writes every table's, view's and
+column's description (a model's YAML, `dbt_like_sql/sources.yml`, the contract in
+`pipeline/schemas.py`) as a DuckDB comment, which any client sees in `duckdb_tables()`,
+`duckdb_views()` and `duckdb_columns()`."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pipeline import cli, schemas
+from pipeline.ingest import metadata
+from pipeline.run import run
+from pipeline.warehouse import database, docs, models
+from tests.conftest import RAW
+from tests.warehouse.sql.test_runner import model, write_project
+
+LAKE_TITLE = (
+    "The document's title, only where the page itself shows where it ends; else null. The "
+    "text form glues TITLE and DESCRIPTION together with nothing between them, and a boundary "
+    "is never invented (docs/input-format.md §1.1): so for most text-form listings title and "
+    "description are null and heading holds the whole text (title_source 'unknown'). HTML and "
+    "API JSON pages always give it; a text-form listing gets it from a line break, from the "
+    "title repeated at the start of its description, or from an exact title seen for the same "
+    "document on another page (the catalogue; `listings resolve-titles` applies titles "
+    "learned later)."
+)
+LAKE_TITLE_SOURCE = (
+    "How the end of the title was found: own_line (the heading holds a line break), "
+    "repetition (the title repeated at the start of the description), catalogue (an exact "
+    "title seen for the same document on another page, such as its HTML form), html or json "
+    "(separate fields in those forms), unknown (no evidence: a text-form listing whose title "
+    "is glued to its description; title and description are null). unknown is the usual case "
+    "for text-form listings, since a boundary is never invented (docs/input-format.md §1.1); "
+    "known_title is reserved, unused."
+)
+MART_TITLE = (
+    "The latest title known for the document from any sighting; null when no sighting showed "
+    "where the title ends. The text form glues TITLE and DESCRIPTION together with nothing "
+    "between them, and a boundary is never invented (docs/input-format.md §1.1): a document "
+    "seen only in text-form listings usually has no title here, and heading holds its text. "
+    "An HTML or API JSON page of it, or its title learned from one (`listings "
+    "resolve-titles`), fills it in."
+)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(lake, warehouse) over the sample snapshots, built once for the module."""
+    root = tmp_path_factory.mktemp("docs")
+    lake_dir, db = root / "lake", root / "warehouse.duckdb"
+    run.normalise_paths([RAW], lake_dir, metadata.ReadOptions())
+    database.build(lake_dir, db)
+    return lake_dir, db
+
+
+def comments(db: Path, sql: str) -> dict[str, str | None]:
+    return dict(database.query(sql, db=db).rows())  # type: ignore[arg-type]
+
+
+def test_a_build_comments_tables_views_and_columns_with_their_descriptions(
+    built: tuple[Path, Path],
+) -> None:
+    _, db = built
+    tables = comments(db, "select table_name, comment from duckdb_tables()")
+    views = comments(db, "select view_name, comment from duckdb_views() where not internal")
+    assert tables["dim_documents"] == (
+        "One row per document, with its history and intersected intervals. "
+        "Grain: one row per document seen in any snapshot (document_key)."
+    )
+    assert tables["listings"] == (
+        "One row per listing on a results page, in any of the page's forms (text, HTML, API "
+        "JSON). Loaded from the lake's committed Parquet files at the last build."
+    )
+    assert views["stg_lake__snapshots"] == (
+        "One row per snapshot file read, as the lake holds it. Grain: one row per snapshot "
+        "file read (one results page of one query at one moment)."
+    )
+    assert tables["_lake"] == "The lake this warehouse was built from (the report names it)."
+    columns = dict(
+        database.query(
+            "select table_name || '.' || column_name, comment from duckdb_columns() "
+            "where not internal",
+            db=db,
+        ).rows()
+    )
+    # the lake tables: sources.yml where it says more, else the contract (schemas.py)
+    assert columns["listings.title"] == LAKE_TITLE
+    assert columns["listings.title_source"] == LAKE_TITLE_SOURCE
+    assert columns["listings.heading"] == "The whole TITLE+DESCRIPTION text."
+    assert columns["rejects.byte_end"] == "Where the fragment ends (exclusive)."
+    # a model's YAML, on a view's column and a table's
+    assert columns["stg_lake__listings.is_rating_anomaly"] == (
+        "A rating below 1, which no 1-5 star vote gives (the lake's rating_anomaly)."
+    )
+    assert columns["dim_documents.title"] == MART_TITLE
+    # a column passed through unchanged says what its source says
+    assert columns["stg_lake__listings.title"] == LAKE_TITLE
+    assert columns["int_listings__keyed.title_source"] == LAKE_TITLE_SOURCE
+    assert (
+        columns["fct_listing_appearances.document_key"]
+        == (columns["int_listings__keyed.document_key"])
+    )
+
+
+def test_every_table_view_and_column_of_the_warehouse_has_a_comment(
+    built: tuple[Path, Path],
+) -> None:
+    _, db = built
+    assert (
+        database.query(
+            """
+        select 'table ' || table_name as what from duckdb_tables() where comment is null
+        union all
+        select 'view ' || view_name from duckdb_views() where not internal and comment is null
+        union all
+        select table_name || '.' || column_name from duckdb_columns()
+        where not internal and comment is null
+        """,
+            db=db,
+        ).to_dicts()
+        == []
+    )
+    assert (
+        database.query("select count(*) from duckdb_columns() where not internal", db=db).item()
+        == 250
+    )
+
+
+def test_a_select_build_comments_the_models_it_rebuilt_again(
+    built: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """`CREATE OR REPLACE` drops a relation's comments: a partial build must write them."""
+    lake_dir, db = built
+    copy = tmp_path / "w.duckdb"
+    shutil.copy(db, copy)
+    args = ["--lake", str(lake_dir), "--db", str(copy), "--select", "dim_documents+"]
+    assert cli.main(["build", *args]) == 0
+    assert (
+        database.query(
+            "select comment from duckdb_columns() where table_name = 'dim_documents' "
+            "and column_name = 'title'",
+            db=copy,
+        ).item()
+        == MART_TITLE
+    )
+    assert (
+        database.query(
+            "select count(*) from duckdb_columns() where not internal and comment is null", db=copy
+        ).item()
+        == 0
+    )
+
+
+def test_the_contract_read_from_source_is_what_pandera_reports() -> None:
+    """docs reads schemas.py with `ast` (a build must not pay pandera's import): it must
+    find exactly the descriptions and docstrings pandera itself holds."""
+    expected = {}
+    for table, model_ in (
+        ("snapshots", schemas.Snapshot),
+        ("listings", schemas.Listing),
+        ("rejects", schemas.Reject),
+    ):
+        columns = model_.to_schema().columns
+        expected[table] = (
+            " ".join((model_.__doc__ or "").split()),
+            {name: column.description or "" for name, column in columns.items()},
+        )
+    assert docs.lake_contract() == expected
+
+
+def test_a_yaml_description_wins_and_a_passed_through_column_inherits(tmp_path: Path) -> None:
+    root = write_project(
+        tmp_path,
+        {
+            "staging/stg.sql": model("select * from {{ source('lake', 'listings') }}"),
+            "staging/stg.yml": (
+                "models:\n  - name: stg\n    description: Staged.\n    columns:\n"
+                "      - name: b\n        description: B, staged.\n"
+            ),
+            "marts/wide.sql": model("select a, b, 1 as c from {{ ref('stg') }}", "table"),
+            "sources.yml": (
+                "sources:\n  - name: lake\n    tables:\n      - name: listings\n"
+                "        description: The lake's listings.\n        columns:\n"
+                "          - name: a\n            description: A, from the lake.\n"
+            ),
+        },
+    )
+    project = models.load_project(root)
+    columns = {
+        "listings": [("a", "INTEGER"), ("b", "INTEGER")],
+        "stg": [("a", "INTEGER"), ("b", "INTEGER")],
+        "wide": [("a", "INTEGER"), ("b", "INTEGER"), ("c", "INTEGER")],
+    }
+    found = {
+        relation.name: [(c.name, c.description, c.described_by) for c in relation.columns]
+        for relation in docs.catalogue(project, columns)
+    }
+    assert found == {
+        "listings": [
+            ("a", "A, from the lake.", "sources.yml"),
+            ("b", "", "pipeline/schemas.py"),  # not a column of the contract: nothing
+        ],
+        "stg": [
+            ("a", "A, from the lake.", "listings"),
+            ("b", "B, staged.", str(root / "staging/stg.yml")),
+        ],
+        "wide": [
+            ("a", "A, from the lake.", "stg"),
+            ("b", "B, staged.", "stg"),
+            ("c", "", ""),
+        ],
+    }
+
+
+def test_comments_quote_names_and_text_and_say_view_or_table(tmp_path: Path) -> None:
+    root = write_project(
+        tmp_path,
+        {
+            "staging/odd.sql": model("""select 1 as "it's ""odd\"\"\""""),
+            "staging/odd.yml": (
+                'models:\n  - name: odd\n    description: "The site\'s; DROP TABLE x; --"\n'
+                "    columns:\n      - name: 'it''s \"odd\"'\n"
+                '        description: It\'s "odd".\n'
+            ),
+            "marts/t.sql": model("select 2 as n", "table"),
+        },
+    )
+    project = models.load_project(root)
+    con = database.connect()
+    models.run(con, project)
+    count, _ = docs.write_comments(con, project)
+    assert count == 3  # the view and its column; t, without a description, its grain
+    assert con.sql(
+        "select view_name, comment from duckdb_views() where not internal"
+    ).fetchall() == [("odd", "The site's; DROP TABLE x; -- Grain: one row per thing.")]
+    assert con.sql(
+        "select table_name, column_name, comment from duckdb_columns() where not internal "
+        "order by 1"
+    ).fetchall() == [("odd", 'it\'s "odd"', 'It\'s "odd".'), ("t", "n", None)]
+    assert con.sql("select table_name, comment from duckdb_tables()").fetchall() == [
+        ("t", "Grain: one row per thing.")
+    ]
+
+
+def test_sources_yml_describing_an_undeclared_table_is_refused(tmp_path: Path) -> None:
+    root = write_project(
+        tmp_path,
+        {
+            "staging/s.sql": model("select 1 as x"),
+            "sources.yml": "sources:\n  - name: lake\n    tables:\n      - name: orders\n",
+        },
+    )
+    with pytest.raises(models.ModelError) as error:
+        models.load_project(root)
+    assert str(error.value) == (
+        f"{root / 'sources.yml'}: describes lake.orders, which project.yml does not declare "
+        "(declared: listings)"
+    )
