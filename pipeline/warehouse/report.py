@@ -1,67 +1,44 @@
-"""One self-contained HTML report over the warehouse marts, for people who do not write SQL.
+"""One self-contained HTML report over a warehouse, for people who do not write SQL.
 
-Charts are drawn with altair and rendered to SVG by vl-convert (which bundles the Vega
-engine), then inlined: the file needs no network, no JavaScript and no other file to open,
-so it can be mailed, attached to a ticket or archived with the data it describes. Every
-number comes from a mart (`dim_documents`, `fct_query_snapshots`, `rpt_rejects`,
-`rpt_data_quality`), never from the lake directly, so the report and `listings sql` agree.
+The file needs no network and no other file to open, so it can be mailed, attached to a
+ticket or archived with the data it describes. Its header says when it was written and from
+which warehouse and lake, so a report found later says what it describes; an empty warehouse
+says so plainly, naming the lake it was built from (a mistyped lake path is the usual cause).
+
+The work is split by job: `report_data` runs the queries in `report_queries/` (and
+`report_data_tests` the data tests), `report_charts` draws (static SVG with tooltips; why
+not JavaScript is said there), `report_html` writes the page's pieces. This module decides
+what the page shows and in which order.
 """
 
 from __future__ import annotations
 
 import html
 import os
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-import altair as alt
 import polars as pl
-import vl_convert
 
-from pipeline.errors import ReportError
-from pipeline.warehouse import database
-
-CHART_WIDTH = 560
-CHART_HEIGHT = 220
-TOP_REASONS = 10
-TOP_FINDINGS = 20
-REQUIRED = ("dim_documents", "fct_query_snapshots", "rpt_rejects", "rpt_data_quality")
-
-# The queries behind the report, one .sql file each, beside this module.
-QUERIES = Path(__file__).with_name("report_queries")
-# The class labels sizes.sql and ages.sql give, in the order the charts show them.
-SIZE_ORDER = ("< 100 KB", "100 KB – 1 MB", "1 – 10 MB", "10 – 100 MB", "100 MB – 1 GB", "≥ 1 GB")
-
-AGE_ORDER = (
-    "< 1 day",
-    "1 – 7 days",
-    "1 – 4 weeks",
-    "1 – 3 months",
-    "3 – 12 months",
-    "1 – 2 years",
-    "≥ 2 years",
-    "unknown",
+from pipeline.warehouse import report_charts as charts
+from pipeline.warehouse import report_html as h
+from pipeline.warehouse.report_data import (
+    FINDING_EXAMPLES,
+    MAX_QUERY_ROWS,
+    MOST_SEEN,
+    ReportData,
+    Result,
+    load,
 )
+from pipeline.warehouse.report_data_tests import TestRun
+
+__all__ = ["load", "render", "write"]
 
 
-@dataclass(frozen=True)
-class ReportData:
-    """Everything the report shows, as small frames read from the marts."""
-
-    totals: Mapping[str, object]
-    sizes: pl.DataFrame
-    ages: pl.DataFrame
-    results_over_time: pl.DataFrame
-    new_documents_per_day: pl.DataFrame
-    reject_reasons: pl.DataFrame
-    findings_by_kind: pl.DataFrame
-    worst_findings: pl.DataFrame
-
-
-def write(db: Path, out: Path) -> Path:
+def write(db: Path, out: Path, *, generated_at: datetime | None = None) -> Path:
     """Write the report for a warehouse file; atomic, so a reader never sees half a file."""
-    page = render(load(db))
+    page = render(load(db, generated_at=generated_at))
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
     tmp.write_text(page, encoding="utf-8")
@@ -69,241 +46,442 @@ def write(db: Path, out: Path) -> Path:
     return out
 
 
-def load(db: Path) -> ReportData:
-    """Read the report's numbers from the marts on a read-only connection."""
-    con = database.connect(db, read_only=True)
-    try:
-        present = {row[0] for row in con.sql("SELECT table_name FROM duckdb_tables()").fetchall()}
-        missing = [name for name in REQUIRED if name not in present]
-        if missing:
-            raise ReportError(
-                f"{db} has no {', '.join(missing)}: build the models first (`listings build`)"
-            )
-
-        def frame(name: str, **params: object) -> pl.DataFrame:
-            sql = (QUERIES / f"{name}.sql").read_text(encoding="utf-8")
-            return con.sql(sql, params=params or None).pl()
-
-        totals = frame("totals").row(0, named=True)
-        sizes = frame("sizes")
-        ages = frame("ages")
-        results_over_time = frame("results_over_time")
-        new_documents_per_day = frame("new_documents_per_day")
-        reject_reasons = frame("reject_reasons", limit=TOP_REASONS)
-        findings_by_kind = frame("findings_by_kind")
-        worst_findings = frame("worst_findings", limit=TOP_FINDINGS)
-    finally:
-        con.close()
-    return ReportData(
-        totals,
-        sizes,
-        ages,
-        results_over_time,
-        new_documents_per_day,
-        reject_reasons,
-        findings_by_kind,
-        worst_findings,
-    )
-
-
 def render(data: ReportData) -> str:
     """The whole HTML page as one string: inline CSS, inline SVG charts, escaped text."""
-    totals = data.totals
+    if data.is_empty:
+        body = _quality(data, only_tests=True)
+    else:
+        body = "".join((_queries(data), _volume(data), _documents(data), _quality(data)))
+    return h.page(header=_header(data), body=body)
+
+
+def _header(data: ReportData) -> str:
+    about, totals = data.provenance, data.totals
     span = (
-        f"{_fmt(totals['first_fetch_at'])} to {_fmt(totals['last_fetch_at'])} (UTC)"
+        f"{h.fmt(totals['first_fetch_at'])} to {h.fmt(totals['last_fetch_at'])} UTC"
         if totals["first_fetch_at"] is not None
-        else "no snapshots yet"
+        else "no fetches"
     )
-    tiles = "".join(
-        f'<div class="tile"><b>{_fmt(totals[key])}</b><span>{label}</span></div>'
-        for key, label in (
-            ("snapshots", "snapshots"),
-            ("listings", "listings"),
-            ("documents", "documents"),
-            ("queries", "queries"),
-            ("fetches", "fetches"),
-            ("sites", "sites"),
-            ("rejects", "rejected fragments"),
-            ("high_findings", "high-severity findings"),
+    built = about.warehouse_built_at
+    meta = [
+        ("Generated", f"{about.generated_at:%Y-%m-%d %H:%M:%S} UTC"),
+        ("Warehouse", f"<code>{html.escape(str(about.warehouse))}</code>"
+                      + (f" (built {built:%Y-%m-%d %H:%M} UTC)" if built else "")),
+        ("Lake", _lake(data)),
+        ("Fetches", html.escape(span)),
+    ]  # fmt: skip
+    tests = data.tests
+    tiles = [
+        (totals["snapshots"], "snapshots (pages)"),
+        (totals["listings"], "listings"),
+        (totals["rejects"], "rejected fragments"),
+        (totals["documents"], "documents"),
+        (totals["queries"], "queries"),
+        (totals["fetches"], "fetches (crawls)"),
+        (totals["sites"], "sites"),
+        (totals["findings"], "data-quality findings"),
+        (totals["high_findings"], "high-severity findings"),
+        (
+            f"{tests.count('PASS')}/{len(tests.outcomes)}",
+            "data tests pass" + (f", {tests.count('WARN')} warn" if tests.count("WARN") else "")
+            + (f", {tests.count('FAIL')} fail" if tests.count("FAIL") else ""),
+        ),
+    ]  # fmt: skip
+    nav = (
+        ""
+        if data.is_empty
+        else "<nav>"
+        + "".join(
+            f'<a href="#{anchor}">{label}</a>'
+            for anchor, label in (
+                ("queries", "Queries"),
+                ("volume", "Volume"),
+                ("documents", "Documents"),
+                ("quality", "Data quality"),
+            )
         )
+        + "</nav>"
     )
-    sections = [
-        _section(
-            "Document sizes",
-            "Documents by size class (size as last shown; classes by powers of ten).",
-            _bar_chart(data.sizes, "size_class", "documents", SIZE_ORDER, "Size"),
-        ),
-        _section(
-            "Upload age",
-            "Documents by age at their last sighting, from the middle of the upload interval "
-            "intersected across every snapshot; unknown where the page hid the age or the "
-            "snapshots contradict each other.",
-            _bar_chart(data.ages, "age_class", "documents", AGE_ORDER, "Age"),
-        ),
-        _section(
-            "Results per query over time",
-            "The site's result count (footer `共 N 条`) at each fetch of each query.",
-            _line_chart(data.results_over_time),
-        ),
-        _section(
-            "New documents per day",
-            "Documents by the UTC day they were first seen in any snapshot.",
-            _bar_chart(
-                data.new_documents_per_day,
-                "first_seen_date",
-                "new_documents",
-                None,
-                "First seen (UTC day)",
-            ),
-        ),
-        _section(
-            "Top reject reasons",
-            "Fragments of snapshots that were not a listing or the footer, by reason.",
-            _reasons_chart(data.reject_reasons) + _table(data.reject_reasons),
-        ),
-        _section(
-            "Worst data-quality findings",
-            "From rpt_data_quality: high severity first, then by how far the data "
-            "contradicts itself. Bad data is flagged, never silently fixed.",
-            _table(data.findings_by_kind) + _table(data.worst_findings),
-        ),
-    ]
-    return _PAGE.format(span=html.escape(span), tiles=tiles, sections="\n".join(sections))
-
-
-def svg(chart: alt.TopLevelMixin) -> str:
-    """An altair chart as an inline SVG element, rendered offline by vl-convert."""
-    rendered = vl_convert.vegalite_to_svg(chart.to_dict())
-    start = rendered.find("<svg")
-    return rendered[start:] if start >= 0 else rendered
-
-
-def _bar_chart(
-    frame: pl.DataFrame, category: str, count: str, order: Sequence[str] | None, title: str
-) -> str:
-    if frame.is_empty():
-        return _empty("No documents yet.")
-    if order is not None:
-        # every class, zero or not, so charts of different lakes compare at a glance
-        frame = (
-            pl.DataFrame({category: list(order)})
-            .join(frame, on=category, how="left")
-            .with_columns(pl.col(count).fill_null(0))
-        )
-    chart = (
-        alt.Chart(frame)
-        .mark_bar(color="#3b6ea5")
-        .encode(
-            x=alt.X(
-                f"{category}:N",
-                sort=list(order) if order else None,
-                title=title,
-                axis=alt.Axis(labelAngle=0 if order else -40),
-            ),
-            y=alt.Y(f"{count}:Q", title=count.replace("_", " "), axis=alt.Axis(tickMinStep=1)),
-            tooltip=[category, count],
-        )
-        .properties(width=CHART_WIDTH, height=CHART_HEIGHT)
-    )
-    labels = chart.mark_text(dy=-6, fontSize=11).encode(text=f"{count}:Q")
-    return svg(chart + labels)
-
-
-def _line_chart(frame: pl.DataFrame) -> str:
-    if frame.is_empty():
-        return _empty("No fetch has a result count yet.")
-    chart = (
-        alt.Chart(frame)
-        .mark_line(point=alt.OverlayMarkDef(size=60))
-        .encode(
-            x=alt.X("fetched_at:T", title="Fetch started (UTC)"),
-            y=alt.Y("total_results:Q", title="results", scale=alt.Scale(zero=True)),
-            color=alt.Color("query:N", title="Query · site"),
-            tooltip=["query", "fetched_at", "total_results"],
-        )
-        .properties(width=CHART_WIDTH, height=CHART_HEIGHT)
-    )
-    return svg(chart)
-
-
-def _reasons_chart(frame: pl.DataFrame) -> str:
-    if frame.is_empty():
-        return _empty("No rejected fragments: every byte went to a listing or a footer.")
-    chart = (
-        alt.Chart(frame.with_columns(pl.col("reason").str.slice(0, 60)))
-        .mark_bar(color="#b5523b")
-        .encode(
-            x=alt.X("rejects:Q", title="rejected fragments", axis=alt.Axis(tickMinStep=1)),
-            y=alt.Y("reason:N", sort="-x", title=None),
-            tooltip=["stage", "reason", "rejects"],
-        )
-        .properties(width=CHART_WIDTH - 160, height=max(60, 24 * frame.height))
-    )
-    return svg(chart)
-
-
-def _table(frame: pl.DataFrame) -> str:
-    if frame.is_empty():
-        return ""
-    head = "".join(f"<th>{html.escape(name)}</th>" for name in frame.columns)
-    rows = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(_fmt(value))}</td>" for value in row) + "</tr>"
-        for row in frame.iter_rows()
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
-
-
-def _section(title: str, caption: str, body: str) -> str:
     return (
-        f"<section><h2>{html.escape(title)}</h2>"
-        f'<p class="caption">{html.escape(caption)}</p>{body}</section>'
+        "<header><h1>Listings report</h1>"
+        '<dl class="meta">'
+        + "".join(f"<dt>{label}</dt><dd>{value}</dd>" for label, value in meta)
+        + "</dl>"
+        + (_empty_warehouse(data) if data.is_empty else "")
+        + '<div class="tiles">'
+        + "".join(
+            f'<div class="tile"><b>{h.esc(value)}</b><span>{html.escape(label)}</span></div>'
+            for value, label in tiles
+        )
+        + f"</div>{nav}</header>"
     )
 
 
-def _empty(message: str) -> str:
-    return f'<p class="empty">{html.escape(message)}</p>'
+def _lake(data: ReportData) -> str:
+    lake = data.provenance.lake
+    if lake is None:
+        return '<span class="muted">not recorded (the warehouse predates it)</span>'
+    return f"<code>{html.escape(lake)}</code> (as the build named it)"
 
 
-def _fmt(value: object) -> str:
-    if value is None:
+def _empty_warehouse(data: ReportData) -> str:
+    lake = data.provenance.lake
+    where = (
+        f"the lake at <code>{html.escape(lake)}</code>"
+        if lake is not None
+        else "a lake it does not record"
+    )
+    return (
+        '<div class="alert" id="empty"><h2>This warehouse is empty — was the lake path right?</h2>'
+        f"<p>It was built from {where}, which held no snapshots at the time. If that is not "
+        "the lake your runs write to, rebuild from the right one: "
+        "<code>listings build --lake DIR --db "
+        f"{html.escape(str(data.provenance.warehouse))}</code>, then "
+        "<code>listings report</code> again. If it is, no run has committed a snapshot to it "
+        "yet: <code>listings normalise INPUT --out DIR</code> fills it.</p></div>"
+    )
+
+
+# --- queries -----------------------------------------------------------------------------
+
+
+def _queries(data: ReportData) -> str:
+    trend = data["results_per_query"]
+    frame = trend.frame
+    if frame.is_empty():
+        body = h.empty(
+            "No query has a result count on two fetches yet, so there is no trend to draw: "
+            "each query's single count is in the table below."
+        )
+        more = ""
+    else:
+        body = charts.small_multiples(frame, unit=data.trend_unit)
+        drawn, wanted = frame["series"].n_unique(), frame["panels_wanted"][0]
+        more = (
+            f" The {drawn} with the most results are drawn; the other {wanted - drawn} are in "
+            "the table below."
+            if wanted > drawn
+            else ""
+        )
+    chart = h.section(
+        "results-per-query",
+        "Results per query over time",
+        html.escape(
+            "The site's result count (footer 共 N 条) of each query, one panel per query with "
+            f"its own scale, largest first; a point per {data.trend_unit} (the last fetch in "
+            "it). Queries fetched once have no line: see the table. Point at a point for its "
+            f"numbers.{more}"
+        ),
+        body,
+        sql=trend.query.shown,
+    )
+    listing = data["queries"]
+    rows = listing.frame.to_dicts()
+    for row in rows:
+        row["name"] = (
+            f"<b>{h.esc(row['query'])}</b><br><span class=muted>{h.esc(row['site'])}</span>"
+        )
+        row["coverage"] = _coverage(row["last_crawl_pages"], row["last_page"])
+        row["ever"] = _coverage(row["pages_ever_seen"], row["last_page"])
+        row["change"] = _change(row["first_results"], row["latest_results"], row["fetches"])
+    shown = (
+        f" The {MAX_QUERY_ROWS} with the most results are listed."
+        if len(rows) >= MAX_QUERY_ROWS
+        else ""
+    )
+    table = h.section(
+        "per-query",
+        "Per query",
+        html.escape(
+            "Each query of each site: its crawls, how many of the pages its last footer "
+            "announced (last_page) the last crawl and all crawls together covered, and its "
+            f"result count from the first fetch to the latest.{shown}"
+        ),
+        h.table(
+            rows,
+            [
+                ("name", "Query · site"),
+                ("fetches", "Fetches"),
+                ("first_fetch_at", "First fetch"),
+                ("last_fetch_at", "Last fetch"),
+                ("coverage", "Last crawl: pages"),
+                ("ever", "All crawls: pages"),
+                ("listings_seen", "Listings"),
+                ("latest_results", "Results now"),
+                ("change", "Since first fetch"),
+                ("trend", "Trend"),
+            ],
+            cells={
+                "trend": h.sparkline,
+                "name": str,
+                "first_fetch_at": h.day,
+                "last_fetch_at": h.day,
+            },
+            numeric=("fetches", "listings_seen", "latest_results", "change", "coverage", "ever"),
+        ),
+        sql=listing.query.shown,
+    )
+    return h.group("queries", "Queries", [chart, table])
+
+
+def _coverage(seen: int | None, last_page: int | None) -> str:
+    if seen is None:
         return "–"
-    if isinstance(value, int):
-        return f"{value:,}"
-    if hasattr(value, "strftime"):
-        return value.strftime("%Y-%m-%d %H:%M")  # type: ignore[union-attr]
-    return str(value).replace("\n", " ")
+    if not last_page:
+        return f"{seen:,} of ?"
+    share = min(seen / last_page, 1)
+    return (
+        f"{seen:,} of {last_page:,} ({share:.1%})"
+        if share < 0.1
+        else (f"{seen:,} of {last_page:,} ({share:.0%})")
+    )
 
 
-_PAGE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Listings report</title>
-<style>
-  body {{ font-family: system-ui, -apple-system, "Segoe UI", "Noto Sans", "Noto Sans CJK SC",
-         sans-serif; margin: 2rem auto; max-width: 1000px; color: #1d2733; padding: 0 1rem; }}
-  h1 {{ margin-bottom: 0.2rem; }}
-  .span {{ color: #5a6675; margin-top: 0; }}
-  .tiles {{ display: grid; grid-template-columns: repeat(4, 1fr); gap: 0.75rem; }}
-  .tile {{ border: 1px solid #d8dee6; border-radius: 6px; padding: 0.6rem 0.8rem; }}
-  .tile b {{ display: block; font-size: 1.5rem; }}
-  .tile span {{ color: #5a6675; font-size: 0.85rem; }}
-  section {{ margin-top: 2rem; }}
-  .caption {{ color: #5a6675; font-size: 0.9rem; }}
-  .empty {{ font-style: italic; color: #5a6675; }}
-  table {{ border-collapse: collapse; margin-top: 0.8rem; font-size: 0.82rem; width: 100%; }}
-  th, td {{ border-bottom: 1px solid #e3e8ee; padding: 0.3rem 0.5rem; text-align: left;
-           vertical-align: top; }}
-  th {{ background: #f3f6f9; }}
-  svg {{ max-width: 100%; height: auto; }}
-</style>
-</head>
-<body>
-<h1>Listings report</h1>
-<p class="span">Snapshots fetched {span}</p>
-<div class="tiles">{tiles}</div>
-{sections}
-</body>
-</html>
-"""
+def _change(first: int | None, latest: int | None, fetches: int) -> str:
+    if first is None or latest is None or fetches < 2:
+        return "–"
+    delta = latest - first
+    if not first:
+        return f"{delta:+,}"
+    return f"{delta:+,} ({delta / first:+.0%})"
+
+
+# --- volume ------------------------------------------------------------------------------
+
+
+def _volume(data: ReportData) -> str:
+    unit = data.unit
+    volume = data["volume"]
+    fetched = h.section(
+        "listings-per-period",
+        f"Listings fetched per {unit}",
+        html.escape(
+            f"Listings on the pages fetched each {unit} (UTC), all queries together. A gap is "
+            f"a {unit} without a fetch; a sudden drop usually means the crawler changed."
+        ),
+        charts.time_bars(
+            volume.frame,
+            "listings",
+            unit=unit,
+            title="listings",
+            tips=pl.format(
+                "{} {}: {} listings on {} pages in {} fetch(es)",
+                pl.lit(unit),
+                "period",
+                charts.thousands("listings"),
+                charts.thousands("pages"),
+                charts.thousands("fetches"),
+            ),
+        ),
+        sql=volume.query.shown,
+    )
+    new = data["new_documents"]
+    first_seen = h.section(
+        "new-documents",
+        f"New documents per {unit}",
+        html.escape(f"Documents by the {unit} (UTC) they were first seen in any snapshot."),
+        charts.time_bars(
+            new.frame,
+            "new_documents",
+            unit=unit,
+            title="new documents",
+            tips=pl.format(
+                "{} {}: {} new documents",
+                pl.lit(unit),
+                "period",
+                charts.thousands("new_documents"),
+            ),
+        ),
+        sql=new.query.shown,
+    )
+    return h.group("volume", "Volume", [fetched, first_seen])
+
+
+# --- documents ---------------------------------------------------------------------------
+
+
+def _documents(data: ReportData) -> str:
+    def distribution(
+        name: str, title: str, caption: str, category: str, order: tuple[str, ...] | None, x: str
+    ) -> str:
+        result = data[name]
+        return h.section(
+            name,
+            title,
+            html.escape(caption),
+            charts.bars(result.frame, category, "documents", order=order, title=x),
+            sql=result.query.shown,
+        )
+
+    grid = [
+        distribution("sizes", "Size", "By size as last shown; classes by powers of ten.",
+                     "size_class", charts.SIZE_ORDER, "size"),
+        distribution("ages", "Upload age",
+                     "Age at the last sighting, from the middle of the upload interval "
+                     "intersected across every snapshot; unknown where the page hid the age or "
+                     "the snapshots contradict each other.",
+                     "age_class", charts.AGE_ORDER, "age"),
+        distribution("pages", "Pages", "By page count as last shown.",
+                     "pages_class", charts.PAGES_ORDER, "pages"),
+        distribution("prices", "Price", "By price as last shown, in the site's credits.",
+                     "price_class", charts.PRICE_ORDER, "price"),
+        distribution("ratings", "Rating",
+                     "By rating as last shown, in half stars (3.5 holds 3.5 up to 4); below 1 "
+                     "is a rating no vote gives.",
+                     "rating_class", charts.RATING_ORDER, "rating"),
+        distribution("file_types", "File type",
+                     "By the extension an HTML or API JSON page showed; text pages show none.",
+                     "file_type", None, "file type"),
+    ]  # fmt: skip
+    seen = data["most_seen_documents"]
+    most_seen = h.section(
+        "most-seen",
+        "Most-seen documents",
+        html.escape(
+            f"The {MOST_SEEN} documents seen in the most snapshots: what the site ranks high, "
+            "fetch after fetch."
+        ),
+        h.table(
+            seen.frame.to_dicts(),
+            [
+                ("document", "Document"),
+                ("site", "Site"),
+                ("file_type", "Type"),
+                ("pages", "Pages"),
+                ("price", "Price"),
+                ("rating", "Rating"),
+                ("times_seen", "Snapshots"),
+                ("queries", "Queries"),
+                ("first_seen_at", "First seen"),
+                ("last_seen_at", "Last seen"),
+            ],
+            cells={"document": h.clipped(70), "first_seen_at": h.day, "last_seen_at": h.day},
+            numeric=("pages", "price", "rating", "times_seen", "queries"),
+        ),
+        sql=seen.query.shown,
+    )
+    return h.group("documents", "Documents", grid, grid=True) + most_seen
+
+
+# --- data quality ------------------------------------------------------------------------
+
+
+def _quality(data: ReportData, *, only_tests: bool = False) -> str:
+    parts = [_tests(data.tests)]
+    if not only_tests:
+        parts += [_findings(data["findings_by_kind"], data["finding_examples"]), _rejects(data)]
+    return h.group("quality", "Data quality", parts)
+
+
+def _tests(tests: TestRun) -> str:
+    if tests.problem is not None:
+        return h.section("data-tests", "Data tests", html.escape(tests.problem), "")
+    rows: list[dict[str, Any]] = [
+        {**outcome.__dict__, "badge": h.badge(outcome.status, outcome.status)}
+        for outcome in tests.outcomes
+    ]
+    columns = [
+        ("badge", "Status"),
+        ("name", "Test"),
+        ("model", "Model"),
+        ("severity", "Severity"),
+        ("offending_rows", "Offending rows"),
+    ]
+    cells = {"badge": str, "name": h.clipped(70)}
+    flagged = [row for row in rows if row["status"] != "PASS"]
+    passing = [row for row in rows if row["status"] == "PASS"]
+    details = "".join(
+        f'<details class="more"><summary>{html.escape(o.name)}: '
+        f"{h.fmt(o.offending_rows)} offending row(s), declared in {html.escape(o.path)}"
+        "</summary>"
+        + (
+            h.table(o.examples.to_dicts(), [(c, c) for c in o.examples.columns])
+            if o.examples.height
+            else ""
+        )
+        + f"<pre><code>{html.escape(o.sql)}</code></pre></details>"
+        for o in tests.outcomes
+        if o.status in ("WARN", "FAIL")
+    )
+    summary = (
+        f"{len(tests.outcomes)} tests from <code>dbt_like_sql/</code>: "
+        f"{tests.count('PASS')} pass, {tests.count('WARN')} warn, {tests.count('FAIL')} fail"
+        + (f", {tests.count('NOT RUN')} could not run" if tests.count("NOT RUN") else "")
+        + f". Re-run on this warehouse when the report was written ({tests.seconds:.1f} s): a "
+        "build prints them but does not store them. A warning flags the input (bad data is "
+        "never a reason to withhold the warehouse); a failure, a broken pipeline invariant."
+    )
+    body = h.table(flagged, columns, cells=cells, numeric=("offending_rows",)) + details
+    if passing:
+        body += (
+            f'<details class="more"><summary>{len(passing)} passing tests</summary>'
+            + h.table(passing, columns, cells=cells, numeric=("offending_rows",))
+            + "</details>"
+        )
+    return h.section("data-tests", "Data tests", summary, body)
+
+
+def _findings(kinds: Result, examples: Result) -> str:
+    if kinds.frame.is_empty():
+        body = h.empty("No findings: nothing in the data contradicts itself.")
+    else:
+        by_kind = examples.frame.partition_by("finding", as_dict=True, maintain_order=True)
+        blocks = []
+        for kind in kinds.frame.iter_rows(named=True):
+            shown = by_kind.get((kind["finding"],), pl.DataFrame())
+            blocks.append(
+                '<div class="kind"><h4>'
+                + h.badge(kind["severity"], kind["severity"])
+                + f" {html.escape(kind['finding'])} · {h.fmt(kind['findings'])} finding(s) "
+                f"on {h.fmt(kind['subjects'])} subject(s), last seen "
+                f"{h.fmt(kind['last_seen_at'])} UTC</h4>"
+                + h.table(
+                    shown.to_dicts(),
+                    [
+                        ("subject_kind", "Subject"),
+                        ("subject_id", "Id"),
+                        ("subject_label", "What"),
+                        ("detail", "Detail"),
+                        ("seen_at", "Seen (UTC)"),
+                    ],
+                    cells={
+                        "subject_label": h.clipped(50),
+                        "detail": h.clipped(110),
+                        "seen_at": h.when,
+                    },
+                )
+                + "</div>"
+            )
+        body = "".join(blocks)
+    return h.section(
+        "findings",
+        "Data-quality findings by kind",
+        html.escape(
+            "From rpt_data_quality, worst severity first: how many of each kind, and its "
+            f"{FINDING_EXAMPLES} worst examples (largest contradiction first). Bad data is "
+            "flagged, never silently fixed."
+        ),
+        body,
+        sql=f"{kinds.query.shown}\n\n{examples.query.shown}",
+    )
+
+
+def _rejects(data: ReportData) -> str:
+    result = data["reject_reasons"]
+    if result.frame.is_empty():
+        body = h.empty("No rejected fragments: every byte went to a listing or a footer.")
+    else:
+        body = charts.reasons(result.frame) + h.table(
+            result.frame.to_dicts(),
+            [("stage", "Stage"), ("reason", "Reason"), ("rejects", "Fragments"),
+             ("example_fragment", "Example")],
+            cells={"example_fragment": h.clipped(90)},
+            numeric=("rejects",),
+        )  # fmt: skip
+    return h.section(
+        "rejects",
+        "Reject reasons",
+        "Fragments of snapshots that were not a listing or the footer, by reason.",
+        body,
+        sql=result.query.shown,
+    )
