@@ -57,7 +57,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 def comments(db: Path, sql: str) -> dict[str, str | None]:
-    return dict(database.query(sql, db=db).rows())  # type: ignore[arg-type]
+    return dict(database.query(sql, db=db).rows())
 
 
 def test_a_build_comments_tables_views_and_columns_with_their_descriptions(
