@@ -128,10 +128,21 @@ def catalogue(project: models.Project | None, columns: Columns) -> list[Relation
             model.described.description,
             tuple(described),
             reads,
-            tuple(t for t in project.tests if t.model == name or name in t.refs),
-            str(model.path),
+            tuple(
+                t for t in project.tests if t.model == name or (t.model is None and name in t.refs)
+            ),
+            shown_path(project, model.path),
         )
     return list(relations.values())
+
+
+def shown_path(project: models.Project, path: Path) -> str:
+    """A project file as the reader of the docs knows it: `dbt_like_sql/marts/x.sql`,
+    wherever the command ran (the runner names files relative to the working folder)."""
+    try:
+        return str(path.resolve().relative_to(project.root.resolve().parent))
+    except ValueError:
+        return str(path)
 
 
 def _columns_of(

@@ -177,7 +177,7 @@ def _relation(
     sql = ""
     if model is not None:
         sql = (
-            f"<details><summary>SQL ({_e(str(model.path))})</summary>"
+            f"<details><summary>SQL ({_e(docs.shown_path(project, model.path))})</summary>"
             f"<pre><code>{_e(model.template.text.strip())}</code></pre></details>"
             "<details><summary>Compiled SQL, as the build runs it "
             f"(<code>listings compile {_e(relation.name)}</code>)</summary>"
@@ -217,7 +217,7 @@ def _singular_test(test: models.DataTest, project: models.Project) -> str:
 <h3>{_e(test.name)} <span class="badge">{_e(test.severity)}</span></h3>
 <p class="description">{_e(grain)}</p>
 <dl><dt>reads</dt><dd>{_links(test.refs)}</dd>
-<dt>defined in</dt><dd><code>{_e(str(test.template.path))}</code></dd></dl>
+<dt>defined in</dt><dd><code>{_e(docs.shown_path(project, test.template.path))}</code></dd></dl>
 <details><summary>SQL</summary><pre><code>{_e(test.template.text.strip())}</code></pre></details>
 </article>"""
 

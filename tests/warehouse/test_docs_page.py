@@ -80,6 +80,8 @@ def test_every_model_and_lake_table_has_its_section_with_columns_tests_and_sql(
     assert "(<code>listings resolve-titles</code>)" in dim
     assert "<li><code>unique__dim_documents__document_key</code>" in dim
     assert "<li><code>assert_document_intervals_intersect</code>" in dim  # a singular test
+    assert "relationships__fct_listing_appearances" not in dim  # declared on that model
+    assert "<dt>defined in</dt><dd><code>dbt_like_sql/marts/dim_documents.sql</code></dd>" in dim
     assert html.escape("arg_max(title, fetched_at) filter (where title is not null)") in dim
     assert "from &quot;int_listings__keyed&quot;" in dim  # the compiled SQL
     assert '<article class="test" id="test-assert_listing_counts_match_the_lake">' in page
