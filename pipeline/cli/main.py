@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline import config
-from pipeline.cli import analyst, lake_commands, options
+from pipeline.cli import analyst, lake_commands, options, sql
 from pipeline.errors import ListingsError
 
 if TYPE_CHECKING:
@@ -44,8 +44,8 @@ tables: snapshots (one row per page file), listings (one row per listing), rejec
 
 exit status: 0 done; 1 a problem with your files, lake, query or SQL project (the message
 says which); 2 a wrong argument; 3 normalise/run read files but every one was rejected (no
-listing came out; the rejects table says why); 130 interrupted; 141 the reader of stdout
-went away.
+listing came out; the rejects table says why), or verify found problems; 130 interrupted;
+141 the reader of stdout went away.
 """
 # `normalise`/`run` read files and every one ended as rejects: the run worked, but a script
 # scheduling it should notice that nothing usable came out (wrong folder, wrong site).
@@ -116,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action=_Version)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_normalise(commands)
-    _add_sql(commands)
+    sql.add_command(commands)
     _add_run(commands)
     _add_serve(commands)
     _add_compact(commands)
@@ -190,43 +190,6 @@ def _add_normalise(commands: Subparsers) -> None:
     options.add_workers(norm)
 
     norm.set_defaults(handler=_normalise)
-
-
-def _add_sql(commands: Subparsers) -> None:
-    """`listings sql QUERY`: one read-only query on the warehouse or a lake."""
-    sql = commands.add_parser(
-        "sql",
-        help="run a read-only SQL query and print the result",
-        description=(
-            "Run one SQL query and print the result. Read-only: only SELECT (with DESCRIBE, "
-            "SHOW, SUMMARIZE), EXPLAIN and reporting PRAGMAs (table_info, show_tables, "
-            "database_size, version, ...) run; a query holding anything else (COPY, EXPORT, "
-            "ATTACH, INSTALL, SET, CREATE, ...) is refused before any of it runs, and settings "
-            "cannot be changed. Queries may read local files (read_parquet, read_csv, "
-            "read_text): it is a local tool, run with your own permissions. Several "
-            "statements run in order and the last one's result is printed."
-        ),
-    )
-    sql.add_argument("query", metavar="SQL")
-    target = sql.add_mutually_exclusive_group()
-    options.add_db(target, "warehouse file, built by `make run`")
-    target.add_argument(
-        "--lake",
-        type=options.lake_location,
-        metavar="DIR",
-        help="query a lake (folder or fsspec URL) directly instead",
-    )
-    sql.add_argument(
-        "--format",
-        choices=("table", "csv", "json", "parquet"),
-        default="table",
-        help="output format (default: %(default)s); parquet needs --out or a pipe",
-    )
-    sql.add_argument(
-        "--out", type=Path, metavar="FILE", help="write the result to FILE instead of stdout"
-    )
-    sql.add_argument("--max-rows", type=int, default=50, help="rows shown in table format")
-    sql.set_defaults(handler=_sql)
 
 
 def _add_run(commands: Subparsers) -> None:
@@ -418,51 +381,6 @@ def _serve(args: argparse.Namespace) -> int:
     report = options.report_path(args.report, args.db)
     _check_outputs(args.lake, "--lake", args.db, report)
     return serve(args.cron, args.paths, args.lake, args.db, report)
-
-
-def _sql(args: argparse.Namespace) -> int:
-    import duckdb
-    import polars as pl
-
-    from pipeline.warehouse import database
-
-    options.refuse_folder(args.out, "--out")
-    if args.lake is None:
-        options.refuse_folder(args.db, "--db")
-    if args.lake is None and not args.db.exists():
-        print(
-            f"listings sql: no warehouse at {args.db}: run `make run` (or `listings normalise "
-            "… --db PATH`), or query a lake folder with --lake DIR",
-            file=sys.stderr,
-        )
-        return 1
-    try:
-        result = database.query(args.query, db=args.db, lake=args.lake)
-    except duckdb.Error as error:
-        print(f"listings sql: {error}", file=sys.stderr)
-        return 1
-    if args.format == "parquet":
-        # Binary: never onto a terminal. A pipe (`… | duckdb`) or --out is fine.
-        if args.out is None and sys.stdout.isatty():
-            print(
-                "listings sql: --format parquet is binary: give --out FILE or pipe stdout",
-                file=sys.stderr,
-            )
-            return 1
-        result.write_parquet(args.out if args.out is not None else sys.stdout.buffer)
-    elif args.out is not None and args.format in ("csv", "json"):
-        text = result.write_csv() if args.format == "csv" else result.write_json() + "\n"
-        args.out.write_text(text, encoding="utf-8")
-    elif args.format == "csv":
-        sys.stdout.write(result.write_csv())
-    elif args.format == "json":
-        sys.stdout.write(result.write_json() + "\n")
-    else:
-        with pl.Config(
-            tbl_rows=args.max_rows, tbl_cols=-1, fmt_str_lengths=60, tbl_width_chars=200
-        ):
-            print(result)
-    return 0
 
 
 def _check_command(parser: argparse.ArgumentParser, argv: Sequence[str]) -> None:

@@ -384,14 +384,29 @@ def query(sql: str, *, db: Path | None = None, lake: LakeLike | None = None) -> 
     one's result is returned. Raises `errors.LakeError` when `lake` holds no lake (or one in
     the old layout).
     """
+    last = pl.DataFrame()
+    for _, result in each_result(sql, db=db, lake=lake):
+        last = result.pl() if result is not None else pl.DataFrame()
+    return last
+
+
+def each_result(
+    sql: str, *, db: Path | None = None, lake: LakeLike | None = None
+) -> Iterator[tuple[duckdb.Statement, duckdb.DuckDBPyRelation | None]]:
+    """Each statement of `sql` with its result (None for a statement that returns none),
+    run one by one on the connection `query` describes, which stays open while the caller
+    reads the result: `listings sql` renders every statement's, as DuckDB's shell does.
+
+    Nothing runs before every statement passed `check_read_only`.
+    """
     con = connect(None if lake is not None else db, read_only=True)
     try:
-        check_read_only(con, sql)
+        statements = check_read_only(con, sql)
         if lake is not None:
             bind_lake(con, lake, materialized="view", files=manifest.committed_files(lake))
         lock_settings(con)
-        result = con.sql(sql)
-        return result.pl() if result is not None else pl.DataFrame()
+        for statement in statements:
+            yield statement, con.sql(statement.query)
     finally:
         con.close()
 
@@ -427,8 +442,8 @@ LOCKED_SETTINGS = {
 }
 
 
-def check_read_only(con: duckdb.DuckDBPyConnection, sql: str) -> None:
-    """Raise `errors.ReadOnlyQueryError` unless every statement in `sql` only reads."""
+def check_read_only(con: duckdb.DuckDBPyConnection, sql: str) -> list[duckdb.Statement]:
+    """`sql`'s statements; raise `errors.ReadOnlyQueryError` unless every one only reads."""
     statements = con.extract_statements(sql)
     for number, statement in enumerate(statements, 1):
         if not _reads_only(con, statement):
@@ -440,6 +455,7 @@ def check_read_only(con: duckdb.DuckDBPyConnection, sql: str) -> None:
                 "SUMMARIZE), EXPLAIN of those and reporting PRAGMAs such as table_info or "
                 "version, so nothing was run"
             )
+    return statements
 
 
 def _reads_only(con: duckdb.DuckDBPyConnection, statement: duckdb.Statement) -> bool:

@@ -127,7 +127,7 @@ def test_attaching_another_database_to_drop_its_table_is_refused(
         ("pragma version", ["library_version,source_id,codename"]),
         ("explain select count(*) from listings", ["explain_key,explain_value"]),
         ("explain analyze select 1", ["explain_key,explain_value"]),
-        ("select 1 as a; select 2 as b", ["b", "2"]),  # several statements: the last's result
+        ("select 1 as a; select 2 as b", ["a", "1", "", "b", "2"]),  # each statement's result
     ],
 )
 def test_read_statements_run(

@@ -1,0 +1,199 @@
+"""`listings sql`: read-only SQL on the warehouse or a lake, shown the way DuckDB's shell does.
+
+Argument parsing and printing only; the statements run in `pipeline.warehouse.database`
+(`each_result`), which refuses anything that could write before any of it runs. Tables are
+drawn by DuckDB's own renderer (columns elided and values cut to fit the terminal, row and
+column counts below), so a 25-column mart with CJK text stays one line a row. Every
+statement's result is shown, as in DuckDB's shell. CSV and JSON print times the same way,
+ISO 8601 with the offset (`2026-11-20T09:14:37+00:00`), so a file written one way reads
+back the same as the other.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import textwrap
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pipeline.cli import options
+
+if TYPE_CHECKING:
+    import polars as pl
+
+FORMATS = ("table", "csv", "json", "parquet")
+MAX_ROWS = 50
+# Where stdout is not a terminal (a pipe, a file, a test) DuckDB's renderer has no width to
+# fit; this many characters keeps a table readable in a log or an editor.
+WIDTH_WHEN_PIPED = 120
+HELP_WIDTH = 88  # the description is wrapped by hand: the epilog's examples must not be
+
+
+def add_command(commands: argparse._SubParsersAction) -> None:
+    """Register `listings sql` on the `listings` parser."""
+    sql = commands.add_parser(
+        "sql",
+        help="run read-only SQL on the warehouse (or a lake) and print the results",
+        description=textwrap.fill(
+            "Run SQL and print each statement's result, drawn as DuckDB's shell draws it "
+            "(columns and long values cut to fit the terminal; the counts below say what "
+            "was left out). Read-only: only SELECT (with DESCRIBE, SHOW, SUMMARIZE), "
+            "EXPLAIN and reporting PRAGMAs (table_info, show_tables, database_size, "
+            "version, ...) run; SQL holding anything else (COPY, EXPORT, ATTACH, INSTALL, "
+            "SET, CREATE, ...) is refused before any of it runs, and settings cannot be "
+            "changed. Queries may read local files (read_parquet, read_csv, read_text): it "
+            "is a local tool, run with your own permissions.",
+            width=HELP_WIDTH,
+        ),
+        epilog=(
+            "examples:\n"
+            '  listings sql "select * from dim_documents limit 5"\n'
+            "  listings sql -f report.sql --format csv --out report.csv\n"
+            "  echo 'select count(*) from listings' | listings sql -\n"
+            '  listings sql "describe listings" --lake data/lake\n\n'
+            "csv and json write times as ISO 8601 with their offset "
+            "(2026-11-20T09:14:37+00:00); with --out or --format parquet the SQL must hold "
+            "one statement with a result."
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    source = sql.add_mutually_exclusive_group(required=True)
+    source.add_argument(
+        "query", nargs="?", metavar="SQL", help="the SQL to run; - reads it from stdin"
+    )
+    source.add_argument(
+        "-f", "--file", type=Path, metavar="FILE", help="read the SQL from FILE instead"
+    )
+    target = sql.add_mutually_exclusive_group()
+    options.add_db(target, "warehouse file, built by `make run`")
+    target.add_argument(
+        "--lake",
+        type=options.lake_location,
+        metavar="DIR",
+        help="query a lake (folder or fsspec URL) directly instead",
+    )
+    sql.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="table",
+        help="output format (default: %(default)s); parquet needs --out or a pipe",
+    )
+    sql.add_argument(
+        "--out", type=Path, metavar="FILE", help="write the result to FILE instead of stdout"
+    )
+    sql.add_argument(
+        "--max-rows",
+        type=options.positive_int,
+        default=MAX_ROWS,
+        metavar="N",
+        help="rows shown per table, the first and last halves (default: %(default)s)",
+    )
+    sql.add_argument(
+        "--max-width",
+        type=options.positive_int,
+        metavar="CHARS",
+        help="width of a table (default: the terminal's, "
+        f"{WIDTH_WHEN_PIPED} when stdout is not one)",
+    )
+    sql.set_defaults(handler=run)
+
+
+def _sql_text(args: argparse.Namespace) -> str:
+    if args.file is not None:
+        return args.file.read_text(encoding="utf-8")
+    if args.query == "-":
+        return sys.stdin.read()
+    return str(args.query)
+
+
+def run(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from pipeline.warehouse import database
+
+    options.refuse_folder(args.out, "--out")
+    if args.lake is None:
+        options.refuse_folder(args.db, "--db")
+    if args.lake is None and not args.db.exists():
+        print(
+            f"listings sql: no warehouse at {args.db}: run `make run` (or `listings normalise "
+            "… --db PATH`), or query a lake folder with --lake DIR",
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        text = _sql_text(args)
+    except (OSError, UnicodeDecodeError) as error:
+        print(f"listings sql: cannot read the SQL: {error}", file=sys.stderr)
+        return 1
+    if not text.strip():
+        print("listings sql: no SQL given", file=sys.stderr)
+        return 1
+    one_result = args.out is not None or args.format == "parquet"
+    if args.format == "parquet" and args.out is None and sys.stdout.isatty():
+        # Binary: never onto a terminal. A pipe (`… | duckdb`) or --out is fine.
+        print(
+            "listings sql: --format parquet is binary: give --out FILE or pipe stdout",
+            file=sys.stderr,
+        )
+        return 1
+    width = args.max_width or _terminal_width()
+    shown = 0
+    try:
+        for statement, result in database.each_result(text, db=args.db, lake=args.lake):
+            if result is None:
+                continue
+            if one_result and shown:
+                print(
+                    f"listings sql: --out and --format parquet write one result, and "
+                    f"statement {statement.query.strip()[:40]!r} gives a second: run it on "
+                    "its own",
+                    file=sys.stderr,
+                )
+                return 1
+            if args.format == "table":
+                result.show(max_width=width, max_rows=args.max_rows)  # ends in a blank line
+            else:
+                _write(result.pl(), args.format, args.out, first=not shown)
+            shown += 1
+    except duckdb.Error as error:
+        print(f"listings sql: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _terminal_width() -> int:
+    if sys.stdout.isatty():
+        return shutil.get_terminal_size().columns
+    return WIDTH_WHEN_PIPED
+
+
+def iso_times(frame: pl.DataFrame) -> pl.DataFrame:
+    """Times as ISO 8601 text, one format for CSV and JSON: `2026-11-20T09:14:37+00:00`
+    (fractions only where there are any, as RFC 3339 writes them); a time without a zone
+    has no offset."""
+    import polars as pl
+
+    return frame.with_columns(
+        pl.col(name).dt.to_string("%+" if dtype.time_zone else "%Y-%m-%dT%H:%M:%S%.f")
+        for name, dtype in frame.schema.items()
+        if isinstance(dtype, pl.Datetime)
+    )
+
+
+def _write(frame: pl.DataFrame, form: str, out: Path | None, *, first: bool) -> None:
+    """One result in a machine format, to `out` or stdout (results after the first are
+    separated by a blank line in CSV, one JSON array a line in JSON)."""
+    if form == "parquet":
+        frame.write_parquet(out if out is not None else sys.stdout.buffer)
+        return
+    frame = iso_times(frame)
+    text = frame.write_csv() if form == "csv" else frame.write_json() + "\n"
+    if out is not None:
+        out.write_text(text, encoding="utf-8")
+        return
+    if not first and form == "csv":
+        sys.stdout.write("\n")
+    sys.stdout.write(text)
