@@ -112,9 +112,15 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         "report",
         help="write a self-contained HTML report from the warehouse",
         description=(
-            "Write one HTML file (charts embedded as SVG, no network needed to open it): "
-            "totals, size and upload-age distributions, results per query over time, new "
-            "documents per day, top reject reasons, worst data-quality findings."
+            "Write one HTML file that opens anywhere with no network and no script (charts "
+            "as inline SVG; point at a bar or point for its numbers). A header says when it "
+            "was written and from which warehouse and lake, with row counts; then each "
+            "query's result count over time (a panel per query) and a per-query table "
+            "(fetches, pages covered of last_page, results trend); listings and new "
+            "documents per day, week or month; size, age, pages, price, rating and file-type "
+            "distributions; the most-seen documents; the data tests (re-run, read-only), "
+            "data-quality findings by kind with examples, and reject reasons. The SQL behind "
+            "each chart is folded under it. An empty warehouse says so, naming its lake."
         ),
     )
     options.add_db(report_, "warehouse file, built by `make run` or `listings build`")

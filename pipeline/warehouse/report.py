@@ -265,12 +265,12 @@ def _volume(data: ReportData) -> str:
             unit=unit,
             title="listings",
             tips=pl.format(
-                "{} {}: {} listings on {} pages in {} fetch(es)",
+                "{} {}: {} on {} in {}",
                 pl.lit(unit),
                 "period",
-                charts.thousands("listings"),
-                charts.thousands("pages"),
-                charts.thousands("fetches"),
+                charts.counted("listings", "listings"),
+                charts.counted("pages", "pages"),
+                charts.counted("fetches", "fetches", "fetch"),
             ),
         ),
         sql=volume.query.shown,
@@ -286,10 +286,10 @@ def _volume(data: ReportData) -> str:
             unit=unit,
             title="new documents",
             tips=pl.format(
-                "{} {}: {} new documents",
+                "{} {}: {}",
                 pl.lit(unit),
                 "period",
-                charts.thousands("new_documents"),
+                charts.counted("new_documents", "new documents", "new document"),
             ),
         ),
         sql=new.query.shown,
@@ -392,7 +392,7 @@ def _tests(tests: TestRun) -> str:
     passing = [row for row in rows if row["status"] == "PASS"]
     details = "".join(
         f'<details class="more"><summary>{html.escape(o.name)}: '
-        f"{h.fmt(o.offending_rows)} offending row(s), declared in {html.escape(o.path)}"
+        f"{h.plural(o.offending_rows, 'offending row')}, declared in {html.escape(o.path)}"
         "</summary>"
         + (
             h.table(o.examples.to_dicts(), [(c, c) for c in o.examples.columns])
@@ -428,24 +428,27 @@ def _findings(kinds: Result, examples: Result) -> str:
         by_kind = examples.frame.partition_by("finding", as_dict=True, maintain_order=True)
         blocks = []
         for kind in kinds.frame.iter_rows(named=True):
-            shown = by_kind.get((kind["finding"],), pl.DataFrame())
+            shown = by_kind.get((kind["finding"],), pl.DataFrame()).to_dicts()
+            for row in shown:  # a snapshot is named by its file, whose end says most
+                clip = h.clipped(50, keep_end=row["subject_kind"] == "snapshot")
+                row["label"] = clip(row["subject_label"])
             blocks.append(
                 '<div class="kind"><h4>'
                 + h.badge(kind["severity"], kind["severity"])
-                + f" {html.escape(kind['finding'])} · {h.fmt(kind['findings'])} finding(s) "
-                f"on {h.fmt(kind['subjects'])} subject(s), last seen "
+                + f" {html.escape(kind['finding'])} · {h.plural(kind['findings'], 'finding')} "
+                f"on {h.plural(kind['subjects'], 'subject')}, last seen "
                 f"{h.fmt(kind['last_seen_at'])} UTC</h4>"
                 + h.table(
-                    shown.to_dicts(),
+                    shown,
                     [
                         ("subject_kind", "Subject"),
                         ("subject_id", "Id"),
-                        ("subject_label", "What"),
+                        ("label", "What"),
                         ("detail", "Detail"),
                         ("seen_at", "Seen (UTC)"),
                     ],
                     cells={
-                        "subject_label": h.clipped(50),
+                        "label": str,
                         "detail": h.clipped(110),
                         "seen_at": h.when,
                     },

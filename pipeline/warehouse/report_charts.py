@@ -160,12 +160,13 @@ def small_multiples(frame: pl.DataFrame, *, unit: str) -> str:
     """
     frame = _periods(frame, unit).with_columns(
         tip=pl.format(
-            "{} · {}: {} results (last fetch {}; {} fetch(es) in the {})",
+            "{} · {} {}: {} (last fetch {} UTC; {} in the {})",
             "series",
+            pl.lit(unit),
             "period",
-            thousands("total_results"),
+            counted("total_results", "results"),
             "last_fetch_at",
-            "fetches",
+            counted("fetches", "fetches", "fetch"),
             pl.lit(unit),
         )
     )
@@ -177,7 +178,7 @@ def small_multiples(frame: pl.DataFrame, *, unit: str) -> str:
                 axis=alt.Axis(format="~s", tickCount=3, labelFontSize=9)),
     )  # fmt: skip
     layered = alt.layer(
-        base.mark_line(color=LINE, strokeWidth=1.5),
+        base.mark_line(color=LINE, strokeWidth=1.5).encode(description="series:N"),
         base.mark_circle(color=LINE, size=14, opacity=1).encode(description="tip:N"),
         data=frame,
     ).properties(width=PANEL_WIDTH, height=PANEL_HEIGHT)
@@ -251,7 +252,14 @@ def _time_axis(frame: pl.DataFrame, unit: str, *, ticks: int = 12, **style: Any)
 
 
 def _tipped(frame: pl.DataFrame, label: pl.Expr, count: str, unit: str) -> pl.DataFrame:
-    return frame.with_columns(tip=pl.format("{}: {} {}", label, thousands(count), pl.lit(unit)))
+    return frame.with_columns(tip=pl.format("{}: {}", label, counted(count, unit)))
+
+
+def counted(column: str, plural: str, singular: str | None = None) -> pl.Expr:
+    """`1 document`, `12,345 documents`: a count column with its noun, for tooltips."""
+    one = singular or plural.removesuffix("s")
+    noun = pl.when(pl.col(column) == 1).then(pl.lit(one)).otherwise(pl.lit(plural))
+    return pl.format("{} {}", thousands(column), noun)
 
 
 def thousands(column: str) -> pl.Expr:

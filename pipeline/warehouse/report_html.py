@@ -37,17 +37,32 @@ def fmt(value: object) -> str:
         return value.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, date):
         return value.strftime("%Y-%m-%d")
-    return str(value).replace("\n", " ")
+    return str(value).replace("\n", " ").translate(_VISIBLE)
 
 
-def clipped(limit: int) -> Cell:
-    """A cell showing at most `limit` characters; the whole text is its tooltip."""
+# C0 control characters (a binary fragment's NUL bytes) as their Unicode pictures (␀, ␁):
+# visible, and not characters HTML forbids.
+_VISIBLE = {code: 0x2400 + code for code in range(32) if chr(code) not in "\t\n"} | {0x7F: 0x2421}
+
+
+def plural(count: int | None, noun: str, nouns: str | None = None) -> str:
+    """`1 finding`, `3 findings` (`nouns` where adding an s is wrong)."""
+    word = noun if count == 1 else (nouns or f"{noun}s")
+    return f"{fmt(count)} {word}"
+
+
+def clipped(limit: int, *, keep_end: bool = False) -> Cell:
+    """A cell showing at most `limit` characters; the whole text is its tooltip.
+
+    `keep_end` keeps the end instead of the start: a file path says most at its end.
+    """
 
     def cell(value: object) -> str:
         text = fmt(value)
         if len(text) <= limit:
             return html.escape(text)
-        return f'<span title="{html.escape(text)}">{html.escape(text[: limit - 1])}…</span>'
+        shown = f"…{text[1 - limit :]}" if keep_end else f"{text[: limit - 1]}…"
+        return f'<span title="{html.escape(text)}">{html.escape(shown)}</span>'
 
     return cell
 
@@ -126,9 +141,9 @@ def badge(text: str, kind: str) -> str:
     return f'<span class="badge {kind}">{html.escape(text)}</span>'
 
 
-def sparkline(values: Sequence[int | None]) -> str:
+def sparkline(values: Sequence[int | None] | None) -> str:
     """A tiny line of a series, no axes: its shape at a glance; the tooltip gives its ends."""
-    points = [v for v in values if v is not None]
+    points = [v for v in values or () if v is not None]
     if len(points) < 2:
         return '<span class="muted">one fetch</span>' if points else "–"
     if len(points) > SPARK_POINTS:
