@@ -30,7 +30,7 @@ import hashlib
 import io
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -761,11 +761,3 @@ def _is_blank(data: bytes) -> bool:
 def _preview(data: bytes, limit: int = 40) -> str:
     text = data.decode("utf-8", "replace")
     return repr(text if len(text) <= limit else text[:limit] + "…")
-
-
-def summary_of(findings: Iterable[Finding]) -> dict[str, int]:
-    """Findings counted per check (for tests and callers that only need the counts)."""
-    counts: dict[str, int] = {}
-    for finding in findings:
-        counts[finding.check] = counts.get(finding.check, 0) + 1
-    return counts
