@@ -14,6 +14,7 @@ server (no setup, but that server takes a while to start).
 # No `from __future__ import annotations` here: Prefect validates flow parameters with
 # pydantic from the real annotations, and a served run cannot resolve string ones.
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +26,7 @@ from prefect.futures import as_completed
 from prefect.states import State
 from prefect.tasks import exponential_backoff
 
+from flows.serve import SERVED_ENV
 from pipeline import config
 from pipeline.ingest.metadata import ReadOptions
 from pipeline.lake.layout import retired_note
@@ -163,6 +165,8 @@ def normalise_flow(
         summary.listings,
         summary.rejects,
     )
+    if os.environ.get(SERVED_ENV):  # `listings serve`: one line per run on its output
+        print(summary.one_line(), flush=True)
     return summary
 
 

@@ -5,6 +5,11 @@ local `prefect server start` (loopback only, state under the project's PREFECT_H
 until it is healthy, serves, and stops it on Ctrl-C or SIGTERM. With PREFECT_API_URL set it
 serves against that server and starts nothing.
 
+The local server listens on a stable port (`DEFAULT_PORT`, Prefect's own, or `--port`), so
+a bookmark to its UI survives restarts; a port already taken is a message, not a retry on
+another. Each scheduled run prints one line when it ends (`SERVED_ENV` tells the flow it is
+served): a served process that only ever printed its start-up would leave people guessing.
+
 Prefect reads its settings when it is imported, so nothing here imports it at module level:
 the API URL must be in the environment first.
 """
@@ -24,15 +29,32 @@ from pathlib import Path
 from types import FrameType
 
 import flows  # noqa: F401  (quiet, hermetic Prefect defaults before any Prefect import)
+from pipeline.errors import ServeError
 
 HEALTH_TIMEOUT_S = 120.0
 STOP_TIMEOUT_S = 20.0
+DEFAULT_PORT = 4200  # `prefect server start`'s own default
+# Set for the served flow runs (they inherit it): each prints one line when it ends.
+SERVED_ENV = "LISTINGS_SERVED"
 
 
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def check_port(port: int) -> None:
+    """Raise `ServeError` when `port` on 127.0.0.1 is taken: another server (or another
+    `listings serve`) is on it, and starting Prefect there would fail after a long wait."""
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as error:
+            raise ServeError(
+                f"port {port} on 127.0.0.1 is taken ({error.strerror}): another Prefect "
+                "server or `listings serve` may be running; give --port"
+            ) from None
 
 
 def wait_healthy(api_url: str, timeout_s: float = HEALTH_TIMEOUT_S) -> None:
@@ -62,9 +84,11 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def local_server(log_path: Path) -> Iterator[str]:
-    """A `prefect server start` on 127.0.0.1 for as long as the block runs; yields its API URL."""
-    port = _free_port()
+def local_server(log_path: Path, port: int | None = None) -> Iterator[str]:
+    """A `prefect server start` on 127.0.0.1 for as long as the block runs; yields its API URL.
+
+    On `port`, or on any free port (tests, which may run beside a real one)."""
+    port = _free_port() if port is None else port
     prefect = Path(sys.executable).with_name("prefect")
     command = [str(prefect), "server", "start", "--host", "127.0.0.1", "--port", str(port)]
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -91,6 +115,7 @@ def serve(
     db: Path,
     report: Path,
     *,
+    port: int = DEFAULT_PORT,
     name: str = "normalise-scheduled",
 ) -> int:
     """Serve the flow on `cron` until interrupted; start a local server if none is set.
@@ -107,13 +132,15 @@ def serve(
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, _terminate)
+    os.environ[SERVED_ENV] = "1"
     try:
         if os.environ.get("PREFECT_API_URL"):
             _serve(cron, parameters, name)
         else:
+            check_port(port)
             log = Path(os.environ["PREFECT_HOME"]) / "server.log"
             print(f"starting a local Prefect server (log: {log}) ...", file=sys.stderr)
-            with local_server(log) as api_url:
+            with local_server(log, port) as api_url:
                 os.environ["PREFECT_API_URL"] = api_url
                 print(f"Prefect UI: {api_url.removesuffix('/api')}", file=sys.stderr)
                 _serve(cron, parameters, name)

@@ -67,3 +67,7 @@ class ReadOnlyQueryError(ListingsError):
 class OutputPathError(ListingsError):
     """An output path names a folder, or a file that is not what would be written there
     (a `--db` that is not a DuckDB database): refused before anything is written."""
+
+
+class ServeError(ListingsError):
+    """`listings serve` cannot start as asked (its UI's port is taken, say)."""

@@ -7,6 +7,7 @@ The CLI prints `render()`; the Prefect flow publishes `batch_rows()` as a table 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import polars as pl
 
@@ -173,6 +174,22 @@ class RunSummary:
             lines.append(f"skipped:        {skipped}")
         lines.extend(f"note: {message}" for message in self.messages())
         return "\n".join(lines)
+
+    def one_line(self, ended: datetime | None = None) -> str:
+        """The run in one line, for a served process's output (one line per scheduled run):
+        when it ended (default: now), what it found, what it added, where it wrote."""
+        at = (ended or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        wrote = [f"lake {self.lake_dir}"]
+        wrote += [
+            f"{what} {path}"
+            for what, path in (("warehouse", self.warehouse), ("report", self.report))
+            if path
+        ]
+        return (
+            f"{at} run: {self.files_found} files found, {self.files_skipped} already in "
+            f"the lake, {self.snapshots} new snapshots ({self.listings} listings, "
+            f"{self.rejects} rejects) -> {', '.join(wrote)}"
+        )
 
     def batch_rows(self) -> list[dict[str, object]]:
         """One row per batch, for a table artifact."""

@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -50,16 +51,30 @@ def test_a_scheduled_run_writes_the_lake(tmp_path: Path) -> None:
             stderr=subprocess.STDOUT,
             cwd=tmp_path,
         )
+        output: list[str] = []
+        reader = threading.Thread(
+            target=lambda: output.extend(line.decode() for line in served.stdout or ()),
+            daemon=True,
+        )
+        reader.start()
         try:
             deadline = time.monotonic() + SCHEDULED_RUN_TIMEOUT_S
-            # A run commits to the lake, then builds the warehouse, then writes the report
-            # beside the warehouse (not ./data/report.html, whatever lake it serves).
-            while not (tmp_path / "report.html").exists():
-                assert served.poll() is None, served.communicate()[0].decode()
-                assert time.monotonic() < deadline, "no scheduled run wrote the report in time"
-                time.sleep(2)
+            # A run commits to the lake, builds the warehouse, writes the report beside the
+            # warehouse (not ./data/report.html, whatever lake it serves), then prints its
+            # one line.
+            while not any(" run: " in line for line in output):
+                assert served.poll() is None, "".join(output)
+                assert time.monotonic() < deadline, "no scheduled run ended in time"
+                time.sleep(1)
         finally:
             stop(served)
+            reader.join(timeout=10)
+    runs = [line.rstrip("\n") for line in output if " run: " in line]
+    assert runs[0].endswith(
+        " run: 6 files found, 0 already in the lake, 6 new snapshots (53 listings, 0 rejects) "
+        f"-> lake {lake_dir}, warehouse {tmp_path / 'w.duckdb'}, report {tmp_path / 'report.html'}"
+    ), "".join(output)
+    assert (tmp_path / "report.html").exists()
     assert manifest.scan(lake_dir, "listings").collect().height == 53
     assert (tmp_path / "w.duckdb").exists()
     assert not (tmp_path / "data").exists()
