@@ -204,8 +204,8 @@ def _queries(data: ReportData) -> str:
                 ("fetches", "Fetches"),
                 ("first_fetch_at", "First fetch"),
                 ("last_fetch_at", "Last fetch"),
-                ("coverage", "Last crawl: pages"),
-                ("ever", "All crawls: pages"),
+                ("coverage", "Pages, last crawl"),
+                ("ever", "Pages, all crawls"),
                 ("listings_seen", "Listings"),
                 ("latest_results", "Results now"),
                 ("change", "Since first fetch"),
@@ -449,7 +449,7 @@ def _findings(kinds: Result, examples: Result) -> str:
                     ],
                     cells={
                         "label": str,
-                        "detail": h.clipped(110),
+                        "detail": h.clipped(160),
                         "seen_at": h.when,
                     },
                 )

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-SPARK_WIDTH = 120
+SPARK_WIDTH = 100
 SPARK_HEIGHT = 22
 SPARK_POINTS = 60  # a longer trend is thinned to this many points, first and last kept
 
@@ -206,7 +206,8 @@ _PAGE = """<!DOCTYPE html>
   th, td { border-bottom: 1px solid #e3e8ee; padding: 0.25rem 0.45rem; text-align: left;
            vertical-align: top; }
   th { background: #f3f6f9; font-weight: 600; }
-  td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+  td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+  td.num { white-space: nowrap; }
   td { overflow-wrap: break-word; }
   .nowrap { white-space: nowrap; }
   details { margin: 0.4rem 0; }

@@ -1,5 +1,5 @@
 -- Documents per size class. Classes by powers of ten of bytes: sizes span 0 B to GB, so
--- linear bins would put almost every document in the first one. report.SIZE_ORDER lists
+-- linear bins would put almost every document in the first one. report_charts.SIZE_ORDER lists
 -- the labels in order.
 select
     case
