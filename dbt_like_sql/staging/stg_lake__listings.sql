@@ -20,7 +20,7 @@ renamed as (
         cast(heading as varchar) as heading,
         cast(title as varchar) as title,
         cast(description as varchar) as description,
-        cast(title_source as varchar) as title_source,
+        cast(title_source as {{ enum('TITLE_SOURCES') }}) as title_source,
         cast(price as bigint) as price,
         cast(price_text as varchar) as price_text,
         cast(price_ambiguous as boolean) as is_price_ambiguous,
@@ -40,7 +40,7 @@ renamed as (
         cast(fetched_at as timestamptz) as fetched_at,
         -- only the HTML and API JSON forms carry these: null for text-form listings
         cast(document_id as bigint) as document_id,
-        cast(file_family as varchar) as file_family,
+        cast(file_family as {{ enum('FILE_FAMILIES') }}) as file_family,
         cast(ext as varchar) as ext,
         cast(keywords as varchar) as keywords,
         cast(view_count as bigint) as view_count,

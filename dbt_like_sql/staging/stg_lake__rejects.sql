@@ -20,7 +20,7 @@ renamed as (
         cast(byte_end as bigint) as byte_end,
         cast(fragment as varchar) as fragment,
         -- read, parse or validate
-        cast(stage as varchar) as stage,
+        cast(stage as {{ enum('REJECT_STAGES') }}) as stage,
         cast(reason as varchar) as reason
 
     from source

@@ -35,6 +35,7 @@ import duckdb
 import polars as pl
 import yaml
 
+from pipeline import vocab
 from pipeline.errors import DataTestFailure, ModelError
 
 DEFAULT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_like_sql"
@@ -52,6 +53,7 @@ _STRING = r"""\s*(?:'([^']*)'|"([^"]*)")\s*"""
 _REF = re.compile(rf"ref\({_STRING}\)")
 _SOURCE = re.compile(rf"source\({_STRING},{_STRING}\)")
 _VAR = re.compile(rf"var\({_STRING}\)")
+_ENUM = re.compile(rf"enum\({_STRING}\)")
 _CONFIG = re.compile(r"config\((.*)\)", re.DOTALL)
 _KWARG = re.compile(rf"(\w+)\s*={_STRING}")
 _GRAIN = re.compile(r"--\s*grain:\s*(\S.*)")
@@ -81,6 +83,8 @@ class Template:
                 sources.append((_string(source, 1), _string(source, 3)))
             elif _VAR.fullmatch(expression):
                 pass
+            elif enum := _ENUM.fullmatch(expression):
+                enum_type(_string(enum, 1), f"{path}:{line}")
             elif setup := _CONFIG.fullmatch(expression):
                 config.update(
                     (kwarg.group(1), _string(kwarg, 2)) for kwarg in _KWARG.finditer(setup.group(1))
@@ -88,7 +92,8 @@ class Template:
             else:
                 raise ModelError(
                     f"{path}:{line}: cannot compile {{{{ {expression} }}}}: only ref('model'), "
-                    "source('lake', 'table'), var('name') and config(key='value') are supported"
+                    "source('lake', 'table'), var('name'), enum('VOCABULARY') and "
+                    "config(key='value') are supported"
                 )
         return cls(path, text, tuple(dict.fromkeys(refs)), tuple(dict.fromkeys(sources)), config)
 
@@ -110,9 +115,28 @@ class Template:
                         f"(known: {', '.join(sorted(vars_)) or 'none'})"
                     )
                 return literal(vars_[name])
+            if enum := _ENUM.fullmatch(expression):
+                return enum_type(_string(enum, 1), str(self.path))
             return ""  # config(...)
 
         return _EXPRESSION.sub(substitute, self.text).strip()
+
+
+def enum_type(vocabulary: str, where: str) -> str:
+    """`{{ enum('FORMS') }}`: a DuckDB ENUM of a closed vocabulary of `pipeline.vocab`.
+
+    The values are the ones the lake's schema admits, in the vocabulary's order (which is
+    the order ENUM values sort in), written once in Python and never copied into SQL: a
+    value added there reaches the warehouse at the next build. A lake value outside it
+    fails the build's cast loudly rather than becoming NULL.
+    """
+    values = getattr(vocab, vocabulary, None)
+    if not isinstance(values, tuple) or not all(isinstance(v, str) for v in values):
+        raise ModelError(
+            f"{where}: enum('{vocabulary}') names no vocabulary of pipeline.vocab "
+            "(a tuple of strings such as FORMS or TITLE_SOURCES)"
+        )
+    return f"ENUM({', '.join(map(literal, values))})"
 
 
 @dataclass(frozen=True)
