@@ -186,6 +186,13 @@ def _add_normalise(commands: Subparsers) -> None:
         help="forget which files the lake already holds and rebuild it from every input "
         "(by default only new or changed files are processed)",
     )
+    norm.add_argument(
+        "--no-follow-links",
+        dest="follow_links",
+        action="store_false",
+        help="do not walk into symlinked folders (by default they are, each folder once; a "
+        "link not followed is named in the summary's skipped line)",
+    )
     options.add_batch_mb(norm, "files are processed in batches of about this many MB")
     options.add_layout(norm)
     options.add_workers(norm)
@@ -317,6 +324,7 @@ def _normalise(args: argparse.Namespace) -> int:
         full_refresh=args.full_refresh,
         db=args.db,
         report=args.report,
+        follow_links=args.follow_links,
     )
     with progress.BatchProgress() as bar:
         if note := retired_note(args.layout):

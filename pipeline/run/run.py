@@ -58,6 +58,7 @@ class RunConfig:
     full_refresh: bool = False
     db: Path | None = None  # the warehouse to rebuild after the run, if any
     report: Path | None = None  # the HTML report to write after the warehouse, if any
+    follow_links: bool = True  # walk into symlinked folders (each folder once)
 
     @classmethod
     def of(cls, paths: Sequence[Source | str], lake: LakeLike, **settings: object) -> RunConfig:
@@ -136,6 +137,7 @@ class Run:
             settings.read_options,
             full_refresh=settings.full_refresh,
             on_message=self.on_message,
+            follow_links=settings.follow_links,
         )
 
     def execute(self, planned: Plan) -> Iterator[BatchResult]:

@@ -15,7 +15,10 @@ from pathlib import Path
 import fsspec
 import pytest
 
+from pipeline import cli
 from pipeline.ingest import sources, walk
+from pipeline.lake import manifest
+from pipeline.lake.storage import Location
 from pipeline.run.summary import RunSummary
 from tests.conftest import REPO, SAMPLE
 
@@ -207,3 +210,21 @@ def test_an_object_store_is_found_by_the_same_rules() -> None:
         ]
     finally:
         fs.rm("/raw", recursive=True)
+
+
+def test_no_follow_links_keeps_a_run_out_of_linked_folders(tmp_path: Path) -> None:
+    """`listings normalise --no-follow-links`: a page behind a linked folder is not read,
+    and the summary names the link instead."""
+    raw, elsewhere = tmp_path / "raw", tmp_path / "elsewhere"
+    raw.mkdir()
+    elsewhere.mkdir()
+    shutil.copy(SAMPLE, raw / "page.txt")
+    shutil.copy(SAMPLE, elsewhere / "other.txt")
+    (raw / "linked").symlink_to(elsewhere, target_is_directory=True)
+    base = ["normalise", str(raw), "--out"]
+    assert cli.main([*base, str(tmp_path / "followed")]) == 0
+    assert cli.main([*base, str(tmp_path / "kept-out"), "--no-follow-links"]) == 0
+    followed = manifest.load(Location.of(tmp_path / "followed"))["source_path"].to_list()
+    kept_out = manifest.load(Location.of(tmp_path / "kept-out"))["source_path"].to_list()
+    assert sorted(followed) == [str(raw / "linked" / "other.txt"), str(raw / "page.txt")]
+    assert kept_out == [str(raw / "page.txt")]
