@@ -50,11 +50,13 @@ def plan(
     Before anything is written, data files the manifest does not name (a crashed run's
     group, a compaction's leftovers) are deleted, and a lake in an older layout is
     converted, or one an older version wrote upgraded (`compact.convert`, announced through
-    `on_message`). A full refresh forgets
-    the manifest first, so every file is processed again and every old file goes. The
-    caller holds the lake's lock. What the folder walk passed over (hidden entries,
-    unreadable folders, …; symlinked folders are followed unless `follow_links` is false)
-    goes to the summary's `skipped`.
+    `on_message`). A full refresh begins its staging (`manifest.reset`: its commits go to
+    `_manifest/refresh/`) and plans as if the lake were empty, so every file is processed
+    again; the old files stay, for readers and for a crash, until the run switches the
+    manifest to the refresh's rows, and go then (`pipeline.run.run`; docs/lake.md,
+    "Crashes"). The caller holds the lake's lock. What the folder walk passed over (hidden
+    entries, unreadable folders, …; symlinked folders are followed unless `follow_links` is
+    false) goes to the summary's `skipped`.
     """
     # Local folders are walked by a child process meanwhile (see `pipeline.ingest.walk`).
     scanning = sources.Scan(paths, in_child=True, follow_links=follow_links)
