@@ -11,7 +11,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export PREFECT_LOGGING_LEVEL ?= WARNING
 export DO_NOT_TRACK ?= 1
 
-.PHONY: run test test-fast lint bench lock clean
+.PHONY: run test test-fast lint bench fuzz lock clean
 
 run: $(STAMP)  ## normalise data/raw → data/lake, build data/warehouse.duckdb + data/report.html, print a summary
 	$(BIN)/listings run
@@ -28,6 +28,9 @@ test-fast: lint  ## lint, then every test but the Prefect flow tests: the quick 
 
 bench: $(STAMP)  ## benchmark kit, parser + warehouse + throughput per input form (text, HTML, JSON), on 100k listings over 730 fetch days (`python -m benchmarks --full` adds 1 M); writes benchmarks/RESULTS.md
 	$(BIN)/python -m benchmarks
+
+fuzz: $(STAMP)  ## hypothesis fuzzing of read + parse, every form, until FUZZ_CASES pages (100 000) ran; prints cases, seconds, failures
+	$(BIN)/python -m tests.fuzz
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)

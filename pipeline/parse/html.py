@@ -134,8 +134,11 @@ _HREF = re.compile(rb"""\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))""", 
 # What a browser never shows as elements: comments (an unclosed one runs to the end of
 # the page), script and style bodies. They are blanked out (same length, so offsets
 # stay) before the search, so an `<li` or a link inside them is not taken for an item's.
+# Only where one can start, after a tag or whitespace: `<!--` inside a tag (`con<!--tent`)
+# is junk in an attribute to the HTML parser, not a comment hiding what follows it.
 _UNSHOWN = re.compile(
-    rb"<!--(?:>|->|.*?(?:--!?>|\Z))|<script\b.*?(?:</script\s*>|\Z)|<style\b.*?(?:</style\s*>|\Z)",
+    rb"(?:(?<=[>\s])|^)"
+    rb"(?:<!--(?:>|->|.*?(?:--!?>|\Z))|<script\b.*?(?:</script\s*>|\Z)|<style\b.*?(?:</style\s*>|\Z))",
     re.IGNORECASE | re.DOTALL,
 )
 

@@ -475,6 +475,18 @@ def test_an_item_in_a_comment_is_no_item_and_takes_no_bytes(normalise_texts) -> 
     assert _held(text, listings) == [*ITEMS[:-1], ITEMS[-1].removesuffix("\n")]
 
 
+def test_a_comment_opener_inside_a_tag_hides_nothing(normalise_texts) -> None:
+    """`<!--` inside a tag is attribute junk to an HTML parser, not a comment. Found by the
+    fuzzer: read as one, it hid everything up to the items' first `-->` (their `<!---->`),
+    and the first item started at the second item's tag."""
+    text = HTML_PAGE.replace("</head>", '<meta name="k" con<!--tent="v"></head>', 1)
+    assert text != HTML_PAGE
+    _, listings, rejects = _file(normalise_texts({"tag.html": text}), "tag.html")
+    assert listings["document_id"].to_list() == IDS
+    assert rejects.height == 0
+    assert _held(text, listings) == [*ITEMS[:-1], ITEMS[-1].removesuffix("\n")]
+
+
 def test_a_single_quoted_link_is_found_where_its_item_sits(normalise_texts) -> None:
     text = HTML_PAGE.replace(f'href="/document/{IDS[4]}"', f"href='/document/{IDS[4]}'")
     assert text != HTML_PAGE
