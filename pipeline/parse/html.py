@@ -154,6 +154,22 @@ def _links(data: bytes, start: int) -> dict[str, list[int]]:
     return found
 
 
+def _searched(data: bytes, hrefs: list[str | None]) -> tuple[bytes, int, dict[str, list[int]]]:
+    """(the bytes to search, where the result list starts, its links): the page with what a
+    browser does not show blanked out, unless that hid the list or a link the HTML parser
+    read. The blanking is a regex, not a tokenizer: a `<script>` or `<!--` inside a quoted
+    attribute (`class="s<script>…"`) would blank the rest of the page, every item with it.
+    """
+    if b"<!" in data or b"<s" in data or b"<S" in data:
+        shown = _UNSHOWN.sub(lambda m: b" " * len(m.group()), data)
+        at = shown.find(b"search-result")
+        links = _links(shown, max(at, 0))
+        if at >= 0 and all(href is None or href in links for href in hrefs):
+            return shown, at, links
+    at = max(data.find(b"search-result"), 0)
+    return data, at, _links(data, at)
+
+
 def _spans(page: str, hrefs: list[str | None]) -> list[tuple[int, int]]:
     """Byte spans of the items in `page` (UTF-8), found by their links in page order.
 
@@ -168,11 +184,8 @@ def _spans(page: str, hrefs: list[str | None]) -> list[tuple[int, int]]:
     many items there are and however many links are missing.
     """
     data = page.encode("utf-8")
-    if b"<!" in data or b"<s" in data or b"<S" in data:
-        data = _UNSHOWN.sub(lambda m: b" " * len(m.group()), data)
-    cursor = max(data.find(b"search-result"), 0)
+    data, cursor, links = _searched(data, hrefs)
     tags = [m.start() for m in _LI_START.finditer(data, cursor)]
-    links = _links(data, cursor)
     starts: list[int] = []
     link_at: list[int] = []
     for href in hrefs:

@@ -28,14 +28,19 @@ from pipeline.parse import fields
 # tail: that stays the truncation it is.
 # The readings with an age block come first, so a token with an age after it is read
 # whole (`MB5 | 9 月前3`: size `MB5`, not size `MB`, rating 5 and ` | 9 月前3` left to
-# open the next listing). Each reading has its own group names (a pattern may not repeat
-# one); `tail_parts` merges them.
-_AGE = r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}|[^|\n]*?[^|\n0-9. ]"
+# open the next listing). After a bare token the age must end as the site's ages do (`前`,
+# `刚刚`, a DocHub minute): in text flattened further, `12.83MB3 | 云原生0 码力 | …` is a
+# size `12.83MB`, rating 3, and a listing whose title starts with `|`, not an age `云原生`.
+# Each reading has its own group names (a pattern may not repeat one); `tail_parts` merges
+# them.
+_DOCHUB_TIME = r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}"
+_AGE = _DOCHUB_TIME + r"|[^|\n]*?[^|\n0-9. ]"
+_SITE_AGE = _DOCHUB_TIME + r"|[^|\n]*?前|刚刚"
 _UNIT_SIZE = r"[^\s|]+ [A-Za-z]+|[^\s|]*[A-Za-z]+"
 _TAIL = (
     r"(?<price>[0-9]+) (?<credit>[^\s|0-9][^\s|]*) \| (?<pages>[^|\n]*?) 页 \| "
     r"(?:(?<size>" + _UNIT_SIZE + r") \| (?<age>" + _AGE + r")"
-    r"|(?<bare_size>[^\s|]+) \| (?<bare_age>" + _AGE + r")"
+    r"|(?<bare_size>[^\s|]+) \| (?<bare_age>" + _SITE_AGE + r")"
     r"|(?<unaged_size>" + _UNIT_SIZE + r"))"
     r"(?<rating>[0-9]+(?:\.[0-9]+)?)"
 )

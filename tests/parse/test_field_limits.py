@@ -157,6 +157,23 @@ def test_a_bare_size_followed_by_an_age_ends_its_own_listing(normalise_texts, si
     ]
 
 
+def test_a_spaceless_size_before_a_heading_starting_with_a_bar_ends_at_its_rating(
+    normalise_texts,
+) -> None:
+    """Found by the fuzzer: in text flattened further, `12.83MB3 | 云云云0 码力 | …` read as
+    a bare size `12.83MB3` with the age `云云云` and rating 0, swallowing the start of the
+    next listing. An age after a bare size must end as the site's ages do."""
+    bad = "坏标题0 码力 | 12 页 | 12.83MB3"
+    text = f"{bad} | 云云云0 码力 | 1 页 | 0 Bytes | 9 月前3\n共 2 条\n"
+    tables = normalise_texts({"flat.txt": text})
+    assert tables.rejects.select("position", "fragment", "reason").rows() == [
+        (1, bad, "unknown size '12.83MB': expected N.NN B|KB|MB|GB|TB or 0 Bytes"),
+    ]
+    assert tables.listings.select("position", "heading", "size_text").rows() == [
+        (2, "| 云云云", "0 Bytes"),
+    ]
+
+
 def test_a_page_cut_mid_size_stays_a_truncation(normalise_texts) -> None:
     """A bare number ends a listing only when an age block follows it: at the end of a
     page it is where the page was cut, not a size and a rating."""

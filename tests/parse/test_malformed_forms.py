@@ -487,6 +487,18 @@ def test_a_comment_opener_inside_a_tag_hides_nothing(normalise_texts) -> None:
     assert _held(text, listings) == [*ITEMS[:-1], ITEMS[-1].removesuffix("\n")]
 
 
+def test_a_script_tag_inside_an_attribute_hides_nothing(normalise_texts) -> None:
+    """Found by the fuzzer: `<script>` inside a quoted attribute is text to an HTML parser,
+    but the blanking of scripts took it for one left open and blanked the rest of the page;
+    the items then spanned single bytes of the doctype (0-1, 1-2, …)."""
+    text = HTML_PAGE.replace('<body class="s', '<body class="s<script><script>', 1)
+    assert text != HTML_PAGE
+    _, listings, rejects = _file(normalise_texts({"attr.html": text}), "attr.html")
+    assert listings["document_id"].to_list() == IDS
+    assert rejects.height == 0
+    assert _held(text, listings) == [*ITEMS[:-1], ITEMS[-1].removesuffix("\n")]
+
+
 def test_a_single_quoted_link_is_found_where_its_item_sits(normalise_texts) -> None:
     text = HTML_PAGE.replace(f'href="/document/{IDS[4]}"', f"href='/document/{IDS[4]}'")
     assert text != HTML_PAGE
