@@ -19,7 +19,8 @@ over by counting brackets, so the documents after it are still read).
 Page-level outcomes: a page that is not one JSON object (an array, a string, `null`, broken
 or cut-off text) is a reject and its total is unknown (null); an object without `document`,
 or with an empty one, is a valid page without results (total 0 when absent); a `document`
-that is not a list is a reject.
+that is not a list is a reject, and so is an object with keys but none of the response's
+(`total`, `spend`, `document`): other JSON, not a page of 0 results.
 """
 
 from __future__ import annotations
@@ -63,6 +64,8 @@ _RFC3339 = (
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?"
     r"(?:[Zz]|[+-][0-9]{2}:[0-9]{2})$"
 )
+# The keys of a search response (docs/input-format.md §3.2); any one makes an object a page.
+RESPONSE_KEYS = frozenset({"total", "spend", "document"})
 _LIST_START = re.compile(r'"document"\s*:\s*\[\s*')
 _SEPARATOR = re.compile(r"\s*(,|\])\s*")
 _DECODER = json.JSONDecoder()
@@ -92,6 +95,15 @@ def _walk(page: str) -> dict[str, Any]:
         facts["error"] = f"not valid JSON: {str(error)[:200]}"
     if whole_page_ok and not isinstance(top, dict):
         facts["error"] = "not a search-API response: the top level is not an object"
+        return facts
+    if isinstance(top, dict) and top and not RESPONSE_KEYS & top.keys():
+        # `{}` is the gateway's empty result (it omits zeros and empty lists); an object
+        # with keys, none of them the response's, is some other JSON: never a page of 0.
+        keys = ", ".join(sorted(top)[:5]) + (", …" if len(top) > 5 else "")
+        facts["error"] = (
+            f"not a search-API response: none of {', '.join(sorted(RESPONSE_KEYS))} "
+            f"(its keys: {keys})"
+        )
         return facts
     if isinstance(top, dict):
         # Only a page read whole as an object has facts: a broken one's are unknown (null),

@@ -232,6 +232,9 @@ def test_documents_that_are_not_objects_are_rejected_as_such(normalise_texts) ->
 
 NOT_AN_OBJECT = "JSON snapshot: not a search-API response: the top level is not an object"
 NOT_A_LIST = "JSON snapshot: not a search-API response: `document` is not a list"
+NONE_OF_THEM = (
+    "JSON snapshot: not a search-API response: none of document, spend, total (its keys: {})"
+)
 PAGES = {
     # name → (text, total_results, reasons): a reject spans the whole page.
     "array.json": ("[1, 2]", None, [NOT_AN_OBJECT]),
@@ -241,6 +244,13 @@ PAGES = {
     "null-list.json": ('{"total": "3", "document": null}', 3, [NOT_A_LIST]),
     # A page without results: the gateway omits the zero total and the empty list (§3.2).
     "empty-object.json": ("{}", 0, []),
+    # Other JSON is no page of 0 results: an object with keys, none of the response's.
+    "other.json": ('{"x": 1}', None, [NONE_OF_THEM.format("x")]),
+    "wrapped.json": (
+        '{"code": 200, "data": {"total": "0", "document": []}}',
+        None,
+        [NONE_OF_THEM.format("code, data")],
+    ),
     "empty-list.json": ('{"document": []}', 0, []),
     "zero.json": ('{"total": "0", "document": [ ]}', 0, []),
 }
