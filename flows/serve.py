@@ -5,7 +5,7 @@ local `prefect server start` (loopback only, state under the project's PREFECT_H
 until it is healthy, serves, and stops it on Ctrl-C or SIGTERM. With PREFECT_API_URL set it
 serves against that server and starts nothing.
 
-The local server listens on a stable port (`DEFAULT_PORT`, Prefect's own, or `--port`), so
+The local server listens on a stable port (`config.SERVE_PORT`, Prefect's own, or `--port`), so
 a bookmark to its UI survives restarts; a port already taken is a message, not a retry on
 another. Each scheduled run prints one line when it ends (`SERVED_ENV` tells the flow it is
 served): a served process that only ever printed its start-up would leave people guessing.
@@ -29,11 +29,11 @@ from pathlib import Path
 from types import FrameType
 
 import flows  # noqa: F401  (quiet, hermetic Prefect defaults before any Prefect import)
+from pipeline import config
 from pipeline.errors import ServeError
 
 HEALTH_TIMEOUT_S = 120.0
 STOP_TIMEOUT_S = 20.0
-DEFAULT_PORT = 4200  # `prefect server start`'s own default
 # Set for the served flow runs (they inherit it): each prints one line when it ends.
 SERVED_ENV = "LISTINGS_SERVED"
 
@@ -115,7 +115,7 @@ def serve(
     db: Path,
     report: Path,
     *,
-    port: int = DEFAULT_PORT,
+    port: int = config.SERVE_PORT,
     name: str = "normalise-scheduled",
 ) -> int:
     """Serve the flow on `cron` until interrupted; start a local server if none is set.

@@ -24,3 +24,7 @@ DEFAULT_SITE_TIME_ZONE = "Asia/Shanghai"
 # stopped after this many bytes instead of filling memory, and so is a plain file this large.
 # Real results pages are well under 1 MiB; `--max-page-mb` raises it.
 MAX_PAGE_BYTES = 64 * 2**20
+
+# The port of the local Prefect server (and its UI) that `listings serve` starts when no
+# PREFECT_API_URL is set: Prefect's own default, and stable, so a bookmark keeps working.
+SERVE_PORT = 4200

@@ -49,6 +49,26 @@ def empty_lake(folder: Path) -> Path:
     return lake
 
 
+@pytest.fixture(scope="session")
+def sample_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The lake of `data/raw` (6 snapshots, 53 listings), normalised once for the session.
+
+    Shared: a test may read it or take its lock, never change it (copy it first)."""
+    lake = tmp_path_factory.mktemp("sample") / "lake"
+    run.normalise_paths([RAW], lake, metadata.ReadOptions())
+    return lake
+
+
+@pytest.fixture(scope="session")
+def sample_warehouse(sample_lake: Path) -> Path:
+    """The warehouse built over `sample_lake`, once for the session; read it, never change it."""
+    from pipeline.warehouse import database  # duckdb: only for the tests that ask for it
+
+    db = sample_lake.with_name("warehouse.duckdb")
+    database.build(sample_lake, db)
+    return db
+
+
 def raising(error: BaseException) -> Callable[..., None]:
     """A stand-in for any function that fails with `error`: simulates a crash mid-run."""
 

@@ -28,7 +28,6 @@ if TYPE_CHECKING:
 
 Subparsers = argparse._SubParsersAction
 DASK_ADDRESS_ENV = "LISTINGS_DASK_ADDRESS"
-SERVE_PORT = 4200  # flows.serve.DEFAULT_PORT, without importing the flows for --help
 
 # Commands import what only they need (normalise: pandera and rich; sql and build: duckdb),
 # so each command, and `listings --help`, starts without paying for the others.
@@ -83,25 +82,21 @@ class _Version(argparse.Action):
     def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
         from importlib import metadata as installed
 
+        def version(name: str) -> str | None:
+            try:
+                return installed.version(name)
+            except installed.PackageNotFoundError:
+                return None
+
         engines = ", ".join(
-            f"{name} {installed.version(name)}" for name in ENGINES if _installed(name)
+            f"{name} {found}" for name in ENGINES if (found := version(name)) is not None
         )
         python = ".".join(map(str, sys.version_info[:3]))
-        print(f"listings {installed.version('listings')} (python {python}, {engines})")
+        print(f"listings {version('listings')} (python {python}, {engines})")
         parser.exit()
 
 
 ENGINES = ("polars", "pyarrow", "pandera", "duckdb", "prefect")
-
-
-def _installed(name: str) -> bool:
-    from importlib import metadata as installed
-
-    try:
-        installed.version(name)
-    except installed.PackageNotFoundError:
-        return False
-    return True
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -253,7 +248,7 @@ def _add_serve(commands: Subparsers) -> None:
     serve.add_argument(
         "--port",
         type=options.positive_int,
-        default=SERVE_PORT,
+        default=config.SERVE_PORT,
         help="port of the local Prefect server and its UI, when PREFECT_API_URL is not set "
         "(default: %(default)s, Prefect's own; stable, so a bookmark keeps working)",
     )

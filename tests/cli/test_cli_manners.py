@@ -15,19 +15,17 @@ import pytest
 
 from pipeline import cli
 from pipeline.cli import analyst, options
-from pipeline.ingest import metadata, sources
+from pipeline.ingest import sources
 from pipeline.lake import layout
 from pipeline.lake.storage import Location
-from pipeline.run import normalise, run
+from pipeline.run import normalise
 from pipeline.warehouse import database
 from tests.conftest import RAW, REPO
 
 
-@pytest.fixture(scope="module")
-def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    lake_dir = tmp_path_factory.mktemp("manners") / "lake"
-    run.normalise_paths([RAW], lake_dir, metadata.ReadOptions())
-    return lake_dir
+@pytest.fixture
+def lake(sample_lake: Path) -> Path:
+    return sample_lake
 
 
 def _exit(args: list[str]) -> int:

@@ -12,22 +12,16 @@ import pytest
 
 from pipeline import cli
 from pipeline.cli import sql
-from pipeline.ingest import metadata
-from pipeline.run import run
 from pipeline.warehouse import database
-from tests.conftest import RAW
 
 FETCHES = "select fetched_at from snapshots order by fetched_at limit 2"
 # The sample's first two fetch times (data/raw/*.meta.json), as both formats write them.
 ISO = ["2026-11-20T09:14:37+00:00", "2026-11-20T09:30:00+00:00"]
 
 
-@pytest.fixture(scope="module")
-def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("sql-modes")
-    run.normalise_paths([RAW], root / "lake", metadata.ReadOptions())
-    database.build(root / "lake", root / "warehouse.duckdb")
-    return root / "warehouse.duckdb"
+@pytest.fixture
+def db(sample_warehouse: Path) -> Path:
+    return sample_warehouse
 
 
 def _sql(args: list[str], db: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

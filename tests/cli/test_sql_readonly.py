@@ -12,23 +12,17 @@ import duckdb
 import pytest
 
 from pipeline import cli
-from pipeline.ingest import metadata
-from pipeline.run import run
 from pipeline.warehouse import database
-from tests.conftest import RAW, lake_files
+from tests.conftest import lake_files
 
 SUMMARY = "column_name,column_type,min,max,approx_unique,avg,std,q25,q50,q75,count,null_percentage"
 READS = "it runs SELECT (with DESCRIBE, SHOW, SUMMARIZE), EXPLAIN of those and reporting"
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """The sample lake and a warehouse over it: (lake, db). No test may change either."""
-    root = tmp_path_factory.mktemp("readonly")
-    lake, db = root / "lake", root / "warehouse.duckdb"
-    run.normalise_paths([RAW], lake, metadata.ReadOptions())
-    database.build(lake, db)
-    return lake, db
+@pytest.fixture
+def built(sample_lake: Path, sample_warehouse: Path) -> tuple[Path, Path]:
+    """The sample lake and its warehouse: (lake, db). No test may change either."""
+    return sample_lake, sample_warehouse
 
 
 @pytest.fixture

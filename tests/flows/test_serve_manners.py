@@ -3,7 +3,6 @@ Prefect starts, and the one line each served run prints."""
 
 from __future__ import annotations
 
-import importlib
 import signal
 import socket
 from datetime import UTC, datetime
@@ -11,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import cli
+from pipeline import cli, config
 from pipeline.ingest import metadata
 from pipeline.run import run
 from tests.conftest import RAW
@@ -40,12 +39,11 @@ def test_a_taken_port_is_a_message_before_any_server_starts(
 
 
 def test_the_default_port_is_prefects_own_and_stable(capsys: pytest.CaptureFixture[str]) -> None:
-    from flows import serve
 
     with pytest.raises(SystemExit):
         cli.main(["serve", "--help"])
     assert "(default: 4200, Prefect's own;" in " ".join(capsys.readouterr().out.split())
-    assert serve.DEFAULT_PORT == importlib.import_module("pipeline.cli.main").SERVE_PORT == 4200
+    assert config.SERVE_PORT == 4200
 
 
 def test_a_served_run_is_one_line(tmp_path: Path) -> None:

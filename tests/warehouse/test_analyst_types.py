@@ -12,18 +12,12 @@ import pytest
 
 from pipeline import lake, vocab
 from pipeline.errors import ModelError
-from pipeline.ingest import metadata
-from pipeline.run import run
 from pipeline.warehouse import database, models
-from tests.conftest import RAW
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    root = tmp_path_factory.mktemp("typed")
-    run.normalise_paths([RAW], root / "lake", metadata.ReadOptions())
-    database.build(root / "lake", root / "warehouse.duckdb")
-    return root / "lake", root / "warehouse.duckdb"
+@pytest.fixture
+def built(sample_lake: Path, sample_warehouse: Path) -> tuple[Path, Path]:
+    return sample_lake, sample_warehouse
 
 
 def _enum(values: tuple[str, ...]) -> str:

@@ -15,10 +15,8 @@ import pytest
 
 from pipeline import cli
 from pipeline.errors import LakeBusyError, OutputPathError
-from pipeline.ingest import metadata
 from pipeline.lake import lock
 from pipeline.lake.storage import Location
-from pipeline.run import run
 from pipeline.warehouse import database, models
 from tests.conftest import RAW, REPO
 
@@ -26,12 +24,10 @@ NOTES = b"my notes, not a warehouse\n"
 SAMPLE_ROWS = {"snapshots": 6, "listings": 53, "rejects": 0}
 
 
-@pytest.fixture(scope="module")
-def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+@pytest.fixture
+def lake(sample_lake: Path) -> Path:
     """The sample lake; tests only read it (and take its lock)."""
-    lake_dir = tmp_path_factory.mktemp("safety") / "lake"
-    run.normalise_paths([RAW], lake_dir, metadata.ReadOptions())
-    return lake_dir
+    return sample_lake
 
 
 def _not_a_warehouse(db: Path) -> str:

@@ -11,10 +11,7 @@ from pathlib import Path
 import pytest
 
 from pipeline import cli, schemas
-from pipeline.ingest import metadata
-from pipeline.run import run
 from pipeline.warehouse import database, docs, models
-from tests.conftest import RAW
 from tests.warehouse.sql.test_runner import model, write_project
 
 LAKE_TITLE = (
@@ -46,14 +43,9 @@ MART_TITLE = (
 )
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """(lake, warehouse) over the sample snapshots, built once for the module."""
-    root = tmp_path_factory.mktemp("docs")
-    lake_dir, db = root / "lake", root / "warehouse.duckdb"
-    run.normalise_paths([RAW], lake_dir, metadata.ReadOptions())
-    database.build(lake_dir, db)
-    return lake_dir, db
+@pytest.fixture
+def built(sample_lake: Path, sample_warehouse: Path) -> tuple[Path, Path]:
+    return sample_lake, sample_warehouse
 
 
 def comments(db: Path, sql: str) -> dict[str, str | None]:
