@@ -36,6 +36,24 @@ FILE_FAMILY_OF_EXT = {
     ".umd": "umd",
 }
 FILE_FAMILIES = ("pdf", "word", "ppt", "excel", "text", "epub", "mobi", "chm", "umd", "other")
+# What kind of page a snapshot is (docs/input-format.md, "Layouts"): a search-result page, or
+# a category/list page, which prints its listings in another order.
+PAGE_TYPES = ("search", "category")
+# The page layouts the parser knows, one per distinct version of the sites' templates; each
+# name's record (repository, path, commits, what it prints) is in `pipeline.parse.layouts`,
+# and a test ties the two. Recorded per snapshot in `snapshots.layout`.
+LAYOUTS = (
+    "moredoc-2022",
+    "moredoc-2023",
+    "moredoc-web-2024-01",
+    "moredoc-web-2024-03",
+    "moredoc-web-2024-07",
+    "moredoc-list",
+    "moredoc-web-list",
+    "dochub-2018",
+    "dochub-2019",
+    "moredoc-api",
+)
 # The stage that turned a piece of input into a reject.
 REJECT_STAGES = ("read", "parse", "validate")
 
