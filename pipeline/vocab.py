@@ -43,15 +43,17 @@ PAGE_TYPES = ("search", "category")
 # name's record (repository, path, commits, what it prints) is in `pipeline.parse.layouts`,
 # and a test ties the two. Recorded per snapshot in `snapshots.layout`.
 LAYOUTS = (
-    "moredoc-2022",
-    "moredoc-2023",
-    "moredoc-web-2024-01",
-    "moredoc-web-2024-03",
+    "moredoc-2022-12",
+    "moredoc-2023-01",
+    "moredoc-2023-04",
     "moredoc-web-2024-07",
-    "moredoc-list",
-    "moredoc-web-list",
-    "dochub-2018",
-    "dochub-2019",
+    "moredoc-list-2022-12",
+    "moredoc-list-2023-04",
+    "moredoc-web-list-2024-07",
+    "dochub-2018-04",
+    "dochub-2018-08",
+    "dochub-2018-08-11",
+    "dochub-list-2018",
     "moredoc-api",
 )
 # The stage that turned a piece of input into a reject.
