@@ -172,6 +172,7 @@ _DOCHUB_COMMON = {
 _SEARCH_DOCHUB = "views/Home/default/Search/index.html"
 _HELPER_GO = "helper/helper.go"
 
+# fmt: off
 RECORDS: tuple[Layout, ...] = (
     Layout(
         name="moredoc-2022-12",
@@ -186,7 +187,7 @@ RECORDS: tuple[Layout, ...] = (
         rating="before", description="before", rating_printer="js", unrated="3",
         size=JS_TRIMMED, time="constant", info_node="span.float-right",
         **_MOREDOC_COMMON, **_MOREDOC_ITEM,
-    ),  # fmt: skip
+    ),
     Layout(
         name="moredoc-2023-01",
         page_type="search",
@@ -199,7 +200,7 @@ RECORDS: tuple[Layout, ...] = (
         rating="before", description="before", rating_printer="js", unrated="3",
         size=JS_TRIMMED, time="relative", info_node="span.float-right",
         **_MOREDOC_COMMON, **_MOREDOC_ITEM,
-    ),  # fmt: skip
+    ),
     Layout(
         name="moredoc-2023-04",
         page_type="search",
@@ -218,7 +219,7 @@ RECORDS: tuple[Layout, ...] = (
         rating="before", description="before", rating_printer="js", unrated="3",
         size=JS_FIXED, time="relative", info_node="span.float-right",
         **_MOREDOC_COMMON, **_MOREDOC_ITEM,
-    ),  # fmt: skip
+    ),
     Layout(
         name="moredoc-web-2024-07",
         page_type="search",
@@ -231,7 +232,7 @@ RECORDS: tuple[Layout, ...] = (
         rating="after", description="before", rating_printer="js", unrated="3",
         size=JS_FIXED, time="relative", info_node="div.doc-info > span",
         **_MOREDOC_COMMON, **_MOREDOC_ITEM,
-    ),  # fmt: skip
+    ),
     Layout(
         name="moredoc-list-2022-12",
         page_type="category",
@@ -243,7 +244,7 @@ RECORDS: tuple[Layout, ...] = (
         rating="before", description="after", rating_printer="js", unrated="4",
         size=JS_TRIMMED, time="second", info_node="span.float-right",
         **_MOREDOC_COMMON, **_LIST_ITEM, age_node="span.hidden-xs-only",
-    ),  # fmt: skip
+    ),
     Layout(
         name="moredoc-list-2023-04",
         page_type="category",
@@ -256,7 +257,7 @@ RECORDS: tuple[Layout, ...] = (
         rating="before", description="after", rating_printer="js", unrated="4",
         size=JS_FIXED, time="second", info_node="span.float-right",
         **_MOREDOC_COMMON, **_LIST_ITEM, age_node="span.hidden-xs-only",
-    ),  # fmt: skip
+    ),
     Layout(
         name="moredoc-web-list-2024-07",
         page_type="category",
@@ -268,7 +269,7 @@ RECORDS: tuple[Layout, ...] = (
         rating="after", description="after", rating_printer="js", unrated="4",
         size=JS_FIXED, time="relative", info_node="div.doc-info > span",
         **_MOREDOC_COMMON, **_LIST_ITEM, age_node=None,
-    ),  # fmt: skip
+    ),
     Layout(
         name="dochub-2018-04",
         sources=(
@@ -278,7 +279,7 @@ RECORDS: tuple[Layout, ...] = (
                    "FormatByte without a space: `1.12KB`"),
         ),
         size=GO_GLUED, credit_space=False, pages_space=False, **_DOCHUB_COMMON,
-    ),  # fmt: skip
+    ),
     Layout(
         name="dochub-2018-08",
         sources=(
@@ -286,7 +287,7 @@ RECORDS: tuple[Layout, ...] = (
                    "FormatByte with a space: `1.12 KB`; still `4.5分`, `0金币 | 254页`"),
         ),
         size=GO_SPACED, credit_space=False, pages_space=False, **_DOCHUB_COMMON,
-    ),  # fmt: skip
+    ),
     Layout(
         name="dochub-2018-08-11",
         sources=(
@@ -295,7 +296,7 @@ RECORDS: tuple[Layout, ...] = (
                    "6c29be7 adds the icon's alt (last code change dd28a31, 2019-09-26)"),
         ),
         size=GO_SPACED, credit_space=True, pages_space=True, **_DOCHUB_COMMON,
-    ),  # fmt: skip
+    ),
     Layout(
         name="dochub-list-2018",
         sources=(
@@ -306,7 +307,7 @@ RECORDS: tuple[Layout, ...] = (
            "item": "ul > li.clearfix", "title": "h3 a",
            "description_node": "div.help-block", "info_node": "div.help-block"},
         size=GO_SPACED, credit_space=True, pages_space=True,
-    ),  # fmt: skip
+    ),
     Layout(
         name="moredoc-api",
         page_type="search",
@@ -320,8 +321,9 @@ RECORDS: tuple[Layout, ...] = (
         size=JS_FIXED, time="exact", credit_default="", credit_space=True, pages_space=True,
         software="moredoc", link="", pager="none", item="", title="", description_node="",
         rating_node="", info_node="", age_node=None,
-    ),  # fmt: skip
+    ),
 )
+# fmt: on
 
 BY_NAME: dict[str, Layout] = {layout.name: layout for layout in RECORDS}
 
