@@ -21,9 +21,9 @@ from datetime import UTC, datetime, timedelta
 import polars as pl
 
 from pipeline.config import DEFAULT_SITE_TIME_ZONE
+from pipeline.parse.layouts import FLOAT_LOG_THRESHOLDS, JS_FIXED, SizePrinter
 
 KIB = 1024
-SIZE_UNITS = ("B", "KB", "MB", "GB", "TB")
 
 SECOND = 1
 MINUTE = 60 * SECOND
@@ -50,12 +50,24 @@ LATEST_UPLOAD = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
 _EARLIEST_UPLOAD_S = (EARLIEST_UPLOAD - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(seconds=1)
 
 # Strict forms (the loose tail in parse/text.py finds the fields; these decide validity).
-SIZE_RE = r"^(?:(?<int>[0-9]+)\.(?<dec>[0-9]{2}) (?<unit>B|KB|MB|GB|TB)|(?<zero>0 Bytes))$"
-AGE_RE = (
-    r"^(?:(?<just>刚刚)|(?<n>[0-9]{1,7}) (?<unit>分钟|小时|天|月|年)前"
-    r"|(?<abs>[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}))$"
-)
-RATING_RE = r"^[0-9]{1,3}(?:\.[0-9]{1,2})?$"
+_RELATIVE = r"(?<just>刚刚)|(?<n>[0-9]{1,7}) (?<unit>分钟|小时|天|月|年)前"
+_CLOCK = r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}"
+# The strict form of AGE by the layout's time printer (docs/input-format.md §1.4, §3.4):
+# `relative` ages, an absolute local `minute` (DocHub) or `second` (moredoc's category
+# lists), or the `constant` date moredoc's first search page printed on every listing.
+AGE_FORMS = {
+    "relative": (f"^(?:{_RELATIVE})$", None),
+    "minute": (f"^(?<abs>{_CLOCK})$", "%Y-%m-%d %H:%M"),
+    "second": (f"^(?<abs>{_CLOCK}:[0-9]{{2}})$", "%Y-%m-%d %H:%M:%S"),
+}
+# The date moredoc's search page printed for every listing from e091065 to f77c13d: a
+# literal in the template, not the document's upload time.
+CONSTANT_DATE = "2019-06-10 10:17"
+AGE_RE = AGE_FORMS["relative"][0]
+# How a rating prints: JavaScript's shortest decimal of score / 100 (`3`, `4.5`, `0.03`),
+# or DocHub's `%1.1f` of score / 10000 (`4.5`, `3.0`; its `分` is read off with it).
+RATING_FORMS = {"js": r"^[0-9]{1,3}(?:\.[0-9]{1,2})?$", "dochub": r"^[0-9]{1,3}\.[0-9]$"}
+RATING_RE = RATING_FORMS["js"]
 PAGES_RE = r"^(?:[0-9]{1,9}|-)$"
 
 
@@ -101,16 +113,62 @@ class Staged:
         return frame.with_columns(outputs).drop(list(self._depth))
 
 
-def size_fields(size_text: pl.Expr, bind: Bind = inline) -> list[pl.Expr]:
-    """Point value and exact inclusive bounds of a SIZE text.
+def _size_pattern(printer: SizePrinter) -> str:
+    """The strict form of a size as `printer` prints it (docs/input-format.md §1.3)."""
+    number = r"(?<int>[0-9]+)" + (
+        r"(?:\.(?<dec>[0-9]?[1-9]))?" if printer.trimmed else r"\.(?<dec>[0-9]{2})"
+    )
+    space = " " if printer.unit_space else ""
+    units = "|".join(printer.units)
+    zero = f"|(?<zero>{printer.zero})" if printer.zero else ""
+    return f"^(?:{number}{space}(?<unit>{units}){zero})$"
 
-    The site picks unit i = floor(log1024 bytes) *before* rounding and prints bytes/1024^i
-    with JavaScript's toFixed(2), which rounds an exact tie up. With c = the shown value in
-    hundredths, the bytes that print as c are those with (c - 0.5)/100 <= b/1024^i <
-    (c + 0.5)/100, intersected with the unit's own range [1024^i, 1024^(i+1) - 1] (TB is the
-    last unit: its range ends only at MAX_SIZE_BYTES, the site's int64). An empty
-    intersection means no byte count renders this way: the text is rejected, not rounded
-    into something plausible; so is a text whose every reading is over MAX_SIZE_BYTES.
+
+def _size_form(printer: SizePrinter) -> str:
+    number = "N[.N[N]]" if printer.trimmed else "N.NN"
+    space = " " if printer.unit_space else ""
+    zero = f" or {printer.zero}" if printer.zero else ""
+    return f"{number}{space}{'|'.join(printer.units)}{zero}"
+
+
+def _unit_bounds(printer: SizePrinter, unit_index: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """The byte counts printed in unit `unit_index` (Int128): [first, last], inclusive.
+
+    `division` (Go) divides while the value is >= 1024: unit i holds [1024^i, 1024^(i+1) - 1]
+    and B starts at 0 (`0.00 B`). `float_log` (JavaScript) takes floor(log(b) / log(1024))
+    in doubles, whose rounding moves the start of PB and above a few bytes down
+    (`layouts.FLOAT_LOG_THRESHOLDS`). The last unit ends only at MAX_SIZE_BYTES.
+    """
+    wide = pl.Int128
+    last = len(printer.units) - 1
+    if printer.unit_choice == "float_log":
+        starts = [FLOAT_LOG_THRESHOLDS[k] for k in range(len(printer.units))]
+    else:
+        starts = [0] + [KIB**k for k in range(1, len(printer.units))]
+    first = pl.lit(None, wide)
+    end = pl.lit(None, wide)
+    first_chain = pl.when(pl.lit(False)).then(first)
+    end_chain = pl.when(pl.lit(False)).then(end)
+    for k, start in enumerate(starts):
+        stop = MAX_SIZE_BYTES if k == last else starts[k + 1] - 1
+        first_chain = first_chain.when(unit_index == k).then(pl.lit(start, wide))
+        end_chain = end_chain.when(unit_index == k).then(pl.lit(min(stop, MAX_SIZE_BYTES), wide))
+    return first_chain, end_chain
+
+
+def size_fields(
+    size_text: pl.Expr, bind: Bind = inline, printer: SizePrinter = JS_FIXED
+) -> list[pl.Expr]:
+    """Point value and exact inclusive bounds of a SIZE text, as `printer` prints sizes.
+
+    The site picks the unit *before* rounding and prints bytes / 1024^i with two decimals
+    (`printer.trimmed`: then drops trailing zeros). With c = the shown value in hundredths,
+    the bytes that print as c are those with (c - 0.5)/100 <= b/1024^i < (c + 0.5)/100 when
+    an exact half rounds up (JavaScript's toFixed); when it rounds to even (Go's %.2f) both
+    ends are included for an even c and neither for an odd one. That set is intersected
+    with the unit's own range (`_unit_bounds`). An empty intersection means no byte count
+    renders this way: the text is rejected, not rounded into something plausible; so is a
+    text whose every reading is over MAX_SIZE_BYTES.
 
     The arithmetic runs in Int128 and the results, checked to fit, are cast to Int64: in
     Int64 the products overflowed from `41943.04 TB` on, and wrapped into wrong bounds.
@@ -118,11 +176,11 @@ def size_fields(size_text: pl.Expr, bind: Bind = inline) -> list[pl.Expr]:
     Returns expressions named size_bytes, size_bytes_min, size_bytes_max, size_error.
     """
     wide = pl.Int128
-    parts = bind("size_parts", size_text.str.extract_groups(SIZE_RE))
+    parts = bind("size_parts", size_text.str.extract_groups(_size_pattern(printer)))
     unit_index = bind(
         "size_unit",
         parts.struct.field("unit").replace_strict(
-            {u: i for i, u in enumerate(SIZE_UNITS)}, default=None, return_dtype=pl.Int64
+            {u: i for i, u in enumerate(printer.units)}, default=None, return_dtype=pl.Int64
         ),
     )
     # Leading zeros aside (the site prints none, but they change no value), an integer part
@@ -130,27 +188,33 @@ def size_fields(size_text: pl.Expr, bind: Bind = inline) -> list[pl.Expr]:
     digits = parts.struct.field("int")
     fits = bind("size_fits", digits.str.strip_chars_start("0").str.len_chars() <= MAX_SIZE_DIGITS)
     scale = bind("size_scale", pl.lit(KIB, wide).pow(unit_index.cast(wide)))
+    decimals = parts.struct.field("dec").fill_null("").str.pad_end(2, "0")
     cents = bind(
         "size_cents",
-        pl.when(fits).then(
-            digits.cast(wide, strict=False) * 100 + parts.struct.field("dec").cast(wide)
-        ),
+        pl.when(fits).then(digits.cast(wide, strict=False) * 100 + decimals.cast(wide)),
     )
-    # ceil(x / 200) for the integer x >= -1 is (x + 199) // 200.
-    low = ((2 * cents - 1) * scale + 199) // 200
-    high = ((2 * cents + 1) * scale + 199) // 200 - 1
-    low = bind("size_low", pl.max_horizontal(low, scale))
-    high = bind(
-        "size_high",
-        pl.when(unit_index == len(SIZE_UNITS) - 1)
-        .then(pl.min_horizontal(high, pl.lit(MAX_SIZE_BYTES, wide)))
-        .otherwise(pl.min_horizontal(high, scale * KIB - 1)),
-    )
+    below = (2 * cents - 1) * scale  # 200 × the lowest value that still rounds to c
+    above = (2 * cents + 1) * scale  # 200 × the lowest value that rounds past c
+    if printer.ties == "up":
+        low = (below + 199) // 200  # ceil
+        high = (above + 199) // 200 - 1
+    else:  # to even: an exact half belongs to the even c
+        even = cents % 2 == 0
+        low = pl.when(even).then((below + 199) // 200).otherwise(below // 200 + 1)
+        high = pl.when(even).then(above // 200).otherwise((above + 199) // 200 - 1)
+    unit_first, unit_last = _unit_bounds(printer, unit_index)
+    low = bind("size_low", pl.max_horizontal(low, unit_first))
+    high = bind("size_high", pl.min_horizontal(high, unit_last))
     # The point is the shown value times the unit, rounded; the unit is chosen before
     # rounding, so "1024.00 KB" has its point one past its bounds: clamp it in.
     point = pl.min_horizontal(pl.max_horizontal((2 * cents * scale + 100) // 200, low), high)
-    is_zero = bind("size_zero", parts.struct.field("zero").is_not_null())
-    too_big = bind("size_too_big", unit_index.is_not_null() & (~fits | (low > MAX_SIZE_BYTES)))
+    is_zero = bind(
+        "size_zero", parts.struct.field("zero").is_not_null() if printer.zero else pl.lit(False)
+    )
+    too_big = bind(
+        "size_too_big",
+        unit_index.is_not_null() & (~fits | (pl.max_horizontal(low, unit_first) > MAX_SIZE_BYTES)),
+    )
     renderable = bind("size_renderable", is_zero | (~too_big & (low <= high)))
     zero = pl.lit(0, pl.Int64)
 
@@ -158,6 +222,7 @@ def size_fields(size_text: pl.Expr, bind: Bind = inline) -> list[pl.Expr]:
         # Only renderable rows reach the cast, and their bounds are at most MAX_SIZE_BYTES.
         return pl.when(is_zero).then(zero).when(renderable).then(value.cast(pl.Int64))
 
+    rule = "base-1024 toFixed(2)" if printer.ties == "up" else "base-1024 Go %.2f"
     return [
         exact(point).alias("size_bytes"),
         exact(low).alias("size_bytes_min"),
@@ -165,11 +230,11 @@ def size_fields(size_text: pl.Expr, bind: Bind = inline) -> list[pl.Expr]:
         pl.when(size_text.is_null())
         .then(pl.lit("no size"))
         .when(unit_index.is_null() & ~is_zero)
-        .then(pl.format("unknown size '{}': expected N.NN B|KB|MB|GB|TB or 0 Bytes", size_text))
+        .then(pl.format("unknown size '{}': expected " + _size_form(printer), size_text))
         .when(too_big)
         .then(pl.format("size '{}' is over 2^63 - 1 bytes, more than the site stores", size_text))
         .when(~renderable)
-        .then(pl.format("size '{}' cannot be rendered by base-1024 toFixed(2)", size_text))
+        .then(pl.format("size '{}' cannot be rendered by " + rule, size_text))
         .alias("size_error"),
     ]
 
@@ -211,6 +276,7 @@ def age_fields(
     *,
     time_zone: pl.Expr | None = None,
     zones: Sequence[str] = (DEFAULT_SITE_TIME_ZONE,),
+    printer: str = "relative",
 ) -> list[pl.Expr]:
     """Upload-time interval [uploaded_at_min, uploaded_at_max] (UTC, inclusive, seconds).
 
@@ -222,10 +288,29 @@ def age_fields(
     overflow Int64, and polars wraps such a sum silently.
     Returns expressions named uploaded_at_min, uploaded_at_max, age_error.
     """
-    parts = bind("age_parts", age_text.str.extract_groups(AGE_RE))
-    n = bind("age_n", parts.struct.field("n").cast(pl.Int64))
-    unit = bind("age_unit", parts.struct.field("unit"))
-    just_now = parts.struct.field("just").is_not_null()
+    if printer == "constant":
+        # The template's literal date says nothing of the upload: no interval, no error
+        # (any other text is not what that template printed).
+        return [
+            pl.lit(None, pl.Datetime("us", "UTC")).alias("uploaded_at_min"),
+            pl.lit(None, pl.Datetime("us", "UTC")).alias("uploaded_at_max"),
+            pl.when(age_text.is_not_null() & (age_text != CONSTANT_DATE))
+            .then(pl.format("age '{}' is not the date the template prints ({})", age_text,
+                            pl.lit(CONSTANT_DATE)))
+            .alias("age_error"),
+        ]  # fmt: skip
+    pattern, clock = AGE_FORMS[printer]
+    parts = bind("age_parts", age_text.str.extract_groups(pattern))
+    field_names = {"just", "n", "unit", "abs"}
+
+    def part(name: str) -> pl.Expr:
+        # A printer's pattern holds only its own groups; the others read as null.
+        present = name in field_names and f"<{name}>" in pattern
+        return parts.struct.field(name) if present else pl.lit(None, pl.String)
+
+    n = bind("age_n", part("n").cast(pl.Int64))
+    unit = bind("age_unit", part("unit"))
+    just_now = part("just").is_not_null()
     diff_low, diff_high = _age_diff_bounds(n, unit)
     diff_low = bind("age_diff_low", pl.when(just_now).then(0).otherwise(diff_low))
     diff_high = bind("age_diff_high", pl.when(just_now).then(MINUTE - 1).otherwise(diff_high))
@@ -240,7 +325,7 @@ def age_fields(
     # repeats to the latest; a clock time a DST change skips is no time at all (null).
     naive = bind(
         "age_naive",
-        parts.struct.field("abs").str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M", strict=False),
+        part("abs").str.strptime(pl.Datetime("us"), clock or "%Y-%m-%d %H:%M", strict=False),
     )
     zone = pl.lit(DEFAULT_SITE_TIME_ZONE) if time_zone is None else time_zone
 
@@ -255,8 +340,10 @@ def age_fields(
         )
 
     absolute_min = in_utc("earliest")
-    absolute_max = pl.min_horizontal(in_utc("latest") + pl.duration(seconds=MINUTE - 1), fetched_s)
-    is_absolute = parts.struct.field("abs").is_not_null()
+    # A minute holds 60 seconds of uploads; a printed second, one.
+    last_second = MINUTE - 1 if printer == "minute" else 0
+    absolute_max = pl.min_horizontal(in_utc("latest") + pl.duration(seconds=last_second), fetched_s)
+    is_absolute = part("abs").is_not_null()
     up_min = bind("age_up_min", pl.when(is_absolute).then(absolute_min).otherwise(relative_min))
     up_max = bind("age_up_max", pl.when(is_absolute).then(absolute_max).otherwise(relative_max))
     # A relative age past the bound has null bounds by now; an absolute one (year 0000, or
@@ -288,13 +375,13 @@ def age_fields(
     ]
 
 
-def rating_fields(rating_text: pl.Expr, bind: Bind = inline) -> list[pl.Expr]:
+def rating_fields(rating_text: pl.Expr, bind: Bind = inline, printer: str = "js") -> list[pl.Expr]:
     """Rating (score / 100), the raw score, and the below-1 anomaly flag.
 
     A rating below 1 cannot come from a 1-5 star vote, but it is what the site printed,
     so it is kept and flagged rather than rejected.
     """
-    ok = bind("rating_ok", rating_text.str.contains(RATING_RE))
+    ok = bind("rating_ok", rating_text.str.contains(RATING_FORMS[printer]))
     rating = bind("rating", pl.when(ok).then(rating_text.cast(pl.Float64, strict=False)))
     return [
         rating.alias("rating"),

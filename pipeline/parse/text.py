@@ -12,39 +12,85 @@ listing; the strict rules in `fields.py` then decide whether its fields are vali
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import polars as pl
 
 from pipeline.config import DEFAULT_SITE_TIME_ZONE
-from pipeline.parse import fields
+from pipeline.parse import fields, layouts
+from pipeline.parse.layouts import Layout
 
-# One listing tail: PRICE CREDIT | PAGES 页 | SIZE [| AGE]RATING, then one separator
-# (a line break, or a space in text flattened further, or the end of the page). SIZE is
-# any token ending in a unit word, or any token and a unit word: a malformed size (`NaN GB`,
-# `-1 KB`, `1e309 MB`, `12.83MB`) must still end its own listing, for the strict rules to
-# reject, rather than let the listing run on into the next one's tail and merge the two.
-# A token without a unit word (`| 5 | 9 月前3`) ends a listing too, but only when an age
-# block follows it (docs/input-format.md §1.7): then the ` | AGE` and the glued rating
-# show where the size ended. Without one, a number (`| 619.3` where a page was cut) is no
-# tail: that stays the truncation it is.
-# The readings with an age block come first, so a token with an age after it is read
-# whole (`MB5 | 9 月前3`: size `MB5`, not size `MB`, rating 5 and ` | 9 月前3` left to
-# open the next listing). After a bare token the age must end as the site's ages do (`前`,
-# `刚刚`, a DocHub minute): in text flattened further, `12.83MB3 | 云原生0 码力 | …` is a
-# size `12.83MB`, rating 3, and a listing whose title starts with `|`, not an age `云原生`.
-# Each reading has its own group names (a pattern may not repeat one); `tail_parts` merges
-# them.
-_DOCHUB_TIME = r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}"
-_AGE = _DOCHUB_TIME + r"|[^|\n]*?[^|\n0-9. ]"
-_SITE_AGE = _DOCHUB_TIME + r"|[^|\n]*?前|刚刚"
+_CLOCK = r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}"
 _UNIT_SIZE = r"[^\s|]+ [A-Za-z]+|[^\s|]*[A-Za-z]+"
-_TAIL = (
-    r"(?<price>[0-9]+) (?<credit>[^\s|0-9][^\s|]*) \| (?<pages>[^|\n]*?) 页 \| "
-    r"(?:(?<size>" + _UNIT_SIZE + r") \| (?<age>" + _AGE + r")"
-    r"|(?<bare_size>[^\s|]+) \| (?<bare_age>" + _SITE_AGE + r")"
-    r"|(?<unaged_size>" + _UNIT_SIZE + r"))"
-    r"(?<rating>[0-9]+(?:\.[0-9]+)?)"
-)
 _SEPARATOR = r"(?:\r?\n|[ \t]|$)"
+# What may stand between a tail and a rating on its own: a line break (innerText: the
+# star widget is a block of its own), spaces (textContent), or nothing (glued).
+_RATING_GAP = r"[ \t]*\n[ \t]*|[ \t]+"
+_RATING = {"js": r"[0-9]+(?:\.[0-9]+)?", "dochub": r"[0-9]{1,3}\.[0-9]"}
+
+
+def _ages(time: str, rating_after: bool) -> tuple[str, str]:
+    """(loose AGE, AGE as the site's end) for a layout's time printer.
+
+    With a rating glued after it, an age ends at its last non-digit (`9 月前3`); without
+    one, it must end as the site's ages do, or it would stop at its first space.
+    """
+    if time in ("minute", "constant"):
+        return _CLOCK, _CLOCK
+    if time == "second":
+        return _CLOCK + ":[0-9]{2}", _CLOCK + ":[0-9]{2}"
+    site = r"[^|\n]*?前|刚刚"
+    return (r"[^|\n]*?[^|\n0-9. ]" if rating_after else site), site
+
+
+def tail_pattern(layout: Layout) -> str:
+    """One listing tail of `layout`, without the separator after it (docs/input-format.md §1.7).
+
+    PRICE CREDIT | PAGES 页 | SIZE [| AGE], with the rating before it (on its own line or
+    after a space, preceded by a line break or a space: `D\n3\n0 魔豆 | …`) or after it
+    (glued, after a space or on its own line: `9 月前3`, `9 月前\n3`). SIZE is any token
+    ending in a unit word, or any token and a unit word: a malformed size (`NaN GB`, `-1
+    KB`, `1e309 MB`, `12.83MB`) must still end its own listing, for the strict rules to
+    reject, rather than let the listing run on into the next one's tail and merge the two.
+    A token without a unit word (`| 5 | 9 月前3`) ends a listing too, but only when an age
+    block follows it: then the ` | AGE` shows where the size ended. Without one, a number
+    (`| 619.3` where a page was cut) is no tail: that stays the truncation it is.
+    The readings with an age block come first, so a token with an age after it is read
+    whole (`MB5 | 9 月前3`: size `MB5`). After a bare token the age must end as the site's
+    ages do: in text flattened further, `12.83MB3 | 云原生0 码力 | …` is a size `12.83MB`,
+    rating 3, and a listing whose title starts with `|`, not an age `云原生`. Each reading
+    has its own group names (a pattern may not repeat one); `tail_parts` merges them.
+    """
+    after = layout.rating == "after"
+    age, site_age = _ages(layout.time, after)
+    rating = _RATING[layout.rating_printer]
+    credit_gap = " " if layout.credit_space else ""
+    pages_gap = " " if layout.pages_space else ""
+    before = ""
+    if layout.rating == "before":
+        fen = r"[ \t]*分" if layout.rating_printer == "dochub" else ""
+        before = rf"(?:^|\s)(?<rating_b>{rating}){fen}(?:{_RATING_GAP})"
+    return (
+        before
+        + rf"(?<price>[0-9]+){credit_gap}(?<credit>[^\s|0-9][^\s|]*) \| "
+        + rf"(?<pages>[^|\n]*?){pages_gap}页 \| "
+        + r"(?:(?<size>"
+        + _UNIT_SIZE
+        + r") \| (?<age>"
+        + age
+        + r")"
+        + r"|(?<bare_size>[^\s|]+) \| (?<bare_age>"
+        + site_age
+        + r")"
+        + r"|(?<unaged_size>"
+        + _UNIT_SIZE
+        + r"))"
+        + (rf"(?:{_RATING_GAP})?(?<rating>{rating})" if after else "")
+    )
+
+
+DEFAULT_LAYOUT = layouts.layout("moredoc-web-2024-07")
+_TAIL = tail_pattern(DEFAULT_LAYOUT)
 # Lazy prefix: each match starts where the previous one ended, at the earliest tail.
 CHUNK_RE = r"[\s\S]*?" + _TAIL + _SEPARATOR
 # The same cut without the prefix: successive matches start at the same earliest tails
@@ -53,9 +99,24 @@ CHUNK_RE = r"[\s\S]*?" + _TAIL + _SEPARATOR
 TAIL_SEP_RE = _TAIL + _SEPARATOR
 TAIL_AT_END_RE = _TAIL + _SEPARATOR + r"$"
 TAIL_RE = r"^" + _TAIL + r"$"
+# The footer: `共 N 条` and the pager moredoc's element-ui prints after it, as `- K` lines
+# (a list flattened item by item), or its numbers run together on one line with the
+# jumper's `前往页` (innerText); DocHub prints no total, only its bootstrap pager
+# (`1..`, `<<`, page numbers, `>>`, `..N`), one item a line or run together.
 # Pager numbers start at 1: a `- 0` item is not the site's footer and stays a fragment.
+_PAGER_ITEM = r"- [1-9][0-9]{0,8}|[1-9][0-9]*|前往\s*页|前往"
 FOOTER_RE = (
-    r"^(?<before>[\s\S]*?)(?<footer>共 (?<total>[0-9]{1,12}) 条(?:\s*- [1-9][0-9]{0,8})*)\s*$"
+    r"^(?<before>[\s\S]*?)(?<footer>共 (?<total>[0-9]{1,12}) 条(?:\s*(?:"
+    + _PAGER_ITEM
+    + r"))*)\s*$"
+)
+_BOOTSTRAP_ITEM = r"1\.\.|<<|>>|\.\.[1-9][0-9]{0,8}|[1-9][0-9]{0,8}"
+BOOTSTRAP_FOOTER_RE = (
+    r"^(?<before>[\s\S]*?)(?<footer>(?:"
+    + _BOOTSTRAP_ITEM
+    + r")(?:\s*(?:"
+    + _BOOTSTRAP_ITEM
+    + r"))*)\s*$"
 )
 
 # A repeated title must be at least this long: shorter "repetitions" (`11`, `哈哈`) are
@@ -80,7 +141,9 @@ def _bytes(expr: pl.Expr) -> pl.Expr:
     return expr.str.len_bytes().cast(pl.Int64)
 
 
-def split_chunks(pages: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+def split_chunks(
+    pages: pl.DataFrame, layout: Layout = DEFAULT_LAYOUT
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Cut each page into one row per listing chunk, plus the text after the last tail.
 
     `pages` has snapshot_id and text. Returns (chunks, remainders): chunks carry position
@@ -91,6 +154,8 @@ def split_chunks(pages: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     The tails are found once: extract_all gives them, and the same matches replaced by a
     marker give the text between them (headings, then the rest of the page).
     """
+    tail_sep_re = tail_pattern(layout) + _SEPARATOR
+    chunk_re = r"[\s\S]*?" + tail_sep_re
     text = pl.col("text")
     tail_sep = pl.col("tail_sep")
     piece = pl.col("_piece")
@@ -98,11 +163,11 @@ def split_chunks(pages: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     cut = pages.select(
         "snapshot_id",
         text,
-        tail_sep=text.str.extract_all(TAIL_SEP_RE),
+        tail_sep=text.str.extract_all(tail_sep_re),
         _cuttable=~text.str.contains(_CUT, literal=True),
     ).with_columns(
-        _between=pl.when(cuttable).then(text).str.replace_all(TAIL_SEP_RE, _CUT).str.split(_CUT),
-        _chunks=pl.when(~cuttable).then(text).str.extract_all(CHUNK_RE),
+        _between=pl.when(cuttable).then(text).str.replace_all(tail_sep_re, _CUT).str.split(_CUT),
+        _chunks=pl.when(~cuttable).then(text).str.extract_all(chunk_re),
     )
     rest = (
         pl.when(cuttable)
@@ -162,13 +227,13 @@ def _fragment(text: pl.Expr, offset: pl.Expr) -> list[pl.Expr]:
     ]
 
 
-def parse_chunks(chunks: pl.DataFrame) -> pl.DataFrame:
+def parse_chunks(chunks: pl.DataFrame, layout: Layout = DEFAULT_LAYOUT) -> pl.DataFrame:
     """Split each chunk into heading and tail, then read the tail's fields by the strict rules.
 
     Chunks from `split_chunks` arrive already split; bare chunks are split here.
     """
     if not {"heading_raw", "tail"} <= set(chunks.columns):
-        tail_sep = pl.col("chunk").str.extract(TAIL_AT_END_RE, 0)
+        tail_sep = pl.col("chunk").str.extract(tail_pattern(layout) + _SEPARATOR + "$", 0)
         chunks = chunks.with_columns(
             pl.col("chunk").str.strip_suffix(tail_sep).alias("heading_raw"),
             tail_sep.str.strip_chars_end().alias("tail"),
@@ -178,7 +243,13 @@ def parse_chunks(chunks: pl.DataFrame) -> pl.DataFrame:
     return (
         chunks.with_columns(
             pl.col("heading_raw").str.strip_chars_start().alias("heading_with_price"),
-            tail_parts(pl.col("tail")),
+            # The price is glued to the description only where nothing stands between
+            # them: a rating before the tail, or a line break or space, keeps them apart.
+            (
+                pl.lit(layout.rating != "before")
+                & pl.col("heading_raw").str.contains(r"\S$")
+            ).alias("price_glued"),
+            tail_parts(pl.col("tail"), layout),
         )
         .with_columns(
             (
@@ -200,7 +271,7 @@ def parse_chunks(chunks: pl.DataFrame) -> pl.DataFrame:
 TAIL_PARTS = ("price_text", "credit", "pages_text", "size_text", "age_text", "rating_text")
 
 
-def tail_parts(tail: pl.Expr) -> pl.Expr:
+def tail_parts(tail: pl.Expr, layout: Layout = DEFAULT_LAYOUT) -> pl.Expr:
     """A struct `_t` of the tail's texts (all null when it is not a tail), for `unnest`.
 
     Every form with a tail reads it here: the HTML form joins its info line and star text
@@ -208,14 +279,16 @@ def tail_parts(tail: pl.Expr) -> pl.Expr:
     SIZE and AGE (with an age block, bare before one, without one) has groups of its own,
     merged here.
     """
-    part = tail.str.extract_groups(TAIL_RE).struct.field
+    part = tail.str.extract_groups("^" + tail_pattern(layout) + "$").struct.field
+    rating = {"after": "rating", "before": "rating_b"}.get(layout.rating)
+    rating_text = part(rating) if rating else pl.lit(None, pl.String)
     texts = (
         part("price"),
         part("credit"),
         part("pages"),
         pl.coalesce(part("size"), part("bare_size"), part("unaged_size")),
         pl.coalesce(part("age"), part("bare_age")),
-        part("rating"),
+        rating_text,
     )
     return pl.struct(text.alias(name) for name, text in zip(TAIL_PARTS, texts, strict=True)).alias(
         "_t"
@@ -237,11 +310,12 @@ def resolve_prices(listings: pl.DataFrame) -> pl.DataFrame:
         .group_by(site_key.alias("site_key"), pl.col("price_text").alias("reading"))
         .agg(pl.len().alias("evidence"))
     )
+    glued = pl.col("price_glued") if "price_glued" in listings.columns else pl.lit(True)
     runs = listings.select(
-        "snapshot_id", "position", site_key.alias("site_key"), "price_text"
+        "snapshot_id", "position", site_key.alias("site_key"), "price_text", glued.alias("_glued")
     ).with_columns(pl.col("price_text").str.len_chars().cast(pl.Int64).alias("run_len"))
     readings = (
-        runs.filter(pl.col("run_len") > 1)
+        runs.filter((pl.col("run_len") > 1) & pl.col("_glued"))
         .with_columns(pl.int_ranges(1, pl.col("run_len") + 1).alias("reading_len"))
         .explode("reading_len")
         .with_columns(
@@ -260,7 +334,9 @@ def resolve_prices(listings: pl.DataFrame) -> pl.DataFrame:
     longest_reading = pl.max_horizontal(
         pl.col("price_text").str.strip_chars_start("0").str.len_chars(), pl.lit(1)
     )
-    chosen_len = pl.col("chosen_len").fill_null(longest_reading)
+    chosen_len = (
+        pl.when(glued).then(pl.col("chosen_len").fill_null(longest_reading)).otherwise(run_len)
+    )
     chosen = pl.col("price_text").str.slice(run_len - chosen_len)
     return (
         listings.join(readings, on=["snapshot_id", "position"], how="left")
@@ -268,13 +344,15 @@ def resolve_prices(listings: pl.DataFrame) -> pl.DataFrame:
             pl.when(chosen.str.len_chars() <= MAX_PRICE_DIGITS)
             .then(chosen.cast(pl.Int64, strict=False))
             .alias("price"),
-            (run_len > 1).alias("price_ambiguous"),
+            ((run_len > 1) & glued).alias("price_ambiguous"),
             (
                 pl.col("heading_with_price")
                 + pl.col("price_text").str.slice(0, run_len - chosen_len)
-            ).alias("heading"),
+            )
+            .str.strip_chars_end()
+            .alias("heading"),
         )
-        .drop("chosen_len")
+        .drop("chosen_len", *(["price_glued"] if "price_glued" in listings.columns else []))
     )
 
 
@@ -394,9 +472,26 @@ def split_titles(listings: pl.DataFrame) -> pl.DataFrame:
 def derive_fields(listings: pl.DataFrame) -> pl.DataFrame:
     """Apply the strict field rules; collect every reason a listing is not valid.
 
-    The rules' shared intermediates (each regex extract, the age bounds) are staged as
-    temporary columns, computed once instead of once per output that reads them.
+    Each row is read by the printers of its `layout` (a column of layout names; none means
+    today's moredoc-web search page): the rows of each layout in the batch are read
+    together, so a batch of one layout costs one pass. The rules' shared intermediates
+    (each regex extract, the age bounds) are staged as temporary columns, computed once
+    instead of once per output that reads them.
     """
+    if "layout" not in listings.columns or listings.height == 0:
+        return _derive_fields(listings, DEFAULT_LAYOUT)
+    names = listings["layout"].fill_null(DEFAULT_LAYOUT.name)
+    if names.n_unique() == 1:
+        return _derive_fields(listings, layouts.layout(names[0]))
+    indexed = listings.with_row_index("_row").with_columns(names.alias("_layout"))
+    parts = [
+        _derive_fields(group.drop("_layout"), layouts.layout(str(name)))
+        for (name,), group in indexed.partition_by("_layout", as_dict=True).items()
+    ]
+    return pl.concat(parts, how="vertical").sort("_row").drop("_row")
+
+
+def _derive_fields(listings: pl.DataFrame, layout: Layout) -> pl.DataFrame:
     staged = fields.Staged()
     # Each page's site prints absolute times in its own zone (a column the reader adds);
     # pages without one use the default.
@@ -407,15 +502,16 @@ def derive_fields(listings: pl.DataFrame) -> pl.DataFrame:
         DEFAULT_SITE_TIME_ZONE
     )
     outputs = [
-        *fields.size_fields(pl.col("size_text"), staged),
+        *fields.size_fields(pl.col("size_text"), staged, layout.size),
         *fields.age_fields(
             pl.col("age_text"),
             pl.col("fetched_at"),
             staged,
             time_zone=time_zone,
             zones=sorted(zones),
+            printer=layout.time,
         ),
-        *fields.rating_fields(pl.col("rating_text"), staged),
+        *fields.rating_fields(pl.col("rating_text"), staged, layout.rating_printer),
         *fields.pages_fields(pl.col("pages_text"), staged),
     ]
     return (
@@ -436,22 +532,49 @@ def derive_fields(listings: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def parse_footer(remainders: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Read `共 N 条` and the pager after the last listing; anything else there is rejected.
+def info_parts(info: pl.Expr, layout: Layout) -> pl.Expr:
+    """The tail parts (`tail_parts`) of a rating-free info line `PRICE CREDIT | PAGES 页 |
+    SIZE [| AGE]` in `layout`'s spacing, as the HTML form prints it; rating_text is null."""
+    return tail_parts(info, replace(layout, rating="none"))
 
-    Returns (footers, rejects): one footer row per snapshot (nulls when there is none) and
-    the non-blank text that is neither a listing nor the footer, with why.
+
+def parse_footer(
+    remainders: pl.DataFrame, layout: Layout = DEFAULT_LAYOUT
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Read the footer after the last listing; anything else there is rejected.
+
+    moredoc: `共 N 条` and its pager; DocHub: its pager alone (no total). Returns (footers,
+    rejects): one footer row per snapshot (nulls when there is none) and the non-blank text
+    that is neither a listing nor the footer, with why.
     """
-    parts = remainders.with_columns(pl.col("rest").str.extract_groups(FOOTER_RE).alias("f")).unnest(
+    bootstrap = layout.pager == "bootstrap"
+    pattern = BOOTSTRAP_FOOTER_RE if bootstrap else FOOTER_RE
+    parts = remainders.with_columns(pl.col("rest").str.extract_groups(pattern).alias("f")).unnest(
         "f"
     )
+    if bootstrap:
+        parts = parts.with_columns(pl.lit(None, pl.String).alias("total"))
     has_footer = pl.col("footer").is_not_null()
     before = pl.when(has_footer).then(pl.col("before")).otherwise(pl.col("rest"))
-    pager = (
-        pl.col("footer")
-        .str.extract_all(r"- [0-9]+")
-        .list.eval(pl.element().str.slice(2).cast(pl.Int64))
-    )
+    if bootstrap:
+        # `..N` names the last page; on the last page itself it is missing and the highest
+        # number is the last page (docs/input-format.md §2).
+        numbers = pl.col("footer").str.replace_all(r"\.\.[0-9]+|1\.\.", " ")
+        pager = pl.concat_list(
+            pl.col("footer")
+            .str.extract_all(r"\.\.[0-9]+")
+            .list.eval(pl.element().str.slice(2).cast(pl.Int64)),
+            pl.when(~pl.col("footer").str.contains(">>", literal=True))
+            .then(numbers.str.extract_all(r"[0-9]+").list.eval(pl.element().cast(pl.Int64)))
+            .otherwise(pl.lit([], pl.List(pl.Int64))),
+        )
+    else:
+        # Only `- K` items say one page number each; numbers run together say none.
+        pager = (
+            pl.col("footer")
+            .str.extract_all(r"- [0-9]+")
+            .list.eval(pl.element().str.slice(2).cast(pl.Int64))
+        )
     footer_offset = pl.col("rest_offset") + _bytes(pl.col("before"))
     footers = parts.select(
         "snapshot_id",
@@ -473,16 +596,161 @@ def parse_footer(remainders: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     return footers, rejects
 
 
-def parse_pages(pages: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """Parse a batch of decoded text snapshots.
+# The first listing's info core with what stands around it, read once per page to tell
+# the layouts apart (docs/input-format.md §0): up to a line of text before the price
+# (a rating of its own, `4.5 分`), whether the credit and pages are spaced, the rest of the
+# line after `页 | ` (size, age, a glued rating) and the start of the next line.
+_PROBE = (
+    r"(?<pre>[^\n]{0,24})(?<pre_nl>\n?)(?<price>[0-9]+)(?<csp> ?)[^\s|0-9][^\s|]* \| "
+    r"[^|\n]*?(?<psp> ?)页 \| (?<rest>[^\n]*)(?<next>\n[^\n]{0,24})?"
+)
+_JS_RATING_ALONE = r"[0-9](?:\.[0-9]{1,2})?"
+_TRIMMED_SIZE = r"(?:^|[\s|])[0-9]+(?:\.[0-9])? ?(?:B|KB|MB|GB|TB|PB|EB)(?:$|[\s|0-9])"
+_FIXED_ONLY_SIZE = r"[0-9]+\.[0-9]0 ?(?:B|KB|MB|GB|TB|PB|EB)|[0-9]+\.[0-9]{2} B(?:$|[\s|0-9])"
 
-    `pages` has snapshot_id, site, fetched_at and text. Returns (listings, footers,
-    rejects): listings still carry their raw `fragment` and `parse_error` so the caller can
-    route bad rows to rejects with their exact bytes.
+
+def detect_layouts(pages: pl.DataFrame) -> pl.DataFrame:
+    """Each text page's layout, page type and, where no layout fits, why (one row a page).
+
+    `pages` has snapshot_id, text and (optionally) url. One probe finds the first listing's
+    info core; the characters around it tell where the rating stands and how the credit,
+    pages and size are spaced; a page-wide test tells trimmed sizes (moredoc before
+    279d64d) from two-decimal ones, and the time tells the category lists (seconds) and
+    moredoc's first page (a constant date). A page with no info core at all is read as
+    today's layout (it is a footer alone, a blank or a truncated page).
     """
-    chunks, remainders = split_chunks(pages.select("snapshot_id", "text"))
+    probe = pl.col("text").str.extract_groups(_PROBE)
+    url = pl.col("url") if "url" in pages.columns else pl.lit(None, pl.String)
+    frame = pages.select(
+        "snapshot_id",
+        probe.alias("_p"),
+        pl.col("text").str.contains(_TRIMMED_SIZE).alias("_trimmed"),
+        pl.col("text").str.contains(_FIXED_ONLY_SIZE).alias("_fixed"),
+        url.str.contains(r"^[a-z]+://[^/]*/(?:category|list)(?:[/?#]|$)")
+        .fill_null(False)
+        .alias("_category_url"),
+    ).unnest("_p")
+    pre = pl.col("pre")
+    rest = pl.col("rest").str.strip_chars_end()
+    found = pl.col("price").is_not_null()
+    same_line_rating = pre.str.contains(rf"(?:^|\s){_JS_RATING_ALONE}[ \t]+$")
+    own_line_rating = (pl.col("pre_nl") == "\n") & pre.str.contains(
+        rf"^[ \t]*{_JS_RATING_ALONE}[ \t]*$"
+    )
+    fen = pre.str.contains(r"[0-9]\.[0-9][ \t]*分[ \t]*$")
+    rating_after = rest.str.contains(r"[0-9]$") & ~rest.str.contains(
+        r"\| [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}(?::[0-9]{2})?$"
+    ) | (
+        pl.col("next").str.contains(rf"^\n[ \t]*{_JS_RATING_ALONE}[ \t]*$")
+        & ~rest.str.contains(r"[0-9]$")
+    )
+    seconds = rest.str.contains(r"\| [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$")
+    constant = rest.str.contains(r"\| " + fields.CONSTANT_DATE + "$")
+    trimmed = pl.col("_trimmed") & ~pl.col("_fixed")
+    size_glued = rest.str.contains(r"^[^ |]*[0-9][A-Z]")
+    layout = (
+        pl.when(~found)
+        .then(pl.lit(DEFAULT_LAYOUT.name))
+        .when(fen & (pl.col("csp") == "") & size_glued)
+        .then(pl.lit("dochub-2018-04"))
+        .when(fen & (pl.col("csp") == ""))
+        .then(pl.lit("dochub-2018-08"))
+        .when(fen)
+        .then(pl.lit("dochub-2018-08-11"))
+        .when((same_line_rating | own_line_rating) & seconds)
+        .then(pl.when(trimmed).then(pl.lit("moredoc-list-2022-12")).otherwise(
+            pl.lit("moredoc-list-2023-04")))
+        .when((same_line_rating | own_line_rating) & constant)
+        .then(pl.lit("moredoc-2022-12"))
+        .when(same_line_rating | own_line_rating)
+        .then(pl.when(trimmed).then(pl.lit("moredoc-2023-01")).otherwise(
+            pl.lit("moredoc-2023-04")))
+        .when(rating_after & pl.col("_category_url"))
+        .then(pl.lit("moredoc-web-list-2024-07"))
+        .when(rating_after)
+        .then(pl.lit(DEFAULT_LAYOUT.name))
+    )  # fmt: skip
+    misfit = pl.format(
+        "no layout fits the page: its first listing's tail '{}' has no rating after it "
+        "(moredoc-web-2024-07 prints one after the age) and none standing before it on "
+        "its own (moredoc 2022-12 to 2023-04, DocHub `4.5 分`); a rating glued to the price "
+        "(`…30 魔豆`) cannot be told from the price's digits",
+        pl.concat_str(pl.col("price"), pl.lit(" … | "), rest),
+    )
+    return frame.select(
+        "snapshot_id",
+        layout.alias("layout"),
+        pl.when(layout.is_null()).then(misfit).alias("misfit"),
+    ).with_columns(
+        pl.col("layout")
+        .replace_strict({r.name: r.page_type for r in layouts.RECORDS}, default=None)
+        .alias("page_type")
+    )
+
+
+def _whole_page_rejects(pages: pl.DataFrame, reason: pl.Expr) -> pl.DataFrame:
+    """One reject holding each page whole (its non-blank text), with `reason`."""
+    return pages.select(
+        "snapshot_id",
+        *_fragment(pl.col("text"), pl.lit(0, pl.Int64)),
+        reason.alias("reason"),
+    )
+
+
+def parse_pages(pages: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Parse a batch of decoded text snapshots, each by the layout detected for it.
+
+    `pages` has snapshot_id, site, fetched_at and text (and url, time_zone where known).
+    Returns (listings, footers, rejects): listings still carry their raw `fragment` and
+    `parse_error` so the caller can route bad rows to rejects with their exact bytes;
+    footers carry each page's `layout` and `page_type`. A page no layout fits, and a
+    category page (its text runs each description into the next title), is one reject.
+    """
+    detected = detect_layouts(pages)
+    pages = pages.join(detected, on="snapshot_id", how="left", maintain_order="left")
+    refused = pages.filter(pl.col("misfit").is_not_null() | (pl.col("page_type") == "category"))
+    reason = pl.coalesce(
+        "misfit",
+        pl.format(
+            "category page (layout {}): it prints each description after its listing's tail, "
+            "so in the text form a description runs into the next listing's title; the text "
+            "form of a category page is not read (its HTML is)",
+            "layout",
+        ),
+    )
+    rejects = [_whole_page_rejects(refused, reason)]
+    footers = [
+        refused.select(
+            "snapshot_id",
+            pl.lit(None, pl.Int64).alias("total_results"),
+            pl.lit(None, pl.Int32).alias("last_page"),
+            pl.lit(None, pl.Int64).alias("footer_byte_start"),
+            pl.lit(None, pl.Int64).alias("footer_byte_end"),
+            "layout",
+            "page_type",
+        )
+    ]
+    listings = []
+    readable = pages.join(refused.select("snapshot_id"), on="snapshot_id", how="anti")
+    for (name,), group in readable.partition_by("layout", as_dict=True).items():
+        read, footer, rejected = _parse_layout(group, layouts.layout(str(name)))
+        listings.append(read)
+        footers.append(footer)
+        rejects.append(rejected)
+    empty = _parse_layout(pages.clear(), DEFAULT_LAYOUT)
+    return (
+        pl.concat([empty[0], *listings], how="diagonal_relaxed"),
+        pl.concat([*footers, empty[1]], how="diagonal_relaxed"),
+        pl.concat([*rejects, empty[2]], how="diagonal_relaxed"),
+    )
+
+
+def _parse_layout(
+    pages: pl.DataFrame, layout: Layout
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    chunks, remainders = split_chunks(pages.select("snapshot_id", "text"), layout)
     listings = (
-        parse_chunks(chunks)
+        parse_chunks(chunks, layout)
         .join(
             pages.select(
                 "snapshot_id", "site", "fetched_at", *({"time_zone"} & set(pages.columns))
@@ -490,12 +758,19 @@ def parse_pages(pages: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.Dat
             on="snapshot_id",
             how="left",
         )
+        .with_columns(pl.lit(layout.name).alias("layout"))
         .pipe(resolve_prices)
         .pipe(split_titles)
         .pipe(derive_fields)
         .with_columns(
-            (pl.col("heading_with_price") + pl.col("tail")).alias("fragment"),
+            (pl.col("heading_with_price") + pl.col("tail").str.strip_chars_start()).alias(
+                "fragment"
+            ),
         )
+        .drop("layout")
     )
-    footers, rejects = parse_footer(remainders)
+    footers, rejects = parse_footer(remainders, layout)
+    footers = footers.with_columns(
+        pl.lit(layout.name).alias("layout"), pl.lit(layout.page_type).alias("page_type")
+    )
     return listings, footers, rejects
