@@ -14,7 +14,15 @@ import pandera.polars as pa
 import polars as pl
 from pandera.api.polars.types import PolarsData
 
-from pipeline.vocab import FETCHED_AT_SOURCES, FILE_FAMILIES, FORMS, REJECT_STAGES, TITLE_SOURCES
+from pipeline.vocab import (
+    FETCHED_AT_SOURCES,
+    FILE_FAMILIES,
+    FORMS,
+    LAYOUTS,
+    PAGE_TYPES,
+    REJECT_STAGES,
+    TITLE_SOURCES,
+)
 
 UtcTime = Annotated[pl.Datetime, "us", "UTC"]
 
@@ -67,6 +75,15 @@ class Listing(pa.DataFrameModel):
     download_count: pl.Int64 = pa.Field(ge=0, nullable=True, description="Downloads (API).")
     favorite_count: pl.Int64 = pa.Field(ge=0, nullable=True, description="Favourites (API).")
     comment_count: pl.Int64 = pa.Field(ge=0, nullable=True, description="Comments (API).")
+    # Added in schema version 3 (older files gain it from document_id, docs/lake.md).
+    document_ref: str = pa.Field(
+        nullable=True,
+        str_matches=r"^[0-9A-Za-z_-]+$",
+        description=(
+            "The document's id as the site prints it in its link or the API's key "
+            "(`/document/<ref>`): the numeric id, or the uuid newer sites use instead."
+        ),
+    )
 
     class Config:
         strict = True
@@ -86,6 +103,14 @@ class Listing(pa.DataFrameModel):
             pl.col("uploaded_at_max") <= pl.col("fetched_at")
         )
         return data.lazyframe.select(both_null | ordered.fill_null(False))
+
+    @pa.dataframe_check(name="a numeric document_ref is document_id")
+    def document_ref_is_the_id(cls, data: PolarsData) -> pl.LazyFrame:
+        numeric = pl.col("document_ref").str.contains(r"^[0-9]+$")
+        agrees = pl.col("document_ref") == pl.col("document_id").cast(pl.String)
+        return data.lazyframe.select(
+            (pl.col("document_id").is_null() | ~numeric | agrees).fill_null(True)
+        )
 
     @pa.dataframe_check(name="byte_start < byte_end")
     def span_ordered(cls, data: PolarsData) -> pl.LazyFrame:
@@ -122,6 +147,17 @@ class Snapshot(pa.DataFrameModel):
     )
     search_seconds: pl.Float64 = pa.Field(
         ge=0, nullable=True, description="The site's search time (HTML tips, API `spend`)."
+    )
+    # Added in schema version 3: null for unreadable files and for rows of older lakes.
+    layout: str = pa.Field(
+        isin=list(LAYOUTS),
+        nullable=True,
+        description="The template layout the page was detected as (vocab.LAYOUTS).",
+    )
+    page_type: str = pa.Field(
+        isin=list(PAGE_TYPES),
+        nullable=True,
+        description="Search-result or category page (vocab.PAGE_TYPES).",
     )
 
     class Config:

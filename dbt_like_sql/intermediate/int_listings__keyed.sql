@@ -1,9 +1,12 @@
 -- grain: one row per listing on a results page (snapshot_id, position), with its document_key
 {{ config(materialized='table') }}
--- A document is its site id where a form shows one (HTML links, API JSON). Text snapshots
--- carry no id, so a text-form listing is the document seen in HTML/JSON whose heading, page
--- count and size interval agree with it (exactly one such document); otherwise it is known
--- by what every page prints the same way: its heading, size, page count and credit word.
+-- A document is its site id where a form shows one (HTML links, API JSON): the id as the
+-- page's link prints it (document_ref: the numeric id, or the uuid newer sites link by),
+-- else the numeric document_id. A numeric id that an API row pairs with a uuid is known by
+-- the uuid, so pages linking by either are one document. Text snapshots carry no id, so a
+-- text-form listing is the document seen in HTML/JSON whose heading, page count and size
+-- interval agree with it (exactly one such document); otherwise it is known by what every
+-- page prints the same way: its heading, size, page count and credit word.
 -- Two things vary between renderings of one document and are taken out of the heading:
 --   * whitespace: layouts differ only in the line break or space between title and
 --     description (or none at all, when they are glued);
@@ -12,7 +15,8 @@
 
 with
 
--- named twice below: `not materialized` reads the table where DuckDB would copy it first
+-- named several times below: `not materialized` reads the table where DuckDB would copy
+-- it first
 listings as not materialized (
 
     select * from {{ ref('stg_lake__listings') }}
@@ -47,6 +51,24 @@ normalised as materialized (
 
 ),
 
+-- a numeric id the site also links by a uuid (an API row shows both): the uuid, where the
+-- rows pairing that id with one agree on it
+aliases as (
+
+    select
+        coalesce(site, '') as site_key,
+        document_id,
+        any_value(document_ref) as document_ref
+
+    from listings
+    where document_id is not null
+        and document_ref is not null
+        and document_ref <> cast(document_id as varchar)
+    group by coalesce(site, ''), document_id
+    having count(distinct document_ref) = 1
+
+),
+
 texted as (
 
     select
@@ -59,11 +81,13 @@ texted as (
 
 ),
 
--- every document a form with ids has shown: its id and what a text page would show of it
-sited as (
+-- every document a form with ids has shown, as printed: its ref, numeric id (where shown)
+-- and what a text page would show of it
+shown as (
 
     select distinct
         listings.site,
+        listings.document_ref,
         listings.document_id,
         normalised.heading_key_text,
         listings.pages,
@@ -72,7 +96,25 @@ sited as (
 
     from listings
     inner join normalised on listings.heading = normalised.heading
-    where listings.document_id is not null
+    where listings.document_id is not null or listings.document_ref is not null
+
+),
+
+-- the same with the site's reference to each: the uuid an id is paired with, else the ref
+-- as printed, else the numeric id as text (what the ref of such a link is); the aliases
+-- meet the distinct documents here, not every listing
+sited as (
+
+    select
+        shown.* exclude (document_ref),
+        coalesce(
+            aliases.document_ref, shown.document_ref, cast(shown.document_id as varchar)
+        ) as site_ref
+
+    from shown
+    left join aliases
+        on coalesce(shown.site, '') = aliases.site_key
+        and shown.document_id = aliases.document_id
 
 ),
 
@@ -94,7 +136,9 @@ matched as (
     select
         listings.snapshot_id,
         listings.position,
-        any_value(candidates.document_id) as document_id
+        any_value(candidates.site_ref) as site_ref,
+        -- a uuid-linked document's numeric id, where an API row showed it
+        max(candidates.document_id) as document_id
 
     from listings
     inner join candidates
@@ -103,46 +147,92 @@ matched as (
         and listings.size_bytes_min <= candidates.size_bytes_max
         and candidates.size_bytes_min <= listings.size_bytes_max
         and coalesce(listings.site, '') = coalesce(candidates.site, '')
-    where listings.document_id is null
+    where listings.document_id is null and listings.document_ref is null
     group by listings.snapshot_id, listings.position
-    having count(distinct candidates.document_id) = 1
+    having count(distinct candidates.site_ref) = 1
+
+),
+
+-- a listing printing a numeric id the site also links by a uuid: that uuid (only the
+-- listings that print the id, of documents an API row paired with a uuid, are probed)
+aliased as (
+
+    select
+        listings.snapshot_id,
+        listings.position,
+        aliases.document_ref as site_ref,
+        listings.document_id
+
+    from listings
+    inner join aliases
+        on coalesce(listings.site, '') = aliases.site_key
+        and listings.document_id = aliases.document_id
+    where listings.document_id is not null
+        and (
+            listings.document_ref is null
+            or listings.document_ref = cast(listings.document_id as varchar)
+        )
+
+),
+
+-- the listings whose site reference is not what they print: text-form listings matched to
+-- a document, numeric ids aliased to a uuid
+resolved as (
+
+    select * from matched
+    union all by name
+    select * from aliased
+
+),
+
+-- every listing with the site's reference to its document, where known
+referenced as (
+
+    select
+        texted.* exclude (document_id, document_ref),
+        coalesce(texted.document_id, resolved.document_id) as document_id,
+        coalesce(
+            resolved.site_ref, texted.document_ref, cast(texted.document_id as varchar)
+        ) as document_ref
+
+    from texted
+    left join resolved
+        on texted.snapshot_id = resolved.snapshot_id
+        and texted.position = resolved.position
 
 ),
 
 keyed as (
 
     select
-        texted.* exclude (document_id),
-        coalesce(texted.document_id, matched.document_id) as document_id,
-        -- md5 is stable across engines and versions: the same key from Python's hashlib
+        referenced.*,
+        -- md5 is stable across engines and versions: the same key from Python's hashlib (a
+        -- numeric id keys as its text, as it did before refs were recorded)
         left(
             case
-                when coalesce(texted.document_id, matched.document_id) is not null
+                when referenced.document_ref is not null
                     then md5(
                         concat_ws(
                             chr(31),
                             'site id',
-                            coalesce(texted.site, ''),
-                            cast(coalesce(texted.document_id, matched.document_id) as varchar)
+                            coalesce(referenced.site, ''),
+                            referenced.document_ref
                         )
                     )
                 else md5(
                     concat_ws(
                         chr(31),
-                        texted.heading_key_text,
-                        cast(texted.size_bytes as varchar),
-                        coalesce(cast(texted.pages as varchar), '-'),
-                        texted.credit
+                        referenced.heading_key_text,
+                        cast(referenced.size_bytes as varchar),
+                        coalesce(cast(referenced.pages as varchar), '-'),
+                        referenced.credit
                     )
                 )
             end,
             16
         ) as document_key
 
-    from texted
-    left join matched
-        on texted.snapshot_id = matched.snapshot_id
-        and texted.position = matched.position
+    from referenced
 
 ),
 
@@ -178,7 +268,8 @@ final as (
         keyed.document_id,
         keyed.file_family,
         keyed.ext,
-        snapshots.form
+        snapshots.form,
+        keyed.document_ref
 
     from keyed
     inner join snapshots on keyed.snapshot_id = snapshots.snapshot_id

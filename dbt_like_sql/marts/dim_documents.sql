@@ -40,6 +40,8 @@ history as (
         arg_max(title, fetched_at) filter (where title is not null) as title,
         -- the site's id and file type, where an HTML or API JSON page showed them
         max(document_id) as document_id,
+        -- one per key where set: the key is made of it
+        max(document_ref) as document_ref,
         arg_max(file_family, fetched_at) filter (where file_family is not null) as file_family,
         arg_max(ext, fetched_at) filter (where ext is not null) as ext,
         array_agg(distinct form order by form) as forms_seen,
@@ -98,7 +100,8 @@ final as (
             as is_upload_interval_empty,
         history.size_bytes_min > history.size_bytes_max as is_size_interval_empty,
         history.is_rating_anomaly_seen,
-        history.is_price_ambiguous_seen
+        history.is_price_ambiguous_seen,
+        history.document_ref
 
     from history
 

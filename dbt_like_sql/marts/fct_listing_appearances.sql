@@ -52,7 +52,8 @@ final as (
         deduplicated.uploaded_at_min,
         deduplicated.uploaded_at_max,
         deduplicated.size_bytes_min,
-        deduplicated.size_bytes_max
+        deduplicated.size_bytes_max,
+        deduplicated.document_ref
 
     from deduplicated
     inner join fetches on deduplicated.snapshot_id = fetches.snapshot_id

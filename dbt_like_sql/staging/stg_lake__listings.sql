@@ -46,7 +46,10 @@ renamed as (
         cast(view_count as bigint) as view_count,
         cast(download_count as bigint) as download_count,
         cast(favorite_count as bigint) as favorite_count,
-        cast(comment_count as bigint) as comment_count
+        cast(comment_count as bigint) as comment_count,
+        -- the id as the page's link (or the API's key) prints it: numeric, or a uuid on newer
+        -- sites; lakes from before it have document_id as text here
+        cast(document_ref as varchar) as document_ref
 
     from source
 

@@ -34,7 +34,11 @@ renamed as (
         cast(metadata_warning as varchar) as metadata_warning,
         -- only the HTML (search tips) and API JSON (`spend`) forms carry these
         cast(site_document_count as bigint) as site_document_count,
-        cast(search_seconds as double) as search_seconds
+        cast(search_seconds as double) as search_seconds,
+        -- the template layout the page was detected as, and search or category page; null
+        -- for unreadable files and for pages of lakes from before they were recorded
+        cast(layout as {{ enum('LAYOUTS') }}) as layout,
+        cast(page_type as {{ enum('PAGE_TYPES') }}) as page_type
 
     from source
 

@@ -42,6 +42,7 @@ class Compaction:
     groups_written: int = 0  # merged groups written in their place
     converted_from: str | None = None  # the old layout, when the lake was converted
     groups_upgraded: int = 0  # groups rewritten with the current version's columns
+    upgraded_from: int | None = None  # the oldest schema version among them
     seconds: float = 0.0
 
     def __bool__(self) -> bool:
@@ -51,8 +52,8 @@ class Compaction:
         if self.groups_upgraded:
             return (
                 f"upgraded {self.groups_upgraded} groups of files written by an older version "
-                f"to the current columns (version {layout.SCHEMA_VERSION}; "
-                f"{self.seconds:.1f} s)"
+                f"to the current columns (version {layout.SCHEMA_VERSION}, adding "
+                f"{layout.additions_since(self.upgraded_from or 0)}; {self.seconds:.1f} s)"
             )
         if self.converted_from is not None:
             return (
@@ -144,11 +145,19 @@ def merge(
     )
 
 
+# Columns a later version added that an older file's rows already imply: filled from the
+# conformed row where the file lacks them (any other added column is null). Version 3's
+# document_ref is the id as the link prints it, which for files before it (numeric ids
+# only, no uuids) is document_id as text.
+_DERIVED = {"listings": {"document_ref": pl.col("document_id").cast(pl.String)}}
+
+
 def _conform(table: str, frame: pl.DataFrame) -> pl.DataFrame:
     """Rows of a file from any version of the lake, as this version's files hold them.
 
-    A column this version added is filled with nulls; a column it does not know is an error
-    (dropping it would lose data).
+    A column this version added is filled from the row where `_DERIVED` says how, else with
+    nulls; a column it does not know is an error (dropping it would lose data). A file
+    that already holds every column is only cast: conforming twice changes nothing.
     """
     schema = layout.file_schema(table)
     unknown = [name for name in frame.columns if name not in schema]
@@ -156,10 +165,16 @@ def _conform(table: str, frame: pl.DataFrame) -> pl.DataFrame:
         raise LakeError(
             f"{table} files hold columns this version does not know: {', '.join(unknown)}"
         )
-    return frame.select(
+    conformed = frame.select(
         pl.col(name).cast(dtype) if name in frame.columns else pl.lit(None, dtype).alias(name)
         for name, dtype in schema.items()
     )
+    derived = [
+        expression.cast(schema[name]).alias(name)
+        for name, expression in _DERIVED.get(table, {}).items()
+        if name not in frame.columns
+    ]
+    return conformed.with_columns(derived) if derived else conformed
 
 
 def compact(
@@ -260,7 +275,8 @@ def upgrade(
     *,
     on_message: Callable[[str], None] | None = None,
 ) -> Compaction:
-    """Rewrite the groups an older version wrote with this version's columns (new ones null).
+    """Rewrite the groups an older version wrote with this version's columns (new ones null,
+    or derived from the row: `_DERIVED`).
 
     Each group's files are rewritten in place, each atomically, and the manifest records
     the new version in one write at the end: a crash in between leaves files that already
@@ -273,10 +289,12 @@ def upgrade(
     names = sorted(outdated["data_file"].unique().to_list())
     if not names:
         return Compaction()
+    oldest = outdated["schema_version"].min()
     if on_message:
         on_message(
             f"upgrading lake {lake.url}: {len(names):,} groups written by an older version "
-            "gain the columns of the HTML and JSON forms (null for their rows): once"
+            f"gain {layout.additions_since(oldest)} (document_ref from document_id, the "
+            "other new columns null for their rows): once"
         )
     for name in names:
         for table in TABLES:
@@ -287,7 +305,9 @@ def upgrade(
         lake,
         committed.with_columns(pl.lit(layout.SCHEMA_VERSION, pl.Int32).alias("schema_version")),
     )
-    return Compaction(groups_upgraded=len(names), seconds=time.perf_counter() - started)
+    return Compaction(
+        groups_upgraded=len(names), upgraded_from=oldest, seconds=time.perf_counter() - started
+    )
 
 
 @dataclass

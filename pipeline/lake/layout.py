@@ -37,9 +37,16 @@ TARGET_FILE_BYTES = 128 * 2**20
 ROW_GROUP_ROWS = 122_880
 # The version of the tables' columns a group's files hold, recorded per snapshot in the
 # manifest. 1: the text form's columns; 2: the HTML/JSON facts added (listings.document_id …,
-# snapshots.site_document_count, search_seconds). Every file a reader opens must hold the
-# current version: older groups are rewritten once by `compact.upgrade` (docs/lake.md).
-SCHEMA_VERSION = 2
+# snapshots.site_document_count, search_seconds); 3: listings.document_ref (the id as the
+# page's link prints it: numeric or a uuid), snapshots.layout and page_type. Every file a
+# reader opens must hold the current version: older groups are rewritten once by
+# `compact.upgrade` (docs/lake.md), new columns appended at the end of each table.
+SCHEMA_VERSION = 3
+# What each version added, for the messages that name an upgrade.
+SCHEMA_ADDITIONS = {
+    2: "the HTML and JSON forms' columns (listings.document_id …, snapshots.search_seconds …)",
+    3: "listings.document_ref, snapshots.layout and snapshots.page_type",
+}
 
 # Within a file rows follow fetch time, then these (a total order: same rows, same bytes).
 _ORDER = {
@@ -48,6 +55,11 @@ _ORDER = {
     "snapshots": ["snapshot_id"],
 }
 _AT = "__fetched_at"  # a snapshot's fetch time joined onto every table's rows while sorting
+
+
+def additions_since(version: int) -> str:
+    """What a file of `version` lacks, in words: the additions of every later version."""
+    return "; ".join(words for added, words in sorted(SCHEMA_ADDITIONS.items()) if added > version)
 
 
 def retired_note(option: str | None) -> str | None:

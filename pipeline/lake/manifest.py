@@ -156,11 +156,11 @@ def committed_files(lake: LakeLike) -> dict[str, list[str]]:
         )
     outdated = committed.filter(pl.col("schema_version") < layout.SCHEMA_VERSION)
     if not outdated.is_empty():
+        missing = layout.additions_since(outdated["schema_version"].min())
         raise OldLayoutError(
             f"{where.url} holds {outdated['data_file'].n_unique()} groups of files written "
-            "by an older version of listings (without the columns the HTML and JSON forms "
-            f"added): upgrade it once with `listings compact --lake {where.url}` (or any "
-            "`listings normalise` into it)"
+            f"by an older version of listings (without {missing}): upgrade it once with "
+            f"`listings compact --lake {where.url}` (or any `listings normalise` into it)"
         )
     groups = sorted(committed["data_file"].unique().to_list())
     return {

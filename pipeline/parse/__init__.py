@@ -35,6 +35,8 @@ LISTING_FACTS = {
     "download_count": pl.Int64,
     "favorite_count": pl.Int64,
     "comment_count": pl.Int64,
+    # The id as the page prints it in its link or the API's key: a numeric id or a uuid.
+    "document_ref": pl.String,
 }
 PAGE_FACTS = {
     "site_document_count": pl.Int64,
@@ -42,6 +44,10 @@ PAGE_FACTS = {
     # The URL a page names itself by (HTML: a browser's "saved from" mark, the canonical
     # link): the run takes url, site, query and page from it where no sidecar gave them.
     "page_url": pl.String,
+    # Which template layout the page was detected as (vocab.LAYOUTS), and its page type
+    # (vocab.PAGE_TYPES): one value per page, as its footer row carries them.
+    "layout": pl.String,
+    "page_type": pl.String,
 }
 # Every reject row has these columns, whichever stage made it.
 REJECT_COLUMNS = (
@@ -70,7 +76,7 @@ def parse(snapshots_read: pl.DataFrame) -> Parsed:
     """Parse every readable snapshot of a batch (a frame of `vocab.READ_FRAME`)."""
     pages = snapshots_read.filter(
         pl.col("form").is_in(list(PARSERS)) & pl.col("text").is_not_null()
-    ).select("snapshot_id", "form", "site", "time_zone", "fetched_at", "text")
+    ).select("snapshot_id", "form", "site", "time_zone", "fetched_at", "url", "text")
     by_form = [
         parser(pages.filter(pl.col("form") == form).drop("form"))
         for form, parser in PARSERS.items()

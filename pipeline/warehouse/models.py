@@ -130,13 +130,21 @@ def enum_type(vocabulary: str, where: str) -> str:
     value added there reaches the warehouse at the next build. A lake value outside it
     fails the build's cast loudly rather than becoming NULL.
     """
+    values = vocabulary_values(vocabulary, f"{where}: enum('{vocabulary}')")
+    return f"ENUM({', '.join(map(literal, values))})"
+
+
+def vocabulary_values(vocabulary: str, named: str) -> tuple[str, ...]:
+    """The values of a closed vocabulary of `pipeline.vocab` (`{{ enum('FORMS') }}`,
+    `accepted_values: {vocabulary: FORMS}`); `named` says where, for the error a name that
+    is no vocabulary raises."""
     values = getattr(vocab, vocabulary, None)
     if not isinstance(values, tuple) or not all(isinstance(v, str) for v in values):
         raise ModelError(
-            f"{where}: enum('{vocabulary}') names no vocabulary of pipeline.vocab "
+            f"{named} names no vocabulary of pipeline.vocab "
             "(a tuple of strings such as FORMS or TITLE_SOURCES)"
         )
-    return f"ENUM({', '.join(map(literal, values))})"
+    return values
 
 
 @dataclass(frozen=True)
@@ -628,7 +636,17 @@ def _generic_test(path: Path, model: str, column: str | None, spec: Any) -> Data
         fields["keys"] = ", ".join(quote(c) for c in options.get("columns", [])) or fields["column"]
         label = "__".join(options.get("columns", [])) or column
     elif kind == "accepted_values":
-        fields["values"] = ", ".join(literal(v) for v in options["values"])
+        # `values: [a, b]`, or `vocabulary: LAYOUTS` for the values of `pipeline.vocab`'s
+        # tuple (a vocabulary that may still change, never copied into YAML)
+        values = (
+            vocabulary_values(
+                options["vocabulary"],
+                f"{path}: accepted_values on {model}.{column}: vocabulary {options['vocabulary']}",
+            )
+            if "vocabulary" in options
+            else options["values"]
+        )
+        fields["values"] = ", ".join(literal(v) for v in values)
     elif kind == "relationships":
         # `to: "ref('model')"` as in dbt, or just the model's name
         parent = _REF.fullmatch(options["to"].strip())

@@ -38,6 +38,8 @@ def test_closed_vocabularies_are_enums_from_staging_on(built: tuple[Path, Path])
         "stg_lake__listings.file_family": _enum(vocab.FILE_FAMILIES),
         "stg_lake__snapshots.form": _enum(vocab.FORMS),
         "stg_lake__snapshots.fetched_at_source": _enum(vocab.FETCHED_AT_SOURCES),
+        "stg_lake__snapshots.layout": _enum(vocab.LAYOUTS),
+        "stg_lake__snapshots.page_type": _enum(vocab.PAGE_TYPES),
         "stg_lake__rejects.stage": _enum(vocab.REJECT_STAGES),
     }
     frame = database.query("select form, title_source from int_listings__keyed", db=db)

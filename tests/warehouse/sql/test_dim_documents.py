@@ -176,3 +176,112 @@ def test_the_latest_sighting_gives_the_current_price_rating_and_the_latest_known
     assert rows(con, "select title, latest_price, latest_rating from dim_documents") == [
         {"title": "Kubernetes 网络权威指南", "latest_price": 5, "latest_rating": 4.0}
     ]
+
+
+# A document's site reference (schema version 3): the id as the page's link prints it.
+UUID = "a1b2c3d4e5f60718"
+
+
+def _site_key(site: str, ref: str) -> str:
+    return hashlib.md5("\x1f".join(["site id", site, ref]).encode()).hexdigest()[:16]
+
+
+def test_a_document_linked_only_by_a_uuid_is_keyed_by_site_and_ref(run_models) -> None:
+    """Two HTML pages linking it by its uuid (no numeric id anywhere) and a text page whose
+    listing agrees with it: one document; the same uuid on another site is another one."""
+    days = [T0 + n * DAY for n in range(4)]
+    con, _ = run_models(
+        "rpt_data_quality",  # dim_documents and fct_listing_appearances upstream
+        [
+            snapshot("h1", days[0], form="html"),
+            snapshot("h2", days[1], form="html"),
+            snapshot("t1", days[2]),
+            snapshot("o1", days[3], form="html", site="other.example"),
+        ],
+        [
+            listing("h1", 1, HEADING, days[0], document_ref=UUID, title_source="html"),
+            listing("h2", 4, HEADING, days[1], document_ref=UUID, title_source="html"),
+            listing("t1", 2, HEADING, days[2]),
+            listing("o1", 1, HEADING, days[3], document_ref=UUID, site="other.example"),
+        ],
+    )
+    assert rows(
+        con,
+        "select document_key, site, document_ref, document_id, times_seen, forms_seen "
+        "from dim_documents order by site",
+    ) == [
+        {"document_key": _site_key("other.example", UUID), "site": "other.example",
+         "document_ref": UUID, "document_id": None, "times_seen": 1, "forms_seen": ["html"]},
+        {"document_key": _site_key("wenku.it", UUID), "site": "wenku.it",
+         "document_ref": UUID, "document_id": None, "times_seen": 3,
+         "forms_seen": ["text", "html"]},
+    ]  # fmt: skip
+    assert rows(
+        con,
+        "select snapshot_id, document_key, document_ref from fct_listing_appearances "
+        "order by snapshot_id",
+    ) == [
+        {"snapshot_id": "h1", "document_key": _site_key("wenku.it", UUID), "document_ref": UUID},
+        {"snapshot_id": "h2", "document_key": _site_key("wenku.it", UUID), "document_ref": UUID},
+        {"snapshot_id": "o1", "document_key": _site_key("other.example", UUID),
+         "document_ref": UUID},
+        {"snapshot_id": "t1", "document_key": _site_key("wenku.it", UUID), "document_ref": UUID},
+    ]  # fmt: skip
+
+
+def test_a_numeric_id_an_api_row_pairs_with_a_uuid_is_that_uuids_document(run_models) -> None:
+    """An old page links /document/2413, the API gives id 2413 with uuid U, a newer page
+    links /document/U: one document, known by U, its numeric id kept."""
+    days = [T0 + n * DAY for n in range(3)]
+    con, _ = run_models(
+        "rpt_data_quality",  # dim_documents and fct_listing_appearances upstream
+        [
+            snapshot("old", days[0], form="html"),
+            snapshot("api", days[1], form="json"),
+            snapshot("new", days[2], form="html"),
+        ],
+        [
+            listing("old", 1, HEADING, days[0], document_id=2413, document_ref="2413"),
+            listing("api", 1, HEADING, days[1], document_id=2413, document_ref=UUID),
+            listing("new", 1, HEADING, days[2], document_ref=UUID),
+        ],
+    )
+    assert rows(
+        con, "select document_key, document_ref, document_id, times_seen from dim_documents"
+    ) == [
+        {"document_key": _site_key("wenku.it", UUID), "document_ref": UUID,
+         "document_id": 2413, "times_seen": 3}
+    ]  # fmt: skip
+    assert rows(
+        con,
+        "select snapshot_id, document_ref, document_id from int_listings__keyed "
+        "order by snapshot_id",
+    ) == [
+        {"snapshot_id": "api", "document_ref": UUID, "document_id": 2413},
+        {"snapshot_id": "new", "document_ref": UUID, "document_id": None},
+        {"snapshot_id": "old", "document_ref": UUID, "document_id": 2413},
+    ]
+
+
+def test_a_numeric_id_keys_as_its_text_with_or_without_its_ref(run_models) -> None:
+    """A numeric ref is the id as text, so the key is the one the id alone gave before refs
+    were recorded: lakes upgraded to version 3 (ref from id) keep their document keys."""
+    con, _ = run_models(
+        "dim_documents",
+        [snapshot("s1", T0, form="html"), snapshot("s2", T0 + DAY, form="json")],
+        [
+            listing("s1", 1, HEADING, T0, document_id=2413, document_ref="2413"),
+            listing("s2", 1, HEADING, T0 + DAY, document_id=2413),  # a parser giving no ref
+            listing("s2", 2, "Redis 设计与实现", T0 + DAY, document_id=77),
+        ],
+    )
+    assert rows(
+        con,
+        "select document_key, document_ref, document_id, times_seen from dim_documents "
+        "order by document_id",
+    ) == [
+        {"document_key": _site_key("wenku.it", "77"), "document_ref": "77",
+         "document_id": 77, "times_seen": 1},
+        {"document_key": _site_key("wenku.it", "2413"), "document_ref": "2413",
+         "document_id": 2413, "times_seen": 2},
+    ]  # fmt: skip

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline import vocab
 from pipeline.warehouse import database, models
 from tests.warehouse.sql.conftest import empty_lake
 
@@ -175,6 +176,37 @@ models:
         ("unique__things__id", True),
         ("unique__things__id__kind_id", True),
     ]
+
+
+def test_accepted_values_may_name_a_vocabulary_instead_of_copying_it(tmp_path: Path) -> None:
+    """`accepted_values: {vocabulary: NAME}` takes `pipeline.vocab.NAME` at build time, so
+    a vocabulary that changes (the layout names) is never copied into YAML."""
+    first, *_ = vocab.PAGE_TYPES
+    files = {
+        "marts/pages.sql": model(
+            f"select * from (values ('{first}'), ('nonsense'), (null)) as t(page_type)", "table"
+        ),
+        "marts/pages.yml": (
+            "models:\n  - name: pages\n    columns:\n      - name: page_type\n"
+            "        tests:\n          - accepted_values: {vocabulary: PAGE_TYPES}\n"
+        ),
+    }
+    project = models.load_project(write_project(tmp_path, files))
+    (test,) = project.tests
+    compiled = project.compile(test.name)
+    assert f"not in ({', '.join(repr(v) for v in vocab.PAGE_TYPES)})" in compiled
+    with pytest.raises(models.DataTestFailure) as error:
+        models.run(database.connect(), project)
+    (failure,) = error.value.failures
+    assert failure.sample.to_dicts() == [{"page_type": "nonsense", "n_rows": 1}]
+
+    files["marts/pages.yml"] = files["marts/pages.yml"].replace("PAGE_TYPES", "PAGE_KINDS")
+    with pytest.raises(
+        models.ModelError,
+        match=r"pages.yml: accepted_values on pages.page_type: vocabulary PAGE_KINDS names no "
+        r"vocabulary of pipeline.vocab",
+    ):
+        models.load_project(write_project(tmp_path, files))
 
 
 def test_select_with_a_plus_takes_the_model_and_everything_downstream(tmp_path: Path) -> None:

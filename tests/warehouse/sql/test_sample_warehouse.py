@@ -88,7 +88,7 @@ def test_listings_sql_prints_a_table_of_documents(
     assert lines[0].startswith("┌") and len(lines) == 4 + 5 + 3 and lines[-1] == ""
     assert max(map(len, lines)) <= sql.WIDTH_WHEN_PIPED
     assert lines[-2].split()[:2] == ["5", "rows"]
-    assert lines[-2].endswith("shown)") and "29 columns (" in lines[-2]
+    assert lines[-2].endswith("shown)") and "30 columns (" in lines[-2]
 
 
 def test_listings_sql_writes_parquet_to_a_file(built: tuple[Path, Path], tmp_path: Path) -> None:
@@ -166,11 +166,11 @@ def test_listings_build_prints_a_line_per_lake_table_model_and_test_as_it_goes(
         ("6", "10", "OK", "created table rpt_rejects"),
     ]
     assert built_models[6][3:] == ("created table dim_documents", "33 rows  ")
-    assert [int(n) for n, *_ in tests] == list(range(1, 45))
-    assert {total for _, total, *_ in tests} == {"44"}
+    assert [int(n) for n, *_ in tests] == list(range(1, 48))
+    assert {total for _, total, *_ in tests} == {"47"}
     assert ("PASS", "unique__dim_documents__document_key", "") in [t[2:] for t in tests]
-    assert len(steps) == 3 + 10 + 44
-    assert "tests: 44 passed, 0 warned, 0 failed" in lines
+    assert len(steps) == 3 + 10 + 47
+    assert "tests: 47 passed, 0 warned, 0 failed" in lines
 
 
 def test_the_notebook_example_runs_on_the_sample_lake_and_warehouse(
