@@ -45,8 +45,10 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import assume
 from hypothesis import strategies as st
 
+from pipeline.parse.layouts import FLOAT_LOG_THRESHOLDS
 from pipeline.parse.render import (
     LOOKS_LIKE_TAIL,
+    TEXT_LAYOUTS,
     TITLE_LAYOUTS,
     Document,
     ambiguities,
@@ -145,11 +147,14 @@ _SIZE_BOUNDARIES = sorted(
     | set(range(1048570, 1048577))
     | {1024**k + d for k in range(1, 5) for d in range(-3, 4)}
     | {1024 ** (k + 1) - 1024**k // 200 + d for k in range(0, 4) for d in range(-3, 4)}
+    # Where JavaScript's float logarithm starts PB and EB, a few bytes early.
+    | {FLOAT_LOG_THRESHOLDS[k] + d for k in (5, 6) for d in range(-3, 4)}
 )
 
 
 def sizes() -> st.SearchStrategy[int]:
-    """0..2 TiB, weighted to where the rendering changes: units, ties, `1024.00 KB`; now
+    """0..2 TiB, weighted to where the rendering changes: units, ties, `1024.00 KB`, the
+    float logarithm's early PB and EB; now
     and then up to 2**63 - 1, the site's largest size (docs/input-format.md §1.3)."""
     # Exact toFixed ties: odd * 2**(10i - 3) bytes is x.xx5 in unit i (1152 = 9 * 128).
     ties = st.builds(
@@ -269,6 +274,29 @@ def pages_(
     )
     assume(len(LOOKS_LIKE_TAIL.findall(text)) == n)
     return docs, layouts, flags, separator, fetched_at
+
+
+@st.composite
+def layout_pages(
+    draw: st.DrawFn, max_listings: int = 8
+) -> tuple[str, list[Document], list[str], list[bool], str, datetime]:
+    """A page in any layout the text form reads: (layout, then what `pages_` gives).
+
+    Truths are drawn as for `pages_`, then fitted to what the layout can print: DocHub
+    prints its credit word and one decimal of the rating (so its scores are multiples of
+    10), and a layout printing the rating before the tail never glues the price to the
+    description (no glued-price reading to flag).
+    """
+    layout = draw(st.sampled_from(TEXT_LAYOUTS))
+    docs, titles, flags, separator, fetched_at = draw(pages_(max_listings))
+    if layout.startswith("dochub"):
+        docs = [replace(doc, credit="金币", score=doc.score - doc.score % 10) for doc in docs]
+    text = render_page(
+        docs, fetched_at, total_results=len(docs), last_page=1, separator=separator,
+        title_layouts=titles, show_age=flags, layout=layout,
+    )  # fmt: skip
+    assume(len(LOOKS_LIKE_TAIL.findall(text)) == len(docs))
+    return layout, docs, titles, flags, separator, fetched_at
 
 
 # --- Truths for the structured forms (HTML and API JSON, docs/input-format.md §3) ------

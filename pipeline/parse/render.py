@@ -21,16 +21,33 @@ from __future__ import annotations
 
 import html
 import json
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
+from pipeline.config import DEFAULT_SITE_TIME_ZONE
+from pipeline.parse.layouts import JS_FIXED, Layout, SizePrinter
+from pipeline.parse.layouts import layout as layout_record
 from pipeline.vocab import FILE_FAMILY_OF_EXT
 
-SIZE_UNITS = ("B", "KB", "MB", "GB", "TB")
+SIZE_UNITS = ("B", "KB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB")
 TITLE_LAYOUTS = ("own_line", "glued", "repeated")
+# The layout the flattened-text sample is in (wenku.it today), and every layout whose
+# search page the text form reads (docs/input-format.md §0; category pages are HTML only).
+DEFAULT_TEXT_LAYOUT = layout_record("moredoc-web-2024-07")
+TEXT_LAYOUTS = (
+    "moredoc-2022-12",
+    "moredoc-2023-01",
+    "moredoc-2023-04",
+    "moredoc-web-2024-07",
+    "dochub-2018-04",
+    "dochub-2018-08",
+    "dochub-2018-08-11",
+)
 # The sample page ends with this many empty lines after the pager; reproduced byte for byte.
 FOOTER_BLANK_LINES = 13
 # The site shows page numbers 1..6 and the last page when on page 1 (sample: `- 1`..`- 6`,
@@ -122,30 +139,42 @@ def listing_document_id(doc: Document, position: int) -> int:
     return position if doc.document_id is None else doc.document_id
 
 
-def render_size(size_bytes: int) -> str:
-    """SIZE as the site shows it: base 1024, two decimals, JavaScript `toFixed` rounding.
+def render_size(size_bytes: int, printer: SizePrinter = JS_FIXED) -> str:
+    """SIZE as a layout's `printer` shows it: base 1024, two decimals (docs/input-format.md §1.3).
 
-    The unit is chosen *before* rounding (i = floor(log1024 bytes), capped at TB), so
-    1 048 571..1 048 575 bytes show as `1024.00 KB`, not `1.00 MB`: the parser's bounds
-    must allow that, and so must we. The unit is found by integer comparison because
-    `log(1024**k) / log(1024)` in floats can land just below k.
+    moredoc's `formatBytes` chooses the unit *before* rounding, with
+    `Math.floor(Math.log(bytes) / Math.log(1024))` in doubles (Python's `math.log` is the
+    same correctly rounded log): so 1 048 571..1 048 575 bytes show as `1024.00 KB`, not
+    `1.00 MB`, and from PB on the quotient picks the next unit a few bytes early. Its
+    `toFixed(2)` rounds an exact tie up; until 2023-04 `parseFloat` then dropped trailing
+    zeros (`38.5 KB`, `2 MB`). DocHub's Go `FormatByte` divides by 1024 while the value is
+    >= 1024 (up to PB) and prints `%.2f`, which rounds an exact tie to even: `1.12 KB` for
+    1152 bytes, `0.00 B` for nothing; its first template glued the unit on (`1.12KB`).
 
     >>> render_size(1152), render_size(1048575), render_size(0)
     ('1.13 KB', '1024.00 KB', '0 Bytes')
     """
     if size_bytes < 0:
         raise ValueError(f"size_bytes must be >= 0, got {size_bytes}")
-    if size_bytes == 0:
-        return "0 Bytes"
-    i = 0
-    while i < len(SIZE_UNITS) - 1 and size_bytes >= 1024 ** (i + 1):
-        i += 1
+    if size_bytes == 0 and printer.zero is not None:
+        return printer.zero
+    if printer.unit_choice == "float_log":
+        i = math.floor(math.log(size_bytes) / math.log(1024))
+    else:
+        i = 0
+        while i < len(printer.units) - 1 and size_bytes >= 1024 ** (i + 1):
+            i += 1
     divisor = 1024**i
-    # hundredths = floor(size / divisor * 100 + 1/2): toFixed(2) on an exact binary value
-    # (size / 1024**i is exact in a double up to 2**53 bytes) rounds a tie up.
-    hundredths = (200 * size_bytes + divisor) // (2 * divisor)
+    # size / 1024**i is an exact binary value, so a tie is a true tie: hundredths are
+    # floor(x * 100 + 1/2) when ties go up, and the even neighbour when they go to even.
+    hundredths, twice_rest = divmod(200 * size_bytes, 2 * divisor)
+    if twice_rest > divisor or (twice_rest == divisor and (printer.ties == "up" or hundredths % 2)):
+        hundredths += 1
     whole, cents = divmod(hundredths, 100)
-    return f"{whole}.{cents:02d} {SIZE_UNITS[i]}"
+    number = f"{whole}.{cents:02d}"
+    if printer.trimmed:
+        number = number.rstrip("0").rstrip(".")
+    return number + (" " if printer.unit_space else "") + printer.units[i]
 
 
 def render_age(fetched_at: datetime, uploaded_at: datetime | None) -> str:
@@ -194,31 +223,84 @@ def render_rating(score: int) -> str:
     return f"{sign}{whole}.{cents:02d}".rstrip("0")
 
 
-def render_tail(doc: Document, fetched_at: datetime, *, show_age: bool = True) -> str:
-    """`PRICE CREDIT | PAGES 页 | SIZE | AGE` with the rating glued on, as the text form has it.
+# The date moredoc's first search template printed for every listing (a literal).
+CONSTANT_DATE = "2019-06-10 10:17"
 
-    The rating comes straight after AGE with no space (`9 月前3`) because the star widget's
-    text and the info span are adjacent nodes; narrow layouts drop the ` | AGE` block and
-    the rating then glues to SIZE (`12.83 MB3`).
+
+def render_time(
+    fetched_at: datetime,
+    uploaded_at: datetime | None,
+    printer: str = "relative",
+    time_zone: str = DEFAULT_SITE_TIME_ZONE,
+) -> str:
+    """The time a layout prints (docs/input-format.md §1.4): `relative` (`9 月前`), the
+    site's local `minute` (DocHub), the reader's local `second` (moredoc's category list)
+    or the template's `constant` date. A missing upload time is the fetch time."""
+    if printer == "relative":
+        return render_age(fetched_at, uploaded_at)
+    if printer == "constant":
+        return CONSTANT_DATE
+    local = (uploaded_at or fetched_at).astimezone(ZoneInfo(time_zone))
+    return local.strftime("%Y-%m-%d %H:%M" if printer == "minute" else "%Y-%m-%d %H:%M:%S")
+
+
+def render_layout_rating(score: int, layout: Layout) -> str:
+    """The rating as `layout` prints it: JavaScript's number (`4.5`), or DocHub's `%1.1f`
+    with its `分` (`4.5 分`; `4.5分` before the 2018-08-11 template spaced its tail)."""
+    if layout.rating_printer == "js":
+        return render_rating(score)
+    return f"{score / 100:.1f}" + (" 分" if layout.credit_space else "分")
+
+
+def render_tail(
+    doc: Document,
+    fetched_at: datetime,
+    *,
+    show_age: bool = True,
+    layout: Layout | None = None,
+    time_zone: str = DEFAULT_SITE_TIME_ZONE,
+) -> str:
+    """`PRICE CREDIT | PAGES 页 | SIZE | AGE`, with the rating where `layout` puts it.
+
+    After (moredoc-web since 2024-07, the default): glued straight after AGE (`9 月前3`),
+    because the star widget's text and the info span are adjacent nodes; narrow layouts
+    drop the ` | AGE` block and the rating then glues to SIZE (`12.83 MB3`). Before
+    (moredoc until 2024-07, DocHub): on a line of its own above the tail, as a browser's
+    innerText puts the floated widget (`3\n0 魔豆 | …`, `4.5 分\n0 金币 | …`).
     """
-    head = render_info(doc)
+    record = layout or DEFAULT_TEXT_LAYOUT
+    head = render_info(doc, record)
     if show_age:
-        head += render_age_block(fetched_at, doc.uploaded_at)
-    return head + render_rating(doc.score)
+        head += render_age_block(fetched_at, doc.uploaded_at, record, time_zone)
+    rating = render_layout_rating(doc.score, record)
+    if record.rating == "before":
+        return f"\n{rating}\n{head}"
+    return head + rating
 
 
-def render_info(doc: Document) -> str:
+def render_info(doc: Document, layout: Layout | None = None) -> str:
     """`PRICE CREDIT | PAGES 页 | SIZE`: the part of the tail every layout shows.
 
-    In HTML it is the text of `span.float-right` before its nested age span.
+    In HTML it is the text of the info span before its nested age span. DocHub's first
+    templates print `0金币 | 254页` without the spaces.
     """
+    record = layout or DEFAULT_TEXT_LAYOUT
     pages = "-" if doc.pages is None else str(doc.pages)
-    return f"{doc.price} {doc.credit} | {pages} 页 | {render_size(doc.size_bytes)}"
+    credit_gap = " " if record.credit_space else ""
+    pages_gap = " " if record.pages_space else ""
+    size = render_size(doc.size_bytes, record.size)
+    return f"{doc.price}{credit_gap}{doc.credit} | {pages}{pages_gap}页 | {size}"
 
 
-def render_age_block(fetched_at: datetime, uploaded_at: datetime | None) -> str:
+def render_age_block(
+    fetched_at: datetime,
+    uploaded_at: datetime | None,
+    layout: Layout | None = None,
+    time_zone: str = DEFAULT_SITE_TIME_ZONE,
+) -> str:
     """` | AGE`, the block narrow layouts hide (in HTML, the text of `span.hidden-xs-only`)."""
-    return f" | {render_age(fetched_at, uploaded_at)}"
+    record = layout or DEFAULT_TEXT_LAYOUT
+    return f" | {render_time(fetched_at, uploaded_at, record.time, time_zone)}"
 
 
 def render_heading(doc: Document, title_layout: str = "glued") -> str:
@@ -237,14 +319,22 @@ def render_heading(doc: Document, title_layout: str = "glued") -> str:
 
 
 def render_listing(
-    doc: Document, fetched_at: datetime, *, title_layout: str = "glued", show_age: bool = True
+    doc: Document,
+    fetched_at: datetime,
+    *,
+    title_layout: str = "glued",
+    show_age: bool = True,
+    layout: Layout | None = None,
+    time_zone: str = DEFAULT_SITE_TIME_ZONE,
 ) -> str:
     """One listing, without its trailing separator: heading, then the tail.
 
-    The price is glued to the end of the description with no separator, exactly as on
-    the site, which is what makes `多集群管控10/20` + `0 码力` read `10/200 码力`.
+    With the rating after the tail, the price is glued to the end of the description with
+    no separator, exactly as on the site, which is what makes `多集群管控10/20` + `0 码力`
+    read `10/200 码力`; a rating before the tail keeps them apart.
     """
-    return render_heading(doc, title_layout) + render_tail(doc, fetched_at, show_age=show_age)
+    tail = render_tail(doc, fetched_at, show_age=show_age, layout=layout, time_zone=time_zone)
+    return render_heading(doc, title_layout) + tail
 
 
 def default_pager(last_page: int) -> list[int]:
@@ -285,6 +375,40 @@ def render_footer(total_results: int, pager: Sequence[int]) -> str:
     return "".join(lines) + "\n" * FOOTER_BLANK_LINES
 
 
+# DocHub's `Paginations(6, …)`: six page numbers around the current page.
+BOOTSTRAP_ROLL = 6
+
+
+def bootstrap_pager(current_page: int, last_page: int) -> list[str]:
+    """The items of DocHub's bootstrap pager (docs/input-format.md §2): `1..` and `<<`
+    after page 1, six page numbers around the current one, `>>` and `..N` before the last;
+    nothing at all for a single page.
+
+    >>> bootstrap_pager(1, 100), bootstrap_pager(5, 100)[:3], bootstrap_pager(100, 100)[-1]
+    (['1', '2', '3', '4', '5', '6', '>>', '..100'], ['1..', '<<', '2'], '100')
+    """
+    if last_page < 2:
+        return []
+    current = min(max(current_page, 1), last_page)
+    roll = BOOTSTRAP_ROLL
+    pages = [p for i in range(2 * roll, 0, -1) if 0 < (p := current + roll - i) <= last_page]
+    index = pages.index(current)
+    low, high = index - roll // 2, index + roll // 2
+    if len(pages) <= roll:
+        shown = pages
+    elif low < 0:
+        shown = pages[:roll]
+    elif high > len(pages):
+        shown = pages[len(pages) - roll :]
+    else:
+        shown = pages[low:high]
+    items = ["1..", "<<"] if current > 1 else []
+    items += [str(p) for p in shown]
+    if current < last_page:
+        items += [">>", f"..{last_page}"]
+    return items
+
+
 def render_page(
     docs: Sequence[Document],
     fetched_at: datetime,
@@ -295,15 +419,21 @@ def render_page(
     separator: str = "\n",
     title_layouts: Sequence[str] | None = None,
     show_age: Sequence[bool] | None = None,
+    layout: str = DEFAULT_TEXT_LAYOUT.name,
+    time_zone: str = DEFAULT_SITE_TIME_ZONE,
 ) -> str:
-    """A whole results page in the flattened-text form: listings, then the footer.
+    """A whole results page in the flattened-text form of `layout`: listings, then the footer.
 
-    `separator` goes *between* listings (after each rating but the last): a line break,
+    `separator` goes *between* listings (after each tail but the last): a line break,
     or a space in text flattened further. The last listing is always followed by a line
     break, as the footer starts on its own line (`…6 月前3\\n共 145 条`). `title_layouts`
     and `show_age` give one value per listing; by default every title is glued and every
-    age shown.
+    age shown. moredoc's footer is `共 N 条` and its pager (`pager`, by default page 1's);
+    DocHub prints no total, only its bootstrap pager on page 1, one item a line.
     """
+    if layout not in TEXT_LAYOUTS:
+        raise ValueError(f"layout must be one of {TEXT_LAYOUTS}, got {layout!r}")
+    record = layout_record(layout)
     n = len(docs)
     layouts = ["glued"] * n if title_layouts is None else list(title_layouts)
     ages = [True] * n if show_age is None else list(show_age)
@@ -313,10 +443,14 @@ def render_page(
             f"{len(layouts)} layouts, {len(ages)} flags"
         )
     listings = [
-        render_listing(doc, fetched_at, title_layout=layout, show_age=age)
-        for doc, layout, age in zip(docs, layouts, ages, strict=True)
+        render_listing(
+            doc, fetched_at, title_layout=title, show_age=age, layout=record, time_zone=time_zone
+        )
+        for doc, title, age in zip(docs, layouts, ages, strict=True)
     ]
     body = separator.join(listings) + "\n" if listings else ""
+    if record.pager == "bootstrap":
+        return body + "".join(f"{item}\n" for item in bootstrap_pager(1, last_page))
     items = default_pager(last_page) if pager is None else list(pager)
     return body + render_footer(total_results, items)
 

@@ -40,7 +40,11 @@ def _ages(time: str, rating_after: bool) -> tuple[str, str]:
     if time == "second":
         return _CLOCK + ":[0-9]{2}", _CLOCK + ":[0-9]{2}"
     site = r"[^|\n]*?前|刚刚"
-    return (r"[^|\n]*?[^|\n0-9. ]" if rating_after else site), site
+    # A clock time in a relative-time page is no age the site prints, but it is read whole
+    # (for the strict rules to reject) rather than cut at its first `-`, which would leave
+    # ` 00:003` at the head of the next listing.
+    loose = _CLOCK + r"(?::[0-9]{2})?|[^|\n]*?[^|\n0-9. ]"
+    return (loose if rating_after else site), site
 
 
 def tail_pattern(layout: Layout) -> str:
@@ -64,6 +68,9 @@ def tail_pattern(layout: Layout) -> str:
     after = layout.rating == "after"
     age, site_age = _ages(layout.time, after)
     rating = _RATING[layout.rating_printer]
+    # A unit glued to its number (DocHub's first template: `1.12KB`) leaves no space in a
+    # size: a space after one ends it, before whatever follows (`57.38KB Design`).
+    unit_size = _UNIT_SIZE if layout.size.unit_space else r"[^\s|]*[A-Za-z]+"
     credit_gap = " " if layout.credit_space else ""
     pages_gap = " " if layout.pages_space else ""
     before = ""
@@ -75,7 +82,7 @@ def tail_pattern(layout: Layout) -> str:
         + rf"(?<price>[0-9]+){credit_gap}(?<credit>[^\s|0-9][^\s|]*) \| "
         + rf"(?<pages>[^|\n]*?){pages_gap}页 \| "
         + r"(?:(?<size>"
-        + _UNIT_SIZE
+        + unit_size
         + r") \| (?<age>"
         + age
         + r")"
@@ -83,7 +90,7 @@ def tail_pattern(layout: Layout) -> str:
         + site_age
         + r")"
         + r"|(?<unaged_size>"
-        + _UNIT_SIZE
+        + unit_size
         + r"))"
         + (rf"(?:{_RATING_GAP})?(?<rating>{rating})" if after else "")
     )
@@ -243,12 +250,9 @@ def parse_chunks(chunks: pl.DataFrame, layout: Layout = DEFAULT_LAYOUT) -> pl.Da
     return (
         chunks.with_columns(
             pl.col("heading_raw").str.strip_chars_start().alias("heading_with_price"),
-            # The price is glued to the description only where nothing stands between
-            # them: a rating before the tail, or a line break or space, keeps them apart.
-            (
-                pl.lit(layout.rating != "before")
-                & pl.col("heading_raw").str.contains(r"\S$")
-            ).alias("price_glued"),
+            # The price's digits may run on from the description's (`KBt 2` + `0 码力`
+            # reads `KBt 20 码力`) unless a rating before the tail stands between them.
+            pl.lit(layout.rating != "before").alias("price_glued"),
             tail_parts(pl.col("tail"), layout),
         )
         .with_columns(
@@ -259,6 +263,7 @@ def parse_chunks(chunks: pl.DataFrame, layout: Layout = DEFAULT_LAYOUT) -> pl.Da
         .select(
             *chunks.columns,
             heading_with_price,
+            "price_glued",
             byte_start,
             (byte_start + _bytes(heading_with_price) + _bytes(pl.col("tail"))).alias("byte_end"),
             "_t",
@@ -302,7 +307,9 @@ def resolve_prices(listings: pl.DataFrame) -> pl.DataFrame:
     are its suffixes without a leading zero (`200` → 200 or 0), and the reading most common
     among the same site's certain prices wins (ties: the longer reading, which invents less).
     With no evidence the longest reading is kept: the whole run, less any leading zeros.
-    The digits not taken go back to the heading.
+    The digits not taken go back to the heading. The site trims descriptions, so after
+    whitespace the whole run is no reading (`KBt 20 码力`: the description ends in `2`).
+    A run is ambiguous when it has more than one reading.
     """
     site_key = pl.col("site").fill_null("")
     evidence = (
@@ -311,12 +318,22 @@ def resolve_prices(listings: pl.DataFrame) -> pl.DataFrame:
         .agg(pl.len().alias("evidence"))
     )
     glued = pl.col("price_glued") if "price_glued" in listings.columns else pl.lit(True)
+    run_len = pl.col("price_text").str.len_chars().cast(pl.Int64)
+    after_space = pl.col("heading_with_price").str.contains(r"\s$") & (run_len > 1)
+    # The longest reading's length: the run, less one digit after whitespace.
+    max_len = run_len - after_space.cast(pl.Int64)
     runs = listings.select(
-        "snapshot_id", "position", site_key.alias("site_key"), "price_text", glued.alias("_glued")
-    ).with_columns(pl.col("price_text").str.len_chars().cast(pl.Int64).alias("run_len"))
+        "snapshot_id",
+        "position",
+        site_key.alias("site_key"),
+        "price_text",
+        glued.alias("_glued"),
+        run_len.alias("run_len"),
+        max_len.alias("max_len"),
+    )
     readings = (
         runs.filter((pl.col("run_len") > 1) & pl.col("_glued"))
-        .with_columns(pl.int_ranges(1, pl.col("run_len") + 1).alias("reading_len"))
+        .with_columns(pl.int_ranges(1, pl.col("max_len") + 1).alias("reading_len"))
         .explode("reading_len")
         .with_columns(
             pl.col("price_text")
@@ -329,22 +346,24 @@ def resolve_prices(listings: pl.DataFrame) -> pl.DataFrame:
         .unique(["snapshot_id", "position"], keep="first")
         .select("snapshot_id", "position", pl.col("reading_len").alias("chosen_len"))
     )
-    run_len = pl.col("price_text").str.len_chars()
-    # No evidence: the whole run, less any leading zeros (the site never prints `01`).
+    # No evidence: the longest reading, less any leading zeros (the site never prints `01`).
+    longest = pl.col("price_text").str.slice(run_len - max_len)
     longest_reading = pl.max_horizontal(
-        pl.col("price_text").str.strip_chars_start("0").str.len_chars(), pl.lit(1)
+        longest.str.strip_chars_start("0").str.len_chars(), pl.lit(1)
     )
     chosen_len = (
         pl.when(glued).then(pl.col("chosen_len").fill_null(longest_reading)).otherwise(run_len)
     )
     chosen = pl.col("price_text").str.slice(run_len - chosen_len)
+    # Readings: the last digit, and each longer suffix up to max_len not starting with 0.
+    readings_count = 1 + longest.str.slice(0, max_len - 1).str.count_matches("[1-9]")
     return (
         listings.join(readings, on=["snapshot_id", "position"], how="left")
         .with_columns(
             pl.when(chosen.str.len_chars() <= MAX_PRICE_DIGITS)
             .then(chosen.cast(pl.Int64, strict=False))
             .alias("price"),
-            ((run_len > 1) & glued).alias("price_ambiguous"),
+            (glued & (readings_count > 1)).alias("price_ambiguous"),
             (
                 pl.col("heading_with_price")
                 + pl.col("price_text").str.slice(0, run_len - chosen_len)
@@ -605,6 +624,7 @@ _PROBE = (
     r"[^|\n]*?(?<psp> ?)页 \| (?<rest>[^\n]*)(?<next>\n[^\n]{0,24})?"
 )
 _JS_RATING_ALONE = r"[0-9](?:\.[0-9]{1,2})?"
+_TAIL_TIME = r"页 \| [^\s|]+(?: [A-Za-z]+)? \| "
 _TRIMMED_SIZE = r"(?:^|[\s|])[0-9]+(?:\.[0-9])? ?(?:B|KB|MB|GB|TB|PB|EB)(?:$|[\s|0-9])"
 _FIXED_ONLY_SIZE = r"[0-9]+\.[0-9]0 ?(?:B|KB|MB|GB|TB|PB|EB)|[0-9]+\.[0-9]{2} B(?:$|[\s|0-9])"
 
@@ -626,6 +646,12 @@ def detect_layouts(pages: pl.DataFrame) -> pl.DataFrame:
         probe.alias("_p"),
         pl.col("text").str.contains(_TRIMMED_SIZE).alias("_trimmed"),
         pl.col("text").str.contains(_FIXED_ONLY_SIZE).alias("_fixed"),
+        # Page-wide, as a narrow listing may hide its time: any tail ending in a time
+        # with seconds, or in the first template's constant date.
+        pl.col("text").str.contains(_TAIL_TIME + _CLOCK + r":[0-9]{2}(?:\s|$)").alias("_seconds"),
+        pl.col("text")
+        .str.contains(_TAIL_TIME + fields.CONSTANT_DATE + r"(?:\s|$)")
+        .alias("_constant"),
         url.str.contains(r"^[a-z]+://[^/]*/(?:category|list)(?:[/?#]|$)")
         .fill_null(False)
         .alias("_category_url"),
@@ -638,14 +664,19 @@ def detect_layouts(pages: pl.DataFrame) -> pl.DataFrame:
         rf"^[ \t]*{_JS_RATING_ALONE}[ \t]*$"
     )
     fen = pre.str.contains(r"[0-9]\.[0-9][ \t]*分[ \t]*$")
-    rating_after = rest.str.contains(r"[0-9]$") & ~rest.str.contains(
-        r"\| [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}(?::[0-9]{2})?$"
+    # `rest` runs to the end of the line: in text flattened further (listings apart by a
+    # space) it holds the next listings too, so each test reads from its start: the size,
+    # the age block, then what follows them.
+    size = r"^[^\s|]+(?: [A-Za-z]+)?"
+    relative_age = r"(?: \| (?:[^|\n]*?前|刚刚))?"
+    rating_after = rest.str.contains(
+        size + relative_age + rf"[ \t]*{_JS_RATING_ALONE}(?:\s|$)"
     ) | (
         pl.col("next").str.contains(rf"^\n[ \t]*{_JS_RATING_ALONE}[ \t]*$")
-        & ~rest.str.contains(r"[0-9]$")
+        & rest.str.contains(size + relative_age + "$")
     )
-    seconds = rest.str.contains(r"\| [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$")
-    constant = rest.str.contains(r"\| " + fields.CONSTANT_DATE + "$")
+    seconds = pl.col("_seconds")
+    constant = pl.col("_constant")
     trimmed = pl.col("_trimmed") & ~pl.col("_fixed")
     size_glued = rest.str.contains(r"^[^ |]*[0-9][A-Z]")
     layout = (
@@ -763,9 +794,9 @@ def _parse_layout(
         .pipe(split_titles)
         .pipe(derive_fields)
         .with_columns(
-            (pl.col("heading_with_price") + pl.col("tail").str.strip_chars_start()).alias(
-                "fragment"
-            ),
+            # Exactly the bytes [byte_start, byte_end): a rating before the tail keeps the
+            # line break or space that set it apart.
+            (pl.col("heading_with_price") + pl.col("tail")).alias("fragment"),
         )
         .drop("layout")
     )

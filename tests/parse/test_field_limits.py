@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 
 from pipeline.parse import fields
-from tests.conftest import RAW, SAMPLE_FETCHED_AT, assert_nothing_lost
+from tests.conftest import RAW, assert_nothing_lost
 
 GOOD = "好标题好描述0 码力 | 12 页 | 1.00 MB | 9 月前3"
 # A good listing without its age block: valid at any fetch time.
@@ -66,26 +66,33 @@ def test_the_oldest_age_the_tables_hold_is_read_exactly(normalise_texts) -> None
     )
 
 
-@pytest.mark.parametrize(
-    ("age", "fetched_at"),
-    [
-        # 刚刚 is the last minute: fetched 30 s into year 1, that minute starts in year 0.
-        ("刚刚", datetime(1, 1, 1, 0, 0, 30, tzinfo=UTC)),
-        # DocHub's local minute 0001-01-01 00:00 in Asia/Shanghai is 0000-12-31 16:00 UTC.
-        ("0001-01-01 00:00", SAMPLE_FETCHED_AT),
-        ("0000-06-01 12:00", SAMPLE_FETCHED_AT),
-    ],
-)
-def test_an_upload_interval_starting_before_year_1_is_a_reject(
-    normalise_texts, age: str, fetched_at: datetime
+def test_just_now_fetched_in_year_1_reaches_back_before_year_1_and_is_a_reject(
+    normalise_texts,
 ) -> None:
-    bad = f"坏标题0 码力 | 12 页 | 1.00 MB | {age}3"
+    """刚刚 is the last minute: fetched 30 s into year 1, that minute starts in year 0."""
+    bad = "坏标题0 码力 | 12 页 | 1.00 MB | 刚刚3"
     text = _page(bad, GOOD_UNAGED)
-    tables = normalise_texts({"page.txt": text}, fetched_at=fetched_at)
+    tables = normalise_texts({"page.txt": text}, fetched_at=datetime(1, 1, 1, 0, 0, 30, tzinfo=UTC))
     assert_nothing_lost(tables, tables.snapshots["snapshot_id"].item(), text)
     assert tables.rejects.select("position", "fragment", "reason").rows() == [
         (2, bad,
-         f"age '{age}' reaches back before 0001-01-01 UTC, the earliest upload time the "
+         "age '刚刚' reaches back before 0001-01-01 UTC, the earliest upload time the "
+         "tables hold"),
+    ]  # fmt: skip
+    assert tables.listings["position"].to_list() == [1, 3]
+
+
+# DocHub's local minute 0001-01-01 00:00 in Asia/Shanghai is 0000-12-31 16:00 UTC.
+@pytest.mark.parametrize("clock", ["0001-01-01 00:00", "0000-06-01 12:00"])
+def test_a_dochub_minute_before_year_1_in_utc_is_a_reject(normalise_texts, clock: str) -> None:
+    good = "好标题\n好描述\n4.5 分\n0 金币 | 12 页 | 1.00 MB | 2020-01-01 00:00"
+    bad = f"坏标题\n坏描述\n4.5 分\n0 金币 | 12 页 | 1.00 MB | {clock}"
+    text = "\n".join([good, bad, good]) + "\n1\n2\n>>\n..2\n"
+    tables = normalise_texts({"page.txt": text})
+    assert_nothing_lost(tables, tables.snapshots["snapshot_id"].item(), text)
+    assert tables.rejects.select("position", "fragment", "reason").rows() == [
+        (2, bad,
+         f"age '{clock}' reaches back before 0001-01-01 UTC, the earliest upload time the "
          "tables hold"),
     ]  # fmt: skip
     assert tables.listings["position"].to_list() == [1, 3]
@@ -93,23 +100,26 @@ def test_an_upload_interval_starting_before_year_1_is_a_reject(
 
 # --- Sizes (§1.3) --------------------------------------------------------------------------
 
-# (text, size_bytes, size_bytes_min, size_bytes_max): exact integers. TB is the last unit,
-# so its range ends only where the site's int64 sizes end, 2**63 - 1.
+# (text, size_bytes, size_bytes_min, size_bytes_max): exact integers. The unit is
+# JavaScript's floor(log(b) / log(1024)) in doubles, which picks PB 3 bytes and EB 6208
+# bytes before their powers of 1024 (docs/input-format.md §1.3); EB is the last unit a
+# signed 64-bit size reaches, so its range ends at 2**63 - 1.
 BIG_SIZES = [
-    ("1024.00 TB", 1125899906842624, 1125894409284486, 1125905404400762),
-    ("50000.00 TB", 54975581388800000, 54975575891241862, 54975586886358138),
-    ("999999.99 TB", 1099511616780883722, 1099511611283325584, 1099511622278441861),
-    ("8388607.99 TB", 9223372025859659530, 9223372020362101392, 9223372031357217669),
+    # The last byte counts before PB: the point, one past them, is clamped in.
+    ("1024.00 TB", 1125899906842620, 1125894409284486, 1125899906842620),
+    ("48.83 PB", 54977692451125330, 54972062951591117, 54983321950659543),
+    ("1024.00 PB", 1152921504606840767, 1152915875107312763, 1152921504606840767),
+    ("7.99 EB", 9211842821808707338, 9206078214285673104, 9217607429331741573),
     # Its bounds would run past 2**63 - 1: they stop there, and so does the point.
-    ("8388608.00 TB", INT64_MAX, 9223372031357217670, INT64_MAX),
+    ("8.00 EB", INT64_MAX, 9217607429331741574, INT64_MAX),
 ]
 
 
 @pytest.mark.parametrize(("size", "point", "low", "high"), BIG_SIZES)
-def test_terabyte_sizes_up_to_int64_are_exact(
+def test_the_largest_sizes_up_to_int64_are_exact(
     normalise_texts, size: str, point: int, low: int, high: int
 ) -> None:
-    """Before the fix every size from `50000.00 TB` on was rejected as not renderable:
+    """Before the fix every size from `41943.04 TB` on was rejected as not renderable:
     its bounds overflowed Int64 midway through the arithmetic."""
     tables = _one_page(normalise_texts, f"大文件0 码力 | 12 页 | {size} | 9 月前3")
     assert tables.rejects.height == 0
@@ -118,7 +128,7 @@ def test_terabyte_sizes_up_to_int64_are_exact(
 
 
 @pytest.mark.parametrize(
-    "size", ["8388608.01 TB", "99999999.00 TB", "123456789012345678901234567890.00 TB"]
+    "size", ["8.01 EB", "8388608.01 TB", "1.00 ZB", "123456789012345678901234567890.00 TB"]
 )
 def test_a_size_over_int64_is_a_reject_saying_so(normalise_texts, size: str) -> None:
     bad = f"大文件0 码力 | 12 页 | {size} | 9 月前3"
@@ -126,6 +136,18 @@ def test_a_size_over_int64_is_a_reject_saying_so(normalise_texts, size: str) -> 
     assert tables.listings["position"].to_list() == [1, 3]
     assert tables.rejects.select("position", "fragment", "reason").rows() == [
         (2, bad, f"size '{size}' is over 2^63 - 1 bytes, more than the site stores"),
+    ]
+
+
+@pytest.mark.parametrize("size", ["50000.00 TB", "1025.00 TB", "0.99 PB"])
+def test_a_size_in_a_unit_the_site_would_not_pick_is_a_reject(normalise_texts, size: str) -> None:
+    """The site picks the unit before rounding: 48.83 PB prints as PB, never `50000.00 TB`,
+    and nothing prints below 1.00 in a unit above B."""
+    bad = f"大文件0 码力 | 12 页 | {size} | 9 月前3"
+    tables = _one_page(normalise_texts, bad)
+    assert tables.listings["position"].to_list() == [1, 3]
+    assert tables.rejects.select("position", "reason").rows() == [
+        (2, f"size '{size}' cannot be rendered by base-1024 toFixed(2)"),
     ]
 
 
@@ -153,7 +175,7 @@ def test_a_bare_size_followed_by_an_age_ends_its_own_listing(normalise_texts, si
     assert tables.listings["heading"].to_list() == ["好标题好描述", "好标题好描述"]
     assert tables.listings["position"].to_list() == [1, 3]
     assert tables.rejects.select("position", "fragment", "reason").rows() == [
-        (2, bad, f"unknown size '{size}': expected N.NN B|KB|MB|GB|TB or 0 Bytes"),
+        (2, bad, f"unknown size '{size}': expected N.NN B|KB|MB|GB|TB|PB|EB|ZB|YB or 0 Bytes"),
     ]
 
 
@@ -167,7 +189,7 @@ def test_a_spaceless_size_before_a_heading_starting_with_a_bar_ends_at_its_ratin
     text = f"{bad} | 云云云0 码力 | 1 页 | 0 Bytes | 9 月前3\n共 2 条\n"
     tables = normalise_texts({"flat.txt": text})
     assert tables.rejects.select("position", "fragment", "reason").rows() == [
-        (1, bad, "unknown size '12.83MB': expected N.NN B|KB|MB|GB|TB or 0 Bytes"),
+        (1, bad, "unknown size '12.83MB': expected N.NN B|KB|MB|GB|TB|PB|EB|ZB|YB or 0 Bytes"),
     ]
     assert tables.listings.select("position", "heading", "size_text").rows() == [
         (2, "| 云云云", "0 Bytes"),

@@ -18,6 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pipeline.parse import render
+from pipeline.parse.layouts import FLOAT_LOG_THRESHOLDS
 from pipeline.parse.render import (
     Document,
     ambiguities,
@@ -36,7 +37,7 @@ from tests.strategies import age_seconds, listings, pages_, sizes
 ROOT = Path(__file__).resolve().parents[2]
 FETCHED_AT = datetime(2026, 11, 26, 8, 0, 0, tzinfo=UTC)
 DAY = 86400
-SIZE_TEXT = re.compile(r"^([0-9]+\.[0-9]{2} (B|KB|MB|GB|TB)|0 Bytes)$")
+SIZE_TEXT = re.compile(r"^([0-9]+\.[0-9]{2} (B|KB|MB|GB|TB|PB|EB)|0 Bytes)$")
 
 
 def doc(**changes: object) -> Document:
@@ -110,19 +111,26 @@ def test_it_switches_unit_exactly_at_a_power_of_1024() -> None:
         (2 * 1024**3, "2.00 GB"),
         (1024**4, "1.00 TB"),
         (2 * 1024**4, "2.00 TB"),
-        (1024**5, "1024.00 TB"),  # TB is the last unit: no PB
+        # JavaScript's floor(log(b) / log(1024)) reaches 5 three bytes before 1024**5.
+        (1024**5 - 4, "1024.00 TB"),
+        (1024**5 - 3, "1.00 PB"),
+        (54975581388800000, "48.83 PB"),
+        (1024**6 - 6209, "1024.00 PB"),
+        (1024**6 - 6208, "1.00 EB"),
+        (2**63 - 1, "8.00 EB"),
     ],
 )
-def test_it_shows_large_sizes_in_mb_gb_and_tb(size_bytes: int, shown: str) -> None:
-    """It shows megabytes, gigabytes and terabytes, and never a unit above TB."""
+def test_it_shows_large_sizes_in_the_unit_javascript_picks(size_bytes: int, shown: str) -> None:
+    """It shows MB to EB, the unit picked as the site's float logarithm picks it."""
     assert render_size(size_bytes) == shown
 
 
 def _tofixed_oracle(size_bytes: int) -> str:
-    """An independent rendering with Decimal: unit by comparison, ROUND_HALF_UP."""
+    """An independent rendering with Decimal: unit by comparison with the first byte count
+    of each unit, ROUND_HALF_UP."""
     if size_bytes == 0:
         return "0 Bytes"
-    i = max(k for k in range(5) if size_bytes >= 1024**k)
+    i = max(k for k, first in enumerate(FLOAT_LOG_THRESHOLDS) if size_bytes >= first)
     value = (Decimal(size_bytes) / Decimal(1024**i)).quantize(
         Decimal("0.01"), rounding=ROUND_HALF_UP
     )

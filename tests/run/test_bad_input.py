@@ -69,8 +69,8 @@ def test_a_page_truncated_mid_tail_keeps_the_complete_listings(normalise_texts) 
 
 
 def test_an_unknown_size_unit_rejects_that_listing_only(normalise_texts) -> None:
-    """`7.64 PB` is no unit the site prints: listing 4 is rejected, listing 5 keeps its text."""
-    text = PAGE.replace("7.64 MB", "7.64 PB")
+    """`7.64 QB` is no unit the site prints: listing 4 is rejected, listing 5 keeps its text."""
+    text = PAGE.replace("7.64 MB", "7.64 QB")
     tables = normalise_texts({"pb.txt": text})
     snapshot, listings, rejects = _one(tables)
     assert listings["position"].to_list() == [1, 2, 3, 5, 6, 7, 8, 9, 10]
@@ -78,9 +78,9 @@ def test_an_unknown_size_unit_rejects_that_listing_only(normalise_texts) -> None
     assert rejects.height == 1
     assert reject["position"] == 4
     assert reject["stage"] == "parse"
-    assert reject["reason"].startswith("unknown size '7.64 PB'")
+    assert reject["reason"].startswith("unknown size '7.64 QB'")
     assert reject["fragment"].startswith("sealos 以 kubernetes")
-    assert reject["fragment"].endswith("0 码力 | 29 页 | 7.64 PB | 9 月前3")
+    assert reject["fragment"].endswith("0 码力 | 29 页 | 7.64 QB | 9 月前3")
     fifth = listings.filter(pl.col("position") == 5).row(0, named=True)
     assert fifth["heading"].startswith("深入 Kubernetes 的无人区")
     assert_nothing_lost(tables, snapshot["snapshot_id"], text)
@@ -186,13 +186,32 @@ def test_encodings_and_compression_give_the_same_listings(normalise_texts) -> No
     assert per_file.select(pl.col("size_bytes", "title_source").n_unique()).row(0) == (1, 1)
 
 
+def _dochub_page(clock: str) -> str:
+    """A DocHub search page as a browser's innerText gives it (docs/input-format.md §0):
+    title, description, `4.5 分` on its own line, then the tail ending in the local minute,
+    and the bootstrap pager."""
+    return (
+        "Go 语言实战\nGo 语言的并发模型与工程实践\n4.5 分\n"
+        f"0 金币 | 254 页 | 1.12 KB | {clock}\n"
+        "数据库系统概念\n第七版\n3.0 分\n5 金币 | 12 页 | 2.00 MB | 2022-12-01 08:00\n"
+        "1\n2\n>>\n..2\n"
+    )
+
+
 def test_a_dochub_absolute_time_is_that_minute_in_the_sites_time_zone(normalise_texts) -> None:
     """`2023-01-05 12:30` is the site's local minute: Asia/Shanghai (UTC+8) by default."""
-    text = PAGE.replace("| 4.39 MB | 6 月前3", "| 4.39 MB | 2023-01-05 12:304.5")
-    _, listings, rejects = _one(normalise_texts({"dochub.txt": text}))
+    snapshot, listings, rejects = _one(
+        normalise_texts({"dochub.txt": _dochub_page("2023-01-05 12:30")})
+    )
     assert rejects.height == 0
-    row = listings.filter(pl.col("position") == 2).row(0, named=True)
-    assert row["rating"] == 4.5
+    assert (snapshot["layout"], snapshot["last_page"]) == ("dochub-2018-08-11", 2)
+    row = listings.filter(pl.col("position") == 1).row(0, named=True)
+    assert (row["rating"], row["price"], row["size_bytes_min"], row["size_bytes_max"]) == (
+        4.5,
+        0,
+        1142,
+        1152,  # Go's %.2f: 1152 bytes (1.125 KB exactly) rounds to even
+    )
     assert str(row["uploaded_at_min"]) == "2023-01-05 04:30:00+00:00"
     assert str(row["uploaded_at_max"]) == "2023-01-05 04:30:59+00:00"
 
@@ -205,14 +224,11 @@ def test_a_site_time_zone_is_configurable_per_site_and_dst_widens_the_minute(
     # The pages' sidecars name wenku.it: that site is given New York's clock here.
     options = metadata.ReadOptions(time_zones=(("wenku.it", "America/New_York"),))
     times = {"a.txt": "2023-01-05 12:30", "b.txt": "2023-11-05 01:30", "c.txt": "2023-03-12 02:30"}
-    pages = {
-        name: PAGE.replace("| 4.39 MB | 6 月前3", f"| 4.39 MB | {clock}4.5")
-        for name, clock in times.items()
-    }
+    pages = {name: _dochub_page(clock) for name, clock in times.items()}
     tables = normalise_texts(pages, options=options)
     rows = {
         name: tables.listings.join(tables.snapshots, on="snapshot_id")
-        .filter(pl.col("source_path").str.ends_with(name) & (pl.col("position") == 2))
+        .filter(pl.col("source_path").str.ends_with(name) & (pl.col("position") == 1))
         .select("uploaded_at_min", "uploaded_at_max")
         for name in times
     }

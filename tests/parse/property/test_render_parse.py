@@ -17,6 +17,7 @@ from pipeline import vocab
 from pipeline.ingest import metadata
 from pipeline.parse import fields
 from pipeline.parse.render import (
+    TEXT_LAYOUTS,
     default_pager,
     render_age,
     render_footer,
@@ -26,7 +27,7 @@ from pipeline.parse.render import (
 )
 from pipeline.run import normalise
 from tests.conftest import assert_listings_match, assert_nothing_lost
-from tests.strategies import age_seconds, fetched_ats, pages_, sizes
+from tests.strategies import age_seconds, fetched_ats, layout_pages, pages_, sizes
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -80,6 +81,37 @@ def test_a_rendered_page_parses_back_to_its_truth(page) -> None:
 
     rows = tables.listings.sort("position").to_dicts()
     assert_listings_match(rows, docs, layouts, show_age, fetched_at)
+
+
+@SETTINGS
+@given(layout_pages())
+def test_a_page_of_every_text_layout_parses_back_to_its_truth(page) -> None:
+    """Rendered by any layout's rules (docs/input-format.md §0), a page is detected as that
+    layout and every listing reads back to its truth; DocHub's footer has no total."""
+    layout, docs, titles, show_age, separator, fetched_at = page
+    total, last_page = 10 * len(docs) + 3, 7
+    text = render_page(
+        docs, fetched_at, total_results=total, last_page=last_page, separator=separator,
+        title_layouts=titles, show_age=show_age, layout=layout,
+    )  # fmt: skip
+    tables = _normalise_text(text, fetched_at)
+
+    rejected = tables.rejects.select("position", "fragment", "reason").rows()
+    assert tables.rejects.height == 0, rejected
+    snapshot = tables.snapshots.row(0, named=True)
+    # Layouts that print this page alike cannot be told apart, and need not be: a page
+    # whose sizes all have two nonzero decimals is the same text trimmed or not.
+    same_text = snapshot["layout"] in TEXT_LAYOUTS and text == render_page(
+        docs, fetched_at, total_results=total, last_page=last_page, separator=separator,
+        title_layouts=titles, show_age=show_age, layout=snapshot["layout"],
+    )  # fmt: skip
+    assert snapshot["layout"] == layout or same_text, snapshot["layout"]
+    assert snapshot["page_type"] == "search"
+    shown_total = None if layout.startswith("dochub") else total
+    assert (snapshot["total_results"], snapshot["last_page"]) == (shown_total, last_page)
+    assert_nothing_lost(tables, snapshot["snapshot_id"], text)
+    rows = tables.listings.sort("position").to_dicts()
+    assert_listings_match(rows, docs, titles, show_age, fetched_at, layout)
 
 
 def _size_bounds(texts: list[str]) -> list[tuple[int, int, int]]:
@@ -158,7 +190,7 @@ def test_a_corrupted_tail_between_two_listings_is_one_reject_and_its_neighbours_
 
     assert tables.rejects.select("fragment").to_series().to_list() == [bad]
     assert tables.rejects["reason"].to_list() == [
-        f"unknown size '{bad_size}': expected N.NN B|KB|MB|GB|TB or 0 Bytes"
+        f"unknown size '{bad_size}': expected N.NN B|KB|MB|GB|TB|PB|EB|ZB|YB or 0 Bytes"
     ]
     assert tables.listings.height == len(docs)
     # Positions are places on the page: the rejected listing keeps its own.
