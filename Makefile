@@ -26,8 +26,9 @@ test: lint  ## lint, then the whole test suite
 test-fast: lint  ## lint, then every test but the Prefect flow tests: the quick loop while coding
 	$(BIN)/python -m pytest -m "not flow"
 
-bench: $(STAMP)  ## benchmark kit, parser + warehouse + throughput per input form (text, HTML, JSON), on 100k listings over 730 fetch days (`python -m benchmarks --full` adds 1 M); writes benchmarks/RESULTS.md
+bench: $(STAMP)  ## benchmark kit, parser + warehouse + throughput per input form (text, HTML, JSON) and per text layout, on 100k listings over 730 fetch days (`python -m benchmarks --full` adds 1 M); writes benchmarks/RESULTS.md
 	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks.layouts_kit
 
 fuzz: $(STAMP)  ## hypothesis fuzzing of read + parse, every form, until FUZZ_CASES pages (100 000) ran; prints cases, seconds, failures
 	$(BIN)/python -m tests.fuzz

@@ -54,6 +54,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from pipeline.parse.render import (
+    DEFAULT_TEXT_LAYOUT,
     Document,
     ambiguities,
     pager_window,
@@ -357,7 +358,12 @@ class _Site:
         return shown
 
     def page(
-        self, query: _Query, page_no: int, fetched_at: datetime, form: str = "text"
+        self,
+        query: _Query,
+        page_no: int,
+        fetched_at: datetime,
+        form: str = "text",
+        text_layout: str = DEFAULT_TEXT_LAYOUT.name,
     ) -> tuple[str, tuple[int, ...], tuple[Document, ...]]:
         """Page `page_no` of `query` fetched at `fetched_at` (always a full page) in `form`:
         its text, and the ids and truths of the documents on it.
@@ -383,6 +389,7 @@ class _Site:
                 separator=" " if flattened else "\n",
                 title_layouts=[s.flat_layout if flattened else s.layout for s in shown],
                 show_age=show_age,
+                layout=text_layout,
             )
             return text, ids, docs
         # A browser shows a description on one line, so HTML and JSON carry the flat one.
@@ -418,7 +425,14 @@ class _Site:
         )
         return text, ids, docs
 
-    def crawl_day(self, part: str, day: datetime, pages: int, form: str = "text") -> Iterator[Page]:
+    def crawl_day(
+        self,
+        part: str,
+        day: datetime,
+        pages: int,
+        form: str = "text",
+        text_layout: str = DEFAULT_TEXT_LAYOUT.name,
+    ) -> Iterator[Page]:
         """One day's crawl: several queries, each walked from page 1, pages seconds apart."""
         rng = self.rng
         order = rng.sample(self.queries, len(self.queries))
@@ -442,7 +456,7 @@ class _Site:
             overflow = want - depth
             for page_no in range(1, depth + 1):
                 at += timedelta(seconds=rng.randint(*PAGE_GAP_S))
-                text, ids, docs = self.page(query, page_no, at, form)
+                text, ids, docs = self.page(query, page_no, at, form, text_layout)
                 sidecar = {
                     "url": _url(query.name, page_no, form),
                     "fetched_at": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -474,6 +488,7 @@ def generate_corpus(
     days: int = CORPUS_DAYS,
     increment_days: int = INCREMENT_DAYS,
     increment_pages: int = INCREMENT_PAGES,
+    text_layout: str = DEFAULT_TEXT_LAYOUT.name,
 ) -> Iterator[Page]:
     """Yield the pages of `n_listings` fetched over `days` days, then the increments.
 
@@ -483,7 +498,8 @@ def generate_corpus(
     simulated site, so their documents recur too. Same arguments, same pages, byte for
     byte; the corpus does not depend on the increments' arguments. `form` (one of FORMS)
     changes only how the pages are rendered and named: every form of the same arguments
-    shows the same documents at the same fetch times.
+    shows the same documents at the same fetch times. `text_layout` (one of
+    `render.TEXT_LAYOUTS`) is the layout text pages are printed in.
     """
     if n_listings <= 0 or n_listings % PER_PAGE:
         raise ValueError(f"n_listings must be a positive multiple of {PER_PAGE}, got {n_listings}")
@@ -497,7 +513,8 @@ def generate_corpus(
     schedule += [(INCREMENTS_DIR, days + d, increment_pages) for d in range(increment_days)]
     for part, d, count in schedule:
         if count:
-            yield from site.crawl_day(part, CORPUS_START + timedelta(days=d), count, form)
+            day = CORPUS_START + timedelta(days=d)
+            yield from site.crawl_day(part, day, count, form, text_layout)
 
 
 def write_corpus(

@@ -104,9 +104,12 @@ class Listing(pa.DataFrameModel):
         )
         return data.lazyframe.select(both_null | ordered.fill_null(False))
 
-    @pa.dataframe_check(name="a numeric document_ref is document_id")
+    @pa.dataframe_check(name="a numeric document_ref is document_id or a 16-digit uuid")
     def document_ref_is_the_id(cls, data: PolarsData) -> pl.LazyFrame:
-        numeric = pl.col("document_ref").str.contains(r"^[0-9]+$")
+        # A uuid is 16 hex digits, and now and then all of them are decimal ones.
+        numeric = pl.col("document_ref").str.contains(r"^[0-9]+$") & (
+            pl.col("document_ref").str.len_chars() != 16
+        )
         agrees = pl.col("document_ref") == pl.col("document_id").cast(pl.String)
         return data.lazyframe.select(
             (pl.col("document_id").is_null() | ~numeric | agrees).fill_null(True)

@@ -68,10 +68,13 @@ def test_the_version_3_columns_are_appended_at_the_end() -> None:
 
 
 def test_listings_linked_by_uuid_or_numeric_id_validate() -> None:
-    frame = _listings((None, UUID), (2413, UUID), (2413, "2413"), (None, None), (7, None))
+    frame = _listings(
+        (None, UUID), (2413, UUID), (2413, "2413"), (None, None), (7, None),
+        (2413, "0000000000000000"),  # a uuid of decimal digits only
+    )  # fmt: skip
     schemas.validate(frame, schemas.Listing)
     valid, failed = schemas.split_valid(frame, schemas.Listing)
-    assert (valid.height, failed.height) == (5, 0)
+    assert (valid.height, failed.height) == (6, 0)
 
 
 def test_a_numeric_ref_other_than_the_id_or_a_ref_no_link_prints_is_rejected() -> None:
@@ -79,7 +82,8 @@ def test_a_numeric_ref_other_than_the_id_or_a_ref_no_link_prints_is_rejected() -
     valid, failed = schemas.split_valid(frame, schemas.Listing)
     assert valid["position"].to_list() == [4]
     assert failed.select("position", "reason").rows() == [
-        (1, "schema check failed: Listing a numeric document_ref is document_id"),
+        (1, "schema check failed: Listing a numeric document_ref is document_id or a 16-digit "
+            "uuid"),
         (2, "schema check failed: document_ref str_matches('^[0-9A-Za-z_-]+$')"),
         (3, "schema check failed: document_ref str_matches('^[0-9A-Za-z_-]+$')"),
     ]

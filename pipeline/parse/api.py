@@ -38,6 +38,7 @@ from pipeline.vocab import FILE_FAMILY_OF_EXT
 # API's and is ignored.
 FIELDS = (
     "id",
+    "uuid",
     "title",
     "description",
     "keywords",
@@ -53,6 +54,11 @@ FIELDS = (
     "comment_count",
 )
 _DOCUMENT_TYPE = pl.Struct({name: pl.String for name in FIELDS})
+# The document's public key since moredoc 67bd439 (2024-01-17): its links name it instead
+# of the id (`/document/${uuid || id}`); the lake's document_ref takes the same rule.
+_UUID = r"^[0-9A-Za-z_-]{1,64}$"
+# The layout name of every page this parser reads (vocab.LAYOUTS).
+LAYOUT = "moredoc-api"
 # The shown rating of a document nobody has scored (score absent or 0).
 DEFAULT_SCORE = 300
 MAX_SCORE = 500
@@ -371,9 +377,16 @@ def read_documents(documents: pl.DataFrame, pages: pl.DataFrame) -> pl.DataFrame
     description = pl.col("_description").fill_null("")
     ext = pl.col("_ext")
     shown_score = pl.when(score > 0).then(score).otherwise(DEFAULT_SCORE)
+    uuid = pl.col("_uuid").replace("", None)
+    uuid_ok = uuid.str.contains(_UUID)
     problems = pl.concat_str(
         "shape_problem",
         pl.when(pl.col("_id").is_null()).then(pl.lit("id is missing")).otherwise(id_problem),
+        pl.when(uuid.is_not_null() & ~uuid_ok).then(
+            pl.format(
+                "uuid '{}' is not a document key (letters, digits, - and _)", uuid.str.slice(0, 40)
+            )
+        ),
         pl.when(title.str.strip_chars() == "").then(pl.lit("title is missing or empty")),
         pages_problem,
         size_problem,
@@ -431,6 +444,7 @@ def read_documents(documents: pl.DataFrame, pages: pl.DataFrame) -> pl.DataFrame
         "site",
         "fetched_at",
         document_id.alias("document_id"),
+        pl.coalesce(uuid, document_id.cast(pl.String)).alias("document_ref"),
         pl.when(ext.is_not_null())
         .then(ext.str.to_lowercase().replace_strict(FILE_FAMILY_OF_EXT, default="other"))
         .alias("file_family"),
@@ -465,6 +479,9 @@ def read_facts(facts: pl.DataFrame, pages: pl.DataFrame) -> tuple[pl.DataFrame, 
         pl.lit(None, pl.Int64).alias("footer_byte_end"),
         pl.lit(None, pl.Int64).alias("site_document_count"),
         pl.when(spend >= 0).then(spend).alias("search_seconds"),
+        # Only a page read as the response's object is known to be the API's.
+        pl.when(pl.col("object")).then(pl.lit(LAYOUT)).alias("layout"),
+        pl.when(pl.col("object")).then(pl.lit("search")).alias("page_type"),
     )
     page = pl.col("text")
     rest = pl.col("rest").fill_null(0)

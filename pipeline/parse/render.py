@@ -87,6 +87,9 @@ class Document:
     download_count: int = 0
     favorite_count: int = 0
     comment_count: int = 0
+    # The public key moredoc gives documents since 2024-01 (16 lowercase hex digits on real
+    # sites); the API sends it beside the id. None: a document from before it.
+    uuid: str | None = None
 
     def __post_init__(self) -> None:
         if self.price < 0:
@@ -933,6 +936,7 @@ def _api_document(doc: Document, position: int) -> dict[str, object]:
     created = render_timestamp(doc.uploaded_at)
     fields: tuple[tuple[str, object], ...] = (
         ("id", str(listing_document_id(doc, position))),
+        ("uuid", doc.uuid or ""),
         ("title", doc.title),
         ("keywords", doc.keywords),
         ("description", doc.description),

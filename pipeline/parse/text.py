@@ -616,17 +616,25 @@ def parse_footer(
 
 
 # The first listing's info core with what stands around it, read once per page to tell
-# the layouts apart (docs/input-format.md §0): up to a line of text before the price
-# (a rating of its own, `4.5 分`), whether the credit and pages are spaced, the rest of the
-# line after `页 | ` (size, age, a glued rating) and the start of the next line.
+# the layouts apart (docs/input-format.md §0): a number standing before the price after
+# whitespace (a rating of its own, `4.5 分`: matched as that shape, not as "any text before
+# the price", which cost the capturing engine 3x), whether the credit and pages are spaced,
+# up to 80 characters after `页 | ` (size, age, a glued rating: a page flattened onto one
+# line would otherwise hand the whole page to the capturing engine) and the start of the
+# next line.
 _PROBE = (
-    r"(?<pre>[^\n]{0,24})(?<pre_nl>\n?)(?<price>[0-9]+)(?<csp> ?)[^\s|0-9][^\s|]* \| "
-    r"[^|\n]*?(?<psp> ?)页 \| (?<rest>[^\n]*)(?<next>\n[^\n]{0,24})?"
+    r"(?<pre>(?:^|\s)[0-9]{1,3}(?:\.[0-9]{1,2})?[ \t]*(?:分[ \t]*)?)?(?<pre_nl>\n?)"
+    r"(?<price>[0-9]+)(?<csp> ?)[^\s|0-9][^\s|]* \| "
+    r"[^|\n]*?(?<psp> ?)页 \| (?<rest>[^\n]{0,80})(?<next>\n[^\n]{0,24})?"
 )
 _JS_RATING_ALONE = r"[0-9](?:\.[0-9]{1,2})?"
 _TAIL_TIME = r"页 \| [^\s|]+(?: [A-Za-z]+)? \| "
-_TRIMMED_SIZE = r"(?:^|[\s|])[0-9]+(?:\.[0-9])? ?(?:B|KB|MB|GB|TB|PB|EB)(?:$|[\s|0-9])"
-_FIXED_ONLY_SIZE = r"[0-9]+\.[0-9]0 ?(?:B|KB|MB|GB|TB|PB|EB)|[0-9]+\.[0-9]{2} B(?:$|[\s|0-9])"
+# Sizes only one printer prints, looked for in the tails alone (after `页 | `): a title or
+# description may hold any text (`升级到 2 GB`).
+_TRIMMED_SIZE = r"页 \| [0-9]+(?:\.[0-9])? ?(?:B|KB|MB|GB|TB|PB|EB)(?:$|[\s|0-9])"
+_FIXED_ONLY_SIZE = (
+    r"页 \| (?:[0-9]+\.[0-9]0 ?(?:B|KB|MB|GB|TB|PB|EB)|[0-9]+\.[0-9]{2} B(?:$|[\s|0-9]))"
+)
 
 
 def detect_layouts(pages: pl.DataFrame) -> pl.DataFrame:
@@ -661,7 +669,7 @@ def detect_layouts(pages: pl.DataFrame) -> pl.DataFrame:
     found = pl.col("price").is_not_null()
     same_line_rating = pre.str.contains(rf"(?:^|\s){_JS_RATING_ALONE}[ \t]+$")
     own_line_rating = (pl.col("pre_nl") == "\n") & pre.str.contains(
-        rf"^[ \t]*{_JS_RATING_ALONE}[ \t]*$"
+        rf"^\s*{_JS_RATING_ALONE}[ \t]*$"
     )
     fen = pre.str.contains(r"[0-9]\.[0-9][ \t]*分[ \t]*$")
     # `rest` runs to the end of the line: in text flattened further (listings apart by a

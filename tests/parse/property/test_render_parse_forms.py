@@ -206,6 +206,9 @@ def api_pages(draw: st.DrawFn, *, indent: int | None) -> Page:
         else doc
         for doc in docs
     ]
+    # Documents from 2024-01 on carry a uuid (16 lowercase hex digits) beside their id.
+    uuids = st.none() | st.text("0123456789abcdef", min_size=16, max_size=16)
+    docs = [replace(doc, uuid=draw(uuids)) for doc in docs]
     facts = draw(page_facts(len(docs)))
     content = render_json_page(
         docs,
@@ -234,6 +237,8 @@ def check_json_points(rows: list[dict], docs: Sequence[Document]) -> None:
         assert (row["price"], row["price_ambiguous"]) == (doc.price, False)
         assert row["pages"] == doc.pages
         assert row["document_id"] == listing_document_id(doc, position)
+        # The link's key: the uuid where the API sends one, else the id.
+        assert row["document_ref"] == (doc.uuid or str(listing_document_id(doc, position)))
         assert (row["ext"], row["file_family"]) == (doc.ext, file_family(doc.ext))
         # Keywords as the API sends them; empty is the gateway's absent zero value: null.
         assert row["keywords"] == (doc.keywords or None)
@@ -247,6 +252,7 @@ def check_json(page: Page, snapshot: dict, rows: list[dict]) -> None:
     assert snapshot["total_results"] == page.facts["total_results"]
     assert snapshot["search_seconds"] == float(page.facts["search_seconds"])
     assert snapshot["last_page"] is snapshot["site_document_count"] is None
+    assert (snapshot["layout"], snapshot["page_type"]) == ("moredoc-api", "search")
     check_json_points(rows, page.docs)
 
     raw = page.content.encode("utf-8")
