@@ -393,11 +393,15 @@ def rating_fields(rating_text: pl.Expr, bind: Bind = inline, printer: str = "js"
     ]
 
 
-def pages_fields(pages_text: pl.Expr, bind: Bind = inline) -> list[pl.Expr]:
-    """Page count; `-` means the site knows none (null), anything else not an integer is bad."""
+def pages_fields(
+    pages_text: pl.Expr, bind: Bind = inline, *, zero_unknown: bool = False
+) -> list[pl.Expr]:
+    """Page count; `-` means the site knows none (null), anything else not an integer is bad.
+    `zero_unknown`: the site prints the stored count raw, 0 where it knows none (DocHub)."""
     ok = bind("pages_ok", pages_text.str.contains(PAGES_RE))
+    unknown = pages_text.is_in(["-", "0"]) if zero_unknown else pages_text == "-"
     return [
-        pl.when(ok & (pages_text != "-"))
+        pl.when(ok & ~unknown)
         .then(pages_text.cast(pl.Int32, strict=False))
         .alias("pages"),
         pl.when(~ok)

@@ -531,7 +531,9 @@ def _derive_fields(listings: pl.DataFrame, layout: Layout) -> pl.DataFrame:
             printer=layout.time,
         ),
         *fields.rating_fields(pl.col("rating_text"), staged, layout.rating_printer),
-        *fields.pages_fields(pl.col("pages_text"), staged),
+        *fields.pages_fields(
+            pl.col("pages_text"), staged, zero_unknown=layout.software == "dochub"
+        ),
     ]
     return (
         staged.apply(listings.lazy(), outputs)
@@ -664,7 +666,7 @@ def detect_layouts(pages: pl.DataFrame) -> pl.DataFrame:
         .fill_null(False)
         .alias("_category_url"),
     ).unnest("_p")
-    pre = pl.col("pre")
+    pre = pl.col("pre").fill_null("")
     rest = pl.col("rest").str.strip_chars_end()
     found = pl.col("price").is_not_null()
     same_line_rating = pre.str.contains(rf"(?:^|\s){_JS_RATING_ALONE}[ \t]+$")
@@ -675,7 +677,8 @@ def detect_layouts(pages: pl.DataFrame) -> pl.DataFrame:
     # `rest` runs to the end of the line: in text flattened further (listings apart by a
     # space) it holds the next listings too, so each test reads from its start: the size,
     # the age block, then what follows them.
-    size = r"^[^\s|]+(?: [A-Za-z]+)?"
+    # A size ends in its unit: `21.69 KB | 20 天前` is no size `2` and rating `1.69`.
+    size = r"^(?:[^\s|]+ [A-Za-z]+|[^\s|]*[A-Za-z])"
     relative_age = r"(?: \| (?:[^|\n]*?前|刚刚))?"
     rating_after = rest.str.contains(
         size + relative_age + rf"[ \t]*{_JS_RATING_ALONE}(?:\s|$)"
