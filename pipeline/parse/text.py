@@ -39,7 +39,9 @@ def _ages(time: str, rating_after: bool) -> tuple[str, str]:
         return _CLOCK, _CLOCK
     if time == "second":
         return _CLOCK + ":[0-9]{2}", _CLOCK + ":[0-9]{2}"
-    site = r"[^|\n]*?前|刚刚"
+    # The site's own forms first: with nothing after the age but a space and the next
+    # heading, `刚刚 12.83 1月前…` is `刚刚` and a title, not one long odd age.
+    site = r"刚刚|[0-9]+ (?:分钟|小时|天|月|年)前|[^|\n]*?前"
     # A clock time in a relative-time page is no age the site prints, but it is read whole
     # (for the strict rules to reject) rather than cut at its first `-`, which would leave
     # ` 00:003` at the head of the next listing.
@@ -112,8 +114,10 @@ TAIL_RE = r"^" + _TAIL + r"$"
 # (`1..`, `<<`, page numbers, `>>`, `..N`), one item a line or run together.
 # Pager numbers start at 1: a `- 0` item is not the site's footer and stays a fragment.
 _PAGER_ITEM = r"- [1-9][0-9]{0,8}|[1-9][0-9]*|前往\s*页|前往"
+# Items stand apart (a line each, or spaces): `- 9223372036854775808` is no item `- 922337203`
+# followed by a run `6854775808`.
 FOOTER_RE = (
-    r"^(?<before>[\s\S]*?)(?<footer>共 (?<total>[0-9]{1,12}) 条(?:\s*(?:"
+    r"^(?<before>[\s\S]*?)(?<footer>共 (?<total>[0-9]{1,12}) 条(?:\s+(?:"
     + _PAGER_ITEM
     + r"))*)\s*$"
 )
@@ -584,9 +588,13 @@ def parse_footer(
         pager = pl.concat_list(
             pl.col("footer")
             .str.extract_all(r"\.\.[0-9]+")
-            .list.eval(pl.element().str.slice(2).cast(pl.Int64)),
+            .list.eval(pl.element().str.slice(2).cast(pl.Int64, strict=False)),
             pl.when(~pl.col("footer").str.contains(">>", literal=True))
-            .then(numbers.str.extract_all(r"[0-9]+").list.eval(pl.element().cast(pl.Int64)))
+            .then(
+                numbers.str.extract_all(r"[0-9]+").list.eval(
+                    pl.element().cast(pl.Int64, strict=False)
+                )
+            )
             .otherwise(pl.lit([], pl.List(pl.Int64))),
         )
     else:
@@ -594,13 +602,14 @@ def parse_footer(
         pager = (
             pl.col("footer")
             .str.extract_all(r"- [0-9]+")
-            .list.eval(pl.element().str.slice(2).cast(pl.Int64))
+            .list.eval(pl.element().str.slice(2).cast(pl.Int64, strict=False))
         )
     footer_offset = pl.col("rest_offset") + _bytes(pl.col("before"))
     footers = parts.select(
         "snapshot_id",
         pl.col("total").cast(pl.Int64).alias("total_results"),
-        pager.list.max().cast(pl.Int32).alias("last_page"),
+        # A number past Int32 is no page the site has: no last page rather than a crash.
+        pager.list.max().cast(pl.Int32, strict=False).alias("last_page"),
         pl.when(has_footer).then(footer_offset).alias("footer_byte_start"),
         pl.when(has_footer).then(footer_offset + _bytes(pl.col("footer"))).alias("footer_byte_end"),
     )
@@ -677,14 +686,20 @@ def detect_layouts(pages: pl.DataFrame) -> pl.DataFrame:
     # `rest` runs to the end of the line: in text flattened further (listings apart by a
     # space) it holds the next listings too, so each test reads from its start: the size,
     # the age block, then what follows them.
-    # A size ends in its unit: `21.69 KB | 20 天前` is no size `2` and rating `1.69`.
+    # A size before an age block is any token (`| 619.3 | 9 月前3`: the block shows where
+    # it ends); one without ends in its unit: `21.69 KB | 20 天前` is no size `2` and
+    # rating `1.69`.
+    aged_size = r"^[^\s|]+(?: [A-Za-z]+)?"
     size = r"^(?:[^\s|]+ [A-Za-z]+|[^\s|]*[A-Za-z])"
-    relative_age = r"(?: \| (?:[^|\n]*?前|刚刚))?"
-    rating_after = rest.str.contains(
-        size + relative_age + rf"[ \t]*{_JS_RATING_ALONE}(?:\s|$)"
-    ) | (
-        pl.col("next").str.contains(rf"^\n[ \t]*{_JS_RATING_ALONE}[ \t]*$")
-        & rest.str.contains(size + relative_age + "$")
+    # As loose as the tail pattern (an age or rating the strict rules will reject, `很久以前`,
+    # a clock time, `999`): a first listing with one broken field is that listing's reject,
+    # not a reason to refuse the page.
+    age = r" \| (?:[^|\n]*?前|刚刚|" + _CLOCK + r"(?::[0-9]{2})?)"
+    loose_rating = _RATING["js"]
+    info = f"(?:{aged_size}{age}|{size})"
+    rating_after = rest.str.contains(info + rf"[ \t]*{loose_rating}(?:\s|$)") | (
+        pl.col("next").str.contains(rf"^\n[ \t]*{loose_rating}[ \t]*$")
+        & rest.str.contains(info + "$")
     )
     seconds = pl.col("_seconds")
     constant = pl.col("_constant")

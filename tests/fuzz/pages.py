@@ -27,6 +27,7 @@ from pathlib import Path
 from hypothesis import strategies as st
 
 from pipeline.parse.render import (
+    TEXT_LAYOUTS,
     Document,
     render_html_page,
     render_json_page,
@@ -98,6 +99,7 @@ def generated_pages(draw: st.DrawFn) -> list[Page]:
         total_results=total,
         last_page=last_page,
         separator=draw(st.sampled_from(["\n", " "])),
+        layout=draw(st.sampled_from(TEXT_LAYOUTS)),  # every layout the text form reads
     )
     html = render_html_page(
         docs,
