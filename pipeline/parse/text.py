@@ -21,7 +21,11 @@ from pipeline.parse import fields, layouts
 from pipeline.parse.layouts import Layout
 
 _CLOCK = r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}"
-_UNIT_SIZE = r"[^\s|]+ [A-Za-z]+|[^\s|]*[A-Za-z]+"
+# A size token: a number and its unit word (`12.83 MB`, `NaN GB`), or a token ending in
+# letters (`12.83MB`, DocHub's `1.12KB`); before an age block, any token and a unit word.
+_GLUED_UNIT_SIZE = r"[^\s|]*[A-Za-z]+"
+_UNIT_SIZE = r"[^\s|]+ [A-Za-z]+|" + _GLUED_UNIT_SIZE
+_AGED_SIZE = r"[^\s|]+(?: [A-Za-z]+)?"
 _SEPARATOR = r"(?:\r?\n|[ \t]|$)"
 # What may stand between a tail and a rating on its own: a line break (innerText: the
 # star widget is a block of its own), spaces (textContent), or nothing (glued).
@@ -72,7 +76,7 @@ def tail_pattern(layout: Layout) -> str:
     rating = _RATING[layout.rating_printer]
     # A unit glued to its number (DocHub's first template: `1.12KB`) leaves no space in a
     # size: a space after one ends it, before whatever follows (`57.38KB Design`).
-    unit_size = _UNIT_SIZE if layout.size.unit_space else r"[^\s|]*[A-Za-z]+"
+    unit_size = _UNIT_SIZE if layout.size.unit_space else _GLUED_UNIT_SIZE
     credit_gap = " " if layout.credit_space else ""
     pages_gap = " " if layout.pages_space else ""
     before = ""
@@ -639,7 +643,7 @@ _PROBE = (
     r"[^|\n]*?(?<psp> ?)页 \| (?<rest>[^\n]{0,80})(?<next>\n[^\n]{0,24})?"
 )
 _JS_RATING_ALONE = r"[0-9](?:\.[0-9]{1,2})?"
-_TAIL_TIME = r"页 \| [^\s|]+(?: [A-Za-z]+)? \| "
+_TAIL_TIME = r"页 \| " + _AGED_SIZE + r" \| "
 # Sizes only one printer prints, looked for in the tails alone (after `页 | `): a title or
 # description may hold any text (`升级到 2 GB`).
 _TRIMMED_SIZE = r"页 \| [0-9]+(?:\.[0-9])? ?(?:B|KB|MB|GB|TB|PB|EB)(?:$|[\s|0-9])"
@@ -683,20 +687,17 @@ def detect_layouts(pages: pl.DataFrame) -> pl.DataFrame:
         rf"^\s*{_JS_RATING_ALONE}[ \t]*$"
     )
     fen = pre.str.contains(r"[0-9]\.[0-9][ \t]*分[ \t]*$")
-    # `rest` runs to the end of the line: in text flattened further (listings apart by a
-    # space) it holds the next listings too, so each test reads from its start: the size,
-    # the age block, then what follows them.
-    # A size before an age block is any token (`| 619.3 | 9 月前3`: the block shows where
-    # it ends); one without ends in its unit: `21.69 KB | 20 天前` is no size `2` and
-    # rating `1.69`.
-    aged_size = r"^[^\s|]+(?: [A-Za-z]+)?"
-    size = r"^(?:[^\s|]+ [A-Za-z]+|[^\s|]*[A-Za-z])"
+    # In text flattened further (listings apart by a space) `rest` holds the start of the
+    # next listing too, so each test reads from its start: the size, the age block, then
+    # what follows them. A size before an age block is any token (`| 619.3 | 9 月前3`: the
+    # block shows where it ends); one without ends in its unit: `21.69 KB | 20 天前` is no
+    # size `2` and rating `1.69`.
     # As loose as the tail pattern (an age or rating the strict rules will reject, `很久以前`,
     # a clock time, `999`): a first listing with one broken field is that listing's reject,
     # not a reason to refuse the page.
     age = r" \| (?:[^|\n]*?前|刚刚|" + _CLOCK + r"(?::[0-9]{2})?)"
     loose_rating = _RATING["js"]
-    info = f"(?:{aged_size}{age}|{size})"
+    info = f"^(?:{_AGED_SIZE}{age}|{_UNIT_SIZE})"
     rating_after = rest.str.contains(info + rf"[ \t]*{loose_rating}(?:\s|$)") | (
         pl.col("next").str.contains(rf"^\n[ \t]*{loose_rating}[ \t]*$")
         & rest.str.contains(info + "$")
