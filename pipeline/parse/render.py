@@ -594,8 +594,19 @@ def page_keywords(docs: Sequence[Document]) -> list[str]:
     return list(seen)
 
 
+# The HTML layouts the renderer prints (docs/input-format.md §0): the star widget before a
+# floated info span (moredoc until 2024-07), or a plain info span with the floated widget
+# after it (moredoc-web since 3042ed2).
+HTML_LAYOUTS = ("moredoc-2023-04", "moredoc-web-2024-07")
+
+
 def _listing_item(
-    doc: Document, position: int, fetched_at: datetime, show_age: bool, saved: bool
+    doc: Document,
+    position: int,
+    fetched_at: datetime,
+    show_age: bool,
+    saved: bool,
+    layout: str = HTML_LAYOUTS[0],
 ) -> _El:
     family = file_family(doc.ext)
     rating = render_rating(doc.score)
@@ -621,7 +632,7 @@ def _listing_item(
             "aria-valuemin": "0",
             "aria-valuemax": str(STAR_COUNT),
             "tabindex": "0",
-            "class": "el-rate",
+            "class": "el-rate" if layout == HTML_LAYOUTS[0] else "el-rate float-right",
         },
         *([star] * STAR_COUNT),
         _el("span", {"class": "el-rate__text"}, _Text(rating)),
@@ -637,7 +648,9 @@ def _listing_item(
         None,
         _el("h3", {"class": "doc-title"}, link),
         _el("div", {"class": "doc-desc"}, *([_Text(doc.description)] if doc.description else [])),
-        _el("div", {"class": "doc-info"}, rate, _el("span", {"class": "float-right"}, *info)),
+        _el("div", {"class": "doc-info"}, rate, _el("span", {"class": "float-right"}, *info))
+        if layout == HTML_LAYOUTS[0]
+        else _el("div", {"class": "doc-info"}, _el("span", None, *info), rate),
     )
 
 
@@ -760,8 +773,12 @@ def render_html_page(
     search_seconds: str = "0.012",
     saved: bool = False,
     show_age: Sequence[bool] | None = None,
+    layout: str = HTML_LAYOUTS[0],
 ) -> str:
     """A whole search page as the site's HTML (docs/input-format.md §3.1).
+
+    `layout` is one of `HTML_LAYOUTS`: below, moredoc-2023-04's item; moredoc-web-2024-07's
+    puts a class-less info span first and the star widget, `el-rate float-right`, after it.
 
     The server form (`saved=False`) is compact markup: no whitespace between elements, one
     space between keyword links, a final line break. Each listing is
@@ -805,6 +822,8 @@ def render_html_page(
 
     The output is deterministic: no randomness, no clock.
     """
+    if layout not in HTML_LAYOUTS:
+        raise ValueError(f"layout must be one of {HTML_LAYOUTS}, got {layout!r}")
     n = len(docs)
     ages = [True] * n if show_age is None else list(show_age)
     if len(ages) != n:
@@ -827,7 +846,7 @@ def render_html_page(
         _check_shown_as_is("keyword", keyword)
 
     listing_items: list[_Text | _Comment | _Raw | _El] = [
-        _listing_item(doc, position, fetched_at, age, saved)
+        _listing_item(doc, position, fetched_at, age, saved, layout)
         for position, (doc, age) in enumerate(zip(docs, ages, strict=True), start=1)
     ]
     if listing_items:

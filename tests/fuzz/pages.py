@@ -27,6 +27,7 @@ from pathlib import Path
 from hypothesis import strategies as st
 
 from pipeline.parse.render import (
+    HTML_LAYOUTS,
     TEXT_LAYOUTS,
     Document,
     render_html_page,
@@ -108,6 +109,7 @@ def generated_pages(draw: st.DrawFn) -> list[Page]:
         last_page=last_page,
         site_document_count=draw(st.integers(0, 10**9)),
         saved=draw(st.booleans()),
+        layout=draw(st.sampled_from(HTML_LAYOUTS)),
     )
     api = render_json_page(docs, total_results=total, indent=draw(st.sampled_from([None, 2])))
     return [

@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 
 from pipeline.ingest import metadata, read
 from pipeline.parse.render import (
+    HTML_LAYOUTS,
     Document,
     file_family,
     listing_document_id,
@@ -131,7 +132,11 @@ def _spans_in_order(rows: list[dict], size: int) -> None:
 def html_pages(draw: st.DrawFn, *, saved: bool) -> Page:
     docs, show_age, fetched_at = draw(structured_pages_(upload_missing=True))
     facts = draw(page_facts(len(docs)))
-    content = render_html_page(docs, fetched_at, saved=saved, show_age=show_age, **facts)
+    layout = draw(st.sampled_from(HTML_LAYOUTS))
+    content = render_html_page(
+        docs, fetched_at, saved=saved, show_age=show_age, layout=layout, **facts
+    )
+    facts = {**facts, "layout": layout}
     name = "saved.html" if saved else "served.html"
     return Page(name, content, docs, show_age, fetched_at, facts)
 
@@ -144,6 +149,8 @@ def check_html(page: Page, snapshot: dict, rows: list[dict]) -> None:
     assert snapshot["last_page"] == (page.facts["last_page"] if total > 0 else None)
     assert snapshot["site_document_count"] == page.facts["site_document_count"]
     assert snapshot["search_seconds"] == float(page.facts["search_seconds"])
+    if page.docs:  # the star widget's place tells the layout (docs/input-format.md §0)
+        assert (snapshot["layout"], snapshot["page_type"]) == (page.facts["layout"], "search")
 
     fetched_at = page.fetched_at
     for position, (row, doc, aged) in enumerate(
@@ -288,9 +295,11 @@ def pages_in_three_forms(draw: st.DrawFn) -> tuple[Page, Page, Page]:
         separator=separator,
         show_age=show_age,
     )
+    layout = draw(st.sampled_from(HTML_LAYOUTS))
     markup = render_html_page(
-        docs, fetched_at, saved=draw(st.booleans()), show_age=show_age, **facts
+        docs, fetched_at, saved=draw(st.booleans()), show_age=show_age, layout=layout, **facts
     )
+    facts = {**facts, "layout": layout}
     body = render_json_page(
         docs, total_results=facts["total_results"], search_seconds=facts["search_seconds"]
     )
