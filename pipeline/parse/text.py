@@ -43,13 +43,14 @@ def _ages(time: str, rating_after: bool) -> tuple[str, str]:
         return _CLOCK, _CLOCK
     if time == "second":
         return _CLOCK + ":[0-9]{2}", _CLOCK + ":[0-9]{2}"
-    # The site's own forms first: with nothing after the age but a space and the next
-    # heading, `刚刚 12.83 1月前…` is `刚刚` and a title, not one long odd age.
-    site = r"刚刚|[0-9]+ (?:分钟|小时|天|月|年)前|[^|\n]*?前"
     # A clock time in a relative-time page is no age the site prints, but it is read whole
     # (for the strict rules to reject) rather than cut at its first `-`, which would leave
-    # ` 00:003` at the head of the next listing.
-    loose = _CLOCK + r"(?::[0-9]{2})?|[^|\n]*?[^|\n0-9. ]"
+    # ` 00:003` at the head of the next listing, or not end the listing at all.
+    clock = _CLOCK + r"(?::[0-9]{2})?"
+    # The site's own forms first: with nothing after the age but a space and the next
+    # heading, `刚刚 12.83 1月前…` is `刚刚` and a title, not one long odd age.
+    site = rf"刚刚|[0-9]+ (?:分钟|小时|天|月|年)前|{clock}|[^|\n]*?前"
+    loose = rf"{clock}|[^|\n]*?[^|\n0-9. ]"
     return (loose if rating_after else site), site
 
 
