@@ -56,10 +56,19 @@ def build(listings: pl.LazyFrame) -> pl.DataFrame:
     )
 
 
-def resolve(listings: pl.DataFrame, catalogue: pl.DataFrame) -> pl.DataFrame:
+def sorted_titles(catalogue: pl.DataFrame) -> pl.Series:
+    """The catalogue's distinct titles, sorted: what `resolve` binary-searches."""
+    return catalogue["title"].unique().sort()
+
+
+def resolve(
+    listings: pl.DataFrame, catalogue: pl.DataFrame, titles: pl.Series | None = None
+) -> pl.DataFrame:
     """`listings` with their unknown boundaries split at catalogue titles where the rules
     allow (`title_source = 'catalogue'`); earlier catalogue splits are redone from the
-    heading, so a rebuilt catalogue gives the same result as a fresh run."""
+    heading, so a rebuilt catalogue gives the same result as a fresh run. `titles`, the
+    catalogue's `sorted_titles`, saves sorting them again when one catalogue serves many
+    calls."""
     source = pl.col("title_source")
     redo = listings.with_columns(
         pl.when(source == "catalogue").then(None).otherwise("title").alias("title"),
@@ -75,7 +84,7 @@ def resolve(listings: pl.DataFrame, catalogue: pl.DataFrame) -> pl.DataFrame:
     entries = catalogue.rename(
         {"title": "_title", "pages": "_pages", "size_bytes_min": "_min", "size_bytes_max": "_max"}
     )
-    titles = catalogue["title"].unique().sort()
+    titles = sorted_titles(catalogue) if titles is None else titles
     longest = int(titles.str.len_chars().max() or 0)
     heading = pl.col("heading")
     probe = pl.col("_probe")

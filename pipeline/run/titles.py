@@ -53,6 +53,12 @@ def lake_catalogue(lake: Location, committed: pl.DataFrame) -> pl.DataFrame:
     return catalogue.build(listings)
 
 
+# Listings resolved together: the catalogue's titles are sorted once per resolution and each
+# chunk of groups is one vectorised search, instead of one search (and one sort) per group;
+# the chunk bounds the memory a whole-lake resolution holds at once.
+RESOLVE_CHUNK_ROWS = 1_000_000
+
+
 def resolve_titles(lake: Location, groups: Iterable[str] | None = None) -> Resolution:
     """Split the unknown titles of `groups` (data_file names; default every group) at the
     lake's catalogue titles, rewriting the listings files that change."""
@@ -61,16 +67,42 @@ def resolve_titles(lake: Location, groups: Iterable[str] | None = None) -> Resol
     titles = lake_catalogue(lake, committed)
     targets = sorted(set(committed["data_file"]) if groups is None else set(groups))
     done = Resolution(titles=titles.height)
+    sorted_titles = catalogue.sorted_titles(titles)
+    chunk: list[tuple[str, pl.DataFrame]] = []
+    rows = 0
     for group in targets:
         path = layout.file_path(lake, "listings", group)
-        before = layout.read_files(lake, "listings", [path])
-        after = catalogue.resolve(before, titles)
-        done.listings_split += int((after["title_source"] == "catalogue").sum())
-        if not after.equals(before):
-            layout.write_parquet(lake, after, path)
-            done.files_rewritten += 1
+        chunk.append((group, layout.read_files(lake, "listings", [path])))
+        rows += chunk[-1][1].height
+        if rows >= RESOLVE_CHUNK_ROWS:
+            _resolve_chunk(lake, chunk, titles, sorted_titles, done)
+            chunk, rows = [], 0
+    if chunk:
+        _resolve_chunk(lake, chunk, titles, sorted_titles, done)
     done.seconds = time.perf_counter() - started
     return done
+
+
+def _resolve_chunk(
+    lake: Location,
+    chunk: list[tuple[str, pl.DataFrame]],
+    titles: pl.DataFrame,
+    sorted_titles: pl.Series,
+    done: Resolution,
+) -> None:
+    """Resolve a chunk of groups' listings in one pass; rewrite the files that change."""
+    tagged = [frame.with_columns(pl.lit(i, pl.UInt32).alias("_group")) for i, (_, frame) in
+              enumerate(chunk)]  # fmt: skip
+    after_all = catalogue.resolve(
+        pl.concat(tagged, how="diagonal_relaxed"), titles, sorted_titles
+    )
+    by_group = after_all.partition_by("_group", as_dict=True, include_key=False)
+    for i, (group, before) in enumerate(chunk):
+        after = by_group.get((i,), before.clear()).select(before.columns).cast(before.schema)
+        done.listings_split += int((after["title_source"] == "catalogue").sum())
+        if not after.equals(before):
+            layout.write_parquet(lake, after, layout.file_path(lake, "listings", group))
+            done.files_rewritten += 1
 
 
 def resolve_lake(where: LakeLike, *, on_message: Callable[[str], None] | None = None) -> Resolution:

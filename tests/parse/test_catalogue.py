@@ -13,7 +13,7 @@ from pipeline import cli
 from pipeline.ingest import metadata
 from pipeline.lake import manifest
 from pipeline.parse import catalogue
-from pipeline.run import run
+from pipeline.run import run, titles
 from tests.conftest import RAW, SAMPLE
 from tests.parse.golden import sample_documents as truth
 
@@ -119,3 +119,26 @@ def test_the_longest_title_of_the_same_document_wins_and_an_empty_rest_needs_evi
         ("Cache", "Cache Design"),
         ("Solo", ""),
     ]
+
+
+@pytest.mark.parametrize("chunk_rows", [1, titles.RESOLVE_CHUNK_ROWS])
+def test_groups_resolved_one_by_one_or_together_come_out_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk_rows: int
+) -> None:
+    """The lake's groups are resolved in chunks of rows against one sorted catalogue: a
+    chunk of one group each and one chunk of all give the same titles."""
+    lake = tmp_path / "lake"
+    _normalise([_copy(SAMPLE, tmp_path / "text")], lake)
+    later = tmp_path / "later" / "wenku-again.txt"
+    later.parent.mkdir()
+    shutil.copy(SAMPLE, later)
+    later.with_name(later.name + ".meta.json").write_text(
+        '{"url": "https://wenku.it/search?wd=k8s", "fetched_at": "2026-11-21T09:30:00Z"}'
+    )
+    _normalise([later], lake)
+    _normalise([_copy(RAW / "wenku-search-page.html", tmp_path / "html")], lake)
+    monkeypatch.setattr(titles, "RESOLVE_CHUNK_ROWS", chunk_rows)
+    done = titles.resolve_lake(lake)
+    assert (done.listings_split, done.files_rewritten) == (14, 2)
+    text = _text_listings(lake).sort("snapshot_id", "position")
+    assert text["title"].to_list() == [doc.title for doc in truth.DOCUMENTS] * 2
