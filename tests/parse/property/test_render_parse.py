@@ -13,8 +13,7 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline import vocab
-from pipeline.ingest import metadata
+from benchmarks.layouts_kit import read_frame
 from pipeline.parse import fields
 from pipeline.parse.render import (
     TEXT_LAYOUTS,
@@ -34,27 +33,7 @@ SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[Heal
 
 def _normalise_text(text: str, fetched_at) -> normalise.BatchTables:
     """The real pipeline middle over one in-memory page (read.py's row, minus the file)."""
-    raw = text.encode("utf-8")
-    row = {
-        "snapshot_id": metadata.snapshot_id(raw, fetched_at),
-        "source_path": "generated.txt",
-        "byte_count": len(raw),
-        "mtime_ns": 0,
-        "content_sha256": metadata.content_hash(raw),
-        "fetched_at": fetched_at,
-        "fetched_at_source": "option",
-        "url": None,
-        "site": "wenku.it",
-        "query": None,
-        "page": None,
-        "form": "text",
-        "read_error": None,
-        "metadata_warning": None,
-        "text": text,
-        "fragment": None,
-        "read_seconds": 0.0,
-    }
-    return normalise.normalise_batch(pl.DataFrame([row], schema=vocab.READ_FRAME))
+    return normalise.normalise_batch(read_frame([(text, fetched_at, None)]))
 
 
 @SETTINGS
