@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 import polars as pl
 
 from pipeline.config import DEFAULT_SITE_TIME_ZONE
-from pipeline.parse.layouts import FLOAT_LOG_THRESHOLDS, JS_FIXED, SizePrinter
+from pipeline.parse.layouts import CONSTANT_DATE, FLOAT_LOG_THRESHOLDS, JS_FIXED, SizePrinter
 
 KIB = 1024
 
@@ -60,9 +60,6 @@ AGE_FORMS = {
     "minute": (f"^(?<abs>{_CLOCK})$", "%Y-%m-%d %H:%M"),
     "second": (f"^(?<abs>{_CLOCK}:[0-9]{{2}})$", "%Y-%m-%d %H:%M:%S"),
 }
-# The date moredoc's search page printed for every listing from e091065 to f77c13d: a
-# literal in the template, not the document's upload time.
-CONSTANT_DATE = "2019-06-10 10:17"
 AGE_RE = AGE_FORMS["relative"][0]
 # How a rating prints: JavaScript's shortest decimal of score / 100 (`3`, `4.5`, `0.03`),
 # or DocHub's `%1.1f` of score / 10000 (`4.5`, `3.0`; its `分` is read off with it).

@@ -46,7 +46,7 @@ from typing import Any
 import polars as pl
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from pipeline.parse import fields, layouts, text
+from pipeline.parse import layouts, text
 from pipeline.parse.layouts import Layout
 from pipeline.vocab import FILE_FAMILY_OF_EXT
 
@@ -477,11 +477,11 @@ def _marker(layout: Layout) -> bytes:
 
 def _constant_time(rows: list[dict[str, Any]]) -> bool:
     """Whether every listing's time is the literal moredoc's search page printed from
-    e091065 to f77c13d (`| 2019-06-10 10:17`, `fields.CONSTANT_DATE`): that template's
+    e091065 to f77c13d (`| 2019-06-10 10:17`, `layouts.CONSTANT_DATE`): that template's
     time printer is no printer at all, so it is told before the info lines are read."""
     ages = [re.sub(_COLLAPSIBLE, " ", r["age_raw"]).strip(" ").lstrip("| ")
             for r in rows if r["age_raw"] is not None]  # fmt: skip
-    return bool(ages) and all(age == fields.CONSTANT_DATE for age in ages)
+    return bool(ages) and all(age == layouts.CONSTANT_DATE for age in ages)
 
 
 def _extract(page: str) -> dict[str, Any]:

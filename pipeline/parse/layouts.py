@@ -54,6 +54,10 @@ class SizePrinter:
     unit_space: bool
 
 
+# The date moredoc's search template printed for every listing from e091065 to f77c13d: a
+# literal in the template, not the document's upload time (layout moredoc-2022-12).
+CONSTANT_DATE = "2019-06-10 10:17"
+
 _JS_UNITS = ("B", "KB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB")
 _GO_UNITS = ("B", "KB", "MB", "GB", "TB", "PB")
 JS_TRIMMED = SizePrinter("js-trimmed", _JS_UNITS, "up", True, "float_log", "0 Bytes", True)

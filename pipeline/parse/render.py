@@ -30,7 +30,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from pipeline.config import DEFAULT_SITE_TIME_ZONE
-from pipeline.parse.layouts import JS_FIXED, Layout, SizePrinter
+from pipeline.parse.layouts import CONSTANT_DATE, JS_FIXED, RECORDS, Layout, SizePrinter
 from pipeline.parse.layouts import layout as layout_record
 from pipeline.vocab import FILE_FAMILY_OF_EXT
 
@@ -39,14 +39,8 @@ TITLE_LAYOUTS = ("own_line", "glued", "repeated")
 # The layout the flattened-text sample is in (wenku.it today), and every layout whose
 # search page the text form reads (docs/input-format.md §0; category pages are HTML only).
 DEFAULT_TEXT_LAYOUT = layout_record("moredoc-web-2024-07")
-TEXT_LAYOUTS = (
-    "moredoc-2022-12",
-    "moredoc-2023-01",
-    "moredoc-2023-04",
-    "moredoc-web-2024-07",
-    "dochub-2018-04",
-    "dochub-2018-08",
-    "dochub-2018-08-11",
+TEXT_LAYOUTS = tuple(
+    r.name for r in RECORDS if r.page_type == "search" and r.rating in ("before", "after")
 )
 # The sample page ends with this many empty lines after the pager; reproduced byte for byte.
 FOOTER_BLANK_LINES = 13
@@ -224,10 +218,6 @@ def render_rating(score: int) -> str:
     if cents == 0:
         return f"{sign}{whole}"
     return f"{sign}{whole}.{cents:02d}".rstrip("0")
-
-
-# The date moredoc's first search template printed for every listing (a literal).
-CONSTANT_DATE = "2019-06-10 10:17"
 
 
 def render_time(

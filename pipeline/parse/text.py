@@ -674,7 +674,7 @@ def detect_layouts(pages: pl.DataFrame) -> pl.DataFrame:
         # with seconds, or in the first template's constant date.
         pl.col("text").str.contains(_TAIL_TIME + _CLOCK + r":[0-9]{2}(?:\s|$)").alias("_seconds"),
         pl.col("text")
-        .str.contains(_TAIL_TIME + fields.CONSTANT_DATE + r"(?:\s|$)")
+        .str.contains(_TAIL_TIME + layouts.CONSTANT_DATE + r"(?:\s|$)")
         .alias("_constant"),
         url.str.contains(r"^[a-z]+://[^/]*/(?:category|list)(?:[/?#]|$)")
         .fill_null(False)
