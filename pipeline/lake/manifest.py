@@ -281,6 +281,7 @@ def replace(lake: Location, rows: pl.DataFrame) -> None:
     """
     if _parts(lake):
         raise RuntimeError("manifest.replace with unmerged parts: call merge_parts first")
+    rewrite_history(lake)
     frame = rows.select(list(SCHEMA)).cast(SCHEMA).sort(KEY)  # type: ignore[arg-type]
     layout.write_parquet(lake, frame, path(lake))
 
@@ -424,6 +425,29 @@ def groups_committed_since(committed: pl.DataFrame, since: int) -> list[str]:
     """The groups holding rows committed at or after `since` (ns), sorted."""
     recent = committed.filter(pl.col("committed_ns") >= since)
     return sorted(recent["data_file"].unique().to_list())
+
+
+# The lake's history token: a random name, replaced *before* anything rewrites rows already
+# committed (a full refresh's switch, a conversion or upgrade, titles learned for older
+# groups), so a reader that keeps a derived copy of the lake (the warehouse, the title
+# catalogue) can tell "rows were only added since I read it" from "history changed". A merge
+# of groups (compaction) moves rows without changing them and keeps the token.
+_HISTORY = "history"
+
+
+def history(lake: Location) -> str:
+    """The lake's history token ('' for a lake that has never rewritten its rows)."""
+    marker = lake.path(DIRNAME, _HISTORY)
+    if not lake.exists(marker):
+        return ""
+    return lake.read_bytes(marker).decode(errors="replace").strip()
+
+
+def rewrite_history(lake: Location) -> str:
+    """Say that committed rows are about to change: a new history token. Returns it."""
+    token = uuid.uuid4().hex
+    lake.write_atomic(lake.path(DIRNAME, _HISTORY), token.encode())
+    return token
 
 
 def fingerprint(committed: pl.DataFrame) -> str:

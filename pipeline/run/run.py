@@ -20,6 +20,7 @@ overrides the seams (`plan`, `execute`, `build_warehouse`, `write_report`), neve
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field, replace
@@ -104,6 +105,7 @@ class Run:
                 self.config = settings = replace(
                     settings, lake=replace(lake, generation=refresh_generation(lake))
                 )
+            started_ns = time.time_ns()
             if planned.todo:
                 manifest.mark_titles_pending(lake)
             self._progress(0, total)
@@ -121,7 +123,7 @@ class Run:
             if settings.full_refresh:
                 manifest.switch_refresh(lake)
                 summary.files_removed += layout.prune(lake, keep=set())
-            resolve_pending_titles(lake, summary)
+            resolve_pending_titles(lake, summary, started_ns)
             finish(lake, summary)
             self.lake_state = manifest.fingerprint(manifest.load(lake))
         self.publish(summary)
@@ -235,16 +237,19 @@ def refresh_generation(lake: Location) -> str:
     return hashlib.sha256("\n".join(groups).encode()).hexdigest()[:12]
 
 
-def resolve_pending_titles(lake: Location, summary: RunSummary) -> None:
+def resolve_pending_titles(lake: Location, summary: RunSummary, started_ns: int) -> None:
     """Split the unknown titles of every group committed since the titles mark: this run's
     new text-form listings, and those of a run that crashed before resolving them, get the
-    titles the lake has seen (`titles.resolve_titles`); then drop the mark."""
+    titles the lake has seen (`titles.resolve_titles`); then drop the mark. A crashed run's
+    groups may have been read meanwhile (`listings build`): resolving them rewrites history.
+    """
     since = manifest.titles_pending_since(lake)
     if since is None:
         return
     groups = manifest.groups_committed_since(manifest.load(lake), since)
     if groups:
-        summary.titles = titles.resolve_titles(lake, groups).render()
+        resolution = titles.resolve_titles(lake, groups, rewrites_history=since < started_ns)
+        summary.titles = resolution.render()
     manifest.titles_resolved(lake)
 
 

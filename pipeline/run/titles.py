@@ -59,10 +59,18 @@ def lake_catalogue(lake: Location, committed: pl.DataFrame) -> pl.DataFrame:
 RESOLVE_CHUNK_ROWS = 1_000_000
 
 
-def resolve_titles(lake: Location, groups: Iterable[str] | None = None) -> Resolution:
+def resolve_titles(
+    lake: Location, groups: Iterable[str] | None = None, *, rewrites_history: bool = True
+) -> Resolution:
     """Split the unknown titles of `groups` (data_file names; default every group) at the
-    lake's catalogue titles, rewriting the listings files that change."""
+    lake's catalogue titles, rewriting the listings files that change.
+
+    `rewrites_history=False` only for groups no reader has seen yet (a run's own, before it
+    returns); otherwise the lake's history token changes first (`manifest.rewrite_history`).
+    """
     started = time.perf_counter()
+    if rewrites_history:
+        manifest.rewrite_history(lake)
     committed = manifest.load(lake)
     titles = lake_catalogue(lake, committed)
     targets = sorted(set(committed["data_file"]) if groups is None else set(groups))
