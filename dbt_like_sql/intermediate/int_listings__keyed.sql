@@ -1,5 +1,5 @@
 -- grain: one row per listing on a results page (snapshot_id, position), with its document_key
-{{ config(materialized='table') }}
+{{ config(materialized='incremental', unique_key=['snapshot_id', 'position']) }}
 -- A document is its site id where a form shows one (HTML links, API JSON): the id as the
 -- page's link prints it (document_ref: the numeric id, or the uuid newer sites link by),
 -- else the numeric document_id. A numeric id that an API row pairs with a uuid is known by
@@ -12,12 +12,19 @@
 --     description (or none at all, when they are glued);
 --   * trailing digits: the price is glued to the description, and which digits of an
 --     ambiguous run went to the price depends on the evidence of the batch it was parsed in.
+-- Incrementally (the lake only gained snapshots since the last build), the listings keyed
+-- again are the new snapshots' and every one whose key they can change: those sharing a
+-- heading key text with a new listing (a new sited document may match them), and, for each
+-- id a new listing shows, every listing showing it and every listing sharing a heading key
+-- text with one of those (its uuid alias may change). Keying them reads them and every
+-- listing showing an id they show (an alias is decided by all of those); nothing else can
+-- change any key (docs/warehouse.md, "Incremental builds").
 
 with
 
 -- named several times below: `not materialized` reads the table where DuckDB would copy
 -- it first
-listings as not materialized (
+lake_listings as not materialized (
 
     select * from {{ ref('stg_lake__listings') }}
 
@@ -29,17 +36,36 @@ snapshots as (
 
 ),
 
+{% if is_incremental() %}
+
+-- the listings of snapshots not keyed yet
+arrived as not materialized (
+
+    select lake_listings.*
+    from lake_listings
+    anti join (select distinct snapshot_id from {{ this }}) as keyed_snapshots
+        on lake_listings.snapshot_id = keyed_snapshots.snapshot_id
+
+),
+
+{% endif %}
+
 headings as (
 
     -- A document is listed again by every crawl of every query that finds it, so there are
     -- several times fewer headings than listings, and the regular expressions below are the
-    -- costliest step of the build: each distinct heading is normalised once.
-    select distinct heading from listings
+    -- costliest step of the build: each distinct heading is normalised once (incrementally:
+    -- the new listings' headings; the others' are in the table already).
+    {% if is_incremental() %}
+    select distinct heading from arrived
+    {% else %}
+    select distinct heading from lake_listings
+    {% endif %}
 
 ),
 
--- named three times below: computed once (one row per distinct heading)
-normalised as materialized (
+-- one row per distinct heading, computed once
+fresh as materialized (
 
     select
         heading,
@@ -50,6 +76,117 @@ normalised as materialized (
     from headings
 
 ),
+
+{% if is_incremental() %}
+
+-- ids the new listings show (their uuid alias may change), and every listing showing one
+arrived_ids as (
+
+    select distinct coalesce(site, '') as site_key, document_id
+    from arrived
+    where document_id is not null
+
+),
+
+id_rows as (
+
+    select lake_listings.snapshot_id, lake_listings.position, lake_listings.heading
+    from lake_listings
+    semi join arrived_ids
+        on coalesce(lake_listings.site, '') = arrived_ids.site_key
+        and lake_listings.document_id = arrived_ids.document_id
+
+),
+
+-- heading key texts whose text-form listings may match another document now
+texts as (
+
+    select heading_key_text from fresh
+    union
+    select kept.heading_key_text
+    from {{ this }} as kept
+    semi join id_rows
+        on kept.snapshot_id = id_rows.snapshot_id and kept.position = id_rows.position
+    union
+    select fresh.heading_key_text
+    from id_rows
+    inner join fresh on id_rows.heading = fresh.heading
+
+),
+
+-- the listings keyed again
+rekeyed as materialized (
+
+    select snapshot_id, position from arrived
+    union
+    select kept.snapshot_id, kept.position
+    from {{ this }} as kept
+    semi join texts on kept.heading_key_text = texts.heading_key_text
+    union
+    select snapshot_id, position from id_rows
+
+),
+
+-- what keying them reads: them, and every listing showing an id one of them shows
+rekeyed_ids as (
+
+    select distinct coalesce(lake_listings.site, '') as site_key, lake_listings.document_id
+    from lake_listings
+    semi join rekeyed
+        on lake_listings.snapshot_id = rekeyed.snapshot_id
+        and lake_listings.position = rekeyed.position
+    where lake_listings.document_id is not null
+
+),
+
+scope as materialized (
+
+    select snapshot_id, position from rekeyed
+    union
+    select lake_listings.snapshot_id, lake_listings.position
+    from lake_listings
+    semi join rekeyed_ids
+        on coalesce(lake_listings.site, '') = rekeyed_ids.site_key
+        and lake_listings.document_id = rekeyed_ids.document_id
+
+),
+
+listings as not materialized (
+
+    select lake_listings.*
+    from lake_listings
+    semi join scope
+        on lake_listings.snapshot_id = scope.snapshot_id
+        and lake_listings.position = scope.position
+
+),
+
+-- the scope's headings with their key texts: the new ones', and the kept ones' as stored
+normalised as materialized (
+
+    select heading, heading_key_text from fresh
+    union
+    select kept.heading, kept.heading_key_text
+    from {{ this }} as kept
+    semi join scope on kept.snapshot_id = scope.snapshot_id and kept.position = scope.position
+
+),
+
+{% else %}
+
+listings as not materialized (
+
+    select * from lake_listings
+
+),
+
+normalised as not materialized (
+
+    select * from fresh
+
+),
+
+{% endif %}
 
 -- a numeric id the site also links by a uuid (an API row shows both): the uuid, where the
 -- rows pairing that id with one agree on it
@@ -269,11 +406,19 @@ final as (
         keyed.file_family,
         keyed.ext,
         snapshots.form,
-        keyed.document_ref
+        keyed.document_ref,
+        keyed.heading_key_text
 
     from keyed
     inner join snapshots on keyed.snapshot_id = snapshots.snapshot_id
+    {% if is_incremental() %}
+    semi join rekeyed
+        on keyed.snapshot_id = rekeyed.snapshot_id and keyed.position = rekeyed.position
+    {% endif %}
 
 )
 
+-- in heading order: a table's text compresses where equal values lie together (each
+-- document's rows then share one dictionary entry of its storage segment)
 select * from final
+order by heading

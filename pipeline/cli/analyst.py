@@ -30,8 +30,13 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         help="build the warehouse: lake tables, dbt_like_sql models, data tests",
         description=(
             "Load the lake's committed Parquet files as tables, build the dbt_like_sql models "
-            "in dependency order (each as its config says: view or table), then run their "
-            "data tests, printing a line for each as it finishes. The warehouse file is "
+            "in dependency order (each as its config says: view, table or incremental), then "
+            "run their data tests, printing a line for each as it finishes. A warehouse the "
+            "lake has only gained snapshots since is updated: the new snapshots' rows are "
+            "appended and incremental models update what they touch, giving the tables a "
+            "full rebuild would; it is rebuilt whole with --full-refresh, or when the models' "
+            "SQL or the lake's schema changed, the lake rewrote history (a full refresh, "
+            "resolve-titles) or no longer holds what the warehouse does. The warehouse file is "
             "replaced only if no test of severity error fails; a failed build is kept beside "
             "it as NAME.failed.duckdb. A path that is not a lake changes nothing. The lake is "
             "read under its lock: a build waits for a run writing the lake to finish (and "
@@ -50,6 +55,11 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         metavar="MODEL",
         help="only these models: NAME, NAME+ (and downstream), +NAME (and upstream); "
         "other models keep their last build (with --test-only: the tests reading them)",
+    )
+    build.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild the warehouse whole from the lake, even where it could be updated",
     )
     build.add_argument(
         "--test-only",
@@ -157,6 +167,7 @@ def _build(args: argparse.Namespace) -> int:
             args.lake,
             args.db,
             select=args.select,
+            full_refresh=args.full_refresh,
             on_event=_print_event,
             on_wait=_say_waiting,
         )
@@ -181,6 +192,10 @@ def _build(args: argparse.Namespace) -> int:
     lake_rows = ", ".join(f"{table} {rows:,}" for table, rows in built.lake_rows.items())
     print(f"lake:      {args.lake} ({lake_rows} rows)")
     print(f"warehouse: {args.db}")
+    if built.incremental:
+        print(f"build:     updated ({built.snapshots_added:,} new snapshots)")
+    elif built.rebuilt_because:
+        print(f"build:     rebuilt whole ({built.rebuilt_because})")
     if built.models is not None:
         print(built.models.render())
     return 0

@@ -148,7 +148,11 @@ def committed_files(lake: LakeLike) -> dict[str, list[str]]:
     `OldLayoutError` for a lake still in a pre-monthly layout.
     """
     where = require_lake(lake)
-    committed = load(where)
+    return files_of(where, load(where))
+
+
+def files_of(where: Location, committed: pl.DataFrame) -> dict[str, list[str]]:
+    """`committed_files` from manifest rows the caller has loaded (`load`)."""
     if layout_of(committed) not in (None, layout.LAYOUT):
         raise OldLayoutError(
             f"{where.url} is in the old per-day layout: convert it once with "

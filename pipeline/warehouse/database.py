@@ -36,7 +36,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -46,10 +46,14 @@ import polars as pl
 from pipeline.errors import OutputPathError, ReadOnlyQueryError
 from pipeline.lake import layout, lock, manifest
 from pipeline.lake.storage import LakeLike, Location
-from pipeline.warehouse import docs, models
+from pipeline.warehouse import docs, increments, models
 
 # The lake's tables (`vocab.TABLES`) in the order a build loads and reports them.
 LAKE_TABLES = ("snapshots", "listings", "rejects")
+# The order a build stores each table's rows in: text compresses (dictionary + FSST) where
+# equal values lie together, and a document's listings share their heading; row order was
+# never a contract (figures in benchmarks/RESULTS.md, "Measurements behind design choices").
+LOAD_ORDER = {"snapshots": "fetched_at", "listings": "heading", "rejects": "reason"}
 # Resource settings, sized for `listings build` at a million listings within a 2 GB peak RSS
 # on a 2-core machine (see `configure`); the environment overrides them on bigger machines.
 MEMORY_LIMIT = os.environ.get("LISTINGS_DUCKDB_MEMORY_LIMIT", "1GB")
@@ -89,21 +93,13 @@ def configure(con: duckdb.DuckDBPyConnection, *, in_memory: bool) -> None:
 
 
 # How the connection that writes a warehouse stores its tables; `benchmarks.warehouse_floor`
-# writes its tables the same way. Both settings matter at a million listings, where the lake
-# and `int_listings__keyed` each hold every heading and description (figures in
-# benchmarks/RESULTS.md, "Measurements behind design choices"):
-# - `preserve_insertion_order = false`: otherwise DuckDB writes a large CREATE TABLE … AS
-#   twice (once as it goes, once more at the next checkpoint), paying the time and the disk
-#   of a second copy. Row order in a table was never a contract; every model that needs an
-#   order says so.
-# - no `dict_fsst`, DuckDB 2's default string compression: on long CJK text it costs more
-#   than the rest of the write, and the build is much slower with it for a smaller file.
-#   The warehouse is a cache rebuilt from the lake (the Parquet lake stays the compact
-#   copy), so its build time matters more than its size.
-WRITE_SETTINGS = {
-    "preserve_insertion_order": "false",
-    "disabled_compression_methods": "'dict_fsst'",
-}
+# writes its tables the same way (figures in benchmarks/RESULTS.md, "Measurements behind
+# design choices"): `preserve_insertion_order = false`, as otherwise DuckDB writes a large
+# CREATE TABLE … AS twice (once as it goes, once more at the next checkpoint), paying the
+# time and the disk of a second copy. Row order in a table was never a contract; the big
+# tables are stored in the order that compresses their text (`LOAD_ORDER`), so DuckDB's
+# default string compression (dictionary + FSST) stores each document's text about once.
+WRITE_SETTINGS = {"preserve_insertion_order": "false"}
 
 
 def _register(con: duckdb.DuckDBPyConnection, where: Location) -> None:
@@ -148,9 +144,11 @@ def bind_lake(
     for index, table in enumerate(LAKE_TABLES, 1):
         started = time.perf_counter()
         if committed[table]:
+            order = f" ORDER BY {LOAD_ORDER[table]}" if materialized == "table" else ""
             models.create_relation(
-                con, table, materialized, f"SELECT * FROM {_read_parquet(committed[table])}"
-            )
+                con, table, materialized,
+                f"SELECT * FROM {_read_parquet(committed[table])}{order}",
+            )  # fmt: skip
         else:
             empty = pl.DataFrame(schema={**layout.file_schema(table), layout.PARTITION: pl.String})
             con.register("_empty", empty.to_arrow())
@@ -167,10 +165,14 @@ def bind_lake(
 
 @dataclass(frozen=True)
 class Built:
-    """A finished build: rows per lake table, and what the model run built and tested."""
+    """A finished build: rows per lake table, what the model run built and tested, and
+    whether it updated the warehouse in place of a full rebuild (and if not, why not)."""
 
     lake_rows: dict[str, int]
     models: models.RunResult | None
+    incremental: bool = False
+    rebuilt_because: str | None = None
+    snapshots_added: int = 0
 
 
 def build(lake: LakeLike, db: Path, **options: Any) -> dict[str, int]:
@@ -189,14 +191,20 @@ def rebuild(
     with_models: bool = True,
     select: Sequence[str] | None = None,
     project: models.Project | None = None,
+    full_refresh: bool = False,
     on_event: models.OnEvent | None = None,
     on_wait: Callable[[str], None] | None = None,
 ) -> Built:
     """Load the lake tables, build the models (all, or `select`), run their tests, rename.
 
-    With `select` and an existing warehouse, the build starts from a copy of it, so models
-    outside the selection keep their last build (dbt's behaviour); without a warehouse the
-    selection's upstream models are built too. If a model or an `error` test fails, the
+    A warehouse the lake has only gained snapshots since (`increments.why_rebuild` finds no
+    reason to rebuild) is updated: the new snapshots' rows are appended to its lake tables
+    and the models update in place (`models.run(…, incremental=True)`), giving the tables a
+    full rebuild would; `full_refresh` rebuilds it whole regardless. With `select` and an
+    existing warehouse, the build starts from a copy of it, so models outside the selection
+    keep their last build (dbt's behaviour); without a warehouse the selection's upstream
+    models are built too. Either way the work is done on a copy under a temporary name,
+    renamed into place at the end. If a model or an `error` test fails, the
     warehouse is left as it was and the failed build is kept beside it for inspection
     (`<name>.failed.duckdb`), then the error is raised. The lake, the project and `db` are
     checked before any file is written: a path that is not a lake raises `errors.LakeError`,
@@ -216,13 +224,30 @@ def rebuild(
     tmp = _build_name(db)
     partial = bool(select) and _holds_warehouse(db)
     with _lake_locked(where, on_wait):
-        con, counts = _load(where, tmp, copy_of=db if partial else None, on_event=on_event)
+        committed = manifest.load(where)
+        files = manifest.files_of(where, committed)  # an old layout raises: nothing written
+        wanted = increments.State(
+            where.url, manifest.history(where), layout.SCHEMA_VERSION,
+            increments.project_checksum(project),
+        )  # fmt: skip
+        why = _why_rebuild(db, wanted, committed, full_refresh=full_refresh, partial=partial)
+        loaded = None
+        if isinstance(why, pl.DataFrame):
+            loaded = _update(where, tmp, db, committed, why, on_event=on_event)
+            why = None if loaded is not None else "its lake tables did not match the manifest"
+        if loaded is None:
+            loaded = _load(where, tmp, files, copy_of=db if partial else None, on_event=on_event)
+        con, counts, added = loaded
     try:
         result = None
         if project is not None:
             result = models.run(
-                con, project, select=select, with_upstream=not partial, on_event=on_event
-            )
+                con, project, select=select, with_upstream=not partial, on_event=on_event,
+                incremental=why is None,
+            )  # fmt: skip
+        # a selection rebuilt some models only: no checksum, so the next build is whole
+        state = replace(wanted, project_checksum="") if partial else wanted
+        models.create_relation(con, increments.STATE_TABLE, "table", *state.row_sql())
         docs.write_comments(con, project)
     except models.ModelError:
         con.close()
@@ -235,35 +260,108 @@ def rebuild(
     con.close()
     os.replace(tmp, db)
     Path(f"{tmp}.wal").unlink(missing_ok=True)
-    return Built(counts, result)
+    return Built(counts, result, why is None, why if why != "" else None, added)
+
+
+def _why_rebuild(
+    db: Path, wanted: increments.State, committed: pl.DataFrame, *, full_refresh: bool,
+    partial: bool,
+) -> str | pl.DataFrame:  # fmt: skip
+    """Why the build loads the lake whole ('' for a new warehouse or a selection), or, when
+    it may update the warehouse, the manifest rows of the snapshots it lacks."""
+    if partial or not _holds_warehouse(db):
+        return ""
+    if full_refresh:
+        return "--full-refresh"
+    state, held = increments.recorded(db)
+    why = increments.why_rebuild(state, held, wanted, committed)
+    return why if why is not None else increments.new_snapshots(committed, held)
 
 
 def _load(
-    where: Location, tmp: Path, *, copy_of: Path | None, on_event: models.OnEvent | None
-) -> tuple[duckdb.DuckDBPyConnection, dict[str, int]]:
+    where: Location,
+    tmp: Path,
+    files: Mapping[str, Sequence[str]],
+    *,
+    copy_of: Path | None,
+    on_event: models.OnEvent | None,
+) -> tuple[duckdb.DuckDBPyConnection, dict[str, int], int]:
     """Open the build's file (a copy of `copy_of`, or new) and load the lake's tables.
 
-    Returns the open connection and rows per table; on any failure the file is deleted.
-    The caller holds the lake's lock: the manifest and the files it names cannot change.
+    Returns the open connection, rows per table and snapshots loaded; on any failure the
+    file is deleted. The caller holds the lake's lock: the manifest and the files it names
+    cannot change.
     """
     con = None
     try:
-        files = manifest.committed_files(where)  # an old layout raises: nothing written yet
         tmp.parent.mkdir(parents=True, exist_ok=True)
         if copy_of is not None:
             shutil.copyfile(copy_of, tmp)
-        con = connect(tmp, read_only=False)
-        for name, value in WRITE_SETTINGS.items():
-            con.execute(f"SET {name} = {value}")
+        con = _open_for_writing(tmp)
         bind_lake(con, where, files=files, on_event=on_event)
-        counts = {
-            table: con.sql(f"SELECT count(*) FROM {table}").fetchall()[0][0]
-            for table in LAKE_TABLES
-        }
+        counts = _counts(con)
     except BaseException:
         _discard(tmp, con)
         raise
-    return con, counts
+    return con, counts, counts["snapshots"]
+
+
+def _update(
+    where: Location,
+    tmp: Path,
+    db: Path,
+    committed: pl.DataFrame,
+    arrived: pl.DataFrame,
+    *,
+    on_event: models.OnEvent | None,
+) -> tuple[duckdb.DuckDBPyConnection, dict[str, int], int] | None:
+    """Copy the warehouse and append the arrived snapshots' rows to its lake tables.
+
+    Returns what `_load` does, or None (nothing left behind) when the tables then do not
+    hold what the manifest counts: the caller rebuilds. The caller holds the lake's lock.
+    """
+    con = None
+    try:
+        shutil.copyfile(db, tmp)
+        con = _open_for_writing(tmp)
+        _register(con, where)
+        groups = sorted(arrived["data_file"].unique().to_list())
+        con.register("_arrived", arrived.select("snapshot_id").to_arrow())
+        for index, table in enumerate(LAKE_TABLES, 1):
+            started = time.perf_counter()
+            if groups:
+                paths = [where.uri(where.path(table, f"{group}.parquet")) for group in groups]
+                con.execute(
+                    f"INSERT INTO {table} BY NAME SELECT * FROM {_read_parquet(paths)} "
+                    "SEMI JOIN _arrived USING (snapshot_id)"
+                )
+            if on_event is not None:
+                rows = con.sql(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+                seconds = time.perf_counter() - started
+                on_event(models.Event("append", index, len(LAKE_TABLES), table, "OK", seconds,
+                                      rows, "table"))  # fmt: skip
+        con.unregister("_arrived")
+        if not increments.lake_rows_match(con, committed):
+            _discard(tmp, con)
+            return None
+        counts = _counts(con)
+    except BaseException:
+        _discard(tmp, con)
+        raise
+    return con, counts, arrived.height
+
+
+def _open_for_writing(tmp: Path) -> duckdb.DuckDBPyConnection:
+    con = connect(tmp, read_only=False)
+    for name, value in WRITE_SETTINGS.items():
+        con.execute(f"SET {name} = {value}")
+    return con
+
+
+def _counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    return {
+        table: con.sql(f"SELECT count(*) FROM {table}").fetchall()[0][0] for table in LAKE_TABLES
+    }
 
 
 # Bytes 8..12 of every DuckDB database file (after an 8-byte checksum).

@@ -244,11 +244,19 @@ BUILD_RELATION = Relation(
     "build",
     "table",
     "",
-    "The lake this warehouse was built from (the report names it).",
-    (Column("url", "VARCHAR", "The lake's folder or fsspec URL, as the build was given it.", ""),),
+    "The lake this warehouse was built from (the report names it), and what the next build "
+    "compares to decide whether it may update the warehouse instead of rebuilding it.",
+    (
+        Column("url", "VARCHAR", "The lake's folder or fsspec URL, as the build was given it.", ""),
+        Column("history", "VARCHAR", "The lake's history token at the build: it changes "
+               "whenever the lake rewrites rows it had committed.", ""),
+        Column("schema_version", "INTEGER", "The lake's schema version at the build.", ""),
+        Column("project_checksum", "VARCHAR", "A digest of the models' SQL as the build "
+               "compiled it.", ""),
+    ),
     (),
     (),
-    "pipeline/warehouse/database.py",
+    "pipeline/warehouse/increments.py",
 )
 
 

@@ -6,7 +6,13 @@ The conventions are dbt's, so moving to dbt later is a rename:
 
 - a model is one `.sql` file under `staging/`, `intermediate/` or `marts/`; its first line
   states its grain (`-- grain: one row per …`) and a `{{ config(materialized='view') }}`
-  (or `'table'`) line says how it is built;
+  (or `'table'`, or `'incremental'` with a `unique_key`) line says how it is built;
+- an incremental model is a table that a build over a lake that only grew updates in
+  place (`run(…, incremental=True)`): its SQL, rendered with `{% if is_incremental() %}`
+  blocks on, returns the rows to (re)compute, and every row of `{{ this }}` whose unique
+  key those rows have, or whose key its incremental parents changed, is replaced by them
+  (dbt's `delete+insert`). `{{ changes('model') }}` names the rows an incremental parent
+  changed in this build (before and after), so a child can scope its update;
 - models name each other with `{{ ref('name') }}` and lake tables with
   `{{ source('lake', 'listings') }}`, never with file paths, so the same SQL runs over the
   Parquet lake, an `s3://` lake, or the small tables a unit test creates;
@@ -22,6 +28,7 @@ The conventions are dbt's, so moving to dbt later is a rename:
 
 from __future__ import annotations
 
+import ast
 import difflib
 import graphlib
 import re
@@ -44,7 +51,7 @@ SOURCES_YML = "sources.yml"
 # The generic tests' SQL (`unique`, `not_null`, …): one template per kind, beside this module.
 GENERIC_TESTS = Path(__file__).with_name("generic_tests")
 LAYERS = ("staging", "intermediate", "marts")
-MATERIALIZATIONS = ("view", "table")
+MATERIALIZATIONS = ("view", "table", "incremental")
 SEVERITIES = ("error", "warn")
 SAMPLE_ROWS = 10
 
@@ -55,7 +62,15 @@ _SOURCE = re.compile(rf"source\({_STRING},{_STRING}\)")
 _VAR = re.compile(rf"var\({_STRING}\)")
 _ENUM = re.compile(rf"enum\({_STRING}\)")
 _CONFIG = re.compile(r"config\((.*)\)", re.DOTALL)
-_KWARG = re.compile(rf"(\w+)\s*={_STRING}")
+_THIS = re.compile(r"this")
+_CHANGES = re.compile(rf"changes\({_STRING}\)")
+# dbt's one block form the models need: `{% if is_incremental() %} … {% else %} … {% endif %}`
+_BLOCK = re.compile(
+    r"\{%-?\s*if\s+is_incremental\(\)\s*-?%\}(.*?)"
+    r"(?:\{%-?\s*else\s*-?%\}(.*?))?\{%-?\s*endif\s*-?%\}",
+    re.DOTALL,
+)
+_STATEMENT = re.compile(r"\{%.*?%\}", re.DOTALL)
 _GRAIN = re.compile(r"--\s*grain:\s*(\S.*)")
 
 
@@ -67,13 +82,16 @@ class Template:
     text: str
     refs: tuple[str, ...]
     sources: tuple[tuple[str, str], ...]
-    config: Mapping[str, str]
+    config: Mapping[str, Any]
+    changes: tuple[str, ...] = ()  # the models `{{ changes('…') }}` names (refs too)
 
     @classmethod
     def parse(cls, path: Path, text: str) -> Template:
         refs: list[str] = []
         sources: list[tuple[str, str]] = []
-        config: dict[str, str] = {}
+        changes: list[str] = []
+        config: dict[str, Any] = {}
+        _check_statements(path, text)
         for match in _EXPRESSION.finditer(text):
             expression = match.group(1)
             line = text.count("\n", 0, match.start()) + 1
@@ -81,27 +99,50 @@ class Template:
                 refs.append(_string(ref, 1))
             elif source := _SOURCE.fullmatch(expression):
                 sources.append((_string(source, 1), _string(source, 3)))
-            elif _VAR.fullmatch(expression):
+            elif _VAR.fullmatch(expression) or _THIS.fullmatch(expression):
                 pass
+            elif changed := _CHANGES.fullmatch(expression):
+                changes.append(_string(changed, 1))
+                refs.append(changes[-1])
             elif enum := _ENUM.fullmatch(expression):
                 enum_type(_string(enum, 1), f"{path}:{line}")
             elif setup := _CONFIG.fullmatch(expression):
-                config.update(
-                    (kwarg.group(1), _string(kwarg, 2)) for kwarg in _KWARG.finditer(setup.group(1))
-                )
+                config.update(_config_kwargs(setup.group(1), f"{path}:{line}"))
             else:
                 raise ModelError(
                     f"{path}:{line}: cannot compile {{{{ {expression} }}}}: only ref('model'), "
-                    "source('lake', 'table'), var('name'), enum('VOCABULARY') and "
-                    "config(key='value') are supported"
+                    "source('lake', 'table'), var('name'), enum('VOCABULARY'), this, "
+                    "changes('model') and config(key=value) are supported"
                 )
-        return cls(path, text, tuple(dict.fromkeys(refs)), tuple(dict.fromkeys(sources)), config)
+        return cls(
+            path, text, tuple(dict.fromkeys(refs)), tuple(dict.fromkeys(sources)), config,
+            tuple(dict.fromkeys(changes)),
+        )  # fmt: skip
 
-    def render(self, vars_: Mapping[str, Any], sources: Mapping[tuple[str, str], str]) -> str:
-        """The SQL DuckDB runs: refs and sources become quoted relation names, config goes."""
+    def render(
+        self,
+        vars_: Mapping[str, Any],
+        sources: Mapping[tuple[str, str], str],
+        *,
+        incremental: bool = False,
+        this: str | None = None,
+    ) -> str:
+        """The SQL DuckDB runs: refs and sources become quoted relation names, config goes;
+        `{% if is_incremental() %}` blocks keep their first branch when `incremental`, else
+        their `{% else %}` branch (or nothing); `{{ this }}` is `this`, the model's own
+        relation, and `{{ changes('m') }}` the relation `changes_relation('m')`."""
+
+        def branch(match: re.Match[str]) -> str:
+            return match.group(1) if incremental else (match.group(2) or "")
 
         def substitute(match: re.Match[str]) -> str:
             expression = match.group(1)
+            if _THIS.fullmatch(expression):
+                if this is None:
+                    raise ModelError(f"{self.path}: {{{{ this }}}} outside a model")
+                return quote(this)
+            if changed := _CHANGES.fullmatch(expression):
+                return quote(changes_relation(_string(changed, 1)))
             if ref := _REF.fullmatch(expression):
                 return quote(_string(ref, 1))
             if source := _SOURCE.fullmatch(expression):
@@ -119,7 +160,36 @@ class Template:
                 return enum_type(_string(enum, 1), str(self.path))
             return ""  # config(...)
 
-        return _EXPRESSION.sub(substitute, self.text).strip()
+        return _EXPRESSION.sub(substitute, _BLOCK.sub(branch, self.text)).strip()
+
+
+def changes_relation(model: str) -> str:
+    """The temporary table an incremental build keeps of the rows `model` changed."""
+    return f"__changes__{model}"
+
+
+def _check_statements(path: Path, text: str) -> None:
+    """Refuse any `{% … %}` but the `is_incremental()` block (and say where)."""
+    for match in _STATEMENT.finditer(_BLOCK.sub("", text)):
+        line = text.count("\n", 0, match.start()) + 1
+        raise ModelError(
+            f"{path}:{line}: cannot compile {match.group(0)}: the only block supported is "
+            "{% if is_incremental() %} … {% else %} … {% endif %}"
+        )
+
+
+def _config_kwargs(arguments: str, where: str) -> dict[str, Any]:
+    """`config(…)`'s keyword arguments, read by Python's own parser: literals only (strings,
+    or lists of strings such as `unique_key=['snapshot_id', 'position']`)."""
+    try:
+        call = ast.parse(f"config({arguments})", mode="eval").body
+        assert isinstance(call, ast.Call) and not call.args
+        return {kw.arg: ast.literal_eval(kw.value) for kw in call.keywords if kw.arg}
+    except (SyntaxError, ValueError, AssertionError):
+        raise ModelError(
+            f"{where}: config(…) takes keyword arguments with literal values, "
+            f"such as config(materialized='table') (found config({arguments.strip()}))"
+        ) from None
 
 
 def enum_type(vocabulary: str, where: str) -> str:
@@ -177,6 +247,12 @@ class Model:
     @property
     def refs(self) -> tuple[str, ...]:
         return self.template.refs
+
+    @property
+    def unique_key(self) -> tuple[str, ...]:
+        """An incremental model's key columns (`unique_key='a'` or `['a', 'b']`)."""
+        key = self.template.config.get("unique_key") or ()
+        return (key,) if isinstance(key, str) else tuple(key)
 
 
 @dataclass(frozen=True)
@@ -262,7 +338,9 @@ class Event:
     callback rather than prints keeps the runner quiet for unit tests and library callers.
     """
 
-    step: str  # "load", "model" or "test"
+    # "load", "append" (a lake table's new rows), "model", "update" (an incremental model
+    # updated in place) or "test"
+    step: str
     index: int  # 1-based among this run's steps of the same kind
     total: int
     name: str
@@ -278,7 +356,12 @@ class Event:
             counted = f" {self.rows:,}" if self.status in ("WARN", "FAIL") else ""
             what = f"{self.status}{counted} {self.name}"
         else:
-            verbs = {"load": ("loaded", "loading"), "model": ("created", "creating")}[self.step]
+            verbs = {
+                "load": ("loaded", "loading"),
+                "model": ("created", "creating"),
+                "update": ("updated", "updating"),
+                "append": ("appended to", "appending to"),
+            }[self.step]
             verb = verbs[1] if self.status == "ERROR" else verbs[0]
             what = f"{self.status} {verb} {self.materialized} {self.name}"
             if self.rows is not None:
@@ -439,8 +522,13 @@ def run(
     with_upstream: bool = True,
     vars_: Mapping[str, Any] | None = None,
     on_event: OnEvent | None = None,
+    incremental: bool = False,
 ) -> RunResult:
     """Build the selected models in dependency order, then run their tests.
+
+    With `incremental` (the lake tables in `con` only gained rows since its models were
+    built from them), an incremental model that exists is updated in place
+    (`_update_incremental`) instead of rebuilt; views and tables are rebuilt as always.
 
     With `with_upstream` (a fresh database) the models the selection reads are built too;
     without it they must already exist in `con` (a rebuild of part of a warehouse). Tests run
@@ -456,11 +544,24 @@ def run(
         wanted = set(names) | project.upstream(names)
         names = [name for name in project.order() if name in wanted]
     result = RunResult()
+    rebuilt: set[str] = set()  # incremental models built whole: no changes() to read
     for index, name in enumerate(names, 1):
         model = project.models[name]
         started = time.perf_counter()
+        updatable = (
+            incremental
+            and model.materialized == "incremental"
+            and not rebuilt & set(model.template.changes)
+            and _is_table(con, name)
+        )
+        if model.materialized == "incremental" and not updatable:
+            rebuilt.add(name)
         try:
-            _materialise(con, model, model.template.render(values, project.sources))
+            if updatable:
+                sql = model.template.render(values, project.sources, incremental=True, this=name)
+                _update_incremental(con, model, sql)
+            else:
+                _materialise(con, model, model.template.render(values, project.sources, this=name))
         except ModelError:
             seconds = time.perf_counter() - started
             emit(Event("model", index, len(names), name, "ERROR", seconds,
@@ -469,7 +570,8 @@ def run(
         rows = con.sql(f"SELECT count(*) FROM {quote(name)}").fetchall()[0][0]
         seconds = time.perf_counter() - started
         result.built.append((name, model.materialized, rows, seconds))
-        emit(Event("model", index, len(names), name, "OK", seconds, rows, model.materialized))
+        step = "update" if updatable else "model"
+        emit(Event(step, index, len(names), name, "OK", seconds, rows, model.materialized))
     built = set(names)
     available = built | _relations(con)
     tests = [t for t in project.tests if built & set(t.refs) and set(t.refs) <= available]
@@ -549,10 +651,20 @@ def _load_model(path: Path, layer: str, described: Described) -> Model:
     materialized = template.config.get("materialized")
     if materialized not in MATERIALIZATIONS:
         raise ModelError(
-            f"{path}: needs a {{{{ config(materialized='view') }}}} line, 'view' or 'table' "
-            f"(found {materialized!r})"
+            f"{path}: needs a {{{{ config(materialized='view') }}}} line, 'view', 'table' or "
+            f"'incremental' (found {materialized!r})"
         )
-    return Model(path.stem, layer, grain, materialized, template, described)
+    model = Model(path.stem, layer, grain, materialized, template, described)
+    key = template.config.get("unique_key")
+    keys = [key] if isinstance(key, str) else key
+    if materialized == "incremental" and not (
+        isinstance(keys, list) and keys and all(isinstance(k, str) and k for k in keys)
+    ):
+        raise ModelError(
+            f"{path}: an incremental model names its unique_key: "
+            "config(materialized='incremental', unique_key=['column', …])"
+        )
+    return model
 
 
 def _model_entry(path: Path, model: str) -> dict[str, Any]:
@@ -671,6 +783,12 @@ def _check_references(project: Project) -> None:
         for ref in template.refs:
             if ref not in project.models:
                 raise ModelError(f"{template.path}: ref('{ref}') names no model (known: {known})")
+        for changed in template.changes:
+            if project.models[changed].materialized != "incremental":
+                raise ModelError(
+                    f"{template.path}: changes('{changed}') names a model that is not "
+                    "incremental: only an incremental model's build keeps what it changed"
+                )
         for source in template.sources:
             if source not in project.sources:
                 declared = ", ".join(f"{s}.{t}" for s, t in project.sources) or "none"
@@ -681,10 +799,72 @@ def _check_references(project: Project) -> None:
 
 
 def _materialise(con: duckdb.DuckDBPyConnection, model: Model, sql: str) -> None:
+    kind = "view" if model.materialized == "view" else "table"
     try:
-        create_relation(con, model.name, model.materialized, sql)
+        create_relation(con, model.name, kind, sql)
     except duckdb.Error as error:
         raise ModelError(f"{model.path}: building {model.name} failed: {error}") from None
+
+
+def _is_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(
+        con.execute(
+            "SELECT 1 FROM information_schema.tables WHERE table_name = ? "
+            "AND table_schema = current_schema() AND table_type = 'BASE TABLE'",
+            [name],
+        ).fetchall()
+    )
+
+
+def _update_incremental(con: duckdb.DuckDBPyConnection, model: Model, sql: str) -> None:
+    """dbt's `delete+insert`, keeping only what changes, and a record of it.
+
+    `sql` (the model with its `is_incremental()` blocks on) gives the new rows of every key
+    it covers. The keys to settle are theirs plus those the parents it reads the changes of
+    changed in this build (`changes(parent)` holding the key's columns): a document whose
+    last listing moved to another key has no new row, and its old row must go. Rows of
+    those keys that differ from the new ones (or have none) are deleted, the new rows that
+    differ are inserted, and both are kept in `changes(model)` for the models below.
+    """
+    this, key = quote(model.name), ", ".join(quote(column) for column in model.unique_key)
+    changed = quote(changes_relation(model.name))
+    parents = [
+        quote(changes_relation(parent))
+        for parent in model.template.changes
+        if set(model.unique_key) <= _columns(con, changes_relation(parent))
+    ]
+    scopes = " UNION ".join(f"SELECT {key} FROM {relation}" for relation in ["__new", *parents])
+    steps = [
+        f"CREATE OR REPLACE TEMP TABLE __new AS\n{sql}",
+        f"CREATE OR REPLACE TEMP TABLE __scope AS {scopes}",
+        f"CREATE OR REPLACE TEMP TABLE __before AS "
+        f"SELECT {this}.* FROM {this} SEMI JOIN __scope USING ({key})",
+        # keys whose rows differ, either way (set operations treat NULLs as equal)
+        f"CREATE OR REPLACE TEMP TABLE __keys AS SELECT DISTINCT {key} FROM ("
+        f"(SELECT * FROM __before EXCEPT ALL SELECT * FROM __new) UNION ALL "
+        f"(SELECT * FROM __new EXCEPT ALL SELECT * FROM __before))",
+        f"CREATE OR REPLACE TEMP TABLE {changed} AS "
+        f"SELECT * FROM __before SEMI JOIN __keys USING ({key}) UNION ALL BY NAME "
+        f"SELECT * FROM __new SEMI JOIN __keys USING ({key})",
+        f"DELETE FROM {this} USING __keys WHERE "
+        + " AND ".join(f"{this}.{quote(c)} = __keys.{quote(c)}" for c in model.unique_key),
+        f"INSERT INTO {this} BY NAME SELECT * FROM __new SEMI JOIN __keys USING ({key})",
+    ]
+    try:
+        for step in steps:
+            con.execute(step)
+    except duckdb.Error as error:
+        raise ModelError(f"{model.path}: updating {model.name} failed: {error}") from None
+    finally:
+        for scratch in ("__new", "__scope", "__before", "__keys"):
+            con.execute(f"DROP TABLE IF EXISTS temp.{scratch}")
+
+
+def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> set[str]:
+    rows = con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [relation]
+    ).fetchall()
+    return {name for (name,) in rows}
 
 
 def create_relation(

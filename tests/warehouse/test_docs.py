@@ -70,7 +70,10 @@ def test_a_build_comments_tables_views_and_columns_with_their_descriptions(
         "One row per snapshot file read, as the lake holds it. Grain: one row per snapshot "
         "file read (one results page of one query at one moment)."
     )
-    assert tables["_lake"] == "The lake this warehouse was built from (the report names it)."
+    assert tables["_lake"] == (
+        "The lake this warehouse was built from (the report names it), and what the next "
+        "build compares to decide whether it may update the warehouse instead of rebuilding it."
+    )
     columns = dict(
         database.query(
             "select table_name || '.' || column_name, comment from duckdb_columns() "
@@ -119,8 +122,9 @@ def test_every_table_view_and_column_of_the_warehouse_has_a_comment(
         database.query("select count(*) from duckdb_columns() where not internal", db=db).item()
         # schema version 3 added 9: document_ref in listings, its staging view, the keyed
         # listings, dim_documents and fct_listing_appearances; layout and page_type in
-        # snapshots and its staging view
-        == 259
+        # snapshots and its staging view; incremental builds 4: heading_key_text in the keyed
+        # listings, history, schema_version and project_checksum in _lake
+        == 263
     )
 
 

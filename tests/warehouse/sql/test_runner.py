@@ -79,7 +79,19 @@ def test_an_undeclared_source_is_refused(tmp_path: Path) -> None:
     [
         ("select 1\n", r"s\.sql:1: a model's first line states its grain"),
         ("-- grain: one row\nselect 1\n", r"needs a \{\{ config\(materialized='view'\) \}\}"),
-        (model("select {{ this }}"), r"s\.sql:3: cannot compile \{\{ this \}\}"),
+        (model("select {{ run_query('x') }}"), r"s\.sql:3: cannot compile \{\{ run_query"),
+        (
+            model("select 1\n{% for x in y %}{% endfor %}"),
+            r"s\.sql:4: cannot compile \{% for x in y %\}: the only block supported is",
+        ),
+        (
+            model("select 1 from {{ changes('s') }}"),
+            r"changes\('s'\) names a model that is not incremental",
+        ),
+        (
+            "-- grain: one row\n{{ config(materialized='incremental') }}\nselect 1\n",
+            r"an incremental model names its unique_key",
+        ),
     ],
 )
 def test_a_model_without_grain_config_or_with_unknown_jinja_is_refused(
@@ -253,9 +265,9 @@ def test_the_real_project_states_every_grain_and_orders_staging_first() -> None:
             "rpt_rejects", "rpt_data_quality"} <= set(order)
     assert all(m.grain.startswith("one row per") for m in project.models.values())
     # staging only renames and casts (a view costs nothing); what several models and tests
-    # read is computed once, as a table
+    # read is computed once, as a table (or an incremental one, a table updated in place)
     assert all(
-        m.materialized == ("view" if m.layer == "staging" else "table")
+        m.materialized in (("view",) if m.layer == "staging" else ("table", "incremental"))
         for m in project.models.values()
     )
 

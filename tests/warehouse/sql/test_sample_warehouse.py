@@ -161,7 +161,7 @@ def test_listings_build_prints_a_line_per_lake_table_model_and_test_as_it_goes(
         ("1", "10", "OK", "created view stg_lake__listings"),
         ("2", "10", "OK", "created view stg_lake__rejects"),
         ("3", "10", "OK", "created view stg_lake__snapshots"),
-        ("4", "10", "OK", "created table int_listings__keyed"),
+        ("4", "10", "OK", "created incremental int_listings__keyed"),
         ("5", "10", "OK", "created table int_snapshots__fetches"),
         ("6", "10", "OK", "created table rpt_rejects"),
     ]

@@ -1,0 +1,135 @@
+"""What a warehouse was built from, and whether a build may update it instead of rebuilding.
+
+A build records its inputs in the warehouse's `_lake` table (`State`): the lake's URL, the
+lake's history token (`manifest.history`: it changes before anything rewrites committed
+rows), the lake's schema version, and a checksum of the project as the build compiles it
+(every model's SQL, incremental and not, with vars and vocabularies filled in). The next
+build updates the warehouse in place of a full rebuild (`database.rebuild`) when all four
+are unchanged and every snapshot the warehouse holds is still committed: then the lake only
+gained snapshots, and loading theirs (`new_snapshot_ids`, `append_sql`) and updating the
+models (`models.run(…, incremental=True)`) gives the tables a full rebuild would
+(docs/warehouse.md, "Incremental builds"). Anything else, or `--full-refresh`, rebuilds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipeline.lake import manifest
+from pipeline.warehouse import models
+
+# Bumped when what a build stores changes in a way the project's SQL does not show (how the
+# lake tables are loaded): warehouses built before are then rebuilt, never updated.
+STATE_VERSION = 1
+STATE_TABLE = "_lake"
+
+
+@dataclass(frozen=True)
+class State:
+    """What a warehouse was built from (one row of `_lake`)."""
+
+    url: str
+    history: str
+    schema_version: int
+    project_checksum: str
+
+    def row_sql(self) -> tuple[str, list[object]]:
+        """The `SELECT` that makes `_lake` of this state, and its parameters."""
+        return (
+            "SELECT ?::VARCHAR AS url, ?::VARCHAR AS history, ?::INTEGER AS schema_version, "
+            "?::VARCHAR AS project_checksum",
+            [self.url, self.history, self.schema_version, self.project_checksum],
+        )
+
+
+def project_checksum(project: models.Project | None) -> str:
+    """A digest of every model as a build compiles it, whole and incremental ('' without)."""
+    if project is None:
+        return ""
+    digest = hashlib.sha256(f"state {STATE_VERSION}\n".encode())
+    for name in project.order():
+        model = project.models[name]
+        for incremental in (False, True):
+            sql = model.template.render(
+                project.vars, project.sources, incremental=incremental, this=name
+            )
+            digest.update(f"{name} {model.materialized}\n{sql}\n".encode())
+    return digest.hexdigest()
+
+
+def recorded(db: Path) -> tuple[State | None, pl.Series]:
+    """The state a warehouse file records, and the snapshot ids it holds.
+
+    (None, empty) for a file that records none (built by an earlier version, or not a
+    warehouse at all): such a warehouse is rebuilt.
+    """
+    empty = pl.Series("snapshot_id", [], pl.String)
+    try:
+        con = duckdb.connect(str(db), read_only=True)
+    except duckdb.Error:
+        return None, empty
+    try:
+        columns = {
+            name
+            for (name,) in con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = ?",
+                [STATE_TABLE],
+            ).fetchall()
+        }
+        if not {"url", "history", "schema_version", "project_checksum"} <= columns:
+            return None, empty
+        row = con.execute(
+            f"SELECT url, history, schema_version, project_checksum FROM {STATE_TABLE}"
+        ).fetchall()
+        if len(row) != 1:
+            return None, empty
+        ids = con.sql("SELECT snapshot_id FROM snapshots").pl()["snapshot_id"]
+    except duckdb.Error:
+        return None, empty
+    finally:
+        con.close()
+    url, history, version, checksum = row[0]
+    return State(url, history, version, checksum), ids
+
+
+def why_rebuild(
+    recorded_state: State | None, held: pl.Series, wanted: State, committed: pl.DataFrame
+) -> str | None:
+    """Why the warehouse must be rebuilt whole, or None when the lake only gained snapshots."""
+    if recorded_state is None:
+        return "the warehouse records no build state (a new file, or an earlier version's)"
+    if recorded_state.url != wanted.url:
+        return f"it was built from another lake ({recorded_state.url})"
+    if recorded_state.schema_version != wanted.schema_version:
+        return "the lake's schema changed"
+    if recorded_state.history != wanted.history:
+        return "the lake rewrote rows it had committed (a full refresh, resolve-titles, …)"
+    if recorded_state.project_checksum != wanted.project_checksum:
+        return "the models' SQL changed"
+    gone = held.to_frame().join(committed.select("snapshot_id"), on="snapshot_id", how="anti")
+    if not gone.is_empty():
+        return f"{gone.height:,} snapshots it holds are no longer in the lake"
+    return None
+
+
+def new_snapshots(committed: pl.DataFrame, held: pl.Series) -> pl.DataFrame:
+    """The manifest's rows (one per snapshot) of snapshots the warehouse does not hold."""
+    return (
+        committed.unique("snapshot_id", keep="first")
+        .join(held.to_frame(), on="snapshot_id", how="anti")
+        .select("snapshot_id", "data_file")
+    )
+
+
+def lake_rows_match(con: duckdb.DuckDBPyConnection, committed: pl.DataFrame) -> bool:
+    """Whether the warehouse's lake tables hold the rows the manifest counts."""
+    expected = manifest.row_counts(committed)
+    return all(
+        con.sql(f"SELECT count(*) FROM {table}").fetchall()[0][0] == rows
+        for table, rows in expected.items()
+    )
