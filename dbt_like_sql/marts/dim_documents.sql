@@ -1,17 +1,22 @@
 -- grain: one row per document seen in any snapshot (document_key)
-{{ config(materialized='table') }}
+{{ config(materialized='incremental', unique_key='document_key') }}
 -- A document's history across snapshots. Each snapshot's age text gives an interval for the
 -- upload time (`9 月前` = 30 days wide), and its size text an interval of byte counts. The
 -- true value lies in every one of them, so their intersection (latest lower bound, earliest
 -- upper bound) is tighter than any single one. An empty intersection means the snapshots
 -- contradict each other (a key collision, a re-upload, or an approximate fetch time): it is
 -- flagged here and reported by tests/assert_document_intervals_intersect.sql, never hidden.
+-- Incrementally, the documents redone are those with a listing keyed again in this build:
+-- under its new key or its old one (a document whose last listing moved away is deleted).
 
 with
 
 listings as (
 
     select * from {{ ref('int_listings__keyed') }}
+    {% if is_incremental() %}
+    where document_key in (select document_key from {{ changes('int_listings__keyed') }})
+    {% endif %}
 
 ),
 

@@ -1,19 +1,41 @@
 -- grain: one row per document per snapshot (document_key, snapshot_id)
-{{ config(materialized='table') }}
+{{ config(materialized='incremental', unique_key='snapshot_id') }}
 -- Where a document stood in a query's results at one moment. A page that lists the same
 -- document twice keeps its first place and says so in times_listed_in_snapshot.
+-- Incrementally, the snapshots redone are those whose listings were keyed again in this
+-- build (new snapshots among them) and those whose fetch changed (a page fetched late can
+-- join two crawls of a query into one).
 
 with
-
-listings as (
-
-    select * from {{ ref('int_listings__keyed') }}
-
-),
 
 fetches as (
 
     select * from {{ ref('int_snapshots__fetches') }}
+
+),
+
+{% if is_incremental() %}
+
+redone as (
+
+    select snapshot_id from {{ changes('int_listings__keyed') }}
+    union
+    select fetches.snapshot_id
+    from fetches
+    inner join (select distinct snapshot_id, fetch_id from {{ this }}) as kept
+        on fetches.snapshot_id = kept.snapshot_id
+    where fetches.fetch_id <> kept.fetch_id
+
+),
+
+{% endif %}
+
+listings as (
+
+    select * from {{ ref('int_listings__keyed') }}
+    {% if is_incremental() %}
+    where snapshot_id in (select snapshot_id from redone)
+    {% endif %}
 
 ),
 
