@@ -23,7 +23,6 @@ from pipeline import cli
 from pipeline.warehouse import database
 from tests.conftest import RAW, SAMPLE
 
-
 REFRESHED = "build:     rebuilt whole (--full-refresh)"
 
 
