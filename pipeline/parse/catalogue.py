@@ -16,6 +16,13 @@ title when
 
 Anything else stays unknown: the boundary is never invented. Everything is vectorised: each
 round binary-searches every open heading in the sorted titles at once (`search_sorted`).
+
+A catalogue is a set: one row per title and document, with whether any sighting showed an
+empty description. The catalogue of more listings is the union of the catalogues of their
+parts (`union`), so a lake keeps its catalogue and adds only the listings committed since
+(`merge`, `pipeline.run.titles`, docs/lake.md "The title catalogue"). Every catalogue is in
+one order, sorted by its columns: the same listings give the same rows in the same order,
+however they were gathered, and its titles need no sort (`sorted_titles`).
 """
 
 from __future__ import annotations
@@ -36,19 +43,66 @@ COLUMNS = {
     "size_bytes_max": pl.Int64,
     "description_empty": pl.Boolean,
 }
+# A catalogue entry: a title and the document it names (one row each); `description_empty`
+# is the entry's one fact, true once any sighting showed an empty description.
+ENTRY = ["title", "pages", "size_bytes_min", "size_bytes_max"]
+# The listings columns `build` reads.
+SOURCE_COLUMNS = ("title", "title_source", "description", "pages", "size_bytes_min",
+                  "size_bytes_max")  # fmt: skip
 
 
 def build(listings: pl.LazyFrame) -> pl.DataFrame:
     """The catalogue of a set of listings (the lake's, or a batch's): one row per title and
-    document (page count, size interval)."""
+    document (page count, size interval), sorted by its columns."""
     title = pl.col("title")
-    return (
+    return _entries(
         listings.filter(
             pl.col("title_source").is_in(EXACT_SOURCES)
             & (title.str.len_chars().is_between(1, MAX_TITLE_CHARS))
-        )
-        .group_by("title", "pages", "size_bytes_min", "size_bytes_max")
-        .agg((pl.col("description").fill_null("") == "").any().alias("description_empty"))
+        ).with_columns((pl.col("description").fill_null("") == "").alias("description_empty"))
+    )
+
+
+def union(catalogues: list[pl.DataFrame]) -> pl.DataFrame:
+    """The catalogue of the listings the `catalogues` were built from together: `build`
+    over all of them, row for row, from their catalogues alone."""
+    if not catalogues:
+        return pl.DataFrame(schema=COLUMNS)
+    rows = [c.select(list(COLUMNS)).cast(COLUMNS) for c in catalogues]  # type: ignore[arg-type]
+    return _entries(pl.concat(rows).lazy())
+
+
+def merge(catalogue: pl.DataFrame, more: pl.DataFrame) -> pl.DataFrame:
+    """`union([catalogue, more])` at the cost of `more`: a large catalogue (in `build`'s
+    order) and the catalogue of a few more listings.
+
+    Only the entries sharing a title with `more` are grouped again (found by binary search:
+    the catalogue is sorted by title); the rest keep their rows and order, and the two runs,
+    which share no title, are merged by title into one, as a sort of them all would order
+    them.
+    """
+    if more.is_empty():
+        return catalogue
+    if catalogue.is_empty():
+        return union([more])
+    titles = catalogue["title"]
+    wanted = more["title"].unique()
+    low = titles.search_sorted(wanted, side="left").alias("low")
+    high = titles.search_sorted(wanted, side="right").alias("high")
+    spans = pl.DataFrame([low, high])
+    rows = spans.select(pl.int_ranges("low", "high").explode().drop_nulls())["low"]
+    touched = pl.zeros(catalogue.height, pl.Boolean, eager=True)
+    if not rows.is_empty():
+        touched = touched.scatter(rows, True)
+    regrouped = union([catalogue.filter(touched), more])
+    return catalogue.filter(~touched).merge_sorted(regrouped, key="title")
+
+
+def _entries(rows: pl.LazyFrame) -> pl.DataFrame:
+    """Rows with an entry's columns grouped into entries, in the catalogue's one order."""
+    return (
+        rows.group_by(ENTRY)
+        .agg(pl.col("description_empty").any())
         .select(list(COLUMNS))
         .cast(COLUMNS)  # type: ignore[arg-type]
         .collect()
@@ -57,8 +111,12 @@ def build(listings: pl.LazyFrame) -> pl.DataFrame:
 
 
 def sorted_titles(catalogue: pl.DataFrame) -> pl.Series:
-    """The catalogue's distinct titles, sorted: what `resolve` binary-searches."""
-    return catalogue["title"].unique().sort()
+    """The catalogue's distinct titles, sorted: what `resolve` binary-searches. A catalogue
+    is sorted by title already (`build`, `merge`): its first row of each title, then."""
+    title = catalogue["title"]
+    if title.is_empty() or title.null_count() or not title.is_sorted():
+        return title.unique().sort()
+    return title.filter(title.ne_missing(title.shift(1)))
 
 
 def resolve(

@@ -6,19 +6,44 @@ same for every group, so titles learned later reach older snapshots too. Only li
 files change, and only their title, description and title_source: each changed file is
 rewritten in place, atomically, so a crash leaves every file either before or after, and
 the next resolution finishes the job. The caller holds the lake's lock.
+
+The catalogue is kept as a file of the lake, `LAKE/_catalogue/catalogue.parquet` (docs/
+lake.md, "The title catalogue"), so a run reads only the listings committed since it was
+written instead of the whole lake: its rows (`catalogue.COLUMNS`, in the catalogue's one
+order) and, in the file's key-value metadata, what it was built from — the lake's history
+token (`manifest.history`), the largest `committed_ns` of the manifest rows it covers, and
+the catalogue's rules. With the same history (rows were only added or moved since), the
+rows committed after that watermark are read (their listings files, the catalogue's
+columns, their snapshots) and merged in: a catalogue is a set, so rows a compaction moved
+and re-committed add nothing. Otherwise — no file, an unreadable one, another history,
+other rules, commit times unknown, or `listings resolve-titles` — it is rebuilt from every
+committed listing. Either way the result is `lake_catalogue`'s, row for row, and is written
+back (one atomic write: rows and metadata together). It is a cache: deleting it costs one
+rebuild; readers of the lake never look at it.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import polars as pl
 
+from pipeline.errors import LakeError
 from pipeline.lake import compact, layout, lock, manifest
 from pipeline.lake.storage import LakeLike, Location
 from pipeline.parse import catalogue
+
+# The kept catalogue: LAKE/_catalogue/catalogue.parquet.
+DIRNAME = "_catalogue"
+FILENAME = "catalogue.parquet"
+# Its key-value metadata: what it was built from.
+HISTORY_KEY = "listings:history"  # the lake's history token at the time
+WATERMARK_KEY = "listings:committed_ns"  # the largest committed_ns it covers ('' for none)
+RULES_KEY = "listings:rules"  # `rules()`: which listings make which entries
 
 
 @dataclass
@@ -29,28 +54,178 @@ class Resolution:
     listings_split: int = 0  # listings whose title now comes from the catalogue
     files_rewritten: int = 0
     seconds: float = 0.0
+    catalogue: str = ""  # how the catalogue was had: kept and updated, or rebuilt (and why)
 
     def render(self) -> str:
+        """One line; it ends with the seconds, as `… (…, 1.2 s)` (benchmarks read them)."""
+        how = f"catalogue {self.catalogue}, " if self.catalogue else ""
         return (
             f"{self.listings_split:,} text-form listings titled from a catalogue of "
             f"{self.titles:,} exact titles ({self.files_rewritten} files rewritten, "
-            f"{self.seconds:.1f} s)"
+            f"{how}{self.seconds:.1f} s)"
         )
 
 
+def path(lake: Location) -> str:
+    """Where the lake keeps its catalogue."""
+    return lake.path(DIRNAME, FILENAME)
+
+
+def rules() -> str:
+    """A digest of what makes a catalogue entry (the exact sources, the longest title, the
+    columns): a catalogue kept under other rules is rebuilt, not updated."""
+    facts = (catalogue.EXACT_SOURCES, catalogue.MAX_TITLE_CHARS, list(catalogue.COLUMNS.items()))
+    text = repr(facts)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Kept:
+    """The catalogue file as written: its rows, and what they were built from."""
+
+    rows: pl.DataFrame
+    history: str
+    watermark: int | None  # the largest committed_ns of the manifest rows it covers
+    rules: str
+
+
+def read_kept(lake: Location) -> Kept | None:
+    """The kept catalogue, or None if there is none or it is not one (unreadable, other
+    columns, out of order): a cache, so never an error."""
+    where = path(lake)
+    try:
+        if not lake.exists(where):
+            return None
+        data = lake.read_bytes(where)
+        meta = pl.read_parquet_metadata(io.BytesIO(data))
+        rows = pl.read_parquet(io.BytesIO(data))
+    except (OSError, pl.exceptions.PolarsError):
+        return None
+    if rows.schema != pl.Schema(catalogue.COLUMNS) or not rows["title"].is_sorted():
+        return None
+    mark = meta.get(WATERMARK_KEY, "")
+    return Kept(
+        rows=rows,
+        history=meta.get(HISTORY_KEY, ""),
+        watermark=int(mark) if mark.isdigit() else None,
+        rules=meta.get(RULES_KEY, ""),
+    )
+
+
+def write_kept(lake: Location, rows: pl.DataFrame, history: str, watermark: int | None) -> None:
+    """Keep `rows` as the lake's catalogue, built from history `history` up to `watermark`:
+    rows and metadata in one file, written atomically. The caller holds the lake's lock, so
+    temporary files of a write that died before are deleted first."""
+    for stale in lake.glob(lake.path(DIRNAME, ".*.tmp")):
+        lake.remove(stale)
+    buffer = io.BytesIO()
+    rows.write_parquet(
+        buffer,
+        compression="lz4",  # read whole by the next run: fast both ways over small
+        statistics=False,  # nothing ever filters it
+        row_group_size=layout.ROW_GROUP_ROWS,
+        metadata={
+            HISTORY_KEY: history,
+            WATERMARK_KEY: "" if watermark is None else str(watermark),
+            RULES_KEY: rules(),
+        },
+    )
+    lake.write_atomic(path(lake), buffer.getvalue())
+
+
 def lake_catalogue(lake: Location, committed: pl.DataFrame) -> pl.DataFrame:
-    """The catalogue of every listing the manifest has committed."""
-    groups = committed["data_file"].unique().sort().to_list()
+    """The catalogue of every listing the manifest has committed, read from them all."""
+    return _catalogue_of(lake, committed["data_file"].unique().sort().to_list())
+
+
+def watermark(committed: pl.DataFrame) -> int | None:
+    """The largest commit time of the manifest's rows; None if none was recorded."""
+    latest = committed["committed_ns"].max()
+    return None if latest is None else int(latest)  # type: ignore[arg-type]
+
+
+def current_catalogue(
+    lake: Location,
+    committed: pl.DataFrame,
+    *,
+    groups: Iterable[str] = (),
+    rebuild: str | None = None,
+) -> tuple[pl.DataFrame, str]:
+    """The lake's catalogue, `lake_catalogue(lake, committed)` row for row, and how it was
+    had: the kept one updated with the rows committed since it (and those of `groups`,
+    whatever their commit times), or rebuilt from the whole lake when the kept one cannot
+    be used, or when `rebuild` says why to. The result is kept for the next call. The caller
+    holds the lake's lock; `committed` is the manifest (`manifest.load`)."""
+    history = manifest.history(lake)
+    latest = watermark(committed)
+    kept = None if rebuild else read_kept(lake)
+    why = rebuild or _unusable(lake, kept, history, latest)
+    if why or kept is None or kept.watermark is None:
+        rows = lake_catalogue(lake, committed)
+        write_kept(lake, rows, history, latest)
+        return rows, f"rebuilt from the whole lake: {why}"
+    new = committed.filter(
+        (pl.col("committed_ns") > kept.watermark) | pl.col("data_file").is_in(list(groups))
+    )
+    files = new["data_file"].unique().sort().to_list()
+    rows = catalogue.merge(kept.rows, _catalogue_of(lake, files, new["snapshot_id"]))
+    if files or latest != kept.watermark:
+        write_kept(lake, rows, history, latest)
+    return rows, f"updated from {len(files)} new files: +{rows.height - kept.rows.height:,} entries"
+
+
+def _unusable(lake: Location, kept: Kept | None, history: str, latest: int | None) -> str | None:
+    """Why the kept catalogue cannot be updated (None: it can)."""
+    if kept is None:
+        return "it was unreadable" if lake.exists(path(lake)) else "none kept yet"
+    if kept.rules != rules():
+        return "kept under other rules"
+    if kept.history != history:
+        return "the lake's history changed"
+    if kept.watermark is None or latest is None or kept.watermark > latest:
+        return "commit times unknown"
+    return None
+
+
+def _catalogue_of(
+    lake: Location, groups: list[str], snapshot_ids: pl.Series | None = None
+) -> pl.DataFrame:
+    """The catalogue of the listings files of `groups` (data_file names), only their rows
+    of `snapshot_ids` if given."""
     if not groups:
         return pl.DataFrame(schema=catalogue.COLUMNS)
     paths = [layout.file_path(lake, "listings", g) for g in groups]
-    # Local files: read only the columns the catalogue needs (a fraction of the bytes).
-    listings = (
-        pl.scan_parquet(paths, hive_partitioning=False)
-        if lake.is_local
-        else layout.read_files(lake, "listings", paths).lazy()
-    )
-    return catalogue.build(listings)
+    columns = list(catalogue.SOURCE_COLUMNS)
+    keep = pl.lit(True)
+    if snapshot_ids is not None:
+        columns.append("snapshot_id")
+        keep = pl.col("snapshot_id").is_in(snapshot_ids.implode())
+    try:
+        frames = read_listings(lake, paths, columns)
+        parts = [catalogue.build(frame.filter(keep)) for frame in frames]
+    except (OSError, ValueError, pl.exceptions.PolarsError) as error:
+        text = str(error).strip()
+        first = text.splitlines()[0] if text else type(error).__name__
+        raise LakeError(
+            f"{lake.url}: a committed listings file is missing or damaged ({first}): "
+            f"`listings verify {lake.url}` names it"
+        ) from None
+    return parts[0] if len(parts) == 1 else catalogue.union(parts)
+
+
+def read_listings(lake: Location, paths: list[str], columns: list[str]) -> Iterator[pl.LazyFrame]:
+    """`columns` of the listings files at `paths`, reading nothing else: one lazy scan of
+    them all on a local lake; on an object store one file at a time (the byte ranges of
+    those columns), so a rebuild holds one file's listings at once."""
+    if lake.is_local:
+        yield pl.scan_parquet(paths, hive_partitioning=False).select(columns)
+        return
+    import pyarrow.parquet as pq  # object stores only
+
+    for file in paths:
+        frame = pl.from_arrow(pq.read_table(file, columns=columns, filesystem=lake.fs))
+        assert isinstance(frame, pl.DataFrame)
+        yield frame.lazy()
 
 
 # Listings resolved together: the catalogue's titles are sorted once per resolution and each
@@ -65,6 +240,10 @@ def resolve_titles(
     """Split the unknown titles of `groups` (data_file names; default every group) at the
     lake's catalogue titles, rewriting the listings files that change.
 
+    The catalogue is the kept one updated with what was committed since (the groups' own
+    rows included: a run's new exact titles split its own listings too); with every group
+    (`listings resolve-titles`) it is rebuilt from the whole lake.
+
     `rewrites_history=False` only for groups no reader has seen yet (a run's own, before it
     returns); otherwise the lake's history token changes first (`manifest.rewrite_history`).
     """
@@ -72,15 +251,20 @@ def resolve_titles(
     if rewrites_history:
         manifest.rewrite_history(lake)
     committed = manifest.load(lake)
-    titles = lake_catalogue(lake, committed)
     targets = sorted(set(committed["data_file"]) if groups is None else set(groups))
-    done = Resolution(titles=titles.height)
+    titles, how = current_catalogue(
+        lake,
+        committed,
+        groups=targets,
+        rebuild="every group re-titled" if groups is None else None,
+    )
+    done = Resolution(titles=titles.height, catalogue=how)
     sorted_titles = catalogue.sorted_titles(titles)
     chunk: list[tuple[str, pl.DataFrame]] = []
     rows = 0
     for group in targets:
-        path = layout.file_path(lake, "listings", group)
-        chunk.append((group, layout.read_files(lake, "listings", [path])))
+        path_ = layout.file_path(lake, "listings", group)
+        chunk.append((group, layout.read_files(lake, "listings", [path_])))
         rows += chunk[-1][1].height
         if rows >= RESOLVE_CHUNK_ROWS:
             _resolve_chunk(lake, chunk, titles, sorted_titles, done)

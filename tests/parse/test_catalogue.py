@@ -8,6 +8,9 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
 
 from pipeline import cli
 from pipeline.ingest import metadata
@@ -142,3 +145,54 @@ def test_groups_resolved_one_by_one_or_together_come_out_the_same(
     assert (done.listings_split, done.files_rewritten) == (14, 2)
     text = _text_listings(lake).sort("snapshot_id", "position")
     assert text["title"].to_list() == [doc.title for doc in truth.DOCUMENTS] * 2
+
+
+# Few titles (prefixes of each other, one too long), documents and sources, so that parts
+# share entries, differ only in an empty description, or add titles between others'.
+_SIGHTING = st.fixed_dictionaries(
+    {
+        "title": st.sampled_from(["a", "ab", "abc", "b", "ba", "", "x" * 201, None]),
+        "title_source": st.sampled_from(["own_line", "html", "json", "catalogue", "unknown"]),
+        "description": st.sampled_from([None, "", "d"]),
+        "pages": st.sampled_from([None, 1, 2]),
+        "size_bytes_min": st.sampled_from([None, 10, 20]),
+        "size_bytes_max": st.sampled_from([None, 20, 30]),
+    }
+)
+_SIGHTINGS_SCHEMA = {
+    "title": pl.String, "title_source": pl.String, "description": pl.String,
+    "pages": pl.Int32, "size_bytes_min": pl.Int64, "size_bytes_max": pl.Int64,
+}  # fmt: skip
+
+
+def _catalogue_of(rows: list[dict]) -> pl.DataFrame:
+    return catalogue.build(pl.DataFrame(rows, schema=_SIGHTINGS_SCHEMA).lazy())
+
+
+@given(st.lists(st.lists(_SIGHTING, max_size=25), min_size=1, max_size=4))
+def test_a_catalogue_merged_part_by_part_is_the_catalogue_of_all_the_listings(
+    parts: list[list[dict]],
+) -> None:
+    """What a lake's kept catalogue relies on (pipeline.run.titles): merging the catalogues
+    of the listings committed since, one run after another, gives `build` over them all,
+    row for row and in its order; so does one union of them all."""
+    whole = _catalogue_of([row for part in parts for row in part])
+    merged = _catalogue_of(parts[0])
+    for part in parts[1:]:
+        merged = catalogue.merge(merged, _catalogue_of(part))
+    assert_frame_equal(merged, whole)
+    assert_frame_equal(catalogue.union([_catalogue_of(part) for part in parts]), whole)
+    assert catalogue.sorted_titles(whole).to_list() == sorted(set(whole["title"]))
+    assert catalogue.sorted_titles(whole.reverse()).to_list() == sorted(set(whole["title"]))
+
+
+def test_merging_a_known_entry_only_learns_that_its_description_can_be_empty() -> None:
+    seen = _catalogue_of([
+        {**_listing("", 5, 10, 20, "json"), "title": "Cache", "description": "a"},
+        {**_listing("", 5, 10, 20, "json"), "title": "Solo", "description": "b"},
+    ])  # fmt: skip
+    again = _catalogue_of([{**_listing("", 5, 10, 20, "html"), "title": "Solo", "description": ""}])
+    assert catalogue.merge(seen, again).rows() == [
+        ("Cache", 5, 10, 20, False), ("Solo", 5, 10, 20, True)
+    ]  # fmt: skip
+    assert catalogue.merge(seen, seen.clear()) is seen
