@@ -1,30 +1,18 @@
 -- grain: one row per listing on a results page (snapshot_id, position), with its document_key
-{{ config(materialized='incremental', unique_key=['snapshot_id', 'position']) }}
--- A document is its site id where a form shows one (HTML links, API JSON): the id as the
--- page's link prints it (document_ref: the numeric id, or the uuid newer sites link by),
--- else the numeric document_id. A numeric id that an API row pairs with a uuid is known by
--- the uuid, so pages linking by either are one document. Text snapshots carry no id, so a
--- text-form listing is the document seen in HTML/JSON whose heading, page count and size
--- interval agree with it (exactly one such document); otherwise it is known by what every
--- page prints the same way: its heading, size, page count and credit word.
--- Two things vary between renderings of one document and are taken out of the heading:
---   * whitespace: layouts differ only in the line break or space between title and
---     description (or none at all, when they are glued);
---   * trailing digits: the price is glued to the description, and which digits of an
---     ambiguous run went to the price depends on the evidence of the batch it was parsed in.
--- Incrementally (the lake only gained snapshots since the last build), the listings keyed
--- again are the new snapshots' and every one whose key they can change: those sharing a
--- heading key text with a new listing (a new sited document may match them), and, for each
--- id a new listing shows, every listing showing it and every listing sharing a heading key
--- text with one of those (its uuid alias may change). Keying them reads them and every
--- listing showing an id they show (an alias is decided by all of those); nothing else can
--- change any key (docs/warehouse.md, "Incremental builds").
+{{ config(materialized='view') }}
+-- Every listing with the key of the document it shows (int_listings__document_keys) and its
+-- page's context (query, page, form): the listing's columns are the lake table's, joined
+-- back, so the warehouse stores each listing's text once.
 
 with
 
--- named several times below: `not materialized` reads the table where DuckDB would copy
--- it first
-lake_listings as not materialized (
+keys as (
+
+    select * from {{ ref('int_listings__document_keys') }}
+
+),
+
+listings as (
 
     select * from {{ ref('stg_lake__listings') }}
 
@@ -36,389 +24,46 @@ snapshots as (
 
 ),
 
-{% if is_incremental() %}
-
--- the listings of snapshots not keyed yet
-arrived as not materialized (
-
-    select lake_listings.*
-    from lake_listings
-    anti join (select distinct snapshot_id from {{ this }}) as keyed_snapshots
-        on lake_listings.snapshot_id = keyed_snapshots.snapshot_id
-
-),
-
-{% endif %}
-
-headings as (
-
-    -- A document is listed again by every crawl of every query that finds it, so there are
-    -- several times fewer headings than listings, and the regular expressions below are the
-    -- costliest step of the build: each distinct heading is normalised once (incrementally:
-    -- the new listings' headings; the others' are in the table already).
-    {% if is_incremental() %}
-    select distinct heading from arrived
-    {% else %}
-    select distinct heading from lake_listings
-    {% endif %}
-
-),
-
--- one row per distinct heading, computed once
-fresh as materialized (
-
-    select
-        heading,
-        regexp_replace(
-            regexp_replace(heading, '[\s\pZ]+', '', 'g'), '[0-9]+$', ''
-        ) as heading_key_text
-
-    from headings
-
-),
-
-{% if is_incremental() %}
-
--- ids the new listings show (their uuid alias may change), and every listing showing one
-arrived_ids as (
-
-    select distinct coalesce(site, '') as site_key, document_id
-    from arrived
-    where document_id is not null
-
-),
-
-id_rows as (
-
-    select lake_listings.snapshot_id, lake_listings.position, lake_listings.heading
-    from lake_listings
-    semi join arrived_ids
-        on coalesce(lake_listings.site, '') = arrived_ids.site_key
-        and lake_listings.document_id = arrived_ids.document_id
-
-),
-
--- heading key texts whose text-form listings may match another document now
-texts as (
-
-    select heading_key_text from fresh
-    union
-    select kept.heading_key_text
-    from {{ this }} as kept
-    semi join id_rows
-        on kept.snapshot_id = id_rows.snapshot_id and kept.position = id_rows.position
-    union
-    select fresh.heading_key_text
-    from id_rows
-    inner join fresh on id_rows.heading = fresh.heading
-
-),
-
--- the listings keyed again
-rekeyed as materialized (
-
-    select snapshot_id, position from arrived
-    union
-    select kept.snapshot_id, kept.position
-    from {{ this }} as kept
-    semi join texts on kept.heading_key_text = texts.heading_key_text
-    union
-    select snapshot_id, position from id_rows
-
-),
-
--- what keying them reads: them, and every listing showing an id one of them shows
-rekeyed_ids as (
-
-    select distinct coalesce(lake_listings.site, '') as site_key, lake_listings.document_id
-    from lake_listings
-    semi join rekeyed
-        on lake_listings.snapshot_id = rekeyed.snapshot_id
-        and lake_listings.position = rekeyed.position
-    where lake_listings.document_id is not null
-
-),
-
-scope as materialized (
-
-    select snapshot_id, position from rekeyed
-    union
-    select lake_listings.snapshot_id, lake_listings.position
-    from lake_listings
-    semi join rekeyed_ids
-        on coalesce(lake_listings.site, '') = rekeyed_ids.site_key
-        and lake_listings.document_id = rekeyed_ids.document_id
-
-),
-
-listings as not materialized (
-
-    select lake_listings.*
-    from lake_listings
-    semi join scope
-        on lake_listings.snapshot_id = scope.snapshot_id
-        and lake_listings.position = scope.position
-
-),
-
--- the scope's headings with their key texts: the new ones', and the kept ones' as stored
-normalised as materialized (
-
-    select heading, heading_key_text from fresh
-    union
-    select kept.heading, kept.heading_key_text
-    from {{ this }} as kept
-    semi join scope on kept.snapshot_id = scope.snapshot_id and kept.position = scope.position
-
-),
-
-{% else %}
-
-listings as not materialized (
-
-    select * from lake_listings
-
-),
-
-normalised as not materialized (
-
-    select * from fresh
-
-),
-
-{% endif %}
-
--- a numeric id the site also links by a uuid (an API row shows both): the uuid, where the
--- rows pairing that id with one agree on it
-aliases as (
-
-    select
-        coalesce(site, '') as site_key,
-        document_id,
-        any_value(document_ref) as document_ref
-
-    from listings
-    where document_id is not null
-        and document_ref is not null
-        and document_ref <> cast(document_id as varchar)
-    group by coalesce(site, ''), document_id
-    having count(distinct document_ref) = 1
-
-),
-
-texted as (
-
-    select
-        listings.*,
-        normalised.heading_key_text
-
-    from listings
-    -- a left join: a listing without a heading keeps its row (and a key without the text)
-    left join normalised on listings.heading = normalised.heading
-
-),
-
--- every document a form with ids has shown, as printed: its ref, numeric id (where shown)
--- and what a text page would show of it
-shown as (
-
-    select distinct
-        listings.site,
-        listings.document_ref,
-        listings.document_id,
-        normalised.heading_key_text,
-        listings.pages,
-        listings.size_bytes_min,
-        listings.size_bytes_max
-
-    from listings
-    inner join normalised on listings.heading = normalised.heading
-    where listings.document_id is not null or listings.document_ref is not null
-
-),
-
--- the same with the site's reference to each: the uuid an id is paired with, else the ref
--- as printed, else the numeric id as text (what the ref of such a link is); the aliases
--- meet the distinct documents here, not every listing
-sited as (
-
-    select
-        shown.* exclude (document_ref),
-        coalesce(
-            aliases.document_ref, shown.document_ref, cast(shown.document_id as varchar)
-        ) as site_ref
-
-    from shown
-    left join aliases
-        on coalesce(shown.site, '') = aliases.site_key
-        and shown.document_id = aliases.document_id
-
-),
-
--- the headings that may be a sited document: few, so the million listings meet a small table
-candidates as (
-
-    select
-        normalised.heading,
-        sited.* exclude (heading_key_text)
-
-    from normalised
-    inner join sited on normalised.heading_key_text = sited.heading_key_text
-
-),
-
--- a text-form listing and the one sited document it agrees with (heading, pages, sizes)
-matched as (
-
-    select
-        listings.snapshot_id,
-        listings.position,
-        any_value(candidates.site_ref) as site_ref,
-        -- a uuid-linked document's numeric id, where an API row showed it
-        max(candidates.document_id) as document_id
-
-    from listings
-    inner join candidates
-        on listings.heading = candidates.heading
-        and listings.pages is not distinct from candidates.pages
-        and listings.size_bytes_min <= candidates.size_bytes_max
-        and candidates.size_bytes_min <= listings.size_bytes_max
-        and coalesce(listings.site, '') = coalesce(candidates.site, '')
-    where listings.document_id is null and listings.document_ref is null
-    group by listings.snapshot_id, listings.position
-    having count(distinct candidates.site_ref) = 1
-
-),
-
--- a listing printing a numeric id the site also links by a uuid: that uuid (only the
--- listings that print the id, of documents an API row paired with a uuid, are probed)
-aliased as (
-
-    select
-        listings.snapshot_id,
-        listings.position,
-        aliases.document_ref as site_ref,
-        listings.document_id
-
-    from listings
-    inner join aliases
-        on coalesce(listings.site, '') = aliases.site_key
-        and listings.document_id = aliases.document_id
-    where listings.document_id is not null
-        and (
-            listings.document_ref is null
-            or listings.document_ref = cast(listings.document_id as varchar)
-        )
-
-),
-
--- the listings whose site reference is not what they print: text-form listings matched to
--- a document, numeric ids aliased to a uuid
-resolved as (
-
-    select * from matched
-    union all by name
-    select * from aliased
-
-),
-
--- every listing with the site's reference to its document, where known
-referenced as (
-
-    select
-        texted.* exclude (document_id, document_ref),
-        coalesce(texted.document_id, resolved.document_id) as document_id,
-        coalesce(
-            resolved.site_ref, texted.document_ref, cast(texted.document_id as varchar)
-        ) as document_ref
-
-    from texted
-    left join resolved
-        on texted.snapshot_id = resolved.snapshot_id
-        and texted.position = resolved.position
-
-),
-
-keyed as (
-
-    select
-        referenced.*,
-        -- md5 is stable across engines and versions: the same key from Python's hashlib (a
-        -- numeric id keys as its text, as it did before refs were recorded)
-        left(
-            case
-                when referenced.document_ref is not null
-                    then md5(
-                        concat_ws(
-                            chr(31),
-                            'site id',
-                            coalesce(referenced.site, ''),
-                            referenced.document_ref
-                        )
-                    )
-                else md5(
-                    concat_ws(
-                        chr(31),
-                        referenced.heading_key_text,
-                        cast(referenced.size_bytes as varchar),
-                        coalesce(cast(referenced.pages as varchar), '-'),
-                        referenced.credit
-                    )
-                )
-            end,
-            16
-        ) as document_key
-
-    from referenced
-
-),
-
 final as (
 
     select
-        keyed.document_key,
-        keyed.snapshot_id,
-        keyed.position,
-        coalesce(keyed.site, snapshots.site) as site,
+        keys.document_key,
+        listings.snapshot_id,
+        listings.position,
+        coalesce(listings.site, snapshots.site) as site,
         snapshots.query,
         snapshots.page,
-        keyed.fetched_at,
+        listings.fetched_at,
         snapshots.fetched_at_source,
-        keyed.heading,
-        keyed.title,
-        keyed.description,
-        keyed.title_source,
-        keyed.price,
-        keyed.is_price_ambiguous,
-        keyed.credit,
-        keyed.pages,
-        keyed.size_text,
-        keyed.size_bytes,
-        keyed.size_bytes_min,
-        keyed.size_bytes_max,
-        keyed.age_text,
-        keyed.uploaded_at_min,
-        keyed.uploaded_at_max,
-        keyed.rating,
-        keyed.score,
-        keyed.is_rating_anomaly,
-        keyed.document_id,
-        keyed.file_family,
-        keyed.ext,
+        listings.heading,
+        listings.title,
+        listings.description,
+        listings.title_source,
+        listings.price,
+        listings.is_price_ambiguous,
+        listings.credit,
+        listings.pages,
+        listings.size_text,
+        listings.size_bytes,
+        listings.size_bytes_min,
+        listings.size_bytes_max,
+        listings.age_text,
+        listings.uploaded_at_min,
+        listings.uploaded_at_max,
+        listings.rating,
+        listings.score,
+        listings.is_rating_anomaly,
+        keys.document_id,
+        listings.file_family,
+        listings.ext,
         snapshots.form,
-        keyed.document_ref,
-        keyed.heading_key_text
+        keys.document_ref
 
-    from keyed
-    inner join snapshots on keyed.snapshot_id = snapshots.snapshot_id
-    {% if is_incremental() %}
-    semi join rekeyed
-        on keyed.snapshot_id = rekeyed.snapshot_id and keyed.position = rekeyed.position
-    {% endif %}
+    from keys
+    inner join listings
+        on keys.snapshot_id = listings.snapshot_id and keys.position = listings.position
+    inner join snapshots on keys.snapshot_id = snapshots.snapshot_id
 
 )
 
--- in heading order: a table's text compresses where equal values lie together (each
--- document's rows then share one dictionary entry of its storage segment)
 select * from final
-order by heading

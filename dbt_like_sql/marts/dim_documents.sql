@@ -15,7 +15,7 @@ listings as (
 
     select * from {{ ref('int_listings__keyed') }}
     {% if is_incremental() %}
-    where document_key in (select document_key from {{ changes('int_listings__keyed') }})
+    where document_key in (select document_key from {{ changes('int_listings__document_keys') }})
     {% endif %}
 
 ),

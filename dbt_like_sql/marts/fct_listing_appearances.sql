@@ -18,7 +18,7 @@ fetches as (
 
 redone as (
 
-    select snapshot_id from {{ changes('int_listings__keyed') }}
+    select snapshot_id from {{ changes('int_listings__document_keys') }}
     union
     select fetches.snapshot_id
     from fetches

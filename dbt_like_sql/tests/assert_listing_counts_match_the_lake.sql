@@ -14,7 +14,7 @@ snapshots as (
 
 listings as (
 
-    select * from {{ ref('int_listings__keyed') }}
+    select * from {{ ref('int_listings__document_keys') }}
 
 ),
 

@@ -61,8 +61,9 @@ def test_an_unknown_name_like_nothing_lists_every_model(
     assert cli.main(["compile", "zzz"]) == 1
     assert capsys.readouterr().err == (
         "listings compile: no model or data test named 'zzz': models: stg_lake__listings, "
-        "stg_lake__rejects, stg_lake__snapshots, int_listings__keyed, int_snapshots__fetches, "
-        "rpt_rejects, dim_documents, fct_listing_appearances, fct_query_snapshots, "
+        "stg_lake__rejects, stg_lake__snapshots, int_headings__key_texts, "
+        "int_snapshots__fetches, rpt_rejects, int_listings__document_keys, "
+        "int_listings__keyed, dim_documents, fct_listing_appearances, fct_query_snapshots, "
         "rpt_data_quality\n"
     )
 
@@ -82,10 +83,10 @@ def test_test_only_runs_every_test_read_only_and_prints_the_build_lines(
     assert cli.main(["build", "--test-only", "--db", str(warehouse)]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith(
-        "  1 of 47 PASS unique__stg_lake__listings__snapshot_id__position .."
+        "  1 of 48 PASS unique__stg_lake__listings__snapshot_id__position .."
     )
-    assert lines[46].startswith(" 47 of 47 PASS assert_listing_counts_match_the_lake ..")
-    assert lines[47:] == [f"warehouse: {warehouse}", "tests: 47 passed, 0 warned, 0 failed"]
+    assert lines[47].startswith(" 48 of 48 PASS assert_listing_counts_match_the_lake ..")
+    assert lines[48:] == [f"warehouse: {warehouse}", "tests: 48 passed, 0 warned, 0 failed"]
     assert warehouse.read_bytes() == before
     # read-only: another reader may hold the file meanwhile
     with duckdb.connect(str(warehouse), read_only=True):
@@ -118,7 +119,7 @@ def test_test_only_fails_as_a_build_does_when_an_error_test_finds_rows(
     assert cli.main(["build", "--test-only", "--db", str(warehouse)]) == 1
     captured = capsys.readouterr()
     fails = [line.split(" ....")[0] for line in captured.out.splitlines() if " FAIL " in line]
-    assert fails == [" 27 of 47 FAIL 1 unique__dim_documents__document_key"]
+    assert fails == [" 28 of 48 FAIL 1 unique__dim_documents__document_key"]
     assert captured.err.startswith(
         "listings build: 1 data test(s) failed:\n\nERROR unique__dim_documents__document_key"
     )
@@ -131,7 +132,7 @@ def test_test_only_says_which_tests_it_could_not_run(
         con.execute("drop table rpt_rejects")
     assert cli.main(["build", "--test-only", "--db", str(warehouse)]) == 1
     captured = capsys.readouterr()
-    assert "tests: 45 passed, 0 warned, 0 failed" in captured.out
+    assert "tests: 46 passed, 0 warned, 0 failed" in captured.out
     assert captured.err == (
         f"listings build: unique__rpt_rejects__fetched_date__stage__reason not run: "
         f"{warehouse} lacks a relation it reads (rpt_rejects); rebuild with `listings build`\n"

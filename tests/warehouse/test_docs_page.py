@@ -59,10 +59,14 @@ def test_every_model_and_lake_table_has_its_section_with_columns_tests_and_sql(
         ("sources", "snapshots"),
         ("sources", "listings"),
         ("sources", "rejects"),
-        *((project.models[name].layer, name) for name in project.order()),
+        # by layer, each in build order
+        *sorted(
+            ((project.models[name].layer, name) for name in project.order()),
+            key=lambda entry: models.LAYERS.index(entry[0]),
+        ),
     ]
     dim = page[page.index('id="rel-dim_documents"') : page.index('id="rel-fct_listing_appear')]
-    assert "<dt>materialised</dt><dd>table</dd>" in dim
+    assert "<dt>materialised</dt><dd>incremental</dd>" in dim
     assert "<dt>grain</dt><dd>one row per document seen in any snapshot (document_key)</dd>" in dim
     assert (
         "One row per document, with its history and intersected intervals." in dim
@@ -108,7 +112,7 @@ def test_the_lineage_svg_has_a_node_per_model_and_an_edge_per_dependency(page: s
         + [(f"{s}.{t}", m.name) for m in project.models.values() for s, t in m.template.sources]
     )
     assert sorted((p.get("data-from"), p.get("data-to")) for p in edges) == dependencies
-    assert len(edges) == 16
+    assert len(edges) == 22
     # every box links to its section, and an edge never points leftwards
     boxes = {g.get("data-id"): float(g.find(f"{SVG}rect").get("x")) for g in nodes}
     assert all(boxes[p.get("data-from")] < boxes[p.get("data-to")] for p in edges)
@@ -174,6 +178,6 @@ def test_chromium_renders_the_page_with_every_section_and_the_graph(
     project = models.load_project()
     for name in [*project.models, "snapshots", "listings", "rejects"]:
         assert f'id="rel-{name}"' in dom
-    assert dom.count('class="node model"') == len(project.models) == 10
-    assert dom.count('class="edge"') == 16
-    assert "<title>Lineage: 10 models, 16 dependencies</title>" in dom
+    assert dom.count('class="node model"') == len(project.models) == 12
+    assert dom.count('class="edge"') == 22
+    assert "<title>Lineage: 12 models, 22 dependencies</title>" in dom
