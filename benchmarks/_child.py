@@ -4,8 +4,10 @@ The kit starts one of these per timed run and reads the JSON line it prints. Eac
 imports only what it needs (the pure-Python baseline never loads polars or pandera, the
 DuckDB jobs never load polars), so a job's peak RSS is not inflated by another's libraries.
 
-Jobs and their FOLDER: `floor`, `baseline`, `stages` read the page files under it (a
-corpus, walked recursively as `sources.discover` does); `forms` reads and normalises the
+Jobs and their FOLDER: `floor` reads every page file under it (a corpus, walked
+recursively as `sources.discover` does: text, HTML and JSON), `baseline` and `stages` its
+text pages (the baseline cannot read the other forms; the stages are the text form's);
+`forms` reads and normalises the
 page files of any form under it (`sources.discover` itself), without writing; `copy`
 writes one-file copies of a lake's tables into --out; `sql` runs `listings sql … --lake
 FOLDER` in-process; `duckdb-count` runs the same query on the one-file copy in FOLDER;
@@ -25,16 +27,19 @@ from pathlib import Path
 SIDECAR_SUFFIX = ".meta.json"
 TABLES = ("listings", "snapshots", "rejects")
 COUNT_SQL = "select count(*), avg(size_bytes) from listings"
+PAGE_SUFFIXES = (".txt", ".html", ".json")  # what the generator writes, every form
 
 
-def _page_files(folder: Path) -> list[Path]:
-    # Same files as `sources.discover` on generated input (page files, no sidecars or dot
-    # files), in the same order (sorted as strings).
+def _page_files(folder: Path, suffixes: tuple[str, ...] = (".txt",)) -> list[Path]:
+    # Same files as `sources.discover` on generated input (page files of these suffixes, no
+    # sidecars or dot files), in the same order (sorted as strings).
     found = sorted(
         os.path.join(root, name)
         for root, _, names in os.walk(folder)
         for name in names
-        if name.endswith(".txt") and not name.startswith(".")
+        if name.endswith(suffixes)
+        and not name.endswith(SIDECAR_SUFFIX)
+        and not name.startswith(".")
     )
     return [Path(path) for path in found]
 
@@ -133,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.job == "floor":
         from benchmarks.floor import run_floor
 
-        floor = run_floor(_page_files(args.folder), args.batch_bytes)
+        floor = run_floor(_page_files(args.folder, PAGE_SUFFIXES), args.batch_bytes)
         result = {
             "seconds": floor.seconds,
             "regex_seconds": floor.regex_seconds,

@@ -9,8 +9,13 @@ under a temporary name and renamed into place, so an interrupted run never leave
 folder that looks usable.
 
 A corpus can be generated in each input form (`generate.FORMS`); the text form's folder
-name has no form in it (the name it had before the other forms existed, so caches stay
-valid), the others' do, with their own version: `corpus-v2-html-saved.v2-100000-…`.
+name has no form in it, the others' do, with their own version:
+`corpus-v3-html-saved.v2-100000-…`. The text corpus the kit measures is the mix users see
+(`generate`: own-line, glued and repeated titles, HTML/JSON twins of some pages); one with
+another twin share than its form's default says so (`…-twins-0-…`: the per-form section's
+text corpus, the same crawl as the other forms'). The marker keeps what the corpus holds
+(`generate.CorpusMix.facts`: files and bytes by form, distinct documents, title layouts,
+twins) and how long generating it took.
 """
 
 from __future__ import annotations
@@ -19,16 +24,19 @@ import json
 import os
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from benchmarks import generate
 from pipeline.ingest import sources
 
 DEFAULT_CACHE = Path(__file__).with_name("out")  # git-ignored
 MARKER = ".complete.json"  # a dot file: `sources.discover` skips it
-# Bumped whenever the generator's output changes, so a cache never serves stale pages.
-GENERATOR_VERSION = 2
+# Bumped whenever the generator's output changes, so a cache never serves stale pages
+# (3: the catalogue-heavy mix: ~1/3 own-line titles, distinct titles, many more documents,
+# HTML/JSON twins).
+GENERATOR_VERSION = 3
 # The same for the HTML and JSON forms alone (2: slides' descriptions start with the title
 # the text form repeats), so the text corpora's caches stay valid.
 STRUCTURED_FORMS_VERSION = 2
@@ -47,6 +55,50 @@ class Dataset:
     increment_days: tuple[str, ...]  # the increments' fetch days (YYYY-MM-DD), in order
     increment_pages: int  # page files in each increment
     form: str = "text"  # one of generate.FORMS
+    mix: dict[str, Any] = field(default_factory=dict, compare=False)  # CorpusMix.facts()
+    generated_s: float | None = field(default=None, compare=False)  # None: not recorded
+
+    @property
+    def text_listings(self) -> int:
+        """Listings on the corpus's text pages (those the floor's regex, the baseline and
+        the stage breakdown read): all of them unless the corpus has twins."""
+        return int(self.mix.get("text_listings", self.listings if self.form == "text" else 0))
+
+    @property
+    def twin_files(self) -> int:
+        return int(self.mix.get("twin_files", 0))
+
+    @property
+    def text_megabytes(self) -> float:
+        text = self.mix.get("bytes", {}).get("text")
+        return self.megabytes if text is None else text / 2**20
+
+    def describe(self) -> str:
+        """What the corpus holds, in a sentence for the report."""
+        mix = self.mix
+        if not mix.get("documents"):
+            return ""
+        listings = mix["listings"]
+        parts = [
+            f"{mix['documents']:,} distinct documents ({mix['documents'] / listings:.0%} of "
+            "the listings: documents recur)",
+            f"{mix['exact_title_documents']:,} of them shown with an exact title somewhere",
+        ]
+        if mix.get("text_listings"):
+            parts.append(
+                f"text listings' titles {mix['own_line_share']:.1%} on their own line, "
+                f"{mix['repeated_share']:.1%} repeated, the rest glued"
+            )
+        if self.twin_files:
+            forms = ", ".join(
+                f"{n:,} {form}" for form, n in mix["files"].items() if form != self.form
+            )
+            parts.append(
+                f"{self.twin_files:,} HTML/JSON twin pages ({forms}) showing "
+                f"{mix['twin_documents']:,} documents ({mix['twin_document_share']:.1%})"
+            )
+        took = f"; generated in {self.generated_s:,.0f} s" if self.generated_s else ""
+        return "; ".join(parts) + took
 
     @property
     def megabytes(self) -> float:
@@ -73,10 +125,13 @@ def dataset_dir(
     increment_days: int,
     increment_pages: int,
     form: str = "text",
+    twins: float | None = None,
 ) -> Path:
     kind = "" if form == "text" else f"{form}.v{STRUCTURED_FORMS_VERSION}-"
+    share = generate.default_twins(form) if twins is None else twins
+    mixed = "" if share == generate.default_twins(form) else f"-twins-{share:g}"
     name = (
-        f"corpus-v{GENERATOR_VERSION}-{kind}{n_listings}-over-{days}d"
+        f"corpus-v{GENERATOR_VERSION}-{kind}{n_listings}-over-{days}d{mixed}"
         f"-inc-{increment_days}x{increment_pages}-seed-{seed}"
     )
     return cache / "data" / name
@@ -91,38 +146,49 @@ def dataset(
     days: int = generate.CORPUS_DAYS,
     increment_days: int = generate.INCREMENT_DAYS,
     increment_pages: int = generate.INCREMENT_PAGES,
+    twins: float | None = None,
+    workers: int | None = None,
 ) -> Dataset:
-    """The cached dataset for these arguments, generated first if missing or incomplete."""
+    """The cached dataset for these arguments, generated first if missing or incomplete.
+
+    `twins`: the share of page fetches also saved as HTML or JSON (default: the form's,
+    `generate.default_twins`); `workers`: processes to generate on (default:
+    `generate.default_workers`; the pages are the same whatever it is)."""
     if form not in generate.FORMS:
         raise ValueError(f"form must be one of {generate.FORMS}, got {form!r}")
-    root = dataset_dir(cache, n_listings, seed, days, increment_days, increment_pages, form)
+    root = dataset_dir(cache, n_listings, seed, days, increment_days, increment_pages, form, twins)
     marker = root / MARKER
     if not marker.exists():
         tmp = root.with_name(root.name + ".partial")
         shutil.rmtree(tmp, ignore_errors=True)
         shutil.rmtree(root, ignore_errors=True)
         start = time.perf_counter()
-        written = generate.write_corpus(
+        mix = generate.CorpusMix()
+        generate.write_corpus(
             tmp,
             n_listings,
             seed=seed,
             form=form,
+            workers=workers,
+            mix=mix,
             days=days,
             increment_days=increment_days,
             increment_pages=increment_pages,
+            twins=twins,
         )
-        corpus = [p for p in written if p.parts[len(tmp.parts)] == generate.CORPUS_DIR]
         increments = tmp / generate.INCREMENTS_DIR
+        held = mix.facts()
         facts = {
             "listings": n_listings,
             "seed": seed,
             "form": form,
-            "files": len(corpus),
-            "bytes": sum(path.stat().st_size for path in corpus),
+            "files": sum(held["files"].values()),
+            "bytes": sum(held["bytes"].values()),
             "days": days,
             "increment_days": sorted(os.listdir(increments)) if increments.is_dir() else [],
             "increment_pages": increment_pages,
             "generated_s": round(time.perf_counter() - start, 1),
+            "mix": held,
         }
         (tmp / MARKER).write_text(json.dumps(facts) + "\n", encoding="utf-8")
         tmp.rename(root)
@@ -137,6 +203,8 @@ def dataset(
         tuple(facts["increment_days"]),
         facts["increment_pages"],
         facts.get("form", "text"),  # caches written before the forms existed are text
+        facts.get("mix", {}),
+        facts.get("generated_s"),
     )
 
 

@@ -177,11 +177,21 @@ def main(argv: list[str] | None = None) -> int:
     print(new)
     if not args.no_write:
         old = args.results.read_text(encoding="utf-8") if args.results.exists() else ""
-        args.results.write_text(_with_section(old, new), encoding="utf-8")
+        args.results.write_text(with_section(old, new), encoding="utf-8")
     return 0
 
 
-def _with_section(text_: str, new: str) -> str:
+def existing_section(text_: str) -> str | None:
+    """This section of a RESULTS.md text, from its heading to the next `## ` heading (the
+    blank line before that included), or None: `python -m benchmarks` carries it over."""
+    start = text_.find(f"\n{HEADING}\n")
+    if start < 0:
+        return None
+    end = text_.find("\n## ", start + len(HEADING) + 2)
+    return text_[start + 1 : end + 1 if end >= 0 else len(text_)]
+
+
+def with_section(text_: str, new: str) -> str:
     """RESULTS.md with this section replaced (or added after the per-form section)."""
     start = text_.find(f"\n{HEADING}\n")
     if start >= 0:

@@ -28,6 +28,7 @@ class ChildRun:
     wall_s: float
     peak_rss: int  # bytes
     stdout: str
+    returncode: int = 0
 
 
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
@@ -62,8 +63,11 @@ def tree_rss(root: int) -> int:
     return total
 
 
-def run_child(args: list[str]) -> ChildRun:
+def run_child(args: list[str], *, ok: tuple[int, ...] = (0,)) -> ChildRun:
     """Run a command from the repository root; its wall time and its peak RSS.
+
+    An exit status outside `ok` raises ChildFailed (with the end of its stderr); one in it
+    is the run's `returncode`.
 
     Peak RSS is the larger of the child's own maximum (`os.wait4` returns the usage of
     exactly that child) and the highest sum over its process tree sampled every
@@ -94,11 +98,11 @@ def run_child(args: list[str]) -> ChildRun:
         out.seek(0)
         err.seek(0)
         stdout = out.read().decode("utf-8", "replace")
-        if proc.returncode != 0:
+        if proc.returncode not in ok:
             stderr = err.read().decode("utf-8", "replace")
             raise ChildFailed(f"{' '.join(args)} exited {proc.returncode}:\n{stderr[-3000:]}")
     own_peak = usage.ru_maxrss * 1024  # ru_maxrss is in KiB on Linux
-    return ChildRun(wall, max(own_peak, tree_peak), stdout)
+    return ChildRun(wall, max(own_peak, tree_peak), stdout, proc.returncode)
 
 
 def run_job(job: str, *args: str) -> tuple[ChildRun, dict]:

@@ -5,13 +5,20 @@ On the lake one `listings normalise` of the corpus wrote (two years of daily fet
 
 - files per table after that one run, and after 30 incremental runs on top: each is what
   a scheduled user runs, `listings normalise RAW --out LAKE` over the whole raw folder
-  (the corpus and every day's folder so far), the manifest skipping what it holds;
+  (the corpus and every day's folder so far), the manifest skipping what it holds: the
+  daily run of 50 pages, lake only;
+- the daily run with the warehouse: on a copy of the lake as the first run left it, a
+  warehouse built once (`listings build`, timed: a build from scratch after the first
+  run), then `db_days` daily runs of `listings normalise RAW --out COPY --db WAREHOUSE`,
+  each updating the warehouse (the summary's `warehouse:` line says it did);
 - `listings sql "COUNT_SQL" --lake LAKE`, against DuckDB on a one-file copy of the same
   rows (copies written by DuckDB from the lake's files after the runs): wall times of
   fresh processes (`python -c` for DuckDB), and the query alone in-process for both;
 - `listings build --lake LAKE --db DB` into a fresh warehouse file: wall time and peak RSS
   of the process tree, against the raw-DuckDB floor (`benchmarks.warehouse_floor`: the
   core of `dim_documents` and `fct_listing_appearances`) on the one-file copies;
+- the warehouse file's bytes against the lake's (the Parquet files its manifest commits);
+- `listings report --db DB` on that warehouse and `listings verify --no-sources LAKE`;
 - `listings compact --lake LAKE` (on-demand compaction), when the CLI has it.
 
 The end-to-end `listings normalise` row and its floor are the parser section's
@@ -21,6 +28,8 @@ of the floor (`TARGET_E2E_FLOOR_SHARE`).
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import statistics
 import sys
@@ -42,6 +51,7 @@ TARGET_SQL_STARTUP_S = 0.5  # … + 0.5 s of start-up
 TARGET_BUILD_RATIO = 2.5  # `listings build` ≤ 2.5× the raw-DuckDB floor
 TARGET_BUILD_RSS = 2 * 2**30
 TARGET_E2E_FLOOR_SHARE = 0.3  # `listings normalise` ≥ 0.3× the floor's throughput
+DB_DAYS = 10  # daily runs with --db measured (each updates the warehouse)
 
 
 @dataclass
@@ -62,6 +72,11 @@ class WarehouseResult:
     files_compacted: dict[str, int] | None = None  # None: no `listings compact` to run
     floor_facts: dict[str, object] = field(default_factory=dict)
     floor_missing: str | None = None  # why the raw-DuckDB floor was not measured
+    db_runs: list[IncrementRun] = field(default_factory=list)  # daily runs with --db
+    db_runs_updated: int = 0  # of them, those whose summary says the warehouse was updated
+    lake_bytes: int | None = None  # the committed Parquet files' bytes after the increments
+    warehouse_bytes: int | None = None  # the warehouse file a build from scratch wrote
+    verify_problems: str | None = None  # what `listings verify --no-sources` reported, if any
 
     @property
     def files_after_increments(self) -> dict[str, int]:
@@ -84,6 +99,30 @@ def lake_files(lake: Path) -> dict[str, int]:
     }
 
 
+def lake_bytes(lake: Path) -> int:
+    """Bytes of the Parquet files the lake's manifest commits (every table), or, if the
+    manifest cannot be read here, of every Parquet file under the table folders."""
+    try:
+        from pipeline.lake import manifest
+
+        committed = manifest.committed_files(str(lake))
+        paths = [path for files in committed.values() for path in files]
+        return sum(os.path.getsize(path.removeprefix("file://")) for path in paths)
+    except Exception:  # the lake's internals may change under the kit: fall back to a glob
+        return sum(
+            path.stat().st_size
+            for table in TABLES
+            for path in (lake / table).rglob("*.parquet")
+            if not path.name.startswith(".")
+        )
+
+
+def file_bytes(db: Path) -> int:
+    """A DuckDB file's bytes, with its write-ahead log if one is left."""
+    wal = db.with_name(db.name + ".wal")
+    return db.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
+
+
 def cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "pipeline.cli", *args]
 
@@ -100,24 +139,43 @@ def measure_warehouse(
     data: Dataset,
     lake: Path,
     work: Path,
-    normalise: Callable[[list[Path], Path], tuple[ChildRun, int]],
+    normalise: Callable[..., tuple[ChildRun, int]],
     *,
     repeat: int = 3,
+    db_days: int = DB_DAYS,
     say: Callable[[str], None] = lambda message: None,
 ) -> WarehouseResult:
     """Every measurement of this section, on `lake` as one run of the corpus left it.
 
-    `normalise(paths, lake)` runs `listings normalise PATHS --out LAKE` in a fresh process
-    (the kit's own, so both sections run the CLI alike). The lake is changed (increments,
-    compaction); scratch files go under `work`.
+    `normalise(paths, lake, *options)` runs `listings normalise PATHS --out LAKE OPTIONS`
+    in a fresh process (the kit's own, so both sections run the CLI alike). The lake is
+    changed (increments, compaction); scratch files go under `work`. `db_days` daily runs
+    with `--db` are measured on a copy of the lake (0: none).
     """
     result = WarehouseResult(lake_files(lake))
     n = len(data.increment_days)
+    db_days = min(db_days, n)
+    lake_db, daily_db = work / "lake-db", work / "daily.duckdb"
+    if db_days:
+        say("copy of the lake for the daily runs with --db; its warehouse, built once")
+        shutil.copytree(lake, lake_db)
+        run = run_child(cli("build", "--lake", str(lake_db), "--db", str(daily_db)))
+        add(result.rows, "first-build", "`listings build` after the first run (from scratch)",
+            run.wall_s, run.peak_rss)  # fmt: skip
     for i in range(n):
         say(f"incremental run {i + 1}/{n} ({data.increment_days[i]})")
         paths = [data.corpus, *(data.increment(j) for j in range(i + 1))]
         run, new = normalise(paths, lake)
         result.increments.append(IncrementRun(run.wall_s, run.peak_rss, new, lake_files(lake)))
+    for i in range(db_days):
+        say(f"daily run with --db {i + 1}/{db_days} ({data.increment_days[i]})")
+        paths = [data.corpus, *(data.increment(j) for j in range(i + 1))]
+        run, new = normalise(paths, lake_db, "--db", str(daily_db))
+        result.db_runs.append(IncrementRun(run.wall_s, run.peak_rss, new, {}))
+        result.db_runs_updated += bool(re.search(r"^warehouse:", run.stdout, re.MULTILINE))
+    shutil.rmtree(lake_db, ignore_errors=True)
+    for stale in work.glob("daily.duckdb*"):
+        stale.unlink()
 
     copies = work / "one-file"
     say("one-file copies of the lake's tables")
@@ -147,6 +205,22 @@ def measure_warehouse(
         run = run_child(cli("build", "--lake", str(lake), "--db", str(db)))
         add(result.rows, "build", "`listings build` (fresh warehouse file)", run.wall_s,
             run.peak_rss)  # fmt: skip
+    result.warehouse_bytes = file_bytes(db)
+    result.lake_bytes = lake_bytes(lake)
+    report = work / "report.html"
+    for i in range(repeat):
+        say(f"listings report {i + 1}/{repeat}")
+        run = run_child(cli("report", "--db", str(db), "--out", str(report)))
+        add(result.rows, "report", "`listings report` (on that warehouse)", run.wall_s,
+            run.peak_rss)  # fmt: skip
+    for i in range(repeat):
+        say(f"listings verify --no-sources {i + 1}/{repeat}")
+        # Exit 3: problems found, listed on stdout; timed all the same, and reported.
+        run = run_child(cli("verify", "--no-sources", str(lake)), ok=(0, 3))
+        add(result.rows, "verify", "`listings verify --no-sources` (the lake)", run.wall_s,
+            run.peak_rss)  # fmt: skip
+        if run.returncode:
+            result.verify_problems = run.stdout.strip()[-1000:] or f"exit {run.returncode}"
     for i in range(repeat):
         say(f"raw-DuckDB floor {i + 1}/{repeat}")
         try:
@@ -206,6 +280,13 @@ def table(w: WarehouseResult, data: Dataset) -> list[str]:
             f"{mb(max(r.peak_rss for r in w.increments))} | — |"
         )
         lines.append(f"| incremental run, slowest | {fmt_s(max(incs))} | — | — |")
+    if w.db_runs:
+        dbs = [run.seconds for run in w.db_runs]
+        lines.append(
+            f"| daily run with `--db` (the warehouse updated), median of {len(dbs)} | "
+            f"{fmt_s(statistics.median(dbs))} | {mb(max(r.peak_rss for r in w.db_runs))} | — |"
+        )
+        lines.append(f"| daily run with `--db`, slowest | {fmt_s(max(dbs))} | — | — |")
     for key, row in w.rows.items():
         base = w.rows.get(bases.get(key, ""))
         lines.append(f"| {row.label} | {fmt_s(row.seconds)} | {mb(row.peak_rss)} | "
@@ -246,6 +327,23 @@ def table(w: WarehouseResult, data: Dataset) -> list[str]:
         + "; ".join(f"{who}: `{answer}`" for who, answer in w.answers.items())
         + ".",
     ]
+    if w.db_runs:
+        lines += [
+            "",
+            f"Daily runs with `--db` (a copy of the lake as the first run left it, its "
+            f"warehouse built once, then one run a day), seconds each: "
+            f"{', '.join(f'{run.seconds:.2f}' for run in w.db_runs)}; the summary said the "
+            f"warehouse was updated in {w.db_runs_updated} of {len(w.db_runs)}.",
+        ]
+    if w.warehouse_bytes is not None and w.lake_bytes:
+        lines += [
+            "",
+            f"Bytes: the warehouse file of a build from scratch {mb(w.warehouse_bytes)}, the "
+            f"lake's committed Parquet files {mb(w.lake_bytes)} "
+            f"({w.warehouse_bytes / w.lake_bytes:.2f}×).",
+        ]
+    if w.verify_problems:
+        lines += ["", f"`listings verify --no-sources` found problems: {w.verify_problems}"]
     if w.floor_facts:
         facts = w.floor_facts
         steps = facts.get("steps") or {}

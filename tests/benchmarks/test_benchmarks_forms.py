@@ -27,7 +27,10 @@ TINY = {"days": 5, "increment_days": 2, "increment_pages": 5}
 
 
 def test_every_form_shows_the_same_documents_at_the_same_fetches() -> None:
-    pages = {form: list(generate_corpus(N_LISTINGS, seed=3, form=form, **TINY)) for form in FORMS}
+    pages = {
+        form: list(generate_corpus(N_LISTINGS, seed=3, form=form, twins=0.0, **TINY))
+        for form in FORMS
+    }
     text = pages["text"]
     slides = 0
     for form, form_pages in pages.items():
@@ -54,12 +57,34 @@ def test_every_form_shows_the_same_documents_at_the_same_fetches() -> None:
     assert json.loads(json_page.text)["document"][0]["id"] == str(json_page.doc_ids[0] + 1)
     assert pages["html-saved"][0].text.startswith("<!DOCTYPE html>")
     assert pages["html"][0].text.startswith("<!doctype html>")
-    # The forms' own facts come from generators of their own: the text pages are as before.
-    assert [p.text for p in text] == [
-        p.text for p in generate_corpus(N_LISTINGS, seed=3, form="text", **TINY)
-    ]
+    # Single-form corpora have no twins unless asked, and only text pages can have them.
+    assert pages["html"] == list(generate_corpus(N_LISTINGS, seed=3, form="html", **TINY))
     with pytest.raises(ValueError, match="form must be one of"):
         next(generate_corpus(N_LISTINGS, form="pdf"))
+    with pytest.raises(ValueError, match="twins must be a share"):
+        next(generate_corpus(N_LISTINGS, form="json", twins=0.1))
+
+
+def test_a_twin_is_the_same_results_saved_in_another_form_seconds_later() -> None:
+    pages = list(generate_corpus(2000, seed=3, days=20, increment_days=2, twins=0.3))
+    twins = [i for i, page in enumerate(pages) if page.twin]
+    assert twins and all(pages[i].form in generate.TWIN_FORMS for i in twins)
+    assert {pages[i].form for i in twins} == set(generate.TWIN_FORMS)
+    assert not any(page.twin for page in pages if page.form == "text")
+    for i in twins:
+        twin, text = pages[i], pages[i - 1]  # saved right after the text page it twins
+        assert text.form == "text" and text.day == twin.day and text.part == twin.part
+        assert twin.path == text.path.removesuffix(".txt") + SUFFIXES[twin.form]
+        assert twin.doc_ids == text.doc_ids
+        assert [d.title for d in twin.docs] == [d.title for d in text.docs]
+        delay = metadata.parse_timestamp(twin.sidecar["fetched_at"]) - metadata.parse_timestamp(
+            text.sidecar["fetched_at"]
+        )
+        assert generate.TWIN_DELAY_S[0] <= delay.total_seconds() <= generate.TWIN_DELAY_S[1]
+    # Twins are files of the day's budget: N listings are N / 10 page files of every form.
+    corpus = [page for page in pages if page.part == generate.CORPUS_DIR]
+    assert sum(len(page.doc_ids) for page in corpus) == 2000
+    assert len(pages) - len(corpus) == 2 * generate.INCREMENT_PAGES
 
 
 @pytest.mark.parametrize("form", FORMS)
@@ -67,25 +92,26 @@ def test_each_form_is_written_with_sidecars_and_parses_back_to_its_truths(
     tmp_path: Path, form: str
 ) -> None:
     cache = tmp_path / "cache"
-    data = dataset(N_LISTINGS, seed=5, cache=cache, form=form, **TINY)
+    data = dataset(N_LISTINGS, seed=5, cache=cache, form=form, twins=0.0, **TINY)
 
     assert data.form == form
-    assert data.root == dataset_dir(cache, N_LISTINGS, 5, 5, 2, 5, form)
+    assert data.root == dataset_dir(cache, N_LISTINGS, 5, 5, 2, 5, form, 0.0)
     assert ("-html-saved.v" in data.root.name) == (form == "html-saved")
+    assert ("-twins-0-" in data.root.name) == (form == "text")  # not the text form's default
     files = data.page_files()
     assert data.files == len(files) == N_LISTINGS // 10
     assert {Path(f).suffix for f in files} == {SUFFIXES[form]}
     for file in files:
         sidecar = json.loads(Path(file + walk.SIDECAR_SUFFIX).read_text(encoding="utf-8"))
         assert set(sidecar) == {"url", "fetched_at"}
-    assert dataset(N_LISTINGS, seed=5, cache=cache, form=form, **TINY) == data  # cached
+    assert dataset(N_LISTINGS, seed=5, cache=cache, form=form, twins=0.0, **TINY) == data
 
     snapshots = read.read_batch(sources.discover([data.corpus]), metadata.ReadOptions())
     assert set(snapshots["form"]) == {"html" if form.startswith("html") else form}
     tables = normalise.normalise_batch(snapshots)
     assert tables.listings.height == N_LISTINGS
     assert tables.rejects.height == 0
-    corpus = [p for p in generate_corpus(N_LISTINGS, seed=5, form=form, **TINY)
+    corpus = [p for p in generate_corpus(N_LISTINGS, seed=5, form=form, twins=0.0, **TINY)
               if p.part == generate.CORPUS_DIR]  # fmt: skip
     if form != "text":  # the text form's title boundary is a reading, not a fact
         truths = sorted((d.document_id, d.title, d.description) for p in corpus for d in p.docs)
@@ -93,9 +119,18 @@ def test_each_form_is_written_with_sidecars_and_parses_back_to_its_truths(
         assert sorted(got) == truths
 
 
-def test_the_text_corpus_keeps_its_cache_folder(tmp_path: Path) -> None:
+def test_a_cache_folder_names_the_generator_version_and_a_twin_share_not_the_default(
+    tmp_path: Path,
+) -> None:
     name = dataset_dir(tmp_path, 100_000, 0, 730, 30, 50).name
-    assert name == "corpus-v2-100000-over-730d-inc-30x50-seed-0"
+    assert name == "corpus-v3-100000-over-730d-inc-30x50-seed-0"
+    assert dataset_dir(tmp_path, 100_000, 0, 730, 30, 50, "text", generate.TWIN_SHARE).name == name
+    assert dataset_dir(tmp_path, 100_000, 0, 730, 30, 50, "text", 0.0).name == (
+        "corpus-v3-100000-over-730d-twins-0-inc-30x50-seed-0"
+    )
+    assert dataset_dir(tmp_path, 100, 0, 5, 2, 5, "json").name == (
+        "corpus-v3-json.v2-100-over-5d-inc-2x5-seed-0"
+    )
 
 
 def test_one_tiny_per_form_measure_runs_and_is_reported(tmp_path: Path) -> None:
