@@ -304,7 +304,7 @@ class TestResult:
 class RunResult:
     """What a run built (model, materialisation, rows, seconds) and how its tests went."""
 
-    built: list[tuple[str, str, int, float]] = field(default_factory=list)
+    built: list[tuple[str, str, int | None, float]] = field(default_factory=list)
     tests: list[TestResult] = field(default_factory=list)
 
     @property
@@ -314,7 +314,9 @@ class RunResult:
     def render(self) -> str:
         width = max((len(name) for name, *_ in self.built), default=10)
         lines = [
-            f"{name:<{width}}  {kind:<5}  {rows:>9,} rows  {seconds:6.2f} s"
+            f"{name:<{width}}  {kind:<11}  "
+            + (f"{rows:>9,} rows" if rows is not None else f"{'view':>14}")
+            + f"  {seconds:6.2f} s"
             for name, kind, rows, seconds in self.built
         ]
         passed = sum(r.passed for r in self.tests)
@@ -567,7 +569,12 @@ def run(
             emit(Event("model", index, len(names), name, "ERROR", seconds,
                        materialized=model.materialized))  # fmt: skip
             raise
-        rows = con.sql(f"SELECT count(*) FROM {quote(name)}").fetchall()[0][0]
+        # a view is not counted: counting runs its whole query (a join of every listing)
+        rows = (
+            None
+            if model.materialized == "view"
+            else con.sql(f"SELECT count(*) FROM {quote(name)}").fetchall()[0][0]
+        )
         seconds = time.perf_counter() - started
         result.built.append((name, model.materialized, rows, seconds))
         step = "update" if updatable else "model"
