@@ -7,7 +7,9 @@
 -- text-form listing is the document seen in HTML/JSON whose heading, page count and size
 -- interval agree with it (exactly one such document); otherwise it is known by what every
 -- page prints the same way: its heading, size, page count and credit word.
--- The heading is read as int_headings__key_texts normalises it. Only keys are stored here
+-- The heading is read as macros/heading_key_text.sql normalises it, once per distinct
+-- heading (a document is listed again by every crawl that finds it, so there are several
+-- times fewer headings than listings). Only keys are stored here
 -- (the listing's own columns stay in the lake table; int_listings__keyed joins them back),
 -- so a warehouse holds each listing's text once.
 -- Incrementally (the lake only gained snapshots since the last build), the listings keyed
@@ -30,8 +32,8 @@ lake_listings as not materialized (
 
 {% if is_incremental() %}
 
--- the listings of snapshots not keyed yet
-arrived as not materialized (
+-- the listings of snapshots not keyed yet (few, read three times: copied once)
+arrived as materialized (
 
     select lake_listings.*
     from lake_listings
@@ -40,11 +42,11 @@ arrived as not materialized (
 
 ),
 
--- each new listing's heading as the key reads it (the headings are normalised once each)
+-- each new listing's heading as the key reads it
 fresh as materialized (
 
-    select * from {{ ref('int_headings__key_texts') }}
-    where heading in (select heading from arrived)
+    select heading, md5_number_upper(heading_key_text(heading)) as heading_key_hash
+    from (select distinct heading from arrived)
 
 ),
 
@@ -120,21 +122,14 @@ scope as materialized (
 
 ),
 
-listings as not materialized (
+-- the few listings the steps below read, several times: copied once
+listings as materialized (
 
     select lake_listings.*
     from lake_listings
     semi join scope
         on lake_listings.snapshot_id = scope.snapshot_id
         and lake_listings.position = scope.position
-
-),
-
--- the scope's headings as the key reads them
-normalised as materialized (
-
-    select * from {{ ref('int_headings__key_texts') }}
-    where heading in (select heading from listings)
 
 ),
 
@@ -146,14 +141,22 @@ listings as not materialized (
 
 ),
 
+{% endif %}
+
 -- named three times below: computed once (one row per distinct heading)
 normalised as materialized (
 
-    select * from {{ ref('int_headings__key_texts') }}
+    select
+        heading,
+        heading_key_text,
+        -- md5 is stable across engines and versions: what an update finds the listings
+        -- sharing a key text by, without storing the text again
+        md5_number_upper(heading_key_text) as heading_key_hash
+
+    from (select heading, heading_key_text(heading) as heading_key_text
+          from (select distinct heading from listings))
 
 ),
-
-{% endif %}
 
 -- a numeric id the site also links by a uuid (an API row shows both): the uuid, where the
 -- rows pairing that id with one agree on it

@@ -80,6 +80,7 @@ def empty_build(project: models.Project) -> duckdb.DuckDBPyConnection:
             models.create_relation(con, table, "table", "SELECT * FROM _empty")
         finally:
             con.unregister("_empty")
+    models.create_macros(con, project)
     for name in project.order():
         models.create_relation(con, name, "view", project.compile(name))
     return con

@@ -51,6 +51,8 @@ SOURCES_YML = "sources.yml"
 # The generic tests' SQL (`unique`, `not_null`, …): one template per kind, beside this module.
 GENERIC_TESTS = Path(__file__).with_name("generic_tests")
 LAYERS = ("staging", "intermediate", "marts")
+# SQL macros the models call (dbt's `macros/`, as DuckDB macros): `macros/NAME.sql`
+MACROS = "macros"
 MATERIALIZATIONS = ("view", "table", "incremental")
 SEVERITIES = ("error", "warn")
 SAMPLE_ROWS = 10
@@ -390,6 +392,8 @@ class Project:
     vars: Mapping[str, Any]
     # `sources.yml`'s descriptions, by lake table (the relation name a source resolves to)
     source_docs: Mapping[str, Described] = field(default_factory=dict)
+    # `macros/*.sql`: each one `CREATE OR REPLACE MACRO …`, created before any model
+    macros: Mapping[str, str] = field(default_factory=dict)
 
     def order(self) -> list[str]:
         """Model names in dependency order (ties by layer, then name, so output is stable)."""
@@ -510,7 +514,10 @@ def load_project(root: Path = DEFAULT_PROJECT) -> Project:
         _check_severity(path, severity)
         tests.append(DataTest(path.stem, severity, template))
     source_docs = _source_docs(root / SOURCES_YML, {table for _, table in sources})
-    project = Project(root, models, tests, sources, dict(settings.get("vars") or {}), source_docs)
+    macros = {path.stem: _load_macro(path) for path in sorted((root / MACROS).glob("*.sql"))}
+    project = Project(
+        root, models, tests, sources, dict(settings.get("vars") or {}), source_docs, macros
+    )
     _check_references(project)
     project.order()  # raises on a cycle
     return project
@@ -541,6 +548,7 @@ def run(
     """
     emit = on_event or _ignore
     values = {**project.vars, **(vars_ or {})}
+    create_macros(con, project)
     names = project.select(select)
     if with_upstream and select:
         wanted = set(names) | project.upstream(names)
@@ -584,6 +592,16 @@ def run(
     tests = [t for t in project.tests if built & set(t.refs) and set(t.refs) <= available]
     result.tests = _run_each(con, tests, values, project.sources, emit)
     return result
+
+
+def create_macros(con: duckdb.DuckDBPyConnection, project: Project) -> None:
+    """Create (or replace) the project's macros on `con`: the models call them."""
+    for name, sql in project.macros.items():
+        try:
+            con.execute(sql)
+        except duckdb.Error as error:
+            where = project.root / MACROS / f"{name}.sql"
+            raise ModelError(f"{where}: creating it failed: {error}") from None
 
 
 def run_tests(
@@ -672,6 +690,35 @@ def _load_model(path: Path, layer: str, described: Described) -> Model:
             "config(materialized='incremental', unique_key=['column', …])"
         )
     return model
+
+
+def _load_macro(path: Path) -> str:
+    """A macro file's SQL: one statement creating the macro the file is named after.
+
+    DuckDB itself says so: the file must parse as one CREATE statement that, run on a
+    scratch connection, creates a macro of that name.
+    """
+    text = path.read_text(encoding="utf-8")
+    scratch = duckdb.connect()
+    try:
+        statements = scratch.extract_statements(text)
+        if len(statements) == 1 and statements[0].type == duckdb.StatementType.CREATE:
+            scratch.execute(text)
+            made = scratch.execute(
+                "SELECT count(*) FROM duckdb_functions() WHERE NOT internal "
+                "AND function_type IN ('macro', 'table_macro') AND function_name = ?",
+                [path.stem],
+            ).fetchall()[0][0]
+            if made:
+                return text
+    except duckdb.Error as error:
+        raise ModelError(f"{path}: does not run: {error}") from None
+    finally:
+        scratch.close()
+    raise ModelError(
+        f"{path}: a macro file holds one statement, "
+        f"`create or replace macro {path.stem}(…) as …`"
+    )
 
 
 def _model_entry(path: Path, model: str) -> dict[str, Any]:

@@ -61,10 +61,9 @@ def test_an_unknown_name_like_nothing_lists_every_model(
     assert cli.main(["compile", "zzz"]) == 1
     assert capsys.readouterr().err == (
         "listings compile: no model or data test named 'zzz': models: stg_lake__listings, "
-        "stg_lake__rejects, stg_lake__snapshots, int_headings__key_texts, "
-        "int_snapshots__fetches, rpt_rejects, int_listings__document_keys, "
-        "int_listings__keyed, dim_documents, fct_listing_appearances, fct_query_snapshots, "
-        "rpt_data_quality\n"
+        "stg_lake__rejects, stg_lake__snapshots, int_listings__document_keys, "
+        "int_snapshots__fetches, rpt_rejects, int_listings__keyed, dim_documents, "
+        "fct_listing_appearances, fct_query_snapshots, rpt_data_quality\n"
     )
 
 
