@@ -45,8 +45,8 @@ import duckdb
 WRITE_SETTINGS = {"preserve_insertion_order": "false"}
 MEMORY_LIMIT = "1GB"
 
-# The model's key (dbt_like_sql/intermediate/int_headings__key_texts.sql and
-# int_listings__document_keys.sql): whitespace and
+# The model's key (dbt_like_sql/macros/heading_key_text.sql and
+# intermediate/int_listings__document_keys.sql): whitespace and
 # separators out of the heading, then trailing digits, then md5 of it with the size, page
 # count and credit word. tests/warehouse/sql/test_warehouse_floor.py checks both give the
 # same keys.

@@ -3,7 +3,8 @@
 A build records its inputs in the warehouse's `_lake` table (`State`): the lake's URL, the
 lake's history token (`manifest.history`: it changes before anything rewrites committed
 rows), the lake's schema version, and a checksum of the project as the build compiles it
-(every model's SQL, incremental and not, with vars and vocabularies filled in). The next
+(the macros and every model's SQL, incremental and not, with vars and vocabularies
+filled in). The next
 build updates the warehouse in place of a full rebuild (`database.rebuild`) when all four
 are unchanged and every snapshot the warehouse holds is still committed: then the lake only
 gained snapshots, and loading theirs (`new_snapshot_ids`, `append_sql`) and updating the
@@ -48,10 +49,13 @@ class State:
 
 
 def project_checksum(project: models.Project | None) -> str:
-    """A digest of every model as a build compiles it, whole and incremental ('' without)."""
+    """A digest of the macros and of every model as a build compiles it, whole and
+    incremental ('' without a project)."""
     if project is None:
         return ""
     digest = hashlib.sha256(f"state {STATE_VERSION}\n".encode())
+    for name, sql in sorted(project.macros.items()):
+        digest.update(f"macro {name}\n{sql}\n".encode())
     for name in project.order():
         model = project.models[name]
         for incremental in (False, True):
