@@ -231,7 +231,7 @@ def read_listings(lake: Location, paths: list[str], columns: list[str]) -> Itera
 # Listings resolved together: the catalogue's titles are sorted once per resolution and each
 # chunk of groups is one vectorised search, instead of one search (and one sort) per group;
 # the chunk bounds the memory a whole-lake resolution holds at once.
-RESOLVE_CHUNK_ROWS = 1_000_000
+RESOLVE_CHUNK_ROWS = 200_000
 
 
 def resolve_titles(

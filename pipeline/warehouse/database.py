@@ -227,7 +227,7 @@ def rebuild(
         committed = manifest.load(where)
         files = manifest.files_of(where, committed)  # an old layout raises: nothing written
         wanted = increments.State(
-            where.url, manifest.history(where), layout.SCHEMA_VERSION,
+            where.url, where.uri(where.root), manifest.history(where), layout.SCHEMA_VERSION,
             increments.project_checksum(project),
         )  # fmt: skip
         why = _why_rebuild(db, wanted, committed, full_refresh=full_refresh, partial=partial)

@@ -248,6 +248,8 @@ BUILD_RELATION = Relation(
     "compares to decide whether it may update the warehouse instead of rebuilding it.",
     (
         Column("url", "VARCHAR", "The lake's folder or fsspec URL, as the build was given it.", ""),
+        Column("location", "VARCHAR", "The lake's absolute path or URL: what the next build "
+               "compares, whichever folder it is run from.", ""),
         Column("history", "VARCHAR", "The lake's history token at the build: it changes "
                "whenever the lake rewrites rows it had committed.", ""),
         Column("schema_version", "INTEGER", "The lake's schema version at the build.", ""),

@@ -34,7 +34,8 @@ STATE_TABLE = "_lake"
 class State:
     """What a warehouse was built from (one row of `_lake`)."""
 
-    url: str
+    url: str  # as the build was given it (the report shows it)
+    location: str  # the lake's absolute path or URL: what the next build compares
     history: str
     schema_version: int
     project_checksum: str
@@ -42,9 +43,9 @@ class State:
     def row_sql(self) -> tuple[str, list[object]]:
         """The `SELECT` that makes `_lake` of this state, and its parameters."""
         return (
-            "SELECT ?::VARCHAR AS url, ?::VARCHAR AS history, ?::INTEGER AS schema_version, "
-            "?::VARCHAR AS project_checksum",
-            [self.url, self.history, self.schema_version, self.project_checksum],
+            "SELECT ?::VARCHAR AS url, ?::VARCHAR AS location, ?::VARCHAR AS history, "
+            "?::INTEGER AS schema_version, ?::VARCHAR AS project_checksum",
+            [self.url, self.location, self.history, self.schema_version, self.project_checksum],
         )
 
 
@@ -85,10 +86,10 @@ def recorded(db: Path) -> tuple[State | None, pl.Series]:
                 [STATE_TABLE],
             ).fetchall()
         }
-        if not {"url", "history", "schema_version", "project_checksum"} <= columns:
+        if not {"url", "location", "history", "schema_version", "project_checksum"} <= columns:
             return None, empty
         row = con.execute(
-            f"SELECT url, history, schema_version, project_checksum FROM {STATE_TABLE}"
+            f"SELECT url, location, history, schema_version, project_checksum FROM {STATE_TABLE}"
         ).fetchall()
         if len(row) != 1:
             return None, empty
@@ -97,8 +98,7 @@ def recorded(db: Path) -> tuple[State | None, pl.Series]:
         return None, empty
     finally:
         con.close()
-    url, history, version, checksum = row[0]
-    return State(url, history, version, checksum), ids
+    return State(*row[0]), ids
 
 
 def why_rebuild(
@@ -107,8 +107,8 @@ def why_rebuild(
     """Why the warehouse must be rebuilt whole, or None when the lake only gained snapshots."""
     if recorded_state is None:
         return "the warehouse records no build state (a new file, or an earlier version's)"
-    if recorded_state.url != wanted.url:
-        return f"it was built from another lake ({recorded_state.url})"
+    if recorded_state.location != wanted.location:
+        return f"it was built from another lake ({recorded_state.location})"
     if recorded_state.schema_version != wanted.schema_version:
         return "the lake's schema changed"
     if recorded_state.history != wanted.history:

@@ -138,7 +138,7 @@ def test_an_updated_warehouse_equals_a_full_rebuild_after_every_increment(
 
 
 def test_a_changed_model_or_another_lake_rebuilds_whole(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     raw = tmp_path / "raw"
     _copy_page(SAMPLE, raw)
@@ -147,8 +147,11 @@ def test_a_changed_model_or_another_lake_rebuilds_whole(
     _normalise(raw, other, capsys)
     _build(lake, db, capsys)
     assert _build(lake, db, capsys) == "build:     updated (0 new snapshots)"
+    # the same lake named from another folder is the same lake
+    monkeypatch.chdir(tmp_path / "raw")
+    assert _build(Path("../lake"), db, capsys) == "build:     updated (0 new snapshots)"
     assert _build(other, db, capsys) == (
-        f"build:     rebuilt whole (it was built from another lake ({lake}))"
+        f"build:     rebuilt whole (it was built from another lake ({lake.resolve()}))"
     )
     con = duckdb.connect(str(db))
     con.execute("UPDATE _lake SET project_checksum = 'an older project'")
