@@ -86,18 +86,27 @@ def read_file(where: Location, file: str) -> pl.DataFrame:
     return _read(where, file)
 
 
+# Manifest files already parsed, by their bytes' digest: a run loads the manifest several
+# times (plan, titles, compaction, fingerprint), and parsing its files is most of a small
+# daily run's manifest work. Keyed by content, never by name or mtime, so a rewritten file
+# is always parsed again.
+_PARSED: dict[bytes, pl.DataFrame] = {}
+_PARSED_KEPT = 64
+
+
 def _read(where: Location, file: str) -> pl.DataFrame:
     """One manifest file's rows; `ManifestUnreadableError` if it is damaged (truncated,
     not Parquet, columns missing or of another type), never a traceback."""
     try:
-        frame = pl.read_parquet(io.BytesIO(where.read_bytes(file)))
-        if "data_file" not in frame.columns:  # written before the batch layout existed
-            frame = frame.with_columns(pl.col("snapshot_id").alias("data_file"))
-        if "schema_version" not in frame.columns:  # written before versions were recorded
-            frame = frame.with_columns(pl.lit(1, pl.Int32).alias("schema_version"))
-        if "committed_ns" not in frame.columns:  # written before commit times were recorded
-            frame = frame.with_columns(pl.lit(None, pl.Int64).alias("committed_ns"))
-        return frame.select(list(SCHEMA)).cast(SCHEMA)  # type: ignore[arg-type]
+        data = where.read_bytes(file)
+        digest = hashlib.blake2b(data, digest_size=20).digest()
+        if digest in _PARSED:
+            return _PARSED[digest]
+        frame = _parse(data)
+        if len(_PARSED) >= _PARSED_KEPT:
+            _PARSED.pop(next(iter(_PARSED)))
+        _PARSED[digest] = frame
+        return frame
     except (OSError, pl.exceptions.PolarsError) as error:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise ManifestUnreadableError(
@@ -106,6 +115,18 @@ def _read(where: Location, file: str) -> pl.DataFrame:
             f"`listings verify {where.url}` shows what is damaged; `listings normalise "
             f"PATH… --out {where.url} --full-refresh` rebuilds the lake from its inputs"
         ) from None
+
+
+def _parse(data: bytes) -> pl.DataFrame:
+    """A manifest file's bytes as rows of `SCHEMA` (columns older versions lacked added)."""
+    frame = pl.read_parquet(io.BytesIO(data))
+    if "data_file" not in frame.columns:  # written before the batch layout existed
+        frame = frame.with_columns(pl.col("snapshot_id").alias("data_file"))
+    if "schema_version" not in frame.columns:  # written before versions were recorded
+        frame = frame.with_columns(pl.lit(1, pl.Int32).alias("schema_version"))
+    if "committed_ns" not in frame.columns:  # written before commit times were recorded
+        frame = frame.with_columns(pl.lit(None, pl.Int64).alias("committed_ns"))
+    return frame.select(list(SCHEMA)).cast(SCHEMA)  # type: ignore[arg-type]
 
 
 def load(lake: Location) -> pl.DataFrame:
