@@ -128,11 +128,13 @@ class Template:
         *,
         incremental: bool = False,
         this: str | None = None,
+        scoped: Mapping[str, str] | None = None,
     ) -> str:
         """The SQL DuckDB runs: refs and sources become quoted relation names, config goes;
         `{% if is_incremental() %}` blocks keep their first branch when `incremental`, else
         their `{% else %}` branch (or nothing); `{{ this }}` is `this`, the model's own
-        relation, and `{{ changes('m') }}` the relation `changes_relation('m')`."""
+        relation, and `{{ changes('m') }}` the relation `changes_relation('m')`; a
+        `ref('m')` of a model in `scoped` becomes its query instead (a test's rows)."""
 
         def branch(match: re.Match[str]) -> str:
             return match.group(1) if incremental else (match.group(2) or "")
@@ -146,7 +148,8 @@ class Template:
             if changed := _CHANGES.fullmatch(expression):
                 return quote(changes_relation(_string(changed, 1)))
             if ref := _REF.fullmatch(expression):
-                return quote(_string(ref, 1))
+                name = _string(ref, 1)
+                return scoped[name] if scoped and name in scoped else quote(name)
             if source := _SOURCE.fullmatch(expression):
                 return quote(sources[(_string(source, 1), _string(source, 3))])
             if var := _VAR.fullmatch(expression):
@@ -532,12 +535,18 @@ def run(
     vars_: Mapping[str, Any] | None = None,
     on_event: OnEvent | None = None,
     incremental: bool = False,
+    appended: str | None = None,
 ) -> RunResult:
     """Build the selected models in dependency order, then run their tests.
 
     With `incremental` (the lake tables in `con` only gained rows since its models were
     built from them), an incremental model that exists is updated in place
     (`_update_incremental`) instead of rebuilt; views and tables are rebuilt as always.
+    Then the generic tests declared on an updated model run on the rows whose key it
+    changed, and those on a staging view of a lake table on the rows of the snapshots
+    appended (`appended` names a relation of their `snapshot_id`s): every other row passed
+    them before and has not changed. Tests on tables rebuilt whole, and singular tests,
+    run on everything.
 
     With `with_upstream` (a fresh database) the models the selection reads are built too;
     without it they must already exist in `con` (a rebuild of part of a warehouse). Tests run
@@ -555,6 +564,7 @@ def run(
         names = [name for name in project.order() if name in wanted]
     result = RunResult()
     rebuilt: set[str] = set()  # incremental models built whole: no changes() to read
+    scopes: dict[str, str] = {}  # models whose generic tests read only changed rows
     for index, name in enumerate(names, 1):
         model = project.models[name]
         started = time.perf_counter()
@@ -570,6 +580,16 @@ def run(
             if updatable:
                 sql = model.template.render(values, project.sources, incremental=True, this=name)
                 _update_incremental(con, model, sql)
+                keys = ", ".join(quote(column) for column in model.unique_key)
+                scopes[name] = (
+                    f"(SELECT * FROM {quote(name)} SEMI JOIN (SELECT DISTINCT {keys} FROM "
+                    f"{quote(changes_relation(name))}) AS __changed USING ({keys}))"
+                )
+            elif incremental and appended and model.template.sources:
+                scopes[name] = (
+                    f"(SELECT * FROM {quote(name)} WHERE snapshot_id IN "
+                    f"(SELECT snapshot_id FROM {quote(appended)}))"
+                )
             else:
                 _materialise(con, model, model.template.render(values, project.sources, this=name))
         except ModelError:
@@ -590,7 +610,7 @@ def run(
     built = set(names)
     available = built | _relations(con)
     tests = [t for t in project.tests if built & set(t.refs) and set(t.refs) <= available]
-    result.tests = _run_each(con, tests, values, project.sources, emit)
+    result.tests = _run_each(con, tests, values, project.sources, emit, scopes)
     return result
 
 
@@ -642,6 +662,7 @@ def _run_each(
     values: Mapping[str, Any],
     sources: Mapping[tuple[str, str], str],
     emit: OnEvent,
+    scopes: Mapping[str, str] | None = None,
 ) -> list[TestResult]:
     """Run each test once, reporting it as it finishes; raise if an `error` test found rows.
 
@@ -649,7 +670,12 @@ def _run_each(
     """
     results = []
     for index, data_test in enumerate(tests, 1):
-        outcome = _run_test(con, data_test, values, sources)
+        scoped = (
+            {data_test.model: scopes[data_test.model]}
+            if scopes and data_test.model in scopes
+            else None
+        )
+        outcome = _run_test(con, data_test, values, sources, scoped)
         results.append(outcome)
         emit(Event("test", index, len(tests), data_test.name, outcome.status, outcome.seconds,
                    outcome.failing_count))  # fmt: skip
@@ -960,13 +986,14 @@ def _run_test(
     test: DataTest,
     vars_: Mapping[str, Any],
     sources: Mapping[tuple[str, str], str],
+    scoped: Mapping[str, str] | None = None,
 ) -> TestResult:
     """Run a test's query once: the window counts every offending row, LIMIT keeps a sample.
 
     A count and then a sample ran each test's query twice; on a million listings the
     queries are the build's cost, so it runs once (a passing test has no rows to window).
     """
-    sql = test.template.render(vars_, sources)
+    sql = test.template.render(vars_, sources, scoped=scoped)
     started = time.perf_counter()
     try:
         counted = f"SELECT *, count(*) OVER () AS {quote(_FAILING_ROWS)} FROM (\n{sql}\n)"
