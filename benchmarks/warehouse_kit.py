@@ -354,7 +354,15 @@ def table(w: WarehouseResult, data: Dataset) -> list[str]:
             f"appearances), DuckDB threads {facts.get('threads')}, memory limit "
             f"{facts.get('memory_limit')}; its steps: "
             + ", ".join(f"{step} {seconds:.2f} s" for step, seconds in steps.items())
-            + ".",
+            + "."
+            + (
+                " Out of memory on every thread, run on one: "
+                + ", ".join(facts["one_thread_steps"])
+                + ""
+                " (the one-file copy's wide rows sorted within the build's memory limit)."
+                if facts.get("one_thread_steps")
+                else ""
+            ),
         ]
     if w.floor_missing:
         lines += ["", f"Raw-DuckDB floor not measured: {w.floor_missing}"]
