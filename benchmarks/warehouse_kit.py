@@ -358,8 +358,7 @@ def table(w: WarehouseResult, data: Dataset) -> list[str]:
             + (
                 " Out of memory on every thread, run on one: "
                 + ", ".join(facts["one_thread_steps"])
-                + ""
-                " (the one-file copy's wide rows sorted within the build's memory limit)."
+                + " (the one-file copy's wide rows sorted within the build's memory limit)."
                 if facts.get("one_thread_steps")
                 else ""
             ),
