@@ -703,6 +703,11 @@ def detect_layouts(pages: pl.DataFrame) -> pl.DataFrame:
         pl.col("next").str.contains(rf"^\n[ \t]*{loose_rating}[ \t]*$")
         & rest.str.contains(info + "$")
     )
+    # A rating glued to the age (`刚刚1.7`, `9 月前3`) is only ever printed after the tail:
+    # listings are always apart by a line break or a space. It outweighs a number standing
+    # alone before the price, which a description ending in digits and a space (`…0 ` +
+    # price `0` = `0 0 金币`) prints too.
+    glued_after = rest.str.contains(info + rf"{loose_rating}(?:\s|$)")
     seconds = pl.col("_seconds")
     constant = pl.col("_constant")
     trimmed = pl.col("_trimmed") & ~pl.col("_fixed")
@@ -716,6 +721,10 @@ def detect_layouts(pages: pl.DataFrame) -> pl.DataFrame:
         .then(pl.lit("dochub-2018-08"))
         .when(fen)
         .then(pl.lit("dochub-2018-08-11"))
+        .when(glued_after & pl.col("_category_url"))
+        .then(pl.lit("moredoc-web-list-2024-07"))
+        .when(glued_after)
+        .then(pl.lit(DEFAULT_LAYOUT.name))
         .when((same_line_rating | own_line_rating) & seconds)
         .then(pl.when(trimmed).then(pl.lit("moredoc-list-2022-12")).otherwise(
             pl.lit("moredoc-list-2023-04")))

@@ -101,6 +101,22 @@ def test_each_layouts_text_is_detected_and_read_exactly(case: str) -> None:
     assert tables.listings.sort("position").select(columns).rows() == expected
 
 
+def test_a_rating_glued_to_the_age_outweighs_a_number_standing_before_the_price() -> None:
+    """A description ending in a digit and a space prints `0 0 金币`, as a rating standing
+    before the price would (moredoc 2023-04); but only a rating-after page glues a rating
+    to the age (`刚刚1.7`): the page is today's layout, read whole (found by the property
+    test: it was one reject, 'text before the footer has no listing tail')."""
+    page = ")共 共\n0 0 金币 | 4999 页 | 57.88 TB | 刚刚1.7\n共 13 条\n- 1\n- 2\n"
+    tables = _read(page)
+    assert tables.rejects.height == 0
+    assert tables.snapshots.select("layout", "page_type").rows() == [
+        ("moredoc-web-2024-07", "search")
+    ]
+    assert tables.listings.select("heading", "price", "credit", "age_text", "rating").rows() == [
+        (")共 共\n0", 0, "金币", "刚刚", 1.7)
+    ]
+
+
 def test_a_page_no_layout_fits_is_one_reject_naming_what_it_lacks() -> None:
     """No rating after the tail, none before it: which listing the rating belongs to, and
     so where a listing ends, cannot be known. The page is refused whole."""
