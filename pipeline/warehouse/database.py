@@ -230,10 +230,12 @@ def rebuild(
             where.url, where.uri(where.root), manifest.history(where), layout.SCHEMA_VERSION,
             increments.project_checksum(project),
         )  # fmt: skip
-        why = _why_rebuild(db, wanted, committed, full_refresh=full_refresh, partial=partial)
+        why, arrived = _why_rebuild(
+            db, wanted, committed, full_refresh=full_refresh, partial=partial
+        )
         loaded = None
-        if isinstance(why, pl.DataFrame):
-            loaded = _update(where, tmp, db, committed, why, on_event=on_event)
+        if arrived is not None:
+            loaded = _update(where, tmp, db, committed, arrived, on_event=on_event)
             why = None if loaded is not None else "its lake tables did not match the manifest"
         if loaded is None:
             loaded = _load(where, tmp, files, copy_of=db if partial else None, on_event=on_event)
@@ -266,16 +268,17 @@ def rebuild(
 def _why_rebuild(
     db: Path, wanted: increments.State, committed: pl.DataFrame, *, full_refresh: bool,
     partial: bool,
-) -> str | pl.DataFrame:  # fmt: skip
-    """Why the build loads the lake whole ('' for a new warehouse or a selection), or, when
-    it may update the warehouse, the manifest rows of the snapshots it lacks."""
+) -> tuple[str | None, pl.DataFrame | None]:  # fmt: skip
+    """(why the build loads the lake whole, '' for a new warehouse or a selection; None)
+    or, when it may update the warehouse, (None, the manifest rows of the snapshots it
+    lacks)."""
     if partial or not _holds_warehouse(db):
-        return ""
+        return "", None
     if full_refresh:
-        return "--full-refresh"
+        return "--full-refresh", None
     state, held = increments.recorded(db)
     why = increments.why_rebuild(state, held, wanted, committed)
-    return why if why is not None else increments.new_snapshots(committed, held)
+    return (why, None) if why is not None else (None, increments.new_snapshots(committed, held))
 
 
 def _load(
