@@ -209,12 +209,18 @@ def read_files(lake: Location, table: str, paths: list[str]) -> pl.DataFrame:
             return pl.read_parquet(paths, hive_partitioning=False)
         return pl.concat([pl.read_parquet(io.BytesIO(lake.read_bytes(p))) for p in paths])
     except (OSError, pl.exceptions.PolarsError) as error:
-        text = str(error).strip()
-        first = text.splitlines()[0] if text else type(error).__name__
-        raise LakeError(
-            f"{lake.url}: a committed {table} file is missing or damaged ({first}): "
-            f"`listings verify {lake.url}` names it"
-        ) from None
+        raise damaged(lake, table, error) from None
+
+
+def damaged(lake: Location, table: str, error: Exception) -> LakeError:
+    """The error for a committed `table` file that could not be read: which lake, the first
+    line of why, and the command that names the file."""
+    text = str(error).strip()
+    first = text.splitlines()[0] if text else type(error).__name__
+    return LakeError(
+        f"{lake.url}: a committed {table} file is missing or damaged ({first}): "
+        f"`listings verify {lake.url}` names it"
+    )
 
 
 def table_files(lake: Location, table: str) -> list[str]:

@@ -32,7 +32,6 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from pipeline.errors import LakeError
 from pipeline.lake import compact, layout, lock, manifest
 from pipeline.lake.storage import LakeLike, Location
 from pipeline.parse import catalogue
@@ -204,12 +203,7 @@ def _catalogue_of(
         frames = read_listings(lake, paths, columns)
         parts = [catalogue.build(frame.filter(keep)) for frame in frames]
     except (OSError, ValueError, pl.exceptions.PolarsError) as error:
-        text = str(error).strip()
-        first = text.splitlines()[0] if text else type(error).__name__
-        raise LakeError(
-            f"{lake.url}: a committed listings file is missing or damaged ({first}): "
-            f"`listings verify {lake.url}` names it"
-        ) from None
+        raise layout.damaged(lake, "listings", error) from None
     return parts[0] if len(parts) == 1 else catalogue.union(parts)
 
 
