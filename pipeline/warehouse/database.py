@@ -346,10 +346,10 @@ def _update(
                 on_event(models.Event("append", index, len(LAKE_TABLES), table, "OK", seconds,
                                       rows, "table"))  # fmt: skip
         con.unregister("_arrived")
-        if not increments.lake_rows_match(con, committed):
+        counts = _counts(con)
+        if counts != manifest.row_counts(committed):
             _discard(tmp, con)
             return None
-        counts = _counts(con)
     except BaseException:
         _discard(tmp, con)
         raise

@@ -7,7 +7,7 @@ rows), the lake's schema version, and a checksum of the project as the build com
 filled in). The next
 build updates the warehouse in place of a full rebuild (`database.rebuild`) when all four
 are unchanged and every snapshot the warehouse holds is still committed: then the lake only
-gained snapshots, and loading theirs (`new_snapshot_ids`, `append_sql`) and updating the
+gained snapshots, and loading theirs (`new_snapshots`, `database._update`) and updating the
 models (`models.run(…, incremental=True)`) gives the tables a full rebuild would
 (docs/warehouse.md, "Incremental builds"). Anything else, or `--full-refresh`, rebuilds.
 """
@@ -21,7 +21,6 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipeline.lake import manifest
 from pipeline.warehouse import models
 
 # Bumped when what a build stores changes in a way the project's SQL does not show (how the
@@ -127,13 +126,4 @@ def new_snapshots(committed: pl.DataFrame, held: pl.Series) -> pl.DataFrame:
         committed.unique("snapshot_id", keep="first")
         .join(held.to_frame(), on="snapshot_id", how="anti")
         .select("snapshot_id", "data_file")
-    )
-
-
-def lake_rows_match(con: duckdb.DuckDBPyConnection, committed: pl.DataFrame) -> bool:
-    """Whether the warehouse's lake tables hold the rows the manifest counts."""
-    expected = manifest.row_counts(committed)
-    return all(
-        con.sql(f"SELECT count(*) FROM {table}").fetchall()[0][0] == rows
-        for table, rows in expected.items()
     )
