@@ -20,11 +20,11 @@ lint: $(STAMP)  ## ruff, then the layering contracts in pyproject.toml [tool.imp
 	$(BIN)/ruff check pipeline flows tests benchmarks examples scripts
 	$(BIN)/lint-imports --no-cache --no-logo
 
-test: lint  ## lint, then the whole test suite
-	$(BIN)/python -m pytest
+test: lint  ## lint, then the whole test suite, on as many worker processes as cores (pytest-xdist)
+	$(BIN)/python -m pytest -n auto
 
 test-fast: lint  ## lint, then every test but the Prefect flow tests: the quick loop while coding
-	$(BIN)/python -m pytest -m "not flow"
+	$(BIN)/python -m pytest -n auto -m "not flow"
 
 bench: $(STAMP)  ## benchmark kit, parser + warehouse + throughput per input form (text, HTML, JSON) and per text layout, on 100k listings over 730 fetch days (`python -m benchmarks --full` adds 1 M); writes benchmarks/RESULTS.md
 	$(BIN)/python -m benchmarks
