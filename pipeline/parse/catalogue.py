@@ -14,15 +14,17 @@ title when
 - something is left for the description, unless that document's description is known to
   be empty.
 
-Anything else stays unknown: the boundary is never invented. Everything is vectorised: each
-round binary-searches every open heading in the sorted titles at once (`search_sorted`).
+Anything else stays unknown: the boundary is never invented. Everything is vectorised: the
+entries of the same document are found for every unknown listing at once, by one join on the
+page count and the scale of the size (`_split_points`); only those titles are compared with
+the heading.
 
 A catalogue is a set: one row per title and document, with whether any sighting showed an
 empty description. The catalogue of more listings is the union of the catalogues of their
 parts (`union`), so a lake keeps its catalogue and adds only the listings committed since
 (`merge`, `pipeline.run.titles`, docs/lake.md "The title catalogue"). Every catalogue is in
 one order, sorted by its columns: the same listings give the same rows in the same order,
-however they were gathered, and its titles need no sort (`sorted_titles`).
+however they were gathered.
 """
 
 from __future__ import annotations
@@ -33,9 +35,6 @@ import polars as pl
 EXACT_SOURCES = ("own_line", "repetition", "known_title", "html", "json")
 # A title longer than this is not catalogued (no real title is; it bounds the work).
 MAX_TITLE_CHARS = 200
-# How many binary-search rounds a heading gets to find its longest catalogue title of the
-# same document; a heading still open after them stays unknown (never an invented split).
-SEARCH_ROUNDS = 8
 COLUMNS = {
     "title": pl.String,
     "pages": pl.Int32,
@@ -110,23 +109,10 @@ def _entries(rows: pl.LazyFrame) -> pl.DataFrame:
     )
 
 
-def sorted_titles(catalogue: pl.DataFrame) -> pl.Series:
-    """The catalogue's distinct titles, sorted: what `resolve` binary-searches. A catalogue
-    is sorted by title already (`build`, `merge`): its first row of each title, then."""
-    title = catalogue["title"]
-    if title.is_empty() or title.null_count() or not title.is_sorted():
-        return title.unique().sort()
-    return title.filter(title.ne_missing(title.shift(1)))
-
-
-def resolve(
-    listings: pl.DataFrame, catalogue: pl.DataFrame, titles: pl.Series | None = None
-) -> pl.DataFrame:
+def resolve(listings: pl.DataFrame, catalogue: pl.DataFrame) -> pl.DataFrame:
     """`listings` with their unknown boundaries split at catalogue titles where the rules
     allow (`title_source = 'catalogue'`); earlier catalogue splits are redone from the
-    heading, so a rebuilt catalogue gives the same result as a fresh run. `titles`, the
-    catalogue's `sorted_titles`, saves sorting them again when one catalogue serves many
-    calls."""
+    heading, so a rebuilt catalogue gives the same result as a fresh run."""
     source = pl.col("title_source")
     redo = listings.with_columns(
         pl.when(source == "catalogue").then(None).otherwise("title").alias("title"),
@@ -139,62 +125,7 @@ def resolve(
     unknown = redo.with_row_index("_row").filter(pl.col("title_source") == "unknown")
     if unknown.is_empty() or catalogue.is_empty():
         return redo
-    entries = catalogue.rename(
-        {"title": "_title", "pages": "_pages", "size_bytes_min": "_min", "size_bytes_max": "_max"}
-    )
-    titles = sorted_titles(catalogue) if titles is None else titles
-    longest = int(titles.str.len_chars().max() or 0)
-    heading = pl.col("heading")
-    probe = pl.col("_probe")
-    title = pl.col("_title")
-    headings = unknown.select("_row", "heading")
-    # The search carries only short columns; headings join back for the few hits.
-    open_rows = unknown.select(
-        "_row", "pages", "size_bytes_min", "size_bytes_max",
-        heading.str.slice(0, longest).alias("_probe"),
-    )  # fmt: skip
-    found_parts = []
-    for _ in range(SEARCH_ROUNDS):
-        if open_rows.is_empty():
-            break
-        # The greatest title <= the probe: if it is a prefix of the probe it is the longest
-        # title that is; if not, every title that is a prefix of the probe is also one of
-        # their common prefix, the next probe.
-        at = titles.search_sorted(open_rows["_probe"], side="right").cast(pl.Int64) - 1
-        greatest = titles.gather(at.clip(lower_bound=0)).zip_with(at >= 0, pl.Series([None]))
-        open_rows = open_rows.with_columns(
-            greatest.alias("_title"),
-            pl.col("_probe").str.starts_with(greatest).fill_null(False).alias("_is_prefix"),
-        )
-        hits = open_rows.filter("_is_prefix")
-        checked = (
-            hits.join(entries, on="_title")
-            .filter(
-                pl.col("pages").eq_missing(pl.col("_pages"))
-                & (pl.col("size_bytes_min") <= pl.col("_max"))
-                & (pl.col("_min") <= pl.col("size_bytes_max"))
-            )
-            .join(headings, on="_row")
-            .with_columns(
-                heading.str.slice(title.str.len_chars()).str.strip_chars_start().alias("_rest")
-            )
-            .filter((pl.col("_rest") != "") | pl.col("description_empty"))
-            .unique("_row")
-            .select("_row", "_title", "_rest")
-        )
-        found_parts.append(checked)
-        rest = open_rows.join(checked.select("_row"), on="_row", how="anti")
-        # A prefix title of another document: look for shorter ones; otherwise shorten the
-        # probe to its common prefix with the title found.
-        shorter = rest.filter("_is_prefix").with_columns(
-            probe.str.slice(0, title.str.len_chars() - 1).alias("_probe")
-        )
-        common = _with_common_prefix(
-            rest.filter(~pl.col("_is_prefix")), "_probe", "_title", longest
-        )
-        common = common.with_columns(probe.str.slice(0, pl.col("_common"))).drop("_common")
-        open_rows = pl.concat([shorter, common]).filter(probe != "").drop("_title", "_is_prefix")
-    found = pl.concat(found_parts) if found_parts else pl.DataFrame()
+    found = _split_points(unknown, catalogue)
     if found.is_empty():
         return redo
     split = redo.with_row_index("_row").join(found, on="_row", how="left", maintain_order="left")
@@ -206,22 +137,66 @@ def resolve(
     ).drop("_row", "_title", "_rest")
 
 
-def _with_common_prefix(frame: pl.DataFrame, a: str, b: str, most: int) -> pl.DataFrame:
-    """`frame` with `_common`: how many leading characters columns `a` and `b` share, by a
-    vectorised binary search over the length (prefix equality is monotone in it); each step
-    is materialised, so the expressions stay flat."""
-    low, high = pl.col("_low"), pl.col("_high")
-    frame = frame.with_columns(
-        pl.lit(0, pl.Int64).alias("_low"),
-        pl.min_horizontal(pl.col(a).str.len_chars(), pl.col(b).fill_null("").str.len_chars())
-        .cast(pl.Int64)
-        .alias("_high"),
+# Sizes meet by scale first: a size falls in bucket floor(log2(size + 1) × this), so a rounded
+# size's interval (§1.3) spans a few buckets and an exact size one.
+BUCKETS_PER_DOUBLING = 16
+
+
+def _bucket(size: pl.Expr) -> pl.Expr:
+    """The scale bucket of a size in bytes: monotone in the size."""
+    scaled = (size.clip(lower_bound=0).cast(pl.Float64) + 1).log(2) * BUCKETS_PER_DOUBLING
+    return scaled.floor().cast(pl.Int32)
+
+
+def _by_bucket(frame: pl.DataFrame, low: str, high: str) -> pl.DataFrame:
+    """`frame` with one row per scale bucket its size interval [low, high] touches (`_bucket`)
+    and the first of them (`_first`); rows without an interval have none."""
+    first = _bucket(pl.col(low))
+    touched = pl.int_ranges(first, _bucket(pl.col(high)) + 1)
+    return (
+        frame.with_columns(first.alias("_first"), touched.alias("_bucket"))
+        .explode("_bucket")
+        .drop_nulls("_bucket")
     )
-    for _ in range(max(most, 1).bit_length()):
-        mid = (low + high + 1) // 2
-        same = pl.col(a).str.slice(0, mid) == pl.col(b).fill_null("").str.slice(0, mid)
-        frame = frame.with_columns(
-            pl.when(same).then(mid).otherwise(low).alias("_low"),
-            pl.when(same).then(high).otherwise(mid - 1).alias("_high"),
+
+
+def _split_points(unknown: pl.DataFrame, catalogue: pl.DataFrame) -> pl.DataFrame:
+    """For each unknown listing (`_row`) that has one, the longest catalogue title it splits
+    at (`_title`) and the description that leaves (`_rest`).
+
+    The candidates are found by document first, with one equi-join: the same page count and
+    a shared scale bucket of the two size intervals. Two intervals that meet share the
+    bucket of the larger lower bound, so each pair is kept at that bucket only (once) and
+    checked exactly; then the heading must start with the title and leave a description,
+    unless the entry's description is known to be empty.
+    """
+    sizes = ["size_bytes_min", "size_bytes_max"]
+    documents = _by_bucket(unknown.select("_row", "pages", *sizes), *sizes)
+    renamed = {"title": "_title", "pages": "_pages", "size_bytes_min": "_min",
+               "size_bytes_max": "_max"}  # fmt: skip
+    entries = _by_bucket(catalogue.rename(renamed), "_min", "_max")
+    title = pl.col("_title")
+    heading = pl.col("heading")
+    return (
+        documents.join(
+            entries,
+            left_on=["pages", "_bucket"],
+            right_on=["_pages", "_bucket"],
+            nulls_equal=True,  # an unknown page count is one value, as in `eq_missing`
         )
-    return frame.rename({"_low": "_common"}).drop("_high")
+        .filter(
+            (pl.col("_bucket") == pl.max_horizontal("_first", "_first_right"))
+            & (pl.col("size_bytes_min") <= pl.col("_max"))
+            & (pl.col("_min") <= pl.col("size_bytes_max"))
+        )
+        .select("_row", "_title", "description_empty")
+        .join(unknown.select("_row", "heading"), on="_row")
+        .filter(heading.str.starts_with(title))
+        .with_columns(
+            heading.str.slice(title.str.len_chars()).str.strip_chars_start().alias("_rest")
+        )
+        .filter((pl.col("_rest") != "") | pl.col("description_empty"))
+        .sort(title.str.len_chars(), descending=True)
+        .unique("_row", keep="first")  # the longest: two titles of one length are one string
+        .select("_row", "_title", "_rest")
+    )

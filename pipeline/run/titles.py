@@ -222,9 +222,8 @@ def read_listings(lake: Location, paths: list[str], columns: list[str]) -> Itera
         yield frame.lazy()
 
 
-# Listings resolved together: the catalogue's titles are sorted once per resolution and each
-# chunk of groups is one vectorised search, instead of one search (and one sort) per group;
-# the chunk bounds the memory a whole-lake resolution holds at once.
+# Listings resolved together: each chunk of groups is one vectorised resolution, instead of
+# one per group; the chunk bounds the memory a whole-lake resolution holds at once.
 RESOLVE_CHUNK_ROWS = 200_000
 
 
@@ -253,7 +252,6 @@ def resolve_titles(
         rebuild="every group re-titled" if groups is None else None,
     )
     done = Resolution(titles=titles.height, catalogue=how)
-    sorted_titles = catalogue.sorted_titles(titles)
     chunk: list[tuple[str, pl.DataFrame]] = []
     rows = 0
     for group in targets:
@@ -261,10 +259,10 @@ def resolve_titles(
         chunk.append((group, layout.read_files(lake, "listings", [path_])))
         rows += chunk[-1][1].height
         if rows >= RESOLVE_CHUNK_ROWS:
-            _resolve_chunk(lake, chunk, titles, sorted_titles, done)
+            _resolve_chunk(lake, chunk, titles, done)
             chunk, rows = [], 0
     if chunk:
-        _resolve_chunk(lake, chunk, titles, sorted_titles, done)
+        _resolve_chunk(lake, chunk, titles, done)
     done.seconds = time.perf_counter() - started
     return done
 
@@ -273,15 +271,12 @@ def _resolve_chunk(
     lake: Location,
     chunk: list[tuple[str, pl.DataFrame]],
     titles: pl.DataFrame,
-    sorted_titles: pl.Series,
     done: Resolution,
 ) -> None:
     """Resolve a chunk of groups' listings in one pass; rewrite the files that change."""
     tagged = [frame.with_columns(pl.lit(i, pl.UInt32).alias("_group")) for i, (_, frame) in
               enumerate(chunk)]  # fmt: skip
-    after_all = catalogue.resolve(
-        pl.concat(tagged, how="diagonal_relaxed"), titles, sorted_titles
-    )
+    after_all = catalogue.resolve(pl.concat(tagged, how="diagonal_relaxed"), titles)
     by_group = after_all.partition_by("_group", as_dict=True, include_key=False)
     for i, (group, before) in enumerate(chunk):
         after = by_group.get((i,), before.clear()).select(before.columns).cast(before.schema)

@@ -182,8 +182,6 @@ def test_a_catalogue_merged_part_by_part_is_the_catalogue_of_all_the_listings(
         merged = catalogue.merge(merged, _catalogue_of(part))
     assert_frame_equal(merged, whole)
     assert_frame_equal(catalogue.union([_catalogue_of(part) for part in parts]), whole)
-    assert catalogue.sorted_titles(whole).to_list() == sorted(set(whole["title"]))
-    assert catalogue.sorted_titles(whole.reverse()).to_list() == sorted(set(whole["title"]))
 
 
 def test_merging_a_known_entry_only_learns_that_its_description_can_be_empty() -> None:
@@ -196,3 +194,70 @@ def test_merging_a_known_entry_only_learns_that_its_description_can_be_empty() -
         ("Cache", 5, 10, 20, False), ("Solo", 5, 10, 20, True)
     ]  # fmt: skip
     assert catalogue.merge(seen, seen.clear()) is seen
+
+
+def _rule(listing: dict, entries: list[dict]) -> tuple[str, str] | None:
+    """docs/input-format.md §1.1 read literally, one listing at a time: the longest title of
+    an entry of the same document (the same page count, size intervals that meet) that the
+    heading starts with, leaving a description unless the entry's is known to be empty."""
+    best = None
+    for entry in entries:
+        sizes = (listing["size_bytes_min"], listing["size_bytes_max"], entry["size_bytes_min"],
+                 entry["size_bytes_max"])  # fmt: skip
+        if entry["pages"] != listing["pages"] or None in sizes:
+            continue
+        if not (sizes[0] <= sizes[3] and sizes[2] <= sizes[1]):
+            continue
+        if not listing["heading"].startswith(entry["title"]):
+            continue
+        rest = listing["heading"][len(entry["title"]) :].lstrip()
+        if rest == "" and not entry["description_empty"]:
+            continue
+        if best is None or len(entry["title"]) > len(best[0]):
+            best = (entry["title"], rest)
+    return best
+
+
+# Sizes from exact points to intervals spanning many scales, so that intervals meet at one
+# byte, inside one another, and across the buckets `resolve` first matches them by.
+_LOW = st.sampled_from([None, 0, 1, 5, 1000, 1023, 1024, 5000, 2**20, 2**40, 2**63 - 2])
+_WIDTH = st.sampled_from([0, 1, 23, 1000, 2**20, 2**41])
+
+
+@st.composite
+def _sized(draw: st.DrawFn) -> dict:
+    low = draw(_LOW)
+    high = None if low is None else min(low + draw(_WIDTH), 2**63 - 1)
+    return {"pages": draw(st.sampled_from([None, 1, 2])), "low": low, "high": high}
+
+
+_WORD = st.text(alphabet="ab c", max_size=6)
+
+
+@given(
+    st.lists(st.tuples(_WORD, st.booleans(), _sized()), max_size=12),
+    st.lists(st.tuples(_WORD, _sized()), min_size=1, max_size=12),
+)
+def test_resolve_splits_every_heading_as_the_rule_says(
+    seen: list[tuple[str, bool, dict]], headings: list[tuple[str, dict]]
+) -> None:
+    """`resolve`'s vectorised search (by document first, by scale buckets of the sizes)
+    against the rule applied one listing and one entry at a time."""
+    sightings = [
+        {**_listing("", **sized), "title": title, "title_source": "html",
+         "description": "" if empty else "d"}
+        for title, empty, sized in seen
+    ]  # fmt: skip
+    table = catalogue.build(pl.DataFrame(sightings, schema=_SIGHTINGS_SCHEMA).lazy())
+    unknown = pl.DataFrame(
+        [_listing(heading, **sized) for heading, sized in headings],
+        schema={**_SIGHTINGS_SCHEMA, "heading": pl.String},
+    )
+    resolved = catalogue.resolve(unknown, table)
+    entries = table.to_dicts()
+    expected = [_rule(listing, entries) for listing in unknown.to_dicts()]
+    got = [
+        (row["title"], row["description"]) if row["title_source"] == "catalogue" else None
+        for row in resolved.to_dicts()
+    ]
+    assert got == expected
