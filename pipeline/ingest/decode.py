@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 import gzip
 import io
+import json
 import re
 import zlib
 
@@ -62,15 +63,6 @@ def control_bytes(count: int, size: int) -> str:
 
 _BOM = b"\xef\xbb\xbf"
 _GZIP_MAGIC = b"\x1f\x8b"
-
-# The characters str.isspace() (so str.lstrip()) takes as whitespace, as a regex class:
-# `form` looks at the first character after them (test_read checks the list).
-_PY_SPACE = (
-    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
-    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
-)
-
-_FIRST_VISIBLE = "^[" + "".join(f"\\x{{{ord(c):X}}}" for c in _PY_SPACE) + "]*(.)"
 
 
 def screen(
@@ -212,21 +204,75 @@ def preview(raw: bytes) -> str:
     return raw[:FRAGMENT_PREVIEW_BYTES].decode("utf-8", "backslashreplace")
 
 
-def form(source_path: pl.Expr, text: pl.Expr) -> pl.Expr:
-    """Which form a snapshot holds, from its name and its first visible character.
+# Names that say a form. Only a name saying none (an explicitly named `page`, `page.dat`)
+# is sniffed; `.txt` says text, whatever its first title starts with (`[2023] …`, `{Vue.js}
+# …`, `<<深入理解计算机系统>>`): docs/input-format.md §3.3.
+HTML_SUFFIXES = (".html", ".htm")
+JSON_SUFFIXES = (".json",)
+TEXT_SUFFIXES = (".txt",)
+# A sniffed page is HTML only if it opens with a tag as the HTML tokenizer reads one (`<`
+# then a letter, `!`, `/` or `?`): `<<书名>>` is no tag.
+_TAG_OPEN = "^<[A-Za-z!/?]"
 
-    A `.html`/`.htm` name or a leading `<` is HTML, a `.json` name or a leading `{`/`[` is
-    JSON, anything else readable is text (docs/input-format.md §3.3); null text is
-    `unreadable`. Suffixes hold no separator, so the path's end is the name's end.
+
+def parses_as_json(text: str) -> bool:
+    """Whether `text` is one JSON value (the json module decides, as the API parser does)."""
+    try:
+        json.loads(text)
+    except (ValueError, RecursionError):
+        return False
+    return True
+
+
+def sniffed_form(text: str) -> str:
+    """The form of a page whose name says none: HTML if it opens with a tag, JSON if it is
+    JSON, else text."""
+    head = text.lstrip()
+    if re.match(_TAG_OPEN, head):
+        return "html"
+    if head[:1] in ("{", "[") and parses_as_json(text):
+        return "json"
+    return "text"
+
+
+def form_of_name(name: str) -> str | None:
+    """The form a file's name says (`.gz` aside, any letter case), None where it says none."""
+    stem = name.lower().removesuffix(".gz")
+    for form_name, suffixes in (("html", HTML_SUFFIXES), ("json", JSON_SUFFIXES),
+                                ("text", TEXT_SUFFIXES)):  # fmt: skip
+        if stem.endswith(suffixes):
+            return form_name
+    return None
+
+
+def form(source_path: pl.Expr, text: pl.Expr) -> pl.Expr:
+    """Which form a snapshot holds: the one its name says, else the one sniffed.
+
+    `.html`/`.htm` is HTML, `.json` JSON, `.txt` text; a name saying none is sniffed
+    (`sniffed_form`: a leading tag is HTML, a page that parses as JSON is JSON, anything
+    else text; docs/input-format.md §3.3); null text is `unreadable`. Suffixes hold no
+    separator, so the path's end is the name's end. Only unnamed pages are sniffed, in
+    Python: the walk picks up named ones alone, so these are files named explicitly.
     """
     stem = source_path.str.to_lowercase().str.strip_suffix(".gz")
-    head = text.str.extract(_FIRST_VISIBLE, 1)
+
+    def ends(suffixes: tuple[str, ...]) -> pl.Expr:
+        return pl.any_horizontal([stem.str.ends_with(s) for s in suffixes])
+
+    unnamed = ~ends(HTML_SUFFIXES) & ~ends(JSON_SUFFIXES) & ~ends(TEXT_SUFFIXES)
+    sniffed = (
+        pl.when(unnamed)
+        .then(text)
+        .map_elements(sniffed_form, return_dtype=pl.String, skip_nulls=True)
+    )
     return (
         pl.when(text.is_null())
         .then(pl.lit("unreadable"))
-        .when(stem.str.ends_with(".html") | stem.str.ends_with(".htm") | (head == "<"))
+        .when(ends(HTML_SUFFIXES))
         .then(pl.lit("html"))
-        .when(stem.str.ends_with(".json") | head.is_in(["{", "["]))
+        .when(ends(JSON_SUFFIXES))
         .then(pl.lit("json"))
-        .otherwise(pl.lit("text"))
+        .when(ends(TEXT_SUFFIXES))
+        .then(pl.lit("text"))
+        .otherwise(sniffed)
     )

@@ -59,13 +59,8 @@ def decode_page(
 
 
 def _form(source: Source, text: str) -> str:
-    name = sources.file_name(source).lower().removesuffix(".gz")
-    head = text.lstrip()[:1]
-    if name.endswith((".html", ".htm")) or head == "<":
-        return "html"
-    if name.endswith(".json") or head in ("{", "["):
-        return "json"
-    return "text"
+    named = decoding.form_of_name(sources.file_name(source))
+    return named if named is not None else decoding.sniffed_form(text)
 
 
 def read_one(path: Source, options: ReadOptions) -> dict[str, object]:

@@ -14,7 +14,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from pipeline import vocab
-from pipeline.ingest import decode, metadata, read, reference, sources, walk
+from pipeline.ingest import metadata, read, reference, sources, walk
 from tests.conftest import SAMPLE, write_snapshot
 
 OPTION_TIME = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -153,6 +153,11 @@ CONTENTS = {
     "named.JSON": b"<b>html wins over the name</b>",
     "upper.HTM.GZ": gzip.compress(b"{}"),
     "stamp_20250101T081500Z.txt": b"x",
+    # Names that say no form are sniffed (docs/input-format.md §3.3).
+    "unnamed-html": b"\n <!DOCTYPE html><p>x</p>",
+    "unnamed-json.dat": b' {"document": []}',
+    "unnamed-title": "<<深入理解计算机系统>>\n".encode(),
+    "unnamed-cut-json": b'{"document": [1, ',
     "not-a-stamp_20251399T999999Z.txt": b"x",
 }
 URLS = [
@@ -214,11 +219,6 @@ def test_a_batch_reads_every_file_as_read_one_does(tmp_path: Path, options: dict
     assert got.schema == expected.schema
     assert_frame_equal(got.drop("read_seconds"), expected.drop("read_seconds"))
     assert got["read_seconds"].min() > 0
-
-
-def test_the_first_visible_character_skips_what_str_lstrip_skips() -> None:
-    spaces = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
-    assert spaces == decode._PY_SPACE
 
 
 def test_a_page_number_beyond_int32_is_no_page(tmp_path: Path) -> None:
