@@ -267,8 +267,12 @@ def commit(lake: Location, rows: pl.DataFrame, *, staged: bool = False) -> None:
     Part names sort in commit order (nanosecond clock first), so `load` lets a later
     commit win; the random tail keeps two writers from ever sharing a name. Every row is
     stamped with the commit's time (`committed_ns`). `staged`: a full refresh's commit,
-    invisible to readers until `switch_refresh`.
+    invisible to readers until `switch_refresh`. A lake's first commit gives it a history
+    token (`history`) if it has none, so a lake started over in the same folder never
+    shares one with what was derived from the old lake.
     """
+    if not lake.exists(lake.path(DIRNAME, _HISTORY)):
+        rewrite_history(lake)
     now = time.time_ns()
     frame = (
         rows.with_columns(pl.lit(now, pl.Int64).alias("committed_ns"))
@@ -461,7 +465,8 @@ _HISTORY = "history"
 
 
 def history(lake: Location) -> str:
-    """The lake's history token ('' for a lake that has never rewritten its rows)."""
+    """The lake's history token ('' for a lake with nothing committed yet, or committed by a
+    version of listings that gave no token before rows were rewritten)."""
     marker = lake.path(DIRNAME, _HISTORY)
     if not lake.exists(marker):
         return ""

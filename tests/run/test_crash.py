@@ -193,8 +193,9 @@ def test_normalise_killed_at_20_moments_then_rerun_leaves_a_clean_runs_lake(
     assert (clean.snapshots, clean.listings, clean.rejects, len(clean.batches)) == (242, 2120, 2, 5)
     assert clean.compaction is not None and "merged 5 small groups into 1" in clean.compaction
     # The merge: its 3 files, its commit, the 5 old groups' 15 files deleted. Before it,
-    # the titles write the lake's title catalogue (`_catalogue/catalogue.parquet`) once.
-    assert (len(ops), len(compacting), compacting[-1]) == (49, 19, 49)
+    # the titles write the lake's title catalogue (`_catalogue/catalogue.parquet`) once, and
+    # the first commit the lake's history token (`_manifest/history`).
+    assert (len(ops), len(compacting), compacting[-1]) == (50, 19, 50)
     expected = _tables(tmp_path / "clean")
 
     # 20 moments: 14 over the whole run, 6 inside the compaction; every third one tears

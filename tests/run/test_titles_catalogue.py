@@ -129,7 +129,7 @@ def test_the_kept_catalogue_is_the_whole_lakes_after_runs_a_compaction_and_resol
     assert _how(first) == "rebuilt from the whole lake: none kept yet"
     kept = _kept(lake)
     assert kept.watermark == _latest(lake)
-    assert kept.history == ""  # a new lake's: nothing rewrote its rows yet
+    assert kept.history == manifest.history(Location.of(lake)) != ""  # its first commit's
     hows, added, compacted = [], [], []
     for day in _increments(corpus):
         before = kept
@@ -310,6 +310,22 @@ def test_a_full_refresh_rebuilds_the_catalogue_of_the_lake_it_switched_to(
     assert kept.history != before.history
     gone = before.rows.join(kept.rows, on=catalogue.ENTRY, how="anti", nulls_equal=True)
     assert gone.height == before.rows.height - kept.rows.height > 0
+
+
+def test_a_lake_started_over_in_its_folder_never_inherits_the_old_lakes_catalogue(
+    corpus: Path, tmp_path: Path
+) -> None:
+    """A user deletes `_manifest/` to start over and leaves `_catalogue/`: the new lake's
+    first commit gives it a history token of its own, so the old titles are not merged in."""
+    lake = tmp_path / "lake"
+    _normalise([corpus / generate.CORPUS_DIR], lake)
+    old = _kept(lake)
+    shutil.rmtree(lake / manifest.DIRNAME)
+    summary = _normalise([_increments(corpus)[0]], lake)
+    assert _how(summary) == "rebuilt from the whole lake: the lake's history changed"
+    kept = _kept(lake)  # the new lake's own catalogue, row for row
+    assert kept.history not in ("", old.history)
+    assert kept.rows.height < old.rows.height
 
 
 def test_verify_ignores_the_catalogue_and_a_run_deletes_its_dead_temporary_files(
