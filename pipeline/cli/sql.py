@@ -1,7 +1,9 @@
 """`listings sql`: read-only SQL on the warehouse or a lake, shown the way DuckDB's shell does.
 
-Argument parsing and printing only; the statements run in `pipeline.warehouse.database`
-(`each_result`), which refuses anything that could write before any of it runs. Tables are
+Argument parsing and printing only; the statements run in `pipeline.cli.sql_guard`
+(`each_result`), which refuses anything that could write before any of it runs, on a
+connection that may open only the warehouse, the lake's files and the paths given with
+`--read`. Tables are
 drawn by DuckDB's own renderer (columns elided and values cut to fit the terminal, row and
 column counts below), so a 25-column mart with CJK text stays one line a row. Every
 statement's result is shown, as in DuckDB's shell. CSV and JSON print times the same way,
@@ -28,6 +30,10 @@ MAX_ROWS = 50
 # Where stdout is not a terminal (a pipe, a file, a test) DuckDB's renderer has no width to
 # fit; this many characters keeps a table readable in a log or an editor.
 WIDTH_WHEN_PIPED = 120
+UNREADABLE = (
+    "a query reads the warehouse (or the lake) and the files and folders given with "
+    "--read PATH, and writes nothing"
+)
 HELP_WIDTH = 88  # the description is wrapped by hand: the epilog's examples must not be
 
 
@@ -43,8 +49,9 @@ def add_command(commands: argparse._SubParsersAction) -> None:
             "EXPLAIN and reporting PRAGMAs (table_info, show_tables, database_size, "
             "version, ...) run; SQL holding anything else (COPY, EXPORT, ATTACH, INSTALL, "
             "SET, CREATE, ...) is refused before any of it runs, and settings cannot be "
-            "changed. Queries may read local files (read_parquet, read_csv, read_text): it "
-            "is a local tool, run with your own permissions.",
+            "changed. Queries read the warehouse (or the lake) and only the files and "
+            "folders given with --read (read_parquet, read_csv, read_text of anything else "
+            "is refused by DuckDB).",
             width=HELP_WIDTH,
         ),
         epilog=(
@@ -52,7 +59,8 @@ def add_command(commands: argparse._SubParsersAction) -> None:
             '  listings sql "select * from dim_documents limit 5"\n'
             "  listings sql -f report.sql --format csv --out report.csv\n"
             "  echo 'select count(*) from listings' | listings sql -\n"
-            '  listings sql "describe listings" --lake data/lake\n\n'
+            '  listings sql "describe listings" --lake data/lake\n'
+            "  listings sql \"select * from read_csv('notes/prices.csv')\" --read notes\n\n"
             "csv and json write times as ISO 8601 with their offset "
             "(2026-11-20T09:14:37+00:00); with --out or --format parquet the SQL must hold "
             "one statement with a result."
@@ -73,6 +81,14 @@ def add_command(commands: argparse._SubParsersAction) -> None:
         type=options.lake_location,
         metavar="DIR",
         help="query a lake (folder or fsspec URL) directly instead",
+    )
+    sql.add_argument(
+        "--read",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="let the SQL read this file or folder (and all below it); repeatable",
     )
     sql.add_argument(
         "--format",
@@ -111,7 +127,7 @@ def _sql_text(args: argparse.Namespace) -> str:
 def run(args: argparse.Namespace) -> int:
     import duckdb
 
-    from pipeline.warehouse import database
+    from pipeline.cli import sql_guard
 
     options.refuse_folder(args.out, "--out")
     if args.lake is None:
@@ -142,7 +158,9 @@ def run(args: argparse.Namespace) -> int:
     width = args.max_width or _terminal_width()
     shown = 0
     try:
-        for statement, result in database.each_result(text, db=args.db, lake=args.lake):
+        for statement, result in sql_guard.each_result(
+            text, db=args.db, lake=args.lake, read=args.read
+        ):
             if result is None:
                 continue
             if one_result and shown:
@@ -158,6 +176,9 @@ def run(args: argparse.Namespace) -> int:
             else:
                 _write(result.pl(), args.format, args.out, first=not shown)
             shown += 1
+    except duckdb.PermissionException as error:
+        print(f"listings sql: {error}; {UNREADABLE}", file=sys.stderr)
+        return 1
     except duckdb.Error as error:
         print(f"listings sql: {error}", file=sys.stderr)
         return 1

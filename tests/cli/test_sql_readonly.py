@@ -1,7 +1,7 @@
 """`listings sql` only reads: a statement that could write a file, change a database or a
 setting is refused before any statement of the query runs, on `--db` and on `--lake`
 alike (an in-memory connection over the lake's files, where a COPY would land in the lake).
-Reading local files stays allowed: it is a local tool."""
+Local files other than the lake's are read only where `--read` names them."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import duckdb
 import pytest
 
 from pipeline import cli
+from pipeline.cli import sql
 from pipeline.warehouse import database
 from tests.conftest import lake_files
 
@@ -60,6 +61,10 @@ def _refusal(number: int, count: int, kind: str, shown: str) -> str:
         ("call checkpoint()", 1, 1, "CALL"),
         ("explain analyze copy (select 1) to 'out.csv'", 1, 1, "EXPLAIN"),
         ("/* why */ explain (analyze) copy (select 1) to 'out.csv'", 1, 1, "EXPLAIN"),
+        # EXPLAIN ANALYZE runs what it explains: refused whatever that is
+        ("explain analyze select 1", 1, 1, "EXPLAIN"),
+        ('explain (format json, "analyze") select 1', 1, 1, "EXPLAIN"),
+        ('pragma "version"', 1, 1, "PRAGMA"),
     ],
 )
 def test_a_statement_that_could_write_is_refused_and_nothing_runs(
@@ -120,7 +125,7 @@ def test_attaching_another_database_to_drop_its_table_is_refused(
         ("pragma table_info('snapshots')", ["cid,name,type,notnull,dflt_value,pk"]),
         ("pragma version", ["library_version,source_id,codename"]),
         ("explain select count(*) from listings", ["explain_key,explain_value"]),
-        ("explain analyze select 1", ["explain_key,explain_value"]),
+        ("explain (format json) select 1", ["explain_key,explain_value"]),
         ("select 1 as a; select 2 as b", ["a", "1", "", "b", "2"]),  # each statement's result
     ],
 )
@@ -132,14 +137,32 @@ def test_read_statements_run(
 
 
 @pytest.mark.parametrize("target", ["lake", "db"], indirect=True)
-def test_local_files_may_be_read(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], target: list[str]
+@pytest.mark.parametrize("given", ["file", "folder"])
+def test_local_files_given_with_read_may_be_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], target: list[str], given: str
 ) -> None:
     notes = tmp_path / "notes.txt"
     notes.write_text("a local file", encoding="utf-8")
     query = f"select content from read_text('{notes}')"
-    assert cli.main(["sql", query, *target, "--format", "csv"]) == 0
+    read = notes if given == "file" else tmp_path
+    assert cli.main(["sql", query, *target, "--format", "csv", "--read", str(read)]) == 0
     assert capsys.readouterr().out == "content\na local file\n"
+
+
+@pytest.mark.parametrize("target", ["lake", "db"], indirect=True)
+def test_other_local_files_are_refused_by_duckdb(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], target: list[str]
+) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("a local file", encoding="utf-8")
+    (tmp_path / "other").mkdir()
+    query = f"select content from read_text('{notes}')"
+    status, err = _sql(query, [*target, "--read", str(tmp_path / "other")], capsys)
+    assert status == 1
+    assert err == (
+        f'listings sql: Permission Error: Cannot access file "{notes}" - file system '
+        f"operations are disabled by configuration; {sql.UNREADABLE}\n"
+    )
 
 
 @pytest.mark.parametrize("target", ["lake", "db"], indirect=True)
@@ -148,7 +171,7 @@ def test_the_settings_are_locked_and_extensions_stay_off(
 ) -> None:
     names = (
         "'lock_configuration', 'autoinstall_known_extensions', 'autoload_known_extensions', "
-        "'allow_community_extensions'"
+        "'allow_community_extensions', 'enable_external_access'"
     )
     query = f"select name, value from duckdb_settings() where name in ({names}) order by name"
     assert cli.main(["sql", query, *target, "--format", "csv"]) == 0
@@ -157,6 +180,7 @@ def test_the_settings_are_locked_and_extensions_stay_off(
         "allow_community_extensions,false\n"
         "autoinstall_known_extensions,false\n"
         "autoload_known_extensions,false\n"
+        "enable_external_access,false\n"
         "lock_configuration,true\n"
     )
 
@@ -171,11 +195,12 @@ def test_a_locked_connection_refuses_a_setting_even_past_the_parser() -> None:
     con.close()
 
 
-def test_the_help_says_it_is_read_only_and_reads_local_files(
+def test_the_help_says_it_is_read_only_and_reads_the_files_given(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     with pytest.raises(SystemExit):
         cli.main(["sql", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert "Read-only: only SELECT (with DESCRIBE, SHOW, SUMMARIZE), EXPLAIN and" in text
-    assert "Queries may read local files (read_parquet, read_csv, read_text)" in text
+    assert "Queries read the warehouse (or the lake) and only the files and folders given" in text
+    assert "--read PATH let the SQL read this file or folder" in text
