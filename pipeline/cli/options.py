@@ -245,5 +245,7 @@ def add_max_page(parser: Adder) -> None:
         metavar="MB",
         help="largest page to read, decompressed: a larger file or a gzip that expands past "
         "it (a gzip bomb) is stopped there and recorded as a reject "
-        "(default: %(default)g MiB)",
+        "(default: %(default)g MiB); a page gives at most 1001 parse rejects (adjacent "
+        "ones of one reason are one; past 1000 the rest of its listings is one), so its "
+        "memory grows with its size, not its junk",
     )

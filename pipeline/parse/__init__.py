@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from pipeline.parse import api, html, text
+from pipeline.parse import api, bound, html, text
 
 # A parser takes pages (snapshot_id, site, time_zone, fetched_at, text) and returns (listings,
 # footers, footer rejects) as `text.parse_pages` does.
@@ -86,11 +86,12 @@ def parse(snapshots_read: pl.DataFrame) -> Parsed:
     )
     listings = _with_facts(listings, LISTING_FACTS)
     footers = _with_facts(footers, PAGE_FACTS)
-    bad = listings.filter(pl.col("parse_error").is_not_null())
+    # Adjacent rejects of one reason are one, and a page past the limit one more (bound.py).
+    candidates, bad = bound.bound(listings, pages)
     rejects = pl.concat(
         [
             _read_rejects(snapshots_read),
-            bad.select(*REJECT_COLUMNS[:5], stage=pl.lit("parse"), reason="parse_error"),
+            bad.select(*REJECT_COLUMNS[:5], stage=pl.lit("parse"), reason="reason"),
             footer_rejects.select(
                 "snapshot_id",
                 pl.lit(None, pl.Int32).alias("position"),
@@ -103,7 +104,6 @@ def parse(snapshots_read: pl.DataFrame) -> Parsed:
         ],
         how="vertical_relaxed",
     )
-    candidates = listings.filter(pl.col("parse_error").is_null())
     return Parsed(pages.drop("form"), candidates, footers, rejects)
 
 

@@ -87,7 +87,7 @@ def _walk(page: str) -> dict[str, Any]:
     its place (which would lose the real documents silently).
     """
     facts: dict[str, Any] = {
-        "docs": [], "problems": [], "objects": [], "starts": [], "ends": [],
+        "docs": [], "problems": [], "objects": [], "starts": [], "ends": [], "counts": [],
         "error": None, "rest": None, "object": False,
     }  # fmt: skip
     try:
@@ -122,10 +122,10 @@ def _walk(page: str) -> dict[str, Any]:
         if not isinstance(top["document"], list):
             facts["error"] = "not a search-API response: `document` is not a list"
             return facts
+    expected = top["document"] if whole_page_ok else None
     for start in _LIST_START.finditer(page):
-        walked = _walk_list(page, start.end())
-        values = walked.pop("values")
-        if not whole_page_ok or values == top["document"]:
+        walked = _walk_list(page, start.end(), expected)
+        if not walked.pop("mismatch"):
             break
     else:
         facts["error"] = facts["error"] or "not a search-API response: no `document` list"
@@ -140,12 +140,21 @@ def _walk(page: str) -> dict[str, Any]:
     return facts
 
 
-def _walk_list(page: str, at: int) -> dict[str, Any]:
-    """The documents of the array whose first element starts at `at` (see `_walk`)."""
+def _walk_list(page: str, at: int, expected: list[Any] | None) -> dict[str, Any]:
+    """The documents of the array whose first element starts at `at` (see `_walk`).
+
+    With `expected` (the page's own `document` list, decoded whole), each element must be
+    the one there, else the walk stops with `mismatch` set: this array is another one.
+    Adjacent elements that are no object, for one reason, are one entry (`counts` says how
+    many it holds, its span covers them): a list of a million `1` is one reject, never a
+    million rows (docs/input-format.md §5).
+    """
     walked: dict[str, Any] = {
-        "values": [], "docs": [], "problems": [], "objects": [], "starts": [], "ends": [],
-        "error": None, "rest": None, "list_end": None,
+        "docs": [], "problems": [], "objects": [], "starts": [], "ends": [], "counts": [],
+        "error": None, "rest": None, "list_end": None, "mismatch": False,
     }  # fmt: skip
+    merged: list[int] = []
+    index = 0
     if page.startswith("]", at):
         walked["list_end"] = _SEPARATOR.match(page, at).end()
         return walked
@@ -160,26 +169,61 @@ def _walk_list(page: str, at: int) -> dict[str, Any]:
                 walked["error"] = "a document is not valid JSON: it is nested too deeply"
                 walked["error"] += " and never closed"
                 walked["rest"] = at
-                return walked
+                return _merged_docs(page, walked, merged)
         except ValueError as error:
             walked["error"] = f"a document is not valid JSON: {str(error)[:200]}"
             walked["rest"] = at
+            return _merged_docs(page, walked, merged)
+        if expected is not None and (index >= len(expected) or not _same(value, expected[index])):
+            walked["mismatch"] = True
             return walked
-        walked["values"].append(value)
-        walked["docs"].append(page[at:end])
-        walked["problems"].append(_shape_problem(value))
-        walked["objects"].append(isinstance(value, dict))
-        walked["starts"].append(at)
-        walked["ends"].append(end)
+        index += 1
+        _add(walked, merged, page, value, at, end)
         separator = _SEPARATOR.match(page, end)
         if separator is None:
             walked["error"] = "the document list is cut off or malformed after a document"
             walked["rest"] = end
-            return walked
+            return _merged_docs(page, walked, merged)
         at = separator.end()
         if separator.group(1) == "]":
             walked["list_end"] = at
-            return walked
+            return _merged_docs(page, walked, merged)
+
+
+def _same(value: Any, expected: Any) -> bool:
+    """Whether the walked element is the page's own (one too deep to decode is taken as it)."""
+    return value is _TOO_DEEP or value == expected
+
+
+def _add(
+    walked: dict[str, Any], merged: list[int], page: str, value: Any, at: int, end: int
+) -> None:
+    """One element into the walk, or into the previous entry when both are no object for
+    one reason (its text is sliced once at the end: `_merged_docs`)."""
+    problem = _shape_problem(value)
+    is_object = isinstance(value, dict)
+    after_same = (
+        walked["counts"] and not walked["objects"][-1] and walked["problems"][-1] == problem
+    )
+    if after_same and not is_object:
+        if walked["counts"][-1] == 1:
+            merged.append(len(walked["counts"]) - 1)
+        walked["ends"][-1] = end
+        walked["counts"][-1] += 1
+        return
+    walked["docs"].append(page[at:end])
+    walked["problems"].append(problem)
+    walked["objects"].append(is_object)
+    walked["starts"].append(at)
+    walked["ends"].append(end)
+    walked["counts"].append(1)
+
+
+def _merged_docs(page: str, walked: dict[str, Any], merged: list[int]) -> dict[str, Any]:
+    """A merged entry's text is the page's over its span (separators included)."""
+    for i in merged:
+        walked["docs"][i] = page[walked["starts"][i] : walked["ends"][i]]
+    return walked
 
 
 # A document's decoded value too deep for the decoder: not an object, with its own reason.
@@ -273,6 +317,7 @@ def extract_pages(pages: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
                 "is_object": [w["objects"] for w in walked],
                 "byte_start": [w["starts"] for w in walked],
                 "byte_end": [w["ends"] for w in walked],
+                "_count": [w["counts"] for w in walked],
             },
             schema={
                 "snapshot_id": pl.String,
@@ -281,13 +326,18 @@ def extract_pages(pages: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
                 "is_object": pl.List(pl.Boolean),
                 "byte_start": pl.List(pl.Int64),
                 "byte_end": pl.List(pl.Int64),
+                "_count": pl.List(pl.Int32),
             },
         )
-        .explode("doc", "shape_problem", "is_object", "byte_start", "byte_end")
+        .explode("doc", "shape_problem", "is_object", "byte_start", "byte_end", "_count")
         .drop_nulls("doc")
+        # A merged entry holds `_count` elements: positions count elements, not entries.
         .with_columns(
-            pl.int_range(1, pl.len() + 1, dtype=pl.Int32).over("snapshot_id").alias("position")
+            (pl.col("_count").cum_sum() - pl.col("_count") + 1)
+            .over("snapshot_id")
+            .alias("position")
         )
+        .drop("_count")
     )
     facts = pl.DataFrame(
         {

@@ -415,25 +415,28 @@ def _with_items(items: str) -> str:
     return head + '<div class="search-result"><ul>' + items + rest[rest.index("</ul>") :]
 
 
-def test_ten_thousand_junk_items_are_ten_thousand_rejects_where_they_sit(
-    normalise_texts,
-) -> None:
+def test_ten_thousand_junk_items_are_one_reject_where_they_sit(normalise_texts) -> None:
+    """Adjacent rejects of one reason are one (docs/input-format.md §5): before issue 21
+    every junk item was its own row, and a page of 1.5 M of them took 1.9 GB."""
     items = [f"<li>junk {i}</li>" for i in range(10_000)]
     text = _with_items("".join(items))
     tables = normalise_texts({"junk.html": text, "good.html": HTML_PAGE})
     _assert_good_fixture_parsed(tables, "good.html")
     snapshot, listings, rejects = _file(tables, "junk.html")
     assert listings.height == 0 and snapshot["total_results"] == 145
-    assert rejects["position"].to_list() == list(range(1, 10_001))
-    assert rejects["reason"].unique().to_list() == [
+    assert (snapshot["reject_count"], rejects.height) == (1, 1)
+    reject = rejects.row(0, named=True)
+    assert (reject["position"], reject["stage"], reject["reason"]) == (
+        1,
+        "parse",
         f"item has no h3.doc-title link; empty title; item has no div.doc-desc; {NO_INFO}; "
-        f"{NO_RATING}"
-    ]
-    assert rejects["fragment"].to_list() == [f"junk {i}" for i in range(10_000)]
-    # Each reject spans its own item (before the fix: bytes 0-1, 1-2, … of the doctype).
+        f"{NO_RATING}",
+    )
+    # It spans the items, from the first one's tag to the last one's end, and holds them.
     data = text.encode("utf-8")
-    held = [data[s:e].decode() for s, e in rejects.select("byte_start", "byte_end").iter_rows()]
-    assert held == items
+    start = data.index(b"<li>junk 0</li>")
+    assert (reject["byte_start"], reject["byte_end"]) == (start, start + len("".join(items)))
+    assert reject["fragment"] == "".join(items)
 
 
 def _held(text: str, frame: pl.DataFrame) -> list[str]:
@@ -467,9 +470,10 @@ def test_junk_items_before_the_listings_hold_their_own_bytes(normalise_texts) ->
     _, listings, rejects = _file(normalise_texts({"junk.html": text}), "junk.html")
     assert listings["document_id"].to_list() == IDS
     assert listings["position"].to_list() == list(range(4, 14))
-    assert rejects["fragment"].to_list() == ["junk 0", "junk 1", "junk 2"]
-    # Each item runs to the next one's start: the last junk item holds the line break.
-    assert _held(text, rejects) == [*junk[:2], junk[2] + "\n"]
+    # The three are one reject (one reason, adjacent: docs/input-format.md §5); each item
+    # runs to the next one's start, so the last junk item holds the line break.
+    assert rejects["fragment"].to_list() == ["".join(junk) + "\n"]
+    assert _held(text, rejects) == ["".join(junk) + "\n"]
     assert _held(text, listings) == [*ITEMS[:-1], ITEMS[-1].removesuffix("\n")]
 
 
