@@ -20,11 +20,7 @@ redone as (
 
     select snapshot_id from {{ changes('int_listings__document_keys') }}
     union
-    select fetches.snapshot_id
-    from fetches
-    inner join (select distinct snapshot_id, fetch_id from {{ this }}) as kept
-        on fetches.snapshot_id = kept.snapshot_id
-    where fetches.fetch_id <> kept.fetch_id
+    select snapshot_id from {{ changes('int_snapshots__fetches') }}
 
 ),
 

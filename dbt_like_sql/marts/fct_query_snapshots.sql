@@ -1,7 +1,11 @@
 -- grain: one row per query per fetch (fetch_id): one crawl of a query's result pages
-{{ config(materialized='table') }}
+{{ config(materialized='incremental', unique_key='fetch_id') }}
 -- How a query's results change from crawl to crawl: the site's result count, how much of it
 -- was seen, and which documents were not in the previous crawl of the same query.
+-- Incrementally, the fetches redone are those whose snapshots or documents changed in this
+-- build, and the fetch after each of them (it is compared with the one before it); a fetch
+-- that no longer exists (joined to another) is deleted. Every other fetch kept its
+-- snapshots, its documents and the fetch before it (docs/warehouse.md).
 
 with
 
@@ -51,9 +55,39 @@ ordered as (
 
 ),
 
+{% if is_incremental() %}
+
+-- the fetches whose snapshots or documents changed (before and after)
+touched as (
+
+    select fetch_id from {{ changes('int_snapshots__fetches') }}
+    union
+    select fetch_id from {{ changes('fct_listing_appearances') }}
+
+),
+
+-- those that still exist, and the fetch after each one
+redone as materialized (
+
+    select fetch_id, previous_fetch_id
+    from ordered
+    where fetch_id in (select fetch_id from touched)
+        or previous_fetch_id in (select fetch_id from touched)
+
+),
+
+{% endif %}
+
 documents as (
 
     select distinct fetch_id, document_key from appearances
+    {% if is_incremental() %}
+    where fetch_id in (
+        select fetch_id from redone
+        union
+        select previous_fetch_id from redone
+    )
+    {% endif %}
 
 ),
 
@@ -98,6 +132,9 @@ final as (
 
     from ordered
     left join compared on ordered.fetch_id = compared.fetch_id
+    {% if is_incremental() %}
+    where ordered.fetch_id in (select fetch_id from redone)
+    {% endif %}
 
 )
 

@@ -1,7 +1,9 @@
 -- grain: one row per fetch day per stage per reason (fetched_date, stage, reason)
-{{ config(materialized='table') }}
+{{ config(materialized='incremental', unique_key=['fetched_date', 'stage', 'reason']) }}
 -- Why input was rejected, day by day: a reason that suddenly grows usually means the site
 -- changed its layout. Days are UTC days of the snapshot's fetch time.
+-- Incrementally, the days of the snapshots placed in a fetch in this build (new ones among
+-- them) are counted again; no other day gained a reject.
 
 with
 
@@ -25,6 +27,12 @@ dated as (
 
     from rejects
     inner join snapshots on rejects.snapshot_id = snapshots.snapshot_id
+    {% if is_incremental() %}
+    where cast(snapshots.fetched_at at time zone 'UTC' as date) in (
+        select cast(fetched_at at time zone 'UTC' as date)
+        from {{ changes('int_snapshots__fetches') }}
+    )
+    {% endif %}
 
 ),
 

@@ -256,8 +256,18 @@ class Model:
     @property
     def unique_key(self) -> tuple[str, ...]:
         """An incremental model's key columns (`unique_key='a'` or `['a', 'b']`)."""
-        key = self.template.config.get("unique_key") or ()
-        return (key,) if isinstance(key, str) else tuple(key)
+        return _columns_of(self.template.config.get("unique_key") or ())
+
+    @property
+    def keys_from(self) -> dict[str, tuple[str, ...]]:
+        """The columns of a parent's `changes()` that hold this model's key under other names
+        (`keys_from={'parent': 'column'}`, or a list per parent for a key of several columns)."""
+        declared = self.template.config.get("keys_from") or {}
+        return {parent: _columns_of(columns) for parent, columns in declared.items()}
+
+
+def _columns_of(columns: str | Sequence[str]) -> tuple[str, ...]:
+    return (columns,) if isinstance(columns, str) else tuple(columns)
 
 
 @dataclass(frozen=True)
@@ -715,6 +725,15 @@ def _load_model(path: Path, layer: str, described: Described) -> Model:
             f"{path}: an incremental model names its unique_key: "
             "config(materialized='incremental', unique_key=['column', …])"
         )
+    keys_from = template.config.get("keys_from", {})
+    if not isinstance(keys_from, dict) or any(
+        not isinstance(parent, str) or len(_columns_of(columns)) != len(model.unique_key)
+        for parent, columns in keys_from.items()
+    ):
+        raise ModelError(
+            f"{path}: keys_from maps a parent to the column(s) of its changes() holding the "
+            "unique_key, one per key column: keys_from={'parent': 'column'}"
+        )
     return model
 
 
@@ -869,6 +888,12 @@ def _check_references(project: Project) -> None:
                     f"{template.path}: changes('{changed}') names a model that is not "
                     "incremental: only an incremental model's build keeps what it changed"
                 )
+        for parent in template.config.get("keys_from") or {}:
+            if parent not in template.changes:
+                raise ModelError(
+                    f"{template.path}: keys_from names {parent!r}, whose changes('{parent}') "
+                    "the model does not read"
+                )
         for source in template.sources:
             if source not in project.sources:
                 declared = ", ".join(f"{s}.{t}" for s, t in project.sources) or "none"
@@ -901,22 +926,26 @@ def _update_incremental(con: duckdb.DuckDBPyConnection, model: Model, sql: str) 
 
     `sql` (the model with its `is_incremental()` blocks on) gives the new rows of every key
     it covers. The keys to settle are theirs plus those the parents it reads the changes of
-    changed in this build (`changes(parent)` holding the key's columns): a document whose
-    last listing moved to another key has no new row, and its old row must go. Rows of
-    those keys that differ from the new ones (or have none) are deleted, the new rows that
-    differ are inserted, and both are kept in `changes(model)` for the models below.
+    changed in this build (`changes(parent)` holding the key's columns, or the columns
+    `keys_from` names): a document whose last listing moved to another key has no new row,
+    and its old row must go. Rows of those keys that differ from the new ones (or have
+    none) are deleted, the new rows that differ are inserted, and both are kept in
+    `changes(model)` for the models below.
     """
     this, key = quote(model.name), ", ".join(quote(column) for column in model.unique_key)
     changed = quote(changes_relation(model.name))
-    parents = [
-        quote(changes_relation(parent))
-        for parent in model.template.changes
-        if set(model.unique_key) <= _columns(con, changes_relation(parent))
-    ]
-    scopes = " UNION ".join(f"SELECT {key} FROM {relation}" for relation in ["__new", *parents])
+    scopes = [f"SELECT {key} FROM __new"]
+    for parent in model.template.changes:
+        relation = changes_relation(parent)
+        columns = model.keys_from.get(parent)
+        if columns is None and set(model.unique_key) <= _columns(con, relation):
+            columns = model.unique_key
+        if columns is not None:
+            scopes.append(f"SELECT {', '.join(map(quote, columns))} FROM {quote(relation)}")
+    scope = " UNION ".join(scopes)
     steps = [
         f"CREATE OR REPLACE TEMP TABLE __new AS\n{sql}",
-        f"CREATE OR REPLACE TEMP TABLE __scope AS {scopes}",
+        f"CREATE OR REPLACE TEMP TABLE __scope AS {scope}",
         f"CREATE OR REPLACE TEMP TABLE __before AS "
         f"SELECT {this}.* FROM {this} SEMI JOIN __scope USING ({key})",
         # keys whose rows differ, either way (set operations treat NULLs as equal)

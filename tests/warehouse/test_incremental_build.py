@@ -4,9 +4,11 @@ A lake is built in increments that exercise what an update must get right: new s
 a generated crawl (with HTML/JSON twins), a text page whose documents an HTML page and an API
 page later identify (the text listings are keyed again: by the site's id, then by the uuid
 the API pairs it with), a page fetched late that joins two crawls of a query into one (fetch
-ids change), a compaction (rows move, nothing changes) and a resolve-titles (history is
-rewritten: the next build is whole). After each, `listings build` updates the warehouse, and
-every table is compared with a fresh full build (docs/warehouse.md, "Incremental builds").
+ids change), a crawl older than every other of its query (the next one's comparison
+changes), unreadable files (rejects, findings) on one day, a compaction (rows move, nothing
+changes) and a resolve-titles (history is rewritten: the next build is whole). After each,
+`listings build` updates the warehouse, and every table is compared with a fresh full build
+(docs/warehouse.md, "Incremental builds").
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import pytest
 from benchmarks import generate
 from pipeline import cli
 from pipeline.warehouse import database
-from tests.conftest import RAW, SAMPLE
+from tests.conftest import RAW, SAMPLE, SAMPLE_FETCHED_AT, write_snapshot
 
 REFRESHED = "build:     rebuilt whole (--full-refresh)"
 
@@ -69,7 +71,9 @@ def _build(lake: Path, db: Path, capsys: pytest.CaptureFixture[str], *extra: str
 
 
 def _normalise(folder: Path, lake: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["normalise", str(folder), "--out", str(lake)]) == 0
+    # exit 3: the run rejected input (the junk steps' unreadable files)
+    expected = 3 if folder.name.endswith("-junk") else 0
+    assert cli.main(["normalise", str(folder), "--out", str(lake)]) == expected
     capsys.readouterr()
 
 
@@ -92,6 +96,13 @@ def test_an_updated_warehouse_equals_a_full_rebuild_after_every_increment(
     # fetched between the two, within the fetch gap of both: they become one fetch
     _copy_page(SAMPLE, steps / "4-later", fetched_at="2026-11-20T10:20:00Z", name="later.txt")
     _copy_page(SAMPLE, steps / "5-between", fetched_at="2026-11-20T09:55:00Z", name="mid.txt")
+    # a crawl of the query before all of them arrives last: the fetch after it is unchanged
+    # itself, but now has a fetch before it (fct_query_snapshots redoes it)
+    _copy_page(SAMPLE, steps / "6-earlier", fetched_at="2026-11-20T08:00:00Z", name="early.txt")
+    # an unreadable file (a reject, a finding), then another of the same day (counted again)
+    for name, junk in (("7-junk", b"\x00\x01\x02"), ("8-junk", b"\x00\x01\x02\x03")):
+        (steps / name).mkdir()
+        write_snapshot(steps / name, f"{name}.txt", junk, SAMPLE_FETCHED_AT)
     increments = sorted((corpus / generate.INCREMENTS_DIR).iterdir())
     folders = [increments[0], *sorted(steps.iterdir()), *increments[1:]]
     for folder in folders:

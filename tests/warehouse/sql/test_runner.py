@@ -92,6 +92,16 @@ def test_an_undeclared_source_is_refused(tmp_path: Path) -> None:
             "-- grain: one row\n{{ config(materialized='incremental') }}\nselect 1\n",
             r"an incremental model names its unique_key",
         ),
+        (
+            "-- grain: one row\n{{ config(materialized='incremental', unique_key='k', "
+            "keys_from={'t': ['a', 'b']}) }}\nselect 1 as k\n",
+            r"keys_from maps a parent to the column\(s\) of its changes\(\) holding the",
+        ),
+        (
+            "-- grain: one row\n{{ config(materialized='incremental', unique_key='k', "
+            "keys_from={'t': 'a'}) }}\nselect 1 as k\n",
+            r"keys_from names 't', whose changes\('t'\) the model does not read",
+        ),
     ],
 )
 def test_a_model_without_grain_config_or_with_unknown_jinja_is_refused(
@@ -273,12 +283,12 @@ def test_the_real_project_states_every_grain_and_orders_staging_first() -> None:
         "stg_lake__snapshots": "view",
         "int_listings__document_keys": "incremental",
         "int_listings__keyed": "view",
-        "int_snapshots__fetches": "table",
+        "int_snapshots__fetches": "incremental",
         "dim_documents": "incremental",
         "fct_listing_appearances": "incremental",
-        "fct_query_snapshots": "table",
-        "rpt_data_quality": "table",
-        "rpt_rejects": "table",
+        "fct_query_snapshots": "incremental",
+        "rpt_data_quality": "incremental",
+        "rpt_rejects": "incremental",
     }
 
 

@@ -137,7 +137,7 @@ def test_listings_lineage_prints_each_model_with_its_inputs_and_grain(
     out = capsys.readouterr().out
     assert "staging/stg_lake__listings (view) <- lake.listings" in out
     assert (
-        "marts/fct_query_snapshots (table) <- int_snapshots__fetches, fct_listing_appearances"
+        "marts/fct_query_snapshots (incremental) <- int_snapshots__fetches, fct_listing_appearances"
         in out
     )
     assert "    grain: one row per document seen in any snapshot (document_key)" in out
@@ -162,9 +162,9 @@ def test_listings_build_prints_a_line_per_lake_table_model_and_test_as_it_goes(
         ("2", "11", "OK", "created view stg_lake__rejects"),
         ("3", "11", "OK", "created view stg_lake__snapshots"),
         ("4", "11", "OK", "created incremental int_listings__document_keys"),
-        ("5", "11", "OK", "created table int_snapshots__fetches"),
-        ("6", "11", "OK", "created table rpt_rejects"),
-        ("7", "11", "OK", "created view int_listings__keyed"),
+        ("5", "11", "OK", "created incremental int_snapshots__fetches"),
+        ("6", "11", "OK", "created view int_listings__keyed"),
+        ("7", "11", "OK", "created incremental rpt_rejects"),
     ]
     assert built_models[7][3:] == ("created incremental dim_documents", "33 rows  ")
     assert [int(n) for n, *_ in tests] == list(range(1, 49))
