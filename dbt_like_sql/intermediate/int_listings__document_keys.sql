@@ -23,22 +23,41 @@
 with
 
 -- named several times below: `not materialized` reads the table where DuckDB would copy
--- it first
+-- it first; the columns the key is made of, and no other (a copy of a few listings below
+-- copies only these)
 lake_listings as not materialized (
 
-    select * from {{ ref('stg_lake__listings') }}
+    select
+        snapshot_id,
+        position,
+        heading,
+        site,
+        document_id,
+        document_ref,
+        pages,
+        size_bytes,
+        size_bytes_min,
+        size_bytes_max,
+        credit
+
+    from {{ ref('stg_lake__listings') }}
 
 ),
 
 {% if is_incremental() %}
 
--- the listings of snapshots not keyed yet (few, read three times: copied once)
+-- the listings this update appended: the snapshots not keyed yet (few, read three times:
+-- copied once)
 arrived as materialized (
 
-    select lake_listings.*
-    from lake_listings
-    anti join (select distinct snapshot_id from {{ this }}) as keyed_snapshots
-        on lake_listings.snapshot_id = keyed_snapshots.snapshot_id
+    select
+        snapshot_id,
+        position,
+        heading,
+        site,
+        document_id
+
+    from {{ changes('stg_lake__listings') }}
 
 ),
 
@@ -61,7 +80,7 @@ arrived_ids as (
 
 id_rows as (
 
-    select lake_listings.snapshot_id, lake_listings.position, lake_listings.heading
+    select lake_listings.snapshot_id, lake_listings.position
     from lake_listings
     semi join arrived_ids
         on coalesce(lake_listings.site, '') = arrived_ids.site_key
@@ -69,7 +88,8 @@ id_rows as (
 
 ),
 
--- heading key texts (by their hash) whose text-form listings may match another document
+-- heading key texts (by their hash) whose text-form listings may match another document:
+-- the new listings' (new ones among id_rows included), and those of the kept id_rows
 texts as (
 
     select heading_key_hash from fresh
@@ -78,10 +98,6 @@ texts as (
     from {{ this }} as kept
     semi join id_rows
         on kept.snapshot_id = id_rows.snapshot_id and kept.position = id_rows.position
-    union
-    select fresh.heading_key_hash
-    from id_rows
-    inner join fresh on id_rows.heading = fresh.heading
 
 ),
 

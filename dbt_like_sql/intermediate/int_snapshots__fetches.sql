@@ -4,26 +4,17 @@
 -- of that query comes hours or days later. So a fetch is a run of snapshots of one
 -- (site, query), each taken within var('fetch_gap_minutes') of the one before. The fetch is
 -- named by its site, query and start time, so adding later snapshots never renames it.
--- Incrementally, the (site, query) pairs of the snapshots not placed in a fetch yet are
--- redone whole: a snapshot's fetch depends on the pair's snapshots before it, and on no
--- other pair's (a page fetched late can join or split the pair's fetches).
+-- Incrementally, the (site, query) pairs of the snapshots this update appended are redone
+-- whole: a snapshot's fetch depends on the pair's snapshots before it, and on no other
+-- pair's (a page fetched late can join or split the pair's fetches).
 
 with
-
--- named twice below when incremental: read where it lies, not copied first
-all_snapshots as not materialized (
-
-    select * from {{ ref('stg_lake__snapshots') }}
-
-),
 
 {% if is_incremental() %}
 
 arrived_pairs as (
 
-    select distinct all_snapshots.site, all_snapshots.query
-    from all_snapshots
-    anti join {{ this }} as placed on all_snapshots.snapshot_id = placed.snapshot_id
+    select distinct site, query from {{ changes('stg_lake__snapshots') }}
 
 ),
 
@@ -32,7 +23,7 @@ arrived_pairs as (
 snapshots as (
 
     select all_snapshots.*
-    from all_snapshots
+    from {{ ref('stg_lake__snapshots') }} as all_snapshots
     {% if is_incremental() %}
     semi join arrived_pairs
         on all_snapshots.site is not distinct from arrived_pairs.site

@@ -5,7 +5,7 @@
     keys_from={
         'dim_documents': 'document_key',
         'fct_listing_appearances': 'document_key',
-        'int_snapshots__fetches': 'snapshot_id',
+        'stg_lake__snapshots': 'snapshot_id',
     },
 ) }}
 -- Everything in the data that an analyst should distrust, in one place, worst first. Bad
@@ -13,8 +13,8 @@
 -- on, tests with severity `warn` print these rows, and the report lists the worst of them.
 -- magnitude orders findings within a severity: hours or bytes of contradiction, or counts.
 -- Incrementally, the subjects redone are the documents whose row or appearances changed in
--- this build and the snapshots it placed in a fetch (new ones among them): every finding is
--- read from its subject's rows alone. A subject left without findings loses its rows
+-- this build and the snapshots it appended: every finding is read from its subject's rows
+-- alone. A subject left without findings loses its rows
 -- (keys_from: the runner settles these keys, docs/warehouse.md).
 
 with
@@ -27,7 +27,7 @@ subjects as materialized (
     union
     select document_key from {{ changes('fct_listing_appearances') }}
     union
-    select snapshot_id from {{ changes('int_snapshots__fetches') }}
+    select snapshot_id from {{ changes('stg_lake__snapshots') }}
 
 ),
 

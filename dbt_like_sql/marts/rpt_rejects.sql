@@ -2,8 +2,8 @@
 {{ config(materialized='incremental', unique_key=['fetched_date', 'stage', 'reason']) }}
 -- Why input was rejected, day by day: a reason that suddenly grows usually means the site
 -- changed its layout. Days are UTC days of the snapshot's fetch time.
--- Incrementally, the days of the snapshots placed in a fetch in this build (new ones among
--- them) are counted again; no other day gained a reject.
+-- Incrementally, the days of the rejects this update appended are counted again; no other
+-- day gained a reject.
 
 with
 
@@ -29,8 +29,9 @@ dated as (
     inner join snapshots on rejects.snapshot_id = snapshots.snapshot_id
     {% if is_incremental() %}
     where cast(snapshots.fetched_at at time zone 'UTC' as date) in (
-        select cast(fetched_at at time zone 'UTC' as date)
-        from {{ changes('int_snapshots__fetches') }}
+        select cast(snapshots.fetched_at at time zone 'UTC' as date)
+        from {{ changes('stg_lake__rejects') }} as arrived
+        inner join snapshots on arrived.snapshot_id = snapshots.snapshot_id
     )
     {% endif %}
 

@@ -46,7 +46,7 @@ import polars as pl
 from pipeline.errors import OutputPathError, ReadOnlyQueryError
 from pipeline.lake import layout, lock, manifest
 from pipeline.lake.storage import LakeLike, Location
-from pipeline.warehouse import docs, increments, models
+from pipeline.warehouse import docs, files, increments, models
 
 # The lake's tables (`vocab.TABLES`) in the order a build loads and reports them.
 LAKE_TABLES = ("snapshots", "listings", "rejects")
@@ -64,9 +64,13 @@ def connect(db: Path | None = None, *, read_only: bool = True) -> duckdb.DuckDBP
     """A configured connection (`configure`) to a warehouse file, or to a fresh in-memory one.
 
     A warehouse holds tables, so nothing it holds reads the lake after the build: no
-    filesystem needs registering here, even for a lake on an object store.
+    filesystem needs registering here, even for a lake on an object store. Opening a file
+    read-only waits while an update holds it (`files.connect_read_only`).
     """
-    con = duckdb.connect(str(db) if db else ":memory:", read_only=read_only and db is not None)
+    if db is not None and read_only:
+        con = files.connect_read_only(db, _open_pin)
+    else:
+        con = duckdb.connect(str(db) if db else ":memory:")
     configure(con, in_memory=db is None)
     return con
 
@@ -195,51 +199,78 @@ def rebuild(
     on_event: models.OnEvent | None = None,
     on_wait: Callable[[str], None] | None = None,
 ) -> Built:
-    """Load the lake tables, build the models (all, or `select`), run their tests, rename.
+    """Load the lake tables, build the models (all, or `select`), run their tests.
 
     A warehouse the lake has only gained snapshots since (`increments.why_rebuild` finds no
     reason to rebuild) is updated: the new snapshots' rows are appended to its lake tables
     and the models update in place (`models.run(…, incremental=True)`), giving the tables a
-    full rebuild would; `full_refresh` rebuilds it whole regardless. With `select` and an
-    existing warehouse, the build starts from a copy of it, so models outside the selection
-    keep their last build (dbt's behaviour); without a warehouse the selection's upstream
-    models are built too. Either way the work is done on a copy under a temporary name,
-    renamed into place at the end. If a model or an `error` test fails, the
-    warehouse is left as it was and the failed build is kept beside it for inspection
-    (`<name>.failed.duckdb`), then the error is raised. The lake, the project and `db` are
-    checked before any file is written: a path that is not a lake raises `errors.LakeError`,
-    a broken project `models.ModelError`, a `db` that is a folder or not a DuckDB file
-    `errors.OutputPathError`, with `db` untouched. The manifest is read and the tables
-    loaded under the lake's lock, so a run writing the lake meanwhile is waited for
-    (`on_wait` hears why); the models are built after it is released. `on_event` hears of
-    every lake table loaded, model built and test run as it finishes (`models.Event`).
-    Last, every table, view and column gets its description as a DuckDB comment
-    (`docs.write_comments`): analysts read them in `duckdb_columns()` or any SQL client.
+    full rebuild would; `full_refresh` rebuilds it whole regardless. An update works on the
+    warehouse itself, in one transaction committed at the end (`files.open_in_place`), or,
+    when another process has the file open, on a copy; any other build writes a new file
+    (with `select` and an existing warehouse, a copy of it, so models outside the selection
+    keep their last build: dbt's behaviour; without a warehouse the selection's upstream
+    models are built too), renamed into place at the end (`files.replace`). If a model or
+    an `error` test fails, the warehouse is left as it was and the failed build is kept
+    beside it for inspection (`<name>.failed.duckdb`; an update in place is rolled back and
+    done again on a copy, quietly, to keep it), then the error is raised. The lake, the
+    project and `db` are checked before any file is written: a path that is not a lake
+    raises `errors.LakeError`, a broken project `models.ModelError`, a `db` that is a folder
+    or not a DuckDB file `errors.OutputPathError`, with `db` untouched. The manifest is read
+    and the new rows appended or the tables loaded under the lake's lock, so a run writing
+    the lake meanwhile is waited for (`on_wait` hears why); the models are built after it is
+    released. `on_event` hears of every lake table loaded, model built and test run as it
+    finishes (`models.Event`). Last, every table, view and column a build (re)created gets
+    its description as a DuckDB comment (`docs.write_comments`): analysts read them in
+    `duckdb_columns()` or any SQL client.
     """
+    return _rebuild(
+        lake, db, with_models=with_models, select=select, project=project,
+        full_refresh=full_refresh, on_event=on_event, on_wait=on_wait, in_place=True,
+    )  # fmt: skip
+
+
+@dataclass
+class _Target:
+    """The connection a build writes through, and what it was opened on."""
+
+    con: duckdb.DuckDBPyConnection
+    path: Path  # `db` itself (an update in place, inside a transaction) or the build's file
+    counts: dict[str, int]
+    added: int
+    why: str | None  # None: an update; else why the build loaded the lake whole ('' unsaid)
+    in_place: bool = False  # the warehouse itself, in a transaction
+
+
+def _rebuild(
+    lake: LakeLike,
+    db: Path,
+    *,
+    with_models: bool,
+    select: Sequence[str] | None,
+    project: models.Project | None,
+    full_refresh: bool,
+    on_event: models.OnEvent | None,
+    on_wait: Callable[[str], None] | None,
+    in_place: bool,
+) -> Built:
     where = manifest.require_lake(lake)  # first: taking the lock makes `_manifest/`
     if with_models and project is None:
         project = models.load_project()
     check_warehouse_path(db)
     remove_abandoned_builds(db)
-    tmp = _build_name(db)
     partial = bool(select) and _holds_warehouse(db)
     with _lake_locked(where, on_wait):
         committed = manifest.load(where)
-        files = manifest.files_of(where, committed)  # an old layout raises: nothing written
+        files_ = manifest.files_of(where, committed)  # an old layout raises: nothing written
         wanted = increments.State(
             where.url, where.uri(where.root), manifest.history(where), layout.SCHEMA_VERSION,
             increments.project_checksum(project),
         )  # fmt: skip
-        why, arrived = _why_rebuild(
-            db, wanted, committed, full_refresh=full_refresh, partial=partial
-        )
-        loaded = None
-        if arrived is not None:
-            loaded = _update(where, tmp, db, committed, arrived, on_event=on_event)
-            why = None if loaded is not None else "its lake tables did not match the manifest"
-        if loaded is None:
-            loaded = _load(where, tmp, files, copy_of=db if partial else None, on_event=on_event)
-        con, counts, added = loaded
+        target = _open(
+            where, db, wanted, committed, files_, full_refresh=full_refresh, partial=partial,
+            in_place=in_place, on_event=on_event, on_wait=on_wait,
+        )  # fmt: skip
+    con, why = target.con, target.why
     try:
         result = None
         if project is not None:
@@ -249,34 +280,106 @@ def rebuild(
             )  # fmt: skip
         # a selection rebuilt some models only: no checksum, so the next build is whole
         state = replace(wanted, project_checksum="") if partial else wanted
-        models.create_relation(con, increments.STATE_TABLE, "table", *state.row_sql())
-        docs.write_comments(con, project)
+        if why is None:  # kept, with its comment: only its row changes
+            con.execute(f"DELETE FROM {increments.STATE_TABLE}")
+            con.execute(f"INSERT INTO {increments.STATE_TABLE} BY NAME {state.row_sql()[0]}",
+                        state.row_sql()[1])  # fmt: skip
+        else:
+            models.create_relation(con, increments.STATE_TABLE, "table", *state.row_sql())
+        created = None if why is not None or result is None else result.created
+        docs.write_comments(con, project, only=created, in_transaction=target.in_place)
     except models.ModelError:
+        if target.in_place:
+            con.rollback()
+            con.close()
+            # the same update again on a copy, to keep the failed build for inspection
+            return _rebuild(
+                lake, db, with_models=with_models, select=select, project=project,
+                full_refresh=full_refresh, on_event=None, on_wait=on_wait, in_place=False,
+            )  # fmt: skip
         con.close()
-        os.replace(tmp, db.with_name(f"{db.stem}.failed{db.suffix}"))
-        Path(f"{tmp}.wal").unlink(missing_ok=True)
+        os.replace(target.path, db.with_name(f"{db.stem}.failed{db.suffix}"))
+        files.wal(target.path).unlink(missing_ok=True)
         raise
+    except BaseException:
+        if target.in_place:
+            con.close()  # never committed: DuckDB discards it
+        else:
+            _discard(target.path, con)
+        raise
+    if target.in_place:
+        con.commit()
+        con.close()  # DuckDB writes the committed changes into the file (a checkpoint)
+    else:
+        con.close()
+        files.replace(target.path, db, _open_pin, on_wait)
+    return Built(target.counts, result, why is None, why if why != "" else None, target.added)
+
+
+def _open(
+    where: Location,
+    db: Path,
+    wanted: increments.State,
+    committed: pl.DataFrame,
+    files_: Mapping[str, Sequence[str]],
+    *,
+    full_refresh: bool,
+    partial: bool,
+    in_place: bool,
+    on_event: models.OnEvent | None,
+    on_wait: Callable[[str], None] | None,
+) -> _Target:
+    """Open what the build writes, with the lake's rows in it: the warehouse itself with the
+    new snapshots' rows appended (in a transaction), a copy of it with them, or a new file
+    (or, for a selection, a copy) with the lake loaded whole. The caller holds the lake's
+    lock."""
+    tmp = _build_name(db)
+    if partial or not _holds_warehouse(db):
+        if partial:
+            with files.pinned(db, _open_pin, on_wait):
+                files.copy(db, tmp)
+        return _load(where, tmp, files_, why="", on_event=on_event)
+    if full_refresh:
+        return _load(where, tmp, files_, why="--full-refresh", on_event=on_event)
+    if in_place and (con := files.open_in_place(db, _open_for_writing)) is not None:
+        why, arrived = _why_rebuild(con, wanted, committed)
+        if arrived is not None:
+            con.begin()
+            appended = _append(con, where, committed, arrived, on_event=on_event)
+            if appended is not None:
+                return _Target(con, db, appended, arrived.height, None, in_place=True)
+            con.rollback()
+            why = LAKE_TABLES_DIFFER
+        con.close()
+        return _load(where, tmp, files_, why=why, on_event=on_event)
+    with files.pinned(db, _open_pin, on_wait) as pin:
+        why, arrived = _why_rebuild(pin, wanted, committed)
+        if arrived is not None:
+            files.copy(db, tmp)
+    if arrived is None:
+        return _load(where, tmp, files_, why=why, on_event=on_event)
+    con = None
+    try:
+        con = _open_for_writing(tmp)
+        appended = _append(con, where, committed, arrived, on_event=on_event)
     except BaseException:
         _discard(tmp, con)
         raise
-    con.close()
-    os.replace(tmp, db)
-    Path(f"{tmp}.wal").unlink(missing_ok=True)
-    return Built(counts, result, why is None, why if why != "" else None, added)
+    if appended is not None:
+        return _Target(con, tmp, appended, arrived.height, None)
+    _discard(tmp, con)
+    return _load(where, tmp, files_, why=LAKE_TABLES_DIFFER, on_event=on_event)
+
+
+LAKE_TABLES_DIFFER = "its lake tables did not match the manifest"
 
 
 def _why_rebuild(
-    db: Path, wanted: increments.State, committed: pl.DataFrame, *, full_refresh: bool,
-    partial: bool,
-) -> tuple[str | None, pl.DataFrame | None]:  # fmt: skip
-    """(why the build loads the lake whole, '' for a new warehouse or a selection; None)
-    or, when it may update the warehouse, (None, the manifest rows of the snapshots it
-    lacks)."""
-    if partial or not _holds_warehouse(db):
-        return "", None
-    if full_refresh:
-        return "--full-refresh", None
-    state, held = increments.recorded(db)
+    con: duckdb.DuckDBPyConnection | None, wanted: increments.State, committed: pl.DataFrame
+) -> tuple[str | None, pl.DataFrame | None]:
+    """(why the build loads the lake whole, None) or, when it may update the warehouse `con`
+    is open on, (None, the manifest rows of the snapshots it lacks)."""
+    state, held = increments.recorded(con)
     why = increments.why_rebuild(state, held, wanted, committed)
     return (why, None) if why is not None else (None, increments.new_snapshots(committed, held))
 
@@ -284,80 +387,74 @@ def _why_rebuild(
 def _load(
     where: Location,
     tmp: Path,
-    files: Mapping[str, Sequence[str]],
+    files_: Mapping[str, Sequence[str]],
     *,
-    copy_of: Path | None,
+    why: str | None,
     on_event: models.OnEvent | None,
-) -> tuple[duckdb.DuckDBPyConnection, dict[str, int], int]:
-    """Open the build's file (a copy of `copy_of`, or new) and load the lake's tables.
+) -> _Target:
+    """Open the build's file (new, or the copy of a warehouse already made there) and load
+    the lake's tables whole.
 
-    Returns the open connection, rows per table and snapshots loaded; on any failure the
-    file is deleted. The caller holds the lake's lock: the manifest and the files it names
-    cannot change.
+    On any failure the file is deleted. The caller holds the lake's lock: the manifest and
+    the files it names cannot change.
     """
     con = None
     try:
         tmp.parent.mkdir(parents=True, exist_ok=True)
-        if copy_of is not None:
-            shutil.copyfile(copy_of, tmp)
         con = _open_for_writing(tmp)
-        bind_lake(con, where, files=files, on_event=on_event)
+        bind_lake(con, where, files=files_, on_event=on_event)
         counts = _counts(con)
     except BaseException:
         _discard(tmp, con)
         raise
-    return con, counts, counts["snapshots"]
+    return _Target(con, tmp, counts, counts["snapshots"], why)
 
 
-def _update(
+def _append(
+    con: duckdb.DuckDBPyConnection,
     where: Location,
-    tmp: Path,
-    db: Path,
     committed: pl.DataFrame,
     arrived: pl.DataFrame,
     *,
     on_event: models.OnEvent | None,
-) -> tuple[duckdb.DuckDBPyConnection, dict[str, int], int] | None:
-    """Copy the warehouse and append the arrived snapshots' rows to its lake tables.
+) -> dict[str, int] | None:
+    """Append the arrived snapshots' rows to the lake tables; rows per table, or None when
+    the tables then do not hold what the manifest counts (the caller rebuilds).
 
-    Returns what `_load` does, or None (nothing left behind) when the tables then do not
-    hold what the manifest counts: the caller rebuilds. The caller holds the lake's lock.
+    Each table's new rows are kept in a temporary table (`APPENDED`) for the build: a
+    staging view's changes are its rows over them. The caller holds the lake's lock.
     """
-    con = None
-    try:
-        shutil.copyfile(db, tmp)
-        con = _open_for_writing(tmp)
-        _register(con, where)
-        groups = sorted(arrived["data_file"].unique().to_list())
-        con.register("_arrived", arrived.select("snapshot_id").to_arrow())
-        # kept for the build: the staging views' tests read only these snapshots' rows
-        con.execute(f"CREATE TEMP TABLE {APPENDED} AS SELECT snapshot_id FROM _arrived")
-        for index, table in enumerate(LAKE_TABLES, 1):
-            started = time.perf_counter()
-            if groups:
-                paths = [where.uri(where.path(table, f"{group}.parquet")) for group in groups]
-                con.execute(
-                    f"INSERT INTO {table} BY NAME SELECT * FROM {_read_parquet(paths)} "
-                    "SEMI JOIN _arrived USING (snapshot_id)"
-                )
-            if on_event is not None:
-                rows = con.sql(f"SELECT count(*) FROM {table}").fetchall()[0][0]
-                seconds = time.perf_counter() - started
-                on_event(models.Event("append", index, len(LAKE_TABLES), table, "OK", seconds,
-                                      rows, "table"))  # fmt: skip
-        con.unregister("_arrived")
-        counts = _counts(con)
-        if counts != manifest.row_counts(committed):
-            _discard(tmp, con)
-            return None
-    except BaseException:
-        _discard(tmp, con)
-        raise
-    return con, counts, arrived.height
+    _register(con, where)
+    groups = sorted(arrived["data_file"].unique().to_list())
+    con.register("_arrived", arrived.select("snapshot_id").to_arrow())
+    for index, table in enumerate(LAKE_TABLES, 1):
+        started = time.perf_counter()
+        new = models.quote(APPENDED[table])
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {new} AS SELECT * FROM {table} LIMIT 0")
+        if groups:
+            paths = [where.uri(where.path(table, f"{group}.parquet")) for group in groups]
+            con.execute(
+                f"INSERT INTO {new} BY NAME SELECT * FROM {_read_parquet(paths)} "
+                "SEMI JOIN _arrived USING (snapshot_id)"
+            )
+            con.execute(f"INSERT INTO {table} SELECT * FROM {new}")
+        if on_event is not None:
+            rows = con.sql(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+            seconds = time.perf_counter() - started
+            on_event(models.Event("append", index, len(LAKE_TABLES), table, "OK", seconds,
+                                  rows, "table"))  # fmt: skip
+    con.unregister("_arrived")
+    counts = _counts(con)
+    return counts if counts == manifest.row_counts(committed) else None
 
 
-# The snapshots an update appended (a temporary table of the build's connection).
-APPENDED = "__appended_snapshots"
+# The rows an update appended to each lake table (temporary tables of the build's connection)
+APPENDED = {table: f"__appended__{table}" for table in LAKE_TABLES}
+
+
+def _open_pin(db: Path) -> duckdb.DuckDBPyConnection:
+    """A bare read-only connection, to hold DuckDB's shared lock on a warehouse."""
+    return duckdb.connect(str(db), read_only=True)
 
 
 def _open_for_writing(tmp: Path) -> duckdb.DuckDBPyConnection:

@@ -28,7 +28,7 @@ import ast
 import importlib.util
 import inspect
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -203,21 +203,33 @@ def comment_sql(relations: Sequence[Relation], kinds: Mapping[str, str]) -> list
 
 
 def write_comments(
-    con: duckdb.DuckDBPyConnection, project: models.Project | None
+    con: duckdb.DuckDBPyConnection,
+    project: models.Project | None,
+    *,
+    only: Collection[str] | None = None,
+    in_transaction: bool = False,
 ) -> tuple[int, float]:
     """Write the catalogue into `con` as comments; returns (statements, seconds).
 
     Every relation present gets its comment again, not only what this build made: `CREATE
     OR REPLACE` drops a relation's comments, and a `--select` build starts from a copy of
-    the last warehouse, whose other relations keep theirs anyway. Each statement changes
-    the catalogue only, no data; they run as one batch in one transaction, since each
-    committed on its own costs a commit apiece (at a million listings: about 0.1 s for the
-    ~260 statements in one transaction, 0.7 s or more committed one by one).
+    the last warehouse, whose other relations keep theirs anyway. An update names what it
+    created (`only`): the tables it updated and the views it kept keep their comments.
+    Each statement changes the catalogue only, no data; they run as one batch in one
+    transaction (the caller's, `in_transaction`), since each committed on its own costs a
+    commit apiece (at a million listings: about 0.1 s for the ~260 statements in one
+    transaction, 0.7 s or more committed one by one).
     """
     started = time.perf_counter()
+    if only is not None and not only:
+        return 0, time.perf_counter() - started
     kinds = relation_kinds(con)
+    if only is not None:
+        kinds = {name: kind for name, kind in kinds.items() if name in only}
     statements = comment_sql([*catalogue(project, built_columns(con)), BUILD_RELATION], kinds)
-    if statements:
+    if statements and in_transaction:
+        con.execute("\n".join(statements))
+    elif statements:
         con.begin()
         try:
             con.execute("\n".join(statements))

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from pathlib import Path
 
 import duckdb
 import polars as pl
@@ -66,22 +65,22 @@ def project_checksum(project: models.Project | None) -> str:
     return digest.hexdigest()
 
 
-def recorded(db: Path) -> tuple[State | None, pl.Series]:
-    """The state a warehouse file records, and the snapshot ids it holds.
+def recorded(con: duckdb.DuckDBPyConnection | None) -> tuple[State | None, pl.Series]:
+    """The state the warehouse `con` is open on records, and the snapshot ids it holds.
 
     (None, empty) for a file that records none (built by an earlier version, or not a
-    warehouse at all): such a warehouse is rebuilt.
+    warehouse at all: `con` is None for a file DuckDB cannot open): such a warehouse is
+    rebuilt.
     """
     empty = pl.Series("snapshot_id", [], pl.String)
-    try:
-        con = duckdb.connect(str(db), read_only=True)
-    except duckdb.Error:
+    if con is None:
         return None, empty
     try:
         columns = {
             name
             for (name,) in con.execute(
-                "SELECT column_name FROM information_schema.columns WHERE table_name = ?",
+                "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+                "AND table_schema = current_schema()",
                 [STATE_TABLE],
             ).fetchall()
         }
@@ -95,8 +94,6 @@ def recorded(db: Path) -> tuple[State | None, pl.Series]:
         ids = con.sql("SELECT snapshot_id FROM snapshots").pl()["snapshot_id"]
     except duckdb.Error:
         return None, empty
-    finally:
-        con.close()
     return State(*row[0]), ids
 
 

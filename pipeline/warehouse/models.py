@@ -321,6 +321,7 @@ class RunResult:
 
     built: list[tuple[str, str, int | None, float]] = field(default_factory=list)
     tests: list[TestResult] = field(default_factory=list)
+    created: set[str] = field(default_factory=set)  # built anew (not updated, not kept)
 
     @property
     def warnings(self) -> list[TestResult]:
@@ -356,7 +357,7 @@ class Event:
     """
 
     # "load", "append" (a lake table's new rows), "model", "update" (an incremental model
-    # updated in place) or "test"
+    # updated in place), "keep" (a view an update leaves as it was) or "test"
     step: str
     index: int  # 1-based among this run's steps of the same kind
     total: int
@@ -377,6 +378,7 @@ class Event:
                 "load": ("loaded", "loading"),
                 "model": ("created", "creating"),
                 "update": ("updated", "updating"),
+                "keep": ("kept", "keeping"),
                 "append": ("appended to", "appending to"),
             }[self.step]
             verb = verbs[1] if self.status == "ERROR" else verbs[0]
@@ -545,18 +547,18 @@ def run(
     vars_: Mapping[str, Any] | None = None,
     on_event: OnEvent | None = None,
     incremental: bool = False,
-    appended: str | None = None,
+    appended: Mapping[str, str] | None = None,
 ) -> RunResult:
     """Build the selected models in dependency order, then run their tests.
 
     With `incremental` (the lake tables in `con` only gained rows since its models were
-    built from them), an incremental model that exists is updated in place
-    (`_update_incremental`) instead of rebuilt; views and tables are rebuilt as always.
+    built from them, by this same project), an incremental model that exists is updated in
+    place (`_update_incremental`) instead of rebuilt, and a view that exists is kept (its
+    SQL is the same); `appended` maps each lake table to a relation of the rows the update
+    appended to it, and a staging view's `changes()` are those rows as the view shows them.
     Then the generic tests declared on an updated model run on the rows whose key it
-    changed, and those on a staging view of a lake table on the rows of the snapshots
-    appended (`appended` names a relation of their `snapshot_id`s): every other row passed
-    them before and has not changed. Tests on tables rebuilt whole, and singular tests,
-    run on everything.
+    changed, and those on a staging view on the appended rows: every other row passed them
+    before and has not changed. Singular tests run on everything.
 
     With `with_upstream` (a fresh database) the models the selection reads are built too;
     without it they must already exist in `con` (a rebuild of part of a warehouse). Tests run
@@ -573,21 +575,19 @@ def run(
         wanted = set(names) | project.upstream(names)
         names = [name for name in project.order() if name in wanted]
     result = RunResult()
-    rebuilt: set[str] = set()  # incremental models built whole: no changes() to read
+    existing = _relation_types(con) if incremental else {}
+    changed: set[str] = set()  # models whose changes() this run keeps
     scopes: dict[str, str] = {}  # models whose generic tests read only changed rows
     for index, name in enumerate(names, 1):
         model = project.models[name]
         started = time.perf_counter()
-        updatable = (
-            incremental
-            and model.materialized == "incremental"
-            and not rebuilt & set(model.template.changes)
-            and _is_table(con, name)
-        )
-        if model.materialized == "incremental" and not updatable:
-            rebuilt.add(name)
+        step = "model"
+        if incremental and existing.get(name) == _KIND[model.materialized]:
+            step = {"incremental": "update", "view": "keep"}.get(model.materialized, step)
+        if step == "update" and not set(model.template.changes) <= changed:
+            step = "model"  # a parent it reads the changes of was rebuilt whole
         try:
-            if updatable:
+            if step == "update":
                 sql = model.template.render(values, project.sources, incremental=True, this=name)
                 _update_incremental(con, model, sql)
                 keys = ", ".join(quote(column) for column in model.unique_key)
@@ -595,16 +595,21 @@ def run(
                     f"(SELECT * FROM {quote(name)} SEMI JOIN (SELECT DISTINCT {keys} FROM "
                     f"{quote(changes_relation(name))}) AS __changed USING ({keys}))"
                 )
-            elif incremental and appended and model.template.sources:
-                scopes[name] = (
-                    f"(SELECT * FROM {quote(name)} WHERE snapshot_id IN "
-                    f"(SELECT snapshot_id FROM {quote(appended)}))"
-                )
-            else:
+                changed.add(name)
+            elif step == "model":
                 _materialise(con, model, model.template.render(values, project.sources, this=name))
+                result.created.add(name)
+            if incremental and appended is not None and _shows_lake_rows(model, project, appended):
+                sources = {key: appended[table] for key, table in project.sources.items()
+                           if table in appended}  # fmt: skip
+                create_relation(con, changes_relation(name), "view",
+                                model.template.render(values, sources, this=name),
+                                temporary=True)  # fmt: skip
+                scopes[name] = quote(changes_relation(name))
+                changed.add(name)
         except ModelError:
             seconds = time.perf_counter() - started
-            emit(Event("model", index, len(names), name, "ERROR", seconds,
+            emit(Event(step, index, len(names), name, "ERROR", seconds,
                        materialized=model.materialized))  # fmt: skip
             raise
         # a view is not counted: counting runs its whole query (a join of every listing)
@@ -615,13 +620,27 @@ def run(
         )
         seconds = time.perf_counter() - started
         result.built.append((name, model.materialized, rows, seconds))
-        step = "update" if updatable else "model"
         emit(Event(step, index, len(names), name, "OK", seconds, rows, model.materialized))
     built = set(names)
     available = built | _relations(con)
     tests = [t for t in project.tests if built & set(t.refs) and set(t.refs) <= available]
     result.tests = _run_each(con, tests, values, project.sources, emit, scopes)
     return result
+
+
+# How each materialisation is stored (information_schema's table_type).
+_KIND = {"view": "VIEW", "table": "BASE TABLE", "incremental": "BASE TABLE"}
+
+
+def _shows_lake_rows(model: Model, project: Project, appended: Mapping[str, str]) -> bool:
+    """A staging view: it reads lake tables (all of whose appended rows are known) and no
+    model, so its rows over the appended rows are its changes."""
+    return (
+        model.materialized == "view"
+        and not model.refs
+        and bool(model.template.sources)
+        and all(project.sources[source] in appended for source in model.template.sources)
+    )
 
 
 def create_macros(con: duckdb.DuckDBPyConnection, project: Project) -> None:
@@ -883,10 +902,14 @@ def _check_references(project: Project) -> None:
             if ref not in project.models:
                 raise ModelError(f"{template.path}: ref('{ref}') names no model (known: {known})")
         for changed in template.changes:
-            if project.models[changed].materialized != "incremental":
+            parent = project.models[changed]
+            staging = parent.materialized == "view" and parent.template.sources and not parent.refs
+            if parent.materialized != "incremental" and not staging:
                 raise ModelError(
-                    f"{template.path}: changes('{changed}') names a model that is not "
-                    "incremental: only an incremental model's build keeps what it changed"
+                    f"{template.path}: changes('{changed}') names a model that is neither "
+                    "incremental nor a staging view: only an incremental model's update keeps "
+                    "what it changed, and a staging view's changes are the rows the update "
+                    "appended to the lake tables it reads"
                 )
         for parent in template.config.get("keys_from") or {}:
             if parent not in template.changes:
@@ -911,14 +934,13 @@ def _materialise(con: duckdb.DuckDBPyConnection, model: Model, sql: str) -> None
         raise ModelError(f"{model.path}: building {model.name} failed: {error}") from None
 
 
-def _is_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return bool(
-        con.execute(
-            "SELECT 1 FROM information_schema.tables WHERE table_name = ? "
-            "AND table_schema = current_schema() AND table_type = 'BASE TABLE'",
-            [name],
-        ).fetchall()
-    )
+def _relation_types(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Each relation of the current schema, with its table_type (BASE TABLE or VIEW)."""
+    rows = con.execute(
+        "SELECT table_name, table_type FROM information_schema.tables "
+        "WHERE table_schema = current_schema()"
+    ).fetchall()
+    return dict(rows)
 
 
 def _update_incremental(con: duckdb.DuckDBPyConnection, model: Model, sql: str) -> None:
@@ -982,13 +1004,19 @@ def create_relation(
     materialized: str,
     sql: str,
     parameters: Sequence[Any] | None = None,
+    *,
+    temporary: bool = False,
 ) -> None:
     """`CREATE OR REPLACE` a view or table, dropping an existing one of the other kind first.
 
     DuckDB refuses to replace a view with a table (or back), which a rebuild from an older
-    warehouse, or a model whose materialisation changed, needs.
+    warehouse, or a model whose materialisation changed, needs. A `temporary` one lives in
+    the connection's temp schema and is never the other kind.
     """
     kind = "VIEW" if materialized == "view" else "TABLE"
+    if temporary:
+        con.execute(f"CREATE OR REPLACE TEMP {kind} {quote(name)} AS\n{sql}", parameters)
+        return
     existing = con.execute(
         "SELECT table_type FROM information_schema.tables "
         "WHERE table_name = ? AND table_schema = current_schema()",

@@ -86,7 +86,7 @@ def test_an_undeclared_source_is_refused(tmp_path: Path) -> None:
         ),
         (
             model("select 1 from {{ changes('s') }}"),
-            r"changes\('s'\) names a model that is not incremental",
+            r"changes\('s'\) names a model that is neither incremental nor a staging view",
         ),
         (
             "-- grain: one row\n{{ config(materialized='incremental') }}\nselect 1\n",
@@ -359,7 +359,8 @@ def test_an_unknown_generic_test_is_refused_naming_the_known_kinds(tmp_path: Pat
 
 def test_an_update_tests_the_rows_it_changed_and_the_appended_snapshots(tmp_path: Path) -> None:
     """An incremental model's generic tests read the rows whose key the update changed; a
-    staging view's, the appended snapshots' rows; rows that passed before are not read."""
+    staging view's, the appended rows; rows that passed before are not read. The view is
+    kept, not created again."""
     incremental = (
         "-- grain: one row per id\n"
         "{{ config(materialized='incremental', unique_key='id') }}\n"
@@ -386,9 +387,14 @@ def test_an_update_tests_the_rows_it_changed_and_the_appended_snapshots(tmp_path
         ("not_null__stg__v", 1),
         ("not_null__m__v", 1),
     ]
-    con.execute("insert into listings values ('s2', 3, 'b'), ('s3', 4, null)")
-    con.execute("create temp table appended as select * from (values ('s3')) as t(snapshot_id)")
-    update = models.run(con, project, incremental=True, appended="appended")
+    con.execute("create temp table appended as select * from (values ('s2', 3, 'b'), "
+                "('s3', 4, null)) as t(snapshot_id, id, v)")  # fmt: skip
+    con.execute("insert into listings select * from appended")
+    events: list[models.Event] = []
+    update = models.run(
+        con, project, incremental=True, appended={"listings": "appended"}, on_event=events.append
+    )
+    assert [(e.step, e.name) for e in events][:2] == [("keep", "stg"), ("update", "m")]
     # id 1's null passed before as a warning and is not read again; the new null is found
     assert [(r.test.name, r.failing_count) for r in update.tests] == [
         ("not_null__stg__v", 1),

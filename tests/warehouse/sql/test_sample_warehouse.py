@@ -163,8 +163,8 @@ def test_listings_build_prints_a_line_per_lake_table_model_and_test_as_it_goes(
         ("3", "11", "OK", "created view stg_lake__snapshots"),
         ("4", "11", "OK", "created incremental int_listings__document_keys"),
         ("5", "11", "OK", "created incremental int_snapshots__fetches"),
-        ("6", "11", "OK", "created view int_listings__keyed"),
-        ("7", "11", "OK", "created incremental rpt_rejects"),
+        ("6", "11", "OK", "created incremental rpt_rejects"),
+        ("7", "11", "OK", "created view int_listings__keyed"),
     ]
     assert built_models[7][3:] == ("created incremental dim_documents", "33 rows  ")
     assert [int(n) for n, *_ in tests] == list(range(1, 49))

@@ -1,0 +1,135 @@
+"""How a build writes the warehouse file: the file itself in one transaction, or a copy renamed.
+
+An update changes a few thousand rows of a file of hundreds of megabytes, so it works on the
+warehouse itself, in one DuckDB transaction committed only when every `error` test passed
+(`open_in_place`); a full build writes a new file beside it and renames it into place
+(`replace`). Why an update in place is as safe as the copy it replaces is in
+docs/warehouse.md ("Every build is atomic").
+
+DuckDB serialises writers with a lock on the file: a connection that may write holds it
+alone, read-only ones share it. An update in place holds it for its few seconds, so a
+reader opening the file meanwhile is refused; `connect_read_only` waits for it instead.
+When another process has the file open, the update cannot take the lock and works on a copy
+like a full build. A copy, or a rename onto the warehouse, happens while this process holds
+a read-only connection to it (`pinned`): no update can be running in place meanwhile, so a
+copy is never torn, and no running update is left writing a file that was replaced (and its
+write-ahead log beside a file it does not belong to).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+# How long a reader, a copy or a rename waits for an update holding the file: an update
+# takes seconds; a file held longer is held by someone else's client, not by a build.
+WAIT_S = float(os.environ.get("LISTINGS_WAREHOUSE_WAIT_S", "60"))
+_POLL_S = 0.1
+# What DuckDB says when another connection holds the file in a conflicting mode: another
+# process's lock, or this process's connection opened with other settings.
+_HELD = ("Could not set lock on file", "different configuration")
+
+
+def held(error: duckdb.Error) -> bool:
+    """Whether opening failed because another connection holds the file (not a bad file)."""
+    return any(words in str(error) for words in _HELD)
+
+
+def wal(db: Path) -> Path:
+    """DuckDB's write-ahead log of `db`: committed work not yet written into the file."""
+    return db.with_name(f"{db.name}.wal")
+
+
+def open_in_place(
+    db: Path, opener: Callable[[Path], duckdb.DuckDBPyConnection]
+) -> duckdb.DuckDBPyConnection | None:
+    """`opener(db)` (a connection that may write), or None when the file cannot be updated
+    in place: another connection holds it, it is no DuckDB file DuckDB can open, or it was
+    replaced while opening (DuckDB would hold a file that is no longer the warehouse)."""
+    try:
+        before = os.stat(db)
+        con = opener(db)
+    except (OSError, duckdb.Error):
+        return None
+    try:
+        after = os.stat(db)
+    except OSError:
+        after = None
+    if after is None or (before.st_dev, before.st_ino) != (after.st_dev, after.st_ino):
+        con.close()
+        return None
+    return con
+
+
+def connect_read_only(
+    db: Path, opener: Callable[[Path], duckdb.DuckDBPyConnection], *, wait_s: float = WAIT_S,
+    on_wait: Callable[[str], None] | None = None,
+) -> duckdb.DuckDBPyConnection:  # fmt: skip
+    """`opener(db)`, tried again while an update holds the file (up to `wait_s`); any other
+    error, or a file still held after that, raises DuckDB's error."""
+    deadline = time.monotonic() + wait_s
+    told = False
+    while True:
+        try:
+            return opener(db)
+        except duckdb.Error as error:
+            if not held(error) or time.monotonic() > deadline:
+                raise
+            if on_wait is not None and not told:
+                on_wait(f"warehouse {db} is being written by another process: waiting")
+                told = True
+        time.sleep(_POLL_S)
+
+
+@contextmanager
+def pinned(
+    db: Path, opener: Callable[[Path], duckdb.DuckDBPyConnection],
+    on_wait: Callable[[str], None] | None = None,
+) -> Iterator[duckdb.DuckDBPyConnection | None]:  # fmt: skip
+    """A read-only connection to `db` for the block (None for a file DuckDB cannot open, or
+    one held longer than `WAIT_S`: then the block runs unpinned, as every build did before
+    updates in place, and `on_wait` says so)."""
+    try:
+        con = connect_read_only(db, opener, on_wait=on_wait)
+    except duckdb.Error as error:
+        if held(error) and on_wait is not None:
+            on_wait(f"warehouse {db} is still held after {WAIT_S:g} s: going on without it")
+        con = None
+    try:
+        yield con
+    finally:
+        if con is not None:
+            con.close()
+
+
+def copy(db: Path, to: Path) -> None:
+    """Copy a warehouse (pinned by the caller) with its write-ahead log, if it has one."""
+    shutil.copyfile(db, to)
+    if wal(db).exists():
+        shutil.copyfile(wal(db), wal(to))
+
+
+def replace(
+    built: Path, db: Path, opener: Callable[[Path], duckdb.DuckDBPyConnection],
+    on_wait: Callable[[str], None] | None = None,
+) -> None:  # fmt: skip
+    """Rename a finished, closed build onto `db`, pinning the warehouse it replaces.
+
+    The replaced file's write-ahead log (a crashed update's committed work) is deleted
+    first: the new file supersedes it, and DuckDB refuses a log beside a file it does not
+    belong to. Deleted before the rename, a crash in between leaves the old warehouse as its
+    last checkpoint holds it, which is a state it had.
+    """
+    if db.is_file() and db.stat().st_size > 0:
+        with pinned(db, opener, on_wait):
+            wal(db).unlink(missing_ok=True)
+            os.replace(built, db)
+    else:
+        os.replace(built, db)
+    wal(built).unlink(missing_ok=True)
