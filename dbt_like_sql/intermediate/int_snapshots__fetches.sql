@@ -4,17 +4,50 @@
 -- of that query comes hours or days later. So a fetch is a run of snapshots of one
 -- (site, query), each taken within var('fetch_gap_minutes') of the one before. The fetch is
 -- named by its site, query and start time, so adding later snapshots never renames it.
--- Incrementally, the (site, query) pairs of the snapshots this update appended are redone
--- whole: a snapshot's fetch depends on the pair's snapshots before it, and on no other
--- pair's (a page fetched late can join or split the pair's fetches).
+-- Incrementally, what is redone of each (site, query) a snapshot this update appended
+-- belongs to starts at the start of the fetch of the latest snapshot placed before the
+-- earliest new one (or at that new one, when none was placed before it): a fetch that ended
+-- before then ended with a gap before it, which no later snapshot can close, and the fetch
+-- of the snapshots from then on depends on those snapshots alone (a page fetched late can
+-- join or split the fetches after it). No other (site, query) is touched.
 
 with
 
 {% if is_incremental() %}
 
-arrived_pairs as (
+arrived as (
 
-    select distinct site, query from {{ changes('stg_lake__snapshots') }}
+    select site, query, fetched_at from {{ changes('stg_lake__snapshots') }}
+
+),
+
+-- each new snapshot, with the start of the fetch of the latest snapshot placed before it
+after_placed as (
+
+    select
+        arrived.site,
+        arrived.query,
+        arrived.fetched_at,
+        max(placed.fetch_started_at) as placed_fetch_started_at
+
+    from arrived
+    left join {{ this }} as placed
+        on arrived.site is not distinct from placed.site
+        and arrived.query is not distinct from placed.query
+        and placed.fetched_at <= arrived.fetched_at
+    group by arrived.site, arrived.query, arrived.fetched_at
+
+),
+
+redone_from as (
+
+    select
+        site,
+        query,
+        min(coalesce(placed_fetch_started_at, fetched_at)) as redone_from
+
+    from after_placed
+    group by site, query
 
 ),
 
@@ -25,9 +58,10 @@ snapshots as (
     select all_snapshots.*
     from {{ ref('stg_lake__snapshots') }} as all_snapshots
     {% if is_incremental() %}
-    semi join arrived_pairs
-        on all_snapshots.site is not distinct from arrived_pairs.site
-        and all_snapshots.query is not distinct from arrived_pairs.query
+    semi join redone_from
+        on all_snapshots.site is not distinct from redone_from.site
+        and all_snapshots.query is not distinct from redone_from.query
+        and all_snapshots.fetched_at >= redone_from.redone_from
     {% endif %}
 
 ),

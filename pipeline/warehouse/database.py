@@ -201,7 +201,7 @@ def rebuild(
 ) -> Built:
     """Load the lake tables, build the models (all, or `select`), run their tests.
 
-    A warehouse the lake has only gained snapshots since (`increments.why_rebuild` finds no
+    A warehouse the lake has only gained snapshots since (`increments.assess` finds no
     reason to rebuild) is updated: the new snapshots' rows are appended to its lake tables
     and the models update in place (`models.run(…, incremental=True)`), giving the tables a
     full rebuild would; `full_refresh` rebuilds it whole regardless. An update works on the
@@ -342,7 +342,7 @@ def _open(
     if full_refresh:
         return _load(where, tmp, files_, why="--full-refresh", on_event=on_event)
     if in_place and (con := files.open_in_place(db, _open_for_writing)) is not None:
-        why, arrived = _why_rebuild(con, wanted, committed)
+        why, arrived = increments.assess(con, wanted, committed)
         if arrived is not None:
             con.begin()
             appended = _append(con, where, committed, arrived, on_event=on_event)
@@ -353,7 +353,7 @@ def _open(
         con.close()
         return _load(where, tmp, files_, why=why, on_event=on_event)
     with files.pinned(db, _open_pin, on_wait) as pin:
-        why, arrived = _why_rebuild(pin, wanted, committed)
+        why, arrived = increments.assess(pin, wanted, committed)
         if arrived is not None:
             files.copy(db, tmp)
     if arrived is None:
@@ -372,16 +372,6 @@ def _open(
 
 
 LAKE_TABLES_DIFFER = "its lake tables did not match the manifest"
-
-
-def _why_rebuild(
-    con: duckdb.DuckDBPyConnection | None, wanted: increments.State, committed: pl.DataFrame
-) -> tuple[str | None, pl.DataFrame | None]:
-    """(why the build loads the lake whole, None) or, when it may update the warehouse `con`
-    is open on, (None, the manifest rows of the snapshots it lacks)."""
-    state, held = increments.recorded(con)
-    why = increments.why_rebuild(state, held, wanted, committed)
-    return (why, None) if why is not None else (None, increments.new_snapshots(committed, held))
 
 
 def _load(

@@ -7,7 +7,7 @@ rows), the lake's schema version, and a checksum of the project as the build com
 filled in). The next
 build updates the warehouse in place of a full rebuild (`database.rebuild`) when all four
 are unchanged and every snapshot the warehouse holds is still committed: then the lake only
-gained snapshots, and loading theirs (`new_snapshots`, `database._update`) and updating the
+gained snapshots, and loading theirs (`assess`, `database._append`) and updating the
 models (`models.run(…, incremental=True)`) gives the tables a full rebuild would
 (docs/warehouse.md, "Incremental builds"). Anything else, or `--full-refresh`, rebuilds.
 """
@@ -65,42 +65,61 @@ def project_checksum(project: models.Project | None) -> str:
     return digest.hexdigest()
 
 
-def recorded(con: duckdb.DuckDBPyConnection | None) -> tuple[State | None, pl.Series]:
-    """The state the warehouse `con` is open on records, and the snapshot ids it holds.
+def assess(
+    con: duckdb.DuckDBPyConnection | None, wanted: State, committed: pl.DataFrame
+) -> tuple[str | None, pl.DataFrame | None]:
+    """(why the warehouse `con` is open on must be rebuilt whole, None), or, when the lake
+    only gained snapshots since it was built, (None, the manifest's rows (one per snapshot)
+    of the snapshots it lacks).
 
-    (None, empty) for a file that records none (built by an earlier version, or not a
-    warehouse at all: `con` is None for a file DuckDB cannot open): such a warehouse is
-    rebuilt.
+    `con` is None for a file DuckDB cannot open. The warehouse's snapshots are compared with
+    the manifest's in DuckDB: only the few new ones come back.
     """
-    empty = pl.Series("snapshot_id", [], pl.String)
     if con is None:
-        return None, empty
+        return why_rebuild(None, wanted, 0), None
     try:
-        columns = {
-            name
-            for (name,) in con.execute(
-                "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
-                "AND table_schema = current_schema()",
-                [STATE_TABLE],
-            ).fetchall()
-        }
-        if not {"url", "location", "history", "schema_version", "project_checksum"} <= columns:
-            return None, empty
-        row = con.execute(
-            f"SELECT url, location, history, schema_version, project_checksum FROM {STATE_TABLE}"
-        ).fetchall()
-        if len(row) != 1:
-            return None, empty
-        ids = con.sql("SELECT snapshot_id FROM snapshots").pl()["snapshot_id"]
+        state = recorded(con)
+        if state is None:
+            return why_rebuild(None, wanted, 0), None
+        latest = committed.unique("snapshot_id", keep="first").select("snapshot_id", "data_file")
+        con.register("__committed", latest.to_arrow())
+        try:
+            gone = con.execute(
+                "SELECT count(*) FROM snapshots ANTI JOIN __committed USING (snapshot_id)"
+            ).fetchall()[0][0]
+            arrived = con.sql(
+                "SELECT * FROM __committed ANTI JOIN snapshots USING (snapshot_id)"
+            ).pl()
+        finally:
+            con.unregister("__committed")
     except duckdb.Error:
-        return None, empty
-    return State(*row[0]), ids
+        return why_rebuild(None, wanted, 0), None
+    why = why_rebuild(state, wanted, gone)
+    return (why, None) if why is not None else (None, arrived)
 
 
-def why_rebuild(
-    recorded_state: State | None, held: pl.Series, wanted: State, committed: pl.DataFrame
-) -> str | None:
-    """Why the warehouse must be rebuilt whole, or None when the lake only gained snapshots."""
+def recorded(con: duckdb.DuckDBPyConnection) -> State | None:
+    """The state the warehouse `con` is open on records; None for a file that records none
+    (built by an earlier version, or not a warehouse at all): such a warehouse is rebuilt."""
+    columns = {
+        name
+        for (name,) in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+            "AND table_schema = current_schema()",
+            [STATE_TABLE],
+        ).fetchall()
+    }
+    if not {"url", "location", "history", "schema_version", "project_checksum"} <= columns:
+        return None
+    row = con.execute(
+        f"SELECT url, location, history, schema_version, project_checksum FROM {STATE_TABLE}"
+    ).fetchall()
+    return State(*row[0]) if len(row) == 1 else None
+
+
+def why_rebuild(recorded_state: State | None, wanted: State, gone: int) -> str | None:
+    """Why the warehouse must be rebuilt whole, or None when the lake only gained snapshots
+    (`gone`: how many snapshots the warehouse holds that the lake no longer commits)."""
     if recorded_state is None:
         return "the warehouse records no build state (a new file, or an earlier version's)"
     if recorded_state.location != wanted.location:
@@ -111,16 +130,6 @@ def why_rebuild(
         return "the lake rewrote rows it had committed (a full refresh, resolve-titles, …)"
     if recorded_state.project_checksum != wanted.project_checksum:
         return "the models' SQL changed"
-    gone = held.to_frame().join(committed.select("snapshot_id"), on="snapshot_id", how="anti")
-    if not gone.is_empty():
-        return f"{gone.height:,} snapshots it holds are no longer in the lake"
+    if gone:
+        return f"{gone:,} snapshots it holds are no longer in the lake"
     return None
-
-
-def new_snapshots(committed: pl.DataFrame, held: pl.Series) -> pl.DataFrame:
-    """The manifest's rows (one per snapshot) of snapshots the warehouse does not hold."""
-    return (
-        committed.unique("snapshot_id", keep="first")
-        .join(held.to_frame(), on="snapshot_id", how="anti")
-        .select("snapshot_id", "data_file")
-    )

@@ -173,6 +173,12 @@ def changes_relation(model: str) -> str:
     return f"__changes__{model}"
 
 
+def inserted_relation(model: str) -> str:
+    """The temporary table an update keeps of the rows it inserted into `model`: all the
+    model's rows of every key it changed (the generic tests read these)."""
+    return f"__inserted__{model}"
+
+
 def _check_statements(path: Path, text: str) -> None:
     """Refuse any `{% … %}` but the `is_incremental()` block (and say where)."""
     for match in _STATEMENT.finditer(_BLOCK.sub("", text)):
@@ -590,11 +596,7 @@ def run(
             if step == "update":
                 sql = model.template.render(values, project.sources, incremental=True, this=name)
                 _update_incremental(con, model, sql)
-                keys = ", ".join(quote(column) for column in model.unique_key)
-                scopes[name] = (
-                    f"(SELECT * FROM {quote(name)} SEMI JOIN (SELECT DISTINCT {keys} FROM "
-                    f"{quote(changes_relation(name))}) AS __changed USING ({keys}))"
-                )
+                scopes[name] = quote(inserted_relation(name))
                 changed.add(name)
             elif step == "model":
                 _materialise(con, model, model.template.render(values, project.sources, this=name))
@@ -951,11 +953,13 @@ def _update_incremental(con: duckdb.DuckDBPyConnection, model: Model, sql: str) 
     changed in this build (`changes(parent)` holding the key's columns, or the columns
     `keys_from` names): a document whose last listing moved to another key has no new row,
     and its old row must go. Rows of those keys that differ from the new ones (or have
-    none) are deleted, the new rows that differ are inserted, and both are kept in
-    `changes(model)` for the models below.
+    none) are deleted, the new rows that differ are inserted (and kept in
+    `inserted_relation(model)`: every row the model now has of a key it changed), and both
+    are kept in `changes(model)` for the models below.
     """
     this, key = quote(model.name), ", ".join(quote(column) for column in model.unique_key)
     changed = quote(changes_relation(model.name))
+    inserted = quote(inserted_relation(model.name))
     scopes = [f"SELECT {key} FROM __new"]
     for parent in model.template.changes:
         relation = changes_relation(parent)
@@ -970,16 +974,23 @@ def _update_incremental(con: duckdb.DuckDBPyConnection, model: Model, sql: str) 
         f"CREATE OR REPLACE TEMP TABLE __scope AS {scope}",
         f"CREATE OR REPLACE TEMP TABLE __before AS "
         f"SELECT {this}.* FROM {this} SEMI JOIN __scope USING ({key})",
-        # keys whose rows differ, either way (set operations treat NULLs as equal)
-        f"CREATE OR REPLACE TEMP TABLE __keys AS SELECT DISTINCT {key} FROM ("
-        f"(SELECT * FROM __before EXCEPT ALL SELECT * FROM __new) UNION ALL "
-        f"(SELECT * FROM __new EXCEPT ALL SELECT * FROM __before))",
+        # keys whose rows differ, either way: rows (as structs; NULLs equal, as in set
+        # operations) counted +1 before and -1 after, a key with any count left over. Exact
+        # as EXCEPT ALL both ways, without its window over every column (several times as
+        # fast on the few thousand rows an update settles)
+        f"CREATE OR REPLACE TEMP TABLE __keys AS SELECT DISTINCT "
+        + ", ".join(f"__row.{quote(c)} AS {quote(c)}" for c in model.unique_key)
+        + " FROM (SELECT __row FROM (SELECT __before AS __row, 1 AS __side FROM __before "
+        "UNION ALL SELECT __new AS __row, -1 AS __side FROM __new) "
+        "GROUP BY __row HAVING sum(__side) <> 0)",
+        f"CREATE OR REPLACE TEMP TABLE {inserted} AS "
+        f"SELECT * FROM __new SEMI JOIN __keys USING ({key})",
         f"CREATE OR REPLACE TEMP TABLE {changed} AS "
         f"SELECT * FROM __before SEMI JOIN __keys USING ({key}) UNION ALL BY NAME "
-        f"SELECT * FROM __new SEMI JOIN __keys USING ({key})",
+        f"SELECT * FROM {inserted}",
         f"DELETE FROM {this} USING __keys WHERE "
         + " AND ".join(f"{this}.{quote(c)} = __keys.{quote(c)}" for c in model.unique_key),
-        f"INSERT INTO {this} BY NAME SELECT * FROM __new SEMI JOIN __keys USING ({key})",
+        f"INSERT INTO {this} BY NAME SELECT * FROM {inserted}",
     ]
     try:
         for step in steps:
