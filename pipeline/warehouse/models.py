@@ -978,7 +978,7 @@ def _update_incremental(con: duckdb.DuckDBPyConnection, model: Model, sql: str) 
         # operations) counted +1 before and -1 after, a key with any count left over. Exact
         # as EXCEPT ALL both ways, without its window over every column (several times as
         # fast on the few thousand rows an update settles)
-        f"CREATE OR REPLACE TEMP TABLE __keys AS SELECT DISTINCT "
+        "CREATE OR REPLACE TEMP TABLE __keys AS SELECT DISTINCT "
         + ", ".join(f"__row.{quote(c)} AS {quote(c)}" for c in model.unique_key)
         + " FROM (SELECT __row FROM (SELECT __before AS __row, 1 AS __side FROM __before "
         "UNION ALL SELECT __new AS __row, -1 AS __side FROM __new) "
