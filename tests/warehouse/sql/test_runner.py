@@ -402,3 +402,25 @@ def test_an_update_tests_the_rows_it_changed_and_the_appended_snapshots(tmp_path
     ]
     assert con.sql("select count(*) from m").fetchall() == [(4,)]
     assert update.tests[1].sample["id"].to_list() == [4]
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("create or replace macro twice(x) as x * 2", None),
+        ("create or replace macro twice(n) as table select n * 2 as y", None),
+        ("create or replace macro thrice(x) as x * 3", "a macro file holds one statement"),
+        ("create table twice as select 1", "a macro file holds one statement"),
+        ("create or replace macro twice(x) as x * 2; select 1", "a macro file holds one"),
+        ("create or replace macro twice(x as", "does not run"),
+    ],
+)
+def test_a_macro_file_creates_the_macro_it_is_named_after(
+    tmp_path: Path, text: str, error: str | None
+) -> None:
+    root = write_project(tmp_path, {"macros/twice.sql": text, "marts/m.sql": model("select 1")})
+    if error is None:
+        assert models.load_project(root).macros == {"twice": text}
+    else:
+        with pytest.raises(models.ModelError, match=error):
+            models.load_project(root)
