@@ -9,9 +9,39 @@
 
 with
 
+{% if is_incremental() %}
+
+-- the fetches whose snapshots or documents changed (before and after)
+touched as materialized (
+
+    select fetch_id from {{ changes('int_snapshots__fetches') }}
+    union
+    select fetch_id from {{ changes('fct_listing_appearances') }}
+
+),
+
+-- their (site, query) pairs: the fetches of no other pair are read
+touched_pairs as materialized (
+
+    select site, query from {{ changes('int_snapshots__fetches') }}
+    union
+    select site, query
+    from {{ ref('int_snapshots__fetches') }}
+    where fetch_id in (select fetch_id from touched)
+
+),
+
+{% endif %}
+
 fetches as (
 
-    select * from {{ ref('int_snapshots__fetches') }}
+    select all_fetches.*
+    from {{ ref('int_snapshots__fetches') }} as all_fetches
+    {% if is_incremental() %}
+    semi join touched_pairs
+        on all_fetches.site is not distinct from touched_pairs.site
+        and all_fetches.query is not distinct from touched_pairs.query
+    {% endif %}
 
 ),
 
@@ -57,16 +87,7 @@ ordered as (
 
 {% if is_incremental() %}
 
--- the fetches whose snapshots or documents changed (before and after)
-touched as (
-
-    select fetch_id from {{ changes('int_snapshots__fetches') }}
-    union
-    select fetch_id from {{ changes('fct_listing_appearances') }}
-
-),
-
--- those that still exist, and the fetch after each one
+-- the touched fetches that still exist, and the fetch after each one
 redone as materialized (
 
     select fetch_id, previous_fetch_id

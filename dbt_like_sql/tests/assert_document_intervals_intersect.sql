@@ -6,12 +6,16 @@
 -- the data, like a rejected fragment, not a fault of the build: it warns (listing the rows)
 -- rather than failing, so one odd page cannot block the whole warehouse. The same rows are
 -- in rpt_data_quality and at the top of the report.
+-- In an update, the documents read are those it changed: the others were read before.
 
 with
 
 documents as (
 
     select * from {{ ref('dim_documents') }}
+    {% if is_incremental() %}
+    where document_key in (select document_key from {{ changes('dim_documents') }})
+    {% endif %}
 
 ),
 

@@ -3,18 +3,38 @@
 -- The lake writes a snapshot's listings before its snapshot row, and the snapshot row
 -- records how many it wrote. A mismatch means listings were lost or doubled between the lake
 -- and the marts: a pipeline fault, so it fails the build.
+-- In an update, the snapshots checked are those it appended and those whose listings it
+-- keyed again: no other snapshot's count or listings changed.
 
 with
+
+{% if is_incremental() %}
+
+checked as (
+
+    select snapshot_id from {{ changes('stg_lake__snapshots') }}
+    union
+    select snapshot_id from {{ changes('int_listings__document_keys') }}
+
+),
+
+{% endif %}
 
 snapshots as (
 
     select * from {{ ref('stg_lake__snapshots') }}
+    {% if is_incremental() %}
+    where snapshot_id in (select snapshot_id from checked)
+    {% endif %}
 
 ),
 
 listings as (
 
     select * from {{ ref('int_listings__document_keys') }}
+    {% if is_incremental() %}
+    where snapshot_id in (select snapshot_id from checked)
+    {% endif %}
 
 ),
 

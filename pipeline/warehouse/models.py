@@ -33,7 +33,7 @@ import difflib
 import graphlib
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -564,7 +564,8 @@ def run(
     appended to it, and a staging view's `changes()` are those rows as the view shows them.
     Then the generic tests declared on an updated model run on the rows whose key it
     changed, and those on a staging view on the appended rows: every other row passed them
-    before and has not changed. Singular tests run on everything.
+    before and has not changed. A singular test runs on everything, or, with its own
+    `{% if is_incremental() %}` block reading `changes()`, on what it says may have changed.
 
     With `with_upstream` (a fresh database) the models the selection reads are built too;
     without it they must already exist in `con` (a rebuild of part of a warehouse). Tests run
@@ -626,7 +627,7 @@ def run(
     built = set(names)
     available = built | _relations(con)
     tests = [t for t in project.tests if built & set(t.refs) and set(t.refs) <= available]
-    result.tests = _run_each(con, tests, values, project.sources, emit, scopes)
+    result.tests = _run_each(con, tests, values, project.sources, emit, scopes, changed)
     return result
 
 
@@ -694,10 +695,12 @@ def _run_each(
     sources: Mapping[tuple[str, str], str],
     emit: OnEvent,
     scopes: Mapping[str, str] | None = None,
+    changed: Collection[str] = (),
 ) -> list[TestResult]:
     """Run each test once, reporting it as it finishes; raise if an `error` test found rows.
 
-    Every test runs before the failure is raised, so one build shows every failure.
+    Every test runs before the failure is raised, so one build shows every failure. A test
+    whose `changes()` this run kept (`changed`) runs with its `is_incremental()` blocks on.
     """
     results = []
     for index, data_test in enumerate(tests, 1):
@@ -706,7 +709,10 @@ def _run_each(
             if scopes and data_test.model in scopes
             else None
         )
-        outcome = _run_test(con, data_test, values, sources, scoped)
+        incremental = bool(data_test.template.changes) and set(data_test.template.changes) <= set(
+            changed
+        )
+        outcome = _run_test(con, data_test, values, sources, scoped, incremental=incremental)
         results.append(outcome)
         emit(Event("test", index, len(tests), data_test.name, outcome.status, outcome.seconds,
                    outcome.failing_count))  # fmt: skip
@@ -1062,13 +1068,15 @@ def _run_test(
     vars_: Mapping[str, Any],
     sources: Mapping[tuple[str, str], str],
     scoped: Mapping[str, str] | None = None,
+    *,
+    incremental: bool = False,
 ) -> TestResult:
     """Run a test's query once: the window counts every offending row, LIMIT keeps a sample.
 
     A count and then a sample ran each test's query twice; on a million listings the
     queries are the build's cost, so it runs once (a passing test has no rows to window).
     """
-    sql = test.template.render(vars_, sources, scoped=scoped)
+    sql = test.template.render(vars_, sources, scoped=scoped, incremental=incremental)
     started = time.perf_counter()
     try:
         counted = f"SELECT *, count(*) OVER () AS {quote(_FAILING_ROWS)} FROM (\n{sql}\n)"

@@ -424,3 +424,36 @@ def test_a_macro_file_creates_the_macro_it_is_named_after(
     else:
         with pytest.raises(models.ModelError, match=error):
             models.load_project(root)
+
+
+def test_a_singular_test_reads_what_its_incremental_block_says_in_an_update(
+    tmp_path: Path,
+) -> None:
+    """In an update a singular test runs with its is_incremental() blocks on, reading the
+    changes it names; `--test-only` and full builds run it whole."""
+    root = write_project(
+        tmp_path,
+        {
+            "staging/stg.sql": model("select * from {{ source('lake', 'listings') }}"),
+            "marts/m.sql": (
+                "-- grain: one row per id\n"
+                "{{ config(materialized='incremental', unique_key='id') }}\n"
+                "select id from {{ ref('stg') }}\n"
+                "{% if is_incremental() %}where id not in (select id from {{ this }}){% endif %}\n"
+            ),
+            "tests/assert_every_id.sql": (
+                "-- grain: one row per id\n{{ config(severity='warn') }}\n"
+                "select id from {{ ref('m') }}\n{% if is_incremental() %}"
+                "where id in (select id from {{ changes('m') }}){% endif %}\n"
+            ),
+        },
+    )
+    project = models.load_project(root)
+    con = database.connect()
+    con.execute("create table listings as select * from range(3) as t(id)")
+    assert [r.failing_count for r in models.run(con, project).tests] == [3]
+    con.execute("create temp table appended as select 7 as id")
+    con.execute("insert into listings select * from appended")
+    update = models.run(con, project, incremental=True, appended={"listings": "appended"})
+    assert [r.failing_count for r in update.tests] == [1]
+    assert [r.failing_count for r in models.run_tests(con, project)[0].tests] == [4]
