@@ -110,11 +110,14 @@ def run(
     jobs: Iterable[tuple[object, ...]],
     workers: int,
 ) -> Iterator[R]:
-    """`work(*job)` for every job, on `workers` spawned processes; results as they finish.
+    """`work(*job)` for every job, on `workers` spawned processes; results in job order.
 
-    Jobs are drawn lazily, one more each time one finishes, so at most `workers` are held
-    at once. The first failure (or an interrupt, or the caller closing the generator)
-    terminates the workers, then propagates; results already yielded stay yielded.
+    Jobs are drawn lazily, one more each time one finishes, so at most `workers` run at
+    once; a result that finishes before an earlier job's waits for it, so the caller sees
+    the same order whatever the timing (the run commits batches in that order, and the
+    first of two copies of a snapshot is the one it keeps). The first failure (or an
+    interrupt, or the caller closing the generator) terminates the workers, then
+    propagates; results already yielded stay yielded.
     """
     threads = str(max(default_workers() // workers, 1))
     with (
@@ -126,23 +129,27 @@ def run(
             initargs=(os.getpid(),),
         ) as pool,
     ):
-        pending: set[Future[R]] = set()
-        todo = iter(jobs)
+        pending: dict[Future[R], int] = {}
+        ready: dict[int, R] = {}
+        todo = enumerate(jobs)
+        following = 0  # the job whose result is yielded next
         finished = False
         try:
-            for job in todo:
-                pending.add(pool.submit(work, *job))
+            for index, job in todo:
+                pending[pool.submit(work, *job)] = index
                 if len(pending) >= workers:
                     break
             while pending:
                 # Timed, so Ctrl-C is noticed (see `result`).
-                done, pending = wait(pending, SIGNAL_CHECK_S, return_when=FIRST_COMPLETED)
+                done, _ = wait(set(pending), SIGNAL_CHECK_S, return_when=FIRST_COMPLETED)
                 for future in done:
-                    result = future.result()
-                    job = next(todo, None)
-                    if job is not None:
-                        pending.add(pool.submit(work, *job))
-                    yield result
+                    ready[pending.pop(future)] = future.result()
+                    nxt = next(todo, None)
+                    if nxt is not None:
+                        pending[pool.submit(work, *nxt[1])] = nxt[0]
+                while following in ready:
+                    yield ready.pop(following)
+                    following += 1
             finished = True
         finally:
             if not finished:

@@ -35,6 +35,18 @@ def test_jobs_run_on_spawned_workers_and_every_result_comes_back() -> None:
     assert os.getpid() not in {pid for pid, _ in results}
 
 
+def _slow_first(value: int) -> int:
+    if value == 0:
+        time.sleep(1.0)  # the first job finishes last, whatever the machine's speed
+    return value
+
+
+def test_results_come_back_in_job_order_whichever_finishes_first() -> None:
+    """The run commits batches in this order: which of two copies of a snapshot is kept must
+    not depend on which worker was faster."""
+    assert list(pool.run(_slow_first, [(n,) for n in range(5)], workers=2)) == [0, 1, 2, 3, 4]
+
+
 def test_a_failing_job_raises_in_the_caller() -> None:
     with pytest.raises(ValueError, match="three is not allowed"):
         list(pool.run(_fail_on_three, [(n,) for n in range(6)], workers=2))
