@@ -153,6 +153,8 @@ def bind_lake(
                 con, table, materialized,
                 f"SELECT * FROM {_read_parquet(committed[table])}{order}",
             )  # fmt: skip
+            if materialized == "table":
+                models.checkpoint(con)
         else:
             empty = pl.DataFrame(schema={**layout.file_schema(table), layout.PARTITION: pl.String})
             con.register("_empty", empty.to_arrow())
