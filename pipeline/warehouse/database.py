@@ -418,7 +418,10 @@ def _append(
     """
     _register(con, where)
     groups = sorted(arrived["data_file"].unique().to_list())
-    con.register("_arrived", arrived.select("snapshot_id").to_arrow())
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _arrived AS SELECT unnest(?::VARCHAR[]) AS snapshot_id",
+        [arrived["snapshot_id"].to_list()],
+    )
     for index, table in enumerate(LAKE_TABLES, 1):
         started = time.perf_counter()
         new = models.quote(APPENDED[table])
@@ -435,7 +438,7 @@ def _append(
             seconds = time.perf_counter() - started
             on_event(models.Event("append", index, len(LAKE_TABLES), table, "OK", seconds,
                                   rows, "table"))  # fmt: skip
-    con.unregister("_arrived")
+    con.execute("DROP TABLE temp._arrived")
     counts = _counts(con)
     return counts if counts == manifest.row_counts(committed) else None
 
