@@ -69,6 +69,15 @@ fresh as materialized (
 
 ),
 
+-- every listing that shows a numeric id (a few in a hundred), read once for the steps below
+with_ids as materialized (
+
+    select snapshot_id, position, coalesce(site, '') as site_key, document_id
+    from lake_listings
+    where document_id is not null
+
+),
+
 -- ids the new listings show (their uuid alias may change), and every listing showing one
 arrived_ids as (
 
@@ -80,11 +89,11 @@ arrived_ids as (
 
 id_rows as (
 
-    select lake_listings.snapshot_id, lake_listings.position
-    from lake_listings
+    select with_ids.snapshot_id, with_ids.position
+    from with_ids
     semi join arrived_ids
-        on coalesce(lake_listings.site, '') = arrived_ids.site_key
-        and lake_listings.document_id = arrived_ids.document_id
+        on with_ids.site_key = arrived_ids.site_key
+        and with_ids.document_id = arrived_ids.document_id
 
 ),
 
@@ -117,12 +126,11 @@ rekeyed as materialized (
 -- what keying them reads: them, and every listing showing an id one of them shows
 rekeyed_ids as (
 
-    select distinct coalesce(lake_listings.site, '') as site_key, lake_listings.document_id
-    from lake_listings
+    select distinct with_ids.site_key, with_ids.document_id
+    from with_ids
     semi join rekeyed
-        on lake_listings.snapshot_id = rekeyed.snapshot_id
-        and lake_listings.position = rekeyed.position
-    where lake_listings.document_id is not null
+        on with_ids.snapshot_id = rekeyed.snapshot_id
+        and with_ids.position = rekeyed.position
 
 ),
 
@@ -130,15 +138,17 @@ scope as materialized (
 
     select snapshot_id, position from rekeyed
     union
-    select lake_listings.snapshot_id, lake_listings.position
-    from lake_listings
+    select with_ids.snapshot_id, with_ids.position
+    from with_ids
     semi join rekeyed_ids
-        on coalesce(lake_listings.site, '') = rekeyed_ids.site_key
-        and lake_listings.document_id = rekeyed_ids.document_id
+        on with_ids.site_key = rekeyed_ids.site_key
+        and with_ids.document_id = rekeyed_ids.document_id
 
 ),
 
--- the few listings the steps below read, several times: copied once
+-- the few listings the steps below read, several times: copied once. Matched on the
+-- snapshot first: DuckDB filters the table's scan by a join on one column, and then
+-- decodes the other columns of the matching rows only
 listings as materialized (
 
     select lake_listings.*
@@ -146,6 +156,7 @@ listings as materialized (
     semi join scope
         on lake_listings.snapshot_id = scope.snapshot_id
         and lake_listings.position = scope.position
+    where lake_listings.snapshot_id in (select snapshot_id from scope)
 
 ),
 
