@@ -344,14 +344,18 @@ def _open(
     if full_refresh:
         return _load(where, tmp, files_, why="--full-refresh", on_event=on_event)
     if in_place and (con := files.open_in_place(db, _open_for_writing)) is not None:
-        why, arrived = increments.assess(con, wanted, committed)
-        if arrived is not None:
-            con.begin()
-            appended = _append(con, where, committed, arrived, on_event=on_event)
-            if appended is not None:
-                return _Target(con, db, appended, arrived.height, None, in_place=True)
-            con.rollback()
-            why = LAKE_TABLES_DIFFER
+        try:
+            why, arrived = increments.assess(con, wanted, committed)
+            if arrived is not None:
+                con.begin()
+                appended = _append(con, where, committed, arrived, on_event=on_event)
+                if appended is not None:
+                    return _Target(con, db, appended, arrived.height, None, in_place=True)
+                con.rollback()
+                why = LAKE_TABLES_DIFFER
+        except BaseException:
+            con.close()  # nothing committed: the warehouse is as it was
+            raise
         con.close()
         return _load(where, tmp, files_, why=why, on_event=on_event)
     with files.pinned(db, _open_pin, on_wait) as pin:
