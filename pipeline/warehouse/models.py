@@ -1096,16 +1096,20 @@ def _run_test(
 
     A count and then a sample ran each test's query twice; on a million listings the
     queries are the build's cost, so it runs once (a passing test has no rows to window).
+    Its rows come back as tuples; only a test that found some runs again for its sample as
+    a typed frame (making a frame of nothing cost more than most of an update's tests).
     """
     sql = test.template.render(vars_, sources, scoped=scoped, incremental=incremental)
     started = time.perf_counter()
     try:
         counted = f"SELECT *, count(*) OVER () AS {quote(_FAILING_ROWS)} FROM (\n{sql}\n)"
-        found = con.sql(f"{counted} LIMIT {SAMPLE_ROWS}").pl()
+        found = con.sql(f"{counted} LIMIT {SAMPLE_ROWS}")
+        rows = found.fetchall()
+        sample = found.pl().drop(_FAILING_ROWS) if rows else pl.DataFrame()
     except duckdb.Error as error:
         raise ModelError(f"{test.template.path}: test {test.name} failed to run: {error}") from None
-    count = int(found[_FAILING_ROWS][0]) if found.height else 0
-    return TestResult(test, count, found.drop(_FAILING_ROWS), time.perf_counter() - started)
+    count = int(rows[0][-1]) if rows else 0
+    return TestResult(test, count, sample, time.perf_counter() - started)
 
 
 def _reachable(start: str, edges: Mapping[str, set[str]]) -> set[str]:
