@@ -1096,8 +1096,8 @@ def _run_test(
 
     A count and then a sample ran each test's query twice; on a million listings the
     queries are the build's cost, so it runs once (a passing test has no rows to window).
-    Its rows come back as tuples; only a test that found some runs again for its sample as
-    a typed frame (making a frame of nothing cost more than most of an update's tests).
+    Its rows come back as tuples, and the sample is made of them (a frame through Arrow,
+    made for every test, empty or not, cost more than most of an update's tests).
     """
     sql = test.template.render(vars_, sources, scoped=scoped, incremental=incremental)
     started = time.perf_counter()
@@ -1105,9 +1105,9 @@ def _run_test(
         counted = f"SELECT *, count(*) OVER () AS {quote(_FAILING_ROWS)} FROM (\n{sql}\n)"
         found = con.sql(f"{counted} LIMIT {SAMPLE_ROWS}")
         rows = found.fetchall()
-        sample = found.pl().drop(_FAILING_ROWS) if rows else pl.DataFrame()
     except duckdb.Error as error:
         raise ModelError(f"{test.template.path}: test {test.name} failed to run: {error}") from None
+    sample = pl.DataFrame([row[:-1] for row in rows], schema=found.columns[:-1], orient="row")
     count = int(rows[0][-1]) if rows else 0
     return TestResult(test, count, sample, time.perf_counter() - started)
 
