@@ -81,24 +81,28 @@ def assess(
         state = recorded(con)
         if state is None:
             return why_rebuild(None, wanted, 0), None
-        latest = committed.unique("snapshot_id", keep="first").select("snapshot_id", "data_file")
         # the ids as a list parameter, not a registered frame: that would import pyarrow
         # (0.2 s), which nothing else in a daily run needs
         con.execute(
             "CREATE OR REPLACE TEMP TABLE __committed AS "
             "SELECT unnest(?::VARCHAR[]) AS snapshot_id",
-            [latest["snapshot_id"].to_list()],
+            [committed["snapshot_id"].to_list()],
         )
         try:
             gone = con.execute(
                 "SELECT count(*) FROM snapshots ANTI JOIN __committed USING (snapshot_id)"
             ).fetchall()[0][0]
             new = con.execute(
-                "SELECT snapshot_id FROM __committed ANTI JOIN snapshots USING (snapshot_id)"
+                "SELECT DISTINCT snapshot_id FROM __committed "
+                "ANTI JOIN snapshots USING (snapshot_id)"
             ).fetchall()
         finally:
             con.execute("DROP TABLE IF EXISTS temp.__committed")
-        arrived = latest.filter(pl.col("snapshot_id").is_in([id_ for (id_,) in new]))
+        arrived = (
+            committed.filter(pl.col("snapshot_id").is_in([id_ for (id_,) in new]))
+            .unique("snapshot_id", keep="first", maintain_order=True)
+            .select("snapshot_id", "data_file")
+        )
     except duckdb.Error:
         return why_rebuild(None, wanted, 0), None
     why = why_rebuild(state, wanted, gone)
