@@ -7,16 +7,19 @@ run's files and a compaction's leftovers are invisible. Tables rather than views
 compaction deletes the files it replaced (a view over a file list would break in every
 warehouse built before the compaction), and because every model and data test then reads
 DuckDB's own storage instead of decoding Parquet again. The models are built on them by
-`pipeline.models`, then their data tests run. The whole file is rebuilt each time, under a
-temporary name, and renamed into place only when every test of severity `error` passed: a
-reader never opens a half-built file or one whose tests failed, and a writer never blocks
-readers for longer than the rename. A path that is not a lake (or a lake in the old layout)
-raises `errors.LakeError` before anything is written, so a typo never empties a good warehouse.
+`pipeline.models`, then their data tests run. A warehouse the lake only gained snapshots
+since is updated (`increments`): in place, in one transaction committed only when every
+test of severity `error` passed; any other build writes a new file under a temporary name,
+renamed into place at the end (`files`). Either way a reader never opens a half-built file
+or one whose tests failed (docs/warehouse.md, "Every build is atomic"). A path that is not
+a lake (or a lake in the old layout) raises `errors.LakeError` before anything is written,
+so a typo never empties a good warehouse.
 
 A build reads the lake under the lake's lock (`pipeline.lake.lock`), held only while it
-reads the manifest and loads the tables: a run committing (or a `--full-refresh` emptying
-the lake) meanwhile cannot give the warehouse a state the lake never had. A `--db` that is
-a folder, or a file that is not a DuckDB database, is refused before anything is written.
+reads the manifest and loads (or appends) the tables: a run committing (or a
+`--full-refresh` emptying the lake) meanwhile cannot give the warehouse a state the lake
+never had. A `--db` that is a folder, or a file that is not a DuckDB database, is refused
+before anything is written.
 
 `listings sql --lake` (`query(…, lake=…)`) binds *views* over the same committed files
 on an in-memory connection instead: one ad-hoc query reads them once, loading would only
