@@ -1,10 +1,8 @@
 """What a `listings sql` query may do, and the sandboxed DuckDB connection it runs on.
 
-`check` classifies each statement with DuckDB's own parser (`extract_statements`, the
-statement's `.type`) and, for a PRAGMA's name or an EXPLAIN's options, DuckDB's own
-tokenizer (`duckdb.tokenize`): SELECT (DESCRIBE, SHOW, SUMMARIZE parse as SELECT), EXPLAIN
-of a read (never EXPLAIN ANALYZE) and the PRAGMAs in `READ_PRAGMAS`; anything else raises
-`errors.ReadOnlyQueryError` before any statement runs. `each_result` then runs the parsed
+Every statement first passes `read_only.check` (DuckDB's own parser and tokenizer decide
+what reads; anything else raises `errors.ReadOnlyQueryError` before any statement runs).
+`each_result` then runs the parsed
 statements on a connection that is read-only where DuckDB allows it (a warehouse file),
 whose file access is limited to the lake's committed files and the paths given with
 `--read` (`sandbox`), with its settings locked. Why, and what is left: docs/sql.md.
@@ -18,101 +16,10 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.errors import ReadOnlyQueryError
 from pipeline.lake import manifest
 from pipeline.lake.storage import LakeLike
 from pipeline.warehouse import database
-
-READS = (
-    "it runs SELECT (with DESCRIBE, SHOW, SUMMARIZE), EXPLAIN of those and reporting "
-    "PRAGMAs such as table_info or version, so nothing was run"
-)
-# PRAGMAs that only report, by the name DuckDB's tokenizer reads; any other (a quoted name
-# included) may set or run something (`enable_profiling`, `import_database`), and
-# `PRAGMA name = value` parses as SET.
-READ_PRAGMAS = frozenset({
-    "collations", "database_list", "database_size", "functions", "metadata_info",
-    "platform", "show", "show_databases", "show_tables", "show_tables_expanded",
-    "storage_info", "table_info", "user_agent", "version",
-})  # fmt: skip
-# EXPLAIN ANALYZE runs the statement it explains: refused whatever that is.
-ANALYZE = frozenset({"analyze", "analyse"})
-
-
-@dataclass(frozen=True)
-class Token:
-    """One of DuckDB's tokens: its text and where it starts in the statement."""
-
-    text: str
-    start: int
-
-
-def tokens(sql: str) -> list[Token]:
-    """`sql`'s tokens as DuckDB's tokenizer reads them, comments left out."""
-    found = duckdb.tokenize(sql)
-    ends = [start for start, _ in found[1:]] + [len(sql)]
-    return [
-        Token(sql[start:end].strip(), start)
-        for (start, kind), end in zip(found, ends, strict=True)
-        if kind != duckdb.token_type.comment
-    ]
-
-
-def check(con: duckdb.DuckDBPyConnection, sql: str) -> list[duckdb.Statement]:
-    """`sql`'s statements; raise `errors.ReadOnlyQueryError` unless every one only reads."""
-    statements = con.extract_statements(sql)
-    for number, statement in enumerate(statements, 1):
-        if not reads_only(con, statement):
-            text = " ".join(statement.query.split()).rstrip(";")
-            shown = text if len(text) <= 60 else text[:57] + "..."
-            raise ReadOnlyQueryError(
-                f"`listings sql` is read-only: statement {number} of {len(statements)} is "
-                f"{statement.type.name} ({shown}); {READS}"
-            )
-    return statements
-
-
-def reads_only(con: duckdb.DuckDBPyConnection, statement: duckdb.Statement) -> bool:
-    """Whether DuckDB parsed `statement` as a read: a SELECT, a reporting PRAGMA, or an
-    EXPLAIN (not EXPLAIN ANALYZE) of one."""
-    if statement.type == duckdb.StatementType.SELECT:
-        return True
-    words = tokens(statement.query)
-    if statement.type == duckdb.StatementType.PRAGMA:
-        return _reporting_pragma(words)
-    if statement.type == duckdb.StatementType.EXPLAIN:
-        explained = _explained(statement.query, words)
-        if explained is None:
-            return False
-        try:
-            inner = con.extract_statements(explained)
-        except duckdb.Error:
-            return False
-        return len(inner) == 1 and reads_only(con, inner[0])
-    return False
-
-
-def _reporting_pragma(words: Sequence[Token]) -> bool:
-    return (
-        len(words) >= 2
-        and words[0].text.lower() == "pragma"
-        and words[1].text.lower() in READ_PRAGMAS
-    )
-
-
-def _explained(query: str, words: Sequence[Token]) -> str | None:
-    """The text of the statement an EXPLAIN shows; None for EXPLAIN ANALYZE (in any
-    spelling: `ANALYSE`, `(ANALYZE)`, `(FORMAT JSON, "analyze")`) or a form not known."""
-    if len(words) < 2 or words[0].text.lower() != "explain":
-        return None
-    after = 1
-    if words[1].text == "(":
-        closing = [i for i, word in enumerate(words) if word.text == ")"]
-        after = closing[0] + 1 if closing else len(words)
-    options = {word.text.strip('"').lower() for word in words[1 : max(after, 2)]}
-    if options & ANALYZE or after >= len(words):
-        return None
-    return query[words[after].start :]
+from pipeline.warehouse.read_only import check
 
 
 @dataclass(frozen=True)

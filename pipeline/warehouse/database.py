@@ -23,7 +23,7 @@ before anything is written.
 
 `listings sql --lake` (`query(…, lake=…)`) binds *views* over the same committed files
 on an in-memory connection instead: one ad-hoc query reads them once, loading would only
-add work. `query` runs read statements only (`check_read_only`), on a connection whose
+add work. `query` runs read statements only (`read_only.check`), on a connection whose
 settings are locked (`lock_settings`): the warehouse, the lake and every other file are
 the user's, and a query must not change them.
 """
@@ -46,10 +46,10 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from pipeline.errors import OutputPathError, ReadOnlyQueryError
+from pipeline.errors import OutputPathError
 from pipeline.lake import layout, lock, manifest
 from pipeline.lake.storage import LakeLike, Location
-from pipeline.warehouse import docs, files, increments, models
+from pipeline.warehouse import docs, files, increments, models, read_only
 
 # The lake's tables (`vocab.TABLES`) in the order a build loads and reports them.
 LAKE_TABLES = ("snapshots", "listings", "rejects")
@@ -585,7 +585,7 @@ def _lake_locked(where: Location, on_wait: Callable[[str], None] | None) -> Iter
 def query(sql: str, *, db: Path | None = None, lake: LakeLike | None = None) -> pl.DataFrame:
     """Run a read-only query on a warehouse file, or on views over a lake's committed files.
 
-    Every statement is checked first (`check_read_only`): one that could write raises
+    Every statement is checked first (`read_only.check`): one that could write raises
     `errors.ReadOnlyQueryError` and none runs. Several statements run in order and the last
     one's result is returned. Raises `errors.LakeError` when `lake` holds no lake (or one in
     the old layout).
@@ -603,11 +603,11 @@ def each_result(
     run one by one on the connection `query` describes, which stays open while the caller
     reads the result: `listings sql` renders every statement's, as DuckDB's shell does.
 
-    Nothing runs before every statement passed `check_read_only`.
+    Nothing runs before every statement passed `read_only.check`.
     """
     con = connect(None if lake is not None else db, read_only=True)
     try:
-        statements = check_read_only(con, sql)
+        statements = read_only.check(con, sql)
         if lake is not None:
             bind_lake(con, lake, materialized="view", files=manifest.committed_files(lake))
         lock_settings(con)
@@ -617,28 +617,6 @@ def each_result(
         con.close()
 
 
-# What `listings sql` runs. DuckDB's own parser says what each statement is; DESCRIBE, SHOW
-# and SUMMARIZE parse as SELECT. Everything else (COPY, EXPORT, ATTACH, INSTALL/LOAD, SET,
-# CREATE, CALL, …) could write a file, change a database or a setting: refused, before any
-# statement runs. A query may still *read* any local file (`read_parquet`, `read_csv`,
-# `read_text`): `listings sql` is a local tool, run by the files' owner.
-READ_STATEMENTS = frozenset({duckdb.StatementType.SELECT})
-# PRAGMAs that only report; any other PRAGMA may set something (`enable_profiling`), and
-# `PRAGMA name = value` parses as SET.
-READ_PRAGMAS = frozenset({
-    "collations", "database_list", "database_size", "functions", "metadata_info",
-    "platform", "show", "show_databases", "show_tables", "show_tables_expanded",
-    "storage_info", "table_info", "user_agent", "version",
-})  # fmt: skip
-# Blank space and comments before a statement's first word.
-_LEAD = r"(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*"
-_PRAGMA = re.compile(_LEAD + r"pragma\s+(\w+)", re.IGNORECASE | re.DOTALL)
-# EXPLAIN ANALYZE runs its statement (EXPLAIN ANALYZE COPY … writes the file), so what is
-# explained is checked like any statement. Anything this does not recognise stays unparsed,
-# and a statement that does not parse is refused.
-_EXPLAIN = re.compile(
-    _LEAD + r"explain\b(?:\s*\([^)]*\)|\s+analy[sz]e\b)?", re.IGNORECASE | re.DOTALL
-)
 # Set after the connection is configured, so no statement can turn a protection off.
 LOCKED_SETTINGS = {
     "autoinstall_known_extensions": "false",  # no network: INSTALL is refused too
@@ -646,41 +624,6 @@ LOCKED_SETTINGS = {
     "allow_community_extensions": "false",
     "lock_configuration": "true",  # last: it freezes every setting, itself included
 }
-
-
-def check_read_only(con: duckdb.DuckDBPyConnection, sql: str) -> list[duckdb.Statement]:
-    """`sql`'s statements; raise `errors.ReadOnlyQueryError` unless every one only reads."""
-    statements = con.extract_statements(sql)
-    for number, statement in enumerate(statements, 1):
-        if not _reads_only(con, statement):
-            text = " ".join(statement.query.split()).rstrip(";")
-            shown = text if len(text) <= 60 else text[:57] + "..."
-            raise ReadOnlyQueryError(
-                f"`listings sql` is read-only: statement {number} of {len(statements)} is "
-                f"{statement.type.name} ({shown}); it runs SELECT (with DESCRIBE, SHOW, "
-                "SUMMARIZE), EXPLAIN of those and reporting PRAGMAs such as table_info or "
-                "version, so nothing was run"
-            )
-    return statements
-
-
-def _reads_only(con: duckdb.DuckDBPyConnection, statement: duckdb.Statement) -> bool:
-    kind = statement.type
-    if kind in READ_STATEMENTS:
-        return True
-    if kind == duckdb.StatementType.PRAGMA:
-        pragma = _PRAGMA.match(statement.query)
-        return pragma is not None and pragma.group(1).lower() in READ_PRAGMAS
-    if kind == duckdb.StatementType.EXPLAIN:
-        explain = _EXPLAIN.match(statement.query)
-        if explain is None:
-            return False
-        try:
-            inner = con.extract_statements(statement.query[explain.end() :])
-        except duckdb.Error:
-            return False
-        return len(inner) == 1 and _reads_only(con, inner[0])
-    return False
 
 
 def lock_settings(con: duckdb.DuckDBPyConnection) -> None:

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline import cli
-from pipeline.cli import sql_guard
+from pipeline.warehouse import read_only
 from tests.conftest import lake_files
 
 EXPLAIN_COPY = "explain analyze copy (select 42) to 'OUT.csv'"
@@ -180,7 +180,7 @@ def test_duckdbs_sandbox_refuses_a_write_that_passed_the_check(
     refusal: str,
 ) -> None:
     """The second wall: with the check turned off, DuckDB itself refuses the write."""
-    monkeypatch.setattr(sql_guard, "reads_only", lambda con, statement: True)
+    monkeypatch.setattr(read_only, "reads_only", lambda con, statement: True)
     status, err = _run(write, target, capsys)
     assert status == 1
     assert err.startswith(f"listings sql: {refusal}")
