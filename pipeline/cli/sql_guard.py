@@ -2,24 +2,23 @@
 
 Every statement first passes `read_only.check` (DuckDB's own parser and tokenizer decide
 what reads; anything else raises `errors.ReadOnlyQueryError` before any statement runs).
-`each_result` then runs the parsed
-statements on a connection that is read-only where DuckDB allows it (a warehouse file),
-whose file access is limited to the lake's committed files and the paths given with
-`--read` (`sandbox`), with its settings locked. Why, and what is left: docs/sql.md.
+`each_result` then runs the parsed statements (`database.each_result`, which binds the lake
+again when a run replaced its files meanwhile) on a connection that is read-only where
+DuckDB allows it (a warehouse file), whose file access is limited to the lake's committed
+files and the paths given with `--read` (`sandbox`), with its settings locked. Why, and
+what is left: docs/sql.md.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
-from pipeline.lake import manifest
 from pipeline.lake.storage import LakeLike
 from pipeline.warehouse import database
-from pipeline.warehouse.read_only import check
 
 
 @dataclass(frozen=True)
@@ -54,25 +53,21 @@ def sandbox(con: duckdb.DuckDBPyConnection, readable: Readable) -> None:
 
 def each_result(
     sql: str, *, db: Path, lake: LakeLike | None = None, read: Sequence[Path] = ()
-) -> Iterator[tuple[duckdb.Statement, duckdb.DuckDBPyRelation | None]]:
+) -> Iterator[tuple[duckdb.Statement, database.Result | None]]:
     """Each statement of `sql` with its result (None for one that returns none), run in
-    order on a sandboxed connection to the warehouse `db` (opened read-only) or to views
-    over `lake`'s committed files, which stays open while the caller reads each result.
+    order (`database.each_result`) on a sandboxed connection to the warehouse `db` (opened
+    read-only) or to views over `lake`'s committed files, which stays open while the caller
+    reads each result.
 
     Nothing runs before every statement passed `check`. What runs is the statement
     DuckDB parsed and `check` classified, not its text parsed again.
     """
-    con = database.connect(None if lake is not None else db, read_only=True)
-    try:
-        statements = check(con, sql)
-        readable = Readable.of(read)
-        if lake is not None:
-            committed = manifest.committed_files(lake)
-            database.bind_lake(con, lake, materialized="view", files=committed)
-            lake_files = tuple(file for files in committed.values() for file in files)
-            readable = Readable(readable.files + lake_files, readable.folders)
-        sandbox(con, readable)
-        for statement in statements:
-            yield statement, con.sql(statement)
-    finally:
-        con.close()
+    readable = Readable.of(read)
+
+    def prepare(
+        con: duckdb.DuckDBPyConnection, committed: Mapping[str, Sequence[str]] | None
+    ) -> None:
+        lake_files = tuple(file for files in (committed or {}).values() for file in files)
+        sandbox(con, Readable(readable.files + lake_files, readable.folders))
+
+    return database.each_result(sql, db=db, lake=lake, prepare=prepare)

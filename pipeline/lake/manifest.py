@@ -57,7 +57,18 @@ SCHEMA = {
 
 
 class ManifestUnreadableError(LakeError):
-    """A manifest file cannot be read: the lake no longer knows which files it holds."""
+    """A manifest file cannot be read: the lake no longer knows which files it holds.
+
+    `reason` is what reading it said (`verify` names it beside the file)."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class ManifestChangedError(LakeError):
+    """A manifest file went between being listed and being read: a writer merged or
+    replaced it. The lake is healthy; `load` lists the files again."""
 
 
 def path(lake: Location) -> str:
@@ -95,26 +106,46 @@ _PARSED_KEPT = 64
 
 
 def _read(where: Location, file: str) -> pl.DataFrame:
-    """One manifest file's rows; `ManifestUnreadableError` if it is damaged (truncated,
-    not Parquet, columns missing or of another type), never a traceback."""
+    """One manifest file's rows; `ManifestChangedError` if it is gone (a writer merged it
+    since it was listed), `ManifestUnreadableError` if it cannot be read or is damaged
+    (truncated, not Parquet, columns missing or of another type), never a traceback."""
+    name = file.removeprefix(where.root + "/")
     try:
         data = where.read_bytes(file)
-        digest = hashlib.blake2b(data, digest_size=20).digest()
-        if digest in _PARSED:
-            return _PARSED[digest]
-        frame = _parse(data)
-        if len(_PARSED) >= _PARSED_KEPT:
-            _PARSED.pop(next(iter(_PARSED)))
-        _PARSED[digest] = frame
-        return frame
-    except (OSError, pl.exceptions.PolarsError) as error:
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise ManifestUnreadableError(
-            f"{where.url}: the manifest file {file.removeprefix(where.root + '/')} is "
-            f"unreadable ({reason}), so the lake no longer knows which files it holds. "
-            f"`listings verify {where.url}` shows what is damaged; `listings normalise "
-            f"PATH… --out {where.url} --full-refresh` rebuilds the lake from its inputs"
+    except FileNotFoundError:
+        raise ManifestChangedError(
+            f"{where.url}: the manifest file {name} went while it was being read (a run "
+            "merged the manifest meanwhile): the lake is fine, read it again"
         ) from None
+    except OSError as error:
+        reason = _first_line(error)
+        raise ManifestUnreadableError(
+            f"{where.url}: the manifest file {name} cannot be read ({reason})", reason
+        ) from None
+    digest = hashlib.blake2b(data, digest_size=20).digest()
+    if digest in _PARSED:
+        return _PARSED[digest]
+    try:
+        frame = _parse(data)
+    except pl.exceptions.PolarsError as error:
+        reason = _first_line(error)
+        raise ManifestUnreadableError(
+            f"{where.url}: the manifest file {name} is damaged ({reason}), so the lake no "
+            f"longer knows which files it holds. `listings verify {where.url}` shows what "
+            f"else is; `listings normalise PATH… --out {where.url} --full-refresh` starts "
+            "the lake over from the inputs under PATH…: the manifest is set aside and every "
+            "data file deleted, so snapshots whose input files are gone are lost",
+            reason,
+        ) from None
+    if len(_PARSED) >= _PARSED_KEPT:
+        _PARSED.pop(next(iter(_PARSED)))
+    _PARSED[digest] = frame
+    return frame
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def _parse(data: bytes) -> pl.DataFrame:
@@ -129,13 +160,33 @@ def _parse(data: bytes) -> pl.DataFrame:
     return frame.select(list(SCHEMA)).cast(SCHEMA)  # type: ignore[arg-type]
 
 
+# Times `load` lists the manifest's files again when one went before it was read.
+READ_ATTEMPTS = 5
+
+
 def load(lake: Location) -> pl.DataFrame:
     """The committed rows (merged manifest and parts), or an empty manifest for a new lake.
 
     In no particular order: `merge_parts` sorts what it writes. Parts hold a few rows each,
     so they are applied as an update of the merged manifest's rows (a later commit wins)
     rather than by de-duplicating the whole manifest.
+
+    Readers do not hold the lake's lock, so a run's merge may delete parts between their
+    listing and their reading: then the files are listed and read again (the merged
+    manifest holds their rows by then), up to `READ_ATTEMPTS` times.
     """
+    attempt = 1
+    while True:
+        try:
+            return _load(lake)
+        except ManifestChangedError:
+            if attempt == READ_ATTEMPTS:
+                raise
+            time.sleep(0.05 * attempt)  # a merge deletes its parts one by one: let it end
+            attempt += 1
+
+
+def _load(lake: Location) -> pl.DataFrame:
     base = [path(lake)] if lake.exists(path(lake)) else []
     parts = _parts(lake)
     if not base and not parts:

@@ -201,8 +201,7 @@ class _Verifier:
             try:
                 rows = manifest.read_file(lake, file)
             except manifest.ManifestUnreadableError as error:
-                reason = str(error).split(" is unreadable (", 1)[-1].split("), so the lake")[0]
-                self.problem("manifest", self.relative(file), f"unreadable ({reason})")
+                self.problem("manifest", self.relative(file), f"unreadable ({error.reason})")
                 readable = False
                 continue
             twice = rows.filter(pl.struct(manifest.KEY).is_duplicated())

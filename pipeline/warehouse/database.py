@@ -23,7 +23,9 @@ before anything is written.
 
 `listings sql --lake` (`query(…, lake=…)`) binds *views* over the same committed files
 on an in-memory connection instead: one ad-hoc query reads them once, loading would only
-add work. `query` runs read statements only (`read_only.check`), on a connection whose
+add work. It takes no lock, so a statement that finds a file gone because a run replaced
+it meanwhile runs again over the manifest read anew (`each_result`; docs/lake.md, "Readers
+while a run writes"). `query` runs read statements only (`read_only.check`), on a connection whose
 settings are locked (`lock_settings`): the warehouse, the lake and every other file are
 the user's, and a query must not change them.
 """
@@ -596,25 +598,140 @@ def query(sql: str, *, db: Path | None = None, lake: LakeLike | None = None) -> 
     return last
 
 
+# Called on each connection `each_result` opens, after the lake is bound and before any
+# statement runs, with the lake's committed files (None for a warehouse): what else the
+# connection must be (`lock_settings` by default; `listings sql` adds its sandbox).
+Prepare = Callable[[duckdb.DuckDBPyConnection, Mapping[str, Sequence[str]] | None], None]
+# Times a statement over a lake is run again on a fresh binding when the files it was bound
+# to were replaced by a writer meanwhile (`_Reading`).
+READ_ATTEMPTS = 5
+
+
 def each_result(
-    sql: str, *, db: Path | None = None, lake: LakeLike | None = None
-) -> Iterator[tuple[duckdb.Statement, duckdb.DuckDBPyRelation | None]]:
+    sql: str,
+    *,
+    db: Path | None = None,
+    lake: LakeLike | None = None,
+    prepare: Prepare | None = None,
+) -> Iterator[tuple[duckdb.Statement, Result | None]]:
     """Each statement of `sql` with its result (None for a statement that returns none),
     run one by one on the connection `query` describes, which stays open while the caller
     reads the result: `listings sql` renders every statement's, as DuckDB's shell does.
 
-    Nothing runs before every statement passed `read_only.check`.
+    Nothing runs before every statement passed `read_only.check`; what runs is the
+    statement DuckDB parsed and `check` classified, not its text parsed again. `prepare`
+    is called on the connection before any statement runs (default: `lock_settings`).
+    A statement over a lake that finds a file gone which a writer replaced meanwhile (a
+    run's compaction, or its full refresh) is run again over the manifest read anew.
     """
-    con = connect(None if lake is not None else db, read_only=True)
+    reading = _Reading(sql, db, None if lake is None else Location.of(lake), prepare)
     try:
-        statements = read_only.check(con, sql)
-        if lake is not None:
-            bind_lake(con, lake, materialized="view", files=manifest.committed_files(lake))
-        lock_settings(con)
-        for statement in statements:
-            yield statement, con.sql(statement.query)
+        for index, statement in enumerate(reading.statements):
+            relation = reading.attempt(index, lambda relation: relation)
+            yield statement, None if relation is None else Result(reading, index, relation)
     finally:
-        con.close()
+        reading.con.close()
+
+
+@dataclass
+class Result:
+    """One statement's result, read with `show` (DuckDB's table) or `pl`: if reading it
+    finds a lake file gone that a writer replaced meanwhile, the statement runs again on
+    the lake as the manifest now commits it."""
+
+    _reading: _Reading
+    _index: int
+    _relation: duckdb.DuckDBPyRelation | None
+
+    def show(self, **options: Any) -> None:
+        self._read(lambda relation: relation.show(**options))
+
+    def pl(self) -> pl.DataFrame:
+        return self._read(lambda relation: relation.pl())
+
+    def _read(self, use: Callable[[duckdb.DuckDBPyRelation], Any]) -> Any:
+        relation, self._relation = self._relation, None
+        if relation is not None:
+            try:
+                return use(relation)
+            except duckdb.IOException:
+                if not self._reading.rebind():
+                    raise
+        return self._reading.attempt(self._index, use)
+
+
+class _Reading:
+    """The connection `each_result` runs statements on, bound to the lake's committed files
+    as the manifest named them when it was opened.
+
+    Readers take no lock (a run may hold it for an hour), so a run may delete files a
+    binding names: a compaction deletes the groups it merged, a full refresh every old
+    group, right after committing their replacement. A statement that then fails to find
+    a file is run again on a fresh connection bound to the manifest read anew, if the
+    manifest changed meanwhile; a file the manifest still names that is gone is the error
+    it is (`listings verify` names every such file).
+    """
+
+    def __init__(
+        self, sql: str, db: Path | None, lake: Location | None, prepare: Prepare | None
+    ) -> None:
+        self.sql, self.db, self.lake = sql, db, lake
+        self.prepare = prepare or (lambda con, _: lock_settings(con))
+        self.rebinds = 0
+        self._open(None if lake is None else manifest.committed_files(lake))
+
+    def _open(self, committed: dict[str, list[str]] | None) -> None:
+        """A connection bound to `committed` (the lake's files), checked and prepared;
+        bound anew if the views cannot be made because a writer replaced files."""
+        while True:
+            con = connect(None if self.lake is not None else self.db, read_only=True)
+            try:
+                self.statements = read_only.check(con, self.sql)
+                if self.lake is not None and committed is not None:
+                    bind_lake(con, self.lake, materialized="view", files=committed)
+                self.prepare(con, committed)
+            except duckdb.IOException:
+                con.close()
+                if (committed := self._changed(committed)) is None:
+                    raise
+                continue
+            except BaseException:
+                con.close()
+                raise
+            self.con, self.bound = con, committed
+            return
+
+    def attempt(self, index: int, use: Callable[[duckdb.DuckDBPyRelation], Any]) -> Any:
+        """`use` of statement `index`'s relation (None for a statement without a result),
+        run again on a fresh binding while a writer's replacement of files stops it."""
+        while True:
+            try:
+                relation = self.con.sql(self.statements[index])
+                return None if relation is None else use(relation)
+            except duckdb.IOException:
+                if not self.rebind():
+                    raise
+
+    def rebind(self) -> bool:
+        """Bind the lake anew if the manifest commits other files than the binding names
+        (a writer replaced them); False if it does not, or after `READ_ATTEMPTS` binds."""
+        committed = self._changed(self.bound)
+        if committed is None:
+            return False
+        self.con.close()
+        self._open(committed)
+        return True
+
+    def _changed(self, bound: dict[str, list[str]] | None) -> dict[str, list[str]] | None:
+        """The lake's committed files if they are not `bound` (and binding again is
+        allowed: fewer than `READ_ATTEMPTS` times); else None."""
+        if self.lake is None or self.rebinds >= READ_ATTEMPTS:
+            return None
+        committed = manifest.committed_files(self.lake)
+        if committed == bound:
+            return None
+        self.rebinds += 1
+        return committed
 
 
 # Set after the connection is configured, so no statement can turn a protection off.

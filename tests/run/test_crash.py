@@ -335,7 +335,8 @@ def test_an_unreadable_manifest_is_a_message_and_a_full_refresh_starts_over(
     err = capsys.readouterr().err
     assert len(err.splitlines()) == 1
     assert err.startswith(f"listings normalise: {lake}: the manifest file _manifest/{part.name}")
-    assert f"--out {lake} --full-refresh` rebuilds the lake from its inputs" in err
+    assert f"--out {lake} --full-refresh` starts the lake over from the inputs" in err
+    assert "snapshots whose input files are gone are lost" in err
     assert cli.main(["sql", "select count(*) from listings", "--lake", str(lake)]) == 1
     capsys.readouterr()
 
