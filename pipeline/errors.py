@@ -36,6 +36,16 @@ class LakeBusyError(LakeError):
     """Another run holds the lake's lock and the caller chose not to wait (long enough)."""
 
 
+class LakeReadOnlyError(LakeError):
+    """The lake cannot be written (a read-only mount, another user's files, read-only
+    credentials), so its lock cannot be taken: commands that change it stop, readers read
+    it unlocked. `reason` is what the system said."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
 class ModelError(ListingsError):
     """The SQL project cannot be compiled or built; the message names the file and problem."""
 

@@ -30,8 +30,10 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
             "folders the lake never writes; and, where a text-form snapshot's source file is "
             "still there unchanged, bytes its listings, footer and rejects do not cover. What "
             "a crashed run leaves (uncommitted files, a refresh never switched, titles not "
-            "resolved) is listed as leftovers: the next run tidies them. Exit status: 0 "
-            "clean (leftovers allowed), 3 problems found, 1 not a lake."
+            "resolved) is listed as leftovers: the next run tidies them. The lake's lock is "
+            "held while it reads (a run writing the lake is waited for); a lake that cannot "
+            "be written (a read-only mount) is read without it. Exit status: 0 clean "
+            "(leftovers allowed), 3 problems found, 1 not a lake."
         ),
     )
     verify.add_argument(

@@ -3,20 +3,25 @@
 Runs on one lake are serialised by an exclusive lock on `LAKE/_manifest/.lock`: the second
 run waits (and says so), then finds the first run's files already committed. Object stores
 have no such lock, so there a lease object names its holder and expiry instead.
+
+Taking the lock writes (the lock file, or the lease), so a lake the user may only read
+cannot be locked: writers then stop with `errors.LakeReadOnlyError`, and readers that lock
+only to see a committed state (`reading`: the warehouse build, `verify`) read it unlocked.
 """
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from pipeline.errors import LakeBusyError
+from pipeline.errors import LakeBusyError, LakeReadOnlyError
 from pipeline.lake.manifest import DIRNAME
 from pipeline.lake.storage import Location
 
@@ -31,12 +36,54 @@ def locked(
     """Hold the lake's exclusive lock; wait for it (forever by default) if another run has it.
 
     Local lakes use an OS file lock, released even if the process dies. Object stores have
-    no such lock: there a lease object is taken instead (see `_leased`).
+    no such lock: there a lease object is taken instead (see `_leased`). A lake that cannot
+    be written raises `errors.LakeReadOnlyError` before anything is done.
     """
-    if not lake.is_local:
-        with _leased(lake, timeout_s=timeout_s, on_wait=on_wait):
-            yield
-        return
+    take = _leased if not lake.is_local else _flocked
+    with ExitStack() as held:
+        try:
+            held.enter_context(take(lake, timeout_s=timeout_s, on_wait=on_wait))
+        except OSError as error:
+            if not _refused(error):
+                raise
+            reason = error.strerror or str(error)
+            raise LakeReadOnlyError(
+                f"lake {lake.url} cannot be written ({reason}): this command changes it; run "
+                "it where the lake is writable (sql --lake, build and verify read it as it is)",
+                reason,
+            ) from None
+        yield
+
+
+@contextmanager
+def reading(lake: Location, *, on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
+    """The lake's lock, for reading a committed state of it; waits for a run that holds it.
+
+    A lake the user may only read (a read-only mount, an object store with read-only
+    credentials) cannot be locked: it is read without the lock, and `on_wait` says so.
+    """
+    with ExitStack() as held:
+        try:
+            held.enter_context(locked(lake, on_wait=on_wait))
+        except LakeReadOnlyError as error:
+            if on_wait is not None:
+                on_wait(f"lake {lake.url} cannot be locked ({error.reason}): reading it unlocked")
+        yield
+
+
+def _refused(error: OSError) -> bool:
+    """Whether the system refused a write for good: no permission, or a read-only mount."""
+    return isinstance(error, PermissionError) or error.errno == errno.EROFS
+
+
+@contextmanager
+def _flocked(
+    lake: Location,
+    *,
+    timeout_s: float | None,
+    on_wait: Callable[[str], None] | None,
+) -> Iterator[None]:
+    """The OS file lock on `LAKE/_manifest/.lock`, naming its holder inside."""
     lock_file = Path(lake.path(DIRNAME, ".lock"))
     lock_file.parent.mkdir(parents=True, exist_ok=True)
     with open(lock_file, "a+") as handle:

@@ -146,11 +146,13 @@ def verify(
     skips re-reading the snapshot files for the coverage check.
 
     Holds the lake's lock while it reads, so a run cannot commit or compact under it (it
-    waits for one, saying so through `on_message`). `NotALakeError` where there is no lake.
+    waits for one, saying so through `on_message`); a lake the user may only read is read
+    unlocked, as nothing can write it then either (`lock.reading`). `NotALakeError` where
+    there is no lake.
     """
     lake = manifest.require_lake(where)
     started = time.perf_counter()
-    with lock.locked(lake, on_wait=on_message):
+    with lock.reading(lake, on_wait=on_message):
         done = _Verifier(lake).run(sources=sources)
     done.seconds = time.perf_counter() - started
     return done

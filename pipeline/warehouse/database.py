@@ -18,8 +18,9 @@ so a typo never empties a good warehouse.
 A build reads the lake under the lake's lock (`pipeline.lake.lock`), held only while it
 reads the manifest and loads (or appends) the tables: a run committing (or a
 `--full-refresh` emptying the lake) meanwhile cannot give the warehouse a state the lake
-never had. A `--db` that is a folder, or a file that is not a DuckDB database, is refused
-before anything is written.
+never had; a lake the user may only read is read unlocked (`lock.reading`). A `--db` that
+is a folder, or a file that is not a DuckDB database, is refused before anything is
+written.
 
 `listings sql --lake` (`query(…, lake=…)`) binds *views* over the same committed files
 on an in-memory connection instead: one ad-hoc query reads them once, loading would only
@@ -32,7 +33,6 @@ the user's, and a query must not change them.
 
 from __future__ import annotations
 
-import errno
 import os
 import re
 import shutil
@@ -40,7 +40,6 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -266,7 +265,7 @@ def _rebuild(
     check_warehouse_path(db)
     remove_abandoned_builds(db)
     partial = bool(select) and _holds_warehouse(db)
-    with _lake_locked(where, on_wait):
+    with lock.reading(where, on_wait=on_wait):
         committed = manifest.load(where)
         files_ = manifest.files_of(where, committed)  # an old layout raises: nothing written
         wanted = increments.State(
@@ -564,24 +563,6 @@ def _discard(tmp: Path, con: duckdb.DuckDBPyConnection | None) -> None:
     for path in (tmp, Path(f"{tmp}.wal")):
         path.unlink(missing_ok=True)
     shutil.rmtree(f"{tmp}.tmp", ignore_errors=True)
-
-
-@contextmanager
-def _lake_locked(where: Location, on_wait: Callable[[str], None] | None) -> Iterator[None]:
-    """The lake's lock, for reading a committed state of it; waits for a run that holds it.
-
-    A lake the user may only read (a read-only mount, an object store with read-only
-    credentials) cannot be locked: it is read without the lock, and `on_wait` says so.
-    """
-    with ExitStack() as held:
-        try:
-            held.enter_context(lock.locked(where, on_wait=on_wait))
-        except OSError as error:
-            if not isinstance(error, PermissionError) and error.errno != errno.EROFS:
-                raise
-            if on_wait is not None:
-                on_wait(f"lake {where.url} cannot be locked ({error}): reading it unlocked")
-        yield
 
 
 def query(sql: str, *, db: Path | None = None, lake: LakeLike | None = None) -> pl.DataFrame:
