@@ -10,11 +10,14 @@ traceback. Bad *data* is not an error: it becomes rows in `rejects` and the run 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
 import errno
+import importlib.abc
+import importlib.machinery
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -292,6 +295,19 @@ def _add_resolve_titles(commands: Subparsers) -> None:
 
 
 def _normalise(args: argparse.Namespace) -> int:
+    from pipeline.ingest import walk  # the standard library only: starts at once
+
+    # The input's folders are walked by a child process from now on, while this one imports
+    # the run's modules (`walk.prestart`); a walk the run did not take is stopped.
+    folders = [os.fspath(path) for path in args.paths if isinstance(path, Path) and path.is_dir()]
+    walk.prestart(folders, follow_links=args.follow_links)
+    try:
+        return _normalise_walking(args)
+    finally:
+        walk.drop_early()
+
+
+def _normalise_walking(args: argparse.Namespace) -> int:
     from pipeline.lake.layout import retired_note
     from pipeline.run import progress
 
@@ -434,7 +450,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     _check_command(parser, argv)
     args = parser.parse_args(argv)
     try:
-        status = int(args.handler(args))
+        with _pandas_left_out():
+            status = int(args.handler(args))
         sys.stdout.flush()  # a closed pipe shows here, not at exit as an ignored exception
         return status
     except ListingsError as error:
@@ -461,6 +478,37 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+
+
+class _NoPandas(importlib.abc.MetaPathFinder):
+    """Finds `pandas` as missing, as in an install without it."""
+
+    def find_spec(
+        self, name: str, path: Sequence[str] | None, target: object = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if name == "pandas" or name.startswith("pandas."):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+
+@contextlib.contextmanager
+def _pandas_left_out() -> Iterator[None]:
+    """Run a command as if pandas were not installed, unless it is imported already.
+
+    No command uses pandas (it is a dev dependency, for the notebook example), but pandera
+    imports it whenever it is installed, which more than doubles the time every run spends
+    importing pandera (docs/architecture.md, "Start-up"). Only the command's own imports see
+    pandas missing: the finder goes when the command returns.
+    """
+    if "pandas" in sys.modules:
+        yield
+        return
+    finder = _NoPandas()
+    sys.meta_path.insert(0, finder)
+    try:
+        yield
+    finally:
+        sys.meta_path.remove(finder)
 
 
 # 128 + SIGPIPE: what a shell reports for a command whose reader went away.

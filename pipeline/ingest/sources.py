@@ -13,12 +13,15 @@ import stat as stat_mode
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
-
-import fsspec
+from typing import TYPE_CHECKING
 
 from pipeline.errors import InputNotFoundError
 from pipeline.ingest import walk
 from pipeline.ingest.walk import SIDECAR_SUFFIX
+
+if TYPE_CHECKING:
+    import fsspec
+    import polars as pl
 
 # A local file (a Path, or a plain path string), or an fsspec URL: s3://bucket/raw/page.txt
 Source = Path | str
@@ -54,6 +57,8 @@ def is_local(source: Source) -> bool:
 def _remote(source: Source) -> tuple[fsspec.AbstractFileSystem, str] | None:
     if is_local(source):
         return None
+    import fsspec  # object stores only: a local run never pays for importing it
+
     fs, path = fsspec.core.url_to_fs(source)
     return fs, path
 
@@ -118,16 +123,30 @@ class Scan:
             elif name.startswith(".") and walk.is_snapshot_name(name[1:] or "x"):
                 self._skipped.append((walk.HIDDEN, fs.unstrip_protocol(path)))
 
+    def files(self) -> tuple[list[str], pl.DataFrame]:
+        """The files found, in no order: their paths, and one row per path in the same order
+        with `source_path` (the path as text, `as_text`), `byte_count` and `mtime_ns`.
+
+        Columns, not a row per file: a run compares 100 000s of them with the manifest.
+        """
+        if self._child is not None:
+            walked = self._child.result()
+            self._child = None
+            self._skipped.extend(walked.skipped)
+            if not self._found:  # one walk: no path can be found twice
+                return walked.paths, _files(walked.paths, walked.sizes, walked.mtimes)
+            facts = zip(walked.sizes, walked.mtimes, strict=True)
+            self._found.update(zip(walked.paths, facts, strict=True))
+        paths = list(self._found)
+        facts = self._found.values()
+        return paths, _files(paths, [size for size, _ in facts], [mtime for _, mtime in facts])
+
     def result(self) -> tuple[list[Source], list[int], list[int]]:
         """(paths sorted, their sizes, their mtimes in ns)."""
-        if self._child is not None:
-            found, skipped = self._child.result()
-            self._found.update(found)
-            self._skipped.extend(skipped)
-            self._child = None
-        found = self._found
-        ordered = sorted(found)  # all plain strings: no key function over 100 000s of paths
-        return ordered, [found[f][0] for f in ordered], [found[f][1] for f in ordered]
+        paths, files = self.files()
+        order = sorted(range(len(paths)), key=paths.__getitem__)
+        sizes, mtimes = files["byte_count"].to_list(), files["mtime_ns"].to_list()
+        return [paths[i] for i in order], [sizes[i] for i in order], [mtimes[i] for i in order]
 
     @property
     def skipped(self) -> walk.Skipped:
@@ -139,6 +158,20 @@ class Scan:
         """Stop a child walk that is no longer wanted (the run failed before `result`)."""
         if self._child is not None:
             self._child.cancel()
+
+
+def _files(paths: list[str], sizes: Iterable[int], mtimes: Iterable[int]) -> pl.DataFrame:
+    # Imported here: the CLI reads its arguments through this module, before it starts the
+    # walk (`walk.prestart`), and polars would delay that.
+    import polars as pl
+
+    return pl.DataFrame(
+        {
+            "source_path": pl.Series([as_text(path) for path in paths], dtype=pl.String),
+            "byte_count": pl.Series(sizes, dtype=pl.Int64),
+            "mtime_ns": pl.Series(mtimes, dtype=pl.Int64),
+        }
+    )
 
 
 def scan(paths: Iterable[Source]) -> tuple[list[Source], list[int], list[int]]:
@@ -185,11 +218,6 @@ def read_bytes(source: Source) -> bytes:
         return read_local(os.fspath(source))[0]
     fs, path = remote
     return bytes(fs.cat_file(path))
-
-
-def _exists(source: Source) -> bool:
-    remote = _remote(source)
-    return Path(source).exists() if remote is None else bool(remote[0].exists(remote[1]))
 
 
 def file_name(source: Source) -> str:
@@ -281,9 +309,10 @@ def sidecar_bytes(source: Source) -> bytes | None:
     if is_local(source):
         return read_local_sidecar(f"{source}{SIDECAR_SUFFIX}")
     sidecar = as_source(f"{source}{SIDECAR_SUFFIX}")
-    if not _exists(sidecar):
+    remote = _remote(sidecar)
+    if remote is None or not remote[0].exists(remote[1]):
         return None
-    fs, path = fsspec.core.url_to_fs(sidecar)
+    fs, path = remote
     return bytes(fs.cat_file(path, start=0, end=MAX_SIDECAR_BYTES + 1))
 
 

@@ -23,6 +23,7 @@ import sys
 from array import array
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 SIDECAR_SUFFIX = ".meta.json"
 # What a folder walk picks up, in any letter case (`PAGE.TXT` is the same form as
@@ -46,6 +47,9 @@ BROKEN_LINK = "broken link"
 # has 1024, and its opens fail on their own). A character is at most 4 bytes in a file
 # name, so shorter strings are never encoded to check.
 PATH_MAX = 4096
+
+# How `os.fsencode` and `os.fsdecode` turn names into bytes and back.
+_FS_ENCODING, _FS_ERRORS = sys.getfilesystemencoding(), sys.getfilesystemencodeerrors()
 
 
 # Modification times are nanoseconds in 64 bits (the manifest's Int64, the walk's arrays),
@@ -139,9 +143,24 @@ def _walk_tree(
                 continue
             seen.add((info.st_dev, info.st_ino))
             prefix = folder if folder.endswith(os.sep) else folder + os.sep
+            # Names up to this long make paths short enough to open (see `_too_long`).
+            short = (PATH_MAX - 1) // 4 - len(prefix)
             with os.scandir(descriptor) as entries:
                 for entry in entries:
-                    _visit(entry, prefix + entry.name, found, skipped, stack, links)
+                    # The common entries first, decided from the folder listing alone: a
+                    # regular file named like a snapshot is stat-ed, another (a sidecar) is
+                    # not a snapshot. The rest, rare, go through `_visit`.
+                    name = entry.name
+                    lower = name.lower()
+                    snapshot = lower.endswith(ENDINGS) and not lower.endswith(SIDECAR_SUFFIX)
+                    if entry.is_file(follow_symlinks=False) and len(name) <= short:
+                        if not snapshot:
+                            continue
+                        if name[0] != ".":
+                            info = entry.stat(follow_symlinks=False)
+                            found[prefix + name] = (info.st_size, mtime_ns(info))
+                            continue
+                    _visit(entry, prefix + name, found, skipped, stack, links)
         except OSError as error:  # the listing itself failed part way (EIO)
             skipped.append((UNREADABLE_FOLDER, f"{folder}: {_why(error)}"))
         finally:
@@ -207,7 +226,7 @@ class Walk:
             env=env,
         )
 
-    def result(self) -> tuple[Found, Skipped]:
+    def result(self) -> Walked:
         """The files found and what was skipped; raises OSError with the child's message if
         the walk failed."""
         out, err = self._child.communicate()
@@ -224,23 +243,58 @@ class Walk:
         self._child.communicate()
 
 
+# Walks begun early (`prestart`), each waiting for the `start` of the same folders.
+_early: dict[tuple[tuple[str, ...], bool], Walk] = {}
+
+
+def prestart(folders: Sequence[str], *, follow_links: bool = True) -> None:
+    """Begin the walk of `folders` now, for a later `start` of the same folders to take.
+
+    A command that will walk its input starts the child first thing, before its own slow
+    imports, so the walk is done by the time the run asks for it. What the walk found is a
+    snapshot of the folders at this moment, as any walk's is of the moment it ran.
+    """
+    key = (tuple(folders), follow_links)
+    if folders and key not in _early:
+        _early[key] = Walk(folders, follow_links=follow_links)
+
+
+def drop_early() -> None:
+    """Stop the early walks no `start` took (the command ended before it walked)."""
+    while _early:
+        _early.popitem()[1].cancel()
+
+
 def start(folders: Sequence[str], *, follow_links: bool = True) -> Walk:
-    return Walk(folders, follow_links=follow_links)
+    """The walk of `folders`: the one `prestart` began, else a new one."""
+    early = _early.pop((tuple(folders), follow_links), None)
+    return early if early is not None else Walk(folders, follow_links=follow_links)
 
 
 def encode(found: Found, skipped: Skipped | None = None) -> bytes:
     """The counts, then the sizes and the mtimes as arrays of 64-bit integers, then the
     paths and the skipped (kind, path) pairs, all NUL-separated (a path may hold any byte
-    but NUL): cheap to write and to read back at 100 000 files."""
+    but NUL) and encoded as `os.fsencode` does, in one call: cheap to write and to read
+    back at 100 000 files."""
     skipped = skipped or []
     names = [*found, *(part for pair in skipped for part in pair)]
-    paths = b"\0".join(os.fsencode(name) for name in names)
+    paths = "\0".join(names).encode(_FS_ENCODING, _FS_ERRORS)
     sizes = array("q", (size for size, _ in found.values()))
     mtimes = array("q", (mtime for _, mtime in found.values()))
     return b"%d %d\n" % (len(found), len(skipped)) + sizes.tobytes() + mtimes.tobytes() + paths
 
 
-def decode(data: bytes) -> tuple[Found, Skipped]:
+class Walked(NamedTuple):
+    """A walk's result as columns: the paths found, their sizes and mtimes (ns) in the
+    same order, and what was skipped."""
+
+    paths: list[str]
+    sizes: array[int]
+    mtimes: array[int]
+    skipped: Skipped
+
+
+def decode(data: bytes) -> Walked:
     head, _, body = data.partition(b"\n")
     count, skips = map(int, head.split())
     width = array("q").itemsize * count
@@ -248,10 +302,9 @@ def decode(data: bytes) -> tuple[Found, Skipped]:
     sizes.frombytes(body[:width])
     mtimes.frombytes(body[width : 2 * width])
     rest = body[2 * width :]
-    names = [os.fsdecode(name) for name in rest.split(b"\0")] if count or skips else []
-    paths, pairs = names[:count], names[count:]
-    found = dict(zip(paths, zip(sizes, mtimes, strict=True), strict=True))
-    return found, list(zip(pairs[::2], pairs[1::2], strict=True))
+    names = rest.decode(_FS_ENCODING, _FS_ERRORS).split("\0") if count or skips else []
+    pairs = names[count:]
+    return Walked(names[:count], sizes, mtimes, list(zip(pairs[::2], pairs[1::2], strict=True)))
 
 
 def main(arguments: Sequence[str]) -> int:

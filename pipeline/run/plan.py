@@ -74,30 +74,30 @@ def plan(
         # A run with new files validates them next: importing pandera now runs while the
         # child walks the input, instead of after it.
         importlib.import_module("pipeline.schemas")
-        found, sizes, mtimes = scanning.result()
+        found, files = scanning.files()
     except BaseException:
         scanning.cancel()
         raise
     summary.files_found = len(found)
     summary.skipped = scanning.skipped
-    todo, todo_sizes = new_files(found, sizes, mtimes, committed, options, lake=lake)
+    todo, todo_sizes = new_files(found, files, committed, options, lake=lake)
     summary.files_skipped = len(found) - len(todo)
     return Plan(summary, todo, todo_sizes)
 
 
 def new_files(
-    found: list[Source],
-    sizes: list[int],
-    mtimes: list[int],
+    paths: list[str],
+    files: pl.DataFrame,
     committed: pl.DataFrame,
     options: ReadOptions,
     *,
     lake: Location,
 ) -> tuple[list[Source], list[int]]:
-    """The files whose snapshot is not in the manifest yet, and their sizes in bytes.
+    """The files whose snapshot is not in the manifest yet, sorted, and their sizes in bytes.
 
-    `sizes` and `mtimes` (ns) are the files' own, from `sources.scan`; the sizes of the new
-    ones are handed on so batching stats none again (a request per file on an object store).
+    `paths` and `files` are what `sources.Scan.files` found: a row of `files` per path,
+    with the file's own size and mtime (ns); the sizes of the new ones are handed on so
+    batching stats none again (a request per file on an object store).
 
     A snapshot is its bytes at its fetch time from its URL (`metadata.snapshot_id`): a
     byte-identical copy with the same fetch time and sidecar URL is the same snapshot, the
@@ -108,30 +108,29 @@ def new_files(
     known only if the lake's snapshot has the file's URL, so an old lake neither gets a
     page twice nor keeps a page of another query hidden behind one it merged it with.
     """
-    if not found:
-        return [], []
-    columns = ("source_path", "byte_count", "mtime_ns")
-    seen = pl.DataFrame(
-        {
-            "source_path": [sources.as_text(str(f)) for f in found],
-            "byte_count": sizes,
-            "mtime_ns": mtimes,
-        },
-        schema={name: manifest.SCHEMA[name] for name in columns},
-    ).with_row_index("i")
-    candidates = seen.join(committed.select(columns), on=list(columns), how="anti")["i"].to_list()
-    known = set(committed["snapshot_id"].to_list())
-    if known:  # else a new lake: nothing to compare with, so no file needs reading here
-        identities = {i: _identify(found[i], options, mtimes[i]) for i in candidates}
+    columns = ["source_path", "byte_count", "mtime_ns"]
+    changed = files.with_row_index("i").join(committed.select(columns), on=columns, how="anti")
+    candidates = dict(zip(changed["i"], changed["mtime_ns"], strict=True))
+    if not committed.is_empty():  # else a new lake: no file needs reading to compare it
+        identities = {i: _identify(paths[i], options, mtime) for i, mtime in candidates.items()}
+        ids = {
+            name
+            for ident in identities.values()
+            if ident is not None
+            for name in (ident.snapshot_id, ident.legacy_id)
+        }
+        held = committed.filter(pl.col("snapshot_id").is_in(sorted(ids)))["snapshot_id"]
+        known = set(held.to_list())  # of the ids read, those the lake holds
         legacy = {
             ident.legacy_id
             for ident in identities.values()
             if ident is not None and ident.snapshot_id not in known and ident.legacy_id in known
         }
         urls = _urls(lake, legacy) if legacy else {}
-        candidates = [i for i in candidates if not _known(identities[i], known, urls)]
-    todo = sorted(candidates)
-    return [found[i] for i in todo], [sizes[i] for i in todo]
+        candidates = {i: m for i, m in candidates.items() if not _known(identities[i], known, urls)}
+    todo = sorted(candidates, key=paths.__getitem__)
+    sizes = files["byte_count"].gather(todo).to_list() if todo else []
+    return [paths[i] for i in todo], sizes
 
 
 def _known(ident: Identity | None, known: set[str], urls: dict[str, str | None]) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,7 +21,7 @@ from pipeline.lake import layout
 from pipeline.lake.storage import Location
 from pipeline.run import normalise
 from pipeline.warehouse import database
-from tests.conftest import RAW, REPO
+from tests.conftest import RAW, REPO, SAMPLE
 
 
 @pytest.fixture
@@ -318,6 +319,30 @@ def test_help_imports_none_of_the_data_stack(command: list[str]) -> None:
     )
     assert done.stdout.startswith("usage: listings")
     assert done.stderr == "[]\n"
+
+
+def test_a_command_runs_as_if_pandas_were_not_installed(tmp_path: Path) -> None:
+    """pandera imports pandas when it can, which slows every run's start; no command uses
+    it, so a command does not import it. The run still validates and writes its lake, and
+    the process imports pandas once the command is done."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    shutil.copy(SAMPLE, raw / "page.txt")  # a folder: walked by the child begun early
+    script = (
+        "import sys\n"
+        "from pipeline.cli import main\n"
+        f"status = main(['normalise', {str(raw)!r}, '--out', {str(tmp_path / 'lake')!r}])\n"
+        "during = 'pandas' in sys.modules\n"
+        "import pandas\n"
+        "print(status, during, 'pandera' in sys.modules, file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, check=True
+    )
+    assert "listings:       10\nrejects:        0\n" in done.stdout
+    assert done.stderr.splitlines()[-1] == "0 False True"
+    listings = f"{tmp_path}/lake/listings/**/*.parquet"
+    assert duckdb.sql(f"select count(*) from read_parquet('{listings}')").fetchall() == [(10,)]
 
 
 def test_a_run_where_every_file_was_rejected_exits_3(

@@ -112,6 +112,22 @@ def test_a_child_walk_that_fails_says_why(tmp_path: Path) -> None:
         child.result()
 
 
+def test_a_walk_begun_early_is_the_one_a_scan_of_its_folders_takes(tmp_path: Path) -> None:
+    """`walk.prestart` (what `listings normalise` does before its imports) starts the child;
+    a scan of the same folders collects that child instead of starting another, and a
+    walk no scan took is stopped by `drop_early`."""
+    (tmp_path / "a.txt").write_text("x")
+    walk.prestart([str(tmp_path)])
+    early = walk._early[((str(tmp_path),), True)]
+    scan = sources.Scan([tmp_path], in_child=True)
+    assert scan._child is early and not walk._early
+    assert scan.result()[0] == [f"{tmp_path}/a.txt"]
+    walk.prestart([str(tmp_path / "other")])
+    untaken = walk._early[((str(tmp_path / "other"),), True)]
+    walk.drop_early()
+    assert not walk._early and untaken._child.returncode is not None
+
+
 @pytest.mark.parametrize(
     ("raw", "error"),
     [

@@ -133,8 +133,10 @@ def test_a_path_too_long_to_open_is_named(tmp_path: Path) -> None:
 def test_a_walk_result_goes_through_the_child_protocol_unchanged() -> None:
     found = {"/r/a.txt": (3, 10**18), os.fsdecode(b"/r/\xff.txt"): (0, -1)}
     skipped = [("hidden", "/r/.x.txt"), ("unreadable folder", "/r/x: Permission denied")]
-    assert walk.decode(walk.encode(found, skipped)) == (found, skipped)
-    assert walk.decode(walk.encode({}, [])) == ({}, [])
+    back = walk.decode(walk.encode(found, skipped))
+    assert back.paths == list(found) and back.skipped == skipped
+    assert list(zip(back.sizes, back.mtimes, strict=True)) == list(found.values())
+    assert [list(column) for column in walk.decode(walk.encode({}, []))] == [[], [], [], []]
 
 
 def test_the_summary_counts_and_names_what_was_skipped_in_one_added_line() -> None:
