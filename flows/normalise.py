@@ -17,6 +17,7 @@ import logging
 import os
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -28,7 +29,7 @@ from prefect.tasks import exponential_backoff
 
 from flows.serve import SERVED_ENV
 from pipeline import config
-from pipeline.ingest.metadata import ReadOptions
+from pipeline.ingest.metadata import ReadOptions, run_start
 from pipeline.lake.layout import retired_note
 from pipeline.run import execute, normalise, plan, progress
 from pipeline.run.plan import Plan
@@ -134,10 +135,13 @@ def normalise_flow(
     logger = get_run_logger()
     if note := retired_note(layout):
         logger.warning(note)
+    read_options = options or ReadOptions()
+    if read_options.run_started_at is None:  # fetch times are judged against this run's start
+        read_options = replace(read_options, run_started_at=run_start())
     settings = RunConfig.of(
         paths or [config.DEFAULT_RAW],
         lake_dir,
-        read_options=options or ReadOptions(),
+        read_options=read_options,
         batch_bytes=batch_bytes,
         full_refresh=full_refresh,
         db=db,

@@ -3,7 +3,9 @@
 Metadata comes, in the order docs/input-format.md §4 gives, from a sidecar
 `<file>.meta.json`, the file name, explicit options, and last the file's mtime (recorded as
 an approximate source). A sidecar that cannot be read is ignored as a whole, with a
-`metadata_warning`; it never stops the file from being read.
+`metadata_warning`; it never stops the file from being read. A run that says when it
+started (`ReadOptions.run_started_at`) believes no fetch time after it (beyond a day's
+slack) nor before 2000: such a time is a `metadata_warning` and the next source is used.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import polars as pl
@@ -38,6 +42,9 @@ class ReadOptions:
     site: str | None = None
     time_zones: tuple[tuple[str, str], ...] = ()
     max_page_bytes: int = MAX_PAGE_BYTES  # larger pages (decompressed) are read errors
+    # When the run reading the files started (aware): the fetch times it believes end a day
+    # after it (`plausible`). None: every time within the years 1 to 9999 is believed.
+    run_started_at: datetime | None = None
 
     def time_zone(self, site: str | None) -> str:
         return dict(self.time_zones).get(site or "", DEFAULT_SITE_TIME_ZONE)
@@ -128,20 +135,93 @@ def sidecar_not_read(source: Source, error: OSError) -> str:
     return sources.as_text(f"sidecar {name}{SIDECAR_SUFFIX} not read: {error.strerror or error}")
 
 
+# How far after the run's start a fetch time may be and still be believed: the scraper's
+# clock may run ahead of the run's, or a local time be written as UTC (zones reach +14 h).
+FUTURE_SLACK = timedelta(days=1)
+# No page of these sites was fetched before this: an earlier time is a zeroed or FAT-era
+# mtime (1970, 1980), a typo, or a placeholder.
+EARLIEST_FETCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+class FetchTime(NamedTuple):
+    """A snapshot's fetch time, where it came from (`vocab.FETCHED_AT_SOURCES`), and the
+    warning naming the times passed over as implausible (None if none was)."""
+
+    at: datetime
+    source: str
+    warning: str | None = None
+
+
+def run_start() -> datetime:
+    """Now, as the start of a run (`ReadOptions.run_started_at`): the one place a run reads
+    the clock, so a test can give it a time instead."""
+    return datetime.now(UTC)
+
+
+def implausible(moment: datetime, options: ReadOptions) -> str | None:
+    """Why `moment` cannot be when a page was fetched, for the run `options` describe; None
+    if it can (always, for a run that gives no start time)."""
+    started = options.run_started_at
+    if started is None:
+        return None
+    if moment > started + FUTURE_SLACK:
+        return f"is after the run started ({_iso(started)})"
+    if moment < EARLIEST_FETCH:
+        return f"is before {EARLIEST_FETCH.year}"
+    return None
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
 def fetch_time(
     source: Source, meta: dict[str, object], options: ReadOptions, mtime_ns: int
-) -> tuple[datetime, str]:
+) -> FetchTime:
+    """The fetch time from the first source that gives a believable one (docs/input-format.md
+    §4): the sidecar, a time in the file name, `--fetched-at`, the mtime. The mtime is the
+    last resort: after the run's start it is taken as the run's start, before 2000 it is
+    kept; either way the warning says so."""
+    passed: list[str] = []
+    for origin, label, moment in _given_times(source, meta, options):
+        why = implausible(moment, options)
+        if why is None:
+            return FetchTime(moment, origin, _passed_over(passed, label))
+        passed.append(f"{label} {_iso(moment)} {why}")
+    mtime = datetime.fromtimestamp(mtime_ns // 10**9, tz=UTC)
+    why = implausible(mtime, options)
+    if why is None:
+        return FetchTime(mtime, "mtime", _passed_over(passed, "the file's mtime"))
+    passed.append(f"the file's mtime {_iso(mtime)} {why}")
+    started = options.run_started_at
+    if started is not None and mtime > started:
+        return FetchTime(started, "mtime", _passed_over(passed, "the run's start"))
+    return FetchTime(mtime, "mtime", "; ".join(passed) + ": kept, as nothing else gives one")
+
+
+def _given_times(
+    source: Source, meta: dict[str, object], options: ReadOptions
+) -> Iterator[tuple[str, str, datetime]]:
+    """(source, how a warning names it, the time) of each source before the mtime that
+    gives a time, in order of precedence."""
     if isinstance(meta.get("fetched_at"), datetime):
-        return meta["fetched_at"], "sidecar"  # type: ignore[return-value]
+        name = f"{sources.as_text(sources.file_name(source))}{SIDECAR_SUFFIX}"
+        yield "sidecar", f"sidecar {name} fetched_at", meta["fetched_at"]  # type: ignore[misc]
     match = _FILENAME_TIME.search(sources.file_name(source))
     if match:
         try:
-            return datetime(*map(int, match.groups()), tzinfo=UTC), "filename"
+            named = datetime(*map(int, match.groups()), tzinfo=UTC)
         except ValueError:
             pass  # digits that only look like a time: fall through
+        else:
+            yield "filename", "the time in the file name", named
     if options.fetched_at is not None:
-        return options.fetched_at.astimezone(UTC), "option"
-    return datetime.fromtimestamp(mtime_ns // 10**9, tz=UTC), "mtime"
+        yield "option", "--fetched-at", options.fetched_at.astimezone(UTC)
+
+
+def _passed_over(passed: list[str], used: str) -> str | None:
+    """The warning for the times passed over before the one `used`, or None."""
+    return f"{'; '.join(passed)}: fetch time from {used} instead" if passed else None
 
 
 _INT32_MAX = 2**31 - 1

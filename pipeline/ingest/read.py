@@ -62,14 +62,15 @@ class _Rows:
                 meta, sidecar_error = metadata.parse_sidecar(sidecar, path)
         else:
             meta, sidecar_error = metadata.sidecar(path)
-        fetched_at, source = metadata.fetch_time(path, meta, options, mtime_ns)
+        fetched_at, source, time_warning = metadata.fetch_time(path, meta, options, mtime_ns)
+        warning = "; ".join(filter(None, [sidecar_error, time_warning])) or None
         url = metadata.sidecar_url(meta)
         content, snapshot = metadata.hashes(raw, fetched_at, url)
         data, body, error = decode.screen(raw, options.max_page_bytes)
         micros = (fetched_at - _EPOCH) // _MICROSECOND
         self.rows.append((
             snapshot, sources.as_text(where), len(raw), mtime_ns, content, micros, source, url,
-            error, sidecar_error, None if error is None else decode.preview(raw),
+            error, warning, None if error is None else decode.preview(raw),
             time.perf_counter() - started, raw, data, body,
         ))  # fmt: skip
 
@@ -87,7 +88,7 @@ class _Rows:
             size, mtime_ns = sources.stat(path)
         except OSError:
             size, mtime_ns = 0, 0
-        fetched_at, source = metadata.fetch_time(path, {}, options, mtime_ns)
+        fetched_at, source, _ = metadata.fetch_time(path, {}, options, mtime_ns)
         content, snapshot = unreadable_ids(name, fetched_at)
         reason = sources.as_text(f"cannot read the file: {error.strerror or error}")
         micros = (fetched_at - _EPOCH) // _MICROSECOND
@@ -179,11 +180,11 @@ def identify(source: Source, options: ReadOptions, mtime_ns: int) -> Identity:
     try:
         raw = sources.read_bytes(source)
     except OSError:
-        fetched_at, _ = metadata.fetch_time(source, {}, options, mtime_ns)
+        fetched_at = metadata.fetch_time(source, {}, options, mtime_ns).at
         snapshot = unreadable_ids(sources.as_text(str(source)), fetched_at)[1]
         return Identity(snapshot, snapshot, None)
     meta, _ = metadata.sidecar(source)
-    fetched_at, _ = metadata.fetch_time(source, meta, options, mtime_ns)
+    fetched_at = metadata.fetch_time(source, meta, options, mtime_ns).at
     url = metadata.sidecar_url(meta)
     _, snapshot, legacy = metadata.identities(raw, fetched_at, url)
     return Identity(snapshot, legacy, url)

@@ -72,7 +72,7 @@ def read_one(path: Source, options: ReadOptions) -> dict[str, object]:
     _, mtime_ns = sources.stat(path)
     raw = sources.read_bytes(path)
     meta, sidecar_error = metadata.sidecar(path)
-    fetched_at, source = metadata.fetch_time(path, meta, options, mtime_ns)
+    fetched_at, source, time_warning = metadata.fetch_time(path, meta, options, mtime_ns)
     text, error, warning = decode_page(raw, options.max_page_bytes)
     url = metadata.sidecar_url(meta)
     content, snapshot = metadata.hashes(raw, fetched_at, url)
@@ -87,7 +87,8 @@ def read_one(path: Source, options: ReadOptions) -> dict[str, object]:
         **metadata.url_facts(url, options.site),
         "form": "unreadable" if text is None else _form(path, text),
         "read_error": error,
-        "metadata_warning": "; ".join(filter(None, [sidecar_error, warning])) or None,
+        "metadata_warning": "; ".join(filter(None, [sidecar_error, time_warning, warning]))
+        or None,
         "text": text,
         "fragment": None,
     }

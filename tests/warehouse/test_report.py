@@ -520,3 +520,22 @@ def test_time_charts_draw_days_weeks_or_months_by_the_span(
     start, end = datetime.fromisoformat(first), datetime.fromisoformat(last)
     assert report_data.period_unit(start, end, volume=True) == volume
     assert report_data.period_unit(start, end, volume=False) == trend
+
+
+def test_a_fetch_in_year_9999_is_drawn(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """A run believes no fetch time after its start (docs/input-format.md §4), but a lake
+    written before it judged them, or by a notebook reading files outside a run, may hold any
+    time up to 9999-12-31: the report draws it. The bar after 9999-12-31 ends in year 10000,
+    which crashed the time axis, so every report of that warehouse failed."""
+    raw = tmp_path / "raw"
+    shutil.copytree(RAW, raw)
+    page = (RAW / "wenku-search-page.txt").read_bytes()
+    write_snapshot(raw, "far.txt", page, datetime(9999, 12, 31, 12, tzinfo=UTC))
+    lake, db, out = tmp_path / "lake", tmp_path / "w.duckdb", tmp_path / "r.html"
+    run.normalise_paths([raw], lake, metadata.ReadOptions())
+    database.build(lake, db)
+    assert cli.main(["report", "--db", str(db), "--out", str(out)]) == 0
+    assert capsys.readouterr().out == f"report: {out}\n"
+    volume = section(out.read_text(encoding="utf-8"), "listings-per-period")
+    assert len(charts(volume)) == 1
+    assert "month 9999-12-01: 10 listings" in volume
