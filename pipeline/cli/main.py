@@ -331,6 +331,7 @@ def _normalise_walking(args: argparse.Namespace) -> int:
             site=args.site,
             time_zones=tuple(args.site_tz),
             max_page_bytes=int(args.max_page_mb * 2**20),
+            run_started_at=metadata.run_start(),
         ),
         batch_bytes=args.batch_mb * 2**20,
         workers=args.workers,
