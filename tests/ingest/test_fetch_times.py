@@ -135,3 +135,29 @@ def test_without_a_start_every_time_is_believed_as_before(tmp_path: Path) -> Non
         "sidecar",
     )
     assert row["metadata_warning"] is None
+
+
+def test_listings_normalise_judges_by_its_start_and_the_report_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The CLI gives the run its start (`metadata.run_start`, the clock, here a given time)."""
+    from pipeline import cli
+    from pipeline.lake import manifest
+
+    monkeypatch.setattr(metadata, "run_start", lambda: STARTED)
+    raw, lake = tmp_path / "raw", tmp_path / "lake"
+    raw.mkdir()
+    _page(raw, "9999-12-31T12:00:00Z")
+    db, out = tmp_path / "w.duckdb", tmp_path / "report.html"
+    args = ["normalise", str(raw), "--out", str(lake), "--db", str(db), "--report", str(out)]
+    assert cli.main(args) == 0
+    assert f"report:         {out}" in capsys.readouterr().out
+    snapshots = manifest.scan(lake, "snapshots").collect()
+    assert snapshots.select("fetched_at", "fetched_at_source", "metadata_warning").rows() == [
+        (
+            MTIME,
+            "mtime",
+            f"sidecar page.txt.meta.json fetched_at 9999-12-31T12:00:00Z {AFTER}: fetch time "
+            "from the file's mtime instead",
+        )
+    ]
