@@ -114,7 +114,8 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         type=Path,
         default=config.DEFAULT_DB.with_name("docs.html"),
         metavar="FILE",
-        help="HTML file to write (default: %(default)s)",
+        help="HTML file to write (default: %(default)s); not the warehouse, another "
+        "DuckDB database or a file inside a lake",
     )
     docs_.set_defaults(handler=_docs)
 
@@ -139,7 +140,8 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         type=Path,
         default=config.DEFAULT_REPORT,
         metavar="FILE",
-        help="HTML file to write (default: %(default)s)",
+        help="HTML file to write (default: %(default)s); not the warehouse, another "
+        "DuckDB database or a file inside a lake",
     )
     report_.set_defaults(handler=_report)
 
@@ -253,8 +255,9 @@ def _compile(args: argparse.Namespace) -> int:
 
 
 def _docs(args: argparse.Namespace) -> int:
-    # Written as .NAME.tmp beside --out, then renamed: a folder would put it in the parent.
-    options.refuse_folder(args.out, "--out")
+    # Written as .NAME.tmp beside --out, then renamed: a folder would put it in the parent;
+    # the warehouse, a DuckDB file or the lake's manifest would be lost.
+    options.refuse_output(args.out, "--out", db=args.db)
     from pipeline.warehouse import docs_page
 
     print(f"docs: {docs_page.write(args.out, db=args.db)}")
@@ -262,8 +265,9 @@ def _docs(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    # Written as .NAME.tmp beside --out, then renamed: a folder would put it in the parent.
-    options.refuse_folder(args.out, "--out")
+    # Written as .NAME.tmp beside --out, then renamed: a folder would put it in the parent;
+    # the warehouse, a DuckDB file or a lake's file would be lost.
+    options.refuse_output(args.out, "--out", db=args.db)
     if not args.db.exists():
         print(
             f"listings report: no warehouse at {args.db}: run `make run` or `listings build`",

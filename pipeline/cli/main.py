@@ -178,7 +178,8 @@ def _add_normalise(commands: Subparsers) -> None:
         "--report",
         type=Path,
         metavar="FILE",
-        help="also write the HTML report after the warehouse (needs --db)",
+        help="also write the HTML report after the warehouse (needs --db; not the --db "
+        "itself, another DuckDB database or a file inside a lake)",
     )
     norm.add_argument(
         "--full-refresh",
@@ -358,13 +359,14 @@ def _normalise_walking(args: argparse.Namespace) -> int:
 def _check_outputs(lake: str, option: str, db: Path | None, report: Path | None) -> None:
     """Refuse, before anything is written, outputs a run could only fail on or destroy: a
     lake that is a file, a warehouse that is a folder or not DuckDB, a report that is a
-    folder (`errors.OutputPathError`)."""
+    folder, the warehouse, another DuckDB database or inside a lake (this run's included)
+    (`errors.OutputPathError`)."""
     options.refuse_file_as_lake(lake, option)
     if db is not None:
         from pipeline.warehouse import database
 
         database.check_warehouse_path(db)
-    options.refuse_folder(report, "--report")
+    options.refuse_output(report, "--report", db=db, lakes=[lake])
 
 
 def _run(args: argparse.Namespace) -> int:

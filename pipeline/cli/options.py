@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
@@ -121,6 +122,36 @@ def refuse_folder(path: Path | None, option: str) -> None:
         raise OutputPathError(f"{option} {path} is a folder: give a file path")
 
 
+def refuse_output(
+    path: Path | None, option: str, *, db: Path | None = None, lakes: Sequence[str] = ()
+) -> None:
+    """Raise `errors.OutputPathError` unless a command may write the file `option` names: not
+    a folder (`refuse_folder`), not the warehouse `db` (built or not yet), not any other
+    DuckDB database, and not inside a lake (one of `lakes`, which may not exist yet, or any
+    folder above the path holding a lake's `_manifest/`): files there are the lake's.
+    """
+    if path is None:
+        return
+    refuse_folder(path, option)
+    from pipeline.lake.manifest import DIRNAME  # polars: only for commands that write files
+    from pipeline.warehouse.database import is_duckdb_file  # duckdb, likewise
+
+    target = path.expanduser().resolve()
+    replaces = "writing there would replace it, so nothing was written; give another path"
+    if db is not None and target == db.expanduser().resolve():
+        raise OutputPathError(f"{option} {path} is the warehouse (--db {db}): {replaces}")
+    if is_duckdb_file(target):
+        raise OutputPathError(f"{option} {path} is a DuckDB database: {replaces}")
+    named = {Path(lake).expanduser().resolve(): lake for lake in lakes if "://" not in lake}
+    for folder in target.parents:
+        if folder in named or (folder / DIRNAME).is_dir():
+            raise OutputPathError(
+                f"{option} {path} is inside the lake {named.get(folder, folder)}: a lake holds "
+                "only the files its manifest names, so nothing was written; give a path "
+                "outside it"
+            )
+
+
 def refuse_file_as_lake(lake: str, option: str) -> None:
     """Raise `errors.OutputPathError` when a local lake path is an existing file."""
     if "://" not in lake and Path(lake).exists() and not Path(lake).is_dir():
@@ -144,7 +175,8 @@ def add_report(parser: Adder, what: str) -> None:
         "--report",
         type=Path,
         metavar="FILE",
-        help=f"{what} (default: report.html beside --db, so each warehouse has its own)",
+        help=f"{what} (default: report.html beside --db, so each warehouse has its own; not "
+        "the --db itself, another DuckDB database or a file inside a lake)",
     )
 
 

@@ -97,7 +97,11 @@ def add_command(commands: argparse._SubParsersAction) -> None:
         help="output format (default: %(default)s); parquet needs --out or a pipe",
     )
     sql.add_argument(
-        "--out", type=Path, metavar="FILE", help="write the result to FILE instead of stdout"
+        "--out",
+        type=Path,
+        metavar="FILE",
+        help="write the result to FILE instead of stdout (not the warehouse, another DuckDB "
+        "database or a file inside a lake: refused)",
     )
     sql.add_argument(
         "--max-rows",
@@ -129,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
 
     from pipeline.cli import sql_guard
 
-    options.refuse_folder(args.out, "--out")
+    options.refuse_output(args.out, "--out", db=args.db, lakes=[args.lake] if args.lake else [])
     if args.lake is None:
         options.refuse_folder(args.db, "--db")
     if args.lake is None and not args.db.exists():

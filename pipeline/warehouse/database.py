@@ -493,13 +493,20 @@ def check_warehouse_path(db: Path) -> None:
         return
     if not db.is_file():
         raise OutputPathError(f"{db} is not a regular file: give a warehouse file path")
-    with open(db, "rb") as handle:
-        head = handle.read(12)
-    if head and head[8:12] != DUCKDB_MAGIC:
+    if db.stat().st_size and not is_duckdb_file(db):
         raise OutputPathError(
             f"{db} exists and is not a DuckDB database: a build would overwrite it, so "
             "nothing was written; give another path or remove the file"
         )
+
+
+def is_duckdb_file(path: Path) -> bool:
+    """Whether `path` is a DuckDB database file (by its header: `DUCKDB_MAGIC`)."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(12)[8:12] == DUCKDB_MAGIC
+    except OSError:  # not there, a folder, not readable
+        return False
 
 
 def _holds_warehouse(db: Path) -> bool:
