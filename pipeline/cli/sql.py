@@ -14,6 +14,7 @@ back the same as the other.
 from __future__ import annotations
 
 import argparse
+import io
 import shutil
 import sys
 import textwrap
@@ -209,15 +210,23 @@ def iso_times(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def _write(frame: pl.DataFrame, form: str, out: Path | None, *, first: bool) -> None:
-    """One result in a machine format, to `out` or stdout (results after the first are
-    separated by a blank line in CSV, one JSON array a line in JSON)."""
+    """One result in a machine format, to `out` (atomically: a full disk leaves the old file
+    or none) or stdout (results after the first are separated by a blank line in CSV, one
+    JSON array a line in JSON)."""
+    from pipeline import atomic
+
     if form == "parquet":
-        frame.write_parquet(out if out is not None else sys.stdout.buffer)
+        if out is None:
+            frame.write_parquet(sys.stdout.buffer)
+            return
+        buffer = io.BytesIO()
+        frame.write_parquet(buffer)
+        atomic.write_bytes(out, buffer.getvalue())
         return
     frame = iso_times(frame)
     text = frame.write_csv() if form == "csv" else frame.write_json() + "\n"
     if out is not None:
-        out.write_text(text, encoding="utf-8")
+        atomic.write_text(out, text)
         return
     if not first and form == "csv":
         sys.stdout.write("\n")

@@ -10,14 +10,13 @@ read. Credentials and endpoints come from the environment, as fsspec's backends 
 from __future__ import annotations
 
 import os
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
-_TMP_SUFFIX = ".tmp"
+from pipeline import atomic
 
 
 @dataclass(frozen=True)
@@ -90,13 +89,7 @@ class Location:
         if target.parent not in self._made:  # one mkdir per folder, not per file
             target.parent.mkdir(parents=True, exist_ok=True)
             self._made.add(target.parent)
-        tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}{_TMP_SUFFIX}")
-        try:
-            tmp.write_bytes(data)
-            os.replace(tmp, target)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        atomic.write_bytes(target, data)
 
 
 # Where a lake is, as a user or a caller from outside the lake package names it: a folder,

@@ -15,7 +15,6 @@ and its DuckDB type in well under a second without any data.
 from __future__ import annotations
 
 import html
-import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from pipeline import atomic
 from pipeline.lake import layout
 from pipeline.warehouse import database, docs, lineage, models
 
@@ -61,9 +61,7 @@ def write(out: Path, *, db: Path | None = None, project: models.Project | None =
         con.close()
     page = render(project, docs.catalogue(project, columns), types_from=types_from)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(page, encoding="utf-8")
-    os.replace(tmp, out)
+    atomic.write_text(out, page)
     return out
 
 

@@ -14,13 +14,13 @@ what the page shows and in which order.
 from __future__ import annotations
 
 import html
-import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
+from pipeline import atomic
 from pipeline.warehouse import report_charts as charts
 from pipeline.warehouse import report_html as h
 from pipeline.warehouse.report_data import (
@@ -40,9 +40,7 @@ def write(db: Path, out: Path, *, generated_at: datetime | None = None) -> Path:
     """Write the report for a warehouse file; atomic, so a reader never sees half a file."""
     page = render(load(db, generated_at=generated_at))
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(page, encoding="utf-8")
-    os.replace(tmp, out)
+    atomic.write_text(out, page)
     return out
 
 
