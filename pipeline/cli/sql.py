@@ -64,7 +64,9 @@ def add_command(commands: argparse._SubParsersAction) -> None:
             "  listings sql \"select * from read_csv('notes/prices.csv')\" --read notes\n\n"
             "csv and json write times as ISO 8601 with their offset "
             "(2026-11-20T09:14:37+00:00); with --out or --format parquet the SQL must hold "
-            "one statement with a result."
+            "one statement with a result. CSV cells are written as they are: a text cell starting "
+            "with = + - or @ is a formula to a spreadsheet opening the file, so give "
+            "--safe-csv for a CSV that someone will open in one (docs/sql.md)."
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -103,6 +105,13 @@ def add_command(commands: argparse._SubParsersAction) -> None:
         metavar="FILE",
         help="write the result to FILE instead of stdout (not the warehouse, another DuckDB "
         "database or a file inside a lake: refused)",
+    )
+    sql.add_argument(
+        "--safe-csv",
+        action="store_true",
+        help="in CSV, put ' before a text cell starting with = + - @, tab or CR, so a "
+        "spreadsheet shows it as text instead of running it as a formula (OWASP's advice "
+        "against CSV injection; off by default: it changes the values)",
     )
     sql.add_argument(
         "--max-rows",
@@ -179,7 +188,9 @@ def run(args: argparse.Namespace) -> int:
             if args.format == "table":
                 result.show(max_width=width, max_rows=args.max_rows)  # ends in a blank line
             else:
-                _write(result.pl(), args.format, args.out, first=not shown)
+                _write(
+                    result.pl(), args.format, args.out, first=not shown, safe_csv=args.safe_csv
+                )
             shown += 1
     except duckdb.PermissionException as error:
         print(f"listings sql: {error}; {UNREADABLE}", file=sys.stderr)
@@ -209,7 +220,29 @@ def iso_times(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _write(frame: pl.DataFrame, form: str, out: Path | None, *, first: bool) -> None:
+# Cells a spreadsheet would read as a formula (OWASP, "CSV Injection"): `--safe-csv` puts
+# a single quote before them.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def formulas_quoted(frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame` with every text cell that starts like a formula (`FORMULA_STARTS`) prefixed
+    with `'`, as OWASP recommends for CSV opened in a spreadsheet; numbers are left alone."""
+    import polars as pl
+
+    def quoted(name: str) -> pl.Expr:
+        cell = pl.col(name)
+        formula = pl.any_horizontal([cell.str.starts_with(start) for start in FORMULA_STARTS])
+        return pl.when(formula).then(pl.lit("'") + cell).otherwise(cell).alias(name)
+
+    return frame.with_columns(
+        quoted(name) for name, dtype in frame.schema.items() if dtype == pl.String
+    )
+
+
+def _write(
+    frame: pl.DataFrame, form: str, out: Path | None, *, first: bool, safe_csv: bool = False
+) -> None:
     """One result in a machine format, to `out` (atomically: a full disk leaves the old file
     or none) or stdout (results after the first are separated by a blank line in CSV, one
     JSON array a line in JSON)."""
@@ -224,6 +257,8 @@ def _write(frame: pl.DataFrame, form: str, out: Path | None, *, first: bool) -> 
         atomic.write_bytes(out, buffer.getvalue())
         return
     frame = iso_times(frame)
+    if form == "csv" and safe_csv:
+        frame = formulas_quoted(frame)
     text = frame.write_csv() if form == "csv" else frame.write_json() + "\n"
     if out is not None:
         atomic.write_text(out, text)

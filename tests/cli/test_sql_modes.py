@@ -106,3 +106,33 @@ def test_help_shows_the_defaults(capsys: pytest.CaptureFixture[str]) -> None:
     assert "output format (default: table)" in text
     assert f"first and last halves (default: {sql.MAX_ROWS})" in text
     assert f"{sql.WIDTH_WHEN_PIPED} when stdout is not one" in text
+
+
+CELLS = ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "plain", "a=b", None]
+
+
+def test_safe_csv_quotes_text_cells_that_start_like_a_formula() -> None:
+    frame = pl.DataFrame({"text": CELLS, "number": [-1] * len(CELLS)})
+    safe = sql.formulas_quoted(frame)
+    assert safe["text"].to_list() == [
+        "'=1+1", "'+1", "'-1", "'@SUM(A1)", "'\tx", "'\rx", "plain", "a=b", None,
+    ]  # fmt: skip
+    assert safe["number"].to_list() == [-1] * len(CELLS)
+
+
+def test_sql_safe_csv_writes_formulas_as_text_and_by_default_keeps_values(
+    sample_warehouse: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    query = "select '=HYPERLINK(''http://x'')' as title, -2 as price"
+    base = ["sql", query, "--db", str(sample_warehouse), "--format", "csv"]
+    assert cli.main(base) == 0
+    assert capsys.readouterr().out == "title,price\n=HYPERLINK('http://x'),-2\n"
+    assert cli.main([*base, "--safe-csv"]) == 0
+    assert capsys.readouterr().out == "title,price\n'=HYPERLINK('http://x'),-2\n"
+
+
+def test_sql_help_names_the_formula_risk(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(["sql", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--safe-csv" in text and "formula" in text
