@@ -243,7 +243,9 @@ def _add_serve(commands: Subparsers) -> None:
             "under PREFECT_HOME, default ./.prefect; its UI at http://127.0.0.1:PORT) and "
             "stopped on Ctrl-C; with it, the flow is served against that server. Each run "
             "prints one line when it ends: what it found, what it added, where it wrote. "
-            "Teams with a work pool: see prefect.yaml."
+            "The local server has no authentication: any user of this machine can reach it "
+            "and run, change or delete its flows; on a shared machine set PREFECT_API_URL to "
+            "a server that checks who calls it. Teams with a work pool: see prefect.yaml."
         ),
     )
     serve.add_argument("--cron", required=True, type=options.cron, help='e.g. "0 * * * *" (hourly)')

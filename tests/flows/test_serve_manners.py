@@ -46,6 +46,18 @@ def test_the_default_port_is_prefects_own_and_stable(capsys: pytest.CaptureFixtu
     assert config.SERVE_PORT == 4200
 
 
+def test_the_help_says_the_local_server_is_unauthenticated(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(["serve", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "The local server has no authentication" in text
+    assert "on a shared machine set PREFECT_API_URL" in text
+    readme = " ".join((Path(__file__).parents[2] / "README.md").read_text().split())
+    assert "has no authentication: on a shared machine" in readme
+
+
 def test_a_served_run_is_one_line(tmp_path: Path) -> None:
     summary = run.normalise_paths([RAW], tmp_path / "lake", metadata.ReadOptions())
     summary.warehouse = "/srv/w.duckdb"
