@@ -14,6 +14,7 @@ back the same as the other.
 from __future__ import annotations
 
 import argparse
+import functools
 import io
 import shutil
 import sys
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING
 from pipeline.cli import options
 
 if TYPE_CHECKING:
+    import duckdb
     import polars as pl
 
 FORMATS = ("table", "csv", "json", "parquet")
@@ -186,7 +188,10 @@ def run(args: argparse.Namespace) -> int:
                 )
                 return 1
             if args.format == "table":
-                result.show(max_width=width, max_rows=args.max_rows)  # ends in a blank line
+                select = statement.type == duckdb.StatementType.SELECT
+                result.read(  # DuckDB's table, which ends in a blank line
+                    functools.partial(_draw, select=select, width=width, rows=args.max_rows)
+                )
             else:
                 _write(
                     result.pl(), args.format, args.out, first=not shown, safe_csv=args.safe_csv
@@ -199,6 +204,44 @@ def run(args: argparse.Namespace) -> int:
         print(f"listings sql: {error}", file=sys.stderr)
         return 1
     return 0
+
+
+def _draw(relation: duckdb.DuckDBPyRelation, *, select: bool, width: int, rows: int) -> None:
+    """A result as DuckDB's table; a query's text escaped first (`escaped_text`)."""
+    (escaped_text(relation) if select else relation).show(max_width=width, max_rows=rows)
+
+
+def escaped_text(relation: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
+    """`relation` with the characters DuckDB's table renderer would draw raw (DEL, C1, bidi
+    controls: `terminal.UNSAFE_UNDRAWN`; it escapes C0 itself) escaped as Python writes
+    them, in text columns, text inside nested columns (shown as text then) and column
+    names. A title can then neither send a terminal escape nor reorder what is shown."""
+    import duckdb
+
+    from pipeline.terminal import UNSAFE_UNDRAWN, escape_char, escaped
+
+    def column(name: str, kind: str) -> duckdb.Expression:
+        cell = duckdb.ColumnExpression(name)
+        if "VARCHAR" not in kind:
+            return cell.alias(escaped(name))
+        text = cell if kind == "VARCHAR" else cell.cast(duckdb.sqltype("VARCHAR"))
+        clean = text
+        for char in UNSAFE_UNDRAWN:
+            clean = duckdb.FunctionExpression(
+                "replace", clean, duckdb.ConstantExpression(char),
+                duckdb.ConstantExpression(escape_char(char)),
+            )  # fmt: skip
+        unsafe = duckdb.FunctionExpression(
+            "regexp_matches", text, duckdb.ConstantExpression(f"[{UNSAFE_UNDRAWN}]")
+        )
+        return duckdb.CaseExpression(unsafe, clean).otherwise(text).alias(escaped(name))
+
+    kinds = [str(kind) for kind in relation.types]
+    if not any("VARCHAR" in kind for kind in kinds) and all(
+        escaped(name) == name for name in relation.columns
+    ):
+        return relation
+    return relation.select(*map(column, relation.columns, kinds))
 
 
 def _terminal_width() -> int:

@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 
 import polars as pl
 
+from pipeline.terminal import escaped
+
 SLOWEST_SHOWN = 5
 SKIPPED_NAMED = 3  # paths named per kind of skip; the rest are counted
 
@@ -141,7 +143,8 @@ class RunSummary:
         return ", ".join(parts)
 
     def render(self) -> str:
-        """The plain-text summary the CLI and `make run` print."""
+        """The plain-text summary the CLI and `make run` print, control characters in
+        names escaped (`terminal.escaped`)."""
         lines = [
             f"snapshot files: {self.files_found} found, {self.snapshots} new snapshots, "
             f"{self.files_skipped} already in the lake"
@@ -173,7 +176,7 @@ class RunSummary:
         if skipped := self.skipped_line():
             lines.append(f"skipped:        {skipped}")
         lines.extend(f"note: {message}" for message in self.messages())
-        return "\n".join(lines)
+        return "\n".join(map(escaped, lines))
 
     def one_line(self, ended: datetime | None = None) -> str:
         """The run in one line, for a served process's output (one line per scheduled run):
@@ -185,7 +188,7 @@ class RunSummary:
             for what, path in (("warehouse", self.warehouse), ("report", self.report))
             if path
         ]
-        return (
+        return escaped(
             f"{at} run: {self.files_found} files found, {self.files_skipped} already in "
             f"the lake, {self.snapshots} new snapshots ({self.listings} listings, "
             f"{self.rejects} rejects) -> {', '.join(wrote)}"

@@ -632,12 +632,13 @@ class Result:
     _relation: duckdb.DuckDBPyRelation | None
 
     def show(self, **options: Any) -> None:
-        self._read(lambda relation: relation.show(**options))
+        self.read(lambda relation: relation.show(**options))
 
     def pl(self) -> pl.DataFrame:
-        return self._read(lambda relation: relation.pl())
+        return self.read(lambda relation: relation.pl())
 
-    def _read(self, use: Callable[[duckdb.DuckDBPyRelation], Any]) -> Any:
+    def read(self, use: Callable[[duckdb.DuckDBPyRelation], Any]) -> Any:
+        """`use(relation)`, once: the statement's relation, or the statement run again."""
         relation, self._relation = self._relation, None
         if relation is not None:
             try:

@@ -136,3 +136,36 @@ def test_sql_help_names_the_formula_risk(capsys: pytest.CaptureFixture[str]) -> 
         cli.main(["sql", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert "--safe-csv" in text and "formula" in text
+
+
+# A title with a terminal escape, an 8-bit CSI, a bidi override and an invalid byte (read as
+# U+0000, pipeline/ingest/decode.py); a list holding one; a column named with one.
+HOSTILE = (
+    "select 'a' || chr(27) || '[2J' || chr(155) || chr(8238) || 'b' || chr(0) || chr(13) "
+    "as \"t\u202e\", ['x' || chr(8238)] as l, 1 as n"
+)
+
+
+def test_sql_tables_escape_every_control_character(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out, _ = _sql([HOSTILE], db, capsys)
+    assert status == 0
+    drawn = "".join(char for char in out if not 0x2500 <= ord(char) <= 0x257F)  # box lines
+    assert not [char for char in drawn if char != "\n" and (ord(char) < 0x20 or
+                                                             0x7F <= ord(char) < 0xA0)]  # fmt: skip
+    assert "\u202e" not in drawn
+    assert "a\\e[2J\\x9b\\u202eb\\0\\r" in drawn  # DuckDB escapes C0 its way, we the rest
+    assert "[x\\u202e]" in drawn and "t\\u202e" in drawn
+
+
+def test_escaping_leaves_plain_results_and_explain_as_duckdb_draws_them(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, out, _ = _sql(["select 'plain' as t, 2 as n"], db, capsys)
+    assert out == (
+        "┌─────────┬───────┐\n│    t    │   n   │\n│ varchar │ int32 │\n├─────────┼───────┤\n"
+        "│ plain   │     2 │\n└─────────┴───────┘\n\n"
+    )
+    status, out, _ = _sql(["explain select 1"], db, capsys)
+    assert status == 0 and "physical_plan" in out and "Projection" in out
