@@ -25,6 +25,9 @@ def reject_reasons(rejects: pl.DataFrame) -> dict[str, int]:
 
 # The note for a file holding a snapshot another file of the run already gave ({}: that file).
 SAME_SNAPSHOT = "the same snapshot as {} (same bytes, same fetch time): read once"
+_SAME_BEFORE, _SAME_AFTER = SAME_SNAPSHOT.split("{}")
+# More copies than this are one note: their count and the first few.
+COPIES_NAMED = 3
 
 
 @dataclass
@@ -175,8 +178,28 @@ class RunSummary:
             lines.append(f"report:         {self.report}")
         if skipped := self.skipped_line():
             lines.append(f"skipped:        {skipped}")
-        lines.extend(f"note: {message}" for message in self.messages())
+        lines.extend(f"note: {note}" for note in self.notes())
         return "\n".join(map(escaped, lines))
+
+    def notes(self) -> list[str]:
+        """`messages()` as the summary prints them: more than `COPIES_NAMED` files that
+        repeat a snapshot are one note, their count and the first few (20,000 copies of
+        a folder were 20,000 lines)."""
+        messages = self.messages()
+        copies = [m for m in messages if _SAME_BEFORE in m and m.endswith(_SAME_AFTER)]
+        if len(copies) <= COPIES_NAMED:
+            return messages
+        pairs = [
+            copy.removesuffix(_SAME_AFTER).split(f": {_SAME_BEFORE}", 1)
+            for copy in copies[:COPIES_NAMED]
+        ]
+        named = ", ".join(f"{path} (as {first})" for path, first in pairs)
+        aggregated = (
+            f"{len(copies)} files repeat a snapshot another file gave (same bytes, same "
+            f"fetch time), each read once: {named} and {len(copies) - COPIES_NAMED} more"
+        )
+        repeated = set(copies)
+        return [aggregated, *(m for m in messages if m not in repeated)]
 
     def one_line(self, ended: datetime | None = None) -> str:
         """The run in one line, for a served process's output (one line per scheduled run):
