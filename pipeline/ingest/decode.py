@@ -1,4 +1,4 @@
-"""Snapshot bytes → text: gzip, BOM, UTF-8 or GB18030, CRLF, and what is not a page.
+"""Snapshot bytes → text: gzip, BOM, UTF-8 or GB18030, CRLF or CR, and what is not a page.
 
 A file that cannot be read as text is still a snapshot: it gets a row with `read_error`
 set and a preview of its bytes, and the run turns that into a reject. Byte offsets
@@ -16,6 +16,7 @@ import io
 import json
 import re
 import zlib
+from typing import AnyStr
 
 import polars as pl
 
@@ -30,6 +31,10 @@ CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, *range(0x0E, 0x20), 0x7F])
 EMPTY = "empty file (0 bytes)"
 NUL_BYTES = "binary content: NUL bytes, not a text page"
 UNDECODABLE = "undecodable: neither UTF-8 nor GB18030"
+UTF16 = (
+    "UTF-16 text, not an encoding pages are read in (UTF-8 or GB18030): save it as UTF-8 "
+    "(iconv -f UTF-16 -t UTF-8)"
+)
 
 
 def corrupt_gzip(error: Exception) -> str:
@@ -86,7 +91,7 @@ def screen(
     if not data:
         return None, None, EMPTY
     if b"\x00" in data:
-        return None, None, NUL_BYTES
+        return None, None, UTF16 if is_utf16(data) else NUL_BYTES
     controls = len(data) - len(data.translate(None, CONTROL_BYTES))
     error = None
     if controls > MAX_CONTROL_SHARE * len(data):
@@ -94,8 +99,37 @@ def screen(
     body = data[len(_BOM) :] if data.startswith(_BOM) else data
     if b"\r" in body:
         # Only ASCII bytes change, so validity and the decoded text are as after decoding.
-        body = body.replace(b"\r\n", b"\n")
+        body = lf_line_ends(body)
     return data, body, error
+
+
+def is_utf16(data: bytes) -> bool:
+    """Whether bytes holding NULs are UTF-16 text: a UTF-16 BOM, or (mostly ASCII text
+    without one) a NUL in every other byte, which is how UTF-16 writes ASCII; and they
+    decode as UTF-16."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+    elif len(data) % 2 == 0 and data[1::2].count(0) > 0.9 * len(data) // 2:
+        encoding = "utf-16-le"
+    elif len(data) % 2 == 0 and data[0::2].count(0) > 0.9 * len(data) // 2:
+        encoding = "utf-16-be"
+    else:
+        return False
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def lf_line_ends(text: AnyStr) -> AnyStr:
+    """`text` with CRLF as LF; a page without one LF has classic Mac OS line ends, and
+    each CR is read as LF (one byte for one: the page's offsets stay its own). A lone CR
+    in a page with LF line ends is kept."""
+    cr, lf = ("\r", "\n") if isinstance(text, str) else (b"\r", b"\n")
+    if lf not in text:
+        return text.replace(cr, lf)
+    return text.replace(cr + lf, lf)
 
 
 # An invalid byte in a UTF-8 page is read as this character, one per byte: one byte in
@@ -177,7 +211,7 @@ def salvage(data: bytes, body: bytes) -> tuple[str | None, str | None, str | Non
     if few and invalid < valid:
         return text, None, invalid_utf8(text)
     try:
-        return data.decode("gb18030").replace("\r\n", "\n"), None, None
+        return lf_line_ends(data.decode("gb18030")), None, None
     except UnicodeDecodeError:
         pass
     if few:

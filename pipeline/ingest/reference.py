@@ -36,7 +36,7 @@ def decode_page(
     if not raw:
         return None, decoding.EMPTY, None
     if b"\x00" in raw:
-        return None, decoding.NUL_BYTES, None
+        return None, decoding.UTF16 if decoding.is_utf16(raw) else decoding.NUL_BYTES, None
     warning = None
     try:
         text = raw.decode("utf-8-sig")
@@ -55,7 +55,7 @@ def decode_page(
     controls = len(raw) - len(raw.translate(None, decoding.CONTROL_BYTES))
     if controls > decoding.MAX_CONTROL_SHARE * len(raw):
         return None, decoding.control_bytes(controls, len(raw)), None
-    return text.replace("\r\n", "\n"), None, warning
+    return decoding.lf_line_ends(text), None, warning
 
 
 def _form(source: Source, text: str) -> str:

@@ -3,12 +3,13 @@ lost."""
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import random
 
 import polars as pl
 
-from pipeline.ingest import metadata
+from pipeline.ingest import decode, metadata
 from tests.conftest import SAMPLE, assert_nothing_lost
 
 PAGE = SAMPLE.read_text(encoding="utf-8")
@@ -245,3 +246,35 @@ def test_a_site_time_zone_is_configurable_per_site_and_dst_widens_the_minute(
         "reason"
     ].to_list()
     assert "age '2023-03-12 02:30' cannot be rendered" in reason
+
+
+def test_cr_only_line_ends_give_the_same_listings_as_lf(normalise_texts) -> None:
+    """Classic Mac OS line ends: each CR is a line end (one byte for one, so the spans are
+    the file's own), not one line of run-together listings rejected as wrong ages."""
+    tables = normalise_texts({"lf.txt": PAGE, "cr.txt": PAGE.replace("\n", "\r")})
+    assert tables.rejects.height == 0
+    per_file = tables.listings.sort("position").group_by("snapshot_id", maintain_order=True).agg(
+        pl.col("title", "size_bytes", "byte_start", "byte_end")
+    )
+    assert per_file.height == 2
+    assert per_file.drop("snapshot_id").n_unique() == 1
+
+
+def test_utf16_pages_are_rejected_as_utf16_not_as_binary(normalise_texts) -> None:
+    ascii_page = "<html><body><p>Kubernetes in Action</p></body></html>\n"
+    tables = normalise_texts({
+        "le-bom.txt": codecs.BOM_UTF16_LE + PAGE.encode("utf-16-le"),
+        "be-bom.html": codecs.BOM_UTF16_BE + PAGE.encode("utf-16-be"),
+        "le.html": ascii_page.encode("utf-16-le"),
+        "be.json": '{"document": []}'.encode("utf-16-be"),
+        "binary.txt": b"\x00\x01binary\x00",
+    })  # fmt: skip
+    reasons = dict(
+        tables.rejects.select(
+            pl.col("source_path").str.split("/").list.last(), "reason"
+        ).iter_rows()
+    )
+    assert reasons == {
+        **dict.fromkeys(["le-bom.txt", "be-bom.html", "le.html", "be.json"], decode.UTF16),
+        "binary.txt": decode.NUL_BYTES,
+    }
