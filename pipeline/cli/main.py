@@ -160,11 +160,16 @@ def _add_normalise(commands: Subparsers) -> None:
         type=_timestamp,
         metavar="ISO8601",
         help="fetch time for files whose sidecar (<file>.meta.json) and name give none "
-        "(without it, the file's mtime is used and recorded as approximate); as theirs, a "
+        "(without it, the file's mtime is used and recorded as approximate; without an "
+        "offset it is UTC, as a sidecar's is, with a warning there); as theirs, a "
         "time more than a day after the run's start or before 2000 is not believed: a "
         "warning, and the next source is used (docs/input-format.md section 4)",
     )
-    norm.add_argument("--site", metavar="NAME", help="site name for files without a sidecar URL")
+    norm.add_argument(
+        "--site",
+        metavar="NAME",
+        help="site name for files without a sidecar URL (a host name: WENKU.IT. is wenku.it)",
+    )
     options.add_site_tz(norm)
     options.add_max_page(norm)
     norm.add_argument(

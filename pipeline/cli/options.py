@@ -251,7 +251,9 @@ def _site_time_zone(value: str) -> tuple[str, str]:
         ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):
         raise argparse.ArgumentTypeError(f"unknown time zone {zone!r} (an IANA name)") from None
-    return site.lower(), zone
+    from pipeline.ingest.metadata import site_name
+
+    return site_name(site) or site, zone
 
 
 def add_site_tz(parser: Adder) -> None:

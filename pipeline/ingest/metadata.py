@@ -63,13 +63,39 @@ def parse_timestamp(value: str) -> datetime:
     years 1 to 9999 (`9999-12-31T23:00:00-05:00`), where Python's own error is an
     OverflowError.
     """
+    return _timestamp(value)[0]
+
+
+def _timestamp(value: str) -> tuple[datetime, bool]:
+    """(`parse_timestamp(value)`, whether `value` gave no offset and was taken as UTC)."""
     moment = datetime.fromisoformat(value.strip())
-    if moment.tzinfo is None:
+    naive = moment.tzinfo is None
+    if naive:
         moment = moment.replace(tzinfo=UTC)
     try:
-        return moment.astimezone(UTC)
+        return moment.astimezone(UTC), naive
     except OverflowError:
         raise ValueError(f"{value!r} is out of range in UTC") from None
+
+
+def naive_time(name: str, value: str) -> str:
+    """The warning for a sidecar's fetch time written without an offset (taken as UTC)."""
+    return (
+        f"sidecar {name} fetched_at {value!r} has no UTC offset: taken as UTC (a local time "
+        "would be off by its zone's offset; write it with Z or +HH:MM)"
+    )
+
+
+def site_name(host: str | None) -> str | None:
+    """A host name as the site it names: lower-cased, without the trailing dot of a fully
+    qualified name (`WENKU.IT.` is `wenku.it`); None for none or an empty one."""
+    return (host or "").lower().removesuffix(".") or None
+
+
+def _site_names(hosts: pl.Expr) -> pl.Expr:
+    """`site_name` of a column of host names (null for an empty one)."""
+    site = hosts.str.to_lowercase().str.strip_suffix(".")
+    return pl.when(site != "").then(site)
 
 
 def sidecar_url(meta: dict[str, object]) -> str | None:
@@ -79,7 +105,8 @@ def sidecar_url(meta: dict[str, object]) -> str | None:
 
 
 def parse_sidecar(data: bytes | None, source: Source) -> tuple[dict[str, object], str | None]:
-    """Sidecar bytes → (metadata, None), or ({}, why it was ignored): all of it or nothing.
+    """Sidecar bytes → (metadata, None or a warning: a fetch time without an offset, taken
+    as UTC), or ({}, why it was ignored): all of it or nothing.
 
     Whatever the bytes hold, the answer is one of the two (docs/input-format.md §4): a UTF-8
     BOM is allowed, as an editor on Windows writes one; JSON nested deeper than the
@@ -97,8 +124,11 @@ def parse_sidecar(data: bytes | None, source: Source) -> tuple[dict[str, object]
         meta = json.loads(data.decode("utf-8-sig"))
         if not isinstance(meta, dict):
             raise ValueError("not a JSON object")
+        warning = None
         if "fetched_at" in meta:
-            meta["fetched_at"] = parse_timestamp(str(meta["fetched_at"]))
+            given = str(meta["fetched_at"])
+            meta["fetched_at"], naive = _timestamp(given)
+            warning = naive_time(name, given) if naive else None
         url = sidecar_url(meta)
         if url is not None:
             if not _storable(url):
@@ -108,7 +138,7 @@ def parse_sidecar(data: bytes | None, source: Source) -> tuple[dict[str, object]
         return {}, f"sidecar {name} ignored: JSON nested too deeply"
     except ValueError as error:  # UnicodeError and json's errors are ValueErrors too
         return {}, sources.as_text(f"sidecar {name} ignored: {error}")
-    return meta, None
+    return meta, None if warning is None else sources.as_text(warning)
 
 
 def _storable(text: str) -> bool:
@@ -228,12 +258,14 @@ _INT32_MAX = 2**31 - 1
 
 
 def url_facts(url: str | None, site_option: str | None) -> dict[str, object]:
-    """site, query and page from a URL (docs/input-format.md §4).
+    """site, query and page from a URL (docs/input-format.md §4); a site is named by
+    `site_name` (`WENKU.IT.` is `wenku.it`), the URL's host before `site_option`.
 
     A URL that cannot be taken apart gives none of them (a sidecar's is refused before it
     gets here; a page's own may still be one); `page` is a positive decimal number that fits
     an Int32, else null.
     """
+    site_option = site_name(site_option)
     if not url:
         return {"url": None, "site": site_option, "query": None, "page": None}
     try:
@@ -243,7 +275,7 @@ def url_facts(url: str | None, site_option: str | None) -> dict[str, object]:
     params = parse_qs(parts.query)
     return {
         "url": url,
-        "site": parts.hostname or site_option,
+        "site": site_name(parts.hostname) or site_option,
         "query": params.get("wd", [None])[0],
         "page": _page_number(params.get("page", ["1"])[0]),  # the site's default is the first
     }
@@ -311,9 +343,9 @@ def url_facts_frame(urls: pl.Series, site_option: str | None) -> pl.DataFrame:
             plain=pl.col("host").is_not_null()
             & ~pl.col("escaped_name")
             & (page.is_null() | digits | not_a_number),
-            site=pl.when(pl.col("host") != "")
-            .then(pl.col("host").str.to_lowercase())
-            .otherwise(pl.lit(site_option, pl.String)),
+            site=pl.coalesce(
+                _site_names(pl.col("host")), pl.lit(site_name(site_option), pl.String)
+            ),
             query=pl.col("query"),
             page=pl.when(pl.col("host").is_not_null()).then(number),
         )

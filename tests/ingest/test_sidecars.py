@@ -191,3 +191,37 @@ def test_an_out_of_range_time_is_a_value_error() -> None:
     """What `--fetched-at` reports as a usage error rather than a traceback."""
     with pytest.raises(ValueError, match="out of range in UTC"):
         metadata.parse_timestamp("9999-12-31T23:00:00-05:00")
+
+
+def test_a_fetch_time_without_an_offset_is_taken_as_utc_with_a_warning(tmp_path: Path) -> None:
+    sidecar = {"url": "https://wenku.it/search?wd=k8s", "fetched_at": "2026-11-20T09:30:00"}
+    row = _read(_page(tmp_path, json.dumps(sidecar).encode()))
+    assert (row["fetched_at"], row["fetched_at_source"]) == (
+        datetime(2026, 11, 20, 9, 30, tzinfo=UTC),
+        "sidecar",
+    )
+    assert row["metadata_warning"] == (
+        "sidecar page.txt.meta.json fetched_at '2026-11-20T09:30:00' has no UTC offset: taken "
+        "as UTC (a local time would be off by its zone's offset; write it with Z or +HH:MM)"
+    )
+    with_offset = {**sidecar, "fetched_at": "2026-11-20T17:30:00+08:00"}
+    assert _read(_page(tmp_path, json.dumps(with_offset).encode()))["metadata_warning"] is None
+
+
+@pytest.mark.parametrize(
+    "url", ["https://WENKU.IT./search?wd=k8s", "https://Wenku.It/search?wd=k8s&page=1"]
+)
+def test_a_host_in_capitals_or_with_its_trailing_dot_is_the_same_site(
+    tmp_path: Path, url: str
+) -> None:
+    sidecar = {"url": url, "fetched_at": "2026-11-20T09:30Z"}
+    row = _read(_page(tmp_path, json.dumps(sidecar).encode()))
+    assert (row["site"], row["query"]) == ("wenku.it", "k8s")
+
+
+def test_site_and_site_tz_options_name_a_site_the_same_way(tmp_path: Path) -> None:
+    options = metadata.ReadOptions(site="WENKU.IT.")
+    assert _read(_page(tmp_path), options)["site"] == "wenku.it"
+    from pipeline.cli import options as cli_options
+
+    assert cli_options._site_time_zone("WENKU.IT.=Asia/Tokyo") == ("wenku.it", "Asia/Tokyo")
