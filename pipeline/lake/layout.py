@@ -31,6 +31,13 @@ DATE_COLUMN = "fetched_date"  # in every file: the UTC day of fetched_at
 LAYOUT = "monthly"
 BATCH_PREFIX = "batch-"  # a group a run wrote
 MERGED_PREFIX = "merged-"  # a group compaction wrote
+# How the manifest names a group's files (`data_file`), as patterns: `data_file(month,
+# group_name(…))` in the monthly layout; a snapshot id or a batch's name in an older per-day
+# one (the folder was the row's `fetched_date`). A name of another shape (`..`, another
+# table's folder) is no file the lake wrote: the manifest is damaged (`manifest._read`).
+GROUP = rf"(?:{BATCH_PREFIX}|{MERGED_PREFIX})[0-9a-f]{{20}}"
+MONTHLY_DATA_FILE = rf"{PARTITION}=[0-9]{{4}}-[0-9]{{2}}/{GROUP}"
+DATA_FILE = rf"^(?:{MONTHLY_DATA_FILE}|(?:{BATCH_PREFIX})?[0-9a-f]{{20}})$"
 # A group's three files together; docs/lake.md says why this size.
 TARGET_FILE_BYTES = 128 * 2**20
 # DuckDB's own row-group size: its scans are parallel per row group.

@@ -128,19 +128,27 @@ def _read(where: Location, file: str) -> pl.DataFrame:
     try:
         frame = _parse(data)
     except pl.exceptions.PolarsError as error:
-        reason = _first_line(error)
-        raise ManifestUnreadableError(
-            f"{where.url}: the manifest file {name} is damaged ({reason}), so the lake no "
-            f"longer knows which files it holds. `listings verify {where.url}` shows what "
-            f"else is; `listings normalise PATH… --out {where.url} --full-refresh` starts "
-            "the lake over from the inputs under PATH…: the manifest is set aside and every "
-            "data file deleted, so snapshots whose input files are gone are lost",
-            reason,
-        ) from None
+        raise _damaged(where, name, _first_line(error)) from None
+    foreign = frame.filter(~pl.col("data_file").str.contains(layout.DATA_FILE).fill_null(False))
+    if not foreign.is_empty():
+        # A hand edit (`../listings/…`) would have readers open files outside the table.
+        found = foreign["data_file"][0]
+        raise _damaged(where, name, f"data_file {found!r} is no name the lake writes")
     if len(_PARSED) >= _PARSED_KEPT:
         _PARSED.pop(next(iter(_PARSED)))
     _PARSED[digest] = frame
     return frame
+
+
+def _damaged(where: Location, name: str, reason: str) -> ManifestUnreadableError:
+    return ManifestUnreadableError(
+        f"{where.url}: the manifest file {name} is damaged ({reason}), so the lake no "
+        f"longer knows which files it holds. `listings verify {where.url}` shows what "
+        f"else is; `listings normalise PATH… --out {where.url} --full-refresh` starts "
+        "the lake over from the inputs under PATH…: the manifest is set aside and every "
+        "data file deleted, so snapshots whose input files are gone are lost",
+        reason,
+    )
 
 
 def _first_line(error: Exception) -> str:

@@ -53,8 +53,8 @@ PAGES_PER_CHUNK = 20_000
 # older per-day one, and a temporary file of an atomic write (`storage.write_atomic`).
 _TABLES = "|".join(TABLES)
 _GROUP_FILE = re.compile(
-    rf"^({_TABLES})/(fetched_month=\d{{4}}-\d{{2}}/({layout.BATCH_PREFIX}|{layout.MERGED_PREFIX})"
-    r"[0-9a-f]{20}|fetched_date=\d{4}-\d{2}-\d{2}/[^/]+)\.parquet$"
+    rf"^({_TABLES})/({layout.MONTHLY_DATA_FILE}|fetched_date=\d{{4}}-\d{{2}}-\d{{2}}/[^/]+)"
+    r"\.parquet$"
 )
 _TEMPORARY = re.compile(r"/\.[^/]+\.[0-9a-f]{32}\.tmp$")
 
