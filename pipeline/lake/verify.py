@@ -667,6 +667,8 @@ def _page_bytes(pages: pl.DataFrame) -> tuple[pl.DataFrame, int, int]:
         ~pl.col("raw").bin.starts_with(b"\x1f\x8b")
         & ~pl.col("raw").bin.contains(b"\x00")
         & pl.col("utf8").is_not_null()
+        # CR-only line ends (`decode.lf_line_ends`) go through the definition.
+        & (pl.col("raw").bin.contains(b"\n") | ~pl.col("raw").bin.contains(b"\r"))
     )
     text = (
         pl.col("utf8")
@@ -688,7 +690,8 @@ def _page_bytes(pages: pl.DataFrame) -> tuple[pl.DataFrame, int, int]:
 
 def _source_bytes(path: str) -> tuple[bytes, int | None] | None:
     """A source file's bytes and (local files) mtime in ns; None if it is gone or
-    unreadable now. Local files in one open, as a run reads them (`sources.read_local`)."""
+    unreadable now. Local files in one open, as a run reads them (`sources.read_local`),
+    by the name the file system gives them (`os_name`)."""
     from pipeline.ingest import sources
 
     try:
@@ -697,9 +700,27 @@ def _source_bytes(path: str) -> tuple[bytes, int | None] | None:
 
             with fsspec.open(path, "rb") as handle:
                 return bytes(handle.read()), None
-        return sources.read_local(path)
+        try:
+            return sources.read_local(path)
+        except FileNotFoundError:
+            if (named := os_name(path)) == path:
+                raise
+            return sources.read_local(named)
     except (OSError, ValueError):
         return None
+
+
+# `sources.as_text` records each byte of a file name that is not UTF-8 as `\xHH` (always
+# 80-ff: ASCII bytes are UTF-8).
+_ESCAPED_BYTE = re.compile(r"\\x([89a-f][0-9a-f])")
+
+
+def os_name(recorded: str) -> str:
+    """A local `source_path` as the file system names the file: each `\\xHH` that
+    `sources.as_text` wrote for a byte that is not UTF-8 back as that byte (the lone
+    surrogate `os.fsdecode` gives it). A name that holds such text itself is tried as it
+    is first (`_source_bytes`)."""
+    return _ESCAPED_BYTE.sub(lambda byte: chr(0xDC00 + int(byte[1], 16)), recorded)
 
 
 def _uncovered(texts: pl.DataFrame, spans: pl.DataFrame) -> pl.DataFrame:

@@ -9,6 +9,7 @@ catches it, and what a crashed run leaves is reported as leftovers, not problems
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -250,3 +251,24 @@ def test_verifying_a_path_that_is_not_a_lake_exits_1(
 ) -> None:
     assert cli.main(["verify", str(tmp_path / "typo")]) == 1
     assert capsys.readouterr().err.startswith(f"listings verify: {tmp_path / 'typo'} is not a lake")
+
+
+def test_sources_whose_names_are_not_utf8_are_re_read(raw_copy: Path, tmp_path: Path) -> None:
+    """A run records such a name with `\\xHH` for each byte that is not UTF-8
+    (`sources.as_text`); verify opens the file by its own name, and a page with CR-only line
+    ends through the definition, instead of counting them as not found."""
+    folder = os.fsencode(raw_copy)
+    for page in ("wenku-kubernetes-p1.txt", "moredoc-demo-p1.txt"):
+        for suffix in ("", ".meta.json"):
+            old = os.path.join(folder, os.fsencode(page + suffix))
+            os.rename(old, os.path.join(folder, b"\xff\xfe-" + os.fsencode(page + suffix)))
+    cr_only = raw_copy / "wenku-search-page.txt"
+    cr_only.write_bytes(cr_only.read_bytes().replace(b"\n", b"\r"))
+    out = tmp_path / "lake"
+    run.normalise_paths([raw_copy], out, metadata.ReadOptions())
+    paths = manifest.load(Location.of(out))["source_path"].to_list()
+    assert sum("\\xff\\xfe-" in path for path in paths) == 2
+    done = verify.verify(out)
+    assert done.ok, done.render()
+    assert (done.checked["sources_checked"], done.checked["sources_missing"]) == (4, 0)
+    assert verify.os_name(r"raw/\xffa\x41.txt") == "raw/\udcffa\\x41.txt"
