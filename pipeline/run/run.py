@@ -37,6 +37,7 @@ from pipeline.lake import compact, layout, lock, manifest
 from pipeline.lake.storage import LakeLike, Location
 from pipeline.run import execute, plan, titles
 from pipeline.run.normalise import BatchResult
+from pipeline.run.outputs import skip_own_outputs
 from pipeline.run.plan import Plan
 from pipeline.run.summary import SAME_SNAPSHOT, RunSummary, reject_reasons
 from pipeline.vocab import TABLES
@@ -97,7 +98,7 @@ class Run:
         lake = settings.lake
         with lock.locked(lake, on_wait=self.on_message):
             reconcile(lake, full_refresh=settings.full_refresh, say=self._say)
-            planned = self.plan()
+            planned = skip_own_outputs(self.plan(), [settings.db, settings.report])
             summary, total = planned.summary, len(planned.todo)
             if settings.full_refresh:
                 # The plan began the refresh (`manifest.reset`): its groups get names of
