@@ -97,9 +97,11 @@ CORPUS_DIR, INCREMENTS_DIR = "raw", "increments"
 FORMS = ("text", "html", "html-saved", "json")
 SUFFIXES = {"text": ".txt", "html": ".html", "html-saved": ".html", "json": ".json"}
 API_PATH = "/api/v1/document/search"  # the search API the `json` form's pages come from
-CORPUS_START = datetime(2024, 11, 1, tzinfo=UTC)  # 730 days: 2024-11 … 2026-10
-_START_S = int(CORPUS_START.timestamp())
+# A corpus ends the day before CORPUS_END, whatever its length, and its increments start
+# then: every fetch time lies in the past, which a run requires (docs/input-format.md §4).
+CORPUS_END = datetime(2026, 11, 1, tzinfo=UTC)
 CORPUS_DAYS = 730
+CORPUS_START = CORPUS_END - timedelta(days=CORPUS_DAYS)  # the default's: 2024-11 … 2026-10
 INCREMENT_DAYS = 30  # then one scheduled run a day, 50 pages each
 INCREMENT_PAGES = 50
 
@@ -399,8 +401,11 @@ class _Site:
     drawn when rendered, `_Renderer`), so a long crawl's state stays small.
     """
 
-    def __init__(self, seed: int, n_queries: int = len(QUERIES)) -> None:
+    def __init__(
+        self, seed: int, n_queries: int = len(QUERIES), start: datetime = CORPUS_START
+    ) -> None:
         self.seed = seed
+        self.start_s = int(start.timestamp())
         self.rng = random.Random(seed)
         self.twin_rng = random.Random(f"{seed}:twins")
         self.uploaded_at = array("q")  # epoch seconds, NO_TIME for none
@@ -409,7 +414,7 @@ class _Site:
             size = _log_uniform(self.rng, POOL_MIN, POOL_MAX)
             ranked = [self._upload(None) for _ in range(size)]
             rate = self.rng.uniform(*UPLOADS_PER_DAY)
-            self.queries.append(_Query(name, ranked, rate, CORPUS_START))
+            self.queries.append(_Query(name, ranked, rate, start))
 
     def _upload(self, at: int | None) -> int:
         """A new document id; uploaded at `at` (epoch seconds), or before the corpus starts
@@ -418,7 +423,7 @@ class _Site:
         if rng.random() < NO_UPLOAD_TIME_SHARE:
             uploaded = NO_TIME
         elif at is None:
-            uploaded = _START_S - _log_uniform(rng, 86400, MAX_AGE_SECONDS)
+            uploaded = self.start_s - _log_uniform(rng, 86400, MAX_AGE_SECONDS)
         else:
             uploaded = at
         self.uploaded_at.append(uploaded)
@@ -654,13 +659,19 @@ def fetches(
     if not 0 <= twin_share < 1 or (twin_share and form != "text"):
         raise ValueError(f"twins must be a share in [0, 1), of text pages only, got {twins!r}")
     n_pages = n_listings // PER_PAGE
-    site = _Site(seed, queries_for(n_pages, days))
+    start = corpus_start(days)
+    site = _Site(seed, queries_for(n_pages, days), start)
     schedule = [(CORPUS_DIR, d, count) for d, count in enumerate(pages_per_day(n_pages, days))]
     schedule += [(INCREMENTS_DIR, days + d, increment_pages) for d in range(increment_days)]
     for part, d, count in schedule:
         if count:
-            day = CORPUS_START + timedelta(days=d)
+            day = start + timedelta(days=d)
             yield from site.crawl_day(part, day, count, form, twin_share)
+
+
+def corpus_start(days: int) -> datetime:
+    """The first fetch day of a corpus of `days` days: it ends the day before CORPUS_END."""
+    return CORPUS_END - timedelta(days=days)
 
 
 def generate_corpus(
@@ -676,15 +687,15 @@ def generate_corpus(
 ) -> Iterator[Page]:
     """Yield the pages of `n_listings` fetched over `days` days, then the increments.
 
-    The corpus (`part` CORPUS_DIR) is `n_listings / 10` full pages on `days` consecutive
-    UTC days from CORPUS_START, twins included; the increments (`part` INCREMENTS_DIR) are
-    `increment_pages` pages on each of the `increment_days` days after it, from the same
-    simulated site, so their documents recur too. Same arguments, same pages, byte for
-    byte; the corpus does not depend on the increments' arguments. `form` (one of FORMS)
-    changes only how the pages are rendered and named: every form of the same arguments
-    and twins shows the same documents at the same fetch times. `twins` is the share of
-    page fetches also saved as HTML or JSON (default: `default_twins(form)`).
-    `text_layout` (one of `render.TEXT_LAYOUTS`) is the layout text pages are printed in.
+    The corpus (`part` CORPUS_DIR) is `n_listings / 10` full pages on `days` consecutive UTC
+    days ending the day before CORPUS_END (`corpus_start`), twins included; the increments
+    (`part` INCREMENTS_DIR) are `increment_pages` pages on each of the `increment_days` days
+    after it, from the same simulated site, so their documents recur too. Same arguments, same
+    pages, byte for byte; the corpus does not depend on the increments' arguments. `form` (one
+    of FORMS) changes only how the pages are rendered and named: every form of the same
+    arguments and twins shows the same documents at the same fetch times. `twins` is the share
+    of page fetches also saved as HTML or JSON (default: `default_twins(form)`). `text_layout`
+    (one of `render.TEXT_LAYOUTS`) is the layout text pages are printed in.
     """
     renderer = _Renderer(seed, text_layout)
     for fetch in fetches(

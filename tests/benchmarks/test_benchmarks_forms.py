@@ -123,13 +123,13 @@ def test_a_cache_folder_names_the_generator_version_and_a_twin_share_not_the_def
     tmp_path: Path,
 ) -> None:
     name = dataset_dir(tmp_path, 100_000, 0, 730, 30, 50).name
-    assert name == "corpus-v3-100000-over-730d-inc-30x50-seed-0"
+    assert name == "corpus-v4-100000-over-730d-inc-30x50-seed-0"
     assert dataset_dir(tmp_path, 100_000, 0, 730, 30, 50, "text", generate.TWIN_SHARE).name == name
     assert dataset_dir(tmp_path, 100_000, 0, 730, 30, 50, "text", 0.0).name == (
-        "corpus-v3-100000-over-730d-twins-0-inc-30x50-seed-0"
+        "corpus-v4-100000-over-730d-twins-0-inc-30x50-seed-0"
     )
     assert dataset_dir(tmp_path, 100, 0, 5, 2, 5, "json").name == (
-        "corpus-v3-json.v2-100-over-5d-inc-2x5-seed-0"
+        "corpus-v4-json.v2-100-over-5d-inc-2x5-seed-0"
     )
 
 

@@ -56,7 +56,9 @@ def test_pages_are_spread_over_consecutive_days_then_one_increment_a_day() -> No
     for page in pages:
         per_folder[(page.part, page.day)] += 1
 
-    days = [(generate.CORPUS_START + timedelta(days=d)).strftime("%Y-%m-%d") for d in range(7)]
+    start = generate.corpus_start(DAYS)
+    assert start + timedelta(days=DAYS) == generate.CORPUS_END  # every fetch in the past
+    days = [(start + timedelta(days=d)).strftime("%Y-%m-%d") for d in range(7)]
     assert list(per_folder) == [
         *((generate.CORPUS_DIR, day) for day in days[:DAYS]),
         *((generate.INCREMENTS_DIR, day) for day in days[DAYS:]),
@@ -164,9 +166,9 @@ def test_the_dataset_is_cached_and_laid_out_in_day_folders(tmp_path: Path) -> No
     assert data.files == len(data.page_files()) == N_LISTINGS // 10  # twins included
     assert data.mix["listings"] == N_LISTINGS and data.generated_s is not None
     assert sorted(p.name for p in data.corpus.iterdir()) == [
-        f"2024-11-0{d}" for d in range(1, DAYS + 1)
-    ]
-    assert data.increment_days == ("2024-11-06", "2024-11-07")
+        f"2026-10-{d}" for d in range(27, 32)
+    ]  # DAYS days ending where every corpus ends, in the past
+    assert data.increment_days == ("2026-11-01", "2026-11-02")
     assert len(sources.discover([data.increment(1)])) == INCREMENT_PAGES
     sidecar = Path(data.page_files()[0] + walk.SIDECAR_SUFFIX)
     assert set(json.loads(sidecar.read_text(encoding="utf-8"))) == {"url", "fetched_at"}
@@ -200,11 +202,12 @@ def test_kit_measures_every_row_and_every_reader_counts_the_same_rows(tmp_path: 
     assert w.copy_rows == {"listings": total, "snapshots": total // 10, "rejects": 0}
     assert w.answers["listings sql"].split(",")[0] == str(total)
     assert w.answers["duckdb"].startswith(f"({total}, ")
-    # docs/lake.md: every day here is in 2024-11, so one run writes one group (a file per
-    # table); each incremental run adds one; `listings compact` merges them into one.
+    # docs/lake.md: the corpus's days are all in 2026-10, so one run writes one group (a file
+    # per table); each incremental run (2026-11) adds one; `listings compact` merges the
+    # increments' groups into one, a month's.
     assert w.files_one_run == {"listings": 1, "snapshots": 1, "rejects": 1}
     assert w.files_after_increments == {t: 1 + INCREMENTS for t in w.files_one_run}
-    assert w.files_compacted == w.files_one_run
+    assert w.files_compacted == {t: 2 for t in w.files_one_run}
     for key in (
         "first-build",
         "sql",
