@@ -30,7 +30,7 @@ bench: $(STAMP)  ## benchmark kit, parser + warehouse + throughput per input for
 	$(BIN)/python -m benchmarks
 	$(BIN)/python -m benchmarks.layouts_kit
 
-fuzz: $(STAMP)  ## hypothesis fuzzing of read + parse, every form, until FUZZ_CASES pages (100 000) ran; prints cases, seconds, failures
+fuzz: $(STAMP)  ## hypothesis fuzzing of read + parse (every form, element floods) and of the read-only SQL guard (commented queries), until FUZZ_CASES pages (100 000) ran; prints cases, seconds, failures
 	$(BIN)/python -m tests.fuzz
 
 $(STAMP): requirements.lock pyproject.toml

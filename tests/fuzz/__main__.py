@@ -2,7 +2,9 @@
 
 Runs the fuzz tests of `test_fuzz.py` under the `fuzz` profile, round after round (each
 round draws new examples), until at least `FUZZ_CASES` pages (default 100 000) went through
-the reader and the parsers, then prints the cases run, the seconds taken and the failures.
+the reader and the parsers, then prints the cases run (pages, element-flood pages among
+them, and queries through `listings sql`'s read-only guard), the seconds taken and the
+failures.
 A failing test is shrunk and reported by hypothesis (with a blob to reproduce it), the
 round is finished and the run stops there; the exit status is 1 if any failed.
 
@@ -47,12 +49,14 @@ def main() -> int:
         seconds = time.perf_counter() - started
         print(
             f"fuzz: round {rounds}: {COUNTS['pages']:,} cases (pages) in "
-            f"{COUNTS['examples']:,} examples, {seconds:.0f} s",
+            f"{COUNTS['examples']:,} examples, {COUNTS['queries']:,} queries, {seconds:.0f} s",
             flush=True,
         )
     seconds = time.perf_counter() - started
     print(
-        f"fuzz: {COUNTS['pages']:,} cases (pages through read + parse) in "
+        f"fuzz: {COUNTS['pages'] + COUNTS['queries']:,} cases ({COUNTS['pages']:,} pages "
+        f"through read + parse, {COUNTS['amplified pages']:,} of them element floods; "
+        f"{COUNTS['queries']:,} queries through the read-only guard) in "
         f"{COUNTS['examples']:,} examples, {seconds:.1f} s, {len(failed)} failures"
     )
     for name, error in failed.items():

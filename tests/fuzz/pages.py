@@ -413,3 +413,49 @@ FETCH_TIMES = (
     datetime(1970, 1, 1, tzinfo=UTC),
     datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC),
 )
+
+
+# --- Element-count amplification -------------------------------------------------------
+
+# Elements that are no listing, per form: one page holds thousands of them, in runs of one
+# kind (adjacent rejects of one reason merge) or cycling kinds (they do not), among real
+# listings (docs/input-format.md §5, "A page's rejects"; pipeline/parse/bound.py).
+JUNK = {
+    "json": ("1", '"x"', "null", "[]", "{}", '{"id": "x"}', "true", "1.5", '{"title": 7}'),
+    "html": ("<li>x</li>", "<li></li>", "<li><h3>坏</h3></li>", "<div>y</div>",
+             '<li><a href="/document/x">坏</a></li>', "<p>z</p>", "<li><span>1.00 ZB</span></li>"),
+    "text": ("坏标题 0 金币 | 3 页 | 1.00 ZB | 2 天前\n", "坏 5 码力 | 0 页 | 1.00 KB | 2 天前\n",
+             "坏 0 金币 | 3 页 | 1.00 KB | 300000 年前\n", "| 3 页 |\n"),
+}  # fmt: skip
+AMPLIFIED_MAX = 20_000  # elements per page at most (the memory measurements use 1.5 M)
+
+
+@st.composite
+def amplified_pages(draw: st.DrawFn) -> Page:
+    """A generated page with thousands of non-listing elements (`JUNK`) among its listings:
+    `[1, 1, …]`-like JSON arrays, `<li>` floods, text of broken tails."""
+    form = draw(st.sampled_from(sorted(JUNK)))
+    count = draw(st.integers(1_001, AMPLIFIED_MAX))
+    kinds = draw(st.lists(st.sampled_from(JUNK[form]), min_size=1, max_size=3))
+    junk = [kinds[i % len(kinds)] for i in range(count)]
+    at = draw(st.integers(0, count))
+    fetched_at = DEFAULT_FETCHED_AT
+    docs = draw(st.lists(documents(fetched_at), max_size=3))
+    if form == "json":
+        body = json.loads(render_json_page(docs, total_results=len(docs)))
+        items = [json.dumps(item, ensure_ascii=False) for item in body.get("document", [])]
+        body["document"] = []
+        inner = ", ".join([*junk[:at], *items, *junk[at:]])
+        text = json.dumps(body).replace('"document": []', f'"document": [{inner}]')
+        return Page("amplified.json", text.encode())
+    if form == "html":
+        page = render_html_page(
+            docs, fetched_at, total_results=len(docs), last_page=1, site_document_count=9
+        )
+        first = page.find("<li><h3")
+        cut = first if first >= 0 else page.find("</body>")
+        return Page("amplified.html", (page[:cut] + "".join(junk) + page[cut:]).encode())
+    page = render_page(docs, fetched_at, total_results=len(docs), last_page=1)
+    lines = page.splitlines(keepends=True)
+    text = "".join([*junk[:at], *lines[:-2], *junk[at:], *lines[-2:]])
+    return Page("amplified.txt", text.encode())

@@ -1,5 +1,8 @@
-"""Fuzz tests: whatever the bytes, the tables keep docs/input-format.md §5's promises, and a
-corrupted listing on a generated page leaves its neighbours exactly as they were.
+"""Fuzz tests: whatever the bytes, the tables keep docs/input-format.md §5's promises, a
+corrupted listing on a generated page leaves its neighbours exactly as they were, a flood of
+non-listing elements gives a bounded number of rejects, and whatever comments, case,
+whitespace and semicolons a query holds, `listings sql`'s read-only check refuses it or
+runs only reads (`tests.fuzz.sql`).
 
 The budget comes from the hypothesis profile (`tests.fuzz.profile`): a few examples in the
 normal suite, `FUZZ_EXAMPLES` each under `make fuzz`.
@@ -11,13 +14,16 @@ import html as html_escape
 import json
 import os
 import re
+import tempfile
 from datetime import datetime
+from pathlib import Path
 
 import polars as pl
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from pipeline.parse.bound import MAX_REJECTS_PER_PAGE
 from pipeline.parse.render import (
     default_pager,
     render_footer,
@@ -36,10 +42,12 @@ from tests.fuzz.pages import (
     REAL_PAGES,
     OddTail,
     Page,
+    amplified_pages,
     generated_pages,
     mutated_pages,
     odd_tails,
 )
+from tests.fuzz.sql import commented_queries
 from tests.strategies import pages_, structured_pages_
 
 pytestmark = pytest.mark.fuzz
@@ -208,3 +216,77 @@ def test_an_item_with_an_odd_field_leaves_its_html_neighbours_exact(
     check_batch(frame, tables)
     COUNTS["examples"] += 1
     _assert_neighbours_unchanged(tables, "clean.html", "broken.html", at + 1)
+
+
+# --- Element-count amplification (pipeline/parse/bound.py) --------------------------------
+
+
+@profile(NEIGHBOUR_SHARE)
+@given(amplified_pages(), st.sampled_from(FETCH_TIMES))
+def test_a_flood_of_non_listing_elements_gives_a_bounded_number_of_rejects(
+    page: Page, fetched_at: datetime
+) -> None:
+    """Thousands of `<li>`, array items or broken tails on one page: every invariant holds,
+    and the page's parse rejects stay within the bound (docs/input-format.md §5)."""
+    frame, tables = normalise_pages([page], fetched_at)
+    check_batch(frame, tables)
+    COUNTS["examples"] += 1
+    COUNTS["amplified pages"] += 1
+    (rejects,) = tables.snapshots["reject_count"].to_list()
+    assert rejects <= MAX_REJECTS_PER_PAGE + 1 + BOUND_SLACK, (page.name, rejects)
+
+
+# Rejects a page may have besides its listings' (the footer's, the text around the list).
+BOUND_SLACK = 2
+
+
+# --- The read-only guard against commented SQL (pipeline/warehouse/read_only.py) ---------
+
+
+def _sql_playground() -> tuple[Path, Path]:
+    """(a warehouse to query, a folder to watch): made once per process. The folder holds
+    an `import` database whose schema.sql would write a file, for `pragma import_database`."""
+    import duckdb
+
+    root = Path(tempfile.mkdtemp(prefix="fuzz-sql-"))
+    out = root / "out"
+    (out / "import").mkdir(parents=True)
+    (out / "import" / "schema.sql").write_text(f"copy (select 1) to '{out}/imported.csv';\n")
+    (out / "import" / "load.sql").write_text("")
+    db = root / "w.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("create table listings as select 1 as position")
+    return db, out
+
+
+_PLAYGROUND: list[tuple[Path, Path]] = []
+
+
+def _state(db: Path, out: Path) -> tuple[list[str], bytes]:
+    return sorted(str(p.relative_to(out)) for p in out.rglob("*")), db.read_bytes()
+
+
+# A query takes ~40 ms, a batch of pages seconds: queries get more examples.
+@profile(2.5)
+@given(commented_queries())
+def test_commented_sql_is_refused_or_harmless(query: str) -> None:
+    """The guard alone (`database.each_result`: the check, no sandbox behind it) either
+    refuses the query or runs only reads: no file appears, the warehouse is unchanged."""
+    import duckdb
+
+    from pipeline.errors import ReadOnlyQueryError
+    from pipeline.warehouse import database
+
+    if not _PLAYGROUND:
+        _PLAYGROUND.append(_sql_playground())
+    db, out = _PLAYGROUND[0]
+    sql = query.replace("{out}", str(out))
+    before = _state(db, out)
+    try:
+        for _, result in database.each_result(sql, db=db):
+            if result is not None:
+                result.pl()
+    except (ReadOnlyQueryError, duckdb.Error):
+        pass
+    COUNTS["queries"] += 1
+    assert _state(db, out) == before, sql
