@@ -124,8 +124,8 @@ class Run:
             if settings.full_refresh:
                 manifest.switch_refresh(lake)
                 summary.files_removed += layout.prune(lake, keep=set())
-            resolve_pending_titles(lake, summary, started_ns)
-            finish(lake, summary)
+            committed = resolve_pending_titles(lake, summary, started_ns)
+            finish(lake, summary, committed)
             if settings.db is not None:  # only `publish` compares it
                 self.lake_state = manifest.fingerprint(manifest.load(lake))
         self.publish(summary)
@@ -239,20 +239,28 @@ def refresh_generation(lake: Location) -> str:
     return hashlib.sha256("\n".join(groups).encode()).hexdigest()[:12]
 
 
-def resolve_pending_titles(lake: Location, summary: RunSummary, started_ns: int) -> None:
+def resolve_pending_titles(
+    lake: Location, summary: RunSummary, started_ns: int
+) -> pl.DataFrame | None:
     """Split the unknown titles of every group committed since the titles mark: this run's
     new text-form listings, and those of a run that crashed before resolving them, get the
     titles the lake has seen (`titles.resolve_titles`); then drop the mark. A crashed run's
     groups may have been read meanwhile (`listings build`): resolving them rewrites history.
+    Returns the manifest it loaded (None if there was nothing to resolve): resolving titles
+    rewrites listings files, never the manifest, so it is still the lake's.
     """
     since = manifest.titles_pending_since(lake)
     if since is None:
-        return
-    groups = manifest.groups_committed_since(manifest.load(lake), since)
+        return None
+    committed = manifest.load(lake)
+    groups = manifest.groups_committed_since(committed, since)
     if groups:
-        resolution = titles.resolve_titles(lake, groups, rewrites_history=since < started_ns)
+        resolution = titles.resolve_titles(
+            lake, groups, rewrites_history=since < started_ns, committed=committed
+        )
         summary.titles = resolution.render()
     manifest.titles_resolved(lake)
+    return committed
 
 
 def _warehouse_record(lake: Location, db: Path) -> str:
@@ -339,11 +347,15 @@ def commit(
     summary.months_written.update(months.to_series().to_list())
 
 
-def finish(lake: Location, summary: RunSummary) -> RunSummary:
+def finish(
+    lake: Location, summary: RunSummary, committed: pl.DataFrame | None = None
+) -> RunSummary:
     """Merge the small groups of the months this run wrote into, if they have piled up
     (`compact.AUTO_SMALL_GROUPS`), merge the manifest's parts if they have piled up
-    (`manifest.PARTS_KEPT`), count rows and files."""
-    committed: pl.DataFrame | None = manifest.load(lake)
+    (`manifest.PARTS_KEPT`), count rows and files. `committed`: the manifest, if the caller
+    has it loaded since the last commit."""
+    if committed is None:
+        committed = manifest.load(lake)
     if summary.months_written:
         merged = compact.compact(
             lake,

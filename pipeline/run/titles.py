@@ -228,7 +228,11 @@ RESOLVE_CHUNK_ROWS = 200_000
 
 
 def resolve_titles(
-    lake: Location, groups: Iterable[str] | None = None, *, rewrites_history: bool = True
+    lake: Location,
+    groups: Iterable[str] | None = None,
+    *,
+    rewrites_history: bool = True,
+    committed: pl.DataFrame | None = None,
 ) -> Resolution:
     """Split the unknown titles of `groups` (data_file names; default every group) at the
     lake's catalogue titles, rewriting the listings files that change.
@@ -239,11 +243,13 @@ def resolve_titles(
 
     `rewrites_history=False` only for groups no reader has seen yet (a run's own, before it
     returns); otherwise the lake's history token changes first (`manifest.rewrite_history`).
+    `committed`: the manifest, if the caller has it loaded.
     """
     started = time.perf_counter()
     if rewrites_history:
         manifest.rewrite_history(lake)
-    committed = manifest.load(lake)
+    if committed is None:
+        committed = manifest.load(lake)
     targets = sorted(set(committed["data_file"]) if groups is None else set(groups))
     titles, how = current_catalogue(
         lake,
