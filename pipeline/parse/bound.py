@@ -14,8 +14,11 @@ run killed before its commit retries the same file for ever. So, per page:
 Every byte stays accounted for, spans still do not overlap, and a page gives at most
 `MAX_REJECTS_PER_PAGE + 1` parse rejects from its listings. The JSON walk merges runs of
 elements that are no object as it reads them (`api._add`), so `[1, 1, …]` is never held row
-by row; HTML items and text chunks are still read one row each before they are merged here
-(the page's memory then grows with its items: 1.5 M `<li>` take ~2.7 GB). The CLI's
+by row; HTML items are read in chunks of `html.ITEMS_PER_CHUNK`, each compacted
+(`compact`) before the next is read, so a page of 1.5 M junk `<li>` holds its items' rows a
+chunk at a time (the parsed page itself still grows with them: lexbor's tree and one Python
+node per item, ~1.3 GB at 1.5 M); text chunks are still read one row each before they are
+merged here. The CLI's
 `--max-page-mb` help names the limit (it cannot import this module cheaply).
 """
 
@@ -29,6 +32,7 @@ REST_REASON = (
     "reject, not read"
 )
 _PAGE = "snapshot_id"
+_MERGED = "_merged"  # how many listing rows a compacted row stands for (`compact`)
 
 
 def _runs(listings: pl.DataFrame) -> pl.DataFrame:
@@ -37,6 +41,24 @@ def _runs(listings: pl.DataFrame) -> pl.DataFrame:
     starts_run = error.is_null() | (error != error.shift(1).over(_PAGE)).fill_null(True)
     return listings.sort(_PAGE, "position", maintain_order=True).with_columns(
         starts_run.cum_sum().over(_PAGE).alias("_run")
+    )
+
+
+def compact(listings: pl.DataFrame) -> pl.DataFrame:
+    """Listing rows with each run of adjacent rejects of one reason already one row (the
+    first's, with the run's last `byte_end` and, in `_merged`, how many rows it stands
+    for), for `bound` to finish: a parser reading a page's items in chunks compacts each
+    chunk as it goes, so a flood of junk items is never held row by row (`html.parse_pages`).
+    Merging is associative, so runs cut at a chunk's edge are merged again by `bound`."""
+    counted = pl.col(_MERGED).fill_null(1).sum() if _MERGED in listings.columns else pl.len()
+    runs = _runs(listings)
+    return (
+        runs.with_columns(
+            pl.col("byte_end").max().over(_PAGE, "_run"),
+            counted.over(_PAGE, "_run").cast(pl.UInt32).alias(_MERGED),
+        )
+        .unique([_PAGE, "_run"], keep="first", maintain_order=True)
+        .drop("_run")
     )
 
 
@@ -74,7 +96,9 @@ def bound(listings: pl.DataFrame, pages: pl.DataFrame) -> tuple[pl.DataFrame, pl
             pl.col("byte_end").max(),
             pl.col("fragment").first(),
             pl.col("parse_error").first().alias("reason"),
-            pl.len().alias("_merged"),
+            (
+                pl.col(_MERGED).fill_null(1).sum() if _MERGED in listings.columns else pl.len()
+            ).alias(_MERGED),
         )
         .with_columns(pl.int_range(1, pl.len() + 1).over(_PAGE).alias("_rank"))
     )
@@ -100,6 +124,6 @@ def bound(listings: pl.DataFrame, pages: pl.DataFrame) -> tuple[pl.DataFrame, pl
         rows.filter(pl.col("parse_error").is_null())
         .join(cut, on=_PAGE, how="left")
         .filter(before_cut)
-        .drop("_cut", "_cut_position", "_run")
+        .drop("_cut", "_cut_position", "_run", *{_MERGED} & set(rows.columns))
     )
     return candidates, rejects

@@ -20,6 +20,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from pipeline.parse import html
 from pipeline.parse.html import MAX_DEPTH
 from pipeline.parse.render import Document, render_html_page
 from tests.conftest import RAW, REPO, SAMPLE_FETCHED_AT, write_snapshot
@@ -437,6 +438,35 @@ def test_ten_thousand_junk_items_are_one_reject_where_they_sit(normalise_texts) 
     start = data.index(b"<li>junk 0</li>")
     assert (reject["byte_start"], reject["byte_end"]) == (start, start + len("".join(items)))
     assert reject["fragment"] == "".join(items)
+
+
+def test_a_flood_of_items_is_read_a_chunk_at_a_time_with_the_same_result(
+    normalise_texts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Items are read into rows `html.ITEMS_PER_CHUNK` at a time, each chunk's runs of
+    rejects compacted (`bound.compact`): a page of 1.5 M junk `<li>` peaked at 2.9 GB with
+    every item a row of ~50 columns, 1.3 GB now. Runs cut at a chunk's edge merge again:
+    chunks of 7 items give exactly the tables one chunk gives."""
+    junk = ["<li>junk</li>", "<li><h3>坏</h3></li>", "<li>x</li><li>y</li>"]
+    items = [junk[i // 5 % 3] for i in range(60)]
+    good = ITEMS[:3]
+    text = _with_items("".join(items[:20] + good[:1] + items[20:50] + good[1:] + items[50:]))
+    whole = normalise_texts({"flood.html": text})
+    monkeypatch.setattr(html, "ITEMS_PER_CHUNK", 7)
+    heights: list[int] = []
+    real = html.read_items
+
+    def read_items(items: pl.DataFrame, pages: pl.DataFrame) -> pl.DataFrame:
+        heights.append(items.height)
+        return real(items, pages)
+
+    monkeypatch.setattr(html, "read_items", read_items)
+    chunked = normalise_texts({"flood.html": text})
+    assert max(heights) == 7 and sum(heights) == 83  # 60 junk entries, 20 of them two items
+    for table in ("snapshots", "listings", "rejects"):
+        assert getattr(chunked, table).equals(getattr(whole, table)), table
+    _, listings, rejects = _file(chunked, "flood.html")
+    assert listings.height == 3 and rejects.height == 3
 
 
 def _held(text: str, frame: pl.DataFrame) -> list[str]:
