@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from pipeline.ingest.sources import Source
+from pipeline.ingest.sources import Source, file_name
 from pipeline.run.plan import Plan
 
 OWN_OUTPUT = "output of this run"
@@ -28,7 +28,12 @@ def skip_own_outputs(planned: Plan, outputs: Sequence[Path | None]) -> Plan:
     own = {path.resolve() for path in outputs if path is not None}
     if not own:
         return planned
-    keep = [_local(source) not in own for source in planned.todo]
+    # Only a file named like an output is resolved: a first run plans 100 000s of files,
+    # and resolving a path is a system call per folder in it.
+    names = {path.name for path in own}
+    keep = [
+        file_name(source) not in names or _local(source) not in own for source in planned.todo
+    ]
     if all(keep):
         return planned
     summary = planned.summary
