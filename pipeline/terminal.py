@@ -31,3 +31,12 @@ _ESCAPES = str.maketrans({char: escape_char(char) for char in UNSAFE})
 def escaped(text: str) -> str:
     """`text` with every `UNSAFE` character escaped."""
     return text.translate(_ESCAPES)
+
+
+_LINE_ESCAPES = str.maketrans({char: escape_char(char) for char in UNSAFE if char != "\n"})
+
+
+def escaped_lines(text: str) -> str:
+    """`escaped`, but line feeds kept: a message of several lines (an SQL error and its
+    caret line) stays several lines."""
+    return text.translate(_LINE_ESCAPES)

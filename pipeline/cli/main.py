@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from pipeline import config
 from pipeline.cli import analyst, lake_commands, options, sql
 from pipeline.errors import ListingsError
+from pipeline.terminal import escaped_lines
 
 if TYPE_CHECKING:
     from pipeline.run.summary import RunSummary
@@ -467,7 +468,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()  # a closed pipe shows here, not at exit as an ignored exception
         return status
     except ListingsError as error:
-        print(f"listings {args.command}: {error}", file=sys.stderr)
+        # A message may quote a file name or a page's text: drawn escaped (`terminal`).
+        print(f"listings {args.command}: {escaped_lines(str(error))}", file=sys.stderr)
         return 1
     except BrokenPipeError:
         return _reader_gone()

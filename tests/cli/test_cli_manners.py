@@ -345,6 +345,20 @@ def test_a_command_runs_as_if_pandas_were_not_installed(tmp_path: Path) -> None:
     assert duckdb.sql(f"select count(*) from read_parquet('{listings}')").fetchall() == [(10,)]
 
 
+def test_an_error_message_draws_control_characters_escaped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An error quoting a file name prints it as the summary does (`terminal`): an escape
+    sequence in the name is shown, not run by the terminal; the message keeps its lines."""
+    missing = tmp_path / "page\x1b[2J\u202e.txt"
+    assert cli.main(["normalise", str(missing), "--out", str(tmp_path / "lake")]) == 1
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "\u202e" not in err
+    assert _last_line(err) == (
+        f"listings normalise: {tmp_path}/page\\x1b[2J\\u202e.txt: no such file or folder"
+    )
+
+
 def test_a_run_where_every_file_was_rejected_exits_3(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
