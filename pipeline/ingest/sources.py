@@ -72,7 +72,7 @@ class Scan:
     no file is stat-ed twice. A missing path raises InputNotFoundError (a FileNotFoundError)
     at once. With
     `in_child`, local folders are walked by a child process (`walk.start`) while
-    the caller goes on, until `result`.
+    the caller goes on, until `files` or `result`.
     """
 
     def __init__(
