@@ -207,12 +207,19 @@ def _catalogue_of(
     return parts[0] if len(parts) == 1 else catalogue.union(parts)
 
 
+# Listings files one lazy scan reads on a local lake: a catalogue built from many (a first
+# run's, a rebuild's) holds one scan's rows at a time, not the whole lake's.
+SCAN_FILES = 16
+
+
 def read_listings(lake: Location, paths: list[str], columns: list[str]) -> Iterator[pl.LazyFrame]:
-    """`columns` of the listings files at `paths`, reading nothing else: one lazy scan of
-    them all on a local lake; on an object store one file at a time (the byte ranges of
-    those columns), so a rebuild holds one file's listings at once."""
+    """`columns` of the listings files at `paths`, reading nothing else: lazy scans of
+    `SCAN_FILES` files at a time on a local lake; on an object store one file at a time (the
+    byte ranges of those columns), so a rebuild holds one file's listings at once."""
     if lake.is_local:
-        yield pl.scan_parquet(paths, hive_partitioning=False).select(columns)
+        for start in range(0, len(paths), SCAN_FILES):
+            chunk = paths[start : start + SCAN_FILES]
+            yield pl.scan_parquet(chunk, hive_partitioning=False).select(columns)
         return
     import pyarrow.parquet as pq  # object stores only
 

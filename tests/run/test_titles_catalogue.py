@@ -206,6 +206,26 @@ def test_compaction_alone_adds_nothing_and_the_next_run_reads_only_the_moved_row
     assert _how(summary) == f"updated from 2 new files: +{new_entries.height:,} entries"
 
 
+def test_a_catalogue_read_a_few_files_at_a_time_is_the_one_read_at_once(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A catalogue built from many listings files (a first run's, a rebuild's) scans them
+    `SCAN_FILES` at a time to bound its memory: the union of the scans' catalogues is the
+    catalogue of them all, row for row and in order, for every chunk size."""
+    lake = tmp_path / "lake"
+    _normalise([corpus / generate.CORPUS_DIR], lake)
+    for day in _increments(corpus)[:3]:
+        _normalise([day], lake)
+    where = Location.of(lake)
+    committed = manifest.load(where)
+    assert committed["data_file"].n_unique() == 4
+    whole = titles.lake_catalogue(where, committed)
+    assert_frame_equal(whole, _reference(where))
+    for files in (1, 3):
+        monkeypatch.setattr(titles, "SCAN_FILES", files)
+        assert_frame_equal(titles.lake_catalogue(where, committed), whole)
+
+
 def _reference_of_groups(lake: Path, groups: list[str]) -> pl.DataFrame:
     files = _listings_files(lake, groups)
     return catalogue.build(layout.read_files(Location.of(lake), "listings", files).lazy())
