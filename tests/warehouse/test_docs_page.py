@@ -161,7 +161,7 @@ def test_chromium_renders_the_page_with_every_section_and_the_graph(
     if shutil.which(CHROMIUM) is None:
         pytest.fail(
             f"{CHROMIUM} is not installed: this test opens the docs page in headless "
-            "Chromium (apt-get install chromium); install it, or run the other tests"
+            "Chromium; `make test` installs it when missing (apt-get install -y chromium)"
         )
     path = tmp_path / "docs.html"
     path.write_text(page, encoding="utf-8")

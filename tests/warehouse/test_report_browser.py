@@ -2,8 +2,9 @@
 
 The other report tests read the file; this one holds it to what a browser makes of it: the
 inline SVG parses into the same charts and marks, every mark keeps its tooltip, and nothing
-is reported broken. Chromium is required, not optional: CI installs it (.ci/run), and a
-machine without it fails here saying how to install it, rather than skipping silently.
+is reported broken. Chromium is required, not optional: `make test` installs it
+(scripts/ensure_chromium.sh), and a machine without it fails here saying how to install it,
+rather than skipping silently.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ def dom(sample: Path) -> str:
     try:
         report_browser.chromium()
     except report_browser.NoBrowserError as error:
-        missing = f"{error} (CI's .ci/run installs it before `make test`)"
+        missing = f"{error}, or run `make test`, which installs it when missing"
     else:
         return report_browser.dom(sample)
     pytest.fail(missing, pytrace=False)
