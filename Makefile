@@ -12,7 +12,8 @@ export PREFECT_LOGGING_LEVEL ?= WARNING
 export DO_NOT_TRACK ?= 1
 
 # `make test` (CI) runs the suite in a zone far from UTC and under a long temporary folder,
-# so a test that depends on either fails here first (docs/architecture.md, "Tests").
+# so a test that depends on either fails here first (docs/architecture.md, "Tests"). pytest
+# makes (and empties) the folder but not its parent: the recipe makes that.
 TEST_TZ := Asia/Shanghai
 TEST_BASETEMP := $(CURDIR)/.pytest-tmp/a-long-temporary-folder-so-that-no-test-depends-on-how-long-its-paths-are
 
@@ -29,6 +30,7 @@ browser:  ## Debian's chromium for the browser tests: installed with apt-get (as
 	@bash scripts/ensure_chromium.sh
 
 test: browser lint  ## lint, then the whole test suite, on as many worker processes as cores (pytest-xdist)
+	@mkdir -p $(dir $(TEST_BASETEMP))
 	TZ=$(TEST_TZ) $(BIN)/python -m pytest -n auto --basetemp=$(TEST_BASETEMP)
 
 test-fast: browser lint  ## lint, then every test but the Prefect flow tests: the quick loop while coding
@@ -54,4 +56,4 @@ lock:  ## re-resolve pinned dependencies from pyproject.toml into requirements.l
 	rm -rf build
 
 clean:
-	rm -rf $(VENV) data/lake data/warehouse.duckdb data/warehouse.failed.duckdb data/report.html .prefect
+	rm -rf $(VENV) data/lake data/warehouse.duckdb data/warehouse.failed.duckdb data/report.html .prefect .pytest-tmp
