@@ -6,6 +6,9 @@
 -- upper bound) is tighter than any single one. An empty intersection means the snapshots
 -- contradict each other (a key collision, a re-upload, or an approximate fetch time): it is
 -- flagged here and reported by tests/assert_document_intervals_intersect.sql, never hidden.
+-- The size's point lies inside its interval: a rounded size printed at the latest sighting
+-- (`12.83 MB` = 13 453 230) is no better than any other byte count of its bounds, and an API
+-- row's exact size narrows them to one (docs/input-format.md §1.3).
 -- Incrementally, the documents redone are those with a listing keyed again in this build:
 -- under its new key or its old one (a document whose last listing moved away is deleted).
 
@@ -82,7 +85,17 @@ final as (
         history.latest.credit,
         history.latest.pages,
         history.latest.size_text,
-        history.latest.size_bytes,
+        -- a point inside the intersected interval: the latest sighting's point clamped into
+        -- it (the exact size where the bounds meet, as an API row gives them); the latest
+        -- sighting's own point where the sightings contradict each other (no point fits)
+        case
+            when history.size_bytes_min <= history.size_bytes_max
+                then least(
+                    greatest(history.latest.size_bytes, history.size_bytes_min),
+                    history.size_bytes_max
+                )
+            else history.latest.size_bytes
+        end as size_bytes,
         history.latest.price as latest_price,
         history.latest.rating as latest_rating,
         history.first_seen_at,

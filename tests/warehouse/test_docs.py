@@ -34,8 +34,8 @@ LAKE_TITLE_SOURCE = (
     "known_title is reserved, unused."
 )
 MART_TITLE = (
-    "The latest title known for the document from any sighting; null when no sighting showed "
-    "where the title ends. The text form glues TITLE and DESCRIPTION together with nothing "
+    "The title, at the latest sighting that showed one (any sighting may); null when no "
+    "sighting showed where the title ends. The text form glues TITLE and DESCRIPTION together with nothing "
     "between them, and a boundary is never invented (docs/input-format.md §1.1): a document "
     "seen only in text-form listings usually has no title here, and heading holds its text. "
     "An HTML or API JSON page of it, or its title learned from one (`listings "
@@ -59,7 +59,9 @@ def test_a_build_comments_tables_views_and_columns_with_their_descriptions(
     tables = comments(db, "select table_name, comment from duckdb_tables()")
     views = comments(db, "select view_name, comment from duckdb_views() where not internal")
     assert tables["dim_documents"] == (
-        "One row per document, with its history and intersected intervals. "
+        "One row per document, with its history and intersected intervals. Columns described "
+        '"at the latest sighting" are that one sighting\'s (the latest snapshot showing the '
+        "document, its first place on that page); the rest are aggregates of every sighting. "
         "Grain: one row per document seen in any snapshot (document_key)."
     )
     assert tables["listings"] == (
@@ -98,6 +100,23 @@ def test_a_build_comments_tables_views_and_columns_with_their_descriptions(
         columns["fct_listing_appearances.document_key"]
         == (columns["int_listings__keyed.document_key"])
     )
+
+
+def test_the_documents_columns_from_the_latest_sighting_say_so_alike(
+    built: tuple[Path, Path],
+) -> None:
+    """One sighting's values (a price, a heading) read differently from every sighting's
+    aggregate (an interval, a count): each says which it is, in the same words."""
+    _, db = built
+    said = database.query(
+        "select column_name from duckdb_columns() where table_name = 'dim_documents' "
+        "and comment like '%at the latest sighting%' order by column_index",
+        db=db,
+    )["column_name"].to_list()
+    assert said == [
+        "site", "heading", "title", "file_family", "ext", "credit", "pages", "size_text",
+        "latest_price", "latest_rating",
+    ]  # fmt: skip
 
 
 def test_every_table_view_and_column_of_the_warehouse_has_a_comment(

@@ -123,6 +123,63 @@ def test_size_bounds_seen_differently_narrow_to_their_overlap(run_models) -> Non
     assert result.warnings == []
 
 
+def test_the_size_is_the_exact_one_where_the_bounds_meet_not_the_latest_rounded_one(
+    run_models,
+) -> None:
+    """An API row gives 13 450 517 bytes; a text page a day later prints `12.83 MB`
+    (13 453 230, bounds 13 447 988 - 13 458 472): the size is the exact one, inside its
+    interval, though the text page is the latest sighting."""
+    later = T0 + DAY
+    con, result = run_models(
+        "dim_documents",
+        [snapshot("api", T0, form="json"), snapshot("text", later)],
+        [
+            listing("api", 1, HEADING, T0, document_id=2413, document_ref="2413",
+                    size_text=None, size_bytes=13450517, size_bytes_min=13450517,
+                    size_bytes_max=13450517),
+            listing("text", 1, HEADING, later, document_id=2413, document_ref="2413",
+                    size_text="12.83 MB", size_bytes=13453230, size_bytes_min=13447988,
+                    size_bytes_max=13458472),
+        ],
+    )  # fmt: skip
+    assert rows(
+        con, "select size_text, size_bytes, size_bytes_min, size_bytes_max from dim_documents"
+    ) == [{"size_text": "12.83 MB", "size_bytes": 13450517, "size_bytes_min": 13450517,
+           "size_bytes_max": 13450517}]  # fmt: skip
+    assert all(r.passed for r in result.tests)
+
+
+def test_the_latest_point_is_clamped_into_the_interval_and_kept_where_it_is_empty(
+    run_models,
+) -> None:
+    """Bounds that meet part-way: the latest point, above the shared upper bound, becomes
+    that bound; sightings that contradict each other keep the latest point (none fits)."""
+    later = T0 + DAY
+    con, _ = run_models(
+        "dim_documents",
+        [snapshot("s1", T0), snapshot("s2", later)],
+        [
+            listing("s1", 1, HEADING, T0, document_ref="7", document_id=7,
+                    size_bytes=1568000, size_bytes_min=1567622, size_bytes_max=1570000),
+            listing("s2", 1, HEADING, later, document_ref="7", document_id=7),  # 1 572 864
+            listing("s1", 2, "另一个文档", T0, document_ref="8", document_id=8,
+                    size_bytes=100, size_bytes_min=100, size_bytes_max=100),
+            listing("s2", 2, "另一个文档", later, document_ref="8", document_id=8,
+                    size_bytes=200, size_bytes_min=200, size_bytes_max=200),
+        ],
+    )  # fmt: skip
+    assert rows(
+        con,
+        "select document_id, size_bytes, size_bytes_min, size_bytes_max, "
+        "is_size_interval_empty from dim_documents order by document_id",
+    ) == [
+        {"document_id": 7, "size_bytes": 1570000, "size_bytes_min": 1567622,
+         "size_bytes_max": 1570000, "is_size_interval_empty": False},
+        {"document_id": 8, "size_bytes": 200, "size_bytes_min": 200, "size_bytes_max": 100,
+         "is_size_interval_empty": True},
+    ]  # fmt: skip
+
+
 def test_the_key_ignores_whitespace_and_digits_the_glued_price_may_have_taken(run_models) -> None:
     """The same listing rendered on its own line, flattened, and with `2021` + `0 码力` read
     as price 20210: one document, keyed by md5 of the heading without them and the rest."""

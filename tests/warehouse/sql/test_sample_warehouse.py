@@ -167,11 +167,11 @@ def test_listings_build_prints_a_line_per_lake_table_model_and_test_as_it_goes(
         ("7", "11", "OK", "created view int_listings__keyed"),
     ]
     assert built_models[7][3:] == ("created incremental dim_documents", "33 rows  ")
-    assert [int(n) for n, *_ in tests] == list(range(1, 49))
-    assert {total for _, total, *_ in tests} == {"48"}
+    assert [int(n) for n, *_ in tests] == list(range(1, 50))
+    assert {total for _, total, *_ in tests} == {"49"}
     assert ("PASS", "unique__dim_documents__document_key", "") in [t[2:] for t in tests]
-    assert len(steps) == 3 + 11 + 48
-    assert "tests: 48 passed, 0 warned, 0 failed" in lines
+    assert len(steps) == 3 + 11 + 49
+    assert "tests: 49 passed, 0 warned, 0 failed" in lines
 
 
 def test_the_notebook_example_runs_on_the_sample_lake_and_warehouse(
