@@ -35,9 +35,10 @@ LAKE_TITLE_SOURCE = (
 )
 MART_TITLE = (
     "The title, at the latest sighting that showed one (any sighting may); null when no "
-    "sighting showed where the title ends. The text form glues TITLE and DESCRIPTION together with nothing "
-    "between them, and a boundary is never invented (docs/input-format.md §1.1): a document "
-    "seen only in text-form listings usually has no title here, and heading holds its text. "
+    "sighting showed where the title ends. The text form glues TITLE and DESCRIPTION "
+    "together with nothing between them, and a boundary is never invented "
+    "(docs/input-format.md §1.1): a document seen only in text-form listings usually has no "
+    "title here, and heading holds its text. "
     "An HTML or API JSON page of it, or its title learned from one (`listings "
     "resolve-titles`), fills it in."
 )
