@@ -40,8 +40,12 @@ def main(lake: Path = Path("data/lake"), db: Path = Path("data/warehouse.duckdb"
     print("listings per query (polars over the lake):")
     print(per_query)
 
-    # 2. The same files with pandas (through pyarrow), for the pandas toolbox.
-    frame = pd.read_parquet(lake / "listings", columns=["credit", "price", "rating"])
+    # 2. The same files with pandas (through pyarrow), for the pandas toolbox: pyarrow's
+    #    dtypes keep the lake's types, so `pages` (null where a page prints no count) stays
+    #    an integer column; pandas' own would make it float64.
+    frame = pd.read_parquet(
+        lake / "listings", columns=["credit", "price", "rating", "pages"], dtype_backend="pyarrow"
+    )
     print("\nmean rating by credit word (pandas over the lake):")
     print(frame.groupby("credit")["rating"].mean().round(2).to_string())
 

@@ -123,7 +123,10 @@ class Listing(pa.DataFrameModel):
 class Snapshot(pa.DataFrameModel):
     """One row per snapshot file read: one results page at one moment."""
 
-    snapshot_id: str = pa.Field(unique=True, description="Hash of the bytes and fetched_at.")
+    snapshot_id: str = pa.Field(
+        unique=True,
+        description="Hash of the bytes, fetched_at and the sidecar's URL where there is one.",
+    )
     source_path: str = pa.Field(description="The file as given to the run.")
     byte_count: pl.Int64 = pa.Field(ge=0, description="Size of the file on disk.")
     content_sha256: str = pa.Field(str_length=64, description="Hash of the file's bytes.")

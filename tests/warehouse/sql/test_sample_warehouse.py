@@ -185,6 +185,6 @@ def test_the_notebook_example_runs_on_the_sample_lake_and_warehouse(
     assert "listings per query (polars over the lake):\nshape: (4, 4)" in out
     # 码力: 28 text listings (ratings sum 90.28) and the real page's 10 in HTML (27.03);
     # the JSON form prints no credit word (null), so pandas leaves its 10 out
-    assert "(pandas over the lake):\ncredit\n码力    3.09\n魔豆    3.70" in out
+    assert "(pandas over the lake):\ncredit\n码力    3.09\n魔豆     3.7" in out
     assert "documents with the narrowest known upload window (DuckDB marts):\nshape: (5, 5)" in out
     assert "fetches per query (DuckDB → pandas):" in out
