@@ -62,6 +62,7 @@ def _run(*args: str, page: Path) -> str:
             [chromium(), *FLAGS, f"--user-data-dir={profile}", *args, page.resolve().as_uri()],
             capture_output=True,
             text=True,
+            encoding="utf-8",  # the DOM as Chromium writes it, whatever the locale
             timeout=TIMEOUT_S,
             check=False,
         )

@@ -54,7 +54,7 @@ def test_the_help_says_the_local_server_is_unauthenticated(
     text = " ".join(capsys.readouterr().out.split())
     assert "The local server has no authentication" in text
     assert "on a shared machine set PREFECT_API_URL" in text
-    readme = " ".join((Path(__file__).parents[2] / "README.md").read_text().split())
+    readme = " ".join((Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8").split())
     assert "has no authentication: on a shared machine" in readme
 
 

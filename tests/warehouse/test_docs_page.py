@@ -134,8 +134,9 @@ def test_column_types_come_from_the_warehouse_when_there_is_one(tmp_path: Path) 
     db = tmp_path / "w.duckdb"
     with duckdb.connect(str(db)) as con:
         con.execute("create table facts (x decimal(9, 2))")
-    built = docs_page.write(tmp_path / "with.html", db=db, project=project).read_text()
-    empty = docs_page.write(tmp_path / "without.html", project=project).read_text()
+    with_types = docs_page.write(tmp_path / "with.html", db=db, project=project)
+    built = with_types.read_text(encoding="utf-8")
+    empty = docs_page.write(tmp_path / "without.html", project=project).read_text(encoding="utf-8")
     row = '<tr id="col-facts-x"><td><code>x</code></td><td><code>{}</code></td>'
     assert row.format("DECIMAL(9,2)") in built
     assert f"Column types from the warehouse {db}." in built
@@ -171,7 +172,7 @@ def test_chromium_renders_the_page_with_every_section_and_the_graph(
             "--disable-background-networking", f"--user-data-dir={tmp_path / 'profile'}",
             "--dump-dom", path.as_uri(),
         ],
-        capture_output=True, text=True, timeout=120, check=False,
+        capture_output=True, text=True, encoding="utf-8", timeout=120, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     dom = done.stdout
