@@ -119,7 +119,23 @@ final as (
         history.size_bytes_min > history.size_bytes_max as is_size_interval_empty,
         history.is_rating_anomaly_seen,
         history.is_price_ambiguous_seen,
-        history.document_ref
+        history.document_ref,
+        -- what to show for the document: its title, else a guess marked as one (the start
+        -- of the heading's first line: the title is in it, its end is not known)
+        coalesce(
+            history.title,
+            {{ var('display_title_guess_marker') }}
+            || case
+                when length(split_part(history.latest.heading, chr(10), 1))
+                    > {{ var('display_title_guess_chars') }}
+                    then rtrim(left(
+                        split_part(history.latest.heading, chr(10), 1),
+                        {{ var('display_title_guess_chars') }}
+                    )) || '…'
+                else split_part(history.latest.heading, chr(10), 1)
+            end
+        ) as display_title,
+        history.title is null as is_display_title_guessed
 
     from history
 

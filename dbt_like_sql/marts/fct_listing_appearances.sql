@@ -2,9 +2,12 @@
 {{ config(materialized='incremental', unique_key='snapshot_id') }}
 -- Where a document stood in a query's results at one moment. A page that lists the same
 -- document twice keeps its first place and says so in times_listed_in_snapshot.
+-- Each row carries what to show for its document (dim_documents.display_title) beside its
+-- site and query, so a question about ranks needs no join.
 -- Incrementally, the snapshots redone are those whose listings were keyed again in this
--- build (new snapshots among them) and those whose fetch changed (a page fetched late can
--- join two crawls of a query into one).
+-- build (new snapshots among them), those whose fetch changed (a page fetched late can
+-- join two crawls of a query into one), and those showing a document whose display title
+-- changed (a title seen at last, or a new latest heading to guess from).
 
 with
 
@@ -14,13 +17,32 @@ fetches as (
 
 ),
 
+documents as (
+
+    select document_key, display_title, is_display_title_guessed
+    from {{ ref('dim_documents') }}
+
+),
+
 {% if is_incremental() %}
+
+-- documents whose row before and after this build shows them differently
+retitled as (
+
+    select document_key
+    from {{ changes('dim_documents') }}
+    group by document_key
+    having count(distinct display_title) > 1 or count(distinct is_display_title_guessed) > 1
+
+),
 
 redone as (
 
     select snapshot_id from {{ changes('int_listings__document_keys') }}
     union
     select snapshot_id from {{ changes('int_snapshots__fetches') }}
+    union
+    select snapshot_id from {{ this }} semi join retitled using (document_key)
 
 ),
 
@@ -71,10 +93,15 @@ final as (
         deduplicated.uploaded_at_max,
         deduplicated.size_bytes_min,
         deduplicated.size_bytes_max,
-        deduplicated.document_ref
+        deduplicated.document_ref,
+        documents.display_title,
+        documents.is_display_title_guessed
 
     from deduplicated
     inner join fetches on deduplicated.snapshot_id = fetches.snapshot_id
+    -- a left join: a key missing from dim_documents keeps its row, and the relationships
+    -- test on document_key fails loudly
+    left join documents on deduplicated.document_key = documents.document_key
 
 )
 

@@ -82,10 +82,10 @@ def test_test_only_runs_every_test_read_only_and_prints_the_build_lines(
     assert cli.main(["build", "--test-only", "--db", str(warehouse)]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith(
-        "  1 of 49 PASS unique__stg_lake__listings__snapshot_id__position .."
+        "  1 of 52 PASS unique__stg_lake__listings__snapshot_id__position .."
     )
-    assert lines[48].startswith(" 49 of 49 PASS assert_listing_counts_match_the_lake ..")
-    assert lines[49:] == [f"warehouse: {warehouse}", "tests: 49 passed, 0 warned, 0 failed"]
+    assert lines[51].startswith(" 52 of 52 PASS assert_listing_counts_match_the_lake ..")
+    assert lines[52:] == [f"warehouse: {warehouse}", "tests: 52 passed, 0 warned, 0 failed"]
     assert warehouse.read_bytes() == before
     # read-only: another reader may hold the file meanwhile
     with duckdb.connect(str(warehouse), read_only=True):
@@ -113,13 +113,14 @@ def test_test_only_fails_as_a_build_does_when_an_error_test_finds_rows(
             "insert into dim_documents by name select 'k' as document_key, 1 as times_seen, "
             "false as is_upload_interval_empty, false as is_size_interval_empty, "
             "0 as size_bytes, 0 as size_bytes_min, 0 as size_bytes_max, "
+            "'k' as display_title, false as is_display_title_guessed, "
             "timestamptz '2026-11-20 09:30:00Z' as first_seen_at, "
             "timestamptz '2026-11-20 09:30:00Z' as last_seen_at from range(2)"
         )
     assert cli.main(["build", "--test-only", "--db", str(warehouse)]) == 1
     captured = capsys.readouterr()
     fails = [line.split(" ....")[0] for line in captured.out.splitlines() if " FAIL " in line]
-    assert fails == [" 29 of 49 FAIL 1 unique__dim_documents__document_key"]
+    assert fails == [" 29 of 52 FAIL 1 unique__dim_documents__document_key"]
     assert captured.err.startswith(
         "listings build: 1 data test(s) failed:\n\nERROR unique__dim_documents__document_key"
     )
@@ -132,7 +133,7 @@ def test_test_only_says_which_tests_it_could_not_run(
         con.execute("drop table rpt_rejects")
     assert cli.main(["build", "--test-only", "--db", str(warehouse)]) == 1
     captured = capsys.readouterr()
-    assert "tests: 47 passed, 0 warned, 0 failed" in captured.out
+    assert "tests: 50 passed, 0 warned, 0 failed" in captured.out
     assert captured.err == (
         f"listings build: unique__rpt_rejects__fetched_date__stage__reason not run: "
         f"{warehouse} lacks a relation it reads (rpt_rejects); rebuild with `listings build`\n"

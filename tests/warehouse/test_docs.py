@@ -143,8 +143,9 @@ def test_every_table_view_and_column_of_the_warehouse_has_a_comment(
         # schema version 3 added 9: document_ref in listings, its staging view, the keyed
         # listings, dim_documents and fct_listing_appearances; layout and page_type in
         # snapshots and its staging view; incremental builds 10: int_listings__document_keys
-        # (6), location, history, schema_version and project_checksum in _lake
-        == 269
+        # (6), location, history, schema_version and project_checksum in _lake; display titles
+        # 4: display_title and is_display_title_guessed in dim_documents and the appearances
+        == 273
     )
 
 

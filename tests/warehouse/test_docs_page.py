@@ -112,7 +112,7 @@ def test_the_lineage_svg_has_a_node_per_model_and_an_edge_per_dependency(page: s
         + [(f"{s}.{t}", m.name) for m in project.models.values() for s, t in m.template.sources]
     )
     assert sorted((p.get("data-from"), p.get("data-to")) for p in edges) == dependencies
-    assert len(edges) == 20
+    assert len(edges) == 21
     # every box links to its section, and an edge never points leftwards
     boxes = {g.get("data-id"): float(g.find(f"{SVG}rect").get("x")) for g in nodes}
     assert all(boxes[p.get("data-from")] < boxes[p.get("data-to")] for p in edges)
@@ -180,5 +180,5 @@ def test_chromium_renders_the_page_with_every_section_and_the_graph(
     for name in [*project.models, "snapshots", "listings", "rejects"]:
         assert f'id="rel-{name}"' in dom
     assert dom.count('class="node model"') == len(project.models) == 11
-    assert dom.count('class="edge"') == 20
-    assert "<title>Lineage: 11 models, 20 dependencies</title>" in dom
+    assert dom.count('class="edge"') == 21
+    assert "<title>Lineage: 11 models, 21 dependencies</title>" in dom

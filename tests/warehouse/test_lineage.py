@@ -136,9 +136,11 @@ def test_the_real_project_in_json_has_a_node_per_model_and_an_edge_per_dependenc
         "assert_document_intervals_intersect",
         "assert_listing_counts_match_the_lake",
     ]
-    # 17 model reads of models, 3 of lake tables, 3 by the singular tests
-    assert len(found["edges"]) == 23
+    # 18 model reads of models, 3 of lake tables, 3 by the singular tests
+    assert len(found["edges"]) == 24
     assert {"from": "fct_listing_appearances", "to": "fct_query_snapshots"} in found["edges"]
+    # the appearances carry their document's display title
+    assert {"from": "dim_documents", "to": "fct_listing_appearances"} in found["edges"]
 
 
 def test_an_unknown_format_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from tests.warehouse.sql.conftest import T0, listing, rows, snapshot
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from pipeline import schemas
+from pipeline.warehouse import database, models
+from tests.warehouse.sql.conftest import DAY, T0, bind_tables, listing, rows, snapshot
 
 
 def test_the_overall_rank_counts_the_pages_before_at_ten_listings_each(run_models) -> None:
@@ -72,3 +79,83 @@ def test_a_document_listed_twice_on_a_page_keeps_its_first_place_and_warns(run_m
     assert [(r.test.name, r.failing_count) for r in result.warnings] == [
         ("expression__fct_listing_appearances__times_listed_in_snapshot_1", 1)
     ]
+
+
+REDIS = "Redis 设计与实现简单动态字符串 SDS 链表 字典与渐进式 rehash"
+REDIS_TITLED = "Redis 设计与实现\n简单动态字符串 SDS 链表 字典与渐进式 rehash"
+
+
+def test_each_appearance_shows_its_documents_title_or_a_guess_marked_as_one(
+    run_models,
+) -> None:
+    """A rank question needs no join: the document's display title is on every row, with
+    the page's site and query; a document no page titled shows its heading's start."""
+    con, _ = run_models(
+        "fct_listing_appearances",
+        [snapshot("p1", T0)],
+        [
+            listing("p1", 1, REDIS, T0),
+            listing("p1", 2, "短标题", T0, size_bytes=1024, size_bytes_min=1024,
+                    size_bytes_max=1029),
+            listing("p1", 3, "Kubernetes 网络权威指南CNI 插件", T0,
+                    title="Kubernetes 网络权威指南", title_source="html", size_bytes=2048,
+                    size_bytes_min=2043, size_bytes_max=2053),
+        ],
+    )  # fmt: skip
+    assert rows(
+        con,
+        "select position, site, query, display_title, is_display_title_guessed "
+        "from fct_listing_appearances order by position",
+    ) == [
+        {"position": 1, "site": "wenku.it", "query": "kubernetes",
+         "display_title": "≈ Redis 设计与实现简单动态字符串 SDS 链表 字典与渐…",
+         "is_display_title_guessed": True},
+        {"position": 2, "site": "wenku.it", "query": "kubernetes",
+         "display_title": "≈ 短标题", "is_display_title_guessed": True},
+        {"position": 3, "site": "wenku.it", "query": "kubernetes",
+         "display_title": "Kubernetes 网络权威指南", "is_display_title_guessed": False},
+    ]  # fmt: skip
+
+
+def _append(con: duckdb.DuckDBPyConnection, table: str, rows_: list[dict[str, Any]]) -> str:
+    """Append rows to a lake table as an update does, keeping them apart; their relation."""
+    model = {"snapshots": schemas.Snapshot, "listings": schemas.Listing, "rejects": schemas.Reject}
+    frame = pl.DataFrame(rows_, schema=schemas.polars_schema(model[table]), orient="row")
+    con.register("_rows", frame.to_arrow())
+    con.execute(f"create temp table appended_{table} as select * from _rows")
+    con.unregister("_rows")
+    con.execute(f"insert into {table} select * from appended_{table}")
+    return f"appended_{table}"
+
+
+def test_an_update_that_titles_a_document_retitles_its_earlier_appearances() -> None:
+    """A text page glues the title to the description; a later one prints it on its own
+    line (the same document: whitespace is not part of the key). The update redoes the
+    earlier page's row too, as a full build would give it."""
+    project = models.load_project()
+    earlier = [snapshot("s1", T0)], [listing("s1", 1, REDIS, T0)]
+    later_snapshot = snapshot("s2", T0 + DAY, listing_count=1)
+    title, description = REDIS_TITLED.split("\n")
+    later_listing = listing("s2", 1, REDIS_TITLED, T0 + DAY, title=title,
+                            description=description, title_source="own_line")  # fmt: skip
+    query = (
+        "select snapshot_id, display_title, is_display_title_guessed "
+        "from fct_listing_appearances order by snapshot_id"
+    )
+    con = database.connect()
+    bind_tables(con, *earlier)
+    models.run(con, project)
+    appended = {
+        "snapshots": _append(con, "snapshots", [later_snapshot]),
+        "listings": _append(con, "listings", [later_listing]),
+        "rejects": _append(con, "rejects", []),
+    }
+    models.run(con, project, incremental=True, appended=appended)
+    full = database.connect()
+    bind_tables(full, [*earlier[0], later_snapshot], [*earlier[1], later_listing])
+    models.run(full, project)
+    expected = [
+        {"snapshot_id": s, "display_title": title, "is_display_title_guessed": False}
+        for s in ("s1", "s2")
+    ]
+    assert rows(full, query) == rows(con, query) == expected
