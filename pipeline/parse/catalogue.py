@@ -15,9 +15,9 @@ title when
   be empty.
 
 Anything else stays unknown: the boundary is never invented. Everything is vectorised: the
-entries of the same document are found for every unknown listing at once, by one join on the
-page count and the scale of the size (`_split_points`); only those titles are compared with
-the heading.
+entries of the same document are found for every unknown listing at once, by joins on the
+page count and the scale of the size (`_split_points`, over a `lookup` built once per
+catalogue); only those titles are compared with the heading.
 
 A catalogue is a set: one row per title and document, with whether any sighting showed an
 empty description. The catalogue of more listings is the union of the catalogues of their
@@ -28,6 +28,8 @@ however they were gathered.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import polars as pl
 
@@ -109,10 +111,42 @@ def _entries(rows: pl.LazyFrame) -> pl.DataFrame:
     )
 
 
-def resolve(listings: pl.DataFrame, catalogue: pl.DataFrame) -> pl.DataFrame:
+@dataclass(frozen=True)
+class Lookup:
+    """A catalogue ready for `resolve`: its rows, and each entry's document by scale bucket
+    (`_bucket`): `firsts` has one row per entry (`_entry`: its row number, `_pages`, and
+    `_first`, the bucket of its lower bound), `buckets` one row per bucket its size interval
+    touches. Built once, it serves any number of resolutions; it holds numbers only, so a
+    catalogue's titles are never copied per bucket or per candidate."""
+
+    catalogue: pl.DataFrame
+    firsts: pl.DataFrame
+    buckets: pl.DataFrame
+
+
+def lookup(catalogue: pl.DataFrame) -> Lookup:
+    """`catalogue` ready for `resolve`."""
+    numbered = catalogue.select(
+        pl.int_range(pl.len(), dtype=pl.UInt32).alias("_entry"),
+        pl.col("pages").alias("_pages"),
+        "size_bytes_min",
+        "size_bytes_max",
+    )
+    buckets = _by_bucket(numbered, "size_bytes_min", "size_bytes_max")
+    return Lookup(
+        catalogue,
+        firsts=buckets.filter(pl.col("_bucket") == pl.col("_first")).select(
+            "_entry", "_pages", "_first"
+        ),
+        buckets=buckets.select("_entry", "_pages", "_bucket", "_first"),
+    )
+
+
+def resolve(listings: pl.DataFrame, catalogue: pl.DataFrame | Lookup) -> pl.DataFrame:
     """`listings` with their unknown boundaries split at catalogue titles where the rules
     allow (`title_source = 'catalogue'`); earlier catalogue splits are redone from the
-    heading, so a rebuilt catalogue gives the same result as a fresh run."""
+    heading, so a rebuilt catalogue gives the same result as a fresh run. A caller resolving
+    many frames with one catalogue passes its `lookup`."""
     source = pl.col("title_source")
     redo = listings.with_columns(
         pl.when(source == "catalogue").then(None).otherwise("title").alias("title"),
@@ -123,9 +157,10 @@ def resolve(listings: pl.DataFrame, catalogue: pl.DataFrame) -> pl.DataFrame:
         .alias("title_source"),
     )
     unknown = redo.with_row_index("_row").filter(pl.col("title_source") == "unknown")
-    if unknown.is_empty() or catalogue.is_empty():
+    entries = catalogue.catalogue if isinstance(catalogue, Lookup) else catalogue
+    if unknown.is_empty() or entries.is_empty():
         return redo
-    found = _split_points(unknown, catalogue)
+    found = _split_points(unknown, catalogue if isinstance(catalogue, Lookup) else lookup(entries))
     if found.is_empty():
         return redo
     split = redo.with_row_index("_row").join(found, on="_row", how="left", maintain_order="left")
@@ -137,9 +172,12 @@ def resolve(listings: pl.DataFrame, catalogue: pl.DataFrame) -> pl.DataFrame:
     ).drop("_row", "_title", "_rest")
 
 
-# Sizes meet by scale first: a size falls in bucket floor(log2(size + 1) × this), so a rounded
-# size's interval (§1.3) spans a few buckets and an exact size one.
-BUCKETS_PER_DOUBLING = 16
+# Sizes meet by scale first: a size falls in bucket floor(log2(size + 1) × this), a bucket
+# 0.27 % wide, so a size printed to two decimals (an interval under 1 % wide, §1.3) spans a
+# few buckets and an exact size one. Buckets much wider than the intervals pair each listing
+# with every entry of its page count and about its size, most of which its interval misses
+# (figures in benchmarks/RESULTS.md, "The title catalogue at 10 M").
+BUCKETS_PER_DOUBLING = 256
 
 
 def _bucket(size: pl.Expr) -> pl.Expr:
@@ -160,37 +198,62 @@ def _by_bucket(frame: pl.DataFrame, low: str, high: str) -> pl.DataFrame:
     )
 
 
-def _split_points(unknown: pl.DataFrame, catalogue: pl.DataFrame) -> pl.DataFrame:
+def _split_points(unknown: pl.DataFrame, table: Lookup) -> pl.DataFrame:
     """For each unknown listing (`_row`) that has one, the longest catalogue title it splits
     at (`_title`) and the description that leaves (`_rest`).
 
-    The candidates are found by document first, with one equi-join: the same page count and
-    a shared scale bucket of the two size intervals. Two intervals that meet share the
-    bucket of the larger lower bound, so each pair is kept at that bucket only (once) and
-    checked exactly; then the heading must start with the title and leave a description,
-    unless the entry's description is known to be empty.
+    The candidates are found by document first, with equi-joins of numbers: the same page
+    count and a shared scale bucket of the two size intervals. Two intervals that meet share
+    the bucket of the larger lower bound, so each pair is found once, at that bucket: the
+    entry's first bucket among the listing's, or the listing's first among the entry's.
+    Each is checked exactly; only then are the pair's title and heading looked up (by row
+    number), and the heading must start with the title and leave a description, unless the
+    entry's description is known to be empty.
     """
     sizes = ["size_bytes_min", "size_bytes_max"]
-    documents = _by_bucket(unknown.select("_row", "pages", *sizes), *sizes)
-    renamed = {"title": "_title", "pages": "_pages", "size_bytes_min": "_min",
-               "size_bytes_max": "_max"}  # fmt: skip
-    entries = _by_bucket(catalogue.rename(renamed), "_min", "_max")
+    numbered = unknown.select(
+        pl.int_range(pl.len(), dtype=pl.UInt32).alias("_listing"), "pages", *sizes
+    )
+    documents = _by_bucket(numbered, *sizes)
+    pairs = pl.concat(
+        [
+            # The entry's lower bound is the larger: its first bucket, one of the listing's.
+            documents.join(
+                table.firsts,
+                left_on=["pages", "_bucket"],
+                right_on=["_pages", "_first"],
+                nulls_equal=True,  # an unknown page count is one value, as in `eq_missing`
+            ).filter(pl.col("_first") <= pl.col("_bucket")),
+            # The listing's lower bound is the larger: its first bucket, one of the entry's.
+            documents.filter(pl.col("_bucket") == pl.col("_first"))
+            .join(
+                table.buckets,
+                left_on=["pages", "_bucket"],
+                right_on=["_pages", "_bucket"],
+                nulls_equal=True,
+            )
+            .filter(pl.col("_first_right") < pl.col("_first")),
+        ],
+        how="diagonal",
+    ).select("_listing", "_entry", *sizes)
+    entries = table.catalogue
+    entry = pairs["_entry"]
+    pairs = pairs.filter(
+        (pl.col("size_bytes_min") <= entries["size_bytes_max"].gather(entry))
+        & (entries["size_bytes_min"].gather(entry) <= pl.col("size_bytes_max"))
+    )
+    entry, listing = pairs["_entry"], pairs["_listing"]
     title = pl.col("_title")
     heading = pl.col("heading")
     return (
-        documents.join(
-            entries,
-            left_on=["pages", "_bucket"],
-            right_on=["_pages", "_bucket"],
-            nulls_equal=True,  # an unknown page count is one value, as in `eq_missing`
+        pl.DataFrame(
+            [
+                unknown["_row"].gather(listing),
+                unknown["heading"].gather(listing),
+                entries["title"].gather(entry).alias("_title"),
+                entries["description_empty"].gather(entry),
+            ]
         )
-        .filter(
-            (pl.col("_bucket") == pl.max_horizontal("_first", "_first_right"))
-            & (pl.col("size_bytes_min") <= pl.col("_max"))
-            & (pl.col("_min") <= pl.col("size_bytes_max"))
-        )
-        .select("_row", "_title", "description_empty")
-        .join(unknown.select("_row", "heading"), on="_row")
         .filter(heading.str.starts_with(title))
         .with_columns(
             heading.str.slice(title.str.len_chars()).str.strip_chars_start().alias("_rest")

@@ -232,6 +232,9 @@ def read_listings(lake: Location, paths: list[str], columns: list[str]) -> Itera
 # Listings resolved together: each chunk of groups is one vectorised resolution, instead of
 # one per group; the chunk bounds the memory a whole-lake resolution holds at once.
 RESOLVE_CHUNK_ROWS = 200_000
+# What a resolution changes, and what it reads to do so.
+RESOLVED = ["title", "description", "title_source"]
+RESOLVED_FROM = [*RESOLVED, "heading", "pages", "size_bytes_min", "size_bytes_max"]
 
 
 def resolve_titles(
@@ -265,6 +268,7 @@ def resolve_titles(
         rebuild="every group re-titled" if groups is None else None,
     )
     done = Resolution(titles=titles.height, catalogue=how)
+    table = catalogue.lookup(titles)  # once for every chunk
     chunk: list[tuple[str, pl.DataFrame]] = []
     rows = 0
     for group in targets:
@@ -272,10 +276,10 @@ def resolve_titles(
         chunk.append((group, layout.read_files(lake, "listings", [path_])))
         rows += chunk[-1][1].height
         if rows >= RESOLVE_CHUNK_ROWS:
-            _resolve_chunk(lake, chunk, titles, done)
+            _resolve_chunk(lake, chunk, table, done)
             chunk, rows = [], 0
     if chunk:
-        _resolve_chunk(lake, chunk, titles, done)
+        _resolve_chunk(lake, chunk, table, done)
     done.seconds = time.perf_counter() - started
     return done
 
@@ -283,18 +287,23 @@ def resolve_titles(
 def _resolve_chunk(
     lake: Location,
     chunk: list[tuple[str, pl.DataFrame]],
-    titles: pl.DataFrame,
+    table: catalogue.Lookup,
     done: Resolution,
 ) -> None:
-    """Resolve a chunk of groups' listings in one pass; rewrite the files that change."""
-    tagged = [frame.with_columns(pl.lit(i, pl.UInt32).alias("_group")) for i, (_, frame) in
-              enumerate(chunk)]  # fmt: skip
-    after_all = catalogue.resolve(pl.concat(tagged, how="diagonal_relaxed"), titles)
-    by_group = after_all.partition_by("_group", as_dict=True, include_key=False)
-    for i, (group, before) in enumerate(chunk):
-        after = by_group.get((i,), before.clear()).select(before.columns).cast(before.schema)
-        done.listings_split += int((after["title_source"] == "catalogue").sum())
-        if not after.equals(before):
+    """Resolve a chunk of groups' listings in one pass; rewrite the files that change.
+
+    Only the columns the resolution reads go through it (`RESOLVED_FROM`); each file's
+    three title columns are then replaced by its slice of the result (the resolution keeps
+    the rows' order), so a chunk's other columns are never copied."""
+    narrow = pl.concat([frame.select(RESOLVED_FROM) for _, frame in chunk], how="vertical_relaxed")
+    resolved = catalogue.resolve(narrow, table).select(RESOLVED)
+    start = 0
+    for group, before in chunk:
+        part = resolved.slice(start, before.height).cast(before.select(RESOLVED).schema)
+        start += before.height
+        done.listings_split += int((part["title_source"] == "catalogue").sum())
+        if not part.equals(before.select(RESOLVED)):
+            after = before.with_columns(part)
             layout.write_parquet(lake, after, layout.file_path(lake, "listings", group))
             done.files_rewritten += 1
 

@@ -254,6 +254,8 @@ def test_resolve_splits_every_heading_as_the_rule_says(
         schema={**_SIGHTINGS_SCHEMA, "heading": pl.String},
     )
     resolved = catalogue.resolve(unknown, table)
+    # A lookup built once gives what the catalogue itself gives.
+    assert catalogue.resolve(unknown, catalogue.lookup(table)).equals(resolved)
     entries = table.to_dicts()
     expected = [_rule(listing, entries) for listing in unknown.to_dicts()]
     got = [
