@@ -58,6 +58,11 @@ LAYOUTS = (
 )
 # The stage that turned a piece of input into a reject.
 REJECT_STAGES = ("read", "parse", "validate")
+# How much a data-quality finding should worry an analyst (the warehouse's
+# rpt_data_quality), worst first: the order its ENUM sorts in and severity_rank counts.
+FINDING_SEVERITIES = ("high", "medium", "low")
+# What a data-quality finding is about: a document (dim_documents) or a snapshot (one page).
+FINDING_SUBJECTS = ("document", "snapshot")
 
 # One row per snapshot file as the ingest stage reads it: metadata, and the decoded text
 # (null when the file is unreadable; `read_error` says why and `fragment` previews it).

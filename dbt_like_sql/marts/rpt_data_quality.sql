@@ -12,6 +12,8 @@
 -- data is not a build error (the pipeline's rule: flag, never silently fix): the build goes
 -- on, tests with severity `warn` print these rows, and the report lists the worst of them.
 -- magnitude orders findings within a severity: hours or bytes of contradiction, or counts.
+-- Each finding names its subject's site (and query, where the subject has one: a snapshot,
+-- or the page a document was listed twice on), so problems can be counted by site.
 -- Incrementally, the subjects redone are the documents whose row or appearances changed in
 -- this build and the snapshots it appended: every finding is read from its subject's rows
 -- alone. A subject left without findings loses its rows
@@ -75,7 +77,10 @@ empty_upload_intervals as (
             || strftime(uploaded_at_max at time zone 'UTC', '%Y-%m-%d %H:%M:%S') || ' UTC'
             as detail,
         (epoch(uploaded_at_min) - epoch(uploaded_at_max)) / 3600.0 as magnitude,
-        last_seen_at as seen_at
+        last_seen_at as seen_at,
+        site,
+        -- a document has a query per snapshot it was seen in, not one
+        cast(null as varchar) as query
 
     from documents
     where is_upload_interval_empty
@@ -93,7 +98,10 @@ empty_size_intervals as (
         'the sizes seen contradict: ' || size_bytes_min || ' > ' || size_bytes_max || ' bytes'
             as detail,
         cast(size_bytes_min - size_bytes_max as double) as magnitude,
-        last_seen_at as seen_at
+        last_seen_at as seen_at,
+        site,
+        -- a document has a query per snapshot it was seen in, not one
+        cast(null as varchar) as query
 
     from documents
     where is_size_interval_empty
@@ -110,7 +118,9 @@ unreadable_snapshots as (
         source_path as subject_label,
         read_error as detail,
         cast(byte_count as double) as magnitude,
-        fetched_at as seen_at
+        fetched_at as seen_at,
+        site,
+        query
 
     from snapshots
     where read_error is not null
@@ -128,7 +138,10 @@ repeated_on_page as (
         'listed ' || times_listed_in_snapshot || ' times; first at position ' || position
             as detail,
         cast(times_listed_in_snapshot as double) as magnitude,
-        fetched_at as seen_at
+        fetched_at as seen_at,
+        -- the page it was listed twice on: its site and query
+        site,
+        query
 
     from appearances
     where times_listed_in_snapshot > 1
@@ -146,7 +159,9 @@ approximate_fetch_times as (
         'fetched_at is the file''s mtime, so every upload interval from this page may be off'
             as detail,
         cast(listing_count as double) as magnitude,
-        fetched_at as seen_at
+        fetched_at as seen_at,
+        site,
+        query
 
     from snapshots
     where fetched_at_source = 'mtime'
@@ -163,7 +178,9 @@ metadata_warnings as (
         source_path as subject_label,
         metadata_warning as detail,
         cast(listing_count as double) as magnitude,
-        fetched_at as seen_at
+        fetched_at as seen_at,
+        site,
+        query
 
     from snapshots
     where metadata_warning is not null
@@ -180,7 +197,10 @@ rating_anomalies as (
         left(heading, 60) as subject_label,
         'a rating no 1-5 star vote gives; latest ' || latest_rating as detail,
         1 - latest_rating as magnitude,
-        last_seen_at as seen_at
+        last_seen_at as seen_at,
+        site,
+        -- a document has a query per snapshot it was seen in, not one
+        cast(null as varchar) as query
 
     from documents
     where is_rating_anomaly_seen
@@ -198,7 +218,10 @@ ambiguous_prices as (
         'the description ends in digits glued to the price; latest reading '
             || latest_price as detail,
         cast(latest_price as double) as magnitude,
-        last_seen_at as seen_at
+        last_seen_at as seen_at,
+        site,
+        -- a document has a query per snapshot it was seen in, not one
+        cast(null as varchar) as query
 
     from documents
     where is_price_ambiguous_seen
@@ -218,20 +241,36 @@ unioned as (
 
 ),
 
+-- the closed vocabularies as ENUMs (pipeline/vocab.py): a value outside them fails the build
+typed as (
+
+    select
+        * replace (
+            cast(severity as {{ enum('FINDING_SEVERITIES') }}) as severity,
+            cast(subject_kind as {{ enum('FINDING_SUBJECTS') }}) as subject_kind
+        )
+
+    from unioned
+
+),
+
 final as (
 
     select
         finding,
         severity,
-        case severity when 'high' then 1 when 'medium' then 2 else 3 end as severity_rank,
+        -- 1 for the worst: the severity's place in its vocabulary
+        cast(enum_code(severity) as integer) + 1 as severity_rank,
         subject_kind,
         subject_id,
         subject_label,
         detail,
         magnitude,
-        seen_at
+        seen_at,
+        site,
+        query
 
-    from unioned
+    from typed
 
 )
 

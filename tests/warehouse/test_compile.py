@@ -100,7 +100,7 @@ def test_test_only_with_select_runs_the_tests_reading_those_models(
     )
     names = [line.split()[4] for line in capsys.readouterr().out.splitlines() if " of 2 " in line]
     assert names == [
-        "unique__rpt_rejects__fetched_date__stage__reason",
+        "unique__rpt_rejects__fetched_date__site__query__stage__reason",
         "expression__rpt_rejects__reject_count_1",
     ]
 
@@ -135,7 +135,7 @@ def test_test_only_says_which_tests_it_could_not_run(
     captured = capsys.readouterr()
     assert "tests: 50 passed, 0 warned, 0 failed" in captured.out
     assert captured.err == (
-        f"listings build: unique__rpt_rejects__fetched_date__stage__reason not run: "
+        f"listings build: unique__rpt_rejects__fetched_date__site__query__stage__reason not run: "
         f"{warehouse} lacks a relation it reads (rpt_rejects); rebuild with `listings build`\n"
         f"listings build: expression__rpt_rejects__reject_count_1 not run: "
         f"{warehouse} lacks a relation it reads (rpt_rejects); rebuild with `listings build`\n"

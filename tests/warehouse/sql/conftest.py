@@ -145,6 +145,28 @@ def bind_tables(
         con.unregister(f"_{name}")
 
 
+MODELS = {"snapshots": schemas.Snapshot, "listings": schemas.Listing, "rejects": schemas.Reject}
+
+
+def append_tables(
+    con: duckdb.DuckDBPyConnection,
+    snapshots: Iterable[Mapping[str, Any]],
+    listings: Iterable[Mapping[str, Any]] = (),
+    rejects: Iterable[Mapping[str, Any]] = (),
+) -> dict[str, str]:
+    """Append rows to the lake tables `bind_tables` made, as an update does, each table's new
+    rows also kept apart: what `models.run(…, incremental=True, appended=…)` takes."""
+    appended = {}
+    for name, rows_ in (("snapshots", snapshots), ("listings", listings), ("rejects", rejects)):
+        frame = pl.DataFrame(list(rows_), schema=schemas.polars_schema(MODELS[name]), orient="row")
+        con.register("_rows", frame.to_arrow())
+        con.execute(f"CREATE TEMP TABLE appended_{name} AS SELECT * FROM _rows")
+        con.unregister("_rows")
+        con.execute(f"INSERT INTO {name} SELECT * FROM appended_{name}")
+        appended[name] = f"appended_{name}"
+    return appended
+
+
 @pytest.fixture(scope="session")
 def project() -> models.Project:
     return models.load_project()

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import duckdb
-import polars as pl
-
-from pipeline import schemas
 from pipeline.warehouse import database, models
-from tests.warehouse.sql.conftest import DAY, T0, bind_tables, listing, rows, snapshot
+from tests.warehouse.sql.conftest import (
+    DAY,
+    T0,
+    append_tables,
+    bind_tables,
+    listing,
+    rows,
+    snapshot,
+)
 
 
 def test_the_overall_rank_counts_the_pages_before_at_ten_listings_each(run_models) -> None:
@@ -117,17 +119,6 @@ def test_each_appearance_shows_its_documents_title_or_a_guess_marked_as_one(
     ]  # fmt: skip
 
 
-def _append(con: duckdb.DuckDBPyConnection, table: str, rows_: list[dict[str, Any]]) -> str:
-    """Append rows to a lake table as an update does, keeping them apart; their relation."""
-    model = {"snapshots": schemas.Snapshot, "listings": schemas.Listing, "rejects": schemas.Reject}
-    frame = pl.DataFrame(rows_, schema=schemas.polars_schema(model[table]), orient="row")
-    con.register("_rows", frame.to_arrow())
-    con.execute(f"create temp table appended_{table} as select * from _rows")
-    con.unregister("_rows")
-    con.execute(f"insert into {table} select * from appended_{table}")
-    return f"appended_{table}"
-
-
 def test_an_update_that_titles_a_document_retitles_its_earlier_appearances() -> None:
     """A text page glues the title to the description; a later one prints it on its own
     line (the same document: whitespace is not part of the key). The update redoes the
@@ -145,11 +136,7 @@ def test_an_update_that_titles_a_document_retitles_its_earlier_appearances() -> 
     con = database.connect()
     bind_tables(con, *earlier)
     models.run(con, project)
-    appended = {
-        "snapshots": _append(con, "snapshots", [later_snapshot]),
-        "listings": _append(con, "listings", [later_listing]),
-        "rejects": _append(con, "rejects", []),
-    }
+    appended = append_tables(con, [later_snapshot], [later_listing])
     models.run(con, project, incremental=True, appended=appended)
     full = database.connect()
     bind_tables(full, [*earlier[0], later_snapshot], [*earlier[1], later_listing])
