@@ -3,32 +3,36 @@
 Argument parsing and printing only; the statements run in `pipeline.cli.sql_guard`
 (`each_result`), which refuses anything that could write before any of it runs, on a
 connection that may open only the warehouse, the lake's files and the paths given with
-`--read`. Tables are
-drawn by DuckDB's own renderer (columns elided and values cut to fit the terminal, row and
-column counts below), so a 25-column mart with CJK text stays one line a row. Every
-statement's result is shown, as in DuckDB's shell. CSV and JSON print times the same way,
-ISO 8601 with the offset (`2026-11-20T09:14:37+00:00`), so a file written one way reads
-back the same as the other.
+`--read`; each result is written in its `--format` by `pipeline.cli.sql_output`. Every
+statement's result is shown, as in DuckDB's shell, tables drawn by DuckDB's own renderer
+(columns elided and values cut to fit the terminal, the exact row and column counts below),
+so a 25-column mart with CJK text stays one line a row. An error names the line of the SQL
+as given (`_message`), and over a lake, a model of the warehouse named in a query gets a
+hint (`_model_hint`). `listings describe` (`describe`) shows a table's columns with their
+comments. Why: docs/sql.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
-import io
 import shutil
 import sys
 import textwrap
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipeline.cli import options
+from pipeline import config
+from pipeline.cli import options, sql_output
+from pipeline.cli.sql_output import escaped_text, formulas_quoted, iso_times
 
 if TYPE_CHECKING:
     import duckdb
-    import polars as pl
 
-FORMATS = ("table", "csv", "json", "parquet")
+__all__ = ["add_command", "describe", "escaped_text", "formulas_quoted", "iso_times", "run"]
+
+FORMATS = tuple(sql_output.FORMATS)
 MAX_ROWS = 50
 # Where stdout is not a terminal (a pipe, a file, a test) DuckDB's renderer has no width to
 # fit; this many characters keeps a table readable in a log or an editor.
@@ -38,23 +42,25 @@ UNREADABLE = (
     "--read PATH, and writes nothing"
 )
 HELP_WIDTH = 88  # the description is wrapped by hand: the epilog's examples must not be
+CLOCK = time.perf_counter  # `--timer`'s clock
 
 
 def add_command(commands: argparse._SubParsersAction) -> None:
-    """Register `listings sql` on the `listings` parser."""
+    """Register `listings sql` and `listings describe` on the `listings` parser."""
     sql = commands.add_parser(
         "sql",
         help="run read-only SQL on the warehouse (or a lake) and print the results",
         description=textwrap.fill(
             "Run SQL and print each statement's result, drawn as DuckDB's shell draws it "
             "(columns and long values cut to fit the terminal; the counts below say what "
-            "was left out). Read-only: only SELECT (with DESCRIBE, SHOW, SUMMARIZE), "
-            "EXPLAIN and reporting PRAGMAs (table_info, show_tables, database_size, "
-            "version, ...) run; SQL holding anything else (COPY, EXPORT, ATTACH, INSTALL, "
-            "SET, CREATE, ...) is refused before any of it runs, and settings cannot be "
-            "changed. Queries read the warehouse (or the lake) and only the files and "
-            "folders given with --read (read_parquet, read_csv, read_text of anything else "
-            "is refused by DuckDB).",
+            "was left out, the row count exact). Read-only: only SELECT (with DESCRIBE, "
+            "SHOW, SUMMARIZE), EXPLAIN and reporting PRAGMAs (table_info, show_tables, "
+            "database_size, version, ...) run, and PIVOT with or without IN; SQL holding "
+            "anything else (COPY, EXPORT, ATTACH, INSTALL, SET, CREATE, ...) is refused "
+            "before any of it runs, and settings cannot be changed. Queries read the "
+            "warehouse (or the lake) and only the files and folders given with --read "
+            "(read_parquet, read_csv, read_text of anything else is refused by DuckDB). "
+            "An error names the line of the SQL as you gave it.",
             width=HELP_WIDTH,
         ),
         epilog=(
@@ -63,12 +69,18 @@ def add_command(commands: argparse._SubParsersAction) -> None:
             "  listings sql -f report.sql --format csv --out report.csv\n"
             "  echo 'select count(*) from listings' | listings sql -\n"
             '  listings sql "describe listings" --lake data/lake\n'
+            '  listings sql "pivot listings on title_source using count(*)" --timer\n'
+            '  listings sql "select * from dim_documents limit 1" --format line\n'
             "  listings sql \"select * from read_csv('notes/prices.csv')\" --read notes\n\n"
-            "csv and json write times as ISO 8601 with their offset "
-            "(2026-11-20T09:14:37+00:00); with --out or --format parquet the SQL must hold "
-            "one statement with a result. CSV cells are written as they are: a text cell starting "
-            "with = + - or @ is a formula to a spreadsheet opening the file, so give "
-            "--safe-csv for a CSV that someone will open in one (docs/sql.md)."
+            "formats: table (DuckDB's, an EXPLAIN as its plan), csv, json (an array a "
+            "result), ndjson (an object a line), parquet, line (a column a line, name = "
+            "value, as DuckDB's .mode line), markdown (a GitHub table). csv, json and ndjson "
+            "write times as ISO 8601 with their offset (2026-11-20T09:14:37+00:00); with "
+            "--out or --format parquet the SQL must hold one statement with a result. CSV "
+            "cells are written as they are: a text cell starting with = + - or @ is a "
+            "formula to a spreadsheet opening the file, so give --safe-csv for a CSV that "
+            "someone will open in one (docs/sql.md). Over --lake the models (dim_documents, "
+            "...) are not there: `listings build` makes them in the warehouse (--db)."
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -79,14 +91,7 @@ def add_command(commands: argparse._SubParsersAction) -> None:
     source.add_argument(
         "-f", "--file", type=Path, metavar="FILE", help="read the SQL from FILE instead"
     )
-    target = sql.add_mutually_exclusive_group()
-    options.add_db(target, "warehouse file, built by `make run`")
-    target.add_argument(
-        "--lake",
-        type=options.lake_location,
-        metavar="DIR",
-        help="query a lake (folder or fsspec URL) directly instead",
-    )
+    _add_target(sql)
     sql.add_argument(
         "--read",
         type=Path,
@@ -95,19 +100,7 @@ def add_command(commands: argparse._SubParsersAction) -> None:
         metavar="PATH",
         help="let the SQL read this file or folder (and all below it); repeatable",
     )
-    sql.add_argument(
-        "--format",
-        choices=FORMATS,
-        default="table",
-        help="output format (default: %(default)s); parquet needs --out or a pipe",
-    )
-    sql.add_argument(
-        "--out",
-        type=Path,
-        metavar="FILE",
-        help="write the result to FILE instead of stdout (not the warehouse, another DuckDB "
-        "database or a file inside a lake: refused)",
-    )
+    _add_format(sql)
     sql.add_argument(
         "--safe-csv",
         action="store_true",
@@ -116,20 +109,89 @@ def add_command(commands: argparse._SubParsersAction) -> None:
         "against CSV injection; off by default: it changes the values)",
     )
     sql.add_argument(
+        "--timer",
+        action="store_true",
+        help="after each statement, print `Run Time: 0.012 s` (its run and its output, in "
+        "seconds) on stderr, so the results on stdout stay as they are",
+    )
+    sql.set_defaults(handler=run)
+    described = commands.add_parser(
+        "describe",
+        help="show a table's or model's columns with their types and descriptions",
+        description=textwrap.fill(
+            "Show the columns of a table or model of the warehouse (or of a lake's table), "
+            "each with its type and its description: the comment every build writes on "
+            "every column (pipeline/schemas.py, dbt_like_sql/*.yml). `listings sql "
+            "'describe TABLE'` shows DuckDB's DESCRIBE, without them.",
+            width=HELP_WIDTH,
+        ),
+        epilog="example:\n  listings describe dim_documents\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    described.add_argument("table", metavar="TABLE", help="a table, view or model name")
+    _add_target(described)
+    _add_format(described)
+    described.set_defaults(handler=describe, read=[], safe_csv=False, timer=False, file=None)
+
+
+def _add_target(parser: argparse.ArgumentParser) -> None:
+    """`--db PATH` or `--lake DIR`: what the SQL reads."""
+    target = parser.add_mutually_exclusive_group()
+    options.add_db(target, "warehouse file, built by `make run`")
+    target.add_argument(
+        "--lake",
+        type=options.lake_location,
+        metavar="DIR",
+        help="query a lake (folder or fsspec URL) directly instead",
+    )
+
+
+def _add_format(parser: argparse.ArgumentParser) -> None:
+    """`--format`, `--out` and the table's `--max-rows`, `--max-width`."""
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="table",
+        help="output format (default: %(default)s); parquet needs --out or a pipe",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        metavar="FILE",
+        help="write the result to FILE instead of stdout (not the warehouse, another DuckDB "
+        "database or a file inside a lake: refused)",
+    )
+    parser.add_argument(
         "--max-rows",
         type=options.positive_int,
         default=MAX_ROWS,
         metavar="N",
-        help="rows shown per table, the first and last halves (default: %(default)s)",
+        help="rows shown per table, the first and last halves (default: %(default)s); at "
+        f"most {sql_output.MOST_ROWS_DRAWN}",
     )
-    sql.add_argument(
+    parser.add_argument(
         "--max-width",
         type=options.positive_int,
         metavar="CHARS",
         help="width of a table (default: the terminal's, "
         f"{WIDTH_WHEN_PIPED} when stdout is not one)",
     )
-    sql.set_defaults(handler=run)
+
+
+def describe(args: argparse.Namespace) -> int:
+    """`listings describe TABLE`: its columns, types and comments, as `listings sql` shows
+    a query's result (DuckDB's DESCRIBE, joined to `duckdb_columns()`'s comments)."""
+    from pipeline.warehouse.models import literal, quote
+
+    args.query = (
+        "SELECT d.column_name, d.column_type, c.comment\n"
+        f"FROM (DESCRIBE {quote(args.table)}) AS d\n"
+        "LEFT JOIN duckdb_columns() AS c\n"
+        f"  ON c.table_name = {literal(args.table)} AND c.column_name = d.column_name\n"
+        "  AND c.database_name = current_database() AND c.schema_name = current_schema()\n"
+        "ORDER BY c.column_index"
+    )
+    return run(args)
 
 
 def _sql_text(args: argparse.Namespace) -> str:
@@ -141,10 +203,12 @@ def _sql_text(args: argparse.Namespace) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    """`listings sql`: each statement's result in `--format`, or the error, exit status 1."""
     import duckdb
 
     from pipeline.cli import sql_guard
 
+    command = getattr(args, "command", None) or "sql"
     options.refuse_output(args.out, "--out", db=args.db, lakes=[args.lake] if args.lake else [])
     if args.lake is None:
         options.refuse_folder(args.db, "--db")
@@ -171,141 +235,103 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    width = args.max_width or _terminal_width()
+    form = sql_output.FORMATS[args.format]
     shown = 0
+    start = 0  # where the statement running starts in `text`
+    started = CLOCK()
     try:
         for statement, result in sql_guard.each_result(
             text, db=args.db, lake=args.lake, read=args.read
         ):
-            if result is None:
-                continue
-            if one_result and shown:
-                print(
-                    f"listings sql: --out and --format parquet write one result, and "
-                    f"statement {statement.query.strip()[:40]!r} gives a second: run it on "
-                    "its own",
-                    file=sys.stderr,
+            if result is not None:
+                if one_result and shown:
+                    print(
+                        f"listings sql: --out and --format parquet write one result, and "
+                        f"statement {statement.query.strip()[:40]!r} gives a second: run it "
+                        "on its own",
+                        file=sys.stderr,
+                    )
+                    return 1
+                explain = statement.type == duckdb.StatementType.EXPLAIN
+                look = sql_output.Look(
+                    args.max_width or _terminal_width(), args.max_rows, explain, args.safe_csv
                 )
-                return 1
-            if args.format == "table":
-                select = statement.type == duckdb.StatementType.SELECT
-                result.read(  # DuckDB's table, which ends in a blank line
-                    functools.partial(_draw, select=select, width=width, rows=args.max_rows)
-                )
-            else:
-                _write(
-                    result.pl(), args.format, args.out, first=not shown, safe_csv=args.safe_csv
-                )
-            shown += 1
+                data = result.read(functools.partial(form, look=look))
+                sql_output.write(data, args.format, args.out, first=not shown)
+                shown += 1
+            start += len(statement.query)
+            if args.timer:
+                print(f"Run Time: {CLOCK() - started:.3f} s", file=sys.stderr)
+                started = CLOCK()
     except duckdb.PermissionException as error:
-        print(f"listings sql: {error}; {UNREADABLE}", file=sys.stderr)
+        print(f"listings {command}: {_message(error, text, start)}; {UNREADABLE}", file=sys.stderr)
         return 1
     except duckdb.Error as error:
-        print(f"listings sql: {error}", file=sys.stderr)
+        hint = _model_hint(error, text[start:]) if args.lake is not None else ""
+        print(f"listings {command}: {_message(error, text, start)}{hint}", file=sys.stderr)
         return 1
     return 0
 
 
-def _draw(relation: duckdb.DuckDBPyRelation, *, select: bool, width: int, rows: int) -> None:
-    """A result as DuckDB's table; a query's text escaped first (`escaped_text`)."""
-    (escaped_text(relation) if select else relation).show(max_width=width, max_rows=rows)
+def _message(error: duckdb.Error, sql: str, start: int) -> str:
+    """DuckDB's message for `error`, its `LINE n:` counted from the first line of `sql`.
 
-
-def escaped_text(relation: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
-    """`relation` with the characters DuckDB's table renderer would draw raw (DEL, C1, bidi
-    controls: `terminal.UNSAFE_UNDRAWN`; it escapes C0 itself) escaped as Python writes
-    them, in text columns, text inside nested columns (shown as text then) and column
-    names. A title can then neither send a terminal escape nor reorder what is shown."""
+    DuckDB numbers the lines of the statement it ran, which starts at its first character
+    but space (its Python API strips the text); `start` is where that statement begins in
+    `sql`. A parser error came from all of `sql` (`read_only.check`) and is as it is. The
+    caret line under a renumbered line moves with it.
+    """
     import duckdb
 
-    from pipeline.terminal import UNSAFE_UNDRAWN, escape_char, escaped
+    message = str(error)
+    if isinstance(error, duckdb.ParserException):
+        return message
+    rest = sql[start:]
+    before = sql.count("\n", 0, start + len(rest) - len(rest.lstrip()))
+    if not before:
+        return message
+    lines = message.split("\n")
+    for index, line in enumerate(lines):
+        word, _, number = line.partition(":")[0].partition(" ")
+        if word != "LINE" or not number.isdigit() or ":" not in line:
+            continue
+        renumbered = str(int(number) + before)
+        lines[index] = f"LINE {renumbered}{line[len('LINE ') + len(number) :]}"
+        wider = len(renumbered) - len(number)
+        if index + 1 < len(lines) and set(lines[index + 1]) <= {" ", "^"}:
+            lines[index + 1] = " " * wider + lines[index + 1]
+    return "\n".join(lines)
 
-    def column(name: str, kind: str) -> duckdb.Expression:
-        cell = duckdb.ColumnExpression(name)
-        if "VARCHAR" not in kind:
-            return cell.alias(escaped(name))
-        text = cell if kind == "VARCHAR" else cell.cast(duckdb.sqltype("VARCHAR"))
-        clean = text
-        for char in UNSAFE_UNDRAWN:
-            clean = duckdb.FunctionExpression(
-                "replace", clean, duckdb.ConstantExpression(char),
-                duckdb.ConstantExpression(escape_char(char)),
-            )  # fmt: skip
-        unsafe = duckdb.FunctionExpression(
-            "regexp_matches", text, duckdb.ConstantExpression(f"[{UNSAFE_UNDRAWN}]")
-        )
-        return duckdb.CaseExpression(unsafe, clean).otherwise(text).alias(escaped(name))
 
-    kinds = [str(kind) for kind in relation.types]
-    if not any("VARCHAR" in kind for kind in kinds) and all(
-        escaped(name) == name for name in relation.columns
-    ):
-        return relation
-    return relation.select(*map(column, relation.columns, kinds))
+def _model_hint(error: duckdb.Error, sql: str) -> str:
+    """What to do when a query over a lake names a model of the warehouse (`dim_documents`):
+    `--lake` binds the lake's tables only. The model must be named by the statement that
+    failed (`sql` starts with it; DuckDB's tokens) and by DuckDB's message."""
+    import duckdb
+
+    from pipeline.errors import ListingsError
+    from pipeline.vocab import TABLES
+    from pipeline.warehouse import models, read_only
+
+    if not isinstance(error, duckdb.CatalogException):
+        return ""
+    try:
+        names = set(models.load_project().models)
+    except ListingsError:  # a broken SQL project: no hint, the error stays
+        return ""
+    named = {word.text.strip("\"'").lower() for word in read_only.tokens(sql)}
+    found = sorted(name for name in names & named if name in str(error))
+    if not found:
+        return ""
+    return (
+        f"\n{found[0]} is a model of the warehouse (dbt_like_sql/), not a table of the lake: "
+        f"--lake reads the lake's tables only ({', '.join(TABLES)}). Build the warehouse "
+        "with `listings build --lake DIR --db PATH` and query it with --db PATH (or "
+        f"without --lake: {config.DEFAULT_DB})"
+    )
 
 
 def _terminal_width() -> int:
     if sys.stdout.isatty():
         return shutil.get_terminal_size().columns
     return WIDTH_WHEN_PIPED
-
-
-def iso_times(frame: pl.DataFrame) -> pl.DataFrame:
-    """Times as ISO 8601 text, one format for CSV and JSON: `2026-11-20T09:14:37+00:00`
-    (fractions only where there are any, as RFC 3339 writes them); a time without a zone
-    has no offset."""
-    import polars as pl
-
-    return frame.with_columns(
-        pl.col(name).dt.to_string("%+" if dtype.time_zone else "%Y-%m-%dT%H:%M:%S%.f")
-        for name, dtype in frame.schema.items()
-        if isinstance(dtype, pl.Datetime)
-    )
-
-
-# Cells a spreadsheet would read as a formula (OWASP, "CSV Injection"): `--safe-csv` puts
-# a single quote before them.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def formulas_quoted(frame: pl.DataFrame) -> pl.DataFrame:
-    """`frame` with every text cell that starts like a formula (`FORMULA_STARTS`) prefixed
-    with `'`, as OWASP recommends for CSV opened in a spreadsheet; numbers are left alone."""
-    import polars as pl
-
-    def quoted(name: str) -> pl.Expr:
-        cell = pl.col(name)
-        formula = pl.any_horizontal([cell.str.starts_with(start) for start in FORMULA_STARTS])
-        return pl.when(formula).then(pl.lit("'") + cell).otherwise(cell).alias(name)
-
-    return frame.with_columns(
-        quoted(name) for name, dtype in frame.schema.items() if dtype == pl.String
-    )
-
-
-def _write(
-    frame: pl.DataFrame, form: str, out: Path | None, *, first: bool, safe_csv: bool = False
-) -> None:
-    """One result in a machine format, to `out` (atomically: a full disk leaves the old file
-    or none) or stdout (results after the first are separated by a blank line in CSV, one
-    JSON array a line in JSON)."""
-    from pipeline import atomic
-
-    if form == "parquet":
-        if out is None:
-            frame.write_parquet(sys.stdout.buffer)
-            return
-        buffer = io.BytesIO()
-        frame.write_parquet(buffer)
-        atomic.write_bytes(out, buffer.getvalue())
-        return
-    frame = iso_times(frame)
-    if form == "csv" and safe_csv:
-        frame = formulas_quoted(frame)
-    text = frame.write_csv() if form == "csv" else frame.write_json() + "\n"
-    if out is not None:
-        atomic.write_text(out, text)
-        return
-    if not first and form == "csv":
-        sys.stdout.write("\n")
-    sys.stdout.write(text)

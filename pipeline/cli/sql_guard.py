@@ -5,8 +5,8 @@ what reads; anything else raises `errors.ReadOnlyQueryError` before any statemen
 `each_result` then runs the parsed statements (`database.each_result`, which binds the lake
 again when a run replaced its files meanwhile) on a connection that is read-only where
 DuckDB allows it (a warehouse file), whose file access is limited to the lake's committed
-files and the paths given with `--read` (`sandbox`), with its settings locked. Why, and
-what is left: docs/sql.md.
+files and the paths given with `--read` (`sandbox`), with its settings locked; over a lake,
+only the lake's tables are there (`hide_binding`). Why, and what is left: docs/sql.md.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 
 from pipeline.lake.storage import LakeLike
-from pipeline.warehouse import database
+from pipeline.warehouse import database, increments, models
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,14 @@ def sandbox(con: duckdb.DuckDBPyConnection, readable: Readable) -> None:
     database.lock_settings(con)
 
 
+def hide_binding(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop what binding a lake leaves beside its three views (`database.bind_lake`): the
+    lake's URL in `_lake`, the build's record of its input (`increments.STATE_TABLE`), which
+    no query over the lake reads. `show tables` then lists the lake's tables only. The
+    connection is in memory and its own: nothing else sees the drop."""
+    con.execute(f"DROP TABLE IF EXISTS {models.quote(increments.STATE_TABLE)}")
+
+
 def each_result(
     sql: str, *, db: Path, lake: LakeLike | None = None, read: Sequence[Path] = ()
 ) -> Iterator[tuple[duckdb.Statement, database.Result | None]]:
@@ -67,6 +75,8 @@ def each_result(
     def prepare(
         con: duckdb.DuckDBPyConnection, committed: Mapping[str, Sequence[str]] | None
     ) -> None:
+        if committed is not None:
+            hide_binding(con)
         lake_files = tuple(file for files in (committed or {}).values() for file in files)
         sandbox(con, Readable(readable.files + lake_files, readable.folders))
 

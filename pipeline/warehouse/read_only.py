@@ -2,7 +2,8 @@
 
 `check` classifies each statement with `extract_statements` (the statement's `.type`) and,
 for a PRAGMA's name or an EXPLAIN's options, `duckdb.tokenize`: SELECT (DESCRIBE, SHOW,
-SUMMARIZE parse as SELECT), EXPLAIN of a read (never EXPLAIN ANALYZE) and the PRAGMAs in
+SUMMARIZE parse as SELECT), a query DuckDB expands into several statements (a PIVOT without
+`IN (…)`: `_expanded_query`), EXPLAIN of a read (never EXPLAIN ANALYZE) and the PRAGMAs in
 `READ_PRAGMAS`; anything else raises `errors.ReadOnlyQueryError` before any statement runs.
 `database.query` and `listings sql` (`pipeline.cli.sql_guard`, which adds DuckDB's sandbox)
 both run only what passed it. Why: docs/sql.md.
@@ -67,11 +68,14 @@ def check(con: duckdb.DuckDBPyConnection, sql: str) -> list[duckdb.Statement]:
 
 
 def reads_only(con: duckdb.DuckDBPyConnection, statement: duckdb.Statement) -> bool:
-    """Whether DuckDB parsed `statement` as a read: a SELECT, a reporting PRAGMA, or an
-    EXPLAIN (not EXPLAIN ANALYZE) of one."""
+    """Whether DuckDB parsed `statement` as a read: a SELECT, a query DuckDB expands into
+    several statements (`_expanded_query`), a reporting PRAGMA, or an EXPLAIN (not EXPLAIN
+    ANALYZE) of one."""
     if statement.type == duckdb.StatementType.SELECT:
         return True
     words = tokens(statement.query)
+    if statement.type == duckdb.StatementType.MULTI:
+        return _expanded_query(con, statement.query, words)
     if statement.type == duckdb.StatementType.PRAGMA:
         return _reporting_pragma(words)
     if statement.type == duckdb.StatementType.EXPLAIN:
@@ -84,6 +88,41 @@ def reads_only(con: duckdb.DuckDBPyConnection, statement: duckdb.Statement) -> b
             return False
         return len(inner) == 1 and reads_only(con, inner[0])
     return False
+
+
+# The subquery `_expanded_query` parses a MULTI statement's text in: DuckDB's grammar admits
+# only a query between the parentheses.
+AS_SUBQUERY = "SELECT * FROM (\n{}\n)"
+
+
+def _expanded_query(con: duckdb.DuckDBPyConnection, query: str, words: Sequence[Token]) -> bool:
+    """Whether a MULTI statement is a query: true for a PIVOT without `IN (…)`.
+
+    DuckDB's parser expands a statement holding such a PIVOT into several (one MULTI): a
+    temporary ENUM of the pivoted values first (`CREATE TYPE … AS ENUM (SELECT DISTINCT …)`,
+    which reads), then the statement as written, whose type the MULTI hides: it is a
+    `COPY (PIVOT …) TO …` or `CREATE TABLE … AS PIVOT …` as well as a `PIVOT …`. So the
+    parser reads the statement's text again as a subquery (`AS_SUBQUERY`), where its grammar
+    admits a query only: one statement must come out, a SELECT (or its MULTI). The text is
+    cut after its last token but `;` (`tokens`), so a trailing `;` or comment cannot split
+    or swallow the closing parenthesis.
+    """
+    body = list(words)
+    while body and body[-1].text == ";":
+        body.pop()
+    if not body:
+        return False
+    text = query[: body[-1].start + len(body[-1].text)]
+    try:
+        parsed = con.extract_statements(AS_SUBQUERY.format(text))
+    except duckdb.Error:
+        return False
+    return len(parsed) == 1 and parsed[0].type in QUERIES
+
+
+# What a MULTI statement's text parsed as a subquery may be: a query, or a query with a
+# PIVOT without `IN (…)` (again a MULTI).
+QUERIES = (duckdb.StatementType.SELECT, duckdb.StatementType.MULTI)
 
 
 def _reporting_pragma(words: Sequence[Token]) -> bool:
