@@ -341,8 +341,15 @@ def test_a_test_counts_every_offending_row_and_keeps_a_sample_of_ten(tmp_path: P
     assert warned.sample.height == models.SAMPLE_ROWS == 10
 
 
-def test_an_unknown_generic_test_is_refused_naming_the_known_kinds(tmp_path: Path) -> None:
-    """Each kind is a template in pipeline/warehouse/generic_tests/: a typo names them all."""
+def test_an_unknown_generic_test_is_refused_naming_the_known_kinds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each kind is a template in pipeline/warehouse/generic_tests/: a typo names them all.
+
+    A file below the working directory is named relative to it: the test runs in the
+    project's folder, so the message is the same wherever pytest's temporary folder is
+    (`make test`'s --basetemp lies below the repository, where the suite runs)."""
+    monkeypatch.chdir(tmp_path)
     files = {
         "staging/people.sql": FAILING["staging/people.sql"],
         "staging/people.yml": (
@@ -352,7 +359,7 @@ def test_an_unknown_generic_test_is_refused_naming_the_known_kinds(tmp_path: Pat
     with pytest.raises(models.ModelError) as error:
         models.load_project(write_project(tmp_path, files))
     assert str(error.value) == (
-        f"{tmp_path / 'staging/people.yml'}: unknown test 'uniqe' on people.name (known: "
+        "staging/people.yml: unknown test 'uniqe' on people.name (known: "
         "accepted_values, expression, not_null, relationships, unique)"
     )
 
