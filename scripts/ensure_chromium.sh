@@ -29,7 +29,9 @@ fi
 
 echo "make test: installing Debian's chromium for the browser tests (apt-get)…"
 if ! "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null \
-    || ! "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
-    || ! command -v chromium >/dev/null 2>&1; then
+    || ! "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; then
     stop "Installing it failed (above): run \`$again\`, then \`make test\` again."
+fi
+if ! command -v chromium >/dev/null 2>&1; then
+    stop "apt-get installed it, but \`chromium\` is not on PATH: add /usr/bin to PATH, then run \`make test\` again."
 fi

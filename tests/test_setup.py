@@ -31,7 +31,8 @@ def fake(folder: Path, name: str, body: str) -> None:
 
 
 def machine(tmp_path: Path, *, uid: int, sudo: bool, apt: str | None) -> Path:
-    """Stand-ins to be the whole PATH; `apt` is None (no apt-get), "works" or "fails"."""
+    """Stand-ins to be the whole PATH; `apt`: None (no apt-get), "works", "fails", "elsewhere"
+    (installs chromium into a folder not on PATH)."""
     bin_ = tmp_path / "bin"
     bin_.mkdir()
     log = tmp_path / "log"
@@ -40,16 +41,16 @@ def machine(tmp_path: Path, *, uid: int, sudo: bool, apt: str | None) -> Path:
     if sudo:
         fake(bin_, "sudo", f'echo "sudo $*" >> "{log}"; exec "$@"')
     if apt is not None:
-        creates = (
-            f'[ "$1" = install ] && printf "#!/bin/sh\\n" > "{bin_}/chromium"'
-            f' && /bin/chmod +x "{bin_}/chromium"; exit 0'
-            if apt == "works"
-            else "exit 100"
-        )
+        ending = {
+            "works": f'[ "$1" = install ] && printf "#!/bin/sh\\n" > "{bin_}/chromium"'
+            f' && /bin/chmod +x "{bin_}/chromium"; exit 0',
+            "elsewhere": "exit 0",
+            "fails": "exit 100",
+        }[apt]
         fake(
             bin_,
             "apt-get",
-            f'echo "apt-get $* DEBIAN_FRONTEND=$DEBIAN_FRONTEND" >> "{log}"\n{creates}',
+            f'echo "apt-get $* DEBIAN_FRONTEND=$DEBIAN_FRONTEND" >> "{log}"\n{ending}',
         )
     return bin_
 
@@ -133,6 +134,17 @@ def test_a_failed_install_stops_with_the_command_to_run(
         MISSING + f"Installing it failed (above): run `{command}`, then `make test` again.\n",
     )
     assert calls[-1] == UPDATE  # the update failed: no install was tried
+
+
+def test_an_install_that_leaves_chromium_off_path_says_so(tmp_path: Path) -> None:
+    bin_ = machine(tmp_path, uid=0, sudo=False, apt="elsewhere")
+    assert ensure(bin_) == (
+        1,
+        INSTALLING,
+        MISSING + "apt-get installed it, but `chromium` is not on PATH: add /usr/bin to PATH, "
+        "then run `make test` again.\n",
+        [UPDATE, INSTALL],
+    )
 
 
 def test_make_test_sets_up_chromium_then_runs_the_suite_far_from_utc_under_a_long_path() -> None:
