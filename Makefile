@@ -43,17 +43,26 @@ bench: $(STAMP)  ## benchmark kit, parser + warehouse + throughput per input for
 fuzz: $(STAMP)  ## hypothesis fuzzing of read + parse (every form, element floods) and of the read-only SQL guard (commented queries), until FUZZ_CASES pages (100 000) ran; prints cases, seconds, failures
 	$(BIN)/python -m tests.fuzz
 
-$(STAMP): requirements.lock pyproject.toml
+# The DuckDB 1.x shell and Python readers the tests open the warehouse and lake with go to
+# $(COMPAT), apart from the venv's duckdb 2 and polars 2 (requirements-compat.in says why).
+COMPAT := $(VENV)/compat
+
+$(STAMP): requirements.lock requirements-compat.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	rm -rf $(COMPAT)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --target $(COMPAT) -r requirements-compat.txt
 	touch $@
 
-lock:  ## re-resolve pinned dependencies from pyproject.toml into requirements.lock
+lock:  ## re-resolve pinned dependencies from pyproject.toml into requirements.lock, and requirements-compat.in into requirements-compat.txt
 	rm -rf /tmp/listings-lock && $(PYTHON) -m venv /tmp/listings-lock
 	/tmp/listings-lock/bin/python -m pip install --quiet '.[dev]'
 	/tmp/listings-lock/bin/python -m pip freeze --exclude listings > requirements.lock
-	rm -rf build
+	rm -rf build /tmp/listings-lock-compat
+	/tmp/listings-lock/bin/python -m pip install --quiet --target /tmp/listings-lock-compat -r requirements-compat.in
+	{ echo '# Pinned by `make lock` from requirements-compat.in (which says why): do not edit by hand.'; \
+	  /tmp/listings-lock/bin/python -m pip freeze --path /tmp/listings-lock-compat; } > requirements-compat.txt
 
 clean:
 	rm -rf $(VENV) data/lake data/warehouse.duckdb data/warehouse.failed.duckdb data/report.html .prefect .pytest-tmp

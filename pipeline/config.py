@@ -28,3 +28,10 @@ MAX_PAGE_BYTES = 64 * 2**20
 # The port of the local Prefect server (and its UI) that `listings serve` starts when no
 # PREFECT_API_URL is set: Prefect's own default, and stable, so a bookmark keeps working.
 SERVE_PORT = 4200
+
+# The DuckDB storage format a build writes a new warehouse file in: the oldest that holds
+# everything a warehouse uses (ENUM types, comments), so DuckDB 1.0 and every later version
+# open the file, not DuckDB 2 alone (docs/warehouse.md, "Which DuckDB opens the warehouse").
+# `--storage-version` or the environment variable chooses another ('latest': DuckDB's newest).
+STORAGE_VERSION = "v1.0.0"
+STORAGE_VERSION_ENV = "LISTINGS_DUCKDB_STORAGE_VERSION"

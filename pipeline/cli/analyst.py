@@ -61,6 +61,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         action="store_true",
         help="rebuild the warehouse whole from the lake, even where it could be updated",
     )
+    options.add_storage_version(build)
     build.add_argument(
         "--test-only",
         action="store_true",
@@ -172,6 +173,7 @@ def _build(args: argparse.Namespace) -> int:
             full_refresh=args.full_refresh,
             on_event=_print_event,
             on_wait=_say_waiting,
+            storage_version=args.storage_version,
         )
     except LakeError as error:
         print(f"listings build: {error}; {args.db} is unchanged", file=sys.stderr)

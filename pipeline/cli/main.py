@@ -187,6 +187,7 @@ def _add_normalise(commands: Subparsers) -> None:
         help="also write the HTML report after the warehouse (needs --db; not the --db "
         "itself, another DuckDB database or a file inside a lake)",
     )
+    options.add_storage_version(norm)
     norm.add_argument(
         "--full-refresh",
         action="store_true",
@@ -224,6 +225,7 @@ def _add_run(commands: Subparsers) -> None:
     options.add_lake(run)
     options.add_db(run, "warehouse file to rebuild")
     run.add_argument("--full-refresh", action="store_true", help="rebuild from every input")
+    options.add_storage_version(run)
     options.add_report(run, "HTML report to write")
     options.add_site_tz(run)
     options.add_max_page(run)
@@ -328,6 +330,12 @@ def _normalise_walking(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.storage_version is not None and args.db is None:
+        print(
+            "listings normalise: --storage-version needs --db (it is the warehouse's format)",
+            file=sys.stderr,
+        )
+        return 2
     _check_outputs(args.out, "--out", args.db, args.report)
     from pipeline.ingest import metadata
     from pipeline.run.run import Run, RunConfig
@@ -349,7 +357,7 @@ def _normalise_walking(args: argparse.Namespace) -> int:
         report=args.report,
         follow_links=args.follow_links,
     )
-    with progress.BatchProgress() as bar:
+    with progress.BatchProgress() as bar, options.storage_version_set(args.storage_version):
         if note := retired_note(args.layout):
             bar.say(f"listings normalise: note: {note}")
         summary = Run(
@@ -384,18 +392,19 @@ def _run(args: argparse.Namespace) -> int:
     from flows.normalise import with_dask
     from pipeline.ingest import metadata
 
-    summary = with_dask(args.dask_address)(
-        paths=args.paths,
-        lake_dir=args.lake,
-        db=args.db,
-        batch_bytes=args.batch_mb * 2**20,
-        full_refresh=args.full_refresh,
-        report_path=report,
-        options=metadata.ReadOptions(
-            time_zones=tuple(args.site_tz), max_page_bytes=int(args.max_page_mb * 2**20)
-        ),
-        layout=args.layout,
-    )
+    with options.storage_version_set(args.storage_version):
+        summary = with_dask(args.dask_address)(
+            paths=args.paths,
+            lake_dir=args.lake,
+            db=args.db,
+            batch_bytes=args.batch_mb * 2**20,
+            full_refresh=args.full_refresh,
+            report_path=report,
+            options=metadata.ReadOptions(
+                time_zones=tuple(args.site_tz), max_page_bytes=int(args.max_page_mb * 2**20)
+            ),
+            layout=args.layout,
+        )
     print(summary.render())
     return _status(args.command, summary)
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
-from collections.abc import Sequence
+import os
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
@@ -167,6 +169,51 @@ def add_db(parser: Adder, what: str) -> None:
         metavar="PATH",
         help=f"{what} (default: %(default)s)",
     )
+
+
+def storage_version(value: str) -> str:
+    """An argparse type: a DuckDB storage version ('v1.0.0', 'latest'), checked by DuckDB
+    (imported only when the option is given)."""
+    from pipeline.errors import ListingsError
+    from pipeline.warehouse import files
+
+    try:
+        return files.check_storage_version(value)
+    except ListingsError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def add_storage_version(parser: Adder) -> None:
+    """`--storage-version VERSION`: the DuckDB storage format of a new warehouse file."""
+    parser.add_argument(
+        "--storage-version",
+        type=storage_version,
+        metavar="VERSION",
+        help="DuckDB storage format to write a new warehouse file in, named by the oldest "
+        "DuckDB release to open it (v1.2.0), or latest for DuckDB's newest; a warehouse in "
+        "another format is rebuilt whole (default: "
+        f"${config.STORAGE_VERSION_ENV}, else {config.STORAGE_VERSION}: DuckDB 1.0 and later "
+        "open it; docs/warehouse.md)",
+    )
+
+
+@contextlib.contextmanager
+def storage_version_set(version: str | None) -> Iterator[None]:
+    """Within the block, `version` (`--storage-version`) is the storage version of every
+    warehouse file the command writes: set in the environment (`config.STORAGE_VERSION_ENV`),
+    where the run's build, which the flow calls too, reads it; restored after."""
+    if version is None:
+        yield
+        return
+    before = os.environ.get(config.STORAGE_VERSION_ENV)
+    os.environ[config.STORAGE_VERSION_ENV] = version
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(config.STORAGE_VERSION_ENV, None)
+        else:
+            os.environ[config.STORAGE_VERSION_ENV] = before
 
 
 def add_report(parser: Adder, what: str) -> None:

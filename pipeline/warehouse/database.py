@@ -64,17 +64,22 @@ MEMORY_LIMIT = os.environ.get("LISTINGS_DUCKDB_MEMORY_LIMIT", "1GB")
 THREADS = int(os.environ.get("LISTINGS_DUCKDB_THREADS", "0")) or os.cpu_count() or 1
 
 
-def connect(db: Path | None = None, *, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+def connect(
+    db: Path | None = None, *, read_only: bool = True, storage_version: str | None = None
+) -> duckdb.DuckDBPyConnection:
     """A configured connection (`configure`) to a warehouse file, or to a fresh in-memory one.
 
     A warehouse holds tables, so nothing it holds reads the lake after the build: no
     filesystem needs registering here, even for a lake on an object store. Opening a file
-    read-only waits while an update holds it (`files.connect_read_only`).
+    read-only waits while an update holds it (`files.connect_read_only`). A file a writing
+    connection creates is stored in `storage_version`'s format (`files.storage_config`);
+    one that exists keeps its own.
     """
     if db is not None and read_only:
         con = files.connect_read_only(db, _open_pin)
     else:
-        con = duckdb.connect(str(db) if db else ":memory:")
+        config = files.storage_config(storage_version) if storage_version else {}
+        con = duckdb.connect(str(db) if db else ":memory:", config=config)
     configure(con, in_memory=db is None)
     return con
 
@@ -204,6 +209,7 @@ def rebuild(
     full_refresh: bool = False,
     on_event: models.OnEvent | None = None,
     on_wait: Callable[[str], None] | None = None,
+    storage_version: str | None = None,
 ) -> Built:
     """Load the lake tables, build the models (all, or `select`), run their tests.
 
@@ -228,10 +234,16 @@ def rebuild(
     finishes (`models.Event`). Last, every table, view and column a build (re)created gets
     its description as a DuckDB comment (`docs.write_comments`): analysts read them in
     `duckdb_columns()` or any SQL client.
+
+    A new file is stored in DuckDB's format of `storage_version` (`files.storage_version`:
+    by default `config.STORAGE_VERSION`, which DuckDB 1.0 and later open); a warehouse in
+    another format is rebuilt whole, except by a `select`, which works on a copy of it and
+    so keeps its format (docs/warehouse.md, "Which DuckDB opens the warehouse").
     """
     return _rebuild(
         lake, db, with_models=with_models, select=select, project=project,
         full_refresh=full_refresh, on_event=on_event, on_wait=on_wait, in_place=True,
+        storage_version=files.storage_version(storage_version),
     )  # fmt: skip
 
 
@@ -258,6 +270,7 @@ def _rebuild(
     on_event: models.OnEvent | None,
     on_wait: Callable[[str], None] | None,
     in_place: bool,
+    storage_version: str,
 ) -> Built:
     where = manifest.require_lake(lake)  # first: taking the lock makes `_manifest/`
     if with_models and project is None:
@@ -274,7 +287,7 @@ def _rebuild(
         )  # fmt: skip
         target = _open(
             where, db, wanted, committed, files_, full_refresh=full_refresh, partial=partial,
-            in_place=in_place, on_event=on_event, on_wait=on_wait,
+            in_place=in_place, on_event=on_event, on_wait=on_wait, storage_version=storage_version,
         )  # fmt: skip
     con, why = target.con, target.why
     try:
@@ -302,6 +315,7 @@ def _rebuild(
             return _rebuild(
                 lake, db, with_models=with_models, select=select, project=project,
                 full_refresh=full_refresh, on_event=None, on_wait=on_wait, in_place=False,
+                storage_version=storage_version,
             )  # fmt: skip
         con.close()
         os.replace(target.path, db.with_name(f"{db.stem}.failed{db.suffix}"))
@@ -334,22 +348,29 @@ def _open(
     in_place: bool,
     on_event: models.OnEvent | None,
     on_wait: Callable[[str], None] | None,
+    storage_version: str,
 ) -> _Target:
     """Open what the build writes, with the lake's rows in it: the warehouse itself with the
     new snapshots' rows appended (in a transaction), a copy of it with them, or a new file
-    (or, for a selection, a copy) with the lake loaded whole. The caller holds the lake's
-    lock."""
+    (or, for a selection, a copy) with the lake loaded whole, a new file in the format of
+    `storage_version`. The caller holds the lake's lock."""
     tmp = _build_name(db)
+
+    def load(why: str | None) -> _Target:
+        return _load(
+            where, tmp, files_, why=why, on_event=on_event, storage_version=storage_version
+        )
+
     if partial or not _holds_warehouse(db):
         if partial:
             with files.pinned(db, _open_pin, on_wait):
                 files.copy(db, tmp)
-        return _load(where, tmp, files_, why="", on_event=on_event)
+        return load("")
     if full_refresh:
-        return _load(where, tmp, files_, why="--full-refresh", on_event=on_event)
+        return load("--full-refresh")
     if in_place and (con := files.open_in_place(db, _open_for_writing)) is not None:
         try:
-            why, arrived = increments.assess(con, wanted, committed)
+            why, arrived = increments.assess(con, wanted, committed, storage_version)
             if arrived is not None:
                 con.begin()
                 appended = _append(con, where, committed, arrived, on_event=on_event)
@@ -361,13 +382,13 @@ def _open(
             con.close()  # nothing committed: the warehouse is as it was
             raise
         con.close()
-        return _load(where, tmp, files_, why=why, on_event=on_event)
+        return load(why)
     with files.pinned(db, _open_pin, on_wait) as pin:
-        why, arrived = increments.assess(pin, wanted, committed)
+        why, arrived = increments.assess(pin, wanted, committed, storage_version)
         if arrived is not None:
             files.copy(db, tmp)
     if arrived is None:
-        return _load(where, tmp, files_, why=why, on_event=on_event)
+        return load(why)
     con = None
     try:
         con = _open_for_writing(tmp)
@@ -378,7 +399,7 @@ def _open(
     if appended is not None:
         return _Target(con, tmp, appended, arrived.height, None)
     _discard(tmp, con)
-    return _load(where, tmp, files_, why=LAKE_TABLES_DIFFER, on_event=on_event)
+    return load(LAKE_TABLES_DIFFER)
 
 
 LAKE_TABLES_DIFFER = "its lake tables did not match the manifest"
@@ -391,9 +412,10 @@ def _load(
     *,
     why: str | None,
     on_event: models.OnEvent | None,
+    storage_version: str,
 ) -> _Target:
-    """Open the build's file (new, or the copy of a warehouse already made there) and load
-    the lake's tables whole.
+    """Open the build's file (new, in `storage_version`'s format, or the copy of a warehouse
+    already made there, in its own) and load the lake's tables whole.
 
     On any failure the file is deleted. The caller holds the lake's lock: the manifest and
     the files it names cannot change.
@@ -401,7 +423,7 @@ def _load(
     con = None
     try:
         tmp.parent.mkdir(parents=True, exist_ok=True)
-        con = _open_for_writing(tmp)
+        con = _open_for_writing(tmp, storage_version)
         bind_lake(con, where, files=files_, on_event=on_event)
         counts = _counts(con)
     except BaseException:
@@ -460,8 +482,8 @@ def _open_pin(db: Path) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(db), read_only=True)
 
 
-def _open_for_writing(tmp: Path) -> duckdb.DuckDBPyConnection:
-    con = connect(tmp, read_only=False)
+def _open_for_writing(tmp: Path, storage_version: str | None = None) -> duckdb.DuckDBPyConnection:
+    con = connect(tmp, read_only=False, storage_version=storage_version)
     for name, value in WRITE_SETTINGS.items():
         con.execute(f"SET {name} = {value}")
     return con

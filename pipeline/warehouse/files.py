@@ -14,18 +14,29 @@ like a full build. A copy, or a rename onto the warehouse, happens while this pr
 a read-only connection to it (`pinned`): no update can be running in place meanwhile, so a
 copy is never torn, and no running update is left writing a file that was replaced (and its
 write-ahead log beside a file it does not belong to).
+
+A file a build creates is written in DuckDB's storage format of `config.STORAGE_VERSION` (or
+the one asked for: `storage_version`), which DuckDB 1.0 and later open; a file that exists
+(a warehouse updated in place, a copy) keeps the format it has, as DuckDB never converts a
+file, so a warehouse in another format is rebuilt (`same_format`; docs/warehouse.md, "Which
+DuckDB opens the warehouse").
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 
 import duckdb
+
+from pipeline import config
+from pipeline.errors import ListingsError
 
 # How long a reader, a copy or a rename waits for an update holding the file: an update
 # takes seconds; a file held longer is held by someone else's client, not by a build.
@@ -34,6 +45,66 @@ _POLL_S = 0.1
 # What DuckDB says when another connection holds the file in a conflicting mode: another
 # process's lock, or this process's connection opened with other settings.
 _HELD = ("Could not set lock on file", "different configuration")
+
+
+# DuckDB's setting for the storage format of the files a connection creates: a release's
+# name ('v1.0.0': what DuckDB 1.0 reads) or 'latest'. An existing file keeps its own.
+_STORAGE_SETTING = "storage_compatibility_version"
+
+
+def storage_version(asked: str | None = None) -> str:
+    """The storage version a build writes a new warehouse file in: `asked` (the commands'
+    `--storage-version`), else the environment's `config.STORAGE_VERSION_ENV`, else
+    `config.STORAGE_VERSION`. Raises `errors.ListingsError` for one DuckDB does not know."""
+    version = asked or os.environ.get(config.STORAGE_VERSION_ENV) or config.STORAGE_VERSION
+    return version if version == config.STORAGE_VERSION else check_storage_version(version)
+
+
+def check_storage_version(version: str) -> str:
+    """`version` if DuckDB knows it as a storage version, else `errors.ListingsError`."""
+    try:
+        duckdb.connect(":memory:", config=storage_config(version)).close()
+    except duckdb.Error:
+        raise ListingsError(
+            f"{version!r} is not a DuckDB storage version: give a DuckDB release such as "
+            f"{config.STORAGE_VERSION} or v1.4.0 (the oldest DuckDB to open the warehouse), "
+            "or latest"
+        ) from None
+    return version
+
+
+def storage_config(version: str) -> dict[str, str]:
+    """`duckdb.connect`'s config for a connection whose new files are in `version`'s format."""
+    return {_STORAGE_SETTING: version}
+
+
+def storage_format(con: duckdb.DuckDBPyConnection) -> str | None:
+    """DuckDB's name for the storage format of the file `con` has open: 'v1.0.0+' (DuckDB 1.0
+    and later read it), 'v2.0.0+'; None for an in-memory database."""
+    return con.execute(
+        "SELECT tags['storage_version'] FROM duckdb_databases() "
+        "WHERE database_name = current_database()"
+    ).fetchall()[0][0]
+
+
+def same_format(stored: str | None, version: str) -> bool:
+    """Whether a file in the format `stored` (`storage_format`) is in the one a file created
+    for `version` gets: a release that changed nothing in the format writes the previous
+    one's ('v1.1.0' writes 'v1.0.0+'), so unless `stored` names `version` itself, DuckDB is
+    asked (`_created_format`)."""
+    return stored == f"{version}+" or stored == _created_format(version)
+
+
+@cache
+def _created_format(version: str) -> str | None:
+    """The storage format of a file DuckDB creates for `version` (an empty one, made and
+    deleted in the system's temporary folder)."""
+    with tempfile.TemporaryDirectory(prefix="listings-storage-") as folder:
+        con = duckdb.connect(str(Path(folder, "probe.duckdb")), config=storage_config(version))
+        try:
+            return storage_format(con)
+        finally:
+            con.close()
 
 
 def held(error: duckdb.Error) -> bool:

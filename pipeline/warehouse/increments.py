@@ -9,7 +9,9 @@ build updates the warehouse in place of a full rebuild (`database.rebuild`) when
 are unchanged and every snapshot the warehouse holds is still committed: then the lake only
 gained snapshots, and loading theirs (`assess`, `database._append`) and updating the
 models (`models.run(…, incremental=True)`) gives the tables a full rebuild would
-(docs/warehouse.md, "Incremental builds"). Anything else, or `--full-refresh`, rebuilds.
+(docs/warehouse.md, "Incremental builds"). Anything else, or `--full-refresh`, rebuilds; so
+does a file in another DuckDB storage format than the build writes (`why_reformat`): an
+update keeps its file's format, and only a new file takes the one asked for.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
-from pipeline.warehouse import models
+from pipeline.warehouse import files, models
 
 # Bumped when what a build stores changes in a way the project's SQL does not show (how the
 # lake tables are loaded): warehouses built before are then rebuilt, never updated.
@@ -66,11 +68,15 @@ def project_checksum(project: models.Project | None) -> str:
 
 
 def assess(
-    con: duckdb.DuckDBPyConnection | None, wanted: State, committed: pl.DataFrame
+    con: duckdb.DuckDBPyConnection | None,
+    wanted: State,
+    committed: pl.DataFrame,
+    storage_version: str,
 ) -> tuple[str | None, pl.DataFrame | None]:
     """(why the warehouse `con` is open on must be rebuilt whole, None), or, when the lake
-    only gained snapshots since it was built, (None, the manifest's rows (one per snapshot)
-    of the snapshots it lacks).
+    only gained snapshots since it was built and its file is in the storage format of
+    `storage_version`, (None, the manifest's rows (one per snapshot) of the snapshots it
+    lacks).
 
     `con` is None for a file DuckDB cannot open. The warehouse's snapshots are compared with
     the manifest's in DuckDB: only the few new ones come back.
@@ -103,9 +109,9 @@ def assess(
             .unique("snapshot_id", keep="first", maintain_order=True)
             .select("snapshot_id", "data_file")
         )
+        why = why_rebuild(state, wanted, gone) or why_reformat(con, storage_version)
     except duckdb.Error:
         return why_rebuild(None, wanted, 0), None
-    why = why_rebuild(state, wanted, gone)
     return (why, None) if why is not None else (None, arrived)
 
 
@@ -144,3 +150,13 @@ def why_rebuild(recorded_state: State | None, wanted: State, gone: int) -> str |
     if gone:
         return f"{gone:,} snapshots it holds are no longer in the lake"
     return None
+
+
+def why_reformat(con: duckdb.DuckDBPyConnection, storage_version: str) -> str | None:
+    """Why the warehouse `con` is open on must be written anew for its storage format, or
+    None when its file is in the one a new file of `storage_version` gets. DuckDB never
+    converts a file's format, so an update would keep one the user no longer asks for."""
+    stored = files.storage_format(con)
+    if files.same_format(stored, storage_version):
+        return None
+    return f"its file is in DuckDB's storage format {stored}; this build writes {storage_version}"
