@@ -79,8 +79,9 @@ def _drawn(relation: duckdb.DuckDBPyRelation, names: list[str], width: int, rows
 
 def counted(box: str, drawn: int, total: int) -> str:
     """`box`, DuckDB's table of `drawn` rows, with the row count in its footer (the lines
-    below the closing border) made `total`: the count goes where it was, the space after
-    it on its line shrinking or growing, or (alone on its line) kept in the middle."""
+    below the closing border) made `total`. The count keeps its place: on a line that goes
+    on after a gap (`33000 rows (4 shown)    31 columns (4 shown)`) the gap takes up the
+    longer number; a count alone on its line stays centred."""
     lines = box.split("\n")
     closing = max(index for index, line in enumerate(lines) if line.startswith("└"))
     old, new = f"{drawn} rows", f"{total} rows"
@@ -90,13 +91,14 @@ def counted(box: str, drawn: int, total: int) -> str:
         if at < 0 or (at > 0 and line[at - 1] != " "):
             continue
         grow = len(new) - len(old)
-        after = line[at + len(old) :]
-        gap = len(after) - len(after.lstrip(" "))
-        if after.strip() and gap - grow >= 2:  # more on the line, after a gap
-            lines[index] = line[:at] + new + " " * (gap - grow) + after[gap:]
+        rest = line[at + len(old) :]
+        end = rest.find("  ")
+        if end >= 0 and rest[end:].strip():  # more on the line, after a gap
+            gap = len(rest[end:]) - len(rest[end:].lstrip(" "))
+            spaces = " " * max(gap - grow, 2)
+            lines[index] = line[:at] + new + rest[:end] + spaces + rest[end + gap :]
         else:  # alone on its line, centred
-            left = max(at - (grow + 1) // 2, 0)
-            lines[index] = " " * left + new + after
+            lines[index] = " " * max(at - (grow + 1) // 2, 0) + new + rest
         break
     return "\n".join(lines)
 

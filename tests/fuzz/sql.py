@@ -20,6 +20,8 @@ READS = (
     ["pragma", "version"],
     ["describe", "select", "1"],
     ["select", "count(*)", "from", "listings"],
+    # DuckDB expands a PIVOT without IN into several statements (a MULTI): a read
+    ["pivot", "listings", "on", "position", "using", "count(*)"],
 )
 # Writes, each naming `{out}`: a file in the folder the test watches (or a database there).
 WRITES = (
@@ -33,6 +35,9 @@ WRITES = (
     ["set", "threads", "=", "1"],
     ["install", "httpfs"],
     ["call", "pragma_version()"],
+    # ... and a write holding one is a MULTI too
+    ["copy", "(pivot", "listings", "on", "position", "using", "count(*))", "to", "'{out}/p.csv'"],
+    ["explain", "analyze", "copy", "(pivot", "listings", "on", "position)", "to", "'{out}/e.csv'"],
 )
 SPACES = (" ", "\t", "\n", "\r", "\r\n", "\f", "\v", "  ")
 COMMENT_ENDS = ("\n", "\r", "\r\n")
