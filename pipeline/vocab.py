@@ -63,6 +63,11 @@ REJECT_STAGES = ("read", "parse", "validate")
 FINDING_SEVERITIES = ("high", "medium", "low")
 # What a data-quality finding is about: a document (dim_documents) or a snapshot (one page).
 FINDING_SUBJECTS = ("document", "snapshot")
+# What a failing data test of the warehouse does: `error` stops the build, `warn` reports.
+TEST_SEVERITIES = ("error", "warn")
+# How a data test came out (dbt's words, as its run_results.json spells them): no rows, rows
+# of a `warn` test, rows of an `error` test. The warehouse's `_test_results` stores them.
+TEST_STATUSES = ("pass", "warn", "fail")
 
 # One row per snapshot file as the ingest stage reads it: metadata, and the decoded text
 # (null when the file is unreadable; `read_error` says why and `fragment` previews it).

@@ -138,11 +138,8 @@ def catalogue(project: models.Project | None, columns: Columns) -> list[Relation
 
 def shown_path(project: models.Project, path: Path) -> str:
     """A project file as the reader of the docs knows it: `dbt_like_sql/marts/x.sql`,
-    wherever the command ran (the runner names files relative to the working folder)."""
-    try:
-        return str(path.resolve().relative_to(project.root.resolve().parent))
-    except ValueError:
-        return str(path)
+    wherever the command ran (`models.Project.relative_path`)."""
+    return project.relative_path(path)
 
 
 def _columns_of(
@@ -226,7 +223,9 @@ def write_comments(
     kinds = relation_kinds(con)
     if only is not None:
         kinds = {name: kind for name, kind in kinds.items() if name in only}
-    statements = comment_sql([*catalogue(project, built_columns(con)), BUILD_RELATION], kinds)
+    statements = comment_sql(
+        [*catalogue(project, built_columns(con)), BUILD_RELATION, RESULTS_RELATION], kinds
+    )
     if statements and in_transaction:
         con.execute("\n".join(statements))
     elif statements:
@@ -250,7 +249,8 @@ def relation_kinds(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 
 SCHEMAS_FILE = "pipeline/schemas.py"
-# The one table a build adds besides the lake's and the models' (`database.bind_lake`).
+# The tables a build adds besides the lake's and the models': the lake it read
+# (`database.bind_lake`), and its data tests' outcomes (`models.store_results`).
 BUILD_RELATION = Relation(
     "_lake",
     "build",
@@ -271,6 +271,19 @@ BUILD_RELATION = Relation(
     (),
     (),
     "pipeline/warehouse/increments.py",
+)
+RESULTS_RELATION = Relation(
+    models.RESULTS_TABLE,
+    "build",
+    "table",
+    "one row per data test the build that wrote the warehouse ran",
+    "The data tests' outcomes, as the build that wrote this warehouse ran them (the report "
+    "reads them; a failed build kept for inspection holds its failures). An update runs each "
+    "test on the rows it changed (is_incremental).",
+    tuple(Column(name, type_, text, "") for name, type_, text in models.RESULT_COLUMNS),
+    (),
+    (),
+    "pipeline/warehouse/models.py",
 )
 
 

@@ -54,7 +54,7 @@ LAYERS = ("staging", "intermediate", "marts")
 # SQL macros the models call (dbt's `macros/`, as DuckDB macros): `macros/NAME.sql`
 MACROS = "macros"
 MATERIALIZATIONS = ("view", "table", "incremental")
-SEVERITIES = ("error", "warn")
+SEVERITIES = vocab.TEST_SEVERITIES  # a test's `severity:`
 SAMPLE_ROWS = 10
 
 _EXPRESSION = re.compile(r"\{\{\s*(.*?)\s*\}\}", re.DOTALL)
@@ -301,6 +301,9 @@ class TestResult:
     failing_count: int
     sample: pl.DataFrame
     seconds: float = 0.0
+    # it read only the rows an update changed (a generic test on an updated model or a
+    # staging view, a singular test's `is_incremental()` block), not every row
+    incremental: bool = False
 
     @property
     def status(self) -> str:
@@ -433,6 +436,15 @@ class Project:
             ordered.extend(ready)
             sorter.done(*ready)
         return ordered
+
+    def relative_path(self, path: Path) -> str:
+        """A project file as a reader knows it: `dbt_like_sql/marts/x.yml`, relative to the
+        project's parent wherever the command ran (the runner names files relative to the
+        working folder); a file elsewhere as it is."""
+        try:
+            return str(path.resolve().relative_to(self.root.resolve().parent))
+        except ValueError:
+            return str(path)
 
     def _sort_key(self, name: str) -> tuple[int, str]:
         return LAYERS.index(self.models[name].layer), name
@@ -629,6 +641,11 @@ def run(
     available = built | _relations(con)
     tests = [t for t in project.tests if built & set(t.refs) and set(t.refs) <= available]
     result.tests = _run_each(con, tests, values, project.sources, emit, scopes, changed)
+    # a build over part of a warehouse keeps the results of the tests it did not run
+    partial = bool(select) and not with_upstream
+    if store_results(con, project, result.tests, values, keep_others=partial):
+        result.created.add(RESULTS_TABLE)
+    _raise_failures(result.tests)
     return result
 
 
@@ -679,9 +696,9 @@ def run_tests(
     wanted = [t for t in project.tests if chosen & set(t.refs)]
     runnable = [t for t in wanted if _reads(t, project) <= available]
     missing = [t for t in wanted if t not in runnable]
-    return RunResult(
-        tests=_run_each(con, runnable, values, project.sources, on_event or _ignore)
-    ), missing
+    results = _run_each(con, runnable, values, project.sources, on_event or _ignore)
+    _raise_failures(results)
+    return RunResult(tests=results), missing
 
 
 def _reads(test: DataTest, project: Project) -> set[str]:
@@ -698,10 +715,11 @@ def _run_each(
     scopes: Mapping[str, str] | None = None,
     changed: Collection[str] = (),
 ) -> list[TestResult]:
-    """Run each test once, reporting it as it finishes; raise if an `error` test found rows.
+    """Run each test once, reporting it as it finishes.
 
-    Every test runs before the failure is raised, so one build shows every failure. A test
-    whose `changes()` this run kept (`changed`) runs with its `is_incremental()` blocks on.
+    Every test runs, failing or not, so one build shows (and stores) every failure before
+    `_raise_failures` raises. A test whose `changes()` this run kept (`changed`) runs with
+    its `is_incremental()` blocks on.
     """
     results = []
     for index, data_test in enumerate(tests, 1):
@@ -714,13 +732,127 @@ def _run_each(
             changed
         )
         outcome = _run_test(con, data_test, values, sources, scoped, incremental=incremental)
+        outcome.incremental = scoped is not None or incremental
         results.append(outcome)
         emit(Event("test", index, len(tests), data_test.name, outcome.status, outcome.seconds,
                    outcome.failing_count))  # fmt: skip
+    return results
+
+
+def _raise_failures(results: Sequence[TestResult]) -> None:
+    """Raise `DataTestFailure` if any test of severity `error` found rows."""
     failures = [r for r in results if not r.passed and r.test.severity == "error"]
     if failures:
         raise DataTestFailure(failures)
-    return results
+
+
+# The table a build stores its data tests' outcomes in, beside the models (written in the
+# same build, so it is replaced with the warehouse, atomically): what the report reads.
+RESULTS_TABLE = "_test_results"
+# Its columns, named as dbt's run_results.json names them where it has the field: (name,
+# DuckDB type or the vocabulary of its ENUM, description). `pipeline.warehouse.docs` writes
+# the descriptions as the columns' comments.
+RESULT_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("unique_id", "VARCHAR",
+     "The test's name, as `listings build` prints it and `listings compile` takes it."),
+    ("model", "VARCHAR",
+     "The model a generic test is declared on; null for a singular test (tests/*.sql)."),
+    ("column_name", "VARCHAR",
+     "The column a generic test is declared on; null for a test of the whole model."),
+    ("depends_on", "VARCHAR[]", "The models the test reads."),
+    ("severity", "TEST_SEVERITIES",
+     "error (a failure stops the build) or warn (its rows are reported, the build goes on)."),
+    ("status", "TEST_STATUSES",
+     "pass (no offending rows), warn (rows of a warn test) or fail (rows of an error test)."),
+    ("failures", "BIGINT", "How many rows it found offending."),
+    ("execution_time", "DOUBLE", "Seconds it took to run."),
+    ("is_incremental", "BOOLEAN",
+     "It read only the rows the update that stored it changed (docs/warehouse.md, \"Tests in "
+     "an update\"): every other row passed it before. False in a full build."),
+    ("failing_rows", "VARCHAR",
+     f"Up to {SAMPLE_ROWS} of the offending rows, as a JSON array of objects (column: value, "
+     "in the query's column order; times in ISO 8601 with their offset); [] when it passed."),
+    ("compiled_code", "VARCHAR",
+     "The test's query for its offending rows, as `listings compile` prints it (on every "
+     "row: an update ran it on the rows it changed)."),
+    ("original_file_path", "VARCHAR",
+     "The file that declares it: a model's YAML or a singular test's SQL."),
+)  # fmt: skip
+
+
+def store_results(
+    con: duckdb.DuckDBPyConnection,
+    project: Project,
+    results: Sequence[TestResult],
+    vars_: Mapping[str, Any],
+    *,
+    keep_others: bool = False,
+) -> bool:
+    """Store `results` in `RESULTS_TABLE` on `con`, in place of what it held (with
+    `keep_others`, in place of those tests' rows only); whether the table was created (its
+    comments are then to write).
+
+    The build's own connection writes it, before the build's end decides whether the file
+    (or the transaction) becomes the warehouse: a warehouse's results are always those of
+    the build that wrote it, and a failed build kept for inspection has its failures.
+    """
+    rows = [
+        {
+            "unique_id": result.test.name,
+            "model": result.test.model,
+            "column_name": result.test.column,
+            "depends_on": list(result.test.refs),
+            "severity": result.test.severity,
+            "status": result.status.lower(),
+            "failures": result.failing_count,
+            "execution_time": result.seconds,
+            "is_incremental": result.incremental,
+            "failing_rows": result.sample.write_json() if result.sample.height else "[]",
+            "compiled_code": result.test.template.render(vars_, project.sources).strip(),
+            "original_file_path": project.relative_path(result.test.template.path),
+        }
+        for result in results
+    ]
+    types = {name: _stored_type(type_) for name, type_, _ in RESULT_COLUMNS}
+    schema = {name: _POLARS.get(type_, pl.String) for name, type_ in types.items()}
+    selected = ", ".join(f"CAST({quote(name)} AS {type_}) AS {quote(name)}"
+                         for name, type_ in types.items())  # fmt: skip
+    con.register("__results", pl.DataFrame(rows, schema=schema, orient="row").to_arrow())
+    try:
+        same = RESULTS_TABLE in _relations(con) and _column_types(con, RESULTS_TABLE) == types
+        if not same:
+            create_relation(con, RESULTS_TABLE, "table", f"SELECT {selected} FROM __results")
+            return True
+        if keep_others:
+            con.execute(f"DELETE FROM {quote(RESULTS_TABLE)} "
+                        "WHERE unique_id IN (SELECT unique_id FROM __results)")  # fmt: skip
+        else:
+            con.execute(f"DELETE FROM {quote(RESULTS_TABLE)}")
+        con.execute(f"INSERT INTO {quote(RESULTS_TABLE)} BY NAME SELECT {selected} FROM __results")
+        return False
+    finally:
+        con.unregister("__results")
+
+
+def _stored_type(declared: str) -> str:
+    """A `RESULT_COLUMNS` type as DuckDB names it: a vocabulary's name is its ENUM."""
+    return enum_type(declared, RESULTS_TABLE) if hasattr(vocab, declared) else declared
+
+
+# The frame `store_results` hands DuckDB: each column in the type it casts from (text for
+# the ENUMs).
+_POLARS = {"VARCHAR[]": pl.List(pl.String), "BIGINT": pl.Int64, "DOUBLE": pl.Float64,
+           "BOOLEAN": pl.Boolean}  # fmt: skip
+
+
+def _column_types(con: duckdb.DuckDBPyConnection, relation: str) -> dict[str, str]:
+    rows = con.execute(
+        "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ? "
+        "AND database_name = current_database() AND schema_name = current_schema() "
+        "ORDER BY column_index",
+        [relation],
+    ).fetchall()
+    return dict(rows)
 
 
 def grain_of(text: str) -> str | None:

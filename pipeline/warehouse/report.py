@@ -6,9 +6,9 @@ which warehouse and lake, so a report found later says what it describes; an emp
 says so plainly, naming the lake it was built from (a mistyped lake path is the usual cause).
 
 The work is split by job: `report_data` runs the queries in `report_queries/` (and
-`report_data_tests` the data tests), `report_charts` draws (static SVG with tooltips; why
-not JavaScript is said there), `report_html` writes the page's pieces. This module decides
-what the page shows and in which order.
+`report_data_tests` reads the data tests' outcomes the build stored), `report_charts` draws
+(static SVG with tooltips; why not JavaScript is said there), `report_html` writes the
+page's pieces. This module decides what the page shows and in which order.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import Any
 import polars as pl
 
 from pipeline import atomic
+from pipeline.warehouse import models
 from pipeline.warehouse import report_charts as charts
 from pipeline.warehouse import report_html as h
 from pipeline.warehouse.report_data import (
@@ -404,10 +405,16 @@ def _tests(tests: TestRun) -> str:
     summary = (
         f"{len(tests.outcomes)} tests from <code>dbt_like_sql/</code>: "
         f"{tests.count('PASS')} pass, {tests.count('WARN')} warn, {tests.count('FAIL')} fail"
-        + (f", {tests.count('NOT RUN')} could not run" if tests.count("NOT RUN") else "")
-        + f". Re-run on this warehouse when the report was written ({tests.seconds:.1f} s): a "
-        "build prints them but does not store them. A warning flags the input (bad data is "
-        "never a reason to withhold the warehouse); a failure, a broken pipeline invariant."
+        f". As the build that wrote this warehouse ran them ({tests.seconds:.1f} s) and stored "
+        f"them in it (<code>{models.RESULTS_TABLE}</code>)"
+        + (
+            f"; it updated the warehouse, so {tests.incremental} of them read only the rows "
+            "it changed"
+            if tests.incremental
+            else ""
+        )
+        + ". A warning flags the input (bad data is never a reason to withhold the "
+        "warehouse); a failure, a broken pipeline invariant."
     )
     body = h.table(flagged, columns, cells=cells, numeric=("offending_rows",)) + details
     if passing:

@@ -133,7 +133,7 @@ def load(db: Path, *, generated_at: datetime | None = None) -> ReportData:
         lake = None
         if "_lake" in present:
             lake = _run(con, Query("lake", _sql("lake"))).frame.item(0, "url")
-        tests = report_data_tests.run(con)
+        tests = report_data_tests.read(con)
     finally:
         con.close()
     return ReportData(

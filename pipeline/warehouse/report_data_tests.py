@@ -1,26 +1,25 @@
-"""The data tests' outcomes for the report: the project's tests re-run on the warehouse as it is.
+"""The data tests' outcomes for the report: read from the warehouse, as its build stored them.
 
-A build prints each test's PASS / WARN / FAIL but does not store them in the warehouse, so
-the report runs the same tests again (`models.run_tests`, read-only: every test only
-selects). On an unchanged warehouse that gives the build's outcomes, and it also reports
-on a failed build kept for inspection (`NAME.failed.duckdb`), whose failing tests are the
-point. The tests are the current checkout's `dbt_like_sql/`: a report written by a newer
-checkout tests an older warehouse by the newer rules, and says which tests could not run.
+A build stores every test it ran in the warehouse (`models.store_results`: the table
+`models.RESULTS_TABLE`), in the same file or transaction as the models, so the report shows
+the outcomes of the build that wrote the warehouse without running a test again: the
+failures of a failed build kept for inspection (`NAME.failed.duckdb`), which are its point,
+and, after an update, what the update's tests found in the rows it changed. A warehouse
+built before builds stored their results has none to show, and the report says so.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import duckdb
 import polars as pl
 
-from pipeline.errors import DataTestFailure, ModelError
 from pipeline.warehouse import models
 
 EXAMPLE_ROWS = 3  # offending rows shown per test that warned or failed
-STATUS_ORDER = ("FAIL", "WARN", "NOT RUN", "PASS")  # worst first, as the table lists them
+STATUS_ORDER = ("FAIL", "WARN", "PASS")  # worst first, as the table lists them
 
 
 @dataclass(frozen=True)
@@ -31,11 +30,12 @@ class Outcome:
     model: str  # the model a generic test is declared on, or what a singular test reads
     severity: str  # error or warn
     status: str  # one of STATUS_ORDER
-    offending_rows: int | None  # None when it did not run
-    seconds: float | None
+    offending_rows: int
+    seconds: float
     path: str  # the file that declares it
     sql: str  # the query it runs: its offending rows
     examples: pl.DataFrame = field(default_factory=pl.DataFrame)
+    incremental: bool = False  # it read the rows an update changed, not every row
 
 
 @dataclass(frozen=True)
@@ -52,55 +52,51 @@ class TestRun:
 
     @property
     def seconds(self) -> float:
-        return sum(outcome.seconds or 0.0 for outcome in self.outcomes)
+        return sum(outcome.seconds for outcome in self.outcomes)
+
+    @property
+    def incremental(self) -> int:
+        """How many tests read only the rows an update changed."""
+        return sum(outcome.incremental for outcome in self.outcomes)
 
 
-def run(con: duckdb.DuckDBPyConnection) -> TestRun:
-    """Run the project's data tests against `con`; a broken project is a `problem`, not a raise.
-
-    `models.run_tests` raises on a failing `error` test after running them all, so each
-    test's outcome is taken from the event it reports as it finishes.
-    """
+def read(con: duckdb.DuckDBPyConnection) -> TestRun:
+    """The outcomes the build that wrote `con`'s warehouse stored; none, with the reason,
+    when it stored none."""
+    table = models.quote(models.RESULTS_TABLE)
     try:
-        project = models.load_project()
-    except ModelError as error:
-        return TestRun([], f"the SQL project could not be read: {error}")
-    events: list[models.Event] = []
-    try:
-        models.run_tests(con, project, on_event=events.append)
-    except DataTestFailure:
-        pass  # its failures are among the events
-    except duckdb.Error as error:
-        return TestRun([], f"the data tests could not run: {error}")
-    ran = {event.name: event for event in events}
-    outcomes = []
-    for test in project.tests:
-        event = ran.get(test.name)
-        sql = project.compile(test.name)
-        status = event.status if event is not None else "NOT RUN"
-        examples = pl.DataFrame()
-        if status in ("WARN", "FAIL"):
-            examples = con.sql(f"SELECT * FROM (\n{sql}\n) LIMIT {EXAMPLE_ROWS}").pl()
-        outcomes.append(
-            Outcome(
-                name=test.name,
-                model=test.model or ", ".join(sorted(test.refs)),
-                severity=test.severity,
-                status=status,
-                offending_rows=event.rows if event is not None else None,
-                seconds=event.seconds if event is not None else None,
-                path=str(_shown(test.template.path)),
-                sql=sql.strip(),
-                examples=examples,
-            )
+        stored = con.sql(
+            f"SELECT unique_id, model, depends_on, severity, status, failures, execution_time, "
+            f"is_incremental, failing_rows, compiled_code, original_file_path FROM {table}"
+        ).fetchall()
+    except duckdb.CatalogException:
+        return TestRun(
+            [],
+            "This warehouse holds no data-test results: it was built before builds stored "
+            "them. Rebuild it (`listings build`) to see them here.",
         )
+    outcomes = [
+        Outcome(
+            name=name,
+            model=model or ", ".join(sorted(depends_on)),
+            severity=severity,
+            status=status.upper(),
+            offending_rows=failures,
+            seconds=seconds,
+            path=path,
+            sql=sql,
+            examples=_examples(failing_rows) if status != "pass" else pl.DataFrame(),
+            incremental=incremental,
+        )
+        for (name, model, depends_on, severity, status, failures, seconds, incremental,
+             failing_rows, sql, path) in stored
+    ]  # fmt: skip
     outcomes.sort(key=lambda o: (STATUS_ORDER.index(o.status), o.model, o.name))
     return TestRun(outcomes)
 
 
-def _shown(path: Path) -> Path:
-    """A test's file relative to the project's parent (`dbt_like_sql/marts/x.yml`) if it can be."""
-    try:
-        return path.resolve().relative_to(models.DEFAULT_PROJECT.parent)
-    except ValueError:
-        return path
+def _examples(failing_rows: str) -> pl.DataFrame:
+    """The first `EXAMPLE_ROWS` of the offending rows the build stored (a JSON array of
+    objects, each in the query's column order)."""
+    rows = json.loads(failing_rows)[:EXAMPLE_ROWS]
+    return pl.DataFrame(rows) if rows else pl.DataFrame()

@@ -19,6 +19,7 @@ import pytest
 
 from benchmarks import generate
 from pipeline import cli
+from pipeline.errors import DataTestFailure
 from pipeline.ingest import metadata
 from pipeline.run import run
 from pipeline.warehouse import database, models, report, report_data, report_html
@@ -424,12 +425,27 @@ def test_beyond_the_panel_limit_the_rest_are_named_in_the_table(
 
 
 def test_a_failing_test_is_listed_first_with_its_rows_and_sql(sample: Path, tmp_path: Path) -> None:
-    """A failed build kept for inspection: its report says which test failed, and on what."""
+    """A failed build kept for inspection: its report says which test failed, and on what,
+    as the build stored it (a project whose fetches list one fetch twice)."""
+    broken = tmp_path / "dbt_like_sql"
+    shutil.copytree(models.DEFAULT_PROJECT, broken)
+    fetches = broken / "marts" / "fct_query_snapshots.sql"
+    fetches.write_text(
+        fetches.read_text(encoding="utf-8").replace(
+            "select * from final",
+            "select * from final union all (select * from final order by fetch_id limit 1)",
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(DataTestFailure):
+        database.build(
+            sample.parents[1] / "lake", tmp_path / "warehouse.duckdb",
+            project=models.load_project(broken),
+        )  # fmt: skip
     db = tmp_path / "warehouse.failed.duckdb"
-    shutil.copyfile(sample.parents[1] / "warehouse.duckdb", db)
     with duckdb.connect(str(db)) as con:
-        con.execute("insert into dim_documents select * from dim_documents limit 1")
         con.execute("drop table _lake")  # a warehouse built before the lake was recorded
+        [(twice,)] = con.sql("select min(fetch_id) from fct_query_snapshots").fetchall()
     page = report.write(db, tmp_path / "r.html").read_text(encoding="utf-8")
     meta = dict(re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", page))
     assert meta["Lake"] == '<span class="muted">not recorded (the warehouse predates it)</span>'
@@ -438,14 +454,49 @@ def test_a_failing_test_is_listed_first_with_its_rows_and_sql(sample: Path, tmp_
     assert f": {total - 1} pass, 0 warn, 1 fail." in tests
     flagged = tests.split("<details", 1)[0]
     assert [[text(cell) for cell in row] for row in rows(flagged)] == [
-        ["FAIL", "unique__dim_documents__document_key", "dim_documents", "error", "1"]
+        ["FAIL", "unique__fct_query_snapshots__fetch_id", "fct_query_snapshots", "error", "1"]
     ]
     assert (
-        "<summary>unique__dim_documents__document_key: 1 offending row, declared in "
-        "dbt_like_sql/marts/dim_documents.yml</summary>" in tests
+        "<summary>unique__fct_query_snapshots__fetch_id: 1 offending row, declared in "
+        "dbt_like_sql/marts/fct_query_snapshots.yml</summary>" in tests
     )
-    sql = models.load_project().compile("unique__dim_documents__document_key").strip()
+    # the offending row the build found, and the query that finds it
+    examples = tests.split("<summary>unique__fct_query_snapshots__fetch_id", 1)[1]
+    assert rows(examples.split("<pre>", 1)[0]) == [[twice, "2"]]
+    sql = models.load_project().compile("unique__fct_query_snapshots__fetch_id").strip()
     assert tests.split("<pre><code>", 1)[1].split("</code>", 1)[0] == html.escape(sql)
+
+
+def test_the_tests_are_the_builds_not_run_again_by_the_report(
+    sample: Path, tmp_path: Path
+) -> None:
+    """A row changed after the build would fail a test run now: the report shows what the
+    build found, as `listings build` printed it."""
+    db = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(sample.parents[1] / "warehouse.duckdb", db)
+    with duckdb.connect(str(db)) as con:
+        con.execute("insert into dim_documents select * from dim_documents limit 1")
+    tests = section(report.write(db, tmp_path / "r.html").read_text(encoding="utf-8"),
+                    "data-tests")  # fmt: skip
+    total = len(models.load_project().tests)
+    assert f"{total} tests from <code>dbt_like_sql/</code>: {total} pass, 0 warn, 0 fail. " in tests
+    assert "As the build that wrote this warehouse ran them (" in tests
+    assert "and stored them in it (<code>_test_results</code>). A warning flags" in tests
+
+
+def test_a_warehouse_built_before_builds_stored_their_tests_says_so(
+    sample: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(sample.parents[1] / "warehouse.duckdb", db)
+    with duckdb.connect(str(db)) as con:
+        con.execute("drop table _test_results")
+    tests = section(report.write(db, tmp_path / "r.html").read_text(encoding="utf-8"),
+                    "data-tests")  # fmt: skip
+    assert text(tests.split('<p class="caption">', 1)[1].split("</p>", 1)[0]) == (
+        "This warehouse holds no data-test results: it was built before builds stored them. "
+        "Rebuild it (`listings build`) to see them here."
+    )
 
 
 def test_an_empty_warehouse_says_so_and_names_its_lake(

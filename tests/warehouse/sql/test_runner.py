@@ -128,9 +128,11 @@ def test_models_build_in_dependency_order_as_their_config_says(tmp_path: Path) -
         ("base", "view", None),  # a view is not counted: that would run it
         ("wide", "table", 2),
     ]
+    # and the outcomes of its data tests (none here)
     assert con.sql(
         "select table_name, table_type from information_schema.tables order by 1"
-    ).fetchall() == [("base", "VIEW"), ("wide", "BASE TABLE")]
+    ).fetchall() == [("_test_results", "BASE TABLE"), ("base", "VIEW"), ("wide", "BASE TABLE")]
+    assert con.sql("select count(*) from _test_results").fetchall() == [(0,)]
 
 
 FAILING = {
