@@ -130,7 +130,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
             "query's result count over time (a panel per query) and a per-query table "
             "(fetches, pages covered of last_page, results trend); listings and new "
             "documents per day, week or month; size, age, pages, price, rating and file-type "
-            "distributions; the most-seen documents; the data tests (re-run, read-only), "
+            "distributions; the most-seen documents; the data tests as the build stored them, "
             "data-quality findings by kind with examples, and reject reasons. The SQL behind "
             "each chart is folded under it. An empty warehouse says so, naming its lake."
         ),
