@@ -23,7 +23,9 @@ The conventions are dbt's, so moving to dbt later is a rename:
   `severity` is `warn`, in which case its rows are reported and the build goes on;
 - the same `name.yml` describes the model and its columns (`description:`), and
   `sources.yml` the lake tables' columns beyond what `pipeline/schemas.py` says; the build
-  writes them into the warehouse as comments (`pipeline.warehouse.docs`).
+  writes them into the warehouse as comments (`pipeline.warehouse.docs`);
+- a build stores every test's outcome in the warehouse it writes (`store_results`, the table
+  `RESULTS_TABLE`, in dbt's run_results words), which the report reads.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from __future__ import annotations
 import ast
 import difflib
 import graphlib
+import json
 import re
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
@@ -807,7 +810,9 @@ def store_results(
             "failures": result.failing_count,
             "execution_time": result.seconds,
             "is_incremental": result.incremental,
-            "failing_rows": result.sample.write_json() if result.sample.height else "[]",
+            "failing_rows": json.dumps(
+                result.sample.to_dicts(), default=_json_value, ensure_ascii=False
+            ),
             "compiled_code": result.test.template.render(vars_, project.sources).strip(),
             "original_file_path": project.relative_path(result.test.template.path),
         }
@@ -832,6 +837,12 @@ def store_results(
         return False
     finally:
         con.unregister("__results")
+
+
+def _json_value(value: Any) -> str:
+    """A value JSON has no type for: a time or date in ISO 8601 (with its offset), anything
+    else (a decimal, bytes, an interval) as its text."""
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
 def _stored_type(declared: str) -> str:
