@@ -1,4 +1,4 @@
-"""`listings build`, `lineage`, `compile`, `docs`, `report`: the analyst's commands.
+"""`listings build`, `lineage`, `compile`, `docs`, `report`, `describe`: the analyst's commands.
 
 Argument parsing and printing only; the work is in `pipeline.warehouse` (`database`,
 `models`, `report`). Kept apart from `main` so the model layer can grow its commands
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline import config
-from pipeline.cli import options
+from pipeline.cli import options, sql
 from pipeline.errors import DataTestFailure, LakeError, ModelError
 
 if TYPE_CHECKING:  # the handlers import duckdb and the model layer when they run
@@ -145,6 +145,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         "DuckDB database or a file inside a lake",
     )
     report_.set_defaults(handler=_report)
+    sql.add_describe(commands)  # a table's columns and their comments, as `listings sql` shows
 
 
 def _print_event(event: models.Event) -> None:

@@ -25,12 +25,9 @@ from typing import TYPE_CHECKING
 
 from pipeline import config
 from pipeline.cli import options, sql_output
-from pipeline.cli.sql_output import escaped_text, formulas_quoted, iso_times
 
 if TYPE_CHECKING:
     import duckdb
-
-__all__ = ["add_command", "describe", "escaped_text", "formulas_quoted", "iso_times", "run"]
 
 FORMATS = tuple(sql_output.FORMATS)
 MAX_ROWS = 50
@@ -46,7 +43,7 @@ CLOCK = time.perf_counter  # `--timer`'s clock
 
 
 def add_command(commands: argparse._SubParsersAction) -> None:
-    """Register `listings sql` and `listings describe` on the `listings` parser."""
+    """Register `listings sql` on the `listings` parser."""
     sql = commands.add_parser(
         "sql",
         help="run read-only SQL on the warehouse (or a lake) and print the results",
@@ -115,6 +112,10 @@ def add_command(commands: argparse._SubParsersAction) -> None:
         "seconds) on stderr, so the results on stdout stay as they are",
     )
     sql.set_defaults(handler=run)
+
+
+def add_describe(commands: argparse._SubParsersAction) -> None:
+    """Register `listings describe` (`analyst.add_commands` calls it, beside `docs`)."""
     described = commands.add_parser(
         "describe",
         help="show a table's or model's columns with their types and descriptions",
@@ -203,7 +204,8 @@ def _sql_text(args: argparse.Namespace) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    """`listings sql`: each statement's result in `--format`, or the error, exit status 1."""
+    """`listings sql` (and `describe`, whose query it is given): each statement's result in
+    `--format`, or the error, with exit status 1."""
     import duckdb
 
     from pipeline.cli import sql_guard
@@ -214,24 +216,24 @@ def run(args: argparse.Namespace) -> int:
         options.refuse_folder(args.db, "--db")
     if args.lake is None and not args.db.exists():
         print(
-            f"listings sql: no warehouse at {args.db}: run `make run` (or `listings normalise "
-            "… --db PATH`), or query a lake folder with --lake DIR",
+            f"listings {command}: no warehouse at {args.db}: run `make run` (or `listings "
+            "normalise … --db PATH`), or query a lake folder with --lake DIR",
             file=sys.stderr,
         )
         return 1
     try:
         text = _sql_text(args)
     except (OSError, UnicodeDecodeError) as error:
-        print(f"listings sql: cannot read the SQL: {error}", file=sys.stderr)
+        print(f"listings {command}: cannot read the SQL: {error}", file=sys.stderr)
         return 1
     if not text.strip():
-        print("listings sql: no SQL given", file=sys.stderr)
+        print(f"listings {command}: no SQL given", file=sys.stderr)
         return 1
     one_result = args.out is not None or args.format == "parquet"
     if args.format == "parquet" and args.out is None and sys.stdout.isatty():
         # Binary: never onto a terminal. A pipe (`… | duckdb`) or --out is fine.
         print(
-            "listings sql: --format parquet is binary: give --out FILE or pipe stdout",
+            f"listings {command}: --format parquet is binary: give --out FILE or pipe stdout",
             file=sys.stderr,
         )
         return 1
@@ -246,7 +248,7 @@ def run(args: argparse.Namespace) -> int:
             if result is not None:
                 if one_result and shown:
                     print(
-                        f"listings sql: --out and --format parquet write one result, and "
+                        f"listings {command}: --out and --format parquet write one result, and "
                         f"statement {statement.query.strip()[:40]!r} gives a second: run it "
                         "on its own",
                         file=sys.stderr,

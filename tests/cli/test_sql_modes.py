@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 from pipeline import cli
-from pipeline.cli import sql
+from pipeline.cli import sql, sql_output
 from pipeline.warehouse import database
 
 FETCHES = "select fetched_at from snapshots order by fetched_at limit 2"
@@ -70,7 +70,7 @@ def test_a_time_without_a_zone_has_no_offset() -> None:
     frame = pl.DataFrame({"at": ["2026-11-20 09:14:37.5"]}).with_columns(
         pl.col("at").str.to_datetime()
     )
-    assert sql.iso_times(frame)["at"].to_list() == ["2026-11-20T09:14:37.500"]
+    assert sql_output.iso_times(frame)["at"].to_list() == ["2026-11-20T09:14:37.500"]
 
 
 def test_out_takes_one_result(db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -113,7 +113,7 @@ CELLS = ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "plain", "a=b", None]
 
 def test_safe_csv_quotes_text_cells_that_start_like_a_formula() -> None:
     frame = pl.DataFrame({"text": CELLS, "number": [-1] * len(CELLS)})
-    safe = sql.formulas_quoted(frame)
+    safe = sql_output.formulas_quoted(frame)
     assert safe["text"].to_list() == [
         "'=1+1", "'+1", "'-1", "'@SUM(A1)", "'\tx", "'\rx", "plain", "a=b", None,
     ]  # fmt: skip
