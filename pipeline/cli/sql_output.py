@@ -38,7 +38,7 @@ class Look:
     safe_csv: bool = False
 
 
-# DuckDB's Python `show` draws at most its first 10 000 rows (more, and its footer says
+# DuckDB's Python `show` draws at most its first 10,000 rows (more, and its footer says
 # `? rows`): a table is drawn from at most the first and last `MOST_ROWS_DRAWN` rows of a
 # result, so `--max-rows` above it shows that many.
 MOST_ROWS_DRAWN = 4_999
@@ -53,7 +53,7 @@ def table(relation: duckdb.DuckDBPyRelation, look: Look) -> str:
 
     The result is read once, as DuckDB's shell reads it, and held while it is drawn: its
     exact row count goes in the footer and its last rows are drawn under its first.
-    DuckDB's Python renderer would draw at most the first 10 000 rows, say `? rows` and
+    DuckDB's Python renderer would draw at most the first 10,000 rows, say `? rows` and
     take the last rows shown from those, so a result longer than it may show is drawn from
     its first and last `side` rows, and the footer's count of those is made the result's.
     """
@@ -83,7 +83,7 @@ def counted(box: str, drawn: int, total: int) -> str:
     on after a gap (`33000 rows (4 shown)    31 columns (4 shown)`) the gap takes up the
     longer number; a count alone on its line stays centred."""
     lines = box.split("\n")
-    closing = max(index for index, line in enumerate(lines) if line.startswith("└"))
+    closing = max((index for index, line in enumerate(lines) if line.startswith("└")), default=-1)
     old, new = f"{drawn} rows", f"{total} rows"
     for index in range(closing + 1, len(lines)):
         line = lines[index]
