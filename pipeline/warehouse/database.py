@@ -111,7 +111,8 @@ def configure(con: duckdb.DuckDBPyConnection, *, in_memory: bool) -> None:
 # CREATE TABLE … AS twice (once as it goes, once more at the next checkpoint), paying the
 # time and the disk of a second copy. Row order in a table was never a contract; the big
 # tables are stored in the order that compresses their text (`LOAD_ORDER`), so DuckDB's
-# default string compression (dictionary + FSST) stores each document's text about once.
+# default string compression (a dictionary per segment, FSST over it in storage formats from
+# v1.3.0: docs/warehouse.md) stores each document's text about once.
 WRITE_SETTINGS = {"preserve_insertion_order": "false"}
 
 

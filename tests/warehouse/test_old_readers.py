@@ -23,6 +23,7 @@ import pandas as pd
 import polars as pl
 import pyarrow.parquet as pq
 import pytest
+from markdown_it import MarkdownIt
 
 from pipeline.lake import layout, manifest
 from pipeline.lake.storage import Location
@@ -298,3 +299,27 @@ def test_each_reader_reads_a_lake_file_with_the_lakes_types_and_values(
     readings = read_with(reader, files)
     for table, file in files.items():
         assert readings[table] == expected(file, table, types), table
+
+
+def test_the_notebook_docs_shell_session_runs_in_the_1x_shell(sample_warehouse: Path) -> None:
+    doc = REPO / "docs" / "notebooks.md"
+    tokens, under, blocks = MarkdownIt().parse(doc.read_text(encoding="utf-8")), None, {}
+    for at, token in enumerate(tokens):
+        if token.type == "heading_open" and token.tag == "h2":
+            under = tokens[at + 1].content
+        elif token.type == "fence" and under == "The DuckDB shell, or the DuckDB your tool bundles":
+            blocks[token.info] = token.content
+    assert blocks["sh"] == "duckdb -readonly data/warehouse.duckdb\n"
+    done = subprocess.run(
+        [str(need(SHELL)), "-readonly", str(sample_warehouse), "-csv", "-c", blocks["sql"]],
+        capture_output=True, text=True, encoding="utf-8", check=False, timeout=120,
+    )  # fmt: skip
+    assert (done.returncode, done.stderr) == (0, "")
+    con = database.connect(sample_warehouse)
+    try:
+        sites = con.sql("SELECT site, count(*) FROM dim_documents GROUP BY ALL ORDER BY ALL")
+        wanted = [f"{site},{count}" for site, count in sites.fetchall()]
+    finally:
+        con.close()
+    lines = done.stdout.splitlines()
+    assert sorted(lines[1 : 1 + len(wanted)]) == wanted
