@@ -153,6 +153,7 @@ def normalise_flow(
             on_progress=bar.update,
             on_message=logger.warning,
             on_event=_build_progress(logger),
+            on_stage=bar.stage,
         )
         summary = run.run()
     create_table_artifact(

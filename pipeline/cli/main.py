@@ -28,6 +28,7 @@ from pipeline.errors import ListingsError
 from pipeline.terminal import escaped_lines
 
 if TYPE_CHECKING:
+    from pipeline.ingest.metadata import ReadOptions
     from pipeline.run.summary import RunSummary
 
 Subparsers = argparse._SubParsersAction
@@ -367,6 +368,7 @@ def _normalise_walking(args: argparse.Namespace) -> int:
             # With --db, each warehouse table, model and test as it finishes, as the flow
             # logs them: the build is never silent (stderr keeps stdout for the summary).
             on_event=lambda event: print(event.render(), file=sys.stderr, flush=True),
+            on_stage=bar.stage,
         ).run()
     print(summary.render())
     return _status(args.command, summary)
@@ -386,27 +388,64 @@ def _check_outputs(lake: str, option: str, db: Path | None, report: Path | None)
 
 
 def _run(args: argparse.Namespace) -> int:
+    from pipeline.ingest import walk  # the standard library only: starts at once
+
+    folders = [os.fspath(path) for path in args.paths if isinstance(path, Path) and path.is_dir()]
+    walk.prestart(folders, follow_links=True)  # as `normalise` does (`walk.prestart`)
+    try:
+        return _run_walking(args)
+    finally:
+        walk.drop_early()
+
+
+def _run_walking(args: argparse.Namespace) -> int:
     report = options.report_path(args.report, args.db)
     _check_outputs(args.lake, "--lake", args.db, report)
-    # Prefect is imported only here and in `serve`: the rest of the CLI never pays for it.
-    from flows.normalise import with_dask
     from pipeline.ingest import metadata
 
+    read_options = metadata.ReadOptions(
+        time_zones=tuple(args.site_tz),
+        max_page_bytes=int(args.max_page_mb * 2**20),
+        run_started_at=metadata.run_start(),
+    )
     with options.storage_version_set(args.storage_version):
-        summary = with_dask(args.dask_address)(
-            paths=args.paths,
-            lake_dir=args.lake,
-            db=args.db,
-            batch_bytes=args.batch_mb * 2**20,
-            full_refresh=args.full_refresh,
-            report_path=report,
-            options=metadata.ReadOptions(
-                time_zones=tuple(args.site_tz), max_page_bytes=int(args.max_page_mb * 2**20)
-            ),
-            layout=args.layout,
-        )
+        summary = None if args.full_refresh else _unchanged(args, report, read_options)
+        if summary is None:
+            # Prefect is imported only here and in `serve`: the rest of the CLI never pays
+            # for it.
+            from flows.normalise import with_dask
+
+            summary = with_dask(args.dask_address)(
+                paths=args.paths,
+                lake_dir=args.lake,
+                db=args.db,
+                batch_bytes=args.batch_mb * 2**20,
+                full_refresh=args.full_refresh,
+                report_path=report,
+                options=read_options,
+                layout=args.layout,
+            )
     print(summary.render())
     return _status(args.command, summary)
+
+
+def _unchanged(
+    args: argparse.Namespace, report: Path, read_options: ReadOptions
+) -> RunSummary | None:
+    """`listings run`'s summary when it has nothing to do (`Run.unchanged`), found without
+    Prefect, whose start-up is most of such a run's time; None when the flow must run."""
+    from pipeline.lake.layout import retired_note
+    from pipeline.run import progress
+    from pipeline.run.run import Run, RunConfig
+
+    settings = RunConfig.of(
+        args.paths, args.lake, read_options=read_options, db=args.db, report=report
+    )
+    with progress.BatchProgress() as bar:
+        summary = Run(settings, on_message=bar.say).unchanged()
+        if summary is not None and (note := retired_note(args.layout)):
+            bar.say(f"listings run: note: {note}")
+    return summary
 
 
 def _compact(args: argparse.Namespace) -> int:

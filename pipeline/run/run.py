@@ -5,8 +5,10 @@ on what a run does: one run at a time per lake; only new or changed files are pr
 each batch is committed to the manifest as it lands (a crash loses at most the batches in
 flight); months that piled up small groups are compacted at the end; then, if a warehouse
 is configured and it no longer describes the lake (the lake changed since it was built, by
-this run or by one that crashed, or it is missing), the warehouse is rebuilt and the report
-written.
+this run or by one that crashed, the models' SQL changed, or it is missing), the warehouse
+is rebuilt and the report written; a run that changed nothing says so and leaves both
+(`pipeline.run.outputs`). `unchanged` asks that before anything starts: `listings run`
+then skips Prefect's start-up altogether.
 
 A run first reconciles the lake with its manifest after a crash (docs/lake.md, "Crashes"):
 an interrupted full refresh is rolled back, leftover files go, and the titles of groups a
@@ -37,9 +39,14 @@ from pipeline.lake import compact, layout, lock, manifest
 from pipeline.lake.storage import LakeLike, Location
 from pipeline.run import execute, plan, titles
 from pipeline.run.normalise import BatchResult
-from pipeline.run.outputs import skip_own_outputs
+from pipeline.run.outputs import (
+    record_warehouse_state,
+    report_current,
+    skip_own_outputs,
+    warehouse_current,
+)
 from pipeline.run.plan import Plan
-from pipeline.run.summary import SAME_SNAPSHOT, RunSummary, reject_reasons
+from pipeline.run.summary import SAME_SNAPSHOT, FlaggedTest, RunSummary, reject_reasons
 from pipeline.vocab import TABLES
 
 if TYPE_CHECKING:  # the warehouse (duckdb) loads only when a run publishes one
@@ -76,8 +83,10 @@ class Run:
     """One run of the protocol over a `RunConfig`; `run()` returns its summary.
 
     `on_progress(files_done, files_total)` follows the batches, `on_message(text)` says
-    what must be seen (waiting for another run's lock, converting an older lake), and
-    `on_event` hears each warehouse table, model and data test as it finishes.
+    what must be seen (waiting for another run's lock, converting an older lake),
+    `on_stage(text)` each stage after the batches (`building the warehouse PATH`, `writing
+    the report PATH`), and `on_event` hears each warehouse table, model and data test as it
+    finishes.
     """
 
     def __init__(
@@ -87,11 +96,13 @@ class Run:
         on_progress: Callable[[int, int], None] | None = None,
         on_message: Say | None = None,
         on_event: OnEvent | None = None,
+        on_stage: Say | None = None,
     ) -> None:
         self.config = settings
         self.on_progress = on_progress
         self.on_message = on_message
         self.on_event = on_event
+        self.on_stage = on_stage
 
     def run(self) -> RunSummary:
         settings = self.config
@@ -129,6 +140,37 @@ class Run:
             if settings.db is not None:  # only `publish` compares it
                 self.lake_state = manifest.fingerprint(manifest.load(lake))
         self.publish(summary)
+        return summary
+
+    def unchanged(self) -> RunSummary | None:
+        """The summary of this run if it has nothing to do, without doing the rest: no new
+        or changed input file, no titles left to resolve, not a full refresh, and a
+        warehouse and report (if configured) that already describe the lake. None when
+        there is work, having changed nothing but what every run tidies first (`reconcile`,
+        the plan's leftovers), so that `run()` then does it all.
+
+        `listings run` asks this before it starts Prefect, whose start-up is most of the
+        time of a run with nothing new (benchmarks/RESULTS.md).
+        """
+        settings = self.config
+        if settings.full_refresh:
+            return None
+        lake = settings.lake
+        with lock.locked(lake, on_wait=self.on_message):
+            reconcile(lake, full_refresh=False, say=self._say)
+            planned = skip_own_outputs(self.plan(), [settings.db, settings.report])
+            if planned.todo or manifest.titles_pending_since(lake) is not None:
+                return None
+            summary = finish(lake, planned.summary)
+            if settings.db is not None:
+                self.lake_state = manifest.fingerprint(manifest.load(lake))
+        db, out = settings.db, settings.report
+        if db is not None and not self._outputs_current(db, out):
+            return None
+        if db is not None:
+            summary.warehouse, summary.warehouse_kept = str(db), True
+        if out is not None:
+            summary.report, summary.report_kept = str(out), True
         return summary
 
     # The seams: each step as one call, so the flow can run it as a task.
@@ -169,21 +211,38 @@ class Run:
         """Rebuild the warehouse and write the report, unless they already describe the lake.
 
         With nothing new, the warehouse and the report built by the last run that changed
-        the lake are still right: a run that found no new file rebuilds neither.
+        the lake are still right: a run that found no new file rebuilds neither, and its
+        summary says they were kept (`outputs.warehouse_current`, `outputs.report_current`).
+        A build's data tests go to the summary as the build stored them (`stored_tests`).
         """
         db, out = self.config.db, self.config.report
         if db is None:
             return
         lake = self.config.lake
-        stale = warehouse_state(lake, db) != self.lake_state
-        if summary.snapshots or summary.full_refresh or not db.exists() or stale:
+        built = False
+        if (
+            summary.snapshots
+            or summary.full_refresh
+            or not warehouse_current(lake, db, self.lake_state)
+        ):
+            self._stage(f"building the warehouse {db}")
             self.build_warehouse(db)
             record_warehouse_state(lake, db, self.lake_state)
-            if out is not None:
-                summary.report = str(self.write_report(db, out))
-        elif out is not None and out.exists():
-            summary.report = str(out)
-        summary.warehouse = str(db)
+            summary.tests, summary.flagged_tests = stored_tests(db)
+            built = True
+        summary.warehouse, summary.warehouse_kept = str(db), not built
+        if out is None:
+            return
+        if built or not report_current(out, db):
+            self._stage(f"writing the report {out}")
+            summary.report = str(self.write_report(db, out))
+        else:
+            summary.report, summary.report_kept = str(out), True
+
+    def _outputs_current(self, db: Path, out: Path | None) -> bool:
+        """Whether `publish` would leave the warehouse at `db` and the report at `out`."""
+        current = warehouse_current(self.config.lake, db, self.lake_state)
+        return current and (out is None or report_current(out, db))
 
     def _progress(self, done: int, total: int) -> None:
         if self.on_progress is not None:
@@ -192,6 +251,10 @@ class Run:
     def _say(self, text: str) -> None:
         if self.on_message is not None:
             self.on_message(text)
+
+    def _stage(self, text: str) -> None:
+        if self.on_stage is not None:
+            self.on_stage(text)
 
     # The manifest's fingerprint once the run is done (`manifest.fingerprint`): what the
     # warehouse must have been built from to describe the lake.
@@ -263,23 +326,26 @@ def resolve_pending_titles(
     return committed
 
 
-def _warehouse_record(lake: Location, db: Path) -> str:
-    key = hashlib.sha256(str(db.resolve()).encode()).hexdigest()[:16]
-    return lake.path(manifest.DIRNAME, "warehouses", key)
+def stored_tests(db: Path) -> tuple[dict[str, int], list[FlaggedTest]]:
+    """The data tests the build that wrote the warehouse at `db` stored, as the summary
+    shows them: how many ended in each status, and each that did not pass with its first
+    offending rows, read as the report reads them (`report_data_tests.read`)."""
+    from pipeline.warehouse import database, report_data_tests
 
-
-def warehouse_state(lake: Location, db: Path) -> str | None:
-    """The manifest fingerprint the warehouse at `db` was last built from by a run, if any."""
-    record = _warehouse_record(lake, db)
-    if not db.exists() or not lake.exists(record):
-        return None
-    return lake.read_bytes(record).decode(errors="replace").strip()
-
-
-def record_warehouse_state(lake: Location, db: Path, state: str | None) -> None:
-    """Remember which lake state the warehouse at `db` now describes."""
-    if state is not None:
-        lake.write_atomic(_warehouse_record(lake, db), state.encode())
+    con = database.connect(db, read_only=True)
+    try:
+        outcomes = report_data_tests.read(con).outcomes
+    finally:
+        con.close()
+    counts: dict[str, int] = {}
+    for outcome in outcomes:
+        counts[outcome.status] = counts.get(outcome.status, 0) + 1
+    flagged = [
+        FlaggedTest(o.name, o.status, o.model, o.offending_rows, o.examples, str(db))
+        for o in outcomes
+        if o.status != "PASS"
+    ]
+    return counts, flagged
 
 
 # Each snapshot a run has committed: the group holding it and the first file it came from.

@@ -15,6 +15,10 @@ from pipeline.terminal import escaped
 
 SLOWEST_SHOWN = 5
 SKIPPED_NAMED = 3  # paths named per kind of skip; the rest are counted
+CELL_CHARS = 40  # a flagged test's row shows each value up to this many characters
+# The data tests' statuses (as the build stores them, upper-cased) and how the tests line
+# says them, in its order: `tests: 43 passed, 1 warned`.
+TEST_STATUS_WORDS = {"PASS": "passed", "WARN": "warned", "FAIL": "failed"}
 
 
 def reject_reasons(rejects: pl.DataFrame) -> dict[str, int]:
@@ -75,6 +79,43 @@ class BatchReport:
         )
 
 
+@dataclass(frozen=True)
+class FlaggedTest:
+    """A data test that warned or failed in the run's build, as the build stored it
+    (`pipeline.warehouse.report_data_tests`): what the summary prints about it."""
+
+    name: str
+    status: str  # WARN or FAIL
+    model: str  # the model it is declared on, or what a singular test reads
+    offending_rows: int
+    examples: pl.DataFrame  # its first offending rows, as the report shows them
+    warehouse: str  # the warehouse it ran on: where to see every row
+
+    def lines(self) -> list[str]:
+        """The test, its first rows (a row a line, `column=value`), and, when it found more
+        than those, how to see them all."""
+        lines = [
+            f"  {self.status} {self.name} ({self.model}): {self.offending_rows:,} offending "
+            + ("row" if self.offending_rows == 1 else "rows")
+        ]
+        lines += [
+            "    " + ", ".join(f"{column}={_cell(value)}" for column, value in row.items())
+            for row in self.examples.iter_rows(named=True)
+        ]
+        if self.offending_rows > self.examples.height:
+            lines.append(
+                f"    all {self.offending_rows:,}: listings compile {self.name} | "
+                f"listings sql --db {self.warehouse} -"
+            )
+        return lines
+
+
+def _cell(value: object) -> str:
+    """A value of a flagged test's row on one line, clipped to `CELL_CHARS` characters."""
+    text = "null" if value is None else " ".join(str(value).split())
+    return text if len(text) <= CELL_CHARS else f"{text[: CELL_CHARS - 1]}…"
+
+
 @dataclass
 class RunSummary:
     """A whole run: the batches, what was skipped as already in the lake, where output is."""
@@ -95,6 +136,13 @@ class RunSummary:
     lake_rows: dict[str, int] = field(default_factory=dict)
     warehouse: str | None = None
     report: str | None = None
+    # The warehouse (report) already described the lake, so the run left it as it was.
+    warehouse_kept: bool = False
+    report_kept: bool = False
+    # The data tests of the run's build as it stored them: how many ended in each status
+    # (`TEST_STATUS_WORDS`), and each that did not pass; empty when nothing was built.
+    tests: dict[str, int] = field(default_factory=dict)
+    flagged_tests: list[FlaggedTest] = field(default_factory=list)
 
     def _total(self, name: str) -> int:
         return sum(getattr(b, name) for b in self.batches)
@@ -145,6 +193,40 @@ class RunSummary:
             parts.append(f"{len(paths)} {kind} ({named}{f', {more} more' if more > 0 else ''})")
         return ", ".join(parts)
 
+    @property
+    def changed_nothing(self) -> bool:
+        """The run found no new or changed snapshot file and left the lake, and the
+        warehouse and report it was given, as they were."""
+        lake_same = not (
+            self.files_read or self.full_refresh or self.conversion or self.compaction
+            or self.titles
+        )  # fmt: skip
+        return (
+            lake_same
+            and (self.warehouse is None or self.warehouse_kept)
+            and (self.report is None or self.report_kept)
+        )
+
+    def unchanged_line(self) -> str:
+        """What a run that changed nothing says it left as it was."""
+        kept = ["the lake"]
+        kept += [name for name, path in (("the warehouse", self.warehouse),
+                                         ("the report", self.report)) if path]  # fmt: skip
+        listed = kept[0] if len(kept) == 1 else f"{', '.join(kept[:-1])} and {kept[-1]}"
+        verb = "is" if len(kept) == 1 else "are"
+        return f"no new or changed snapshot file; {listed} {verb} as the last run left them"
+
+    def tests_line(self) -> str | None:
+        """`43 passed, 1 warned`: the build's data tests counted by status (passed always,
+        the others when they happened); None when the run built nothing."""
+        if not self.tests:
+            return None
+        return ", ".join(
+            f"{self.tests.get(status, 0)} {word}"
+            for status, word in TEST_STATUS_WORDS.items()
+            if status == "PASS" or self.tests.get(status)
+        )
+
     def render(self) -> str:
         """The plain-text summary the CLI and `make run` print, control characters in
         names escaped (`terminal.escaped`)."""
@@ -152,12 +234,17 @@ class RunSummary:
             f"snapshot files: {self.files_found} found, {self.snapshots} new snapshots, "
             f"{self.files_skipped} already in the lake"
             + (" (full refresh)" if self.full_refresh else ""),
-            f"read:           {self.files_read} files, "
-            f"{self._total('bytes'):,} bytes in {len(self.batches)} batches",
-            f"listings:       {self.listings}",
-            f"rejects:        {self.rejects}",
         ]
-        lines.extend(f"  {count:>6}  {reason}" for reason, count in self.reject_reasons())
+        if self.changed_nothing:
+            lines.append(f"nothing changed: {self.unchanged_line()}")
+        else:
+            lines += [
+                f"read:           {self.files_read} files, "
+                f"{self._total('bytes'):,} bytes in {len(self.batches)} batches",
+                f"listings:       {self.listings}",
+                f"rejects:        {self.rejects}",
+            ]
+            lines.extend(f"  {count:>6}  {reason}" for reason, count in self.reject_reasons())
         if self.lake_rows:
             rows = ", ".join(f"{name} {count}" for name, count in self.lake_rows.items())
             lines.append(
@@ -172,10 +259,14 @@ class RunSummary:
             lines.append(f"titles:         {self.titles}")
         if self.files_removed:
             lines.append(f"removed:        {self.files_removed} leftover lake files")
+        unchanged = " (unchanged)"
         if self.warehouse:
-            lines.append(f"warehouse:      {self.warehouse}")
+            lines.append(f"warehouse:      {self.warehouse}{unchanged * self.warehouse_kept}")
+        if tests := self.tests_line():
+            lines.append(f"tests:          {tests}")
+            lines += [line for test in self.flagged_tests for line in test.lines()]
         if self.report:
-            lines.append(f"report:         {self.report}")
+            lines.append(f"report:         {self.report}{unchanged * self.report_kept}")
         if skipped := self.skipped_line():
             lines.append(f"skipped:        {skipped}")
         lines.extend(f"note: {note}" for note in self.notes())
@@ -211,10 +302,14 @@ class RunSummary:
             for what, path in (("warehouse", self.warehouse), ("report", self.report))
             if path
         ]
+        where = (
+            f"nothing changed in {', '.join(wrote)}" if self.changed_nothing else ", ".join(wrote)
+        )
+        tests = f"; tests: {line}" if (line := self.tests_line()) else ""
         return escaped(
             f"{at} run: {self.files_found} files found, {self.files_skipped} already in "
             f"the lake, {self.snapshots} new snapshots ({self.listings} listings, "
-            f"{self.rejects} rejects) -> {', '.join(wrote)}"
+            f"{self.rejects} rejects) -> {where}{tests}"
         )
 
     def batch_rows(self) -> list[dict[str, object]]:
@@ -264,8 +359,16 @@ class RunSummary:
         lines += [f"  - {what}" for what in (self.conversion, self.compaction, self.titles) if what]
         if skipped := self.skipped_line():
             lines.append(f"- skipped by the folder walk: {skipped}")
+        unchanged = " (unchanged)"
         if self.warehouse:
-            lines.append(f"- warehouse: `{self.warehouse}`")
+            lines.append(f"- warehouse: `{self.warehouse}`{unchanged * self.warehouse_kept}")
+        if tests := self.tests_line():
+            lines.append(f"  - data tests: {tests}")
         if self.report:
-            lines.append(f"- report: `{self.report}`")
+            lines.append(f"- report: `{self.report}`{unchanged * self.report_kept}")
+        if self.changed_nothing:
+            lines += ["", f"Nothing changed: {self.unchanged_line()}."]
+        for test in self.flagged_tests:
+            lines += ["", f"## {test.status}: `{test.name}`", ""]
+            lines += [f"    {line.strip()}" for line in test.lines()]
         return "\n".join(lines) + "\n"
