@@ -14,8 +14,9 @@ Honest in both directions:
   grouped with first/last seen, sightings and both interval intersections; appearances are
   deduplicated per (snapshot, document) and joined to their snapshot. The tables are
   written to a fresh DuckDB file stored as the warehouse stores its tables
-  (`WRITE_SETTINGS`, the listings in heading order): writing a million listings is work
-  any warehouse build does, and most of it at this size;
+  (`WRITE_SETTINGS`, the listings in heading order, in the warehouse's storage format
+  `STORAGE_VERSION`): writing a million listings is work any warehouse build does, and most
+  of it at this size;
 - nothing more: no staging casts, no fetch grouping, no latest title or query list, no small
   marts, no data tests, no row counts or renames.
 
@@ -36,14 +37,17 @@ from pathlib import Path
 import duckdb
 
 # How `pipeline.warehouse.database` stores the tables of a build (its `WRITE_SETTINGS`, where
-# each is explained) and the memory it gives DuckDB (`MEMORY_LIMIT`), copied rather than
-# imported so this job loads DuckDB alone (no polars) and its peak RSS is DuckDB's;
-# tests/warehouse/sql/test_warehouse_floor.py checks they agree. The build's memory limit is
-# also the faster one for the file floor here: DuckDB's default (80 % of RAM) was slower and
-# took far more memory (figures in benchmarks/RESULTS.md, "Measurements behind design
-# choices").
+# each is explained), the memory it gives DuckDB (`MEMORY_LIMIT`) and the storage format of a
+# new warehouse file (`pipeline.config.STORAGE_VERSION`: the format decides which string
+# compression the file may use, so the build and the floor write the same bytes' worth),
+# copied rather than imported so this job loads DuckDB alone (no polars) and its peak RSS is
+# DuckDB's; tests/warehouse/sql/test_warehouse_floor.py checks they agree. The build's memory
+# limit is also the faster one for the file floor here: DuckDB's default (80 % of RAM) was
+# slower and took far more memory (figures in benchmarks/RESULTS.md, "Measurements behind
+# design choices").
 WRITE_SETTINGS = {"preserve_insertion_order": "false"}
 MEMORY_LIMIT = "1GB"
+STORAGE_VERSION = "v1.3.0"
 
 # The model's key (dbt_like_sql/macros/heading_key_text.sql and
 # intermediate/int_listings__document_keys.sql): whitespace and
@@ -151,7 +155,14 @@ def run_warehouse_floor(
     alone outgrow the build's limit there and would spill.
     """
     with tempfile.TemporaryDirectory(prefix="warehouse-floor-") as folder:
-        con = duckdb.connect(":memory:" if in_memory else str(Path(folder) / "floor.duckdb"))
+        con = (
+            duckdb.connect(":memory:")
+            if in_memory
+            else duckdb.connect(
+                str(Path(folder) / "floor.duckdb"),
+                config={"storage_compatibility_version": STORAGE_VERSION},
+            )
+        )
         # DuckDB 2 checkpoints an in-memory database once its log passes
         # `checkpoint_threshold`, compressing what it holds: after a large load that is long
         # work which leaves nothing behind in memory (figures in benchmarks/RESULTS.md).

@@ -16,7 +16,7 @@ copy is never torn, and no running update is left writing a file that was replac
 write-ahead log beside a file it does not belong to).
 
 A file a build creates is written in DuckDB's storage format of `config.STORAGE_VERSION` (or
-the one asked for: `storage_version`), which DuckDB 1.0 and later open; a file that exists
+the one asked for: `storage_version`), which DuckDB 1.3 and later open; a file that exists
 (a warehouse updated in place, a copy) keeps the format it has, as DuckDB never converts a
 file, so a warehouse in another format is rebuilt (`same_format`; docs/warehouse.md, "Which
 DuckDB opens the warehouse").
@@ -48,7 +48,7 @@ _HELD = ("Could not set lock on file", "different configuration")
 
 
 # DuckDB's setting for the storage format of the files a connection creates: a release's
-# name ('v1.0.0': what DuckDB 1.0 reads) or 'latest'. An existing file keeps its own.
+# name ('v1.3.0': what DuckDB 1.3 reads) or 'latest'. An existing file keeps its own.
 _STORAGE_SETTING = "storage_compatibility_version"
 
 
@@ -79,7 +79,7 @@ def storage_config(version: str) -> dict[str, str]:
 
 
 def storage_format(con: duckdb.DuckDBPyConnection) -> str | None:
-    """DuckDB's name for the storage format of the file `con` has open: 'v1.0.0+' (DuckDB 1.0
+    """DuckDB's name for the storage format of the file `con` has open: 'v1.3.0+' (DuckDB 1.3
     and later read it), 'v2.0.0+'; None for an in-memory database."""
     return con.execute(
         "SELECT tags['storage_version'] FROM duckdb_databases() "
@@ -90,7 +90,7 @@ def storage_format(con: duckdb.DuckDBPyConnection) -> str | None:
 def same_format(stored: str | None, version: str) -> bool:
     """Whether a file in the format `stored` (`storage_format`) is in the one a file created
     for `version` gets: a release that changed nothing in the format writes the previous
-    one's ('v1.1.0' writes 'v1.0.0+'), so unless `stored` names `version` itself, DuckDB is
+    one's ('v1.3.2' writes 'v1.3.0+'), so unless `stored` names `version` itself, DuckDB is
     asked (`_created_format`)."""
     return stored == f"{version}+" or stored == _created_format(version)
 

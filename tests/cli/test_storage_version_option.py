@@ -39,10 +39,10 @@ def test_build_writes_the_version_asked_and_rebuilds_whole_to_change_it(
     capsys.readouterr()
     assert cli.main(build) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert stored(db) == "v1.0.0+"
+    assert stored(db) == "v1.3.0+"
     assert (
         "build:     rebuilt whole (its file is in DuckDB's storage format v2.0.0+; this build "
-        "writes v1.0.0)"
+        "writes v1.3.0)"
     ) in lines
     assert cli.main(build) == 0
     assert "build:     updated (0 new snapshots)" in capsys.readouterr().out.splitlines()
@@ -71,12 +71,12 @@ def test_run_builds_with_the_version_asked_in_its_environment(
     fake = types.ModuleType("flows.normalise")
     fake.with_dask = lambda address: flow  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "flows.normalise", fake)
-    monkeypatch.setenv(config.STORAGE_VERSION_ENV, "v1.3.0")
+    monkeypatch.setenv(config.STORAGE_VERSION_ENV, "v1.0.0")
     args = ["run", "--lake", str(tmp_path / "lake"), "--db", str(tmp_path / "w.duckdb")]
     assert cli.main([*args, "--storage-version", "latest"]) == 0
     assert cli.main(args) == 0
-    assert seen == ["latest", "v1.3.0"]
-    assert os.environ[config.STORAGE_VERSION_ENV] == "v1.3.0"  # restored
+    assert seen == ["latest", "v1.0.0"]
+    assert os.environ[config.STORAGE_VERSION_ENV] == "v1.0.0"  # restored
 
 
 @pytest.mark.parametrize(
@@ -98,7 +98,7 @@ def test_an_unknown_version_is_a_wrong_argument(
         .err.splitlines()[-1]
         .endswith(
             "argument --storage-version: '1.2.0' is not a DuckDB storage version: give a DuckDB "
-            "release such as v1.0.0 or v1.4.0 (the oldest DuckDB to open the warehouse), or latest"
+            "release such as v1.3.0 or v1.4.0 (the oldest DuckDB to open the warehouse), or latest"
         )
     )
 

@@ -9,6 +9,7 @@ import duckdb
 import pytest
 
 from benchmarks import warehouse_floor
+from pipeline import config
 from pipeline.warehouse import database
 from tests.warehouse.sql.conftest import DAY, T0, listing, snapshot
 
@@ -66,3 +67,4 @@ def test_the_floor_makes_the_documents_and_appearances_the_models_make(
 def test_the_floor_stores_its_tables_as_the_warehouse_does() -> None:
     assert warehouse_floor.WRITE_SETTINGS == database.WRITE_SETTINGS
     assert warehouse_floor.MEMORY_LIMIT == database.MEMORY_LIMIT
+    assert warehouse_floor.STORAGE_VERSION == config.STORAGE_VERSION
