@@ -237,7 +237,7 @@ def rebuild(
     `duckdb_columns()` or any SQL client.
 
     A new file is stored in DuckDB's format of `storage_version` (`files.storage_version`:
-    by default `config.STORAGE_VERSION`, which DuckDB 1.0 and later open); a warehouse in
+    by default `config.STORAGE_VERSION`, which DuckDB 1.3 and later open); a warehouse in
     another format is rebuilt whole, except by a `select`, which works on a copy of it and
     so keeps its format (docs/warehouse.md, "Which DuckDB opens the warehouse").
     """
