@@ -8,12 +8,14 @@ says so plainly, naming the lake it was built from (a mistyped lake path is the 
 The work is split by job: `report_data` runs the queries in `report_queries/` (and
 `report_data_tests` reads the data tests' outcomes the build stored), `report_charts` draws
 (static SVG with tooltips; why not JavaScript is said there), `report_html` writes the
-page's pieces. This module decides what the page shows and in which order.
+page's pieces. This module decides what the page shows and in which order. The page holds
+no script, ever: it must show what it shows where scripts are off (mail previews).
 """
 
 from __future__ import annotations
 
 import html
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -21,20 +23,40 @@ from typing import Any
 import polars as pl
 
 from pipeline import atomic
-from pipeline.warehouse import models
+from pipeline.warehouse import database, models, report_data
 from pipeline.warehouse import report_charts as charts
 from pipeline.warehouse import report_html as h
 from pipeline.warehouse.report_data import (
     FINDING_EXAMPLES,
     MAX_QUERY_ROWS,
     MOST_SEEN,
+    Query,
     ReportData,
     Result,
-    load,
 )
 from pipeline.warehouse.report_data_tests import TestRun
 
 __all__ = ["load", "render", "write"]
+
+MOVERS = 3  # documents shown per query climbing, and as many falling
+MOVING_QUERIES = 20  # queries whose rank movement is shown, largest moves first
+
+
+def load(db: Path, *, generated_at: datetime | None = None) -> ReportData:
+    """Everything the report shows (`report_data.load`), with the rank movement
+    (`report_queries/rank_movement.sql`)."""
+    data = report_data.load(db, generated_at=generated_at)
+    query = Query(
+        "rank_movement",
+        (report_data.QUERIES / "rank_movement.sql").read_text(encoding="utf-8"),
+        {"movers": MOVERS, "queries": MOVING_QUERIES},
+    )
+    con = database.connect(db, read_only=True)
+    try:
+        frame = con.sql(query.sql, params=query.params).pl()
+    finally:
+        con.close()
+    return replace(data, results={**data.results, query.name: Result(query, frame)})
 
 
 def write(db: Path, out: Path, *, generated_at: datetime | None = None) -> Path:
@@ -220,7 +242,75 @@ def _queries(data: ReportData) -> str:
         ),
         sql=listing.query.shown,
     )
-    return h.group("queries", "Queries", [chart, table])
+    return h.group("queries", "Queries", [chart, table, _rank_movement(data["rank_movement"])])
+
+
+def _rank_movement(movement: Result) -> str:
+    """Per query, the documents that climbed or fell most between their first and last
+    sightings: a block per query (its heading, then its movers, climbs first)."""
+    frame = movement.frame
+    if frame.is_empty():
+        body = h.empty(
+            "No document has changed its rank in a query yet: a rank moves between two "
+            "fetches of the same query that both list the document."
+        )
+        shown = ""
+    else:
+        blocks = []
+        for (site, query), movers in frame.partition_by(
+            "site", "query", as_dict=True, maintain_order=True
+        ).items():
+            rows = movers.to_dicts()
+            for row in rows:
+                row["move"] = _move(row["places_climbed"])
+                row["span"] = f"{row['first_rank']:,} → {row['last_rank']:,}"
+            blocks.append(
+                f'<div class="kind"><h4>{html.escape(str(query))} · '
+                f'<span class="muted">{html.escape(str(site))}</span></h4>'
+                + h.table(
+                    rows,
+                    [
+                        ("document", "Document"),
+                        ("move", "Moved"),
+                        ("span", "Rank, first → last"),
+                        ("fetches", "Fetches"),
+                        ("first_seen_at", "First seen"),
+                        ("last_seen_at", "Last seen"),
+                    ],
+                    cells={
+                        "document": h.clipped(70),
+                        "first_seen_at": h.day,
+                        "last_seen_at": h.day,
+                    },
+                    numeric=("move", "span", "fetches"),
+                )
+                + "</div>"
+            )
+        body = "".join(blocks)
+        moving, drawn = frame["queries_moving"][0], len(blocks)
+        shown = (
+            f" Shown: the {h.plural(drawn, 'query', 'queries')} with the largest moves, of "
+            f"{moving} with a move."
+            if moving > drawn
+            else ""
+        )
+    return h.section(
+        "rank-movement",
+        "Rank movement",
+        html.escape(
+            "Per query, the documents that climbed or fell most in its results between the "
+            "first fetch that listed them and the last: their rank over all pages then and "
+            f"now, up to {MOVERS} climbing and {MOVERS} falling, largest move first. A "
+            f"document listed by one fetch only has not moved.{shown}"
+        ),
+        body,
+        sql=movement.query.shown,
+    )
+
+
+def _move(places: int) -> str:
+    """`▲ 3` for a climb of three places, `▼ 2` for a fall of two."""
+    return f"{'▲' if places > 0 else '▼'} {abs(places):,}"
 
 
 def _coverage(seen: int | None, last_page: int | None) -> str:
@@ -301,36 +391,59 @@ def _volume(data: ReportData) -> str:
 
 def _documents(data: ReportData) -> str:
     def distribution(
-        name: str, title: str, caption: str, category: str, order: tuple[str, ...] | None, x: str
+        name: str,
+        title: str,
+        caption: str,
+        category: str,
+        order: tuple[str, ...] | None,
+        x: str,
+        *,
+        none_shown: str,
+        missing: str = "unknown",
     ) -> str:
+        """A distribution's bars; a sentence instead when every document is in its
+        `missing` class (`none_shown`, told how many): one bar saying nothing is known
+        is no chart."""
         result = data[name]
-        return h.section(
-            name,
-            title,
-            html.escape(caption),
-            charts.bars(result.frame, category, "documents", order=order, title=x),
-            sql=result.query.shown,
-        )
+        frame = result.frame
+        total = frame["documents"].sum()
+        if total and frame.filter(pl.col(category) == missing)["documents"].sum() == total:
+            body = h.empty(none_shown.format(documents=h.plural(total, "document")))
+        else:
+            body = charts.bars(frame, category, "documents", order=order, title=x)
+        return h.section(name, title, html.escape(caption), body, sql=result.query.shown)
 
     grid = [
-        distribution("sizes", "Size", "By size as last shown; classes by powers of ten.",
-                     "size_class", charts.SIZE_ORDER, "size"),
+        distribution("sizes", "Size",
+                     "By size as last shown, a class per decade in the site's units "
+                     "(KB = 1,024 bytes), from the smallest size to the largest; an empty file "
+                     "(0 B) apart.",
+                     "size_class", None, "size",
+                     none_shown="No page showed the size of any of the {documents}."),
         distribution("ages", "Upload age",
                      "Age at the last sighting, from the middle of the upload interval "
                      "intersected across every snapshot; unknown where the page hid the age or "
                      "the snapshots contradict each other.",
-                     "age_class", charts.AGE_ORDER, "age"),
+                     "age_class", charts.AGE_ORDER, "age",
+                     none_shown="The upload age of none of the {documents} is known: their "
+                                "pages hid it, or their snapshots contradict each other."),
         distribution("pages", "Pages", "By page count as last shown.",
-                     "pages_class", charts.PAGES_ORDER, "pages"),
+                     "pages_class", charts.PAGES_ORDER, "pages",
+                     none_shown="No page showed the page count of any of the {documents}."),
         distribution("prices", "Price", "By price as last shown, in the site's credits.",
-                     "price_class", charts.PRICE_ORDER, "price"),
+                     "price_class", charts.PRICE_ORDER, "price",
+                     none_shown="No page showed the price of any of the {documents}."),
         distribution("ratings", "Rating",
                      "By rating as last shown, in half stars (3.5 holds 3.5 up to 4); below 1 "
                      "is a rating no vote gives.",
-                     "rating_class", charts.RATING_ORDER, "rating"),
+                     "rating_class", charts.RATING_ORDER, "rating",
+                     none_shown="No page showed the rating of any of the {documents}."),
         distribution("file_types", "File type",
                      "By the extension an HTML or API JSON page showed; text pages show none.",
-                     "file_type", None, "file type"),
+                     "file_type", None, "file type",
+                     none_shown="No page showed a file type: the {documents} were seen on "
+                                "text pages only, which show none.",
+                     missing="not shown (text pages)"),
     ]  # fmt: skip
     seen = data["most_seen_documents"]
     most_seen = h.section(

@@ -36,8 +36,12 @@ BAR = "#3b6ea5"
 REJECT = "#b5523b"
 LINE = "#1d2733"
 
-# The class labels the distribution queries give, in the order the charts show them.
-SIZE_ORDER = ("< 100 KB", "100 KB – 1 MB", "1 – 10 MB", "10 – 100 MB", "100 MB – 1 GB", "≥ 1 GB")
+# Counts print as integers, with thousands separators: `0, 500, 1,000`. d3's `~s` gave every
+# tick the prefix of the largest (`0k, 0.5k, 1k`): numbers a reader must convert.
+COUNT_FORMAT = ",d"
+
+# The class labels the distribution queries give, in the order the charts show them (sizes:
+# the query gives its decades in order, sizes.sql).
 AGE_ORDER = (
     "< 1 day",
     "1 – 7 days",
@@ -119,7 +123,7 @@ def bars(
             title=title,
             axis=alt.Axis(labelAngle=-35 if many else 0, labelLimit=140),
         ),
-        y=alt.Y(f"{count}:Q", title=unit, axis=alt.Axis(tickMinStep=1, format="~s")),
+        y=alt.Y(f"{count}:Q", title=unit, axis=count_axis(frame[count].max())),
         description="tip:N",
     )
     chart = base.mark_bar(color=BAR) + base.mark_text(dy=-6, fontSize=10).encode(
@@ -143,7 +147,7 @@ def time_bars(
             x=alt.X("start:T", title=f"{unit} (UTC)", scale=alt.Scale(type="utc"),
                     axis=_time_axis(frame, unit)),
             x2="end:T",
-            y=alt.Y(f"{value}:Q", title=title, axis=alt.Axis(tickMinStep=1, format="~s")),
+            y=alt.Y(f"{value}:Q", title=title, axis=count_axis(frame[value].max())),
             y2=alt.datum(0),
             description="tip:N",
         )
@@ -175,7 +179,7 @@ def small_multiples(frame: pl.DataFrame, *, unit: str) -> str:
         x=alt.X("start:T", title=None, scale=alt.Scale(type="utc"),
                 axis=_time_axis(frame, unit, ticks=4, labelFontSize=9)),
         y=alt.Y("total_results:Q", title=None, scale=alt.Scale(zero=False),
-                axis=alt.Axis(format="~s", tickCount=3, labelFontSize=9)),
+                axis=count_axis(tickCount=3, labelFontSize=9)),
     )  # fmt: skip
     layered = alt.layer(
         base.mark_line(color=LINE, strokeWidth=1.5).encode(description="series:N"),
@@ -209,13 +213,31 @@ def reasons(frame: pl.DataFrame) -> str:
         .mark_bar(color=REJECT)
         .encode(
             x=alt.X("rejects:Q", title="rejected fragments",
-                    axis=alt.Axis(tickMinStep=1, format="~s")),
+                    axis=count_axis(frame["rejects"].max())),
             y=alt.Y("reason:N", sort="-x", title=None, axis=alt.Axis(labelLimit=320)),
             description="tip:N",
         )
         .properties(width=FULL_WIDTH - 320, height=max(40, 22 * frame.height))
     )  # fmt: skip
     return svg(chart)
+
+
+def count_axis(highest: Any = None, **style: Any) -> alt.Axis:
+    """An axis of counts: integer ticks labelled as integers (`COUNT_FORMAT`).
+
+    Vega ticks a short span at halves (0, 0.5, 1) whatever `tickMinStep` says, so with
+    `highest` (the largest count drawn) below five the chart asks for as many ticks as that
+    (0, 1, 2); a fraction left where that cannot be known (small multiples, each panel its
+    own scale) keeps its tick and loses its label.
+    """
+    if isinstance(highest, int) and highest < 5:
+        style.setdefault("tickCount", max(highest, 1))
+    return alt.Axis(
+        format=COUNT_FORMAT,
+        tickMinStep=1,
+        labelExpr="datum.value % 1 ? '' : datum.label",
+        **style,
+    )
 
 
 _DATE_FORMAT = {"day": "%b %d", "month": "%b %Y", "year": "%Y"}

@@ -134,6 +134,7 @@ def test_its_sections_come_in_this_order(page: str) -> None:
     assert re.findall(r"<h3>(.*?)</h3>", page) == [
         "Results per query over time",
         "Per query",
+        "Rank movement",
         "Listings fetched per day",
         "New documents per day",
         "Size",
@@ -163,6 +164,7 @@ def test_every_chart_and_table_shows_the_sql_behind_it(page: str) -> None:
     assert [anchor for anchor, _ in folded] == [
         "results-per-query",
         "per-query",
+        "rank-movement",
         "listings-per-period",
         "new-documents",
         "sizes",
@@ -246,14 +248,22 @@ def test_volume_and_new_documents_have_a_bar_per_fetch_day_with_its_numbers(page
 # --- documents ---------------------------------------------------------------------------
 
 
-def test_the_size_chart_has_a_bar_per_size_class_labelled_with_its_count(page: str) -> None:
+def test_the_size_chart_has_a_bar_per_decade_labelled_with_its_count(page: str) -> None:
+    """One bar per decade from the smallest size to the largest (1.07 GB), an empty one
+    included; the one empty file apart."""
     (sizes,) = charts(section(page, "sizes"))
     assert marks(sizes, "bar") == 6
     assert re.findall(r">([\d,]+)</text>", sizes.split("role-mark", 2)[-1]) == [
         "1", "3", "19", "9", "0", "1",
     ]  # 33 documents (53 listings)  # fmt: skip
-    assert tips(sizes)[0] == "&lt; 100 KB: 1 document"
-    assert tips(sizes)[2] == "1 – 10 MB: 19 documents"
+    assert tips(sizes) == [
+        "0 B: 1 document",
+        "100 KB – 1 MB: 3 documents",
+        "1 – 10 MB: 19 documents",
+        "10 – 100 MB: 9 documents",
+        "100 MB – 1 GB: 0 documents",
+        "1 – 10 GB: 1 document",
+    ]
 
 
 @pytest.mark.parametrize(
