@@ -3,8 +3,12 @@
 For the analyst who asks "what is in this column, and where does it come from" without
 reading SQL: every relation with its layer, materialisation, grain, description, columns
 (type and meaning), tests and SQL, and the lineage graph drawn at the top. The page holds
-everything itself (styles inline, the graph as inline SVG laid out here, no script, no
-font or library fetched), so it opens offline, mails and archives like the report.
+everything itself (styles inline, the graph as inline SVG laid out here, no font or library
+fetched), so it opens offline, mails and archives like the report. One small inline script
+is its search box (`SEARCH_SCRIPT`): it hides the models and columns a query does not
+match; where scripts are off the page shows everything, as it did before it had one. (The
+report has no script at all: a chart must show where scripts are off.) A long ENUM type is
+shown as `ENUM(12 values)`, its values folded beneath (`LONG_TYPE`).
 
 The descriptions are `docs.catalogue`'s, the ones `listings build` writes into the
 warehouse as comments. Column types are the warehouse's when `--db` names one; otherwise
@@ -32,6 +36,9 @@ NODE_WIDTH, NODE_HEIGHT = 210, 42
 COLUMN_GAP, ROW_GAP = 64, 16
 WAYPOINT_HEIGHT = 6  # the room an edge passing through a column takes there
 MARGIN, HEADER = 16, 28
+# A column type longer than this many characters is folded when it is an ENUM: the layouts'
+# ENUM alone is 250 characters, on one line in a column of types.
+LONG_TYPE = 40
 # Fill per layer; a view's border is dashed (it is a query, not stored rows).
 LAYER_COLOURS = {
     docs.SOURCE_LAYER: "#eceff1",
@@ -131,6 +138,10 @@ def render(project: models.Project, relations: Sequence[docs.Relation], *, types
 descriptions are in the warehouse as comments (<code>duckdb_tables()</code>,
 <code>duckdb_columns()</code>). Column types from {_e(types_from)}.</p>
 </header>
+<p class="search"><label for="search">Find models and columns</label>
+<input id="search" type="search" autocomplete="off" spellcheck="false"
+placeholder="a name or words of a description: size_bytes, upload time">
+<output id="search-count" for="search" class="muted"></output></p>
 <nav><h2>Contents</h2><ol class="toc">{contents}</ol></nav>
 <section id="lineage">
 <h2>Lineage</h2>
@@ -139,6 +150,7 @@ model reads to the model. A dashed border is a view. Click a box for its section
 {lineage_svg(project)}
 </section>
 {chr(10).join(sections)}
+<script>{SEARCH_SCRIPT}</script>
 </body>
 </html>
 """
@@ -205,9 +217,39 @@ def _column_row(relation: str, column: docs.Column, by_name: Mapping[str, docs.R
     tests = ", ".join(_e(t.name.split("__", 1)[0]) for t in column.tests)
     return (
         f'<tr id="col-{_e(relation)}-{_e(column.name)}"><td><code>{_e(column.name)}</code></td>'
-        f"<td><code>{_e(column.type)}</code></td>"
+        f"<td>{_type(column.type)}</td>"
         f"<td>{_prose(column.description)}{origin}</td><td>{tests}</td></tr>"
     )
+
+
+def _type(type_: str) -> str:
+    """A column's type as the page shows it: as DuckDB names it, except a long ENUM (or a
+    list of one), which shows its count of values, `ENUM(12 values)[]`, with the values
+    folded beneath it and the whole type as its tooltip."""
+    values, lists = _enum_values(type_)
+    if values is None or len(type_) <= LONG_TYPE:
+        return f"<code>{_e(type_)}</code>"
+    shown = f"ENUM({len(values)} values){'[]' * lists}"
+    listed = "".join(f"<li><code>{_e(value)}</code></li>" for value in values)
+    return (
+        f'<details class="enum"><summary title="{_e(type_)}"><code>{shown}</code></summary>'
+        f"<ol>{listed}</ol></details>"
+    )
+
+
+def _enum_values(type_: str) -> tuple[list[str] | None, int]:
+    """An ENUM type's values, read by DuckDB's own type parser, and how many lists deep it
+    is (`ENUM('a', 'b')[]`: 1); (None, 0) for any other type."""
+    try:
+        parsed = duckdb.sqltype(type_)
+    except duckdb.Error:
+        return None, 0
+    lists = 0
+    while parsed.id == "list":
+        parsed, lists = parsed.child, lists + 1
+    if parsed.id != "enum":
+        return None, 0
+    return list(dict(parsed.children)["values"]), lists
 
 
 def _singular_test(test: models.DataTest, project: models.Project) -> str:
@@ -379,6 +421,48 @@ def _box(slot: _Slot, x: float) -> str:
     )
 
 
+# The search box: each word typed must appear in a relation's name or description (then
+# all its columns show) or in a column's row (name, type, description: then that row shows);
+# what matches nothing is hidden, and the contents list follows. `?q=words` in the page's
+# address fills the box, so a search can be linked to.
+SEARCH_SCRIPT = """
+(() => {
+  const box = document.getElementById("search");
+  const count = document.getElementById("search-count");
+  const articles = [...document.querySelectorAll("article.relation, article.test")];
+  const text = (node) => (node ? node.textContent.toLowerCase() : "");
+  function filter() {
+    const words = box.value.toLowerCase().split(/\\s+/).filter(Boolean);
+    const matches = (haystack) => words.every((word) => haystack.includes(word));
+    let relations = 0, columns = 0;
+    for (const article of articles) {
+      const whole = matches(text(article.querySelector("h3")) + " "
+                            + text(article.querySelector(".description")));
+      let rows = 0;
+      for (const row of article.querySelectorAll("table.columns tbody tr")) {
+        row.hidden = !(whole || matches(text(row)));
+        rows += row.hidden ? 0 : 1;
+      }
+      article.hidden = !(whole || rows);
+      relations += article.hidden ? 0 : 1;
+      columns += whole ? 0 : rows;
+      const entry = document.querySelector(`.toc a[href="#${article.id}"]`);
+      if (entry) entry.parentElement.hidden = article.hidden;
+    }
+    for (const section of document.querySelectorAll("section[id^=layer-], #singular-tests")) {
+      section.hidden = !section.querySelector("article:not([hidden])");
+    }
+    count.value = words.length
+      ? `${relations} of ${articles.length} match`
+        + (columns ? ` (${columns} column${columns === 1 ? "" : "s"})` : "")
+      : "";
+  }
+  box.addEventListener("input", filter);
+  box.value = new URLSearchParams(location.search).get("q") || "";
+  filter();
+})();
+"""
+
 STYLE = """
 body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", sans-serif;
   color: #1f2933; margin: 0 auto; max-width: 1240px; padding: 0 24px 48px; }
@@ -411,4 +495,8 @@ svg .node:hover rect { stroke: #1f2933; stroke-width: 2; }
 svg .name { font: 12px ui-monospace, Menlo, Consolas, monospace; fill: #1f2933; }
 svg .sub { font: 11px system-ui, sans-serif; fill: #607d8b; }
 svg .edge { fill: none; stroke: #90a4ae; stroke-width: 1.3; }
+.search { margin: 16px 0 0; }
+.search input { font: inherit; width: 28em; max-width: 100%; padding: 4px 8px; margin: 0 8px; }
+details.enum summary { cursor: pointer; }
+details.enum ol { margin: 4px 0; padding-left: 24px; white-space: normal; }
 """
