@@ -6,9 +6,12 @@ nothing new, that nothing changed, leaving the warehouse and the report as they 
 from __future__ import annotations
 
 import io
+import json
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -17,6 +20,7 @@ import pytest
 from rich.console import Console
 
 from pipeline import cli
+from pipeline.parse.render import Document, render_page
 from pipeline.run import run
 from pipeline.run.progress import BatchProgress
 from pipeline.run.summary import FlaggedTest, RunSummary
@@ -223,3 +227,39 @@ def test_on_a_terminal_the_bar_is_closed_before_the_first_stage() -> None:
     drawn, _, after = screen.getvalue().rpartition("\x1b[2K")  # the bar's last erase
     assert "normalising" in drawn and "6/6 files" in drawn
     assert after == "building the warehouse w.duckdb\nwriting the report r.html\n"
+
+
+def test_a_warning_from_the_data_is_printed_with_its_row(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One document whose second page says it was uploaded after the first page was
+    fetched: its upload intervals cannot meet, and the build's intervals test warns."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    doc = Document(title="Kubernetes 网络权威指南", description="CNI 插件与 Service 实现",
+                   price=0, credit="码力", pages=12, size_bytes=1_500_000,
+                   uploaded_at=datetime(2024, 2, 1, tzinfo=UTC), score=400)  # fmt: skip
+    replaced = replace(doc, uploaded_at=datetime(2024, 3, 9, tzinfo=UTC))
+    for day, shown in ((1, doc), (10, replaced)):
+        fetched_at = datetime(2024, 3, day, 9, 0, tzinfo=UTC)
+        page = render_page([shown], fetched_at, total_results=1, last_page=1,
+                           title_layouts=["own_line"])  # fmt: skip
+        (raw / f"k8s-{day}.txt").write_text(page, encoding="utf-8")
+        sidecar = {"url": "https://wenku.it/search?wd=k8s&page=1",
+                   "fetched_at": fetched_at.isoformat()}  # fmt: skip
+        (raw / f"k8s-{day}.txt.meta.json").write_text(json.dumps(sidecar), encoding="utf-8")
+    _, db, _ = _outputs(tmp_path)
+    args = ["normalise", str(raw), "--out", str(tmp_path / "lake"), "--db", str(db)]
+    assert cli.main(args) == 0
+    with duckdb.connect(str(db), read_only=True) as con:
+        [(key,)] = con.sql("select document_key from dim_documents").fetchall()
+    total = len(models.load_project().tests)
+    assert capsys.readouterr().out.splitlines()[-4:] == [
+        f"warehouse:      {db}",
+        f"tests:          {total - 1} passed, 1 warned",
+        "  WARN assert_document_intervals_intersect (dim_documents): 1 offending row",
+        f"    document_key={key}, heading=Kubernetes 网络权威指南 CNI 插件与 Service 实现, "
+        "times_seen=2, uploaded_at_min=2024-03-08T09:00:01+00:00, "
+        "uploaded_at_max=2024-02-01T09:00:00+00:00, size_bytes_min=1494221, "
+        "size_bytes_max=1504706",
+    ]
