@@ -15,7 +15,6 @@ no script, ever: it must show what it shows where scripts are off (mail previews
 from __future__ import annotations
 
 import html
-from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -23,14 +22,13 @@ from typing import Any
 import polars as pl
 
 from pipeline import atomic
-from pipeline.warehouse import database, models, report_data
+from pipeline.warehouse import models, report_data
 from pipeline.warehouse import report_charts as charts
 from pipeline.warehouse import report_html as h
 from pipeline.warehouse.report_data import (
     FINDING_EXAMPLES,
     MAX_QUERY_ROWS,
     MOST_SEEN,
-    Query,
     ReportData,
     Result,
 )
@@ -38,25 +36,10 @@ from pipeline.warehouse.report_data_tests import TestRun
 
 __all__ = ["load", "render", "write"]
 
-MOVERS = 3  # documents shown per query climbing, and as many falling
-MOVING_QUERIES = 20  # queries whose rank movement is shown, largest moves first
-
 
 def load(db: Path, *, generated_at: datetime | None = None) -> ReportData:
-    """Everything the report shows (`report_data.load`), with the rank movement
-    (`report_queries/rank_movement.sql`)."""
-    data = report_data.load(db, generated_at=generated_at)
-    query = Query(
-        "rank_movement",
-        (report_data.QUERIES / "rank_movement.sql").read_text(encoding="utf-8"),
-        {"movers": MOVERS, "queries": MOVING_QUERIES},
-    )
-    con = database.connect(db, read_only=True)
-    try:
-        frame = con.sql(query.sql, params=query.params).pl()
-    finally:
-        con.close()
-    return replace(data, results={**data.results, query.name: Result(query, frame)})
+    """Everything the report shows (`report_data.load`)."""
+    return report_data.load(db, generated_at=generated_at)
 
 
 def write(db: Path, out: Path, *, generated_at: datetime | None = None) -> Path:
@@ -300,7 +283,8 @@ def _rank_movement(movement: Result) -> str:
         html.escape(
             "Per query, the documents that climbed or fell most in its results between the "
             "first fetch that listed them and the last: their rank over all pages then and "
-            f"now, up to {MOVERS} climbing and {MOVERS} falling, largest move first. A "
+            f"now, up to {report_data.MOVERS} climbing and {report_data.MOVERS} falling, largest "
+            "move first. A "
             f"document listed by one fetch only has not moved.{shown}"
         ),
         body,

@@ -36,6 +36,8 @@ TOP_FILE_TYPES = 10  # file types named; the rest are 'other'
 MOST_SEEN = 15  # documents in the most-seen table
 FINDING_EXAMPLES = 3  # examples shown per kind of finding
 MAX_PANELS = 60  # queries drawn as small multiples; every query is in the table
+MOVERS = 3  # documents shown per query climbing, and as many falling
+MOVING_QUERIES = 20  # queries whose rank movement is shown, largest moves first
 MAX_QUERY_ROWS = 200  # rows of the per-query table
 
 # Periods of the time charts, by the span of the fetches: a bar or a point per period stays
@@ -128,6 +130,8 @@ def load(db: Path, *, generated_at: datetime | None = None) -> ReportData:
             Query("findings_by_kind", _sql("findings_by_kind")),
             Query("finding_examples", _sql("finding_examples"), {"examples": FINDING_EXAMPLES}),
             Query("reject_reasons", _sql("reject_reasons"), {"limit": TOP_REASONS}),
+            Query("rank_movement", _sql("rank_movement"),
+                  {"movers": MOVERS, "queries": MOVING_QUERIES}),
         ]  # fmt: skip
         results = {query.name: _run(con, query) for query in queries}
         lake = None

@@ -119,8 +119,8 @@ def test_each_query_lists_its_climbs_then_its_falls_largest_first(crawl_page: Pa
 def test_the_largest_moves_are_kept_per_query_and_the_queries_by_their_largest(
     crawl: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(report, "MOVERS", 1)
-    monkeypatch.setattr(report, "MOVING_QUERIES", 1)
+    monkeypatch.setattr(report_data, "MOVERS", 1)
+    monkeypatch.setattr(report_data, "MOVING_QUERIES", 1)
     page = report.write(crawl, tmp_path / "r.html", generated_at=GENERATED_AT)
     movement = card(page, "rank-movement")
     assert [cells(block) for block in movement.css("div.kind")] == [
