@@ -105,6 +105,8 @@ def normalise(paths: list[Path], lake: Path, batch_bytes: int, *extra: str) -> t
     args += ["--out", str(lake), "--batch-mb", str(max(batch_bytes // 2**20, 1)), *extra]
     run = run_child(args)
     found = re.search(r"^listings:\s+([0-9,]+)", run.stdout, re.MULTILINE)
+    if not found and re.search(r"^nothing changed: ", run.stdout, re.MULTILINE):
+        return run, 0  # a run that found nothing new says so instead of counting
     if not found:
         raise ChildFailed(f"no listing count in the CLI's summary:\n{run.stdout[-2000:]}")
     return run, int(found.group(1).replace(",", ""))

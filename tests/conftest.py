@@ -6,7 +6,7 @@ import itertools
 import json
 import os
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -60,6 +60,16 @@ def empty_lake(folder: Path) -> Path:
     (folder / "no-input").mkdir(parents=True, exist_ok=True)
     run.normalise_paths([folder / "no-input"], lake, metadata.ReadOptions())
     return lake
+
+
+@pytest.fixture(autouse=True)
+def _working_directory_restored() -> Iterator[None]:
+    """Each test starts in the folder the suite started in: a test that changes directory
+    (the CLI resolves relative paths such as the default data/raw against it) must not move
+    the tests that follow it on the same worker."""
+    before = os.getcwd()
+    yield
+    os.chdir(before)
 
 
 @pytest.fixture(scope="session")

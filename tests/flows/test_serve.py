@@ -70,10 +70,13 @@ def test_a_scheduled_run_writes_the_lake(tmp_path: Path) -> None:
             stop(served)
             reader.join(timeout=10)
     runs = [line.rstrip("\n") for line in output if " run: " in line]
-    assert runs[0].endswith(
+    outputs, tests = runs[0].rsplit("; tests: ", 1)
+    assert outputs.endswith(
         " run: 6 files found, 0 already in the lake, 6 new snapshots (53 listings, 0 rejects) "
         f"-> lake {lake_dir}, warehouse {tmp_path / 'w.duckdb'}, report {tmp_path / 'report.html'}"
     ), "".join(output)
+    # Every data test of the project passed on the sample (however many the project has).
+    assert tests.endswith(" passed") and tests.removesuffix(" passed").isdigit(), tests
     assert (tmp_path / "report.html").exists()
     assert manifest.scan(lake_dir, "listings").collect().height == 53
     assert (tmp_path / "w.duckdb").exists()
