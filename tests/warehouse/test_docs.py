@@ -193,7 +193,10 @@ def test_the_contract_read_from_source_is_what_pandera_reports() -> None:
     assert docs.lake_contract() == expected
 
 
-def test_a_yaml_description_wins_and_a_passed_through_column_inherits(tmp_path: Path) -> None:
+def test_a_yaml_description_wins_and_a_passed_through_column_inherits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # a file below the working directory is named relative to it
     root = write_project(
         tmp_path,
         {
@@ -227,7 +230,7 @@ def test_a_yaml_description_wins_and_a_passed_through_column_inherits(tmp_path: 
         ],
         "stg": [
             ("a", "A, from the lake.", "listings"),
-            ("b", "B, staged.", str(root / "staging/stg.yml")),
+            ("b", "B, staged.", "staging/stg.yml"),
         ],
         "wide": [
             ("a", "A, from the lake.", "stg"),
@@ -269,7 +272,10 @@ def test_comments_quote_names_and_text_and_say_view_or_table(tmp_path: Path) -> 
     ).fetchall() == [("t", "Grain: one row per thing.")]
 
 
-def test_sources_yml_describing_an_undeclared_table_is_refused(tmp_path: Path) -> None:
+def test_sources_yml_describing_an_undeclared_table_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # a file below the working directory is named relative to it
     root = write_project(
         tmp_path,
         {
@@ -280,6 +286,6 @@ def test_sources_yml_describing_an_undeclared_table_is_refused(tmp_path: Path) -
     with pytest.raises(models.ModelError) as error:
         models.load_project(root)
     assert str(error.value) == (
-        f"{root / 'sources.yml'}: describes lake.orders, which project.yml does not declare "
+        "sources.yml: describes lake.orders, which project.yml does not declare "
         "(declared: listings)"
     )

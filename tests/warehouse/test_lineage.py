@@ -24,7 +24,8 @@ FILES = {
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> models.Project:
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> models.Project:
+    monkeypatch.chdir(tmp_path)  # files below the working directory are named relative to it
     return models.load_project(write_project(tmp_path, FILES))
 
 
@@ -103,13 +104,13 @@ def test_json_lists_nodes_and_edges(project: models.Project, tmp_path: Path) -> 
              "grain": None, "severity": None, "path": None},
             {"id": "stg", "kind": "model", "layer": "staging", "materialized": "view",
              "grain": "one row per thing", "severity": None,
-             "path": str(tmp_path / "staging/stg.sql")},
+             "path": "staging/stg.sql"},
             {"id": "facts", "kind": "model", "layer": "marts", "materialized": "table",
              "grain": "one row per fact", "severity": None,
-             "path": str(tmp_path / "marts/facts.sql")},
+             "path": "marts/facts.sql"},
             {"id": "assert_facts_exist", "kind": "test", "layer": "tests", "materialized": None,
              "grain": "one row per missing fact", "severity": "warn",
-             "path": str(tmp_path / "tests/assert_facts_exist.sql")},
+             "path": "tests/assert_facts_exist.sql"},
         ],
         "edges": [
             {"from": "lake.listings", "to": "stg"},

@@ -51,7 +51,10 @@ def test_a_cycle_is_refused_naming_the_models_and_files(tmp_path: Path) -> None:
         models.load_project(root)
 
 
-def test_an_unknown_ref_is_refused_naming_the_file_and_the_known_models(tmp_path: Path) -> None:
+def test_an_unknown_ref_is_refused_naming_the_file_and_the_known_models(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # a file below the working directory is named relative to it
     root = write_project(
         tmp_path,
         {
@@ -61,9 +64,7 @@ def test_an_unknown_ref_is_refused_naming_the_file_and_the_known_models(tmp_path
     )
     with pytest.raises(models.ModelError) as error:
         models.load_project(root)
-    assert str(error.value) == (
-        f"{root / 'marts/m.sql'}: ref('stg_typo') names no model (known: m, stg)"
-    )
+    assert str(error.value) == ("marts/m.sql: ref('stg_typo') names no model (known: m, stg)")
 
 
 def test_an_undeclared_source_is_refused(tmp_path: Path) -> None:
@@ -158,15 +159,16 @@ def test_a_failing_data_test_fails_the_run_showing_the_offending_rows(tmp_path: 
 
 
 def test_a_warning_test_reports_its_rows_and_the_run_goes_on(tmp_path: Path) -> None:
-    files = {**FAILING, "tests/assert_names_known.sql": (
-        "-- grain: one row per person without a name\n{{ config(severity='warn') }}\n"
-        "select id from {{ ref('people') }} where name is null\n"
-    )}
+    files = {
+        **FAILING,
+        "tests/assert_names_known.sql": (
+            "-- grain: one row per person without a name\n{{ config(severity='warn') }}\n"
+            "select id from {{ ref('people') }} where name is null\n"
+        ),
+    }
     files["staging/people.yml"] = ""
     result = models.run(database.connect(), models.load_project(write_project(tmp_path, files)))
-    assert [(r.test.name, r.failing_count) for r in result.warnings] == [
-        ("assert_names_known", 2)
-    ]
+    assert [(r.test.name, r.failing_count) for r in result.warnings] == [("assert_names_known", 2)]
     assert "tests: 0 passed, 1 warned, 0 failed" in result.render()
 
 
@@ -273,8 +275,13 @@ def test_the_real_project_states_every_grain_and_orders_staging_first() -> None:
     project = models.load_project()
     order = project.order()
     assert order[:3] == ["stg_lake__listings", "stg_lake__rejects", "stg_lake__snapshots"]
-    assert {"dim_documents", "fct_listing_appearances", "fct_query_snapshots",
-            "rpt_rejects", "rpt_data_quality"} <= set(order)
+    assert {
+        "dim_documents",
+        "fct_listing_appearances",
+        "fct_query_snapshots",
+        "rpt_rejects",
+        "rpt_data_quality",
+    } <= set(order)
     assert all(m.grain.startswith("one row per") for m in project.models.values())
     # staging only renames and casts (a view costs nothing); what several models and tests
     # read is computed once, as a table (or an incremental one, a table updated in place);
