@@ -13,20 +13,11 @@ import types
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 
 from pipeline import cli, config
-from pipeline.warehouse import files
 from tests.conftest import RAW
-
-
-def stored(db: Path) -> str | None:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return files.storage_format(con)
-    finally:
-        con.close()
+from tests.warehouse.test_storage_version import stored
 
 
 def test_build_writes_the_version_asked_and_rebuilds_whole_to_change_it(

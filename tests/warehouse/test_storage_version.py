@@ -21,6 +21,7 @@ from pipeline.warehouse import database, files
 
 
 def stored(db: Path) -> str | None:
+    """The storage format DuckDB reports for a warehouse file (`files.storage_format`)."""
     con = duckdb.connect(str(db), read_only=True)
     try:
         return files.storage_format(con)
