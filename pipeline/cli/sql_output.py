@@ -51,22 +51,41 @@ NULL = "NULL"  # how `line` and `markdown` write a null, as DuckDB's table does
 def table(relation: duckdb.DuckDBPyRelation, look: Look) -> str:
     """DuckDB's table of the whole result (an EXPLAIN: its plan), which ends in a blank line.
 
-    The result is read once, as DuckDB's shell reads it, and held while it is drawn: its
-    exact row count goes in the footer and its last rows are drawn under its first.
-    DuckDB's Python renderer would draw at most the first 10,000 rows, say `? rows` and
-    take the last rows shown from those, so a result longer than it may show is drawn from
-    its first and last `side` rows, and the footer's count of those is made the result's.
+    As DuckDB's shell does, the footer gives the result's exact row count and its last rows
+    are drawn under its first, in bounded memory: at most `2 × side + 1` rows are held. A
+    result no longer than `2 × side` is read once and drawn whole; a longer one is counted,
+    and its last `side` rows read, by running the query again (so `select * from listings`
+    over ten million rows is drawn, not held). DuckDB's Python renderer would draw at most
+    the first 10,000 rows and say `? rows`, so the footer's count of the rows drawn is made
+    the result's (`counted`).
     """
     if look.explain:
         return plan(relation)
-    held = relation.materialize()
-    total = len(held)
     rows = min(look.rows, MOST_ROWS_DRAWN)
     side = max(rows, FEWEST_ROWS_COUNTED)
-    if total <= 2 * side:
-        return _drawn(held, relation.columns, look.width, rows)
-    ends = held.limit(side).union(held.limit(side, offset=total - side))
-    return counted(_drawn(ends, relation.columns, look.width, rows), 2 * side, total)
+    import duckdb  # the CLI imports it only where a command runs SQL
+
+    try:
+        first = relation.limit(2 * side + 1).materialize()
+        if len(first) <= 2 * side:
+            return _drawn(first, relation.columns, look.width, rows)
+        ((total,),) = relation.aggregate("count(*)").fetchall()
+        ends = first.limit(side).union(relation.limit(side, offset=max(total - side, side)))
+        return counted(_drawn(ends, relation.columns, look.width, rows), 2 * side, total)
+    except duckdb.Error:
+        _raise_as_written(relation)
+        raise
+
+
+def _raise_as_written(relation: duckdb.DuckDBPyRelation) -> None:
+    """Run the query as written, reading and dropping its rows (bounded memory), so that
+    an error it raises names the positions of the user's own text: run inside `limit` or
+    `count`, DuckDB names the lines of the query it wrapped around it."""
+    for _ in relation.to_arrow_reader(BATCH_ROWS):
+        pass
+
+
+BATCH_ROWS = 100_000  # rows read at a time by `_raise_as_written`
 
 
 def _drawn(relation: duckdb.DuckDBPyRelation, names: list[str], width: int, rows: int) -> str:

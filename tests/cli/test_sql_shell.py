@@ -187,6 +187,23 @@ def test_a_long_result_is_drawn_with_its_last_rows_and_its_exact_count(
     )
 
 
+def test_a_result_larger_than_memory_allows_is_drawn_and_counted(db: Path) -> None:
+    """A table holds at most its drawn rows' worth: 8 GB of result under a 4 GiB address
+    space (held whole, it ran out of memory) is drawn with its exact count."""
+    import resource
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
+
+    query = "select range as n, repeat('x', 1000) as pad from range(8000000)"
+    done = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "sql", query, "--db", str(db)],
+        capture_output=True, text=True, encoding="utf-8", preexec_fn=limited, check=False,
+    )  # fmt: skip
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout.splitlines()[-2].split()[:4] == ["8000000", "rows", "(50", "shown)"]
+
+
 def test_a_wide_long_result_keeps_its_column_count_in_place(
     db: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
