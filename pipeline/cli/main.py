@@ -393,15 +393,15 @@ def _run(args: argparse.Namespace) -> int:
     folders = [os.fspath(path) for path in args.paths if isinstance(path, Path) and path.is_dir()]
     walk.prestart(folders, follow_links=True)  # as `normalise` does (`walk.prestart`)
     try:
-        return _run_walking(args)
+        return _run_walking(args, folders)
     finally:
         walk.drop_early()
 
 
-def _run_walking(args: argparse.Namespace) -> int:
+def _run_walking(args: argparse.Namespace, folders: list[str]) -> int:
     report = options.report_path(args.report, args.db)
     _check_outputs(args.lake, "--lake", args.db, report)
-    from pipeline.ingest import metadata
+    from pipeline.ingest import metadata, walk
 
     read_options = metadata.ReadOptions(
         time_zones=tuple(args.site_tz),
@@ -411,6 +411,9 @@ def _run_walking(args: argparse.Namespace) -> int:
     with options.storage_version_set(args.storage_version):
         summary = None if args.full_refresh else _unchanged(args, report, read_options)
         if summary is None:
+            # The check's walk is spent: the flow's plan takes a new one, begun now so it
+            # runs while Prefect starts instead of after it.
+            walk.prestart(folders, follow_links=True)
             # Prefect is imported only here and in `serve`: the rest of the CLI never pays
             # for it.
             from flows.normalise import with_dask
