@@ -31,15 +31,11 @@ from pipeline.warehouse.report_data import (
     MOST_SEEN,
     ReportData,
     Result,
+    load,
 )
 from pipeline.warehouse.report_data_tests import TestRun
 
 __all__ = ["load", "render", "write"]
-
-
-def load(db: Path, *, generated_at: datetime | None = None) -> ReportData:
-    """Everything the report shows (`report_data.load`)."""
-    return report_data.load(db, generated_at=generated_at)
 
 
 def write(db: Path, out: Path, *, generated_at: datetime | None = None) -> Path:

@@ -477,17 +477,24 @@ def test_a_failing_test_is_listed_first_with_its_rows_and_sql(sample: Path, tmp_
     assert tests.split("<pre><code>", 1)[1].split("</code>", 1)[0] == html.escape(sql)
 
 
+def _tests_section_after(sample: Path, tmp_path: Path, change: str) -> str:
+    """The report's data-tests section for a copy of the sample warehouse, `change` (SQL)
+    made to it after its build."""
+    db = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(sample.parents[1] / "warehouse.duckdb", db)
+    with duckdb.connect(str(db)) as con:
+        con.execute(change)
+    return section(report.write(db, tmp_path / "r.html").read_text(encoding="utf-8"), "data-tests")
+
+
 def test_the_tests_are_the_builds_not_run_again_by_the_report(
     sample: Path, tmp_path: Path
 ) -> None:
     """A row changed after the build would fail a test run now: the report shows what the
     build found, as `listings build` printed it."""
-    db = tmp_path / "warehouse.duckdb"
-    shutil.copyfile(sample.parents[1] / "warehouse.duckdb", db)
-    with duckdb.connect(str(db)) as con:
-        con.execute("insert into dim_documents select * from dim_documents limit 1")
-    tests = section(report.write(db, tmp_path / "r.html").read_text(encoding="utf-8"),
-                    "data-tests")  # fmt: skip
+    tests = _tests_section_after(
+        sample, tmp_path, "insert into dim_documents select * from dim_documents limit 1"
+    )
     total = len(models.load_project().tests)
     assert f"{total} tests from <code>dbt_like_sql/</code>: {total} pass, 0 warn, 0 fail. " in tests
     assert "As the build that wrote this warehouse ran them (" in tests
@@ -497,12 +504,7 @@ def test_the_tests_are_the_builds_not_run_again_by_the_report(
 def test_a_warehouse_built_before_builds_stored_their_tests_says_so(
     sample: Path, tmp_path: Path
 ) -> None:
-    db = tmp_path / "warehouse.duckdb"
-    shutil.copyfile(sample.parents[1] / "warehouse.duckdb", db)
-    with duckdb.connect(str(db)) as con:
-        con.execute("drop table _test_results")
-    tests = section(report.write(db, tmp_path / "r.html").read_text(encoding="utf-8"),
-                    "data-tests")  # fmt: skip
+    tests = _tests_section_after(sample, tmp_path, "drop table _test_results")
     assert text(tests.split('<p class="caption">', 1)[1].split("</p>", 1)[0]) == (
         "This warehouse holds no data-test results: it was built before builds stored them. "
         "Rebuild it (`listings build`) to see them here."
