@@ -69,7 +69,7 @@ warehouse_task = task(database.build, name="build warehouse", **_IO_RETRIES)
 
 @task(name="write report", cache_policy=NO_CACHE)
 def report_task(db: Path, out: Path) -> Path:
-    from pipeline.warehouse import report  # altair is heavy: load it only when a report is written
+    from pipeline.report import page as report  # altair is heavy: only when a report is written
 
     return report.write(db, out)
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Debian's Chromium for the browser tests, which open the report and the docs page in
-# headless Chromium (tests/warehouse/test_report_browser.py, test_docs_page.py): `make test`
+# headless Chromium (tests/report/test_report_browser.py, test_docs_page.py): `make test`
 # and `make test-fast` run this first. Silent when `chromium` is on PATH; else installs
 # Debian's package with apt-get, as root or through sudo; else stops, exit 1, printing the
 # one command that installs it. No fonts: the tests read the DOM, not pixels.

@@ -29,8 +29,10 @@ sys.path.insert(0, str(REPO))  # the benchmarks package (the corpus generator) i
 
 from benchmarks import dataset  # noqa: E402
 from pipeline.ingest import metadata  # noqa: E402
+from pipeline.report import browser as report_browser  # noqa: E402
+from pipeline.report import page as report  # noqa: E402
 from pipeline.run import run  # noqa: E402
-from pipeline.warehouse import database, report, report_browser  # noqa: E402
+from pipeline.warehouse import database  # noqa: E402
 
 OUT = REPO / "docs" / "report"
 LARGE = 20_000  # listings in the large case

@@ -246,7 +246,8 @@ def _test_only(db: Path, select: Sequence[str] | None) -> int:
 
 
 def _lineage(args: argparse.Namespace) -> int:
-    from pipeline.warehouse import lineage, models
+    from pipeline.report import lineage
+    from pipeline.warehouse import models
 
     print(lineage.render(models.load_project(), args.format))
     return 0
@@ -263,7 +264,7 @@ def _docs(args: argparse.Namespace) -> int:
     # Written as .NAME.tmp beside --out, then renamed: a folder would put it in the parent;
     # the warehouse, a DuckDB file or the lake's manifest would be lost.
     options.refuse_output(args.out, "--out", db=args.db)
-    from pipeline.warehouse import docs_page
+    from pipeline.report import docs_page
 
     print(f"docs: {docs_page.write(args.out, db=args.db)}")
     return 0
@@ -281,7 +282,7 @@ def _report(args: argparse.Namespace) -> int:
         return 1
     import duckdb
 
-    from pipeline.warehouse import report  # charting libraries load only for this command
+    from pipeline.report import page as report  # charting libraries load only for this command
 
     try:
         path = report.write(args.db, args.out)

@@ -1,11 +1,9 @@
 """Open a report in headless Chromium: a screenshot to look at, the DOM a browser builds.
 
-What a report looks like can only be judged in a browser; this is the one place that
-starts one, for `scripts/report_screenshots.py` (PNGs in docs/report/) and for the test
-that holds the sample report to rendering in a real browser. Debian's `chromium` package
-is the browser (`apt-get install -y chromium`; `fonts-noto-cjk` draws the CJK titles in
-screenshots). Every run gets a fresh profile and no network service, so nothing but the
-file is loaded and nothing is left behind.
+The one place that starts a browser: for `scripts/report_screenshots.py` (PNGs in
+docs/report/) and the test holding the sample report to rendering in a real browser.
+Debian's `chromium` is the browser (`fonts-noto-cjk` draws CJK titles); every run gets a
+fresh profile and no network service, so nothing but the file is loaded or left behind.
 """
 
 from __future__ import annotations

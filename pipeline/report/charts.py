@@ -1,19 +1,9 @@
 """The report's charts: altair specs rendered to static SVG by vl-convert, with tooltips.
 
-Why static SVG and not Vega-Lite running in the page: the report is one file people mail,
-attach to tickets and archive with the data. An inline SVG draws in every browser and in
-viewers that block scripts (mail previews, ticket attachment previews), prints as it
-shows, and weighs tens of kilobytes; the Vega runtime inlined would add ~900 KB to every
-report and 5-10 s to every write (`vl_convert.javascript_bundle()` bundles it anew on each
-call), and would draw nothing where scripts are off. What interactivity a reader needs
-here is to point at a bar or a point and read its exact numbers: each mark carries an SVG
-`<title>`, which every browser shows as a tooltip, with no script. The text of the tooltip
-is the mark's `description` (Vega-Lite writes it as the mark's `aria-label`, for screen
-readers too), composed per row in `tip` columns by the callers.
-
-Readability rules the charts keep (issue: 12 queries on a 10-colour palette were
-unreadable crossing lines): no chart tells series apart by colour; several series are
-small multiples, one panel each, with their own y scale; time axes are UTC.
+Each mark's `description` (composed per row in `tip` columns by the callers) becomes its
+SVG `<title>`, a tooltip with no script. Several series are small multiples, one panel
+each with its own y scale, never told apart by colour; time axes are UTC. Why static SVG
+and these rules: docs/warehouse.md, "The report and the docs page".
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""What the report shows, read from a warehouse: the queries in `report_queries/`, run once.
+"""What the report shows, read from a warehouse: the queries in `queries/`, run once.
 
 Every number comes from a mart (`dim_documents`, `fct_query_snapshots`,
 `fct_listing_appearances`, `rpt_rejects`, `rpt_data_quality`) or from the lake tables as the
@@ -19,10 +19,11 @@ import duckdb
 import polars as pl
 
 from pipeline.errors import ReportError
-from pipeline.warehouse import database, report_data_tests
+from pipeline.report import data_tests
+from pipeline.warehouse import database
 
 # The queries behind the report, one .sql file each, beside this module.
-QUERIES = Path(__file__).with_name("report_queries")
+QUERIES = Path(__file__).with_name("queries")
 REQUIRED = (
     "dim_documents",
     "fct_listing_appearances",
@@ -60,7 +61,7 @@ class Query:
     def shown(self) -> str:
         """The SQL as a reader would rerun it: the file, then the parameters it ran with."""
         params = "".join(f"\n-- ${key} = {value!r}" for key, value in self.params.items())
-        return f"-- pipeline/warehouse/report_queries/{self.name}.sql{params}\n{self.sql.strip()}"
+        return f"-- pipeline/report/queries/{self.name}.sql{params}\n{self.sql.strip()}"
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ class ReportData:
     unit: str  # the period of the volume charts: day, week or month
     trend_unit: str  # the period of the per-query trend panels
     results: dict[str, Result]  # by query name
-    tests: report_data_tests.TestRun
+    tests: data_tests.TestRun
 
     def __getitem__(self, name: str) -> Result:
         return self.results[name]
@@ -137,7 +138,7 @@ def load(db: Path, *, generated_at: datetime | None = None) -> ReportData:
         lake = None
         if "_lake" in present:
             lake = _run(con, Query("lake", _sql("lake"))).frame.item(0, "url")
-        tests = report_data_tests.read(con)
+        tests = data_tests.read(con)
     finally:
         con.close()
     return ReportData(

@@ -1,11 +1,9 @@
-"""The data tests' outcomes for the report: read from the warehouse, as its build stored them.
+"""The data tests' outcomes for the report and a run's summary, as the build stored them.
 
-A build stores every test it ran in the warehouse (`models.store_results`: the table
-`models.RESULTS_TABLE`), in the same file or transaction as the models, so the report shows
-the outcomes of the build that wrote the warehouse without running a test again: the
-failures of a failed build kept for inspection (`NAME.failed.duckdb`), which are its point,
-and, after an update, what the update's tests found in the rows it changed. A warehouse
-built before builds stored their results has none to show, and the report says so.
+A build stores every test it ran in the warehouse it writes (`results.store_results`, the
+table `results.RESULTS_TABLE`), so the report shows them without running a test again: a
+failed build's failures (`NAME.failed.duckdb`), an update's findings in the rows it
+changed. A warehouse built before builds stored results has none, and the report says so.
 """
 
 from __future__ import annotations

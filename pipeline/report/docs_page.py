@@ -1,19 +1,10 @@
 """`listings docs`: one self-contained HTML page describing every lake table and model.
 
-For the analyst who asks "what is in this column, and where does it come from" without
-reading SQL: every relation with its layer, materialisation, grain, description, columns
-(type and meaning), tests and SQL, and the lineage graph drawn at the top. The page holds
-everything itself (styles inline, the graph as inline SVG laid out here, no font or library
-fetched), so it opens offline, mails and archives like the report. One small inline script
-is its search box (`SEARCH_SCRIPT`): it hides the models and columns a query does not
-match; where scripts are off the page shows everything, as it did before it had one. (The
-report has no script at all: a chart must show where scripts are off.) A long ENUM type is
-shown as `ENUM(12 values)`, its values folded beneath (`LONG_TYPE`).
-
-The descriptions are `docs.catalogue`'s, the ones `listings build` writes into the
-warehouse as comments. Column types are the warehouse's when `--db` names one; otherwise
-the project's views are created over empty lake tables in memory, which gives every column
-and its DuckDB type in well under a second without any data.
+Every relation with its layer, materialisation, grain, description, columns (type and
+meaning), tests and SQL, under the lineage graph laid out here as inline SVG. Descriptions
+are `docs.catalogue`'s; column types the warehouse's when `--db` names one, else those of
+the project's views over empty lake tables in memory. Its one script is the search box
+(`SEARCH_SCRIPT`); why, and the rest of the design: docs/warehouse.md.
 """
 
 from __future__ import annotations
@@ -29,7 +20,8 @@ import polars as pl
 
 from pipeline import atomic
 from pipeline.lake import layout
-from pipeline.warehouse import database, docs, lineage, models
+from pipeline.report import lineage
+from pipeline.warehouse import database, docs, models
 
 # The graph's geometry, in SVG user units (pixels at 100 %).
 NODE_WIDTH, NODE_HEIGHT = 210, 42

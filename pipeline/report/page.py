@@ -1,15 +1,9 @@
-"""One self-contained HTML report over a warehouse, for people who do not write SQL.
+"""The HTML report over a warehouse (`listings report`, a run's `data/report.html`).
 
-The file needs no network and no other file to open, so it can be mailed, attached to a
-ticket or archived with the data it describes. Its header says when it was written and from
-which warehouse and lake, so a report found later says what it describes; an empty warehouse
-says so plainly, naming the lake it was built from (a mistyped lake path is the usual cause).
-
-The work is split by job: `report_data` runs the queries in `report_queries/` (and
-`report_data_tests` reads the data tests' outcomes the build stored), `report_charts` draws
-(static SVG with tooltips; why not JavaScript is said there), `report_html` writes the
-page's pieces. This module decides what the page shows and in which order. The page holds
-no script, ever: it must show what it shows where scripts are off (mail previews).
+This module decides what the page shows and in which order; `data` runs the queries in
+`queries/` (`data_tests` reads the data tests' outcomes the build stored), `charts` draws
+static SVG, `html` writes the page's pieces. One self-contained file, no script: why, in
+docs/warehouse.md, "The report and the docs page".
 """
 
 from __future__ import annotations
@@ -22,10 +16,10 @@ from typing import Any
 import polars as pl
 
 from pipeline import atomic
-from pipeline.warehouse import models, report_data
-from pipeline.warehouse import report_charts as charts
-from pipeline.warehouse import report_html as h
-from pipeline.warehouse.report_data import (
+from pipeline.report import charts
+from pipeline.report import data as report_data
+from pipeline.report import html as h
+from pipeline.report.data import (
     FINDING_EXAMPLES,
     MAX_QUERY_ROWS,
     MOST_SEEN,
@@ -33,7 +27,8 @@ from pipeline.warehouse.report_data import (
     Result,
     load,
 )
-from pipeline.warehouse.report_data_tests import TestRun
+from pipeline.report.data_tests import TestRun
+from pipeline.warehouse import models
 
 __all__ = ["load", "render", "write"]
 

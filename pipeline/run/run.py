@@ -203,7 +203,7 @@ class Run:
         database.build(self.config.lake, db, on_event=self.on_event)
 
     def write_report(self, db: Path, out: Path) -> Path:
-        from pipeline.warehouse import report  # altair is heavy: only when a report is asked
+        from pipeline.report import page as report  # altair is heavy: only when a report is asked
 
         return report.write(db, out)
 
@@ -329,12 +329,13 @@ def resolve_pending_titles(
 def stored_tests(db: Path) -> tuple[dict[str, int], list[FlaggedTest]]:
     """The data tests the build that wrote the warehouse at `db` stored, as the summary
     shows them: how many ended in each status, and each that did not pass with its first
-    offending rows, read as the report reads them (`report_data_tests.read`)."""
-    from pipeline.warehouse import database, report_data_tests
+    offending rows, read as the report reads them (`pipeline.report.data_tests.read`)."""
+    from pipeline.report import data_tests
+    from pipeline.warehouse import database
 
     con = database.connect(db, read_only=True)
     try:
-        outcomes = report_data_tests.read(con).outcomes
+        outcomes = data_tests.read(con).outcomes
     finally:
         con.close()
     counts: dict[str, int] = {}

@@ -82,7 +82,7 @@ class BatchReport:
 @dataclass(frozen=True)
 class FlaggedTest:
     """A data test that warned or failed in the run's build, as the build stored it
-    (`pipeline.warehouse.report_data_tests`): what the summary prints about it."""
+    (`pipeline.report.data_tests`): what the summary prints about it."""
 
     name: str
     status: str  # WARN or FAIL

@@ -15,7 +15,8 @@ import duckdb
 import pytest
 
 from pipeline import cli
-from pipeline.warehouse import docs_page, models
+from pipeline.report import docs_page
+from pipeline.warehouse import models
 from tests.warehouse.sql.test_runner import model, write_project
 
 SVG = "{http://www.w3.org/2000/svg}"

@@ -1,6 +1,6 @@
 """The docs page's search box, as headless Chromium runs it (`?q=` in the address fills the
 box), and its long ENUM types shown as a count of values with the values folded beneath
-(pipeline/warehouse/docs_page.py)."""
+(pipeline/report/docs_page.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from pipeline import vocab
-from pipeline.warehouse import docs_page
+from pipeline.report import docs_page
 
 CHROMIUM = "/usr/bin/chromium"
 

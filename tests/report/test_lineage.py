@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from pipeline import cli
-from pipeline.warehouse import lineage, models
+from pipeline.report import lineage
+from pipeline.warehouse import models
 from tests.warehouse.sql.test_runner import model, write_project
 
 FILES = {

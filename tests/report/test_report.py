@@ -21,8 +21,11 @@ from benchmarks import generate
 from pipeline import cli
 from pipeline.errors import DataTestFailure
 from pipeline.ingest import metadata
+from pipeline.report import data as report_data
+from pipeline.report import html as report_html
+from pipeline.report import page as report
 from pipeline.run import run
-from pipeline.warehouse import database, models, report, report_data, report_html
+from pipeline.warehouse import database, models
 from tests.conftest import RAW, SAMPLE_FETCHED_AT, empty_lake, write_snapshot
 
 GENERATED_AT = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
@@ -180,7 +183,7 @@ def test_every_chart_and_table_shows_the_sql_behind_it(page: str) -> None:
     shown = dict(folded)
     volume = (report_data.QUERIES / "volume.sql").read_text(encoding="utf-8").strip()
     assert shown["listings-per-period"] == (
-        "-- pipeline/warehouse/report_queries/volume.sql\n-- $unit = &#x27;day&#x27;\n"
+        "-- pipeline/report/queries/volume.sql\n-- $unit = &#x27;day&#x27;\n"
         + volume.replace("'", "&#x27;").replace("<", "&lt;").replace(">", "&gt;")
     )
 
@@ -487,9 +490,7 @@ def _tests_section_after(sample: Path, tmp_path: Path, change: str) -> str:
     return section(report.write(db, tmp_path / "r.html").read_text(encoding="utf-8"), "data-tests")
 
 
-def test_the_tests_are_the_builds_not_run_again_by_the_report(
-    sample: Path, tmp_path: Path
-) -> None:
+def test_the_tests_are_the_builds_not_run_again_by_the_report(sample: Path, tmp_path: Path) -> None:
     """A row changed after the build would fail a test run now: the report shows what the
     build found, as `listings build` printed it."""
     tests = _tests_section_after(

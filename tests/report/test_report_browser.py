@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.warehouse import report_browser
-from tests.warehouse.test_report import build_sample, charts, marks, tips
+from pipeline.report import browser as report_browser
+from tests.report.test_report import build_sample, charts, marks, tips
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,5 @@
 """The report's charts at the size of a long crawl: ten years of monthly points for the
-60 query panels the report draws at most (pipeline/warehouse/report_charts.py, `svg`)."""
+60 query panels the report draws at most (pipeline/report/charts.py, `svg`)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import polars as pl
 
-from pipeline.warehouse import report_charts as charts
-from pipeline.warehouse.report_data import MAX_PANELS
+from pipeline.report import charts
+from pipeline.report.data import MAX_PANELS
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -1,7 +1,7 @@
 """What the report's charts and tables let a reader read off: sizes in classes of one decade
 each, a sentence where a chart would show only "not shown", counts on axes as integers, and
 per query the documents whose rank moved most between their first and last sightings
-(pipeline/warehouse/report.py, report_charts.py, report_queries/sizes.sql and
+(pipeline/report/page.py, charts.py, queries/sizes.sql and
 rank_movement.sql)."""
 
 from __future__ import annotations
@@ -17,10 +17,13 @@ import pytest
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from pipeline.ingest import metadata
-from pipeline.parse.render import Document, render_page
+from pipeline.report import charts
+from pipeline.report import data as report_data
+from pipeline.report import page as report
 from pipeline.run import run
-from pipeline.warehouse import database, report, report_data
-from pipeline.warehouse import report_charts as charts
+from pipeline.warehouse import database
+from render.fields import Document
+from render.text import render_page
 
 SVG = "{http://www.w3.org/2000/svg}"
 GENERATED_AT = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
@@ -112,7 +115,7 @@ def test_each_query_lists_its_climbs_then_its_falls_largest_first(crawl_page: Pa
     ]
     sql = movement.css_first("details.sql pre code").text()
     assert sql.startswith(
-        "-- pipeline/warehouse/report_queries/rank_movement.sql\n-- $movers = 3\n-- $queries = 20\n"
+        "-- pipeline/report/queries/rank_movement.sql\n-- $movers = 3\n-- $queries = 20\n"
     )
 
 

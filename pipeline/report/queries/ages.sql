@@ -1,6 +1,6 @@
 -- Documents per age class: age at the last sighting, from the middle of the intersected
 -- upload interval. The classes follow the site's own age units (days, months of 30 days,
--- years of 360 days); report_charts.AGE_ORDER lists the labels in order.
+-- years of 360 days); charts.AGE_ORDER lists the labels in order.
 with aged as (
     select
         uploaded_window_hours,

@@ -1,5 +1,5 @@
 -- Documents per page-count class (as last shown). Classes widen as counts grow: a slide deck
--- has 20 pages, a book 500. report_charts.PAGES_ORDER lists the labels in order.
+-- has 20 pages, a book 500. charts.PAGES_ORDER lists the labels in order.
 select
     case
         when pages is null then 'unknown'

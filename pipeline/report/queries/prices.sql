@@ -1,6 +1,6 @@
 -- Documents per price class, from the price as last shown (in the site's credit word, e.g.
 -- 码力). Most documents are free, so the paid ones are split finely at the low end.
--- report_charts.PRICE_ORDER lists the labels in order.
+-- charts.PRICE_ORDER lists the labels in order.
 select
     case
         when latest_price is null then 'unknown'

@@ -1,6 +1,6 @@
 -- Documents per rating class (half stars, from the rating as last shown): `3.5` holds
 -- 3.5 <= rating < 4. A rating below 1 no 1-5 star vote gives: the site's anomaly, kept
--- apart. report_charts.RATING_ORDER lists the labels in order.
+-- apart. charts.RATING_ORDER lists the labels in order.
 select
     case
         when latest_rating is null then 'unknown'
