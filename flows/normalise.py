@@ -14,7 +14,6 @@ server (no setup, but that server takes a while to start).
 # No `from __future__ import annotations` here: Prefect validates flow parameters with
 # pydantic from the real annotations, and a served run cannot resolve string ones.
 import logging
-import os
 import sys
 from collections.abc import Iterator
 from dataclasses import replace
@@ -27,7 +26,6 @@ from prefect.futures import as_completed
 from prefect.states import State
 from prefect.tasks import exponential_backoff
 
-from flows.serve import SERVED_ENV
 from pipeline import config
 from pipeline.ingest.metadata import ReadOptions, run_start
 from pipeline.lake.layout import retired_note
@@ -170,7 +168,7 @@ def normalise_flow(
         summary.listings,
         summary.rejects,
     )
-    if os.environ.get(SERVED_ENV):  # `listings serve`: one line per run on its output
+    if config.served():  # `listings serve`: one line per run on its output
         print(summary.one_line(), flush=True)
     return summary
 
@@ -187,8 +185,10 @@ def with_dask(address: str | None):
 
 
 if __name__ == "__main__":
-    # `python -m flows.normalise [ARGS]` is `listings run [ARGS]`: the command line lives
-    # in the CLI (flows hold no argparse).
-    from pipeline.cli.main import main
+    # `python -m flows.normalise [ARGS]` is `listings run [ARGS]`: the command line lives in
+    # the CLI (flows hold no argparse), run by name as `python -m pipeline.cli` runs it, so
+    # no flow imports the layer above it.
+    import runpy
 
-    sys.exit(main(["run", *sys.argv[1:]]))
+    sys.argv[1:1] = ["run"]
+    runpy.run_module("pipeline.cli", run_name="__main__", alter_sys=True)

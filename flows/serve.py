@@ -7,7 +7,7 @@ serves against that server and starts nothing.
 
 The local server listens on a stable port (`config.SERVE_PORT`, Prefect's own, or `--port`), so
 a bookmark to its UI survives restarts; a port already taken is a message, not a retry on
-another. Each scheduled run prints one line when it ends (`SERVED_ENV` tells the flow it is
+another. Each scheduled run prints one line when it ends (`config.SERVED_ENV` tells the flow it is
 served): a served process that only ever printed its start-up would leave people guessing.
 
 Prefect reads its settings when it is imported, so nothing here imports it at module level:
@@ -34,8 +34,6 @@ from pipeline.errors import ServeError
 
 HEALTH_TIMEOUT_S = 120.0
 STOP_TIMEOUT_S = 20.0
-# Set for the served flow runs (they inherit it): each prints one line when it ends.
-SERVED_ENV = "LISTINGS_SERVED"
 
 
 def _free_port() -> int:
@@ -132,7 +130,7 @@ def serve(
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, _terminate)
-    os.environ[SERVED_ENV] = "1"
+    os.environ[config.SERVED_ENV] = "1"
     try:
         if os.environ.get("PREFECT_API_URL"):
             _serve(cron, parameters, name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 DEFAULT_RAW = Path("data/raw")
@@ -37,3 +38,12 @@ SERVE_PORT = 4200
 # DuckDB 1.0 to 1.2, at ~31 % more bytes; 'latest': DuckDB's newest).
 STORAGE_VERSION = "v1.3.0"
 STORAGE_VERSION_ENV = "LISTINGS_DUCKDB_STORAGE_VERSION"
+
+# Set by `listings serve` for the flow runs it serves (they inherit it): each prints one line
+# when it ends, as a served process that only ever printed its start-up leaves people guessing.
+SERVED_ENV = "LISTINGS_SERVED"
+
+
+def served() -> bool:
+    """Whether this process is a flow run that `listings serve` started (`SERVED_ENV`)."""
+    return bool(os.environ.get(SERVED_ENV))

@@ -9,7 +9,7 @@ run wrote into that holds more than `AUTO_SMALL_GROUPS` small groups has them me
 A merge is a manifest commit like any other: the merged files are written first, then the
 manifest rows of their snapshots are pointed at them, then the old files are deleted. A
 crash leaves either the new files or the old ones unnamed by the manifest, and the next run
-deletes them (`layout.prune`): readers bound to the manifest never see a row twice or lose
+deletes them (`manifest.prune`): readers bound to the manifest never see a row twice or lose
 one.
 """
 
@@ -264,7 +264,7 @@ def convert(
     untouched = committed.join(moved.select("snapshot_id"), on="snapshot_id", how="anti")
     converted_rows = pl.concat([moved, untouched])
     manifest.replace(lake, converted_rows)
-    layout.prune(lake, keep=manifest.data_paths(converted_rows))
+    manifest.prune(lake, keep=manifest.data_paths(converted_rows))
     converted.seconds = time.perf_counter() - started
     return converted
 
@@ -345,7 +345,7 @@ def compact_lake(
     with lock.locked(lake, on_wait=on_message):
         committed = manifest.load(lake)
         before = len(manifest.data_paths(committed)) // len(TABLES)
-        removed = layout.prune(lake, keep=manifest.data_paths(committed))
+        removed = manifest.prune(lake, keep=manifest.data_paths(committed))
         conversion = convert(lake, on_message=on_message)
         merged = compact(lake, more_than=1)
         after = len(manifest.data_paths(manifest.merge_parts(lake))) // len(TABLES)

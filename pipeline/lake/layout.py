@@ -4,7 +4,7 @@
 files as one *group* (one file per table and month it touches), and compaction
 (`compact`) folds a month's small groups into large ones. Which groups are live
 is the manifest's word (`manifest`), never a folder listing: files it does not
-name are a crashed run's or a finished compaction's leftovers, and `prune` deletes them.
+name are a crashed run's or a finished compaction's leftovers, and `manifest.prune` deletes them.
 
 Each file is written to a temporary name and renamed into place, so a reader or a crash
 never sees half a file. Names come from content (a hash of the group's snapshot ids) and
@@ -18,7 +18,6 @@ import hashlib
 import io
 import os
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 
 import polars as pl
 
@@ -233,7 +232,7 @@ def damaged(lake: Location, table: str, error: Exception) -> LakeError:
 def table_files(lake: Location, table: str) -> list[str]:
     """Every data file under a table's folder, in any layout, committed or not.
 
-    For tidying up only (`prune`): readers take the manifest's list. Temporary files of a
+    For tidying up only (`manifest.prune`): readers take the manifest's list. Temporary files of a
     write that died are included: nothing else writes while the caller holds the lock.
     """
     top = lake.path(table)
@@ -245,36 +244,3 @@ def table_files(lake: Location, table: str) -> list[str]:
             if name.endswith(".parquet") or (name.startswith(".") and name.endswith(".tmp"))
         )
     return [p for p in lake.find(top) if p.endswith(".parquet")]
-
-
-def prune(lake: Location, keep: set[str]) -> int:
-    """Delete data files that are not in `keep` (paths relative to the lake); how many.
-
-    A file the manifest names, or a full refresh's staged commits, is never deleted,
-    whatever `keep` says: a full refresh keeps the lake it replaces until its switch
-    (docs/lake.md, "Crashes"), and no caller's stale view may cost committed rows. Empty
-    partition folders go too (local lakes: object stores have no folders).
-    """
-    from pipeline.lake import manifest  # it imports this module
-
-    keep = (
-        keep
-        | manifest.data_paths(manifest.load(lake))
-        | manifest.data_paths(manifest.load_staged(lake))
-    )
-    root = lake.path("")
-    stale = [
-        file
-        for table in TABLES
-        for file in table_files(lake, table)
-        if file.removeprefix(root) not in keep
-    ]
-    for file in stale:
-        lake.remove(file)
-    if lake.is_local:
-        for table in TABLES:
-            top = Path(lake.path(table))
-            for folder in sorted(top.glob("*=*"), reverse=True) if top.is_dir() else []:
-                if folder.is_dir() and not any(folder.iterdir()):
-                    folder.rmdir()
-    return len(stale)

@@ -30,6 +30,7 @@ import hashlib
 import io
 import time
 import uuid
+from pathlib import Path
 
 import polars as pl
 
@@ -450,6 +451,33 @@ def _drop_staging(lake: Location) -> None:
     for part in _staged_parts(lake):
         lake.remove(part)
     lake.remove(lake.path(DIRNAME, REFRESH_DIRNAME, _REFRESH_MARKER))
+
+
+def prune(lake: Location, keep: set[str]) -> int:
+    """Delete data files that are not in `keep` (paths relative to the lake); how many.
+
+    A file the manifest names, or a full refresh's staged commits, is never deleted,
+    whatever `keep` says: a full refresh keeps the lake it replaces until its switch
+    (docs/lake.md, "Crashes"), and no caller's stale view may cost committed rows. Empty
+    partition folders go too (local lakes: object stores have no folders).
+    """
+    keep = keep | data_paths(load(lake)) | data_paths(load_staged(lake))
+    root = lake.path("")
+    stale = [
+        file
+        for table in TABLES
+        for file in layout.table_files(lake, table)
+        if file.removeprefix(root) not in keep
+    ]
+    for file in stale:
+        lake.remove(file)
+    if lake.is_local:
+        for table in TABLES:
+            top = Path(lake.path(table))
+            for folder in sorted(top.glob("*=*"), reverse=True) if top.is_dir() else []:
+                if folder.is_dir() and not any(folder.iterdir()):
+                    folder.rmdir()
+    return len(stale)
 
 
 def remove_temporary(lake: Location) -> int:

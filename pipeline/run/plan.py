@@ -66,7 +66,7 @@ def plan(
             manifest.reset(lake)
             committed = committed.clear()
         summary = RunSummary(lake_dir=lake.url, full_refresh=full_refresh)
-        summary.files_removed = layout.prune(lake, keep=manifest.data_paths(committed))
+        summary.files_removed = manifest.prune(lake, keep=manifest.data_paths(committed))
         outdated = committed["schema_version"] < layout.SCHEMA_VERSION
         if manifest.layout_of(committed) not in (None, layout.LAYOUT) or outdated.any():
             summary.conversion = compact.convert(lake, on_message=on_message).render()

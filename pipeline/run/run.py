@@ -134,7 +134,7 @@ class Run:
             summary.batches.sort(key=lambda report: report.batch)
             if settings.full_refresh:
                 manifest.switch_refresh(lake)
-                summary.files_removed += layout.prune(lake, keep=set())
+                summary.files_removed += manifest.prune(lake, keep=set())
             committed = resolve_pending_titles(lake, summary, started_ns)
             finish(lake, summary, committed)
             if settings.db is not None:  # only `publish` compares it

@@ -31,7 +31,7 @@ def test_a_taken_port_is_a_message_before_any_server_starts(
         port = taken.getsockname()[1]
         args = ["serve", "--cron", "0 * * * *", str(RAW), "--lake", str(tmp_path / "lake")]
         assert cli.main([*args, "--db", str(tmp_path / "w.duckdb"), "--port", str(port)]) == 1
-    monkeypatch.delenv(serve.SERVED_ENV, raising=False)
+    monkeypatch.delenv(config.SERVED_ENV, raising=False)
     assert capsys.readouterr().err == (
         f"listings serve: port {port} on 127.0.0.1 is taken (Address already in use): another "
         "Prefect server or `listings serve` may be running; give --port\n"
