@@ -36,7 +36,7 @@ crawls of it (uploads, most of them near the top; promotions; neighbours swappin
 past `RESULTS_CAP` dropped). Each day the crawler walks about half of its queries from page
 1, pages seconds apart; the number of queries grows with the pages a day (`queries_for`),
 so every size has about the same depth per query and the same share of new documents. Pages
-are rendered by `pipeline.parse.render` (the functions the property tests trust), so a
+are rendered by `render` (the functions the property tests trust), so a
 generated page is exactly what the site would have shown for that truth. No hypothesis
 here: a benchmark wants a fast, reproducible, *typical* mix, not adversarial shrinking.
 
@@ -76,15 +76,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
-from pipeline.parse.render import (
-    DEFAULT_TEXT_LAYOUT,
-    Document,
-    ambiguities,
-    pager_window,
-    render_html_page,
-    render_json_page,
-    render_page,
-)
+from render.api import render_json_page
+from render.fields import DEFAULT_TEXT_LAYOUT, Document, pager_window
+from render.html import render_html_page
+from render.text import ambiguities, render_page
 
 SITE_HOST = "wenku.it"
 SITE = f"https://{SITE_HOST}"
@@ -695,7 +690,7 @@ def generate_corpus(
     of FORMS) changes only how the pages are rendered and named: every form of the same
     arguments and twins shows the same documents at the same fetch times. `twins` is the share
     of page fetches also saved as HTML or JSON (default: `default_twins(form)`). `text_layout`
-    (one of `render.TEXT_LAYOUTS`) is the layout text pages are printed in.
+    (one of `render.text.TEXT_LAYOUTS`) is the layout text pages are printed in.
     """
     renderer = _Renderer(seed, text_layout)
     for fetch in fetches(

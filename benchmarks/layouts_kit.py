@@ -1,7 +1,7 @@
 """The kit's per-layout section: listings/s of the text form in each layout it reads.
 
 The same generated crawl (one seed, `generate.generate_corpus`) is printed in every layout
-the text form reads (`render.TEXT_LAYOUTS`: titles on their own line a third of the time,
+the text form reads (`render.text.TEXT_LAYOUTS`: titles on their own line a third of the time,
 pages flattened further, hidden ages, as the generator draws them) and each is parsed
 in-process, after the imports:
 
@@ -33,8 +33,9 @@ from benchmarks.generate import generate_corpus
 from pipeline import vocab
 from pipeline.ingest import metadata
 from pipeline.parse import text
-from pipeline.parse.render import DEFAULT_TEXT_LAYOUT, TEXT_LAYOUTS
 from pipeline.run import normalise
+from render.fields import DEFAULT_TEXT_LAYOUT
+from render.text import TEXT_LAYOUTS
 
 HEADING = "## Throughput per text layout"
 RESULTS = Path(__file__).with_name("RESULTS.md")

@@ -16,8 +16,9 @@ from hypothesis import Phase, settings
 
 from pipeline.ingest import metadata, read, walk
 from pipeline.parse.layouts import layout as layout_record
-from pipeline.parse.render import DEFAULT_TEXT_LAYOUT, Document, render_heading, render_size
 from pipeline.run import normalise, run
+from render.fields import DEFAULT_TEXT_LAYOUT, Document, render_size
+from render.text import render_heading
 
 # No test depends on the clock: hypothesis' per-example deadline (200 ms) fails an example
 # that a busy machine merely slowed, so it is off. `HYPOTHESIS_PROFILE=quick` while coding:
@@ -47,8 +48,12 @@ def write_snapshot(
     if fetched_at is not None:
         sidecar = path.with_name(path.name + walk.SIDECAR_SUFFIX)
         sidecar.write_text(
-            json.dumps({"url": "https://wenku.it/search?wd=test&page=1",
-                        "fetched_at": fetched_at.isoformat()}),
+            json.dumps(
+                {
+                    "url": "https://wenku.it/search?wd=test&page=1",
+                    "fetched_at": fetched_at.isoformat(),
+                }
+            ),
             encoding="utf-8",
         )
     return path
@@ -137,7 +142,7 @@ def assert_nothing_lost(tables: normalise.BatchTables, snapshot_id: str, text: s
     for start, end in spans:
         covered[start:end] = b"\x01" * (end - start)
     lost = [i for i, byte in enumerate(data) if not covered[i] and not chr(byte).isspace()]
-    assert not lost, f"bytes not accounted for at {lost[:10]}: {data[lost[0]:lost[0] + 40]!r}"
+    assert not lost, f"bytes not accounted for at {lost[:10]}: {data[lost[0] : lost[0] + 40]!r}"
 
 
 def _readings(price_text: str, after_space: bool = False) -> set[int]:
@@ -198,16 +203,14 @@ def assert_listings_match(
         assert row["score"] == doc.score
         assert row["rating"] == doc.score / 100
         assert row["rating_anomaly"] is (doc.score < 100)
-        expected_source = {"own_line": "own_line", "repeated": "repetition"}.get(
-            layout, "unknown"
-        )
+        expected_source = {"own_line": "own_line", "repeated": "repetition"}.get(layout, "unknown")
         assert row["title_source"] == expected_source
         if expected_source == "unknown":
             assert row["title"] is None and row["description"] is None
         else:
             assert row["title"] == doc.title
-            truth_description = doc.description if layout == "own_line" else (
-                doc.title + doc.description
+            truth_description = (
+                doc.description if layout == "own_line" else (doc.title + doc.description)
             )
             assert row["description"] + str(row["price"]) == truth_description + str(doc.price)
 

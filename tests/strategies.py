@@ -46,14 +46,8 @@ from hypothesis import assume
 from hypothesis import strategies as st
 
 from pipeline.parse.layouts import FLOAT_LOG_THRESHOLDS
-from pipeline.parse.render import (
-    LOOKS_LIKE_TAIL,
-    TEXT_LAYOUTS,
-    TITLE_LAYOUTS,
-    Document,
-    ambiguities,
-    render_page,
-)
+from render.fields import Document
+from render.text import LOOKS_LIKE_TAIL, TEXT_LAYOUTS, TITLE_LAYOUTS, ambiguities, render_page
 
 DEFAULT_FETCHED_AT = datetime(2026, 11, 26, 8, 0, 0, tzinfo=UTC)
 CREDITS = ("码力", "魔豆", "金币")

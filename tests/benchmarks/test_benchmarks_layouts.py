@@ -9,7 +9,7 @@ import re
 
 from benchmarks import layouts_kit
 from benchmarks.generate import generate_corpus
-from pipeline.parse.render import TEXT_LAYOUTS
+from render.text import TEXT_LAYOUTS
 
 
 def test_every_layout_prints_the_same_documents_and_the_kit_reads_them_all() -> None:

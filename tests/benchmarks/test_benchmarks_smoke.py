@@ -25,7 +25,8 @@ from benchmarks.generate import generate_corpus, pages_per_day
 from benchmarks.measures import Row
 from benchmarks.stages import ALL_STAGES, STAGES
 from pipeline.ingest import metadata, sources, walk
-from pipeline.parse.render import render_age, render_tail
+from render.fields import render_age
+from render.text import render_tail
 
 N_LISTINGS = 200  # 20 pages
 DAYS = 5

@@ -1,7 +1,7 @@
 """What the fuzzer feeds the reader: real and generated pages, mutated, in any container.
 
 Seeds are the committed pages (`data/raw/*`, `tests/parse/fixtures/*`) and pages rendered
-from drawn documents in all three forms (`pipeline.parse.render`). Generated seeds need not
+from drawn documents in all three forms (`render`). Generated seeds need not
 be unambiguous (they are mutated anyway), so their documents are drawn cheaply here rather
 than through `tests.strategies`, whose filters keep only truths a parser can read back
 exactly; the neighbour tests in `test_fuzz.py` use those.
@@ -26,14 +26,10 @@ from pathlib import Path
 
 from hypothesis import strategies as st
 
-from pipeline.parse.render import (
-    HTML_LAYOUTS,
-    TEXT_LAYOUTS,
-    Document,
-    render_html_page,
-    render_json_page,
-    render_page,
-)
+from render.api import render_json_page
+from render.fields import Document
+from render.html import HTML_LAYOUTS, render_html_page
+from render.text import TEXT_LAYOUTS, render_page
 from tests.strategies import DEFAULT_FETCHED_AT, age_seconds, sizes
 
 REPO = Path(__file__).resolve().parents[2]

@@ -24,13 +24,10 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from pipeline.parse.bound import MAX_REJECTS_PER_PAGE
-from pipeline.parse.render import (
-    default_pager,
-    render_footer,
-    render_html_page,
-    render_json_page,
-    render_listing,
-)
+from render.api import render_json_page
+from render.fields import default_pager
+from render.html import render_html_page
+from render.text import render_footer, render_listing
 from tests.conftest import assert_listings_match
 from tests.fuzz import batch_size, profile
 from tests.fuzz.harness import COUNTS, check_batch, normalise_pages

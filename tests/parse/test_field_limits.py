@@ -153,7 +153,7 @@ def test_a_size_in_a_unit_the_site_would_not_pick_is_a_reject(normalise_texts, s
 
 def test_size_bounds_hold_every_rendering_of_the_largest_sizes() -> None:
     """The bytes each bound stands for render as the text, one byte further out do not."""
-    from pipeline.parse.render import render_size
+    from render.fields import render_size
 
     texts = [size for size, *_ in BIG_SIZES]
     frame = pl.DataFrame({"t": texts}).select(fields.size_fields(pl.col("t"))[:3])

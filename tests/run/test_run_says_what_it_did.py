@@ -20,11 +20,12 @@ import pytest
 from rich.console import Console
 
 from pipeline import cli
-from pipeline.parse.render import Document, render_page
 from pipeline.run import run
 from pipeline.run.progress import BatchProgress
 from pipeline.run.summary import FlaggedTest, RunSummary
 from pipeline.warehouse import increments, models
+from render.fields import Document
+from render.text import render_page
 from tests.conftest import REPO
 
 

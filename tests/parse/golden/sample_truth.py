@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from pipeline.parse.render import Document
+from render.fields import Document
 
 
 @dataclass(frozen=True)

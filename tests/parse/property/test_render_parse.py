@@ -15,16 +15,9 @@ from hypothesis import strategies as st
 
 from benchmarks.layouts_kit import read_frame
 from pipeline.parse import fields
-from pipeline.parse.render import (
-    TEXT_LAYOUTS,
-    default_pager,
-    render_age,
-    render_footer,
-    render_listing,
-    render_page,
-    render_size,
-)
 from pipeline.run import normalise
+from render.fields import default_pager, render_age, render_size
+from render.text import TEXT_LAYOUTS, render_footer, render_listing, render_page
 from tests.conftest import assert_listings_match, assert_nothing_lost
 from tests.strategies import age_seconds, fetched_ats, layout_pages, pages_, sizes
 

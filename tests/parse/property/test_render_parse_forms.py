@@ -24,18 +24,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline.ingest import metadata, read
-from pipeline.parse.render import (
-    HTML_LAYOUTS,
-    Document,
-    file_family,
-    listing_document_id,
-    render_age,
-    render_html_page,
-    render_json_page,
-    render_page,
-    render_size,
-)
 from pipeline.run import normalise
+from render.api import render_json_page
+from render.fields import Document, file_family, listing_document_id, render_age, render_size
+from render.html import HTML_LAYOUTS, render_html_page
+from render.text import render_page
 from tests.conftest import assert_nothing_lost, write_snapshot
 from tests.strategies import (
     DEFAULT_FETCHED_AT,
