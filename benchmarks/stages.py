@@ -9,7 +9,7 @@ batch by batch (the CLI's byte-bounded batches) with its real input, and timed a
 | decode | the rest of `read.read_batch`: decoding, sidecars, hashes, ids, the frame |
 | split | `text.split_chunks` |
 | extract | `text.parse_chunks` + `resolve_prices` + `split_titles` |
-| derive | `text.derive_fields` |
+| derive | `tails.derive_fields` |
 | validate | `schemas.split_valid(…, schemas.Listing)` (pandera) |
 | validate other | `schemas.validate` of the Snapshot and Reject tables (pandera) |
 | assemble | the rest of `normalise.normalise_batch` (footer, conform, joins, sorts) |
@@ -42,7 +42,7 @@ from pipeline import config, parse, schemas
 from pipeline.ingest import metadata, read, sources
 from pipeline.lake import layout
 from pipeline.lake.storage import Location
-from pipeline.parse import api, html, text
+from pipeline.parse import api, html, tails, text
 from pipeline.run import normalise
 
 T = TypeVar("T")
@@ -95,7 +95,7 @@ def run_stages(
         texts = pages.select("snapshot_id", "text")
         chunks, _ = _timed(t, "split", lambda texts=texts: text.split_chunks(texts))
         extracted = _timed(t, "extract", lambda c=chunks, p=pages: _extract(c, p))
-        derived = _timed(t, "derive", lambda e=extracted: text.derive_fields(e))
+        derived = _timed(t, "derive", lambda e=extracted: tails.derive_fields(e))
         # The facts only other forms carry, as nulls, as `parse.parse` gives them.
         facts = [pl.lit(None, dtype).alias(name) for name, dtype in parse.LISTING_FACTS.items()
                  if name not in derived.columns]  # fmt: skip

@@ -19,8 +19,8 @@ layout fits is one whole-page reject naming the nearest layouts and what differs
 
 One pass per page pulls each result item's raw pieces (link, icon, title, description,
 star text, info line) out of the tree; everything after that is vectorised polars over
-the whole batch, and the info line goes through the text form's own rules
-(`text.info_parts`, `text.derive_fields`), so every form reads a size, an age or a rating
+the whole batch, and the info line goes through the tail rules every form shares
+(`tails.info_parts`, `tails.derive_fields`), so every form reads a size, an age or a rating
 the same way.
 
 A listing's byte span is where its item sits in the page: from the `<li` before the first
@@ -47,7 +47,7 @@ from typing import Any
 import polars as pl
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from pipeline.parse import bound, layouts, text
+from pipeline.parse import bound, layouts, tails
 from pipeline.parse.layouts import Layout
 from pipeline.vocab import FILE_FAMILY_OF_EXT
 
@@ -696,7 +696,7 @@ def read_items(items: pl.DataFrame, pages: pl.DataFrame) -> pl.DataFrame:
     """Raw items → listing rows (with `fragment` and `parse_error`), by the text form's rules.
 
     Each row's `layout` picks its selectors' reasons, its link pattern, its info line's
-    spacing and, in `text.derive_fields`, its size, rating and time printers.
+    spacing and, in `tails.derive_fields`, its size, rating and time printers.
     """
     found = items["layout"].drop_nulls().unique().to_list()
     # With the layouts `_refined` may turn them into: rows are read by their final layout.
@@ -750,7 +750,7 @@ def read_items(items: pl.DataFrame, pages: pl.DataFrame) -> pl.DataFrame:
             pl.when(pl.col("document_ref").str.contains(_DIGITS))
             .then(pl.col("document_ref").cast(pl.Int64, strict=False))
             .alias("document_id"),
-            _by_layout(names, lambda r: text.info_parts(pl.col("info"), r)).alias("_t"),
+            _by_layout(names, lambda r: tails.info_parts(pl.col("info"), r)).alias("_t"),
         )
         .unnest("_t")
         .with_columns(_refined())
@@ -761,7 +761,7 @@ def read_items(items: pl.DataFrame, pages: pl.DataFrame) -> pl.DataFrame:
             pl.col("price_text").cast(pl.Int64, strict=False).alias("price"),
             pl.lit(False).alias("price_ambiguous"),
         )
-        .pipe(text.derive_fields)
+        .pipe(tails.derive_fields)
     )
     problems = pl.concat_str(
         pl.when(pl.col("href").is_null()).then(
