@@ -115,7 +115,7 @@ def serve(
     *,
     port: int = config.SERVE_PORT,
     name: str = "normalise-scheduled",
-) -> int:
+) -> None:
     """Serve the flow on `cron` until interrupted; start a local server if none is set.
 
     Every path is made absolute first: a served run starts in another working directory."""
@@ -144,4 +144,3 @@ def serve(
                 _serve(cron, parameters, name)
     except KeyboardInterrupt:
         print("stopped", file=sys.stderr)
-    return 0

@@ -47,3 +47,12 @@ SERVED_ENV = "LISTINGS_SERVED"
 def served() -> bool:
     """Whether this process is a flow run that `listings serve` started (`SERVED_ENV`)."""
     return bool(os.environ.get(SERVED_ENV))
+
+
+# The Dask scheduler `listings run` sends its batches to when `--dask-address` is not given.
+DASK_ADDRESS_ENV = "LISTINGS_DASK_ADDRESS"
+
+
+def dask_address() -> str | None:
+    """The Dask scheduler's address from the environment (`DASK_ADDRESS_ENV`), or None."""
+    return os.environ.get(DASK_ADDRESS_ENV)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from pipeline import config
 from pipeline.cli import options, sql
+from pipeline.cli.exit_codes import ExitCode
 from pipeline.errors import DataTestFailure, LakeError, ModelError
 
 if TYPE_CHECKING:  # the handlers import duckdb and the model layer when they run
@@ -160,7 +161,7 @@ def _say_waiting(message: str) -> None:
     print(f"listings build: {message}", file=sys.stderr, flush=True)
 
 
-def _build(args: argparse.Namespace) -> int:
+def _build(args: argparse.Namespace) -> ExitCode:
     import duckdb
 
     from pipeline.warehouse import database
@@ -180,7 +181,7 @@ def _build(args: argparse.Namespace) -> int:
         )
     except LakeError as error:
         print(f"listings build: {error}; {args.db} is unchanged", file=sys.stderr)
-        return 1
+        return ExitCode.ERROR
     except ModelError as error:
         failed = args.db.with_name(f"{args.db.stem}.failed{args.db.suffix}")
         print(f"listings build: {error}", file=sys.stderr)
@@ -189,13 +190,13 @@ def _build(args: argparse.Namespace) -> int:
                 f"\n{args.db} is unchanged; the failed build is at {failed} for inspection",
                 file=sys.stderr,
             )
-        return 1
+        return ExitCode.ERROR
     except duckdb.Error as error:
         # DuckDB's own writes report a full disk as an IOException, not an OSError.
         full = "No space left on device" in str(error)
         hint = "; rerun after freeing space" if full else ""
         print(f"listings build: {error}{hint}", file=sys.stderr)
-        return 1
+        return ExitCode.ERROR
     lake_rows = ", ".join(f"{table} {rows:,}" for table, rows in built.lake_rows.items())
     print(f"lake:      {args.lake} ({lake_rows} rows)")
     print(f"warehouse: {args.db}")
@@ -205,10 +206,10 @@ def _build(args: argparse.Namespace) -> int:
         print(f"build:     rebuilt whole ({built.rebuilt_because})")
     if built.models is not None:
         print(built.models.render())
-    return 0
+    return ExitCode.OK
 
 
-def _test_only(db: Path, select: Sequence[str] | None) -> int:
+def _test_only(db: Path, select: Sequence[str] | None) -> ExitCode:
     """`build --test-only`: the build's test lines and exit status, with nothing built."""
     import duckdb
 
@@ -220,18 +221,18 @@ def _test_only(db: Path, select: Sequence[str] | None) -> int:
             f"listings build: no warehouse at {db} to test: run `listings build` first",
             file=sys.stderr,
         )
-        return 1
+        return ExitCode.ERROR
     project = models.load_project()
     try:
         con = database.connect(db, read_only=True)
     except duckdb.Error as error:
         print(f"listings build: {db}: {error}", file=sys.stderr)
-        return 1
+        return ExitCode.ERROR
     try:
         result, missing = models.run_tests(con, project, select=select, on_event=_print_event)
     except DataTestFailure as error:
         print(f"listings build: {error}", file=sys.stderr)
-        return 1
+        return ExitCode.ERROR
     finally:
         con.close()
     for test in missing:
@@ -242,35 +243,35 @@ def _test_only(db: Path, select: Sequence[str] | None) -> int:
         )
     print(f"warehouse: {db}")
     print(result.render())
-    return 1 if missing else 0
+    return ExitCode.ERROR if missing else ExitCode.OK
 
 
-def _lineage(args: argparse.Namespace) -> int:
+def _lineage(args: argparse.Namespace) -> ExitCode:
     from pipeline.report import lineage
     from pipeline.warehouse import models
 
     print(lineage.render(models.load_project(), args.format))
-    return 0
+    return ExitCode.OK
 
 
-def _compile(args: argparse.Namespace) -> int:
+def _compile(args: argparse.Namespace) -> ExitCode:
     from pipeline.warehouse import models
 
     print(models.load_project().compile(args.model))
-    return 0
+    return ExitCode.OK
 
 
-def _docs(args: argparse.Namespace) -> int:
+def _docs(args: argparse.Namespace) -> ExitCode:
     # Written as .NAME.tmp beside --out, then renamed: a folder would put it in the parent;
     # the warehouse, a DuckDB file or the lake's manifest would be lost.
     options.refuse_output(args.out, "--out", db=args.db)
     from pipeline.report import docs_page
 
     print(f"docs: {docs_page.write(args.out, db=args.db)}")
-    return 0
+    return ExitCode.OK
 
 
-def _report(args: argparse.Namespace) -> int:
+def _report(args: argparse.Namespace) -> ExitCode:
     # Written as .NAME.tmp beside --out, then renamed: a folder would put it in the parent;
     # the warehouse, a DuckDB file or a lake's file would be lost.
     options.refuse_output(args.out, "--out", db=args.db)
@@ -279,7 +280,7 @@ def _report(args: argparse.Namespace) -> int:
             f"listings report: no warehouse at {args.db}: run `make run` or `listings build`",
             file=sys.stderr,
         )
-        return 1
+        return ExitCode.ERROR
     import duckdb
 
     from pipeline.report import page as report  # charting libraries load only for this command
@@ -288,6 +289,6 @@ def _report(args: argparse.Namespace) -> int:
         path = report.write(args.db, args.out)
     except duckdb.Error as error:
         print(f"listings report: {error}", file=sys.stderr)
-        return 1
+        return ExitCode.ERROR
     print(f"report: {path}")
-    return 0
+    return ExitCode.OK

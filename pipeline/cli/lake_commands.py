@@ -1,11 +1,8 @@
-"""`listings verify`: the lake's own commands, apart from the run and the analyst's.
+"""`listings verify`, `compact` and `resolve-titles`: the lake's own commands.
 
-Argument parsing and printing only; the work is in `pipeline.lake.verify`. Kept apart from
-`main` (as `analyst` is) so the lake's commands grow without touching the ingestion side:
-`main.build_parser` calls `add_commands`. A lake that cannot be verified at all (not a
-lake) exits 1 with a one-line message, like every command; a lake that verifies with
-problems prints its report and exits `verify.EXIT_PROBLEMS` (3), so scripts can tell a
-damaged lake from a mistyped path.
+Argument parsing and printing only; the work is in `pipeline.lake` (`verify`, `compact`)
+and `pipeline.run.titles`. `main.build_parser` adds each command. A lake that verifies with
+problems exits `ExitCode.VERIFY_PROBLEMS`, one that is no lake `ERROR` (docs/lake.md).
 """
 
 from __future__ import annotations
@@ -14,10 +11,14 @@ import argparse
 import sys
 
 from pipeline import config
+from pipeline.cli import options
+from pipeline.cli.exit_codes import ExitCode
+
+Subparsers = argparse._SubParsersAction
 
 
-def add_commands(commands: argparse._SubParsersAction) -> None:
-    """Register the lake's subcommands on the `listings` parser."""
+def add_verify(commands: Subparsers) -> None:
+    """`listings verify [LAKE]`: re-read a lake against its manifest."""
     verify = commands.add_parser(
         "verify",
         help="check every committed file of a lake against its manifest",
@@ -51,7 +52,60 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     verify.set_defaults(handler=_verify)
 
 
-def _verify(args: argparse.Namespace) -> int:
+def add_compact(commands: Subparsers) -> None:
+    """`listings compact --lake DIR`: merge small files, convert an older lake."""
+    compact_ = commands.add_parser(
+        "compact",
+        help="merge the lake's small files into large ones; convert an older lake",
+        description=(
+            "Merge every month's small groups of files into files of up to 128 MiB, sorted "
+            "by fetch time (a run does this by itself for the months it wrote once they hold "
+            "more than a few small groups). A lake in the older per-day layout is converted "
+            "first. Each merge is committed in the manifest before the old files go, so a "
+            "crash never loses or doubles a row; the next run deletes what was left behind."
+        ),
+    )
+    options.add_lake(compact_)
+    compact_.set_defaults(handler=_compact)
+
+
+def add_resolve_titles(commands: Subparsers) -> None:
+    """`listings resolve-titles --lake DIR`: re-split old text-form titles by the catalogue."""
+    resolve = commands.add_parser(
+        "resolve-titles",
+        help="title old text-form listings from every exact title the lake has seen",
+        description=(
+            "Rebuild the catalogue of exact titles (a title on its own line, a repeated one, "
+            "the HTML and API JSON forms') from every listing in the lake, and split each "
+            "text-form listing whose title/description boundary is unknown where its heading "
+            "starts with a catalogue title of the same document (same page count, size "
+            "intervals that meet): title_source becomes 'catalogue'. A run does this by itself "
+            "for the snapshots it adds; run this after adding HTML or JSON snapshots so older "
+            "text snapshots learn their titles too. Without such evidence nothing is split."
+        ),
+    )
+    options.add_lake(resolve)
+    resolve.set_defaults(handler=_resolve_titles)
+
+
+def _compact(args: argparse.Namespace) -> ExitCode:
+    from pipeline.lake import compact
+    from pipeline.run import progress
+
+    done = compact.compact_lake(args.lake, on_message=progress.BatchProgress().say)
+    print(done.render())
+    return ExitCode.OK
+
+
+def _resolve_titles(args: argparse.Namespace) -> ExitCode:
+    from pipeline.run import progress, titles
+
+    done = titles.resolve_lake(args.lake, on_message=progress.BatchProgress().say)
+    print(f"lake:   {args.lake}\ntitles: {done.render()}")
+    return ExitCode.OK
+
+
+def _verify(args: argparse.Namespace) -> ExitCode:
     from pipeline.lake import verify
     from pipeline.run import progress
 
@@ -61,8 +115,8 @@ def _verify(args: argparse.Namespace) -> int:
             "name one",
             file=sys.stderr,
         )
-        return 2
+        return ExitCode.USAGE
     lake = args.lake or args.lake_option or str(config.DEFAULT_LAKE)
     done = verify.verify(lake, sources=not args.no_sources, on_message=progress.BatchProgress().say)
-    print(done.render())
-    return 0 if done.ok else verify.EXIT_PROBLEMS
+    print(done.render(exit_status=ExitCode.VERIFY_PROBLEMS))
+    return ExitCode.OK if done.ok else ExitCode.VERIFY_PROBLEMS

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from pipeline import config
 from pipeline.cli import options, sql_output
+from pipeline.cli.exit_codes import ExitCode
 
 if TYPE_CHECKING:
     import duckdb
@@ -179,7 +180,7 @@ def _add_format(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def describe(args: argparse.Namespace) -> int:
+def describe(args: argparse.Namespace) -> ExitCode:
     """`listings describe TABLE`: its columns, types and comments, as `listings sql` shows
     a query's result (DuckDB's DESCRIBE, joined to `duckdb_columns()`'s comments)."""
     from pipeline.warehouse.models import literal, quote
@@ -203,7 +204,7 @@ def _sql_text(args: argparse.Namespace) -> str:
     return str(args.query)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> ExitCode:
     """`listings sql` (and `describe`, whose query it is given): each statement's result in
     `--format`, or the error, with exit status 1."""
     import duckdb
@@ -220,15 +221,15 @@ def run(args: argparse.Namespace) -> int:
             "normalise … --db PATH`), or query a lake folder with --lake DIR",
             file=sys.stderr,
         )
-        return 1
+        return ExitCode.ERROR
     try:
         text = _sql_text(args)
     except (OSError, UnicodeDecodeError) as error:
         print(f"listings {command}: cannot read the SQL: {error}", file=sys.stderr)
-        return 1
+        return ExitCode.ERROR
     if not text.strip():
         print(f"listings {command}: no SQL given", file=sys.stderr)
-        return 1
+        return ExitCode.ERROR
     one_result = args.out is not None or args.format == "parquet"
     if args.format == "parquet" and args.out is None and sys.stdout.isatty():
         # Binary: never onto a terminal. A pipe (`… | duckdb`) or --out is fine.
@@ -236,7 +237,7 @@ def run(args: argparse.Namespace) -> int:
             f"listings {command}: --format parquet is binary: give --out FILE or pipe stdout",
             file=sys.stderr,
         )
-        return 1
+        return ExitCode.ERROR
     form = sql_output.FORMATS[args.format]
     shown = 0
     start = 0  # where the statement running starts in `text`
@@ -253,7 +254,7 @@ def run(args: argparse.Namespace) -> int:
                         "on its own",
                         file=sys.stderr,
                     )
-                    return 1
+                    return ExitCode.ERROR
                 explain = statement.type == duckdb.StatementType.EXPLAIN
                 look = sql_output.Look(
                     args.max_width or _terminal_width(), args.max_rows, explain, args.safe_csv
@@ -267,12 +268,12 @@ def run(args: argparse.Namespace) -> int:
                 started = CLOCK()
     except duckdb.PermissionException as error:
         print(f"listings {command}: {_message(error, text, start)}; {UNREADABLE}", file=sys.stderr)
-        return 1
+        return ExitCode.ERROR
     except duckdb.Error as error:
         hint = _model_hint(error, text[start:]) if args.lake is not None else ""
         print(f"listings {command}: {_message(error, text, start)}{hint}", file=sys.stderr)
-        return 1
-    return 0
+        return ExitCode.ERROR
+    return ExitCode.OK
 
 
 def _message(error: duckdb.Error, sql: str, start: int) -> str:

@@ -41,9 +41,6 @@ from pipeline.lake import layout, lock, manifest
 from pipeline.lake.storage import LakeLike, Location
 from pipeline.vocab import TABLES
 
-# `listings verify` exits with this when it found problems (0: clean, leftovers allowed;
-# 1: it could not verify, e.g. not a lake; 2: a wrong argument).
-EXIT_PROBLEMS = 3
 # Findings printed per check; the rest are counted.
 SHOWN_PER_CHECK = 20
 # Source pages re-read at a time for the coverage check (~5 KB each: ~100 MB of text).
@@ -98,8 +95,9 @@ class Verification:
     def ok(self) -> bool:
         return not self.problems
 
-    def render(self, shown: int = SHOWN_PER_CHECK) -> str:
-        """The report: what was checked, then findings grouped by check, with counts."""
+    def render(self, shown: int = SHOWN_PER_CHECK, *, exit_status: int | None = None) -> str:
+        """The report: what was checked, then findings grouped by check, with counts; the
+        verdict names `exit_status`, the caller's status for problems, when given."""
         c = self.checked
         lines = [
             f"lake:      {self.lake}",
@@ -116,7 +114,9 @@ class Verification:
             )
         lines += _grouped("problems: ", self.problems, shown)
         lines += _grouped("leftovers:", self.leftovers, shown, " (the next run tidies them)")
-        verdict = "clean" if self.ok else f"{len(self.problems):,} problems (exit {EXIT_PROBLEMS})"
+        verdict = "clean" if self.ok else f"{len(self.problems):,} problems"
+        if not self.ok and exit_status is not None:
+            verdict += f" (exit {int(exit_status)})"
         lines.append(f"result:    {verdict}, in {self.seconds:.1f} s")
         return "\n".join(lines)
 

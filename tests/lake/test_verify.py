@@ -17,6 +17,7 @@ import polars as pl
 import pytest
 
 from pipeline import cli
+from pipeline.cli.exit_codes import ExitCode
 from pipeline.ingest import metadata
 from pipeline.lake import layout, manifest, verify
 from pipeline.lake.storage import Location
@@ -207,7 +208,7 @@ def test_an_unreadable_manifest_is_a_problem_not_a_traceback(
 ) -> None:
     (part,) = (lake / "_manifest").glob("part-*.parquet")
     part.write_bytes(b"not parquet")
-    assert cli.main(["verify", str(lake)]) == verify.EXIT_PROBLEMS == 3
+    assert cli.main(["verify", str(lake)]) == ExitCode.VERIFY_PROBLEMS == 3
     out = capsys.readouterr().out
     assert f"  manifest (1)\n    _manifest/{part.name}: unreadable (" in out
     assert "result:    1 problems (exit 3)" in out
