@@ -33,7 +33,8 @@ from pipeline.run import execute, normalise, plan, progress
 from pipeline.run.plan import Plan
 from pipeline.run.run import Run, RunConfig
 from pipeline.run.summary import RunSummary
-from pipeline.warehouse import database, models
+from pipeline.warehouse import database
+from pipeline.warehouse.results import Event, OnEvent
 
 
 def _is_io_error(task: object, task_run: object, state: State) -> bool:
@@ -72,11 +73,11 @@ def report_task(db: Path, out: Path) -> Path:
     return report.write(db, out)
 
 
-def _build_progress(logger: logging.Logger | logging.LoggerAdapter) -> models.OnEvent:
+def _build_progress(logger: logging.Logger | logging.LoggerAdapter) -> OnEvent:
     """Each loaded table, built model and data test as it finishes: a line in the run's log
     (the Prefect UI) and on stderr (`make run`), so a long build is never silent."""
 
-    def on_event(event: models.Event) -> None:
+    def on_event(event: Event) -> None:
         line = event.render()
         logger.info(line)
         print(line, file=sys.stderr, flush=True)

@@ -12,7 +12,7 @@ import pytest
 from markdown_it import MarkdownIt
 
 from pipeline import schemas
-from pipeline.warehouse import models
+from pipeline.warehouse.project import load_project
 from tests.conftest import REPO
 
 DOC = REPO / "docs" / "notebooks.md"
@@ -67,7 +67,7 @@ def test_the_identities_it_states_are_the_keys_the_code_declares() -> None:
         name for name, column in schemas.Snapshot.to_schema().columns.items() if column.unique
     ]
     listing_key = schemas.Listing.Config.unique
-    project = models.load_project()
+    project = load_project()
     document_key = project.models["dim_documents"].unique_key
     assert (snapshot_key, listing_key, document_key) == (
         ["snapshot_id"],

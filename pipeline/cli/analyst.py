@@ -21,7 +21,7 @@ from pipeline.cli.exit_codes import ExitCode
 from pipeline.errors import DataTestFailure, LakeError, ModelError
 
 if TYPE_CHECKING:  # the handlers import duckdb and the model layer when they run
-    from pipeline.warehouse import models
+    from pipeline.warehouse.results import Event
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
@@ -151,7 +151,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     sql.add_describe(commands)  # a table's columns and their comments, as `listings sql` shows
 
 
-def _print_event(event: models.Event) -> None:
+def _print_event(event: Event) -> None:
     """One line per lake table, model and test as it finishes: a long build is never silent."""
     print(event.render(), flush=True)
 
@@ -213,7 +213,8 @@ def _test_only(db: Path, select: Sequence[str] | None) -> ExitCode:
     """`build --test-only`: the build's test lines and exit status, with nothing built."""
     import duckdb
 
-    from pipeline.warehouse import database, models
+    from pipeline.warehouse import database, runner
+    from pipeline.warehouse.project import load_project
 
     options.refuse_folder(db, "--db")
     if not db.exists():
@@ -222,14 +223,14 @@ def _test_only(db: Path, select: Sequence[str] | None) -> ExitCode:
             file=sys.stderr,
         )
         return ExitCode.ERROR
-    project = models.load_project()
+    project = load_project()
     try:
         con = database.connect(db, read_only=True)
     except duckdb.Error as error:
         print(f"listings build: {db}: {error}", file=sys.stderr)
         return ExitCode.ERROR
     try:
-        result, missing = models.run_tests(con, project, select=select, on_event=_print_event)
+        result, missing = runner.run_tests(con, project, select=select, on_event=_print_event)
     except DataTestFailure as error:
         print(f"listings build: {error}", file=sys.stderr)
         return ExitCode.ERROR
@@ -248,16 +249,16 @@ def _test_only(db: Path, select: Sequence[str] | None) -> ExitCode:
 
 def _lineage(args: argparse.Namespace) -> ExitCode:
     from pipeline.report import lineage
-    from pipeline.warehouse import models
+    from pipeline.warehouse.project import load_project
 
-    print(lineage.render(models.load_project(), args.format))
+    print(lineage.render(load_project(), args.format))
     return ExitCode.OK
 
 
 def _compile(args: argparse.Namespace) -> ExitCode:
-    from pipeline.warehouse import models
+    from pipeline.warehouse.project import load_project
 
-    print(models.load_project().compile(args.model))
+    print(load_project().compile(args.model))
     return ExitCode.OK
 
 

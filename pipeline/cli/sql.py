@@ -183,7 +183,7 @@ def _add_format(parser: argparse.ArgumentParser) -> None:
 def describe(args: argparse.Namespace) -> ExitCode:
     """`listings describe TABLE`: its columns, types and comments, as `listings sql` shows
     a query's result (DuckDB's DESCRIBE, joined to `duckdb_columns()`'s comments)."""
-    from pipeline.warehouse.models import literal, quote
+    from pipeline.warehouse.templates import literal, quote
 
     args.query = (
         "SELECT d.column_name, d.column_type, c.comment\n"
@@ -314,12 +314,13 @@ def _model_hint(error: duckdb.Error, sql: str) -> str:
 
     from pipeline.errors import ListingsError
     from pipeline.vocab import TABLES
-    from pipeline.warehouse import models, read_only
+    from pipeline.warehouse import read_only
+    from pipeline.warehouse.project import load_project
 
     if not isinstance(error, duckdb.CatalogException):
         return ""
     try:
-        names = set(models.load_project().models)
+        names = set(load_project().models)
     except ListingsError:  # a broken SQL project: no hint, the error stays
         return ""
     named = {word.text.strip("\"'").lower() for word in read_only.tokens(sql)}

@@ -18,7 +18,8 @@ from pathlib import Path
 import duckdb
 
 from pipeline.lake.storage import LakeLike
-from pipeline.warehouse import database, increments, models
+from pipeline.warehouse import database, increments
+from pipeline.warehouse.templates import quote
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ def hide_binding(con: duckdb.DuckDBPyConnection) -> None:
     lake's URL in `_lake`, the build's record of its input (`increments.STATE_TABLE`), which
     no query over the lake reads. `show tables` then lists the lake's tables only. The
     connection is in memory and its own: nothing else sees the drop."""
-    con.execute(f"DROP TABLE IF EXISTS {models.quote(increments.STATE_TABLE)}")
+    con.execute(f"DROP TABLE IF EXISTS {quote(increments.STATE_TABLE)}")
 
 
 def each_result(

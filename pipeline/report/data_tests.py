@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 import duckdb
 import polars as pl
 
-from pipeline.warehouse import models
+from pipeline.warehouse.results import RESULTS_TABLE
+from pipeline.warehouse.templates import quote
 
 EXAMPLE_ROWS = 3  # offending rows shown per test that warned or failed
 STATUS_ORDER = ("FAIL", "WARN", "PASS")  # worst first, as the table lists them
@@ -61,7 +62,7 @@ class TestRun:
 def read(con: duckdb.DuckDBPyConnection) -> TestRun:
     """The outcomes the build that wrote `con`'s warehouse stored; none, with the reason,
     when it stored none."""
-    table = models.quote(models.RESULTS_TABLE)
+    table = quote(RESULTS_TABLE)
     try:
         stored = con.sql(
             f"SELECT unique_id, model, depends_on, severity, status, failures, execution_time, "

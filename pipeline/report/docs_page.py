@@ -21,7 +21,11 @@ import polars as pl
 from pipeline import atomic
 from pipeline.lake import layout
 from pipeline.report import lineage
-from pipeline.warehouse import database, docs, models
+from pipeline.warehouse import database, docs, runner
+from pipeline.warehouse.declarations import DataTest
+from pipeline.warehouse.project import LAYERS, Project, load_project
+from pipeline.warehouse.relations import create_relation
+from pipeline.warehouse.templates import grain_of
 
 # The graph's geometry, in SVG user units (pixels at 100 %).
 NODE_WIDTH, NODE_HEIGHT = 210, 42
@@ -40,13 +44,13 @@ LAYER_COLOURS = {
 }
 
 
-def write(out: Path, *, db: Path | None = None, project: models.Project | None = None) -> Path:
+def write(out: Path, *, db: Path | None = None, project: Project | None = None) -> Path:
     """Write the page to `out` (beside it under a temporary name, then renamed); return `out`.
 
     Column types come from the warehouse at `db` when it exists, else from an empty
     in-memory build of the project.
     """
-    project = project or models.load_project()
+    project = project or load_project()
     if db is not None and db.is_file():
         con = database.connect(db, read_only=True)
         types_from = f"the warehouse {db}"
@@ -64,7 +68,7 @@ def write(out: Path, *, db: Path | None = None, project: models.Project | None =
     return out
 
 
-def empty_build(project: models.Project) -> duckdb.DuckDBPyConnection:
+def empty_build(project: Project) -> duckdb.DuckDBPyConnection:
     """An in-memory database holding the lake tables, empty, and every model as a view.
 
     Views are enough to know each model's columns and types; no model's query runs.
@@ -74,16 +78,16 @@ def empty_build(project: models.Project) -> duckdb.DuckDBPyConnection:
         schema = {**layout.file_schema(table), layout.PARTITION: pl.String}
         con.register("_empty", pl.DataFrame(schema=schema).to_arrow())
         try:
-            models.create_relation(con, table, "table", "SELECT * FROM _empty")
+            create_relation(con, table, "table", "SELECT * FROM _empty")
         finally:
             con.unregister("_empty")
-    models.create_macros(con, project)
+    runner.create_macros(con, project)
     for name in project.order():
-        models.create_relation(con, name, "view", project.compile(name))
+        create_relation(con, name, "view", project.compile(name))
     return con
 
 
-def render(project: models.Project, relations: Sequence[docs.Relation], *, types_from: str) -> str:
+def render(project: Project, relations: Sequence[docs.Relation], *, types_from: str) -> str:
     """The page's HTML."""
     by_name = {relation.name: relation for relation in relations}
     read_by: dict[str, list[str]] = {relation.name: [] for relation in relations}
@@ -93,7 +97,7 @@ def render(project: models.Project, relations: Sequence[docs.Relation], *, types
     sections = []
     for layer, title in (
         (docs.SOURCE_LAYER, "Lake tables (sources)"),
-        *((layer, layer.capitalize()) for layer in models.LAYERS),
+        *((layer, layer.capitalize()) for layer in LAYERS),
     ):
         members = [r for r in relations if r.layer == layer]
         if members:
@@ -150,7 +154,7 @@ model reads to the model. A dashed border is a view. Click a box for its section
 
 def _relation(
     relation: docs.Relation,
-    project: models.Project,
+    project: Project,
     read_by: Sequence[str],
     by_name: Mapping[str, docs.Relation],
 ) -> str:
@@ -244,8 +248,8 @@ def _enum_values(type_: str) -> tuple[list[str] | None, int]:
     return list(dict(parsed.children)["values"]), lists
 
 
-def _singular_test(test: models.DataTest, project: models.Project) -> str:
-    grain = models.grain_of(test.template.text) or ""
+def _singular_test(test: DataTest, project: Project) -> str:
+    grain = grain_of(test.template.text) or ""
     return f"""<article class="test" id="test-{_e(test.name)}">
 <h3>{_e(test.name)} <span class="badge">{_e(test.severity)}</span></h3>
 <p class="description">{_e(grain)}</p>
@@ -286,7 +290,7 @@ class _Slot:
         return NODE_HEIGHT if self.node is not None else WAYPOINT_HEIGHT
 
 
-def lineage_svg(project: models.Project) -> str:
+def lineage_svg(project: Project) -> str:
     """The lineage graph as inline SVG, laid out in columns by layer.
 
     Columns run sources → staging → intermediate → marts; a model that reads a model of its
@@ -297,7 +301,7 @@ def lineage_svg(project: models.Project) -> str:
     barycentre heuristic of layered drawing: few crossings, no layout library).
     """
     dag = lineage.graph(project, tests=False)
-    ranks = {layer: rank for rank, layer in enumerate((docs.SOURCE_LAYER, *models.LAYERS))}
+    ranks = {layer: rank for rank, layer in enumerate((docs.SOURCE_LAYER, *LAYERS))}
     parents: dict[str, list[str]] = {node.id: [] for node in dag.nodes}
     for parent, child in dag.edges:
         parents[child].append(parent)

@@ -14,7 +14,8 @@ import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
-from pipeline.warehouse import models
+from pipeline.warehouse.project import LAYERS, Project
+from pipeline.warehouse.templates import grain_of
 
 FORMATS = ("text", "mermaid", "dot", "json")
 SOURCE, MODEL, TEST = "source", "model", "test"
@@ -41,7 +42,7 @@ class Graph:
     edges: tuple[tuple[str, str], ...]
 
 
-def graph(project: models.Project, *, tests: bool = True) -> Graph:
+def graph(project: Project, *, tests: bool = True) -> Graph:
     """The project's DAG; `tests=False` leaves the singular tests out (models and sources only)."""
     nodes: list[Node] = [
         Node(f"{source}.{table}", SOURCE, "sources") for source, table in project.sources
@@ -56,7 +57,7 @@ def graph(project: models.Project, *, tests: bool = True) -> Graph:
         edges.extend((f"{s}.{t}", name) for s, t in model.template.sources)
     for test in project.tests if tests else ():
         if test.model is None:
-            grain = models.grain_of(test.template.text)
+            grain = grain_of(test.template.text)
             path = str(test.template.path)
             nodes.append(Node(test.name, TEST, "tests", None, grain, test.severity, path))
             edges.extend((ref, test.name) for ref in test.refs)
@@ -64,7 +65,7 @@ def graph(project: models.Project, *, tests: bool = True) -> Graph:
     return Graph(tuple(nodes), tuple(edges))
 
 
-def render(project: models.Project, form: str) -> str:
+def render(project: Project, form: str) -> str:
     """The graph in one of `FORMATS`; text is `Project.lineage()` exactly."""
     if form == "text":
         return project.lineage()
@@ -140,7 +141,7 @@ def to_json(dag: Graph) -> str:
 
 def _by_layer(dag: Graph) -> dict[str, list[Node]]:
     """Nodes grouped by layer, layers in the order the data flows."""
-    order = ("sources", *models.LAYERS, "tests")
+    order = ("sources", *LAYERS, "tests")
     grouped: dict[str, list[Node]] = {layer: [] for layer in order}
     for node in dag.nodes:
         grouped.setdefault(node.layer, []).append(node)

@@ -86,11 +86,13 @@ def warehouse_current(lake: Location, db: Path, lake_state: str | None) -> bool:
         return False
     import duckdb  # only a run with a warehouse pays for it
 
-    from pipeline.warehouse import files, increments, models
+    from pipeline.errors import ModelError
+    from pipeline.warehouse import files, increments
+    from pipeline.warehouse.project import load_project
 
     try:
-        project = models.load_project()
-    except models.ModelError:
+        project = load_project()
+    except ModelError:
         return False  # the build says what is wrong with the project
     # as `database.rebuild` states what it builds from
     wanted = increments.State(

@@ -50,7 +50,7 @@ from pipeline.run.summary import SAME_SNAPSHOT, FlaggedTest, RunSummary, reject_
 from pipeline.vocab import TABLES
 
 if TYPE_CHECKING:  # the warehouse (duckdb) loads only when a run publishes one
-    from pipeline.warehouse.models import OnEvent
+    from pipeline.warehouse.results import OnEvent
 
 Say = Callable[[str], None]
 

@@ -7,7 +7,7 @@ run's files and a compaction's leftovers are invisible. Tables rather than views
 compaction deletes the files it replaced (a view over a file list would break in every
 warehouse built before the compaction), and because every model and data test then reads
 DuckDB's own storage instead of decoding Parquet again. The models are built on them by
-`pipeline.models`, then their data tests run. A warehouse the lake only gained snapshots
+`runner.run`, then their data tests run. A warehouse the lake only gained snapshots
 since is updated (`increments`): in place, in one transaction committed only when every
 test of severity `error` passed; any other build writes a new file under a temporary name,
 renamed into place at the end (`files`). Either way a reader never opens a half-built file
@@ -47,10 +47,14 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from pipeline.errors import OutputPathError
+from pipeline.errors import ModelError, OutputPathError
 from pipeline.lake import layout, lock, manifest
 from pipeline.lake.storage import LakeLike, Location
-from pipeline.warehouse import docs, files, increments, models, read_only
+from pipeline.warehouse import docs, files, increments, read_only, runner
+from pipeline.warehouse.project import Project, load_project
+from pipeline.warehouse.relations import checkpoint, create_relation
+from pipeline.warehouse.results import Event, OnEvent, RunResult
+from pipeline.warehouse.templates import literal, quote
 
 # The lake's tables (`vocab.TABLES`) in the order a build loads and reports them.
 LAKE_TABLES = ("snapshots", "listings", "rejects")
@@ -98,11 +102,11 @@ def configure(con: duckdb.DuckDBPyConnection, *, in_memory: bool) -> None:
     (DuckDB creates it on the first spill and removes it on close).
     """
     con.execute("SET TimeZone = 'UTC'")
-    con.execute(f"SET memory_limit = {models.literal(MEMORY_LIMIT)}")
+    con.execute(f"SET memory_limit = {literal(MEMORY_LIMIT)}")
     con.execute(f"SET threads = {THREADS}")
     if in_memory:
         spill = Path(tempfile.gettempdir()) / f"listings-duckdb-{uuid.uuid4().hex}"
-        con.execute(f"SET temp_directory = {models.literal(str(spill))}")
+        con.execute(f"SET temp_directory = {literal(str(spill))}")
 
 
 # How the connection that writes a warehouse stores its tables; `benchmarks.warehouse_floor`
@@ -128,7 +132,7 @@ def _read_parquet(files: Sequence[str]) -> str:
     No `union_by_name`: every file of a table has the same schema (docs/lake.md), and
     reconciling schemas would read every file's footer on every scan.
     """
-    listed = ", ".join(models.literal(file) for file in files)
+    listed = ", ".join(literal(file) for file in files)
     return (
         f"read_parquet([{listed}], hive_partitioning = true, "
         f"hive_types = {{'{layout.PARTITION}': VARCHAR}})"
@@ -141,7 +145,7 @@ def bind_lake(
     *,
     materialized: str = "table",
     files: Mapping[str, Sequence[str]] | None = None,
-    on_event: models.OnEvent | None = None,
+    on_event: OnEvent | None = None,
 ) -> None:
     """Create the lake tables (or views) on `con` over exactly the files the manifest committed.
 
@@ -154,28 +158,28 @@ def bind_lake(
     where = Location.of(lake)
     committed = files if files is not None else manifest.committed_files(where)
     _register(con, where)
-    models.create_relation(con, "_lake", "table", "SELECT ? AS url", [where.url])
+    create_relation(con, "_lake", "table", "SELECT ? AS url", [where.url])
     for index, table in enumerate(LAKE_TABLES, 1):
         started = time.perf_counter()
         if committed[table]:
             order = f" ORDER BY {LOAD_ORDER[table]}" if materialized == "table" else ""
-            models.create_relation(
+            create_relation(
                 con, table, materialized,
                 f"SELECT * FROM {_read_parquet(committed[table])}{order}",
             )  # fmt: skip
             if materialized == "table":
-                models.checkpoint(con)
+                checkpoint(con)
         else:
             empty = pl.DataFrame(schema={**layout.file_schema(table), layout.PARTITION: pl.String})
             con.register("_empty", empty.to_arrow())
             try:
-                models.create_relation(con, table, "table", "SELECT * FROM _empty")
+                create_relation(con, table, "table", "SELECT * FROM _empty")
             finally:
                 con.unregister("_empty")
         if on_event is not None and materialized == "table":
             rows = con.sql(f"SELECT count(*) FROM {table}").fetchall()[0][0]
             seconds = time.perf_counter() - started
-            on_event(models.Event("load", index, len(LAKE_TABLES), table, "OK", seconds, rows,
+            on_event(Event("load", index, len(LAKE_TABLES), table, "OK", seconds, rows,
                                   "table"))  # fmt: skip
 
 
@@ -185,7 +189,7 @@ class Built:
     whether it updated the warehouse in place of a full rebuild (and if not, why not)."""
 
     lake_rows: dict[str, int]
-    models: models.RunResult | None
+    models: RunResult | None
     incremental: bool = False
     rebuilt_because: str | None = None
     snapshots_added: int = 0
@@ -206,9 +210,9 @@ def rebuild(
     *,
     with_models: bool = True,
     select: Sequence[str] | None = None,
-    project: models.Project | None = None,
+    project: Project | None = None,
     full_refresh: bool = False,
-    on_event: models.OnEvent | None = None,
+    on_event: OnEvent | None = None,
     on_wait: Callable[[str], None] | None = None,
     storage_version: str | None = None,
 ) -> Built:
@@ -216,7 +220,7 @@ def rebuild(
 
     A warehouse the lake has only gained snapshots since (`increments.assess` finds no
     reason to rebuild) is updated: the new snapshots' rows are appended to its lake tables
-    and the models update in place (`models.run(…, incremental=True)`), giving the tables a
+    and the models update in place (`runner.run(…, incremental=True)`), giving the tables a
     full rebuild would; `full_refresh` rebuilds it whole regardless. An update works on the
     warehouse itself, in one transaction committed at the end (`files.open_in_place`), or,
     when another process has the file open, on a copy; any other build writes a new file
@@ -227,12 +231,12 @@ def rebuild(
     beside it for inspection (`<name>.failed.duckdb`; an update in place is rolled back and
     done again on a copy, quietly, to keep it), then the error is raised. The lake, the
     project and `db` are checked before any file is written: a path that is not a lake
-    raises `errors.LakeError`, a broken project `models.ModelError`, a `db` that is a folder
+    raises `errors.LakeError`, a broken project `ModelError`, a `db` that is a folder
     or not a DuckDB file `errors.OutputPathError`, with `db` untouched. The manifest is read
     and the new rows appended or the tables loaded under the lake's lock, so a run writing
     the lake meanwhile is waited for (`on_wait` hears why); the models are built after it is
     released. `on_event` hears of every lake table loaded, model built and test run as it
-    finishes (`models.Event`). Last, every table, view and column a build (re)created gets
+    finishes (`Event`). Last, every table, view and column a build (re)created gets
     its description as a DuckDB comment (`docs.write_comments`): analysts read them in
     `duckdb_columns()` or any SQL client.
 
@@ -266,16 +270,16 @@ def _rebuild(
     *,
     with_models: bool,
     select: Sequence[str] | None,
-    project: models.Project | None,
+    project: Project | None,
     full_refresh: bool,
-    on_event: models.OnEvent | None,
+    on_event: OnEvent | None,
     on_wait: Callable[[str], None] | None,
     in_place: bool,
     storage_version: str,
 ) -> Built:
     where = manifest.require_lake(lake)  # first: taking the lock makes `_manifest/`
     if with_models and project is None:
-        project = models.load_project()
+        project = load_project()
     check_warehouse_path(db)
     remove_abandoned_builds(db)
     partial = bool(select) and _holds_warehouse(db)
@@ -294,7 +298,7 @@ def _rebuild(
     try:
         result = None
         if project is not None:
-            result = models.run(
+            result = runner.run(
                 con, project, select=select, with_upstream=not partial, on_event=on_event,
                 incremental=why is None, appended=APPENDED if why is None else None,
             )  # fmt: skip
@@ -305,10 +309,10 @@ def _rebuild(
             con.execute(f"INSERT INTO {increments.STATE_TABLE} BY NAME {state.row_sql()[0]}",
                         state.row_sql()[1])  # fmt: skip
         else:
-            models.create_relation(con, increments.STATE_TABLE, "table", *state.row_sql())
+            create_relation(con, increments.STATE_TABLE, "table", *state.row_sql())
         created = None if why is not None or result is None else result.created
         docs.write_comments(con, project, only=created, in_transaction=target.in_place)
-    except models.ModelError:
+    except ModelError:
         if target.in_place:
             con.rollback()
             con.close()
@@ -347,7 +351,7 @@ def _open(
     full_refresh: bool,
     partial: bool,
     in_place: bool,
-    on_event: models.OnEvent | None,
+    on_event: OnEvent | None,
     on_wait: Callable[[str], None] | None,
     storage_version: str,
 ) -> _Target:
@@ -412,7 +416,7 @@ def _load(
     files_: Mapping[str, Sequence[str]],
     *,
     why: str | None,
-    on_event: models.OnEvent | None,
+    on_event: OnEvent | None,
     storage_version: str,
 ) -> _Target:
     """Open the build's file (new, in `storage_version`'s format, or the copy of a warehouse
@@ -439,7 +443,7 @@ def _append(
     committed: pl.DataFrame,
     arrived: pl.DataFrame,
     *,
-    on_event: models.OnEvent | None,
+    on_event: OnEvent | None,
 ) -> dict[str, int] | None:
     """Append the arrived snapshots' rows to the lake tables; rows per table, or None when
     the tables then do not hold what the manifest counts (the caller rebuilds).
@@ -455,7 +459,7 @@ def _append(
     )
     for index, table in enumerate(LAKE_TABLES, 1):
         started = time.perf_counter()
-        new = models.quote(APPENDED[table])
+        new = quote(APPENDED[table])
         con.execute(f"CREATE OR REPLACE TEMP TABLE {new} AS SELECT * FROM {table} LIMIT 0")
         if groups:
             paths = [where.uri(where.path(table, f"{group}.parquet")) for group in groups]
@@ -467,7 +471,7 @@ def _append(
         if on_event is not None:
             rows = con.sql(f"SELECT count(*) FROM {table}").fetchall()[0][0]
             seconds = time.perf_counter() - started
-            on_event(models.Event("append", index, len(LAKE_TABLES), table, "OK", seconds,
+            on_event(Event("append", index, len(LAKE_TABLES), table, "OK", seconds,
                                   rows, "table"))  # fmt: skip
     con.execute("DROP TABLE temp._arrived")
     counts = _counts(con)

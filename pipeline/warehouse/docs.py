@@ -35,7 +35,10 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.warehouse import models
+from pipeline.warehouse.declarations import SOURCES_YML, DataTest, Described
+from pipeline.warehouse.project import Project
+from pipeline.warehouse.results import RESULT_COLUMNS, RESULTS_TABLE
+from pipeline.warehouse.templates import literal, quote
 
 # The pandera model behind each lake table (as `lake.layout.file_schema` pairs them).
 LAKE_MODELS = {"snapshots": "Snapshot", "listings": "Listing", "rejects": "Reject"}
@@ -50,7 +53,7 @@ class Column:
     type: str
     description: str
     described_by: str  # where the description comes from: a file, or the relation inherited
-    tests: tuple[models.DataTest, ...] = ()
+    tests: tuple[DataTest, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,7 @@ class Relation:
     description: str
     columns: tuple[Column, ...]
     reads: tuple[str, ...]  # relations it is built from
-    tests: tuple[models.DataTest, ...]  # generic tests declared on it, singular tests reading it
+    tests: tuple[DataTest, ...]  # generic tests declared on it, singular tests reading it
     path: str  # the file that defines it
 
     @property
@@ -77,7 +80,7 @@ class Relation:
 Columns = Mapping[str, Sequence[tuple[str, str]]]  # relation -> [(column, type)] in order
 
 
-def catalogue(project: models.Project | None, columns: Columns) -> list[Relation]:
+def catalogue(project: Project | None, columns: Columns) -> list[Relation]:
     """Every lake table, then every model in build order, with its columns described.
 
     `columns` says which columns each relation has, with their types (`built_columns` of a
@@ -90,12 +93,12 @@ def catalogue(project: models.Project | None, columns: Columns) -> list[Relation
     tables = project.sources.values() if project is not None else LAKE_MODELS
     for table in dict.fromkeys(tables):
         yml = project.source_docs.get(table) if project is not None else None
-        yml = yml or models.Described()
+        yml = yml or Described()
         documented, fields = contract.get(table, ("", {}))
         described = []
         for name, type_ in _columns_of(table, columns, yml, fields):
             if yml.columns.get(name):
-                described.append(Column(name, type_, yml.columns[name], models.SOURCES_YML))
+                described.append(Column(name, type_, yml.columns[name], SOURCES_YML))
             else:
                 described.append(Column(name, type_, fields.get(name, ""), SCHEMAS_FILE))
         relations[table] = Relation(
@@ -136,16 +139,16 @@ def catalogue(project: models.Project | None, columns: Columns) -> list[Relation
     return list(relations.values())
 
 
-def shown_path(project: models.Project, path: Path) -> str:
+def shown_path(project: Project, path: Path) -> str:
     """A project file as the reader of the docs knows it: `dbt_like_sql/marts/x.sql`,
-    wherever the command ran (`models.Project.relative_path`)."""
+    wherever the command ran (`project.Project.relative_path`)."""
     return project.relative_path(path)
 
 
 def _columns_of(
     relation: str,
     columns: Columns,
-    yml: models.Described,
+    yml: Described,
     fields: Mapping[str, str],
 ) -> list[tuple[str, str]]:
     if relation in columns:
@@ -185,14 +188,11 @@ def comment_sql(relations: Sequence[Relation], kinds: Mapping[str, str]) -> list
         kind = kinds.get(relation.name)
         if kind is None:
             continue
-        name = models.quote(relation.name)
+        name = quote(relation.name)
         if relation.comment:
-            statements.append(
-                f"COMMENT ON {kind.upper()} {name} IS {models.literal(relation.comment)};"
-            )
+            statements.append(f"COMMENT ON {kind.upper()} {name} IS {literal(relation.comment)};")
         statements.extend(
-            f"COMMENT ON COLUMN {name}.{models.quote(column.name)} "
-            f"IS {models.literal(column.description)};"
+            f"COMMENT ON COLUMN {name}.{quote(column.name)} IS {literal(column.description)};"
             for column in relation.columns
             if column.description
         )
@@ -201,7 +201,7 @@ def comment_sql(relations: Sequence[Relation], kinds: Mapping[str, str]) -> list
 
 def write_comments(
     con: duckdb.DuckDBPyConnection,
-    project: models.Project | None,
+    project: Project | None,
     *,
     only: Collection[str] | None = None,
     in_transaction: bool = False,
@@ -250,7 +250,7 @@ def relation_kinds(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 SCHEMAS_FILE = "pipeline/schemas.py"
 # The tables a build adds besides the lake's and the models': the lake it read
-# (`database.bind_lake`), and its data tests' outcomes (`models.store_results`).
+# (`database.bind_lake`), and its data tests' outcomes (`results.store_results`).
 BUILD_RELATION = Relation(
     "_lake",
     "build",
@@ -260,30 +260,44 @@ BUILD_RELATION = Relation(
     "compares to decide whether it may update the warehouse instead of rebuilding it.",
     (
         Column("url", "VARCHAR", "The lake's folder or fsspec URL, as the build was given it.", ""),
-        Column("location", "VARCHAR", "The lake's absolute path or URL: what the next build "
-               "compares, whichever folder it is run from.", ""),
-        Column("history", "VARCHAR", "The lake's history token at the build: it changes "
-               "whenever the lake rewrites rows it had committed.", ""),
+        Column(
+            "location",
+            "VARCHAR",
+            "The lake's absolute path or URL: what the next build "
+            "compares, whichever folder it is run from.",
+            "",
+        ),
+        Column(
+            "history",
+            "VARCHAR",
+            "The lake's history token at the build: it changes "
+            "whenever the lake rewrites rows it had committed.",
+            "",
+        ),
         Column("schema_version", "INTEGER", "The lake's schema version at the build.", ""),
-        Column("project_checksum", "VARCHAR", "A digest of the models' SQL as the build "
-               "compiled it.", ""),
+        Column(
+            "project_checksum",
+            "VARCHAR",
+            "A digest of the models' SQL as the build compiled it.",
+            "",
+        ),
     ),
     (),
     (),
     "pipeline/warehouse/increments.py",
 )
 RESULTS_RELATION = Relation(
-    models.RESULTS_TABLE,
+    RESULTS_TABLE,
     "build",
     "table",
     "one row per data test the build that wrote the warehouse ran",
     "The data tests' outcomes, as the build that wrote this warehouse ran them (the report "
     "reads them; a failed build kept for inspection holds its failures). An update runs each "
     "test on the rows it changed (is_incremental).",
-    tuple(Column(name, type_, text, "") for name, type_, text in models.RESULT_COLUMNS),
+    tuple(Column(name, type_, text, "") for name, type_, text in RESULT_COLUMNS),
     (),
     (),
-    "pipeline/warehouse/models.py",
+    "pipeline/warehouse/results.py",
 )
 
 

@@ -8,7 +8,7 @@ filled in). The next
 build updates the warehouse in place of a full rebuild (`database.rebuild`) when all four
 are unchanged and every snapshot the warehouse holds is still committed: then the lake only
 gained snapshots, and loading theirs (`assess`, `database._append`) and updating the
-models (`models.run(…, incremental=True)`) gives the tables a full rebuild would
+models (`runner.run(…, incremental=True)`) gives the tables a full rebuild would
 (docs/warehouse.md, "Incremental builds"). Anything else, or `--full-refresh`, rebuilds; so
 does a file in another DuckDB storage format than the build writes (`why_reformat`): an
 update keeps its file's format, and only a new file takes the one asked for.
@@ -22,7 +22,8 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
-from pipeline.warehouse import files, models
+from pipeline.warehouse import files
+from pipeline.warehouse.project import Project
 
 # Bumped when what a build stores changes in a way the project's SQL does not show (how the
 # lake tables are loaded): warehouses built before are then rebuilt, never updated.
@@ -49,7 +50,7 @@ class State:
         )
 
 
-def project_checksum(project: models.Project | None) -> str:
+def project_checksum(project: Project | None) -> str:
     """A digest of the macros and of every model as a build compiles it, whole and
     incremental ('' without a project)."""
     if project is None:

@@ -18,7 +18,7 @@ import pytest
 
 from pipeline import cli
 from pipeline.cli import sql
-from pipeline.warehouse import models
+from pipeline.warehouse.project import load_project
 from tests.conftest import REPO, lake_files
 
 # The sample lake's listings by fetch day and title source (data/raw: 53 listings).
@@ -366,7 +366,7 @@ def test_describe_shows_each_columns_comment(db: Path, capsys: pytest.CaptureFix
             "select column_name, data_type as column_type, comment from duckdb_columns() "
             "where table_name = 'dim_documents' order by column_index"
         ).fetchall()
-    described = models.load_project().models["dim_documents"].described.columns
+    described = load_project().models["dim_documents"].described.columns
     assert status == 0
     assert [tuple(row.values()) for row in shown] == stored
     site = next(row for row in shown if row["column_name"] == "site")

@@ -16,7 +16,7 @@ import pytest
 
 from pipeline import cli
 from pipeline.report import docs_page
-from pipeline.warehouse import models
+from pipeline.warehouse.project import LAYERS, load_project
 from tests.warehouse.sql.test_runner import model, write_project
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -54,7 +54,7 @@ def page(tmp_path_factory: pytest.TempPathFactory) -> str:
 def test_every_model_and_lake_table_has_its_section_with_columns_tests_and_sql(
     page: str,
 ) -> None:
-    project = models.load_project()
+    project = load_project()
     sections = re.findall(r'<article class="relation (\w+)" id="rel-(\w+)">', page)
     assert sections == [
         ("sources", "snapshots"),
@@ -63,7 +63,7 @@ def test_every_model_and_lake_table_has_its_section_with_columns_tests_and_sql(
         # by layer, each in build order
         *sorted(
             ((project.models[name].layer, name) for name in project.order()),
-            key=lambda entry: models.LAYERS.index(entry[0]),
+            key=lambda entry: LAYERS.index(entry[0]),
         ),
     ]
     dim = page[page.index('id="rel-dim_documents"') : page.index('id="rel-fct_listing_appear')]
@@ -96,7 +96,7 @@ def test_every_model_and_lake_table_has_its_section_with_columns_tests_and_sql(
 
 
 def test_the_lineage_svg_has_a_node_per_model_and_an_edge_per_dependency(page: str) -> None:
-    project = models.load_project()
+    project = load_project()
     svg = ET.fromstring(page[page.index("<svg") : page.index("</svg>") + len("</svg>")])
     nodes = [g for g in svg.iter(f"{SVG}g") if "node" in (g.get("class") or "").split()]
     assert sorted(g.get("data-id") for g in nodes if g.get("class") == "node model") == sorted(
@@ -131,7 +131,7 @@ def test_the_page_is_self_contained_and_its_links_resolve(page: str) -> None:
 
 
 def test_column_types_come_from_the_warehouse_when_there_is_one(tmp_path: Path) -> None:
-    project = models.load_project(
+    project = load_project(
         write_project(tmp_path / "project", {"marts/facts.sql": model("select 1 as x", "table")})
     )
     db = tmp_path / "w.duckdb"
@@ -179,7 +179,7 @@ def test_chromium_renders_the_page_with_every_section_and_the_graph(
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     dom = done.stdout
-    project = models.load_project()
+    project = load_project()
     for name in [*project.models, "snapshots", "listings", "rejects"]:
         assert f'id="rel-{name}"' in dom
     assert dom.count('class="node model"') == len(project.models) == 11

@@ -11,7 +11,7 @@ import pytest
 
 from pipeline import cli
 from pipeline.report import lineage
-from pipeline.warehouse import models
+from pipeline.warehouse.project import Project, load_project
 from tests.warehouse.sql.test_runner import model, write_project
 
 FILES = {
@@ -25,19 +25,19 @@ FILES = {
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> models.Project:
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
     monkeypatch.chdir(tmp_path)  # files below the working directory are named relative to it
-    return models.load_project(write_project(tmp_path, FILES))
+    return load_project(write_project(tmp_path, FILES))
 
 
 def test_text_is_the_default_and_what_it_always_was(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["lineage"]) == 0
     default = capsys.readouterr().out
     assert cli.main(["lineage", "--format", "text"]) == 0
-    assert capsys.readouterr().out == default == models.load_project().lineage() + "\n"
+    assert capsys.readouterr().out == default == load_project().lineage() + "\n"
 
 
-def test_text_of_a_small_project(project: models.Project) -> None:
+def test_text_of_a_small_project(project: Project) -> None:
     assert lineage.render(project, "text") == (
         "staging/stg (view) <- lake.listings\n"
         "    grain: one row per thing\n"
@@ -48,7 +48,7 @@ def test_text_of_a_small_project(project: models.Project) -> None:
 
 
 def test_mermaid_draws_layers_as_subgraphs_and_tests_with_dotted_arrows(
-    project: models.Project,
+    project: Project,
 ) -> None:
     assert lineage.render(project, "mermaid") == (
         "flowchart LR\n"
@@ -70,7 +70,7 @@ def test_mermaid_draws_layers_as_subgraphs_and_tests_with_dotted_arrows(
     )
 
 
-def test_dot_draws_layers_as_clusters(project: models.Project) -> None:
+def test_dot_draws_layers_as_clusters(project: Project) -> None:
     assert lineage.render(project, "dot") == (
         "digraph lineage {\n"
         "  rankdir=LR;\n"
@@ -98,7 +98,7 @@ def test_dot_draws_layers_as_clusters(project: models.Project) -> None:
     )
 
 
-def test_json_lists_nodes_and_edges(project: models.Project, tmp_path: Path) -> None:
+def test_json_lists_nodes_and_edges(project: Project, tmp_path: Path) -> None:
     assert json.loads(lineage.render(project, "json")) == {
         "nodes": [
             {"id": "lake.listings", "kind": "source", "layer": "sources", "materialized": None,
@@ -126,7 +126,7 @@ def test_the_real_project_in_json_has_a_node_per_model_and_an_edge_per_dependenc
 ) -> None:
     assert cli.main(["lineage", "--format", "json"]) == 0
     found = json.loads(capsys.readouterr().out)
-    project = models.load_project()
+    project = load_project()
     models_ = [n["id"] for n in found["nodes"] if n["kind"] == "model"]
     assert models_ == project.order()
     assert [n["id"] for n in found["nodes"] if n["kind"] == "source"] == [

@@ -25,7 +25,8 @@ from pipeline.report import data as report_data
 from pipeline.report import html as report_html
 from pipeline.report import page as report
 from pipeline.run import run
-from pipeline.warehouse import database, models
+from pipeline.warehouse import database
+from pipeline.warehouse.project import DEFAULT_PROJECT, load_project
 from tests.conftest import RAW, SAMPLE_FETCHED_AT, empty_lake, write_snapshot
 
 GENERATED_AT = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
@@ -122,7 +123,7 @@ def test_the_header_says_when_from_which_warehouse_and_lake_and_the_row_counts(
         ("2", "sites"),
         ("5", "data-quality findings"),
         ("1", "high-severity findings"),
-        (f"{len(models.load_project().tests)}/{len(models.load_project().tests)}",
+        (f"{len(load_project().tests)}/{len(load_project().tests)}",
          "data tests pass"),
     ]  # fmt: skip
 
@@ -313,7 +314,7 @@ def test_the_most_seen_documents_come_first(page: str) -> None:
 
 def test_every_data_test_passes_on_the_sample(page: str) -> None:
     tests = section(page, "data-tests")
-    total = len(models.load_project().tests)
+    total = len(load_project().tests)
     assert f"{total} tests from <code>dbt_like_sql/</code>: {total} pass, 0 warn, 0 fail." in tests
     assert f"<summary>{total} passing tests</summary>" in tests
     assert tests.count('<span class="badge PASS">PASS</span>') == total
@@ -441,7 +442,7 @@ def test_a_failing_test_is_listed_first_with_its_rows_and_sql(sample: Path, tmp_
     """A failed build kept for inspection: its report says which test failed, and on what,
     as the build stored it (a project whose fetches list one fetch twice)."""
     broken = tmp_path / "dbt_like_sql"
-    shutil.copytree(models.DEFAULT_PROJECT, broken)
+    shutil.copytree(DEFAULT_PROJECT, broken)
     fetches = broken / "marts" / "fct_query_snapshots.sql"
     fetches.write_text(
         fetches.read_text(encoding="utf-8").replace(
@@ -453,7 +454,7 @@ def test_a_failing_test_is_listed_first_with_its_rows_and_sql(sample: Path, tmp_
     with pytest.raises(DataTestFailure):
         database.build(
             sample.parents[1] / "lake", tmp_path / "warehouse.duckdb",
-            project=models.load_project(broken),
+            project=load_project(broken),
         )  # fmt: skip
     db = tmp_path / "warehouse.failed.duckdb"
     with duckdb.connect(str(db)) as con:
@@ -463,7 +464,7 @@ def test_a_failing_test_is_listed_first_with_its_rows_and_sql(sample: Path, tmp_
     meta = dict(re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", page))
     assert meta["Lake"] == '<span class="muted">not recorded (the warehouse predates it)</span>'
     tests = section(page, "data-tests")
-    total = len(models.load_project().tests)
+    total = len(load_project().tests)
     assert f": {total - 1} pass, 0 warn, 1 fail." in tests
     flagged = tests.split("<details", 1)[0]
     assert [[text(cell) for cell in row] for row in rows(flagged)] == [
@@ -476,7 +477,7 @@ def test_a_failing_test_is_listed_first_with_its_rows_and_sql(sample: Path, tmp_
     # the offending row the build found, and the query that finds it
     examples = tests.split("<summary>unique__fct_query_snapshots__fetch_id", 1)[1]
     assert rows(examples.split("<pre>", 1)[0]) == [[twice, "2"]]
-    sql = models.load_project().compile("unique__fct_query_snapshots__fetch_id").strip()
+    sql = load_project().compile("unique__fct_query_snapshots__fetch_id").strip()
     assert tests.split("<pre><code>", 1)[1].split("</code>", 1)[0] == html.escape(sql)
 
 
@@ -496,7 +497,7 @@ def test_the_tests_are_the_builds_not_run_again_by_the_report(sample: Path, tmp_
     tests = _tests_section_after(
         sample, tmp_path, "insert into dim_documents select * from dim_documents limit 1"
     )
-    total = len(models.load_project().tests)
+    total = len(load_project().tests)
     assert f"{total} tests from <code>dbt_like_sql/</code>: {total} pass, 0 warn, 0 fail. " in tests
     assert "As the build that wrote this warehouse ran them (" in tests
     assert "and stored them in it (<code>_test_results</code>). A warning flags" in tests

@@ -23,7 +23,8 @@ from pipeline import cli
 from pipeline.run import run
 from pipeline.run.progress import BatchProgress
 from pipeline.run.summary import FlaggedTest, RunSummary
-from pipeline.warehouse import increments, models
+from pipeline.warehouse import increments
+from pipeline.warehouse.project import load_project
 from render.fields import Document
 from render.text import render_page
 from tests.conftest import REPO
@@ -48,7 +49,7 @@ def test_a_build_prints_its_tests_line_and_each_stage_on_a_line(
     _, db, report = _outputs(tmp_path)
     assert cli.main(_normalise(raw_copy, tmp_path)) == 0
     out, err = capsys.readouterr()
-    project = models.load_project()
+    project = load_project()
     assert out.splitlines()[-3:] == [
         f"warehouse:      {db}",
         f"tests:          {len(project.tests)} passed",
@@ -129,7 +130,7 @@ def test_a_run_rebuilds_a_warehouse_whose_models_changed_though_the_lake_did_not
     again = run.Run(config, on_stage=stages.append).run()
     assert stages == [f"building the warehouse {db}", f"writing the report {report}"]
     assert not again.changed_nothing and not again.warehouse_kept and not again.report_kept
-    assert again.tests == {"PASS": len(models.load_project().tests)}
+    assert again.tests == {"PASS": len(load_project().tests)}
     assert run.Run(config).unchanged() is not None  # built from the edited models now
 
 
@@ -164,7 +165,7 @@ def test_a_warned_test_is_counted_and_its_rows_printed_as_the_build_stored_them(
              '{"document_key": "k2", "heading": null, "times_seen": 3}]'],
         )  # fmt: skip
     counts, flagged = run.stored_tests(db)
-    total = len(models.load_project().tests)
+    total = len(load_project().tests)
     assert counts == {"PASS": total - 1, "WARN": 1}
     summary = RunSummary("lake", warehouse=str(db), tests=counts, flagged_tests=flagged)
     assert summary.render().splitlines()[-5:] == [
@@ -254,7 +255,7 @@ def test_a_warning_from_the_data_is_printed_with_its_row(
     assert cli.main(args) == 0
     with duckdb.connect(str(db), read_only=True) as con:
         [(key,)] = con.sql("select document_key from dim_documents").fetchall()
-    total = len(models.load_project().tests)
+    total = len(load_project().tests)
     assert capsys.readouterr().out.splitlines()[-4:] == [
         f"warehouse:      {db}",
         f"tests:          {total - 1} passed, 1 warned",

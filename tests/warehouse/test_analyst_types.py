@@ -12,7 +12,8 @@ import pytest
 
 from pipeline import lake, vocab
 from pipeline.errors import ModelError
-from pipeline.warehouse import database, models
+from pipeline.warehouse import database
+from pipeline.warehouse.templates import Template
 
 
 @pytest.fixture
@@ -50,9 +51,9 @@ def test_closed_vocabularies_are_enums_from_staging_on(built: tuple[Path, Path])
 def test_an_enum_of_no_vocabulary_is_a_model_error(tmp_path: Path) -> None:
     path = tmp_path / "m.sql"
     with pytest.raises(ModelError, match=r"m.sql:2: enum\('COLOURS'\) names no vocabulary"):
-        models.Template.parse(path, "select\n cast(x as {{ enum('COLOURS') }}) as x")
+        Template.parse(path, "select\n cast(x as {{ enum('COLOURS') }}) as x")
     text = "select cast(x as {{ enum('REJECT_STAGES') }}) as x"
-    assert models.Template.parse(path, text).render({}, {}) == (
+    assert Template.parse(path, text).render({}, {}) == (
         "select cast(x as ENUM('read', 'parse', 'validate')) as x"
     )
 

@@ -17,7 +17,8 @@ from pipeline import cli
 from pipeline.errors import LakeBusyError, OutputPathError
 from pipeline.lake import lock
 from pipeline.lake.storage import Location
-from pipeline.warehouse import database, models
+from pipeline.warehouse import database
+from pipeline.warehouse.results import Event
 from tests.conftest import RAW, REPO
 
 NOTES = b"my notes, not a warehouse\n"
@@ -69,7 +70,7 @@ def test_the_lock_is_held_while_loading_and_released_before_the_models(
     after it is released, so a normalise waits only for the load."""
     held: dict[str, bool] = {}
 
-    def probe(event: models.Event) -> None:
+    def probe(event: Event) -> None:
         if event.step in held:
             return
         try:

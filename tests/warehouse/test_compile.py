@@ -9,7 +9,8 @@ import duckdb
 import pytest
 
 from pipeline import cli
-from pipeline.warehouse import database, models
+from pipeline.warehouse import database
+from pipeline.warehouse.project import load_project
 from tests.warehouse.sql.conftest import empty_lake
 from tests.warehouse.sql.test_runner import model, write_project
 
@@ -24,7 +25,7 @@ def test_compile_resolves_refs_sources_and_vars_as_the_build_does(tmp_path: Path
             "marts/top.sql": model('select * from {{ ref("stg") }}', "table"),
         },
     )
-    project = models.load_project(root)
+    project = load_project(root)
     assert project.compile("stg") == (
         '-- grain: one row per thing\n\nselect * from "listings" limit 2'
     )
@@ -35,7 +36,7 @@ def test_compile_resolves_refs_sources_and_vars_as_the_build_does(tmp_path: Path
 def test_compile_prints_a_model_of_the_real_project(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["compile", "rpt_rejects"]) == 0
     out = capsys.readouterr().out
-    assert out == models.load_project().compile("rpt_rejects") + "\n"
+    assert out == load_project().compile("rpt_rejects") + "\n"
     assert 'select * from "stg_lake__rejects"' in out
     assert "{{" not in out
 

@@ -11,7 +11,10 @@ from pathlib import Path
 import pytest
 
 from pipeline import cli, schemas
-from pipeline.warehouse import database, docs, models
+from pipeline.errors import ModelError
+from pipeline.warehouse import database, docs, runner
+from pipeline.warehouse.project import load_project
+from pipeline.warehouse.results import RESULT_COLUMNS
 from tests.warehouse.sql.test_runner import model, write_project
 
 LAKE_TITLE = (
@@ -213,7 +216,7 @@ def test_a_yaml_description_wins_and_a_passed_through_column_inherits(
             ),
         },
     )
-    project = models.load_project(root)
+    project = load_project(root)
     columns = {
         "listings": [("a", "INTEGER"), ("b", "INTEGER")],
         "stg": [("a", "INTEGER"), ("b", "INTEGER")],
@@ -253,13 +256,13 @@ def test_comments_quote_names_and_text_and_say_view_or_table(tmp_path: Path) -> 
             "marts/t.sql": model("select 2 as n", "table"),
         },
     )
-    project = models.load_project(root)
+    project = load_project(root)
     con = database.connect()
-    models.run(con, project)
+    runner.run(con, project)
     count, _ = docs.write_comments(con, project)
     # the view and its column; t, without a description, its grain; the tests' outcomes
     # (_test_results) and their 12 columns
-    assert count == 3 + 1 + len(models.RESULT_COLUMNS) == 16
+    assert count == 3 + 1 + len(RESULT_COLUMNS) == 16
     assert con.sql(
         "select view_name, comment from duckdb_views() where not internal"
     ).fetchall() == [("odd", "The site's; DROP TABLE x; -- Grain: one row per thing.")]
@@ -283,8 +286,8 @@ def test_sources_yml_describing_an_undeclared_table_is_refused(
             "sources.yml": "sources:\n  - name: lake\n    tables:\n      - name: orders\n",
         },
     )
-    with pytest.raises(models.ModelError) as error:
-        models.load_project(root)
+    with pytest.raises(ModelError) as error:
+        load_project(root)
     assert str(error.value) == (
         "sources.yml: describes lake.orders, which project.yml does not declare "
         "(declared: listings)"

@@ -22,7 +22,8 @@ import pytest
 
 from benchmarks import generate
 from pipeline import cli
-from pipeline.warehouse import database, models
+from pipeline.warehouse import database
+from pipeline.warehouse.results import RESULTS_TABLE
 from tests.conftest import RAW, SAMPLE, SAMPLE_FETCHED_AT, write_snapshot
 
 REFRESHED = "build:     rebuilt whole (--full-refresh)"
@@ -40,7 +41,7 @@ def differences(updated: Path, full: Path) -> dict[str, tuple[int, int, int]]:
                 "SELECT table_name FROM duckdb_tables() WHERE database_name = 'full_build' "
                 "AND table_name NOT IN ('_lake', ?) ORDER BY table_name",
                 # the tests' outcomes hold their times, and an update's tests read its rows
-                [models.RESULTS_TABLE],
+                [RESULTS_TABLE],
             ).fetchall()
         ]
         found = {}

@@ -28,7 +28,8 @@ from markdown_it import MarkdownIt
 
 from pipeline.lake import layout, manifest
 from pipeline.lake.storage import Location
-from pipeline.warehouse import database, models
+from pipeline.warehouse import database
+from pipeline.warehouse.project import load_project
 from tests.conftest import REPO
 
 COMPAT = Path(sys.prefix) / "compat"  # .venv/compat: the Makefile's COMPAT
@@ -190,7 +191,7 @@ def test_the_older_readers_are_the_pinned_1x_releases() -> None:
 def test_the_duckdb_1_shell_reads_every_relation_of_a_fresh_sample_warehouse(
     sample_warehouse: Path,
 ) -> None:
-    project = models.load_project()
+    project = load_project()
     marts = {name for name, model in project.models.items() if model.layer == "marts"}
     con = database.connect(sample_warehouse)  # DuckDB 2, read-only, in UTC
     try:

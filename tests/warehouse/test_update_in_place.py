@@ -24,7 +24,9 @@ import pytest
 from pipeline.errors import DataTestFailure
 from pipeline.ingest import metadata
 from pipeline.run import run
-from pipeline.warehouse import database, files, models
+from pipeline.warehouse import database, files
+from pipeline.warehouse.project import DEFAULT_PROJECT, Project, load_project
+from pipeline.warehouse.results import Event
 from tests.conftest import REPO, SAMPLE, SAMPLE_FETCHED_AT, write_snapshot
 from tests.warehouse.test_incremental_build import differences
 
@@ -53,13 +55,13 @@ def _state(db: Path) -> tuple[object, ...]:
     return tuple(database.query("select * from _lake", db=db).row(0))
 
 
-def _with_test(tmp_path: Path, name: str, sql: str) -> models.Project:
+def _with_test(tmp_path: Path, name: str, sql: str) -> Project:
     """The project with one more singular test (tests do not change what a build stores, so
     a warehouse built without it is still updated)."""
     root = tmp_path / "project"
-    shutil.copytree(models.DEFAULT_PROJECT, root)
+    shutil.copytree(DEFAULT_PROJECT, root)
     (root / "tests" / f"{name}.sql").write_text(sql, encoding="utf-8")
-    return models.load_project(root)
+    return load_project(root)
 
 
 def test_an_update_that_fails_a_test_is_rolled_back_and_kept_beside_it(tmp_path: Path) -> None:
@@ -71,7 +73,7 @@ def test_an_update_that_fails_a_test_is_rolled_back_and_kept_beside_it(tmp_path:
         "-- grain: one row per later crawl\n{{ config(severity='error') }}\n"
         "select * from {{ ref('stg_lake__snapshots') }} where source_path like '%later%'\n",
     )
-    events: list[models.Event] = []
+    events: list[Event] = []
     with pytest.raises(DataTestFailure, match="assert_no_later_crawl"):
         database.rebuild(lake, db, project=project, on_event=events.append)
     # it ran once in place (the copy that keeps the failed build runs quietly)
@@ -91,15 +93,15 @@ def test_an_update_that_fails_a_test_is_rolled_back_and_kept_beside_it(tmp_path:
 KILLED_BEFORE_COMMIT = """
 import os, signal, sys
 from pathlib import Path
-from pipeline.warehouse import database, models
+from pipeline.warehouse import database, runner
 
-real = models.run
+real = runner.run
 
 def run_then_die(*args, **kwargs):
     real(*args, **kwargs)
     os.kill(os.getpid(), signal.SIGKILL)
 
-models.run = run_then_die
+runner.run = run_then_die
 database.rebuild(sys.argv[1], Path(sys.argv[2]))
 """
 

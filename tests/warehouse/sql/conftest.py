@@ -18,7 +18,9 @@ import pytest
 
 from pipeline import schemas
 from pipeline.lake import manifest
-from pipeline.warehouse import database, models
+from pipeline.warehouse import database, runner
+from pipeline.warehouse.project import Project, load_project
+from pipeline.warehouse.results import RunResult
 
 T0 = datetime(2026, 10, 1, 9, 30, tzinfo=UTC)
 SECOND = timedelta(seconds=1)
@@ -155,7 +157,7 @@ def append_tables(
     rejects: Iterable[Mapping[str, Any]] = (),
 ) -> dict[str, str]:
     """Append rows to the lake tables `bind_tables` made, as an update does, each table's new
-    rows also kept apart: what `models.run(…, incremental=True, appended=…)` takes."""
+    rows also kept apart: what `runner.run(…, incremental=True, appended=…)` takes."""
     appended = {}
     for name, rows_ in (("snapshots", snapshots), ("listings", listings), ("rejects", rejects)):
         frame = pl.DataFrame(list(rows_), schema=schemas.polars_schema(MODELS[name]), orient="row")
@@ -168,15 +170,15 @@ def append_tables(
 
 
 @pytest.fixture(scope="session")
-def project() -> models.Project:
-    return models.load_project()
+def project() -> Project:
+    return load_project()
 
 
-RunModels = Callable[..., tuple[duckdb.DuckDBPyConnection, models.RunResult]]
+RunModels = Callable[..., tuple[duckdb.DuckDBPyConnection, RunResult]]
 
 
 @pytest.fixture
-def run_models(project: models.Project) -> Iterable[RunModels]:
+def run_models(project: Project) -> Iterable[RunModels]:
     """Bind the given lake rows, build `+model` (it and its upstream), return (con, result)."""
     connections: list[duckdb.DuckDBPyConnection] = []
 
@@ -186,11 +188,11 @@ def run_models(project: models.Project) -> Iterable[RunModels]:
         listings: Iterable[Mapping[str, Any]] = (),
         rejects: Iterable[Mapping[str, Any]] = (),
         **vars_: Any,
-    ) -> tuple[duckdb.DuckDBPyConnection, models.RunResult]:
+    ) -> tuple[duckdb.DuckDBPyConnection, RunResult]:
         con = database.connect()
         connections.append(con)
         bind_tables(con, snapshots, listings, rejects)
-        return con, models.run(con, project, select=[f"+{model}"], vars_=vars_)
+        return con, runner.run(con, project, select=[f"+{model}"], vars_=vars_)
 
     yield run
     for con in connections:

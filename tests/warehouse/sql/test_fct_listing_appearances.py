@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from pipeline.warehouse import database, models
+from pipeline.warehouse import database, runner
+from pipeline.warehouse.project import load_project
 from tests.warehouse.sql.conftest import (
     DAY,
     T0,
@@ -44,9 +45,7 @@ def test_the_page_size_is_a_project_var_a_run_may_override(run_models) -> None:
         [listing("p3", 4, "第三页第四个文档", T0)],
         page_size=20,
     )
-    assert rows(con, "select overall_rank from fct_listing_appearances") == [
-        {"overall_rank": 44}
-    ]
+    assert rows(con, "select overall_rank from fct_listing_appearances") == [{"overall_rank": 44}]
 
 
 def test_an_unknown_page_number_leaves_the_overall_rank_unknown(run_models) -> None:
@@ -72,8 +71,7 @@ def test_a_document_listed_twice_on_a_page_keeps_its_first_place_and_warns(run_m
     )
     assert rows(
         con,
-        "select position, times_listed_in_snapshot from fct_listing_appearances "
-        "order by position",
+        "select position, times_listed_in_snapshot from fct_listing_appearances order by position",
     ) == [
         {"position": 2, "times_listed_in_snapshot": 2},
         {"position": 7, "times_listed_in_snapshot": 1},
@@ -123,7 +121,7 @@ def test_an_update_that_titles_a_document_retitles_its_earlier_appearances() -> 
     """A text page glues the title to the description; a later one prints it on its own
     line (the same document: whitespace is not part of the key). The update redoes the
     earlier page's row too, as a full build would give it."""
-    project = models.load_project()
+    project = load_project()
     earlier = [snapshot("s1", T0)], [listing("s1", 1, REDIS, T0)]
     later_snapshot = snapshot("s2", T0 + DAY, listing_count=1)
     title, description = REDIS_TITLED.split("\n")
@@ -135,12 +133,12 @@ def test_an_update_that_titles_a_document_retitles_its_earlier_appearances() -> 
     )
     con = database.connect()
     bind_tables(con, *earlier)
-    models.run(con, project)
+    runner.run(con, project)
     appended = append_tables(con, [later_snapshot], [later_listing])
-    models.run(con, project, incremental=True, appended=appended)
+    runner.run(con, project, incremental=True, appended=appended)
     full = database.connect()
     bind_tables(full, [*earlier[0], later_snapshot], [*earlier[1], later_listing])
-    models.run(full, project)
+    runner.run(full, project)
     expected = [
         {"snapshot_id": s, "display_title": title, "is_display_title_guessed": False}
         for s in ("s1", "s2")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from pipeline.warehouse import database, models
+from pipeline.warehouse import database, runner
 from tests.warehouse.sql.conftest import append_tables, bind_tables, reject, rows, snapshot
 
 
@@ -65,10 +65,10 @@ def test_an_update_counts_a_day_again_whatever_its_site_and_query(project) -> No
     con = database.connect()
     bind_tables(con, [snapshot("a", day, site=None, query=None)],
                 rejects=[reject("a", 0, "no SIZE before AGE")])  # fmt: skip
-    models.run(con, project)
+    runner.run(con, project)
     again = snapshot("b", day, site=None, query=None)
     appended = append_tables(con, [again], rejects=[reject("b", 0, "no SIZE before AGE")])
-    models.run(con, project, incremental=True, appended=appended)
+    runner.run(con, project, incremental=True, appended=appended)
     assert rows(con, "select site, query, reject_count, snapshot_count from rpt_rejects") == [
         {"site": None, "query": None, "reject_count": 2, "snapshot_count": 2}
     ]

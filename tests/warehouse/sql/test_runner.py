@@ -9,7 +9,10 @@ from pathlib import Path
 import pytest
 
 from pipeline import vocab
-from pipeline.warehouse import database, models
+from pipeline.errors import DataTestFailure, ModelError
+from pipeline.warehouse import database, runner
+from pipeline.warehouse.project import load_project
+from pipeline.warehouse.results import EVENT_WIDTH, SAMPLE_ROWS, Event
 from tests.warehouse.sql.conftest import empty_lake
 
 PROJECT_YML = "sources:\n  lake: [listings]\nvars:\n  limit: 2\n"
@@ -47,8 +50,8 @@ def test_a_cycle_is_refused_naming_the_models_and_files(tmp_path: Path) -> None:
             "marts/b.sql": model("select * from {{ ref('a') }}", "table"),
         },
     )
-    with pytest.raises(models.ModelError, match=r"models form a cycle: (a -> b -> a|b -> a -> b)"):
-        models.load_project(root)
+    with pytest.raises(ModelError, match=r"models form a cycle: (a -> b -> a|b -> a -> b)"):
+        load_project(root)
 
 
 def test_an_unknown_ref_is_refused_naming_the_file_and_the_known_models(
@@ -62,8 +65,8 @@ def test_an_unknown_ref_is_refused_naming_the_file_and_the_known_models(
             "marts/m.sql": model("select * from {{ ref('stg_typo') }}", "table"),
         },
     )
-    with pytest.raises(models.ModelError) as error:
-        models.load_project(root)
+    with pytest.raises(ModelError) as error:
+        load_project(root)
     assert str(error.value) == ("marts/m.sql: ref('stg_typo') names no model (known: m, stg)")
 
 
@@ -71,8 +74,8 @@ def test_an_undeclared_source_is_refused(tmp_path: Path) -> None:
     root = write_project(
         tmp_path, {"staging/s.sql": model("select * from {{ source('lake', 'orders') }}")}
     )
-    with pytest.raises(models.ModelError, match=r"source\('lake', 'orders'\) is not declared"):
-        models.load_project(root)
+    with pytest.raises(ModelError, match=r"source\('lake', 'orders'\) is not declared"):
+        load_project(root)
 
 
 @pytest.mark.parametrize(
@@ -109,8 +112,8 @@ def test_a_model_without_grain_config_or_with_unknown_jinja_is_refused(
     tmp_path: Path, text: str, message: str
 ) -> None:
     root = write_project(tmp_path, {"staging/s.sql": text})
-    with pytest.raises(models.ModelError, match=message):
-        models.load_project(root)
+    with pytest.raises(ModelError, match=message):
+        load_project(root)
 
 
 def test_models_build_in_dependency_order_as_their_config_says(tmp_path: Path) -> None:
@@ -124,7 +127,7 @@ def test_models_build_in_dependency_order_as_their_config_says(tmp_path: Path) -
         },
     )
     con = database.connect()
-    result = models.run(con, models.load_project(root))
+    result = runner.run(con, load_project(root))
     assert [(name, kind, n) for name, kind, n, _ in result.built] == [
         ("base", "view", None),  # a view is not counted: that would run it
         ("wide", "table", 2),
@@ -147,9 +150,9 @@ FAILING = {
 
 
 def test_a_failing_data_test_fails_the_run_showing_the_offending_rows(tmp_path: Path) -> None:
-    project = models.load_project(write_project(tmp_path, FAILING))
-    with pytest.raises(models.DataTestFailure) as error:
-        models.run(database.connect(), project)
+    project = load_project(write_project(tmp_path, FAILING))
+    with pytest.raises(DataTestFailure) as error:
+        runner.run(database.connect(), project)
     (failure,) = error.value.failures
     assert failure.test.name == "not_null__people__name"
     assert failure.failing_count == 2
@@ -167,7 +170,7 @@ def test_a_warning_test_reports_its_rows_and_the_run_goes_on(tmp_path: Path) -> 
         ),
     }
     files["staging/people.yml"] = ""
-    result = models.run(database.connect(), models.load_project(write_project(tmp_path, files)))
+    result = runner.run(database.connect(), load_project(write_project(tmp_path, files)))
     assert [(r.test.name, r.failing_count) for r in result.warnings] == [("assert_names_known", 2)]
     assert "tests: 0 passed, 1 warned, 0 failed" in result.render()
 
@@ -193,7 +196,7 @@ models:
           - relationships: {to: "ref('kinds')", field: id}
 """,
     }
-    result = models.run(database.connect(), models.load_project(write_project(tmp_path, files)))
+    result = runner.run(database.connect(), load_project(write_project(tmp_path, files)))
     assert sorted((r.test.name, r.passed) for r in result.tests) == [
         ("accepted_values__things__kind_id", True),
         ("expression__things__id_kind_id", True),
@@ -217,22 +220,22 @@ def test_accepted_values_may_name_a_vocabulary_instead_of_copying_it(tmp_path: P
             "        tests:\n          - accepted_values: {vocabulary: PAGE_TYPES}\n"
         ),
     }
-    project = models.load_project(write_project(tmp_path, files))
+    project = load_project(write_project(tmp_path, files))
     (test,) = project.tests
     compiled = project.compile(test.name)
     assert f"not in ({', '.join(repr(v) for v in vocab.PAGE_TYPES)})" in compiled
-    with pytest.raises(models.DataTestFailure) as error:
-        models.run(database.connect(), project)
+    with pytest.raises(DataTestFailure) as error:
+        runner.run(database.connect(), project)
     (failure,) = error.value.failures
     assert failure.sample.to_dicts() == [{"page_type": "nonsense", "n_rows": 1}]
 
     files["marts/pages.yml"] = files["marts/pages.yml"].replace("PAGE_TYPES", "PAGE_KINDS")
     with pytest.raises(
-        models.ModelError,
+        ModelError,
         match=r"pages.yml: accepted_values on pages.page_type: vocabulary PAGE_KINDS names no "
         r"vocabulary of pipeline.vocab",
     ):
-        models.load_project(write_project(tmp_path, files))
+        load_project(write_project(tmp_path, files))
 
 
 def test_select_with_a_plus_takes_the_model_and_everything_downstream(tmp_path: Path) -> None:
@@ -245,25 +248,25 @@ def test_select_with_a_plus_takes_the_model_and_everything_downstream(tmp_path: 
             "marts/d.sql": model("select * from {{ ref('c') }}, {{ ref('b') }}", "table"),
         },
     )
-    project = models.load_project(root)
+    project = load_project(root)
     assert project.select(["c+"]) == ["c", "d"]
     assert project.select(["+c"]) == ["a", "c"]
     assert project.select(None) == ["a", "b", "c", "d"]
-    with pytest.raises(models.ModelError, match="--select e: no model named 'e'"):
+    with pytest.raises(ModelError, match="--select e: no model named 'e'"):
         project.select(["e"])
 
 
 def test_a_failed_build_leaves_the_warehouse_as_it_was_and_keeps_the_failure(
     tmp_path: Path,
 ) -> None:
-    good = models.load_project(
+    good = load_project(
         write_project(tmp_path / "good", {"marts/m.sql": model("select 1 as x", "table")})
     )
-    bad = models.load_project(write_project(tmp_path / "bad", FAILING))
+    bad = load_project(write_project(tmp_path / "bad", FAILING))
     db, lake_dir = tmp_path / "w.duckdb", empty_lake(tmp_path / "lake")
     database.build(lake_dir, db, project=good)
     assert build_leftovers(db) == []
-    with pytest.raises(models.DataTestFailure):
+    with pytest.raises(DataTestFailure):
         database.build(lake_dir, db, project=bad)
     assert database.query("select * from m", db=db).to_dicts() == [{"x": 1}]
     failed = tmp_path / "w.failed.duckdb"
@@ -272,7 +275,7 @@ def test_a_failed_build_leaves_the_warehouse_as_it_was_and_keeps_the_failure(
 
 
 def test_the_real_project_states_every_grain_and_orders_staging_first() -> None:
-    project = models.load_project()
+    project = load_project()
     order = project.order()
     assert order[:3] == ["stg_lake__listings", "stg_lake__rejects", "stg_lake__snapshots"]
     assert {
@@ -306,11 +309,11 @@ def test_each_model_and_test_is_reported_as_it_finishes_with_its_outcome(tmp_pat
         "-- grain: one row per person without a name\n{{ config(severity='warn') }}\n"
         "select id from {{ ref('people') }} where name is null\n"
     )}  # fmt: skip
-    events: list[models.Event] = []
-    with pytest.raises(models.DataTestFailure):
-        models.run(
+    events: list[Event] = []
+    with pytest.raises(DataTestFailure):
+        runner.run(
             database.connect(),
-            models.load_project(write_project(tmp_path, files)),
+            load_project(write_project(tmp_path, files)),
             on_event=events.append,
         )
     assert [(e.step, e.index, e.total, e.name, e.status, e.rows) for e in events] == [
@@ -323,14 +326,14 @@ def test_each_model_and_test_is_reported_as_it_finishes_with_its_outcome(tmp_pat
     assert lines[0].endswith(". " + f"{events[0].seconds:.2f} s")  # a view: no row count
     assert lines[1].startswith("  1 of 2 FAIL 2 not_null__people__name ......")
     assert lines[2].startswith("  2 of 2 WARN 2 assert_names_known ......")
-    assert all(len(line.rsplit(" ", 2)[0]) >= models.EVENT_WIDTH for line in lines)
+    assert all(len(line.rsplit(" ", 2)[0]) >= EVENT_WIDTH for line in lines)
 
 
 def test_a_model_that_fails_to_build_is_reported_before_the_error(tmp_path: Path) -> None:
     root = write_project(tmp_path, {"staging/broken.sql": model("select * from nowhere")})
-    events: list[models.Event] = []
-    with pytest.raises(models.ModelError, match="building broken failed"):
-        models.run(database.connect(), models.load_project(root), on_event=events.append)
+    events: list[Event] = []
+    with pytest.raises(ModelError, match="building broken failed"):
+        runner.run(database.connect(), load_project(root), on_event=events.append)
     assert [(e.name, e.status) for e in events] == [("broken", "ERROR")]
     assert events[0].render().startswith("  1 of 1 ERROR creating view broken ....")
 
@@ -343,11 +346,11 @@ def test_a_test_counts_every_offending_row_and_keeps_a_sample_of_ten(tmp_path: P
             "      - expression: {expression: n < 0, severity: warn}\n"
         ),
     }
-    result = models.run(database.connect(), models.load_project(write_project(tmp_path, files)))
+    result = runner.run(database.connect(), load_project(write_project(tmp_path, files)))
     (warned,) = result.warnings
     assert warned.failing_count == 25
     assert warned.sample.columns == ["n"]
-    assert warned.sample.height == models.SAMPLE_ROWS == 10
+    assert warned.sample.height == SAMPLE_ROWS == 10
 
 
 def test_an_unknown_generic_test_is_refused_naming_the_known_kinds(
@@ -365,8 +368,8 @@ def test_an_unknown_generic_test_is_refused_naming_the_known_kinds(
             "models:\n  - name: people\n    columns:\n      - name: name\n        tests: [uniqe]\n"
         ),
     }
-    with pytest.raises(models.ModelError) as error:
-        models.load_project(write_project(tmp_path, files))
+    with pytest.raises(ModelError) as error:
+        load_project(write_project(tmp_path, files))
     assert str(error.value) == (
         "staging/people.yml: unknown test 'uniqe' on people.name (known: "
         "accepted_values, expression, not_null, relationships, unique)"
@@ -394,11 +397,11 @@ def test_an_update_tests_the_rows_it_changed_and_the_appended_snapshots(tmp_path
             "marts/m.yml": yml.replace("NAME", "m"),
         },
     )
-    project = models.load_project(root)
+    project = load_project(root)
     con = database.connect()
     con.execute("create table listings as select * from (values ('s1', 1, null), ('s1', 2, 'a'))"
                 " as t(snapshot_id, id, v)")  # fmt: skip
-    first = models.run(con, project)
+    first = runner.run(con, project)
     assert [(r.test.name, r.failing_count) for r in first.tests] == [
         ("not_null__stg__v", 1),
         ("not_null__m__v", 1),
@@ -406,8 +409,8 @@ def test_an_update_tests_the_rows_it_changed_and_the_appended_snapshots(tmp_path
     con.execute("create temp table appended as select * from (values ('s2', 3, 'b'), "
                 "('s3', 4, null)) as t(snapshot_id, id, v)")  # fmt: skip
     con.execute("insert into listings select * from appended")
-    events: list[models.Event] = []
-    update = models.run(
+    events: list[Event] = []
+    update = runner.run(
         con, project, incremental=True, appended={"listings": "appended"}, on_event=events.append
     )
     assert [(e.step, e.name) for e in events][:2] == [("keep", "stg"), ("update", "m")]
@@ -436,10 +439,10 @@ def test_a_macro_file_creates_the_macro_it_is_named_after(
 ) -> None:
     root = write_project(tmp_path, {"macros/twice.sql": text, "marts/m.sql": model("select 1")})
     if error is None:
-        assert models.load_project(root).macros == {"twice": text}
+        assert load_project(root).macros == {"twice": text}
     else:
-        with pytest.raises(models.ModelError, match=error):
-            models.load_project(root)
+        with pytest.raises(ModelError, match=error):
+            load_project(root)
 
 
 def test_a_singular_test_reads_what_its_incremental_block_says_in_an_update(
@@ -464,12 +467,12 @@ def test_a_singular_test_reads_what_its_incremental_block_says_in_an_update(
             ),
         },
     )
-    project = models.load_project(root)
+    project = load_project(root)
     con = database.connect()
     con.execute("create table listings as select * from range(3) as t(id)")
-    assert [r.failing_count for r in models.run(con, project).tests] == [3]
+    assert [r.failing_count for r in runner.run(con, project).tests] == [3]
     con.execute("create temp table appended as select 7 as id")
     con.execute("insert into listings select * from appended")
-    update = models.run(con, project, incremental=True, appended={"listings": "appended"})
+    update = runner.run(con, project, incremental=True, appended={"listings": "appended"})
     assert [r.failing_count for r in update.tests] == [1]
-    assert [r.failing_count for r in models.run_tests(con, project)[0].tests] == [4]
+    assert [r.failing_count for r in runner.run_tests(con, project)[0].tests] == [4]

@@ -10,7 +10,9 @@ from pathlib import Path
 import duckdb
 
 from pipeline import cli
-from pipeline.warehouse import database, models
+from pipeline.warehouse import database, runner
+from pipeline.warehouse.project import Project, load_project
+from pipeline.warehouse.results import RESULTS_TABLE
 from tests.warehouse.sql.conftest import (
     DAY,
     T0,
@@ -34,7 +36,7 @@ def stored(con: duckdb.DuckDBPyConnection, name: str) -> dict:
 
 
 def test_a_build_stores_every_test_it_ran_once(sample_warehouse: Path) -> None:
-    project = models.load_project()
+    project = load_project()
     con = database.connect(sample_warehouse)
     try:
         assert con.sql(
@@ -111,20 +113,20 @@ def test_a_warning_is_stored_with_its_offending_rows_as_json(run_models) -> None
 
 
 def test_an_update_stores_its_own_tests_saying_which_read_only_what_it_changed(
-    project: models.Project,
+    project: Project,
 ) -> None:
     """Every test runs in an update, and each of this project's reads only the rows the
     update changed: its generic tests are on updated models and staging views, its singular
     tests narrow themselves to changes()."""
     con = database.connect()
     bind_tables(con, [snapshot("s1", T0)], [listing("s1", 1, HEADING, T0)])
-    models.run(con, project)
+    runner.run(con, project)
     appended = append_tables(con, [snapshot("s2", T0 + DAY)], [listing("s2", 1, HEADING, T0 + DAY)])
-    update = models.run(con, project, incremental=True, appended=appended)
+    update = runner.run(con, project, incremental=True, appended=appended)
     stored_ = dict(con.sql("select unique_id, is_incremental from _test_results").fetchall())
     assert len(stored_) == len(update.tests) == len(project.tests)
     assert set(stored_.values()) == {True}
-    assert models.RESULTS_TABLE not in update.created  # updated in place: comments kept
+    assert RESULTS_TABLE not in update.created  # updated in place: comments kept
 
 
 def test_a_select_build_keeps_the_results_of_the_tests_it_did_not_run(
@@ -145,6 +147,6 @@ def test_a_select_build_keeps_the_results_of_the_tests_it_did_not_run(
             ("unique__rpt_rejects__fetched_date__site__query__stage__reason",),
         ]
         kept = con.sql("select count(*) from _test_results where failures = 99").fetchall()
-        assert kept == [(len(models.load_project().tests) - 2,)]
+        assert kept == [(len(load_project().tests) - 2,)]
     finally:
         con.close()
