@@ -1,4 +1,10 @@
-"""Defaults shared by the CLI and the flow: where the sample input and the outputs live."""
+"""Defaults shared by the CLI, the flow and the stages, and every `LISTINGS_*` variable.
+
+The bottom layer (it imports nothing of ours). Each environment variable is named here as a
+`*_ENV` constant and read by a small function when its value is used, never at import, so a
+test or a caller that sets one takes effect at once; the README's "Environment variables"
+table lists them (tests/test_config.py holds the two equal).
+"""
 
 from __future__ import annotations
 
@@ -37,22 +43,53 @@ SERVE_PORT = 4200
 # warehouse"). `--storage-version` or the environment variable chooses another ('v1.0.0' for
 # DuckDB 1.0 to 1.2, at ~31 % more bytes; 'latest': DuckDB's newest).
 STORAGE_VERSION = "v1.3.0"
-STORAGE_VERSION_ENV = "LISTINGS_DUCKDB_STORAGE_VERSION"
+# DuckDB's resources for a connection (`warehouse.database.configure`): sized for `listings
+# build` at a million listings within a 2 GB peak RSS on a 2-core machine; the environment
+# overrides them on bigger machines. Threads: 0 is one per core.
+DUCKDB_MEMORY_LIMIT = "1GB"
+# How long a reader, a copy or a rename waits for an update holding the warehouse file: an
+# update takes seconds; a file held longer is held by someone else's client, not by a build.
+WAREHOUSE_WAIT_S = 60.0
 
+# --- environment variables: each read when its value is used ---------------------------
+
+STORAGE_VERSION_ENV = "LISTINGS_DUCKDB_STORAGE_VERSION"
+DUCKDB_MEMORY_LIMIT_ENV = "LISTINGS_DUCKDB_MEMORY_LIMIT"
+DUCKDB_THREADS_ENV = "LISTINGS_DUCKDB_THREADS"
+WAREHOUSE_WAIT_S_ENV = "LISTINGS_WAREHOUSE_WAIT_S"
+# The Dask scheduler `listings run` sends its batches to when `--dask-address` is not given.
+DASK_ADDRESS_ENV = "LISTINGS_DASK_ADDRESS"
 # Set by `listings serve` for the flow runs it serves (they inherit it): each prints one line
 # when it ends, as a served process that only ever printed its start-up leaves people guessing.
 SERVED_ENV = "LISTINGS_SERVED"
 
 
-def served() -> bool:
-    """Whether this process is a flow run that `listings serve` started (`SERVED_ENV`)."""
-    return bool(os.environ.get(SERVED_ENV))
+def duckdb_storage_version() -> str:
+    """The storage version a new warehouse file is written in when no command names one:
+    `STORAGE_VERSION_ENV`, else `STORAGE_VERSION` (checked by `warehouse.files`)."""
+    return os.environ.get(STORAGE_VERSION_ENV) or STORAGE_VERSION
 
 
-# The Dask scheduler `listings run` sends its batches to when `--dask-address` is not given.
-DASK_ADDRESS_ENV = "LISTINGS_DASK_ADDRESS"
+def duckdb_memory_limit() -> str:
+    """DuckDB's memory limit (`DUCKDB_MEMORY_LIMIT_ENV`, else `DUCKDB_MEMORY_LIMIT`)."""
+    return os.environ.get(DUCKDB_MEMORY_LIMIT_ENV, DUCKDB_MEMORY_LIMIT)
+
+
+def duckdb_threads() -> int:
+    """DuckDB's threads (`DUCKDB_THREADS_ENV`; unset or 0: one per core)."""
+    return int(os.environ.get(DUCKDB_THREADS_ENV, "0")) or os.cpu_count() or 1
+
+
+def warehouse_wait_s() -> float:
+    """Seconds to wait for an update holding the warehouse (`WAREHOUSE_WAIT_S_ENV`)."""
+    return float(os.environ.get(WAREHOUSE_WAIT_S_ENV, WAREHOUSE_WAIT_S))
 
 
 def dask_address() -> str | None:
     """The Dask scheduler's address from the environment (`DASK_ADDRESS_ENV`), or None."""
     return os.environ.get(DASK_ADDRESS_ENV)
+
+
+def served() -> bool:
+    """Whether this process is a flow run that `listings serve` started (`SERVED_ENV`)."""
+    return bool(os.environ.get(SERVED_ENV))

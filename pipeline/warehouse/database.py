@@ -47,6 +47,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from pipeline import config
 from pipeline.errors import ModelError, OutputPathError
 from pipeline.lake import layout, lock, manifest
 from pipeline.lake.storage import LakeLike, Location
@@ -62,10 +63,6 @@ LAKE_TABLES = ("snapshots", "listings", "rejects")
 # equal values lie together, and a document's listings share their heading; row order was
 # never a contract (figures in benchmarks/RESULTS.md, "Measurements behind design choices").
 LOAD_ORDER = {"snapshots": "fetched_at", "listings": "heading", "rejects": "reason"}
-# Resource settings, sized for `listings build` at a million listings within a 2 GB peak RSS
-# on a 2-core machine (see `configure`); the environment overrides them on bigger machines.
-MEMORY_LIMIT = os.environ.get("LISTINGS_DUCKDB_MEMORY_LIMIT", "1GB")
-THREADS = int(os.environ.get("LISTINGS_DUCKDB_THREADS", "0")) or os.cpu_count() or 1
 
 
 def connect(
@@ -92,18 +89,19 @@ def configure(con: duckdb.DuckDBPyConnection, *, in_memory: bool) -> None:
     """UTC, and DuckDB's memory, threads and spill folder set for a bounded footprint.
 
     DuckDB's default memory limit is 80 % of the machine's RAM, and it uses what it may: on
-    a large machine a build takes far more memory than it needs. A limit of `MEMORY_LIMIT`
-    (1 GB) keeps the process (DuckDB's buffers, plus Python, polars and the libraries)
-    within 2 GB; at a million listings every step fits, and what would not fit spills to
-    disk instead of failing (figures in benchmarks/RESULTS.md, "Measurements behind design
-    choices"). One thread per core: more only adds contention on a 2-core machine. A file
-    database spills next to itself (DuckDB's `<file>.tmp`); an in-memory one would spill to
-    `.tmp` in the current folder, so it gets a folder of its own in the system's temp dir
-    (DuckDB creates it on the first spill and removes it on close).
+    a large machine a build takes far more memory than it needs. A limit of 1 GB
+    (`config.duckdb_memory_limit`) keeps the process (DuckDB's buffers, plus Python, polars
+    and the libraries) within 2 GB; at a million listings every step fits, and what would
+    not fit spills to disk instead of failing (figures in benchmarks/RESULTS.md,
+    "Measurements behind design choices"). One thread per core: more only adds contention on
+    a 2-core machine. A file database spills next to itself (DuckDB's `<file>.tmp`); an
+    in-memory one would spill to `.tmp` in the current folder, so it gets a folder of its
+    own in the system's temp dir (DuckDB creates it on the first spill and removes it on
+    close).
     """
     con.execute("SET TimeZone = 'UTC'")
-    con.execute(f"SET memory_limit = {literal(MEMORY_LIMIT)}")
-    con.execute(f"SET threads = {THREADS}")
+    con.execute(f"SET memory_limit = {literal(config.duckdb_memory_limit())}")
+    con.execute(f"SET threads = {config.duckdb_threads()}")
     if in_memory:
         spill = Path(tempfile.gettempdir()) / f"listings-duckdb-{uuid.uuid4().hex}"
         con.execute(f"SET temp_directory = {literal(str(spill))}")

@@ -38,9 +38,6 @@ import duckdb
 from pipeline import config
 from pipeline.errors import ListingsError
 
-# How long a reader, a copy or a rename waits for an update holding the file: an update
-# takes seconds; a file held longer is held by someone else's client, not by a build.
-WAIT_S = float(os.environ.get("LISTINGS_WAREHOUSE_WAIT_S", "60"))
 _POLL_S = 0.1
 # What DuckDB says when another connection holds the file in a conflicting mode: another
 # process's lock, or this process's connection opened with other settings.
@@ -56,7 +53,7 @@ def storage_version(asked: str | None = None) -> str:
     """The storage version a build writes a new warehouse file in: `asked` (the commands'
     `--storage-version`), else the environment's `config.STORAGE_VERSION_ENV`, else
     `config.STORAGE_VERSION`. Raises `errors.ListingsError` for one DuckDB does not know."""
-    version = asked or os.environ.get(config.STORAGE_VERSION_ENV) or config.STORAGE_VERSION
+    version = asked or config.duckdb_storage_version()
     return version if version == config.STORAGE_VERSION else check_storage_version(version)
 
 
@@ -139,12 +136,13 @@ def open_in_place(
 
 
 def connect_read_only(
-    db: Path, opener: Callable[[Path], duckdb.DuckDBPyConnection], *, wait_s: float = WAIT_S,
+    db: Path, opener: Callable[[Path], duckdb.DuckDBPyConnection], *, wait_s: float | None = None,
     on_wait: Callable[[str], None] | None = None,
 ) -> duckdb.DuckDBPyConnection:  # fmt: skip
     """`opener(db)`, tried again while an update holds the file (up to `wait_s`); any other
-    error, or a file still held after that, raises DuckDB's error."""
-    deadline = time.monotonic() + wait_s
+    error, or a file still held after that, raises DuckDB's error. `wait_s` defaults to
+    `config.warehouse_wait_s()`."""
+    deadline = time.monotonic() + (config.warehouse_wait_s() if wait_s is None else wait_s)
     told = False
     while True:
         try:
@@ -164,13 +162,14 @@ def pinned(
     on_wait: Callable[[str], None] | None = None,
 ) -> Iterator[duckdb.DuckDBPyConnection | None]:  # fmt: skip
     """A read-only connection to `db` for the block (None for a file DuckDB cannot open, or
-    one held longer than `WAIT_S`: then the block runs unpinned, as every build did before
-    updates in place, and `on_wait` says so)."""
+    one held longer than `config.warehouse_wait_s()`: then the block runs unpinned, as every
+    build did before updates in place, and `on_wait` says so)."""
     try:
         con = connect_read_only(db, opener, on_wait=on_wait)
     except duckdb.Error as error:
         if held(error) and on_wait is not None:
-            on_wait(f"warehouse {db} is still held after {WAIT_S:g} s: going on without it")
+            wait_s = config.warehouse_wait_s()
+            on_wait(f"warehouse {db} is still held after {wait_s:g} s: going on without it")
         con = None
     try:
         yield con

@@ -66,5 +66,5 @@ def test_the_floor_makes_the_documents_and_appearances_the_models_make(
 
 def test_the_floor_stores_its_tables_as_the_warehouse_does() -> None:
     assert warehouse_floor.WRITE_SETTINGS == database.WRITE_SETTINGS
-    assert warehouse_floor.MEMORY_LIMIT == database.MEMORY_LIMIT
+    assert warehouse_floor.MEMORY_LIMIT == config.DUCKDB_MEMORY_LIMIT
     assert warehouse_floor.STORAGE_VERSION == config.STORAGE_VERSION
