@@ -4,8 +4,9 @@
 -- page's link prints it (document_ref: the numeric id, or the uuid newer sites link by),
 -- else the numeric document_id. A numeric id that an API row pairs with a uuid is known by
 -- the uuid, so pages linking by either are one document. Text snapshots carry no id, so a
--- text-form listing is the document seen in HTML/JSON whose heading, page count and size
--- interval agree with it (exactly one such document); otherwise it is known by what every
+-- text-form listing is the document seen in HTML/JSON on its site whose heading, page count
+-- and size interval agree with it (exactly one such document; docs/input-format.md §3.2,
+-- "The same document"); otherwise it is known by what every
 -- page prints the same way: its heading, size, page count and credit word.
 -- The heading is read as macros/heading_key_text.sql normalises it, once per distinct
 -- heading (a document is listed again by every crawl that finds it, so there are several
@@ -265,7 +266,10 @@ candidates as (
 
 ),
 
--- a text-form listing and the one sited document it agrees with (heading, pages, sizes)
+-- a text-form listing and the one sited document it agrees with: the same heading key text,
+-- and the same document by docs/input-format.md §3.2, "The same document" (the same site,
+-- the same page count, size intervals that meet; pipeline/parse/catalogue.py reads the same
+-- rule, and tests/cases/same_document.py holds the cases both are tested against)
 matched as (
 
     select

@@ -1,30 +1,10 @@
-"""Titles the lake has seen: where the text form hides a title/description boundary, a
-title known exactly from another sighting of the same document shows it
-(docs/input-format.md §1.1, "Titles from the catalogue").
-
-The catalogue holds every exact title — a title on its own line, a repeated one, the HTML
-and API JSON forms' — with what identifies its document on a page: its page count and
-its size interval. A text-form listing whose boundary is unknown is split at a catalogue
-title when
-
-- its heading starts with the title (the longest such title wins),
-- the catalogue entry is the same document as far as the text shows (same page count,
-  intersecting size intervals): a title alone is no evidence, since `Kube` would split
-  `Kubernetes 权威指南…` inside a word, and
-- something is left for the description, unless that document's description is known to
-  be empty.
-
-Anything else stays unknown: the boundary is never invented. Everything is vectorised: the
-entries of the same document are found for every unknown listing at once, by joins on the
-page count and the scale of the size (`_split_points`, over a `lookup` built once per
-catalogue); only those titles are compared with the heading.
-
-A catalogue is a set: one row per title and document, with whether any sighting showed an
-empty description. The catalogue of more listings is the union of the catalogues of their
-parts (`union`), so a lake keeps its catalogue and adds only the listings committed since
-(`merge`, `pipeline.run.titles`, docs/lake.md "The title catalogue"). Every catalogue is in
-one order, sorted by its columns: the same listings give the same rows in the same order,
-however they were gathered.
+"""The title catalogue: every exact title the lake has seen, with what identifies its
+document on a page (site, page count, size interval), and `resolve`, which splits a
+text-form heading at the longest title of the same document it starts with
+(docs/input-format.md §1.1, "Titles from the catalogue"; the same-document rule is §3.2,
+"The same document", which the warehouse's int_listings__document_keys follows too).
+A catalogue is a set in one order (`build`, `union`, `merge`); `pipeline.run.titles`
+keeps the lake's and applies it (docs/lake.md, "The title catalogue").
 """
 
 from __future__ import annotations
@@ -39,6 +19,7 @@ EXACT_SOURCES = ("own_line", "repetition", "known_title", "html", "json")
 MAX_TITLE_CHARS = 200
 COLUMNS = {
     "title": pl.String,
+    "site": pl.String,
     "pages": pl.Int32,
     "size_bytes_min": pl.Int64,
     "size_bytes_max": pl.Int64,
@@ -46,15 +27,15 @@ COLUMNS = {
 }
 # A catalogue entry: a title and the document it names (one row each); `description_empty`
 # is the entry's one fact, true once any sighting showed an empty description.
-ENTRY = ["title", "pages", "size_bytes_min", "size_bytes_max"]
+ENTRY = ["title", "site", "pages", "size_bytes_min", "size_bytes_max"]
 # The listings columns `build` reads.
-SOURCE_COLUMNS = ("title", "title_source", "description", "pages", "size_bytes_min",
+SOURCE_COLUMNS = ("title", "title_source", "description", "site", "pages", "size_bytes_min",
                   "size_bytes_max")  # fmt: skip
 
 
 def build(listings: pl.LazyFrame) -> pl.DataFrame:
     """The catalogue of a set of listings (the lake's, or a batch's): one row per title and
-    document (page count, size interval), sorted by its columns."""
+    document (site, page count, size interval), sorted by its columns."""
     title = pl.col("title")
     return _entries(
         listings.filter(
@@ -114,10 +95,10 @@ def _entries(rows: pl.LazyFrame) -> pl.DataFrame:
 @dataclass(frozen=True)
 class Lookup:
     """A catalogue ready for `resolve`: its rows, and each entry's document by scale bucket
-    (`_bucket`): `firsts` has one row per entry (`_entry`: its row number, `_pages`, and
-    `_first`, the bucket of its lower bound), `buckets` one row per bucket its size interval
-    touches. Built once, it serves any number of resolutions; it holds numbers only, so a
-    catalogue's titles are never copied per bucket or per candidate."""
+    (`_bucket`): `firsts` has one row per entry (`_entry`: its row number, `_site`, `_pages`,
+    and `_first`, the bucket of its lower bound), `buckets` one row per bucket its size
+    interval touches. Built once, it serves any number of resolutions; it holds numbers and
+    site names only, so a catalogue's titles are never copied per bucket or per candidate."""
 
     catalogue: pl.DataFrame
     firsts: pl.DataFrame
@@ -128,6 +109,7 @@ def lookup(catalogue: pl.DataFrame) -> Lookup:
     """`catalogue` ready for `resolve`."""
     numbered = catalogue.select(
         pl.int_range(pl.len(), dtype=pl.UInt32).alias("_entry"),
+        _site_key(pl.col("site")),
         pl.col("pages").alias("_pages"),
         "size_bytes_min",
         "size_bytes_max",
@@ -136,17 +118,19 @@ def lookup(catalogue: pl.DataFrame) -> Lookup:
     return Lookup(
         catalogue,
         firsts=buckets.filter(pl.col("_bucket") == pl.col("_first")).select(
-            "_entry", "_pages", "_first"
+            "_entry", "_site", "_pages", "_first"
         ),
-        buckets=buckets.select("_entry", "_pages", "_bucket", "_first"),
+        buckets=buckets.select("_entry", "_site", "_pages", "_bucket", "_first"),
     )
 
 
 def resolve(listings: pl.DataFrame, catalogue: pl.DataFrame | Lookup) -> pl.DataFrame:
     """`listings` with their unknown boundaries split at catalogue titles where the rules
     allow (`title_source = 'catalogue'`); earlier catalogue splits are redone from the
-    heading, so a rebuilt catalogue gives the same result as a fresh run. A caller resolving
-    many frames with one catalogue passes its `lookup`."""
+    heading, so a rebuilt catalogue gives the same result as a fresh run. `listings` holds
+    heading, title, description, title_source and what the same-document rule reads (site,
+    pages, size_bytes_min, size_bytes_max). A caller resolving many frames with one catalogue
+    passes its `lookup`."""
     source = pl.col("title_source")
     redo = listings.with_columns(
         pl.when(source == "catalogue").then(None).otherwise("title").alias("title"),
@@ -170,6 +154,12 @@ def resolve(listings: pl.DataFrame, catalogue: pl.DataFrame | Lookup) -> pl.Data
         pl.when(hit).then("_rest").otherwise("description").alias("description"),
         pl.when(hit).then(pl.lit("catalogue")).otherwise("title_source").alias("title_source"),
     ).drop("_row", "_title", "_rest")
+
+
+def _site_key(site: pl.Expr) -> pl.Expr:
+    """The site as the same-document rule compares it: an unknown site is one site, as the
+    warehouse's `coalesce(site, '')` makes it."""
+    return site.fill_null("").alias("_site")
 
 
 # Sizes meet by scale first: a size falls in bucket floor(log2(size + 1) × this), a bucket
@@ -202,8 +192,9 @@ def _split_points(unknown: pl.DataFrame, table: Lookup) -> pl.DataFrame:
     """For each unknown listing (`_row`) that has one, the longest catalogue title it splits
     at (`_title`) and the description that leaves (`_rest`).
 
-    The candidates are found by document first, with equi-joins of numbers: the same page
-    count and a shared scale bucket of the two size intervals. Two intervals that meet share
+    The candidates are found by document first (docs/input-format.md §3.2, "The same
+    document"), with equi-joins: the same site, the same page count and a shared scale
+    bucket of the two size intervals. Two intervals that meet share
     the bucket of the larger lower bound, so each pair is found once, at that bucket: the
     entry's first bucket among the listing's, or the listing's first among the entry's.
     Each is checked exactly; only then are the pair's title and heading looked up (by row
@@ -212,7 +203,10 @@ def _split_points(unknown: pl.DataFrame, table: Lookup) -> pl.DataFrame:
     """
     sizes = ["size_bytes_min", "size_bytes_max"]
     numbered = unknown.select(
-        pl.int_range(pl.len(), dtype=pl.UInt32).alias("_listing"), "pages", *sizes
+        pl.int_range(pl.len(), dtype=pl.UInt32).alias("_listing"),
+        _site_key(pl.col("site")),
+        "pages",
+        *sizes,
     )
     documents = _by_bucket(numbered, *sizes)
     pairs = pl.concat(
@@ -220,16 +214,16 @@ def _split_points(unknown: pl.DataFrame, table: Lookup) -> pl.DataFrame:
             # The entry's lower bound is the larger: its first bucket, one of the listing's.
             documents.join(
                 table.firsts,
-                left_on=["pages", "_bucket"],
-                right_on=["_pages", "_first"],
+                left_on=["_site", "pages", "_bucket"],
+                right_on=["_site", "_pages", "_first"],
                 nulls_equal=True,  # an unknown page count is one value, as in `eq_missing`
             ).filter(pl.col("_first") <= pl.col("_bucket")),
             # The listing's lower bound is the larger: its first bucket, one of the entry's.
             documents.filter(pl.col("_bucket") == pl.col("_first"))
             .join(
                 table.buckets,
-                left_on=["pages", "_bucket"],
-                right_on=["_pages", "_bucket"],
+                left_on=["_site", "pages", "_bucket"],
+                right_on=["_site", "_pages", "_bucket"],
                 nulls_equal=True,
             )
             .filter(pl.col("_first_right") < pl.col("_first")),

@@ -234,7 +234,7 @@ def read_listings(lake: Location, paths: list[str], columns: list[str]) -> Itera
 RESOLVE_CHUNK_ROWS = 200_000
 # What a resolution changes, and what it reads to do so.
 RESOLVED = ["title", "description", "title_source"]
-RESOLVED_FROM = [*RESOLVED, "heading", "pages", "size_bytes_min", "size_bytes_max"]
+RESOLVED_FROM = [*RESOLVED, "heading", "site", "pages", "size_bytes_min", "size_bytes_max"]
 
 
 def resolve_titles(

@@ -80,9 +80,12 @@ def test_a_run_titles_its_new_text_listings_from_what_the_lake_has_seen(tmp_path
     assert _text_listings(lake)["title"].to_list() == [doc.title for doc in truth.DOCUMENTS]
 
 
-def _listing(heading: str, pages: int, low: int, high: int, source: str = "unknown") -> dict:
+def _listing(
+    heading: str, pages: int, low: int, high: int, source: str = "unknown", site: str = "wenku.it"
+) -> dict:
     return {"heading": heading, "title": None, "description": None, "title_source": source,
-            "pages": pages, "size_bytes_min": low, "size_bytes_max": high}  # fmt: skip
+            "site": site, "pages": pages, "size_bytes_min": low,
+            "size_bytes_max": high}  # fmt: skip
 
 
 def test_a_title_of_another_document_does_not_split_a_heading() -> None:
@@ -154,13 +157,14 @@ _SIGHTING = st.fixed_dictionaries(
         "title": st.sampled_from(["a", "ab", "abc", "b", "ba", "", "x" * 201, None]),
         "title_source": st.sampled_from(["own_line", "html", "json", "catalogue", "unknown"]),
         "description": st.sampled_from([None, "", "d"]),
+        "site": st.sampled_from([None, "a.example", "b.example"]),
         "pages": st.sampled_from([None, 1, 2]),
         "size_bytes_min": st.sampled_from([None, 10, 20]),
         "size_bytes_max": st.sampled_from([None, 20, 30]),
     }
 )
 _SIGHTINGS_SCHEMA = {
-    "title": pl.String, "title_source": pl.String, "description": pl.String,
+    "title": pl.String, "title_source": pl.String, "description": pl.String, "site": pl.String,
     "pages": pl.Int32, "size_bytes_min": pl.Int64, "size_bytes_max": pl.Int64,
 }  # fmt: skip
 
@@ -191,17 +195,20 @@ def test_merging_a_known_entry_only_learns_that_its_description_can_be_empty() -
     ])  # fmt: skip
     again = _catalogue_of([{**_listing("", 5, 10, 20, "html"), "title": "Solo", "description": ""}])
     assert catalogue.merge(seen, again).rows() == [
-        ("Cache", 5, 10, 20, False), ("Solo", 5, 10, 20, True)
+        ("Cache", "wenku.it", 5, 10, 20, False), ("Solo", "wenku.it", 5, 10, 20, True)
     ]  # fmt: skip
     assert catalogue.merge(seen, seen.clear()) is seen
 
 
 def _rule(listing: dict, entries: list[dict]) -> tuple[str, str] | None:
     """docs/input-format.md §1.1 read literally, one listing at a time: the longest title of
-    an entry of the same document (the same page count, size intervals that meet) that the
-    heading starts with, leaving a description unless the entry's is known to be empty."""
+    an entry of the same document (§3.2: the same site, the same page count, size intervals
+    that meet) that the heading starts with, leaving a description unless the entry's is
+    known to be empty."""
     best = None
     for entry in entries:
+        if (entry["site"] or "") != (listing["site"] or ""):
+            continue
         sizes = (listing["size_bytes_min"], listing["size_bytes_max"], entry["size_bytes_min"],
                  entry["size_bytes_max"])  # fmt: skip
         if entry["pages"] != listing["pages"] or None in sizes:
@@ -228,7 +235,12 @@ _WIDTH = st.sampled_from([0, 1, 23, 1000, 2**20, 2**41])
 def _sized(draw: st.DrawFn) -> dict:
     low = draw(_LOW)
     high = None if low is None else min(low + draw(_WIDTH), 2**63 - 1)
-    return {"pages": draw(st.sampled_from([None, 1, 2])), "low": low, "high": high}
+    return {
+        "pages": draw(st.sampled_from([None, 1, 2])),
+        "low": low,
+        "high": high,
+        "site": draw(st.sampled_from([None, "a.example", "b.example"])),
+    }
 
 
 _WORD = st.text(alphabet="ab c", max_size=6)

@@ -1,0 +1,1 @@
+"""Case tables: one table of cases per rule that more than one implementation follows."""
