@@ -1,11 +1,9 @@
 """Snapshot bytes → text: gzip, BOM, UTF-8 or GB18030, CRLF or CR, and what is not a page.
 
-A file that cannot be read as text is still a snapshot: it gets a row with `read_error`
-set and a preview of its bytes, and the run turns that into a reject. Byte offsets
-elsewhere refer to the decoded text re-encoded as UTF-8 with CRLF as LF; for the usual
-UTF-8 LF file without BOM, that is the file's own bytes (docs/input-format.md §3.3). A
-UTF-8 page with a few invalid bytes keeps its text, each invalid byte read as U+0000, so
-those offsets stay the file's own too (`salvage`).
+`decode_pages` is step 3 of `read.read_batch`: text, form and read errors. A file that is
+no text page still gets a row, with `read_error` and a preview of its bytes; a UTF-8 page
+with a few invalid bytes keeps its text, each such byte read as U+0000 (`salvage`), so byte
+offsets stay the file's own (docs/input-format.md §3.3).
 """
 
 from __future__ import annotations
@@ -15,12 +13,16 @@ import gzip
 import io
 import json
 import re
+import time
 import zlib
-from typing import AnyStr
+from typing import TYPE_CHECKING, AnyStr
 
 import polars as pl
 
 from pipeline.config import MAX_PAGE_BYTES
+
+if TYPE_CHECKING:
+    from pipeline.ingest.sources import Files
 
 # Decoded text with more control characters than this share is binary, not a page.
 MAX_CONTROL_SHARE = 0.01
@@ -101,6 +103,59 @@ def screen(
         # Only ASCII bytes change, so validity and the decoded text are as after decoding.
         body = lf_line_ends(body)
     return data, body, error
+
+
+def decode_pages(files: Files, limit: int = MAX_PAGE_BYTES) -> pl.DataFrame:
+    """Step 3 of `read.read_batch`: the files' bytes as text (null where not a page), form,
+    read_error, fragment, `text_warning` (a UTF-8 page read with invalid bytes marked) and
+    `read_seconds` (each file's own time here).
+
+    `screen` file by file, then UTF-8 validity for the whole batch at once (`utf8`), and
+    `salvage` for the few pages that fail it (GB18030, damaged UTF-8).
+    """
+    rows: list[tuple[object, ...]] = []
+    for raw, failure in zip(files.raws, files.failures, strict=True):
+        started = time.perf_counter()
+        if failure is None:
+            data, body, error = screen(raw, limit)
+            fragment = None if error is None else preview(raw)
+        else:  # not read at all: its reason, and nothing to preview
+            data, body, error, fragment = None, None, failure, ""
+        rows.append((data, body, error, fragment, time.perf_counter() - started))
+    datas, bodies, errors, fragments, seconds = map(
+        list, zip(*rows, strict=True) if rows else [()] * 5
+    )
+    binary = pl.Series("text", bodies, dtype=pl.Binary)
+    text = utf8(binary)
+    warnings: list[str | None] = [None] * len(rows)
+    rescued: dict[int, str] = {}
+    for i in (text.is_null() & binary.is_not_null()).arg_true().to_list():
+        started = time.perf_counter()
+        decoded, failed, warning = salvage(datas[i], bodies[i])
+        if decoded is None:
+            errors[i], fragments[i] = failed, preview(files.raws[i])
+        else:
+            rescued[i] = decoded  # still nulled by a control error
+            if errors[i] is None:
+                warnings[i] = warning
+        seconds[i] += time.perf_counter() - started
+    if rescued:
+        text = text.scatter(list(rescued), list(rescued.values()))
+    frame = pl.DataFrame(
+        [
+            files.frame["source_path"],
+            pl.Series("read_error", errors, dtype=pl.String),
+            pl.Series("fragment", fragments, dtype=pl.String),
+            pl.Series("text_warning", warnings, dtype=pl.String),
+            pl.Series("read_seconds", seconds, dtype=pl.Float64),
+            text,
+        ]
+    )
+    return (
+        frame.with_columns(text=pl.when(pl.col("read_error").is_null()).then(pl.col("text")))
+        .with_columns(form=form(pl.col("source_path"), pl.col("text")))
+        .drop("source_path")
+    )
 
 
 def is_utf16(data: bytes) -> bool:

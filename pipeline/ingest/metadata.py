@@ -1,11 +1,9 @@
 """What a snapshot is, apart from its text: fetch time, URL facts, identity.
 
-Metadata comes, in the order docs/input-format.md §4 gives, from a sidecar
-`<file>.meta.json`, the file name, explicit options, and last the file's mtime (recorded as
-an approximate source). A sidecar that cannot be read is ignored as a whole, with a
-`metadata_warning`; it never stops the file from being read. A run that says when it
-started (`ReadOptions.run_started_at`) believes no fetch time after it (beyond a day's
-slack) nor before 2000: such a time is a `metadata_warning` and the next source is used.
+`snapshot_facts` is step 2 of `read.read_batch`: from each file's sidecar, name, the
+options and its mtime, in that order (docs/input-format.md §4), its fetch time, URL and
+ids; then the URL's site, query and page, column-wise. A sidecar that cannot be read, or a
+fetch time that cannot be true, is a `metadata_warning`, never a reason not to read a file.
 """
 
 from __future__ import annotations
@@ -13,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -25,6 +24,7 @@ from pipeline.config import DEFAULT_SITE_TIME_ZONE, MAX_PAGE_BYTES
 from pipeline.ingest import sources
 from pipeline.ingest.sources import Source
 from pipeline.ingest.walk import SIDECAR_SUFFIX
+from pipeline.vocab import READ_FRAME
 
 # `…_20261126T081900Z.txt`, `…-2026-11-26T08-19-00.txt`: a UTC timestamp in the name.
 _FILENAME_TIME = re.compile(
@@ -139,6 +139,55 @@ def parse_sidecar(data: bytes | None, source: Source) -> tuple[dict[str, object]
     except ValueError as error:  # UnicodeError and json's errors are ValueErrors too
         return {}, sources.as_text(f"sidecar {name} ignored: {error}")
     return meta, None if warning is None else sources.as_text(warning)
+
+
+# What `snapshot_facts` records per file, in order; fetched_at as epoch microseconds.
+_FACT_COLUMNS = ("snapshot_id", "content_sha256", "fetched_at", "fetched_at_source", "url",
+                 "metadata_warning", "read_seconds")  # fmt: skip
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def snapshot_facts(files: sources.Files, options: ReadOptions) -> pl.DataFrame:
+    """Step 2 of `read.read_batch`: per file, its sidecar → fetch time, URL, ids (file by
+    file: a sidecar is JSON, the ids hash the bytes); then site, query, page and time zone
+    for the batch at once. `read_seconds` is each file's own time here.
+
+    A file that could not be read has no sidecar read and an id from its path
+    (`unreadable_ids`).
+    """
+    rows: list[tuple[object, ...]] = []
+    for path, name, raw, mtime_ns, sidecar, sidecar_error, failure in zip(
+        files.paths, files.names, files.raws, files.mtimes, files.sidecars,
+        files.sidecar_errors, files.failures, strict=True,
+    ):  # fmt: skip
+        started = time.perf_counter()
+        if failure is not None:
+            fetched_at, origin, _ = fetch_time(path, {}, options, mtime_ns)
+            content, snapshot = unreadable_ids(name, fetched_at)
+            url, warning = None, None
+        else:
+            if sidecar_error is None:
+                meta, sidecar_warning = parse_sidecar(sidecar, path)
+            else:
+                meta, sidecar_warning = {}, sidecar_not_read(path, sidecar_error)
+            fetched_at, origin, time_warning = fetch_time(path, meta, options, mtime_ns)
+            warning = "; ".join(filter(None, [sidecar_warning, time_warning])) or None
+            url = sidecar_url(meta)
+            content, snapshot = hashes(raw, fetched_at, url)
+        micros = (fetched_at - _EPOCH) // _MICROSECOND
+        rows.append((snapshot, content, micros, origin, url, warning,
+                     time.perf_counter() - started))  # fmt: skip
+    columns = map(list, zip(*rows, strict=True) if rows else [()] * len(_FACT_COLUMNS))
+    # Aware datetimes are slow for polars to take in one by one; epoch microseconds are not.
+    schema = {column: READ_FRAME[column] for column in _FACT_COLUMNS}
+    frame = pl.DataFrame(
+        dict(zip(_FACT_COLUMNS, columns, strict=True)),
+        schema={**schema, "fetched_at": pl.Int64},
+    ).with_columns(pl.col("fetched_at").cast(schema["fetched_at"]))
+    return pl.concat(
+        [frame, url_facts_frame(frame["url"], options.site)], how="horizontal"
+    ).with_columns(time_zone=options.time_zone_of(pl.col("site")))
 
 
 def _storable(text: str) -> bool:
@@ -379,6 +428,14 @@ def snapshot_id(raw: bytes, fetched_at: datetime, url: str | None = None) -> str
 def hashes(raw: bytes, fetched_at: datetime, url: str | None = None) -> tuple[str, str]:
     """(content_hash, snapshot_id) from one pass over the bytes: the id continues the hash."""
     content, snapshot, _ = identities(raw, fetched_at, url)
+    return content, snapshot
+
+
+def unreadable_ids(name: str, fetched_at: datetime) -> tuple[str, str]:
+    """(content_hash, snapshot_id) of a file that cannot be read: no bytes, and an id from
+    its path (as text) and fetch time, so each such file is its own snapshot."""
+    content, _ = hashes(b"", fetched_at)
+    _, snapshot = hashes(f"unreadable file {name}".encode(), fetched_at)
     return content, snapshot
 
 

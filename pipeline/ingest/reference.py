@@ -1,8 +1,8 @@
 """The plain per-file reader: the definition `read.read_batch` must match, row for row.
 
-`read_batch` builds the same rows faster (batch-wide UTF-8 validation, URL facts and form
-in polars); this module keeps the simple version as the tests' oracle, so a fast path
-that drifts from the definition fails a test instead of changing the data.
+`read_one` takes a file through the same three steps (bytes, metadata, text) in plain
+Python, one file at a time: the tests' oracle, so a fast path that drifts from the
+definition fails a test instead of changing the data.
 """
 
 from __future__ import annotations
@@ -73,9 +73,9 @@ def read_one(path: Source, options: ReadOptions) -> dict[str, object]:
     raw = sources.read_bytes(path)
     meta, sidecar_error = metadata.sidecar(path)
     fetched_at, source, time_warning = metadata.fetch_time(path, meta, options, mtime_ns)
-    text, error, warning = decode_page(raw, options.max_page_bytes)
     url = metadata.sidecar_url(meta)
     content, snapshot = metadata.hashes(raw, fetched_at, url)
+    text, error, warning = decode_page(raw, options.max_page_bytes)
     row: dict[str, object] = {
         "snapshot_id": snapshot,
         "source_path": sources.as_text(str(path)),
@@ -87,8 +87,7 @@ def read_one(path: Source, options: ReadOptions) -> dict[str, object]:
         **metadata.url_facts(url, options.site),
         "form": "unreadable" if text is None else _form(path, text),
         "read_error": error,
-        "metadata_warning": "; ".join(filter(None, [sidecar_error, time_warning, warning]))
-        or None,
+        "metadata_warning": "; ".join(filter(None, [sidecar_error, time_warning, warning])) or None,
         "text": text,
         "fragment": None,
     }

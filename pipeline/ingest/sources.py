@@ -1,8 +1,9 @@
 """Where snapshot bytes live: find files below local folders or fsspec URLs, stat, read.
 
-Local files are read with os-level calls on plain path strings: Path objects and buffered
-file objects cost more than reading a page itself. Object stores go through fsspec,
-whose listing already carries each object's size and modification time.
+`Scan` finds a run's files with their sizes and mtimes; `read_files` is step 1 of
+`read.read_batch`: each file's bytes, size and mtime and its sidecar's bytes. Local files
+are read with os-level calls on plain path strings, object stores through fsspec
+(docs/architecture.md, "The data path").
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ from __future__ import annotations
 import errno
 import os
 import stat as stat_mode
+import time
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from pipeline.errors import InputNotFoundError
 from pipeline.ingest import walk
@@ -314,6 +316,73 @@ def sidecar_bytes(source: Source) -> bytes | None:
         return None
     fs, path = remote
     return bytes(fs.cat_file(path, start=0, end=MAX_SIDECAR_BYTES + 1))
+
+
+class Files(NamedTuple):
+    """A batch of snapshot files as `read_files` read them: a list per fact, in the paths'
+    order, and the facts the read frame keeps as they are, as columns (`frame`)."""
+
+    frame: pl.DataFrame  # source_path, byte_count, mtime_ns, read_seconds (time spent here)
+    paths: list[Source]
+    names: list[str]  # each path as text (`as_text`): its source_path
+    raws: list[bytes]  # b"" for a file that could not be read
+    mtimes: list[int]
+    sidecars: list[bytes | None]  # None: no sidecar, or the file itself was not read
+    sidecar_errors: list[OSError | None]  # a sidecar that is there but cannot be read
+    failures: list[str | None]  # why a file could not be read at all: its `read_error`
+
+
+def read_files(paths: Iterable[Source]) -> Files:
+    """Step 1 of `read.read_batch`: each file's bytes, size and mtime, and its sidecar's
+    bytes, file by file. A file that cannot be read is not an error here: it has a
+    `failures` entry, and the next steps give it a row saying so."""
+    import polars as pl  # see `_files`
+
+    rows = [_read_file(path) for path in paths]
+    columns = zip(*rows, strict=True) if rows else [()] * 9
+    read, names, raws, sizes, mtimes, sidecars, sidecar_errors, failures, seconds = map(
+        list, columns
+    )
+    frame = pl.DataFrame(
+        {
+            "source_path": pl.Series(names, dtype=pl.String),
+            "byte_count": pl.Series(sizes, dtype=pl.Int64),
+            "mtime_ns": pl.Series(mtimes, dtype=pl.Int64),
+            "read_seconds": pl.Series(seconds, dtype=pl.Float64),
+        }
+    )
+    return Files(frame, read, names, raws, mtimes, sidecars, sidecar_errors, failures)
+
+
+def _read_file(path: Source) -> tuple[object, ...]:
+    """One `Files` row: path, name, bytes, size, mtime, sidecar bytes, sidecar error,
+    failure, seconds."""
+    started = time.perf_counter()
+    where = str(path)  # what to open: a name with non-UTF-8 bytes keeps them
+    local = is_local(path)
+    try:
+        if local:
+            raw, mtime_ns = read_local(where)
+        else:
+            _, mtime_ns = stat(path)
+            raw = read_bytes(path)
+    except OSError as error:  # a FIFO, no permission, EIO, deleted since it was found
+        # Size and mtime as the file system has them where it still answers (the link's
+        # own for a broken link), so the next run skips the file unless it changes.
+        try:
+            size, mtime_ns = stat(path)
+        except OSError:
+            size, mtime_ns = 0, 0
+        failure = as_text(f"cannot read the file: {error.strerror or error}")
+        return (path, as_text(where), b"", size, mtime_ns, None, None, failure,
+                time.perf_counter() - started)  # fmt: skip
+    sidecar, sidecar_error = None, None
+    try:
+        sidecar = read_local_sidecar(where + SIDECAR_SUFFIX) if local else sidecar_bytes(path)
+    except OSError as error:
+        sidecar_error = error
+    return (path, as_text(where), raw, len(raw), mtime_ns, sidecar, sidecar_error, None,
+            time.perf_counter() - started)  # fmt: skip
 
 
 def batches(

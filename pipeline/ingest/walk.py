@@ -1,18 +1,11 @@
 """Find the snapshot files below local folders, with their sizes and modification times.
 
-Every run starts here: a run pointed at a raw folder of 100 000 pages lists and stats all of
-them to learn which are new (`plan.new_files`), system calls and Python work that grow with
-the folder, before it has parsed anything. The same run must also import pandera, which is
-slow, before it validates anything. Both hold the interpreter's lock, so threads cannot
-overlap them; a child process can. `start` runs the walk as
-`python -m pipeline.ingest.walk FOLDER…` on the other core while the run goes on, and
-`Walk.result` collects it. This module imports nothing but the standard library, so the
-child starts at once (figures in benchmarks/RESULTS.md, "Measurements behind design
-choices").
-
-Nothing below a folder is passed over without a word (docs/input-format.md §3.3): what the
-walk does not read (hidden entries, folders it cannot list, links to folders it has walked
-already, paths too long to open) is returned as `Skipped`, for the run's summary to name.
+Every run starts here (`sources.Scan`). `start` runs the walk as a child process,
+`python -m pipeline.ingest.walk FOLDER…`, on the other core while the run goes on, and
+`Walk.result` collects it; hence the standard library only (docs/architecture.md,
+"Start-up"). What the walk does not read (hidden entries, folders it cannot list, links to
+folders walked already, paths too long to open) is returned as `Skipped`, for the run's
+summary to name (docs/input-format.md §3.3).
 """
 
 from __future__ import annotations
