@@ -1,9 +1,9 @@
 """Parsing, by form: decoded pages → listing candidates, footers, and what is rejected.
 
-`parse` hands each readable snapshot to the parser of its form. A form without a parser
-yet (HTML and API JSON, docs/input-format.md §3) and a file that could not be read become
-whole-file rejects, so every byte still lands somewhere (§5). A new form is a module
-beside `text.py` and one entry in `PARSERS`.
+`parse` hands each readable snapshot to the parser of its form (`PARSERS`: `text.py`, the
+site's HTML in `html.py`, the search API's JSON in `api.py`; docs/input-format.md §1–§3); a
+file that could not be read becomes a whole-file reject, so every byte still lands somewhere
+(§5). A new form is a module beside them and one entry in `PARSERS`.
 """
 
 from __future__ import annotations

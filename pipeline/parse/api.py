@@ -1,26 +1,8 @@
 """The search API's JSON form of a results page → listings, page facts, rejects (§3.2).
 
-docs/input-format.md §3.2: a gRPC gateway writes `{"total": …, "spend": …, "document": […]}`
-with 64-bit integers as strings, fields at their zero value left out and times in RFC 3339.
-Here size and upload time are exact points, so a listing's interval columns collapse onto
-them (`size_bytes_min == size_bytes_max`, `uploaded_at_min == uploaded_at_max`).
-
-Each page's document list is walked once with the standard library's C decoder, which
-gives every document's exact byte span and stops cleanly at the first broken one (a
-truncated download keeps the documents before the break; the rest is one reject). The
-documents' fields are then read in one vectorised pass: every field is decoded as text
-(a number keeps its digits, so `3.5` pages or a 20-digit size stay visible to the checks
-instead of being rounded into something plausible), and polars checks each field's
-value, naming the field in the reason of any listing it rejects. What only the decoded value
-shows is checked during the walk: a document that is no object, a text field holding an
-object, array or number, and a document nested deeper than the decoder follows (stepped
-over by counting brackets, so the documents after it are still read).
-
-Page-level outcomes: a page that is not one JSON object (an array, a string, `null`, broken
-or cut-off text) is a reject and its total is unknown (null); an object without `document`,
-or with an empty one, is a valid page without results (total 0 when absent); a `document`
-that is not a list is a reject, and so is an object with keys but none of the response's
-(`total`, `spend`, `document`): other JSON, not a page of 0 results.
+Each page's document list is walked once with the standard library's decoder (`_walk`), then
+every document's fields are read and checked in one vectorised pass (`read_documents`).
+How and why: docs/architecture.md, "How each form is read".
 """
 
 from __future__ import annotations

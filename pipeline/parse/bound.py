@@ -1,25 +1,8 @@
 """How many parse rejects one page may give (docs/input-format.md §5, "A page's rejects").
 
-A page of junk used to give one reject row per junk element: a 12 MB `{"document": [1, 1,
-…]}` made 6 million rows and 3.2 GB, a 64 MiB one more memory than the machine had, and a
-run killed before its commit retries the same file for ever. So, per page:
-
-- adjacent rejects of one reason (no listing between them) are one reject: the first's
-  `byte_start` and position, the last's `byte_end`, and the page's text over that span as
-  its fragment (a run of one keeps its own fragment);
-- past `MAX_REJECTS_PER_PAGE` rejects, the rest of the page's listings is one reject
-  (`REST_REASON`), from the start of the next reject to the end of the last listing, and
-  the listings in it are not read.
-
-Every byte stays accounted for, spans still do not overlap, and a page gives at most
-`MAX_REJECTS_PER_PAGE + 1` parse rejects from its listings. The JSON walk merges runs of
-elements that are no object as it reads them (`api._add`), so `[1, 1, …]` is never held row
-by row; HTML items are read in chunks of `html.ITEMS_PER_CHUNK`, each compacted
-(`compact`) before the next is read, so a page of 1.5 M junk `<li>` holds its items' rows a
-chunk at a time (the parsed page itself still grows with them: lexbor's tree and one Python
-node per item, ~1.3 GB at 1.5 M); text chunks are still read one row each before they are
-merged here. The CLI's
-`--max-page-mb` help names the limit (it cannot import this module cheaply).
+Adjacent rejects of one reason are one (`compact`), and past `MAX_REJECTS_PER_PAGE` the rest
+of a page's listings is one reject (`REST_REASON`). Why: docs/architecture.md, "How each
+form is read".
 """
 
 from __future__ import annotations
@@ -96,9 +79,9 @@ def bound(listings: pl.DataFrame, pages: pl.DataFrame) -> tuple[pl.DataFrame, pl
             pl.col("byte_end").max(),
             pl.col("fragment").first(),
             pl.col("parse_error").first().alias("reason"),
-            (
-                pl.col(_MERGED).fill_null(1).sum() if _MERGED in listings.columns else pl.len()
-            ).alias(_MERGED),
+            (pl.col(_MERGED).fill_null(1).sum() if _MERGED in listings.columns else pl.len()).alias(
+                _MERGED
+            ),
         )
         .with_columns(pl.int_range(1, pl.len() + 1).over(_PAGE).alias("_rank"))
     )

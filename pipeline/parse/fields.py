@@ -1,16 +1,6 @@
-"""The site's rendering rules for SIZE, AGE and RATING, inverted as polars expressions.
-
-Each rule is the exact inverse of how moredoc renders the value (docs/input-format.md: size
-§1.3, age §1.4, DocHub time §3.4, rating §1.5, pages §1.6), so a parsed field is a *set of
-possible truths*, not a guess: a size is a point plus the inclusive byte bounds every
-rendering of that text could come from, an age is the interval of upload times it implies
-at fetch time. Text that no true value could render becomes a null plus a reason, never a
-"repaired" value.
-
-All expressions are vectorised and integer-exact (no floats on the size or age path), so
-they are safe on whole batches and on every byte count and upload time the tables hold.
-A value past what they hold (a size over 2^63 - 1 bytes, an upload before year 1) is a
-reject with its reason, never an overflow that stops the batch.
+"""The site's rendering rules for SIZE, AGE, RATING and PAGES, inverted as polars
+expressions (docs/input-format.md §1.3–§1.6, §3.4): each parsed field is the set of truths
+its text could come from, integer-exact. Why: docs/architecture.md, "How each form is read".
 """
 
 from __future__ import annotations
@@ -398,9 +388,7 @@ def pages_fields(
     ok = bind("pages_ok", pages_text.str.contains(PAGES_RE))
     unknown = pages_text.is_in(["-", "0"]) if zero_unknown else pages_text == "-"
     return [
-        pl.when(ok & ~unknown)
-        .then(pages_text.cast(pl.Int32, strict=False))
-        .alias("pages"),
+        pl.when(ok & ~unknown).then(pages_text.cast(pl.Int32, strict=False)).alias("pages"),
         pl.when(~ok)
         .then(pl.format("pages '{}' is not a positive integer or '-'", pages_text))
         .alias("pages_error"),

@@ -1,38 +1,9 @@
 """The HTML form of a results page → listings, page facts, rejects (docs/input-format.md §3.1).
 
-The page is parsed by lexbor (through selectolax), an HTML5 parser: markup is never read
-with regular expressions, so scripts, templates, comments and entities a browser's "save
-as" leaves in a page cannot be mistaken for listings.
-
-**Layouts.** Each page is first matched to one of the layouts in `layouts.RECORDS` by a
-few cheap probes of its tree (`_detect`): which result list it holds (moredoc's
-`div.search-result`, moredoc's category list `div.com-document-list`, DocHub's
-`ul.wenku-result`, DocHub's category list), and, inside it, where the star rating stands
-(the first element of `div.doc-info`) or how DocHub spaced its info line. Everything
-after that reads the layout's record: its item, title, description, rating, info and age
-selectors, its link pattern, its pager. Layouts that differ only in a printer the DOM
-does not show (moredoc's trimmed sizes, the 2022-12 template's literal time) are told
-apart from the info lines (`_constant_time`, `_refined`). The layout is a column of every
-listing row (the text form's shared readers pick their printers by it) and of the page's
-footer row. A DocHub category page prints no price: it is refused whole. A page no
-layout fits is one whole-page reject naming the nearest layouts and what differs.
-
-One pass per page pulls each result item's raw pieces (link, icon, title, description,
-star text, info line) out of the tree; everything after that is vectorised polars over
-the whole batch, and the info line goes through the tail rules every form shares
-(`tails.info_parts`, `tails.derive_fields`), so every form reads a size, an age or a rating
-the same way.
-
-A listing's byte span is where its item sits in the page: from the `<li` before the first
-occurrence of its link (after the previous item) to the next item's start, the last item
-ending at its `</li>`. The parser gives values, not offsets; the span is found by searching
-for the link the parser read, which is exact for the pages sites serve and for saved ones.
-An item without a link starts at the next `<li` after the previous item.
-
-A page whose markup nests deeper than `MAX_DEPTH` elements is rejected whole before lexbor
-sees it: an HTML5 tree builder checks the stack of open elements at each tag, so its time
-grows with the square of the depth (100 000 nested `<div>` took lexbor over a minute), and
-no page a site renders or a browser saves comes near it (Chromium nests at most 512).
+Parsed by lexbor (selectolax): each page is matched to a layout record (`_detect`), one pass
+pulls each result item's pieces out of the tree, and the rest is vectorised polars, the info
+line read by the shared tail rules (`tails.py`). How and why: docs/architecture.md, "How each
+form is read".
 """
 
 from __future__ import annotations
