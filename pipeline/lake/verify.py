@@ -1,32 +1,15 @@
 """`listings verify`: re-read a lake against its manifest and report what does not hold.
 
-The manifest is the lake's truth (docs/lake.md): readers take their file lists from it and
-trust its counts. Nothing checks that truth while the lake is used, so a file truncated by
-a full disk, deleted by hand, copied into a partition or a hand-edited manifest would go
-unnoticed until a query returned wrong numbers. `verify` re-reads everything the manifest
-commits and says, one line per finding, what differs:
-
-- the manifest: every file of it readable, no key twice, each snapshot in one group;
-- every committed data file: on disk, readable to the last page, the schema of its table
-  (at its group's version), as many rows as the manifest's counts say;
-- every committed snapshot: one snapshot row, its listings and rejects where the manifest
-  puts them, no (snapshot_id, position) twice, no rows of snapshots nobody committed;
-- every text-form snapshot whose source file is still there with the same bytes: its
-  listing, footer and reject spans cover every non-blank byte (nothing parsed was lost;
-  docs/input-format.md, offsets of the decoded text);
-- the table folders: no Parquet file the lake would never write.
-
-What a crashed or running writer legitimately leaves (an uncommitted group, a merge's
-sources, a temporary file, a full refresh's staging, titles not resolved yet) is reported
-apart as *leftovers*: the next run deletes or finishes them, and readers bound to the
-manifest never see them. Every check runs over whole tables at once (polars), so a lake of
-a million listings verifies in seconds (the figure is in docs/lake.md).
+`verify` runs the checks in order: the manifest itself, a crashed run's state, the table
+folders, every committed file (on disk, readable, its schema and row count); then the rows
+per snapshot (`snapshot_rows`) and, unless told not to, the sources' coverage (`coverage`).
+Problems and leftovers come back as a `Verification`, which renders the report. Every
+check and why it exists: docs/lake.md, "Verifying a lake".
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import io
 import re
 import time
@@ -37,14 +20,12 @@ from datetime import UTC, datetime
 import polars as pl
 import pyarrow.parquet as pq
 
-from pipeline.lake import layout, lock, manifest
+from pipeline.lake import coverage, layout, lock, manifest, snapshot_rows
 from pipeline.lake.storage import LakeLike, Location
 from pipeline.vocab import TABLES
 
 # Findings printed per check; the rest are counted.
 SHOWN_PER_CHECK = 20
-# Source pages re-read at a time for the coverage check (~5 KB each: ~100 MB of text).
-PAGES_PER_CHUNK = 20_000
 
 # Names the lake writes (relative to the lake): a group's file, in the monthly layout or an
 # older per-day one, and a temporary file of an atomic write (`storage.write_atomic`).
@@ -65,7 +46,7 @@ _KEY_COLUMNS = {
         "footer_byte_start", "footer_byte_end", "listing_count", "reject_count",
     ],
 }  # fmt: skip
-_FILE = "__file"  # the committed file a row was read from: `<table>/<data_file>.parquet`
+_FILE = snapshot_rows.FILE  # the committed file a row was read from
 
 
 @dataclass(frozen=True)
@@ -185,9 +166,11 @@ class _Verifier:
             return self.result  # reported as outdated: its files are checked once converted
         files = self.check_files(committed, present)
         tables, readable = self.read_tables(files)
-        self.check_snapshots(committed, tables, readable)
+        self.result.checked["snapshots"] = snapshot_rows.check(
+            committed, tables, readable, self.problem
+        )
         if sources:
-            self.check_coverage(committed, tables, readable)
+            self.result.checked |= coverage.check(committed, tables, readable, self.problem)
         return self.result
 
     # --- the manifest ------------------------------------------------------------------
@@ -377,203 +360,6 @@ class _Verifier:
             return pl.read_parquet(self.lake.path(path), hive_partitioning=False)
         return pl.read_parquet(io.BytesIO(self.lake.read_bytes(self.lake.path(path))))
 
-    # --- snapshots ---------------------------------------------------------------------
-
-    def check_snapshots(
-        self,
-        committed: pl.DataFrame,
-        tables: dict[str, pl.DataFrame],
-        readable: dict[str, list[str]],
-    ) -> None:
-        """Each committed snapshot against the rows the files hold for it."""
-        per = committed.unique(["snapshot_id", "data_file"]).select(
-            "snapshot_id",
-            "data_file",
-            pl.col("source_path").alias("manifest_path"),
-            "listing_count",
-            "reject_count",
-        )
-        self.result.checked["snapshots"] = per["snapshot_id"].n_unique()
-        read_groups = {
-            table: pl.Series([p.split("/", 1)[1].removesuffix(".parquet") for p in paths])
-            for table, paths in readable.items()
-        }
-        snapshots, listings, rejects = (tables[t] for t in ("snapshots", "listings", "rejects"))
-        committed_ids = per.select("snapshot_id").unique()
-        named = {"snapshots": snapshots, "listings": listings, "rejects": rejects}
-
-        # Rows of snapshots no commit names (counted per file: a stray copy names many).
-        for table, frame in named.items():
-            stray = frame.join(committed_ids, on="snapshot_id", how="anti")
-            for path, n, ids in (
-                stray.group_by(_FILE)
-                .agg(pl.len(), pl.col("snapshot_id").n_unique())
-                .sort(_FILE)
-                .iter_rows()
-            ):
-                self.problem(
-                    "rows of uncommitted snapshots",
-                    path,
-                    f"{n:,} {table} rows of {ids:,} snapshots that no commit names",
-                )
-
-        # Snapshot rows: exactly one per committed snapshot, in its group.
-        rows = snapshots.group_by("snapshot_id", "data_file").agg(
-            pl.len().alias("rows"),
-            pl.col("listing_count").first().alias("row_listing_count"),
-            pl.col("reject_count").first().alias("row_reject_count"),
-        )
-        counted = {
-            name: frame.group_by("snapshot_id", "data_file").len(f"{name}_rows")
-            for name, frame in (("listings", listings), ("rejects", rejects))
-        }
-        joined = (
-            per.join(rows, on=["snapshot_id", "data_file"], how="left")
-            .join(counted["listings"], on=["snapshot_id", "data_file"], how="left")
-            .join(counted["rejects"], on=["snapshot_id", "data_file"], how="left")
-            .with_columns(pl.col("rows", "listings_rows", "rejects_rows").fill_null(0))
-        )
-        # Only where the group's files were read: a missing file is reported once, above.
-        read = pl.col("data_file").is_in(read_groups["snapshots"].implode())
-        for sid, path, rows_ in (
-            joined.filter(read & (pl.col("rows") != 1))
-            .select("snapshot_id", "manifest_path", "rows")
-            .sort("snapshot_id")
-            .iter_rows()
-        ):
-            detail = (
-                "no snapshot row in its group's file"
-                if rows_ == 0
-                else f"{rows_} snapshot rows in its group's file"
-            )
-            self.problem("snapshot rows", f"{sid} ({path})", detail)
-        for table in ("listings", "rejects"):
-            read = pl.col("data_file").is_in(read_groups[table].implode())
-            singular = table.removesuffix("s")
-            mismatched = joined.filter(
-                read
-                & (
-                    (pl.col(f"{table}_rows") != pl.col(f"{singular}_count"))
-                    | (
-                        pl.col(f"row_{singular}_count").is_not_null()
-                        & (pl.col(f"row_{singular}_count") != pl.col(f"{table}_rows"))
-                    )
-                )
-            ).sort("snapshot_id")
-            for sid, group, path, said, row_said, found in mismatched.select(
-                "snapshot_id",
-                "data_file",
-                "manifest_path",
-                f"{singular}_count",
-                f"row_{singular}_count",
-                f"{table}_rows",
-            ).iter_rows():
-                self.problem(
-                    f"{table} per snapshot",
-                    f"{sid} ({path})",
-                    f"{found:,} {table} in {group}, the manifest says {said:,}"
-                    + ("" if row_said is None else f" and its snapshot row {row_said:,}"),
-                )
-
-        # Rows of a committed snapshot in a group the manifest does not put it in.
-        placed = per.select("snapshot_id", "data_file")
-        for table, frame in named.items():
-            elsewhere = frame.join(committed_ids, on="snapshot_id", how="semi").join(
-                placed, on=["snapshot_id", "data_file"], how="anti"
-            )
-            for path, n, ids in (
-                elsewhere.group_by(_FILE)
-                .agg(pl.len(), pl.col("snapshot_id").n_unique())
-                .sort(_FILE)
-                .iter_rows()
-            ):
-                self.problem(
-                    "rows in the wrong group",
-                    path,
-                    f"{n:,} {table} rows of {ids:,} snapshots the manifest puts in other groups",
-                )
-
-        # One listing key once in the whole lake (counted first: almost always none).
-        key = pl.struct("snapshot_id", "position")
-        if listings.select(key.n_unique()).item() == listings.height:
-            return
-        twice = (
-            listings.filter(key.is_duplicated())
-            .group_by("snapshot_id", "position")
-            .agg(pl.col(_FILE).sort())
-        )
-        for files, n, ids in (
-            twice.group_by(pl.col(_FILE).list.join(", "))
-            .agg(pl.len(), pl.col("snapshot_id").n_unique())
-            .sort(_FILE)
-            .iter_rows()
-        ):
-            self.problem(
-                "duplicate listings",
-                files,
-                f"{n:,} (snapshot_id, position) keys of {ids:,} snapshots appear more than once",
-            )
-
-    # --- coverage ----------------------------------------------------------------------
-
-    def check_coverage(
-        self,
-        committed: pl.DataFrame,
-        tables: dict[str, pl.DataFrame],
-        readable: dict[str, list[str]],
-    ) -> None:
-        """Every non-blank byte of each text-form page lies in a listing, the footer or a
-        reject (docs/input-format.md: offsets of the decoded text, UTF-8, CRLF as LF).
-        Only pages whose group was read whole: a file reported above is not reported again
-        as lost bytes."""
-        groups = [
-            {path.split("/", 1)[1].removesuffix(".parquet") for path in paths}
-            for paths in readable.values()
-        ]
-        whole = sorted(set.intersection(*groups))
-        pages = (
-            tables["snapshots"]
-            .filter((pl.col("form") == "text") & pl.col("data_file").is_in(whole))
-            .unique("snapshot_id", keep="first")
-            .join(
-                committed.select("snapshot_id", "source_path", "mtime_ns"),
-                on=["snapshot_id", "source_path"],
-                how="left",
-            )
-            .sort("snapshot_id")
-        )
-        spans = pl.concat(
-            [
-                tables["listings"].select("snapshot_id", "byte_start", "byte_end"),
-                tables["rejects"].select("snapshot_id", "byte_start", "byte_end"),
-                pages.select(
-                    "snapshot_id",
-                    pl.col("footer_byte_start").alias("byte_start"),
-                    pl.col("footer_byte_end").alias("byte_end"),
-                ).drop_nulls(),
-            ]
-        )
-        checked = missing = changed = 0
-        # A chunk of pages at a time: their text in memory, not the whole corpus's.
-        for chunk in pages.iter_slices(PAGES_PER_CHUNK):
-            texts, gone, other = _page_bytes(chunk)
-            checked, missing, changed = checked + texts.height, missing + gone, changed + other
-            if texts.is_empty():
-                continue
-            mine = spans.join(texts.select("snapshot_id"), on="snapshot_id", how="semi")
-            for sid, path, start, end, text in _uncovered(texts, mine).iter_rows():
-                self.problem(
-                    "coverage",
-                    f"{sid} ({path})",
-                    f"bytes {start:,}–{end:,} are in no listing, footer or reject: "
-                    f"{_preview(text)}",
-                )
-        self.result.checked |= {
-            "sources_checked": checked,
-            "sources_missing": missing,
-            "sources_changed": changed,
-        }
-
 
 def _expected_rows(committed: pl.DataFrame) -> pl.DataFrame:
     """Rows each committed file must hold (table, data_file, rows), from the counts the
@@ -627,159 +413,3 @@ def _schema_problem(schema: pl.Schema, expected: pl.Schema, version: int) -> str
 def _reason(error: BaseException) -> str:
     text = str(error).strip()
     return (text.splitlines()[0] if text else type(error).__name__)[:200]
-
-
-def _page_bytes(pages: pl.DataFrame) -> tuple[pl.DataFrame, int, int]:
-    """The decoded bytes of each text-form page whose source is still there unchanged:
-    (snapshot_id, source_path, text as Binary), and how many were missing or changed.
-
-    A local file with the size and mtime the manifest recorded is taken as unchanged, as a
-    run's plan does; any other is hashed and compared with the recorded hash. The decoded
-    text is `reference.decode`'s (the definition): for a plain UTF-8 page that is its bytes
-    without a BOM and with CRLF as LF, checked for the whole batch at once; other pages
-    (gzip, GB18030, invalid bytes) go through the definition itself.
-    """
-    from pipeline.ingest import decode, reference
-
-    ids, paths, bodies = [], [], []
-    missing = changed = 0
-    for sid, path, size, sha, mtime_ns in pages.select(
-        "snapshot_id", "source_path", "byte_count", "content_sha256", "mtime_ns"
-    ).iter_rows():
-        read = _source_bytes(path)
-        if read is None:
-            missing += 1
-            continue
-        raw, mtime = read
-        same_stat = mtime is not None and mtime == mtime_ns and len(raw) == size
-        if not same_stat and (len(raw) != size or hashlib.sha256(raw).hexdigest() != sha):
-            changed += 1
-            continue
-        ids.append(sid)
-        paths.append(path)
-        bodies.append(raw)
-    frame = pl.DataFrame(
-        {"snapshot_id": ids, "source_path": paths, "raw": bodies},
-        schema={"snapshot_id": pl.String, "source_path": pl.String, "raw": pl.Binary},
-    )
-    frame = frame.with_columns(decode.utf8(frame["raw"]).alias("utf8"))
-    plain = (
-        ~pl.col("raw").bin.starts_with(b"\x1f\x8b")
-        & ~pl.col("raw").bin.contains(b"\x00")
-        & pl.col("utf8").is_not_null()
-        # CR-only line ends (`decode.lf_line_ends`) go through the definition.
-        & (pl.col("raw").bin.contains(b"\n") | ~pl.col("raw").bin.contains(b"\r"))
-    )
-    text = (
-        pl.col("utf8")
-        .str.strip_prefix("\ufeff")
-        .str.replace_all("\r\n", "\n", literal=True)
-        .cast(pl.Binary)
-    )
-    frame = frame.with_columns(pl.when(plain).then(text).alias("text"))
-    rest = frame.filter(pl.col("text").is_null())
-    if not rest.is_empty():
-        decoded = [reference.decode(raw)[0] for raw in rest["raw"].to_list()]
-        fixed = rest.with_columns(
-            pl.Series("text", [None if t is None else t.encode("utf-8") for t in decoded])
-        ).filter(pl.col("text").is_not_null())  # unreadable now: it changed since, or the reader
-        changed += rest.height - fixed.height
-        frame = pl.concat([frame.filter(pl.col("text").is_not_null()), fixed])
-    return frame.select("snapshot_id", "source_path", "text").sort("snapshot_id"), missing, changed
-
-
-def _source_bytes(path: str) -> tuple[bytes, int | None] | None:
-    """A source file's bytes and (local files) mtime in ns; None if it is gone or
-    unreadable now. Local files in one open, as a run reads them (`sources.read_local`),
-    by the name the file system gives them (`os_name`)."""
-    from pipeline.ingest import sources
-
-    try:
-        if "://" in path:
-            import fsspec
-
-            with fsspec.open(path, "rb") as handle:
-                return bytes(handle.read()), None
-        try:
-            return sources.read_local(path)
-        except FileNotFoundError:
-            if (named := os_name(path)) == path:
-                raise
-            return sources.read_local(named)
-    except (OSError, ValueError):
-        return None
-
-
-# `sources.as_text` records each byte of a file name that is not UTF-8 as `\xHH` (always
-# 80-ff: ASCII bytes are UTF-8).
-_ESCAPED_BYTE = re.compile(r"\\x([89a-f][0-9a-f])")
-
-
-def os_name(recorded: str) -> str:
-    """A local `source_path` as the file system names the file: each `\\xHH` that
-    `sources.as_text` wrote for a byte that is not UTF-8 back as that byte (the lone
-    surrogate `os.fsdecode` gives it). A name that holds such text itself is tried as it
-    is first (`_source_bytes`)."""
-    return _ESCAPED_BYTE.sub(lambda byte: chr(0xDC00 + int(byte[1], 16)), recorded)
-
-
-def _uncovered(texts: pl.DataFrame, spans: pl.DataFrame) -> pl.DataFrame:
-    """Runs of page bytes outside every span that hold more than whitespace:
-    (snapshot_id, source_path, start, end, bytes).
-
-    Pages are laid end to end (each at its offset), so one running maximum over all spans
-    sorted by position finds every gap without a per-page window; a gap is checked by its
-    bytes only where it is not blank.
-    """
-    pages = texts.with_columns(pl.col("text").bin.size().cast(pl.Int64).alias("length"))
-    pages = pages.with_columns((pl.col("length").cum_sum() - pl.col("length")).alias("offset"))
-    placed = (
-        spans.join(pages.select("snapshot_id", "offset", "length"), on="snapshot_id")
-        .with_columns(
-            (pl.col("offset") + pl.col("byte_start").clip(0, pl.col("length"))).alias("at"),
-            (pl.col("offset") + pl.col("byte_end").clip(0, pl.col("length"))).alias("to"),
-        )
-        .sort("at", "to")
-    )
-    # Ends reached so far (from the start of the page, not the page before it).
-    reached = pl.max_horizontal(pl.col("to").cum_max().shift(1, fill_value=0), pl.col("offset"))
-    inner = placed.select(
-        "snapshot_id",
-        (reached - pl.col("offset")).alias("start"),
-        (pl.col("at") - pl.col("offset")).alias("end"),
-    ).filter(pl.col("end") > pl.col("start"))
-    ends = placed.group_by("snapshot_id").agg((pl.col("to") - pl.col("offset")).max().alias("end"))
-    tails = (
-        pages.join(ends, on="snapshot_id", how="left")
-        .select(
-            "snapshot_id",
-            pl.col("end").fill_null(0).alias("start"),
-            pl.col("length").alias("end"),
-        )
-        .filter(pl.col("end") > pl.col("start"))
-    )
-    gaps = pl.concat([inner, tails]).join(
-        pages.select("snapshot_id", "source_path", "text"), on="snapshot_id"
-    )
-    cut = pl.col("text").bin.slice(pl.col("start"), pl.col("end") - pl.col("start"))
-    # Almost every gap is a newline or a few spaces: those are told apart from their hex
-    # digits (ASCII whitespace, as Python's str.isspace sees it); the rest are decoded in
-    # Python, with its idea of blank (the parsers'), which takes in U+3000 and the like.
-    ascii_blank = pl.col("text").bin.encode("hex").str.contains(r"^(?:0[9a-d]|1[c-f]|20)*$")
-    candidates = gaps.select(
-        "snapshot_id", "source_path", "start", "end", cut.alias("text")
-    ).filter(~ascii_blank)
-    blank = [_is_blank(value) for value in candidates["text"].to_list()]
-    return candidates.filter(~pl.Series(blank, dtype=pl.Boolean)).sort("snapshot_id", "start")
-
-
-def _is_blank(data: bytes) -> bool:
-    try:
-        return not data.decode("utf-8").strip()
-    except UnicodeDecodeError:
-        return False
-
-
-def _preview(data: bytes, limit: int = 40) -> str:
-    text = data.decode("utf-8", "replace")
-    return repr(text if len(text) <= limit else text[:limit] + "…")

@@ -19,7 +19,7 @@ import pytest
 from pipeline import cli
 from pipeline.cli.exit_codes import ExitCode
 from pipeline.ingest import metadata
-from pipeline.lake import layout, manifest, verify
+from pipeline.lake import coverage, layout, manifest, verify
 from pipeline.lake.storage import Location
 from pipeline.run import run
 
@@ -272,4 +272,4 @@ def test_sources_whose_names_are_not_utf8_are_re_read(raw_copy: Path, tmp_path: 
     done = verify.verify(out)
     assert done.ok, done.render()
     assert (done.checked["sources_checked"], done.checked["sources_missing"]) == (4, 0)
-    assert verify.os_name(r"raw/\xffa\x41.txt") == "raw/\udcffa\\x41.txt"
+    assert coverage.os_name(r"raw/\xffa\x41.txt") == "raw/\udcffa\\x41.txt"
