@@ -1,14 +1,9 @@
 """The main job as a Prefect flow: the run protocol (`pipeline.run.run.Run`), step by step.
 
-The flow runs the same `Run` as `listings normalise`; it only changes how each step runs,
-by overriding the run's seams with tasks: batches run concurrently on the flow's task
-runner (one task per batch of files, never one per file), a batch retries on I/O errors
-with backoff but never for parsing (bad data is a reject, not an exception), and every
-run publishes a table and a markdown artifact.
-
-Run it with `make run` or `listings run [PATH ...]` (`python -m flows.normalise` hands its
-arguments to the latter). Without PREFECT_API_URL it runs on Prefect's temporary local
-server (no setup, but that server takes a while to start).
+`FlowRun` overrides the run's seams with tasks: one task per batch of files on the flow's
+task runner, retried on I/O errors only, and every run publishes a table and a markdown
+artifact. `make run` and `listings run` run it (`python -m flows.normalise` is the latter).
+Why: docs/architecture.md, "The flows".
 """
 
 # No `from __future__ import annotations` here: Prefect validates flow parameters with

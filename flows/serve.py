@@ -1,17 +1,9 @@
 """`listings serve`: run the normalise flow on a cron schedule with Prefect's `serve`.
 
-Prefect will not schedule on its temporary server, so without PREFECT_API_URL this starts a
-local `prefect server start` (loopback only, state under the project's PREFECT_HOME), waits
-until it is healthy, serves, and stops it on Ctrl-C or SIGTERM. With PREFECT_API_URL set it
-serves against that server and starts nothing.
-
-The local server listens on a stable port (`config.SERVE_PORT`, Prefect's own, or `--port`), so
-a bookmark to its UI survives restarts; a port already taken is a message, not a retry on
-another. Each scheduled run prints one line when it ends (`config.SERVED_ENV` tells the flow it is
-served): a served process that only ever printed its start-up would leave people guessing.
-
-Prefect reads its settings when it is imported, so nothing here imports it at module level:
-the API URL must be in the environment first.
+Without PREFECT_API_URL it starts a local `prefect server start` on 127.0.0.1 (port
+`config.SERVE_PORT` or `--port`), waits until it is healthy, serves, and stops it on Ctrl-C
+or SIGTERM; with it, it serves against that server. Nothing here imports Prefect at module
+level: Prefect reads its settings at import. Why: docs/architecture.md, "The flows".
 """
 
 from __future__ import annotations

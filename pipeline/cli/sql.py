@@ -1,15 +1,10 @@
-"""`listings sql`: read-only SQL on the warehouse or a lake, shown the way DuckDB's shell does.
+"""`listings sql` and `listings describe`: read-only SQL on the warehouse or a lake.
 
-Argument parsing and printing only; the statements run in `pipeline.cli.sql_guard`
-(`each_result`), which refuses anything that could write before any of it runs, on a
-connection that may open only the warehouse, the lake's files and the paths given with
-`--read`; each result is written in its `--format` by `pipeline.cli.sql_output`. Every
-statement's result is shown, as in DuckDB's shell, tables drawn by DuckDB's own renderer
-(columns elided and values cut to fit the terminal, the exact row and column counts below),
-so a 25-column mart with CJK text stays one line a row. An error names the line of the SQL
-as given (`_message`), and over a lake, a model of the warehouse named in a query gets a
-hint (`_model_hint`). `listings describe` (`describe`) shows a table's columns with their
-comments. Why: docs/sql.md.
+Argument parsing and printing only: the statements run in `sql_guard` (`each_result`: the
+read-only check, then DuckDB's sandbox) and each result is written in its `--format` by
+`sql_output`, every statement's as DuckDB's shell shows it. An error names the line of the
+SQL as given (`_message`); over a lake, a model of the warehouse named in a query gets a
+hint (`_model_hint`). Why: docs/sql.md.
 """
 
 from __future__ import annotations

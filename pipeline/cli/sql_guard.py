@@ -1,12 +1,9 @@
 """What a `listings sql` query may do, and the sandboxed DuckDB connection it runs on.
 
-Every statement first passes `read_only.check` (DuckDB's own parser and tokenizer decide
-what reads; anything else raises `errors.ReadOnlyQueryError` before any statement runs).
-`each_result` then runs the parsed statements (`database.each_result`, which binds the lake
-again when a run replaced its files meanwhile) on a connection that is read-only where
-DuckDB allows it (a warehouse file), whose file access is limited to the lake's committed
-files and the paths given with `--read` (`sandbox`), with its settings locked; over a lake,
-only the lake's tables are there (`hide_binding`). Why, and what is left: docs/sql.md.
+Every statement first passes `read_only.check`; `each_result` then runs them
+(`database.each_result`) on a connection limited to the warehouse (read-only), the lake's
+committed files and the `--read` paths (`sandbox`), settings locked; over a lake only the
+lake's tables are visible (`hide_binding`). Why, and what is left: docs/sql.md.
 """
 
 from __future__ import annotations

@@ -1,14 +1,10 @@
-"""How `listings sql` shows one statement's result, in each `--format`, and writes it out.
+"""How `listings sql` shows one statement's result in each `--format`, and writes it out.
 
-Every format has the same shape, a function from the statement's relation and the `Look`
-(width, rows, `--safe-csv`) to the text or bytes it writes (`FORMATS`), so adding a format
-touches no other. Tables are drawn by DuckDB's own renderer, as DuckDB's shell draws them:
-the first and last rows of the whole result and its exact row count (`table`); an EXPLAIN
-is its plan's lines. `line` and `markdown` write DuckDB's text of each value, as its shell
-does; CSV, JSON and NDJSON write times as ISO 8601 with their offset
-(`2026-11-20T09:14:37+00:00`), so a file written one way reads back the same as another.
-Text drawn on a terminal (`table`, `line`, `markdown`) has its control characters escaped
-(`pipeline.terminal`); CSV, JSON, NDJSON and Parquet keep the values exact. Why: docs/sql.md.
+Every format is a function from the statement's relation and the `Look` (width, rows,
+`--safe-csv`) to the text or bytes it writes (`FORMATS`). Text drawn on a terminal
+(`table`, `line`, `markdown`) has its control characters escaped (`pipeline.terminal`);
+CSV, JSON, NDJSON and Parquet keep the values exact. Why each does what: docs/sql.md,
+"Shown as DuckDB's shell shows it".
 """
 
 from __future__ import annotations

@@ -1,16 +1,10 @@
 """Compaction: fold a month's small groups of files into large ones; convert older lakes.
 
-Small incremental runs each add a group (three small files) to the month they fetched in.
-Left alone, a lake of daily runs would hold thousands of files, and every reader pays per
-file (DuckDB reads each footer; see docs/lake.md). So at the end of a run, each month the
-run wrote into that holds more than `AUTO_SMALL_GROUPS` small groups has them merged, and
-`listings compact` merges every month's on demand.
-
-A merge is a manifest commit like any other: the merged files are written first, then the
-manifest rows of their snapshots are pointed at them, then the old files are deleted. A
-crash leaves either the new files or the old ones unnamed by the manifest, and the next run
-deletes them (`manifest.prune`): readers bound to the manifest never see a row twice or lose
-one.
+A run merges the small groups of each month it wrote into once there are more than
+`AUTO_SMALL_GROUPS` (`compact`); `listings compact` merges every month's on demand
+(`compact_lake`), and `convert`/`upgrade` rewrite an older layout or schema version. Each
+merge is a manifest commit: new files first, then the commit, then the old files go.
+Why: docs/lake.md, "Compaction" and "Older lakes".
 """
 
 from __future__ import annotations

@@ -1,15 +1,9 @@
-"""The Parquet lake: monthly partitions of few large files, written atomically (docs/lake.md).
+"""The Parquet lake's files: monthly partitions of few large groups, written atomically.
 
-`LAKE/TABLE/fetched_month=YYYY-MM/<group>.parquet`: a run writes each batch of snapshot
-files as one *group* (one file per table and month it touches), and compaction
-(`compact`) folds a month's small groups into large ones. Which groups are live
-is the manifest's word (`manifest`), never a folder listing: files it does not
-name are a crashed run's or a finished compaction's leftovers, and `manifest.prune` deletes them.
-
-Each file is written to a temporary name and renamed into place, so a reader or a crash
-never sees half a file. Names come from content (a hash of the group's snapshot ids) and
-rows come in a fixed order, so the same input in the same sequence of runs writes the same
-files, byte for byte.
+`LAKE/TABLE/fetched_month=YYYY-MM/<group>.parquet`: a run writes each batch as one group
+(one file per table and month it touches), rows in a fixed order, names from content, so
+the same runs write the same bytes. Which groups are live is the manifest's word
+(`manifest`), never a folder listing. Why: docs/lake.md, "Files".
 """
 
 from __future__ import annotations

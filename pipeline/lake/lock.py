@@ -1,12 +1,9 @@
 """One run at a time per lake: an OS file lock locally, a lease object on object stores.
 
-Runs on one lake are serialised by an exclusive lock on `LAKE/_manifest/.lock`: the second
-run waits (and says so), then finds the first run's files already committed. Object stores
-have no such lock, so there a lease object names its holder and expiry instead.
-
-Taking the lock writes (the lock file, or the lease), so a lake the user may only read
-cannot be locked: writers then stop with `errors.LakeReadOnlyError`, and readers that lock
-only to see a committed state (`reading`: the warehouse build, `verify`) read it unlocked.
+Writers take `LAKE/_manifest/.lock` (a second run waits and says so); on a lake the user may
+only read, writers stop with `errors.LakeReadOnlyError` and readers that lock only to see a
+committed state (`reading`: the warehouse build, `verify`) read it unlocked. docs/lake.md,
+"Readers while a run writes" and "A lake you may only read", has the why.
 """
 
 from __future__ import annotations

@@ -1,27 +1,11 @@
 """The lake's manifest: which snapshots the lake holds, and in which group of files.
 
-`LAKE/_manifest/manifest.parquet` has one row per snapshot file ever committed, naming the
-group that holds its rows (`data_file`, e.g. `fetched_month=2026-11/batch-3f9c…`: the
-files are `LAKE/TABLE/<data_file>.parquet`; see docs/lake.md). It is the lake's truth:
-readers take their file lists from it (`committed_files`), and files it does not name are
-leftovers that the next run deletes.
-
-A run compares its input with these rows to find what is new (`pipeline.run.plan`).
-
-Every change — a batch written, a compaction — is committed *after* its data files are in
-place, as a small part file of its own (`_manifest/part-*.parquet`), so a commit costs its
-own rows, not the whole manifest's. Once more than `PARTS_KEPT` have piled up, a run merges
-them into `manifest.parquet` at its end (rewriting a 100 000-row manifest after every small
-run would be a tenth of its time); a crash during the merge leaves rows in both places,
-which `load` de-duplicates (a later commit wins). Writers hold the lake's lock
-(`pipeline.lake.lock`).
-
-Two kinds of run state live beside the commits, so that the next run can finish or undo
-what a crashed one left (docs/lake.md, "Crashes"): a full refresh commits into
-`_manifest/refresh/` until it switches the whole manifest in one write (`reset`,
-`switch_refresh`, `roll_back_refresh`), and a run that has committed groups whose titles
-it has not resolved yet leaves `_manifest/titles-pending` naming when it started
-(`mark_titles_pending`).
+`LAKE/_manifest/manifest.parquet` plus part files (`commit`, merged by `merge_parts`): one
+row per committed snapshot file naming its group (`data_file`). Readers take their file
+lists from it (`committed_files`); files it does not name are deleted by `prune`. Beside
+the commits lives a run's state: a full refresh's staging (`reset`, `switch_refresh`,
+`roll_back_refresh`) and `titles-pending`. Why: docs/lake.md, "The manifest is the truth"
+and "Crashes".
 """
 
 from __future__ import annotations
