@@ -441,8 +441,8 @@ def finish(
 
 def normalise_paths(
     paths: Sequence[Source],
-    lake: LakeLike,
-    options: ReadOptions,
+    lake: LakeLike = config.DEFAULT_LAKE,
+    options: ReadOptions | None = None,
     *,
     batch_bytes: int = config.DEFAULT_BATCH_BYTES,
     full_refresh: bool = False,
@@ -451,11 +451,13 @@ def normalise_paths(
     on_wait: Say | None = None,
 ) -> RunSummary:
     """Normalise every new or changed snapshot under `paths` into the lake: a `Run` with
-    no warehouse, for notebooks and scripts. See `Run` for the callbacks."""
+    no warehouse, for notebooks and scripts (`pipeline.normalise`). `options` default to
+    `ReadOptions()`: fetch times from sidecars, file names or mtimes. See `Run` for the
+    callbacks."""
     settings = RunConfig.of(
         paths,
         lake,
-        read_options=options,
+        read_options=options if options is not None else ReadOptions(),
         batch_bytes=batch_bytes,
         full_refresh=full_refresh,
         workers=workers,

@@ -66,7 +66,7 @@ LOAD_ORDER = {"snapshots": "fetched_at", "listings": "heading", "rejects": "reas
 
 
 def connect(
-    db: Path | None = None, *, read_only: bool = True, storage_version: str | None = None
+    db: Path | str | None = None, *, read_only: bool = True, storage_version: str | None = None
 ) -> duckdb.DuckDBPyConnection:
     """A configured connection (`configure`) to a warehouse file, or to a fresh in-memory one.
 
@@ -76,6 +76,7 @@ def connect(
     connection creates is stored in `storage_version`'s format (`files.storage_config`);
     one that exists keeps its own.
     """
+    db = Path(db) if db is not None else None
     if db is not None and read_only:
         con = files.connect_read_only(db, _open_pin)
     else:
@@ -193,13 +194,13 @@ class Built:
     snapshots_added: int = 0
 
 
-def build(lake: LakeLike, db: Path, **options: Any) -> dict[str, int]:
+def build(lake: LakeLike, db: Path | str, **options: Any) -> dict[str, int]:
     """(Re)build the warehouse file over the lake; returns rows per lake table.
 
     `rebuild` with the return callers (and the flow's task) have relied on; see it for the
     options.
     """
-    return rebuild(lake, db, **options).lake_rows
+    return rebuild(lake, Path(db), **options).lake_rows
 
 
 def rebuild(
@@ -597,7 +598,7 @@ def _discard(tmp: Path, con: duckdb.DuckDBPyConnection | None) -> None:
     shutil.rmtree(f"{tmp}.tmp", ignore_errors=True)
 
 
-def query(sql: str, *, db: Path | None = None, lake: LakeLike | None = None) -> pl.DataFrame:
+def query(sql: str, *, db: Path | str | None = None, lake: LakeLike | None = None) -> pl.DataFrame:
     """Run a read-only query on a warehouse file, or on views over a lake's committed files.
 
     Every statement is checked first (`read_only.check`): one that could write raises
@@ -606,7 +607,7 @@ def query(sql: str, *, db: Path | None = None, lake: LakeLike | None = None) -> 
     the old layout).
     """
     last = pl.DataFrame()
-    for _, result in each_result(sql, db=db, lake=lake):
+    for _, result in each_result(sql, db=Path(db) if db is not None else None, lake=lake):
         last = result.pl() if result is not None else pl.DataFrame()
     return last
 
