@@ -57,7 +57,7 @@ $(STAMP): requirements.lock requirements-compat.txt pyproject.toml
 
 lock:  ## re-resolve pinned dependencies from pyproject.toml into requirements.lock, and requirements-compat.in into requirements-compat.txt
 	rm -rf /tmp/listings-lock && $(PYTHON) -m venv /tmp/listings-lock
-	/tmp/listings-lock/bin/python -m pip install --quiet '.[dev]'
+	/tmp/listings-lock/bin/python -m pip install --quiet '.[dev,dbt]'
 	/tmp/listings-lock/bin/python -m pip freeze --exclude listings > requirements.lock
 	rm -rf build /tmp/listings-lock-compat
 	/tmp/listings-lock/bin/python -m pip install --quiet --target /tmp/listings-lock-compat -r requirements-compat.in

@@ -1,5 +1,6 @@
 -- grain: one row per document seen in any snapshot (document_key)
 {{ config(materialized='incremental', unique_key='document_key') }}
+-- depends_on: {{ ref('int_listings__document_keys') }} (what changes() reads in an update: dbt's hint)
 -- A document's history across snapshots. Each snapshot's age text gives an interval for the
 -- upload time (`9 月前` = 30 days wide), and its size text an interval of byte counts. The
 -- true value lies in every one of them, so their intersection (latest lower bound, earliest
@@ -124,7 +125,7 @@ final as (
         -- of the heading's first line: the title is in it, its end is not known)
         coalesce(
             history.title,
-            {{ var('display_title_guess_marker') }}
+            '{{ var("display_title_guess_marker") }}'
             || case
                 when length(split_part(history.latest.heading, chr(10), 1))
                     > {{ var('display_title_guess_chars') }}

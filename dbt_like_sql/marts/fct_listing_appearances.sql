@@ -1,5 +1,6 @@
 -- grain: one row per document per snapshot (document_key, snapshot_id)
 {{ config(materialized='incremental', unique_key='snapshot_id') }}
+-- depends_on: {{ ref('int_listings__document_keys') }} (what changes() reads in an update: dbt's hint)
 -- Where a document stood in a query's results at one moment. A page that lists the same
 -- document twice keeps its first place and says so in times_listed_in_snapshot.
 -- Each row carries what to show for its document (dim_documents.display_title) beside its

@@ -42,7 +42,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
             "it as NAME.failed.duckdb. A path that is not a lake changes nothing. The lake is "
             "read under its lock: a build waits for a run writing the lake to finish (and "
             "says so); the models are built after the lock is released. Every table, view "
-            "and column gets its description (the models' YAML, dbt_like_sql/sources.yml, "
+            "and column gets its description (the models' YAML, dbt_like_sql/staging/_sources.yml, "
             "pipeline/schemas.py) as a DuckDB comment: see duckdb_columns(). With "
             "--test-only nothing is built: the data tests run against the warehouse as it "
             "is, read-only, with the same lines and exit status."

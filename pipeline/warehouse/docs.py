@@ -4,7 +4,7 @@ Three places describe the warehouse, and this module joins them into one catalog
 
 - `pipeline/schemas.py`, the lake's contract: each pandera field's `description`, and each
   model's docstring for its table;
-- `dbt_like_sql/sources.yml`: what an analyst needs beyond the contract's one-liners (why
+- `dbt_like_sql/staging/_sources.yml`: what an analyst needs beyond the contract's one-liners (why
   `title` is null for most text-form listings, docs/input-format.md §1.1), and the columns
   the contract does not hold (`fetched_date`, `fetched_month`);
 - each model's `NAME.yml`: the model's and its columns' `description:`s.
@@ -35,7 +35,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.warehouse.declarations import SOURCES_YML, DataTest, Described
+from pipeline.warehouse.declarations import DataTest, Described
 from pipeline.warehouse.project import Project
 from pipeline.warehouse.results import RESULT_COLUMNS, RESULTS_TABLE
 from pipeline.warehouse.templates import literal, quote
@@ -98,7 +98,7 @@ def catalogue(project: Project | None, columns: Columns) -> list[Relation]:
         described = []
         for name, type_ in _columns_of(table, columns, yml, fields):
             if yml.columns.get(name):
-                described.append(Column(name, type_, yml.columns[name], SOURCES_YML))
+                described.append(Column(name, type_, yml.columns[name], yml.declared_in))
             else:
                 described.append(Column(name, type_, fields.get(name, ""), SCHEMAS_FILE))
         relations[table] = Relation(

@@ -10,22 +10,30 @@ from __future__ import annotations
 
 import difflib
 import graphlib
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import jinja2
 
 from pipeline.errors import ModelError
 from pipeline.warehouse import declarations
-from pipeline.warehouse.declarations import SOURCES_YML, DataTest, Described
-from pipeline.warehouse.templates import Template, grain_of, quote
+from pipeline.warehouse.declarations import DataTest, Described
+from pipeline.warehouse.templates import Template, grain_of, vocabulary_vars
 
 DEFAULT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_like_sql"
+# dbt's project file: vars, the model folders (LAYERS, in build order), the hooks.
+PROJECT_FILE = "dbt_project.yml"
 LAYERS = ("staging", "intermediate", "marts")
-# SQL macros the models call (dbt's `macros/`, as DuckDB macros): `macros/NAME.sql`
+# dbt's macros (Jinja): the hooks' DuckDB macros, `{% test %}` blocks, dbt's stand-ins for
+# the runner's own `enum()` and `changes()`.
 MACROS = "macros"
+_TEST_BLOCK = re.compile(r"\{%(-?)\s*test\s+(\w+)")
+_END_TEST = re.compile(r"\{%(-?)\s*endtest")
+_HOOK = re.compile(r"\{\{\s*(\w+)\(\s*\)\s*\}\}")
 MATERIALIZATIONS = ("view", "table", "incremental")
 
 
@@ -74,9 +82,9 @@ class Project:
     tests: Sequence[DataTest]
     sources: Mapping[tuple[str, str], str]
     vars: Mapping[str, Any]
-    # `sources.yml`'s descriptions, by lake table (the relation name a source resolves to)
+    # the `sources:` YAML's descriptions, by lake table (the relation a source resolves to)
     source_docs: Mapping[str, Described] = field(default_factory=dict)
-    # `macros/*.sql`: each one `CREATE OR REPLACE MACRO …`, created before any model
+    # on-run-start's DuckDB macros, by the hook that makes them: created before any model
     macros: Mapping[str, str] = field(default_factory=dict)
 
     def order(self) -> list[str]:
@@ -185,34 +193,32 @@ class Project:
 def load_project(root: Path = DEFAULT_PROJECT) -> Project:
     """Read and check a project folder: every ref and source resolves, and the DAG is acyclic."""
     root = _shown(root)
-    settings = declarations.read_yaml(root / "project.yml")
-    sources = {
-        (source, table): table
-        for source, tables in (settings.get("sources") or {}).items()
-        for table in tables
-    }
+    settings = declarations.read_yaml(root / PROJECT_FILE)
+    paths = settings.get("model-paths")
+    if paths is not None and list(paths) != list(LAYERS):
+        raise ModelError(f"{root / PROJECT_FILE}: model-paths are {list(LAYERS)} (found {paths})")
+    # vocab.py's vocabularies win over the copy dbt_project.yml keeps for dbt
+    vars_ = {**dict(settings.get("vars") or {}), **vocabulary_vars()}
+    macros = _macro_library(root / MACROS)
+    ymls = sorted(path for layer in LAYERS for path in (root / layer).glob("*.yml"))
+    sources, source_docs = declarations.sources_of(ymls)
     models: dict[str, Model] = {}
     tests: list[DataTest] = []
     for layer in LAYERS:
         for path in sorted((root / layer).glob("*.sql")):
-            entry = declarations.model_entry(path.with_suffix(".yml"), path.stem)
-            model = _load_model(
-                path, layer, declarations.described(path.with_suffix(".yml"), entry)
-            )
+            yml = path.with_suffix(".yml")
+            entry = declarations.model_entry(yml, path.stem)
+            model = _load_model(path, layer, declarations.described(yml, entry))
             if model.name in models:
                 raise ModelError(f"{path}: model {model.name!r} is also {models[model.name].path}")
             models[model.name] = model
-            tests.extend(declarations.generic_tests(path.with_suffix(".yml"), model.name, entry))
+            tests.extend(declarations.generic_tests(yml, model.name, entry, vars_, macros))
     for path in sorted((root / "tests").glob("*.sql")):
         template = Template.parse(path, path.read_text(encoding="utf-8"))
-        severity = template.config.get("severity", "error")
-        declarations.check_severity(path, severity)
-        tests.append(DataTest(path.stem, severity, template))
-    source_docs = declarations.source_docs(root / SOURCES_YML, {table for _, table in sources})
-    macros = {path.stem: _load_macro(path) for path in sorted((root / MACROS).glob("*.sql"))}
-    project = Project(
-        root, models, tests, sources, dict(settings.get("vars") or {}), source_docs, macros
-    )
+        config = declarations.singular_config(path, template.config)
+        tests.append(DataTest(path.stem, config, template))
+    hooks = _hooks(root / PROJECT_FILE, settings.get("on-run-start") or [], macros)
+    project = Project(root, models, tests, sources, vars_, source_docs, hooks)
     _check_references(project)
     project.order()  # raises on a cycle
     return project
@@ -254,39 +260,74 @@ def _load_model(path: Path, layer: str, described: Described) -> Model:
     return model
 
 
-def _load_macro(path: Path) -> str:
-    """A macro file's SQL: one statement creating the macro the file is named after.
-
-    DuckDB itself says so: the file must parse as one CREATE statement that, run on a
-    scratch connection, creates a macro of that name (dropping it is the proof: listing
-    DuckDB's functions to find it cost more than the rest of loading the project).
-    """
-    text = path.read_text(encoding="utf-8")
-    scratch = duckdb.connect()
-    try:
-        statements = scratch.extract_statements(text)
-        if len(statements) == 1 and statements[0].type == duckdb.StatementType.CREATE:
-            scratch.execute(text)
-            if _drops_macro(scratch, path.stem):
-                return text
-    except duckdb.Error as error:
-        raise ModelError(f"{path}: does not run: {error}") from None
-    finally:
-        scratch.close()
-    raise ModelError(
-        f"{path}: a macro file holds one statement, `create or replace macro {path.stem}(…) as …`"
-    )
-
-
-def _drops_macro(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    """Drop the scalar or table macro `name`; whether there was one."""
-    for kind in ("MACRO", "MACRO TABLE"):
+def _macro_library(folder: Path) -> declarations.Macros:
+    """The project's Jinja macros (dbt's `macros/`), by name; a `{% test name(…) %}` block is
+    the macro `test_name`, as dbt reads it. Jinja's own parser reads them."""
+    environment = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
+    library: dict[str, Any] = {}
+    for path in sorted(folder.glob("*.sql")):
+        text = _TEST_BLOCK.sub(r"{%\1 macro test_\2", path.read_text(encoding="utf-8"))
+        text = _END_TEST.sub(r"{%\1 endmacro", text)
         try:
-            con.execute(f"DROP {kind} {quote(name)}")
-        except duckdb.CatalogException:
-            continue
-        return True
-    return False
+            module = environment.from_string(text).module
+        except jinja2.TemplateError as error:
+            line = getattr(error, "lineno", None)
+            raise ModelError(f"{path}{f':{line}' if line else ''}: {error}") from None
+        for name in dir(module):
+            macro = getattr(module, name)
+            if isinstance(macro, jinja2.runtime.Macro):
+                library[name] = _as_text(path, macro)
+    return library
+
+
+def _as_text(path: Path, macro: Any) -> Any:
+    def call(*args: Any, **kwargs: Any) -> str:
+        try:
+            return str(macro(*args, **kwargs)).strip()
+        except jinja2.TemplateError as error:
+            raise ModelError(f"{path}: {macro.name}: {error}") from None
+
+    return call
+
+
+def _hooks(path: Path, hooks: Sequence[str], macros: declarations.Macros) -> dict[str, str]:
+    """`on-run-start`: each `{{ macro() }}` returns one statement creating a DuckDB macro,
+    which every build runs before its models (`heading_key_text`, say). DuckDB itself says it
+    is one: the SQL must parse as one CREATE statement that, run on a scratch connection,
+    leaves a macro there."""
+    found: dict[str, str] = {}
+    for hook in [hooks] if isinstance(hooks, str) else hooks:
+        call = _HOOK.fullmatch(hook.strip())
+        if not call or call.group(1) not in macros:
+            known = ", ".join(sorted(macros)) or "none"
+            raise ModelError(
+                f"{path}: on-run-start {hook!r} is not {{{{ macro() }}}} of a macro in macros/ "
+                f"(macros: {known})"
+            )
+        sql = macros[call.group(1)]()
+        scratch = duckdb.connect()
+        try:
+            statements = scratch.extract_statements(sql)
+            if len(statements) == 1 and statements[0].type == duckdb.StatementType.CREATE:
+                scratch.execute(sql)
+            if not _created_macro(scratch):
+                raise ModelError(f"{path}: on-run-start {hook}: returns one `create or replace "
+                                 f"macro … as …` statement (found {sql[:80]!r})")  # fmt: skip
+        except duckdb.Error as error:
+            raise ModelError(f"{path}: on-run-start {hook} does not run: {error}") from None
+        finally:
+            scratch.close()
+        found[call.group(1)] = sql
+    return found
+
+
+def _created_macro(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the scratch connection now holds a macro of ours (DuckDB's catalogue says)."""
+    found = con.sql(
+        "SELECT count(*) FROM duckdb_functions() WHERE database_name = 'memory' "
+        "AND schema_name = 'main' AND function_type IN ('macro', 'table_macro')"
+    ).fetchall()
+    return bool(found[0][0])
 
 
 def _check_references(project: Project) -> None:
@@ -319,7 +360,7 @@ def _check_references(project: Project) -> None:
                 declared = ", ".join(f"{s}.{t}" for s, t in project.sources) or "none"
                 raise ModelError(
                     f"{template.path}: source('{source[0]}', '{source[1]}') is not declared "
-                    f"in project.yml (declared: {declared})"
+                    f"in the sources: YAML (declared: {declared})"
                 )
 
 

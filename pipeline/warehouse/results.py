@@ -18,6 +18,7 @@ import polars as pl
 
 from pipeline import vocab
 from pipeline.errors import DataTestFailure
+from pipeline.warehouse.declarations import meets
 from pipeline.warehouse.relations import column_types, create_relation, relation_names
 from pipeline.warehouse.templates import enum_type, quote
 
@@ -44,14 +45,16 @@ class TestResult:
 
     @property
     def status(self) -> str:
-        """dbt's word for the outcome: PASS, WARN (a `warn` test with rows) or FAIL."""
-        if self.passed:
-            return "PASS"
-        return "WARN" if self.test.severity == "warn" else "FAIL"
+        """dbt's word for the outcome: FAIL where an `error` test's count of failing rows
+        meets its `error_if`, else WARN where it meets `warn_if`, else PASS."""
+        config = self.test.config
+        if config.severity == "error" and meets(self.failing_count, config.error_if):
+            return "FAIL"
+        return "WARN" if meets(self.failing_count, config.warn_if) else "PASS"
 
     @property
     def passed(self) -> bool:
-        return self.failing_count == 0
+        return self.status == "PASS"
 
     def render(self) -> str:
         with pl.Config(tbl_rows=SAMPLE_ROWS, tbl_cols=-1, fmt_str_lengths=40, tbl_width_chars=160):
@@ -71,7 +74,7 @@ class RunResult:
 
     @property
     def warnings(self) -> list[TestResult]:
-        return [r for r in self.tests if not r.passed and r.test.severity == "warn"]
+        return [r for r in self.tests if r.status == "WARN"]
 
     def render(self) -> str:
         width = max((len(name) for name, *_ in self.built), default=10)
@@ -143,8 +146,9 @@ def ignore_event(event: Event) -> None:
 
 
 def raise_failures(results: Sequence[TestResult]) -> None:
-    """Raise `DataTestFailure` if any test of severity `error` found rows."""
-    failures = [r for r in results if not r.passed and r.test.severity == "error"]
+    """Raise `DataTestFailure` if any test failed (an `error` test whose rows meet its
+    `error_if`)."""
+    failures = [r for r in results if r.status == "FAIL"]
     if failures:
         raise DataTestFailure(failures)
 
@@ -152,6 +156,8 @@ def raise_failures(results: Sequence[TestResult]) -> None:
 # The table a build stores its data tests' outcomes in, beside the models (written in the
 # same build, so it is replaced with the warehouse, atomically): what the report reads.
 RESULTS_TABLE = "_test_results"
+# The schema a test with `store_failures` keeps its failing rows in, one table per test (dbt's).
+AUDIT_SCHEMA = "dbt_test__audit"
 # Its columns, named as dbt's run_results.json names them where it has the field: (name,
 # DuckDB type or the vocabulary of its ENUM, description). `pipeline.warehouse.docs` writes
 # the descriptions as the columns' comments.
@@ -180,6 +186,9 @@ RESULT_COLUMNS: tuple[tuple[str, str, str], ...] = (
      "row: an update ran it on the rows it changed)."),
     ("original_file_path", "VARCHAR",
      "The file that declares it: a model's YAML or a singular test's SQL."),
+    ("relation_name", "VARCHAR",
+     f"Where its failing rows are kept (`store_failures`): a table of the {AUDIT_SCHEMA} "
+     "schema, every failing row of the build; null for a test that does not keep them."),
 )  # fmt: skip
 
 
@@ -215,6 +224,7 @@ def store_results(
             ),
             "compiled_code": result.test.template.render(vars_, project.sources).strip(),
             "original_file_path": project.relative_path(result.test.template.path),
+            "relation_name": failures_relation(result.test),
         }
         for result in results
     ]
@@ -237,6 +247,11 @@ def store_results(
         return False
     finally:
         con.unregister("__results")
+
+
+def failures_relation(test: DataTest) -> str | None:
+    """The table a test with `store_failures` keeps its failing rows in, as SQL names it."""
+    return f"{quote(AUDIT_SCHEMA)}.{quote(test.name)}" if test.config.store_failures else None
 
 
 def _json_value(value: Any) -> str:

@@ -17,7 +17,7 @@ import polars as pl
 
 from pipeline.errors import ModelError
 from pipeline.warehouse.declarations import DataTest
-from pipeline.warehouse.project import MACROS, Model, Project
+from pipeline.warehouse.project import PROJECT_FILE, Model, Project
 from pipeline.warehouse.relations import (
     checkpoint,
     column_names,
@@ -26,12 +26,14 @@ from pipeline.warehouse.relations import (
     relation_types,
 )
 from pipeline.warehouse.results import (
+    AUDIT_SCHEMA,
     RESULTS_TABLE,
     SAMPLE_ROWS,
     Event,
     OnEvent,
     RunResult,
     TestResult,
+    failures_relation,
     ignore_event,
     raise_failures,
     store_results,
@@ -124,6 +126,7 @@ def run(
     available = built | relation_names(con)
     tests = [t for t in project.tests if built & set(t.refs) and set(t.refs) <= available]
     result.tests = _run_each(con, tests, values, project.sources, emit, scopes, changed)
+    store_failures(con, result.tests, values, project.sources, scopes, changed)
     # a build over part of a warehouse keeps the results of the tests it did not run
     partial = bool(select) and not with_upstream
     if store_results(con, project, result.tests, values, keep_others=partial):
@@ -153,8 +156,8 @@ def create_macros(con: duckdb.DuckDBPyConnection, project: Project) -> None:
         try:
             con.execute(sql)
         except duckdb.Error as error:
-            where = project.root / MACROS / f"{name}.sql"
-            raise ModelError(f"{where}: creating it failed: {error}") from None
+            where = project.root / PROJECT_FILE
+            raise ModelError(f"{where}: on-run-start {name}() failed: {error}") from None
 
 
 def run_tests(
@@ -182,6 +185,45 @@ def run_tests(
     results = _run_each(con, runnable, values, project.sources, on_event or ignore_event)
     raise_failures(results)
     return RunResult(tests=results), missing
+
+
+def store_failures(
+    con: duckdb.DuckDBPyConnection,
+    results: Sequence[TestResult],
+    values: Mapping[str, Any],
+    sources: Mapping[tuple[str, str], str],
+    scopes: Mapping[str, str],
+    changed: Collection[str],
+) -> None:
+    """Keep the failing rows of each test with `store_failures` in `AUDIT_SCHEMA.<test>`
+    (dbt's place for them), replacing the last build's; a test that passed leaves an empty
+    table, so the table always says how the latest build went."""
+    for result in results:
+        data_test = result.test
+        if not data_test.config.store_failures:
+            continue
+        if not _audit_schema_exists(con):
+            con.execute(f"CREATE SCHEMA {quote(AUDIT_SCHEMA)}")
+        scoped = {data_test.model: scopes[data_test.model]} if data_test.model in scopes else None
+        incremental = bool(data_test.template.changes) and set(data_test.template.changes) <= set(
+            changed
+        )
+        sql = data_test.template.render(values, sources, scoped=scoped, incremental=incremental)
+        try:
+            con.execute(f"CREATE OR REPLACE TABLE {failures_relation(data_test)} AS\n{sql}")
+        except duckdb.Error as error:
+            raise ModelError(
+                f"{data_test.template.path}: storing the failures of {data_test.name}: {error}"
+            ) from None
+
+
+def _audit_schema_exists(con: duckdb.DuckDBPyConnection) -> bool:
+    found = con.execute(
+        "SELECT count(*) FROM duckdb_schemas() WHERE database_name = current_database() "
+        "AND schema_name = ?",
+        [AUDIT_SCHEMA],
+    ).fetchall()
+    return bool(found[0][0])
 
 
 def _reads(test: DataTest, project: Project) -> set[str]:

@@ -118,10 +118,10 @@ class Template:
                 if name not in vars_:
                     line = self.text.count("\n", 0, match.start()) + 1
                     raise ModelError(
-                        f"{self.path}:{line}: var('{name}') is not set in project.yml "
+                        f"{self.path}:{line}: var('{name}') is not set in dbt_project.yml "
                         f"(known: {', '.join(sorted(vars_)) or 'none'})"
                     )
-                return literal(vars_[name])
+                return str(vars_[name])  # as dbt: the value's text, quoted where used
             if enum := _ENUM.fullmatch(expression):
                 return enum_type(_string(enum, 1), str(self.path))
             return ""  # config(...)
@@ -187,6 +187,16 @@ def vocabulary_values(vocabulary: str, named: str) -> tuple[str, ...]:
             "(a tuple of strings such as FORMS or TITLE_SOURCES)"
         )
     return values
+
+
+def vocabulary_vars() -> dict[str, list[str]]:
+    """Every closed vocabulary of `pipeline.vocab` as a var (`{{ var('FORMS') }}`): the
+    values accepted_values tests and dbt's `enum()` read."""
+    return {
+        name: list(values)
+        for name, values in vars(vocab).items()
+        if name.isupper() and isinstance(values, tuple) and all(isinstance(v, str) for v in values)
+    }
 
 
 def grain_of(text: str) -> str | None:

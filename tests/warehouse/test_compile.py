@@ -102,7 +102,7 @@ def test_test_only_with_select_runs_the_tests_reading_those_models(
     names = [line.split()[4] for line in capsys.readouterr().out.splitlines() if " of 2 " in line]
     assert names == [
         "unique__rpt_rejects__fetched_date__site__query__stage__reason",
-        "expression__rpt_rejects__reject_count_1",
+        "strictly_true__rpt_rejects__reject_count_1",
     ]
 
 
@@ -138,7 +138,7 @@ def test_test_only_says_which_tests_it_could_not_run(
     assert captured.err == (
         f"listings build: unique__rpt_rejects__fetched_date__site__query__stage__reason not run: "
         f"{warehouse} lacks a relation it reads (rpt_rejects); rebuild with `listings build`\n"
-        f"listings build: expression__rpt_rejects__reject_count_1 not run: "
+        f"listings build: strictly_true__rpt_rejects__reject_count_1 not run: "
         f"{warehouse} lacks a relation it reads (rpt_rejects); rebuild with `listings build`\n"
     )
 

@@ -1,5 +1,5 @@
 """Descriptions reach the warehouse: `listings build` writes every table's, view's and
-column's description (a model's YAML, `dbt_like_sql/sources.yml`, the contract in
+column's description (a model's YAML, `dbt_like_sql/staging/_sources.yml`, the contract in
 `pipeline/schemas.py`) as a DuckDB comment, which any client sees in `duckdb_tables()`,
 `duckdb_views()` and `duckdb_columns()`."""
 
@@ -149,8 +149,8 @@ def test_every_table_view_and_column_of_the_warehouse_has_a_comment(
         # (6), location, history, schema_version and project_checksum in _lake; display titles
         # 4: display_title and is_display_title_guessed in dim_documents and the appearances;
         # problems by site 4: site and query in rpt_rejects and rpt_data_quality; the tests'
-        # outcomes 12 (_test_results)
-        == 289
+        # outcomes 13 (_test_results, relation_name for store_failures included)
+        == 290
     )
 
 
@@ -209,7 +209,7 @@ def test_a_yaml_description_wins_and_a_passed_through_column_inherits(
                 "      - name: b\n        description: B, staged.\n"
             ),
             "marts/wide.sql": model("select a, b, 1 as c from {{ ref('stg') }}", "table"),
-            "sources.yml": (
+            "staging/_sources.yml": (
                 "sources:\n  - name: lake\n    tables:\n      - name: listings\n"
                 "        description: The lake's listings.\n        columns:\n"
                 "          - name: a\n            description: A, from the lake.\n"
@@ -228,7 +228,7 @@ def test_a_yaml_description_wins_and_a_passed_through_column_inherits(
     }
     assert found == {
         "listings": [
-            ("a", "A, from the lake.", "sources.yml"),
+            ("a", "A, from the lake.", "_sources.yml"),
             ("b", "", "pipeline/schemas.py"),  # not a column of the contract: nothing
         ],
         "stg": [
@@ -261,8 +261,8 @@ def test_comments_quote_names_and_text_and_say_view_or_table(tmp_path: Path) -> 
     runner.run(con, project)
     count, _ = docs.write_comments(con, project)
     # the view and its column; t, without a description, its grain; the tests' outcomes
-    # (_test_results) and their 12 columns
-    assert count == 3 + 1 + len(RESULT_COLUMNS) == 16
+    # (_test_results) and their 13 columns
+    assert count == 3 + 1 + len(RESULT_COLUMNS) == 17
     assert con.sql(
         "select view_name, comment from duckdb_views() where not internal"
     ).fetchall() == [("odd", "The site's; DROP TABLE x; -- Grain: one row per thing.")]
@@ -275,20 +275,18 @@ def test_comments_quote_names_and_text_and_say_view_or_table(tmp_path: Path) -> 
     ).fetchall() == [("t", "Grain: one row per thing.")]
 
 
-def test_sources_yml_describing_an_undeclared_table_is_refused(
+def test_a_source_the_sources_yaml_does_not_declare_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The lake tables are declared once, by the `sources:` YAML beside the models (dbt's
+    place): a model naming any other is refused, naming what is declared."""
     monkeypatch.chdir(tmp_path)  # a file below the working directory is named relative to it
     root = write_project(
-        tmp_path,
-        {
-            "staging/s.sql": model("select 1 as x"),
-            "sources.yml": "sources:\n  - name: lake\n    tables:\n      - name: orders\n",
-        },
+        tmp_path, {"staging/s.sql": model("select * from {{ source('lake', 'orders') }}")}
     )
     with pytest.raises(ModelError) as error:
         load_project(root)
     assert str(error.value) == (
-        "sources.yml: describes lake.orders, which project.yml does not declare "
-        "(declared: listings)"
+        "staging/s.sql: source('lake', 'orders') is not declared in the sources: YAML "
+        "(declared: lake.listings)"
     )

@@ -1,4 +1,4 @@
--- not_null: rows whose {column} is null.
+-- not_null (dbt's): rows whose {column} is null.
 select *
 from {model}
 where {column} is null

@@ -77,7 +77,7 @@ def test_a_document_listed_twice_on_a_page_keeps_its_first_place_and_warns(run_m
         {"position": 7, "times_listed_in_snapshot": 1},
     ]
     assert [(r.test.name, r.failing_count) for r in result.warnings] == [
-        ("expression__fct_listing_appearances__times_listed_in_snapshot_1", 1)
+        ("strictly_true__fct_listing_appearances__times_listed_in_snapshot_1", 1)
     ]
 
 

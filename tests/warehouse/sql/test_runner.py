@@ -3,6 +3,8 @@ data test fails the build and shows the offending rows; a warning does not."""
 
 from __future__ import annotations
 
+import re
+import shutil
 from fnmatch import fnmatch
 from pathlib import Path
 
@@ -11,17 +13,22 @@ import pytest
 from pipeline import vocab
 from pipeline.errors import DataTestFailure, ModelError
 from pipeline.warehouse import database, runner
-from pipeline.warehouse.project import load_project
+from pipeline.warehouse.project import DEFAULT_PROJECT, load_project
 from pipeline.warehouse.results import EVENT_WIDTH, SAMPLE_ROWS, Event
 from tests.warehouse.sql.conftest import empty_lake
 
-PROJECT_YML = "sources:\n  lake: [listings]\nvars:\n  limit: 2\n"
+PROJECT_YML = "vars:\n  limit: 2\n"
+SOURCES_YML = "sources:\n  - name: lake\n    tables:\n      - name: listings\n"
 
 
 def write_project(root: Path, files: dict[str, str]) -> Path:
-    """A project folder: project.yml plus `layer/name.sql` (and .yml) files."""
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "project.yml").write_text(PROJECT_YML, encoding="utf-8")
+    """A project folder: dbt_project.yml, the lake source (`staging/_sources.yml`), plus
+    `layer/name.sql` (and .yml) files."""
+    (root / "staging").mkdir(parents=True, exist_ok=True)
+    (root / "dbt_project.yml").write_text(PROJECT_YML, encoding="utf-8")
+    (root / "staging" / "_sources.yml").write_text(SOURCES_YML, encoding="utf-8")
+    (root / "macros").mkdir(exist_ok=True)
+    shutil.copy(DEFAULT_PROJECT / "macros" / "strictly_true.sql", root / "macros")
     for name, text in files.items():
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -176,6 +183,8 @@ def test_a_warning_test_reports_its_rows_and_the_run_goes_on(tmp_path: Path) -> 
 
 
 def test_generic_tests_compile_for_every_kind(tmp_path: Path) -> None:
+    """dbt's shape (`data_tests:`, `arguments:`, `config:`): its four built-ins, and the
+    project's own `strictly_true`, a `{% test %}` macro both tools read."""
     files = {
         "staging/kinds.sql": model("select * from (values (1, 'a'), (2, 'b')) as t(id, kind)"),
         "marts/things.sql": model(
@@ -184,32 +193,36 @@ def test_generic_tests_compile_for_every_kind(tmp_path: Path) -> None:
         "marts/things.yml": """
 models:
   - name: things
-    tests:
-      - unique: {columns: [id, kind_id]}
-      - expression: id >= kind_id
+    data_tests:
+      - unique:
+          arguments: {column_name: "(id, kind_id)"}
+      - strictly_true:
+          arguments: {expression: id >= kind_id}
     columns:
       - name: id
-        tests: [unique, not_null]
+        data_tests: [unique, not_null]
       - name: kind_id
-        tests:
-          - accepted_values: {values: [1, 2]}
-          - relationships: {to: "ref('kinds')", field: id}
+        data_tests:
+          - accepted_values:
+              arguments: {values: [1, 2]}
+          - relationships:
+              arguments: {to: "ref('kinds')", field: id}
 """,
     }
     result = runner.run(database.connect(), load_project(write_project(tmp_path, files)))
     assert sorted((r.test.name, r.passed) for r in result.tests) == [
         ("accepted_values__things__kind_id", True),
-        ("expression__things__id_kind_id", True),
         ("not_null__things__id", True),
         ("relationships__things__kind_id__id", True),
+        ("strictly_true__things__id_kind_id", True),
         ("unique__things__id", True),
         ("unique__things__id__kind_id", True),
     ]
 
 
-def test_accepted_values_may_name_a_vocabulary_instead_of_copying_it(tmp_path: Path) -> None:
-    """`accepted_values: {vocabulary: NAME}` takes `pipeline.vocab.NAME` at build time, so
-    a vocabulary that changes (the layout names) is never copied into YAML."""
+def test_accepted_values_reads_a_vocabulary_as_a_var_never_copying_it(tmp_path: Path) -> None:
+    """`values: "{{ var('PAGE_TYPES') }}"` takes `pipeline.vocab.PAGE_TYPES` at build time
+    (dbt reads the copy in dbt_project.yml's vars), so YAML never copies a vocabulary."""
     first, *_ = vocab.PAGE_TYPES
     files = {
         "marts/pages.sql": model(
@@ -217,7 +230,8 @@ def test_accepted_values_may_name_a_vocabulary_instead_of_copying_it(tmp_path: P
         ),
         "marts/pages.yml": (
             "models:\n  - name: pages\n    columns:\n      - name: page_type\n"
-            "        tests:\n          - accepted_values: {vocabulary: PAGE_TYPES}\n"
+            "        data_tests:\n          - accepted_values:\n              arguments:\n"
+            "                values: \"{{ var('PAGE_TYPES') }}\"\n"
         ),
     }
     project = load_project(write_project(tmp_path, files))
@@ -227,14 +241,80 @@ def test_accepted_values_may_name_a_vocabulary_instead_of_copying_it(tmp_path: P
     with pytest.raises(DataTestFailure) as error:
         runner.run(database.connect(), project)
     (failure,) = error.value.failures
-    assert failure.sample.to_dicts() == [{"page_type": "nonsense", "n_rows": 1}]
+    assert failure.sample.to_dicts() == [{"value_field": "nonsense", "n_records": 1}]
 
     files["marts/pages.yml"] = files["marts/pages.yml"].replace("PAGE_TYPES", "PAGE_KINDS")
     with pytest.raises(
         ModelError,
-        match=r"pages.yml: accepted_values on pages.page_type: vocabulary PAGE_KINDS names no "
-        r"vocabulary of pipeline.vocab",
+        match=r"pages.yml: accepted_values on pages.page_type: values: "
+        r"\"\{\{ var\('PAGE_KINDS'\) \}\}\" is neither a list nor a list var",
     ):
+        load_project(write_project(tmp_path, files))
+
+
+def test_unique_ignores_nulls_as_dbts_does_and_strictly_true_fails_them_by_its_name(
+    tmp_path: Path,
+) -> None:
+    """The runner's tests mean what dbt's mean: `unique` passes two NULLs (not_null is the
+    test for them); the project's `strictly_true` fails a row whose expression is NULL,
+    which is why it is not called dbt_utils' expression_is_true (which passes it)."""
+    files = {
+        "marts/m.sql": model("select * from (values (1), (null), (null)) as t(v)", "table"),
+        "marts/m.yml": (
+            "models:\n  - name: m\n    columns:\n      - name: v\n        data_tests:\n"
+            "          - unique\n          - strictly_true:\n"
+            "              arguments: {expression: v >= 1}\n"
+            "              config: {severity: warn}\n"
+        ),
+    }
+    result = runner.run(database.connect(), load_project(write_project(tmp_path, files)))
+    assert [(r.test.name, r.status, r.failing_count) for r in result.tests] == [
+        ("unique__m__v", "PASS", 0),
+        ("strictly_true__m__v_1", "WARN", 2),
+    ]
+
+
+def test_a_tests_config_narrows_its_rows_sets_its_thresholds_and_keeps_its_failures(
+    tmp_path: Path,
+) -> None:
+    """dbt's test configs: `where` narrows what the test reads, `warn_if`/`error_if` judge
+    the count of failing rows, `store_failures` keeps them in dbt_test__audit.<test>."""
+    files = {
+        "marts/m.sql": model("select * from range(10) as t(n)", "table"),
+        "marts/m.yml": """
+models:
+  - name: m
+    data_tests:
+      - strictly_true:
+          arguments: {expression: n < 5}
+          config: {where: "n < 7", error_if: ">2", warn_if: ">0", store_failures: true}
+      - strictly_true:
+          arguments: {expression: n < 8}
+          config: {error_if: ">=3"}
+      - strictly_true:
+          arguments: {expression: n < 0}
+          config: {where: "n > 100"}
+""",
+    }
+    con = database.connect()
+    project = load_project(write_project(tmp_path, files))
+    result = runner.run(con, project)
+    assert [(r.test.name, r.status, r.failing_count) for r in result.tests] == [
+        ("strictly_true__m__n_5", "WARN", 2),  # 5 and 6: where n < 7; not > 2
+        ("strictly_true__m__n_8", "WARN", 2),  # 8 and 9: not >= 3, but != 0
+        ("strictly_true__m__n_0", "PASS", 0),
+    ]
+    kept = con.sql('select n from "dbt_test__audit"."strictly_true__m__n_5" order by n')
+    assert kept.fetchall() == [(5,), (6,)]
+    stored = con.sql("select unique_id, status, relation_name from _test_results").fetchall()
+    assert stored[0] == (
+        "strictly_true__m__n_5",
+        "warn",
+        '"dbt_test__audit"."strictly_true__m__n_5"',
+    )
+    assert stored[1][2] is None
+    files["marts/m.yml"] = files["marts/m.yml"].replace('error_if: ">=3"', 'error_if: "lots"')
+    with pytest.raises(ModelError, match=r"warn_if/error_if is a comparison with a number"):
         load_project(write_project(tmp_path, files))
 
 
@@ -343,7 +423,8 @@ def test_a_test_counts_every_offending_row_and_keeps_a_sample_of_ten(tmp_path: P
         "staging/numbers.sql": model("select * from range(25) as t(n)"),
         "staging/numbers.yml": (
             "models:\n  - name: numbers\n    tests:\n"
-            "      - expression: {expression: n < 0, severity: warn}\n"
+            "      - strictly_true:\n          arguments: {expression: n < 0}\n"
+            "          config: {severity: warn}\n"
         ),
     }
     result = runner.run(database.connect(), load_project(write_project(tmp_path, files)))
@@ -372,7 +453,7 @@ def test_an_unknown_generic_test_is_refused_naming_the_known_kinds(
         load_project(write_project(tmp_path, files))
     assert str(error.value) == (
         "staging/people.yml: unknown test 'uniqe' on people.name (known: "
-        "accepted_values, expression, not_null, relationships, unique)"
+        "accepted_values, not_null, relationships, strictly_true, unique)"
     )
 
 
@@ -428,20 +509,28 @@ def test_an_update_tests_the_rows_it_changed_and_the_appended_snapshots(tmp_path
     [
         ("create or replace macro twice(x) as x * 2", None),
         ("create or replace macro twice(n) as table select n * 2 as y", None),
-        ("create or replace macro thrice(x) as x * 3", "a macro file holds one statement"),
-        ("create table twice as select 1", "a macro file holds one statement"),
-        ("create or replace macro twice(x) as x * 2; select 1", "a macro file holds one"),
+        ("create table twice as select 1", "returns one `create or replace macro"),
+        ("create or replace macro twice(x) as x * 2; select 1", "returns one `create"),
         ("create or replace macro twice(x as", "does not run"),
     ],
 )
-def test_a_macro_file_creates_the_macro_it_is_named_after(
+def test_an_on_run_start_hook_creates_one_duckdb_macro(
     tmp_path: Path, text: str, error: str | None
 ) -> None:
-    root = write_project(tmp_path, {"macros/twice.sql": text, "marts/m.sql": model("select 1")})
+    """dbt_project.yml's `on-run-start: ["{{ create_twice() }}"]` calls a macro of macros/
+    returning one statement that creates a DuckDB macro: DuckDB itself checks it."""
+    root = write_project(
+        tmp_path,
+        {
+            "macros/twice.sql": f"{{% macro create_twice() %}}\n{text}\n{{% endmacro %}}\n",
+            "marts/m.sql": model("select 1"),
+        },
+    )
+    (root / "dbt_project.yml").write_text('on-run-start: ["{{ create_twice() }}"]\n')
     if error is None:
-        assert load_project(root).macros == {"twice": text}
+        assert load_project(root).macros == {"create_twice": text}
     else:
-        with pytest.raises(ModelError, match=error):
+        with pytest.raises(ModelError, match=re.escape(error)):
             load_project(root)
 
 

@@ -143,7 +143,7 @@ def test_a_select_build_keeps_the_results_of_the_tests_it_did_not_run(
         assert con.sql(
             "select unique_id from _test_results where failures = 0 order by unique_id"
         ).fetchall() == [
-            ("expression__rpt_rejects__reject_count_1",),
+            ("strictly_true__rpt_rejects__reject_count_1",),
             ("unique__rpt_rejects__fetched_date__site__query__stage__reason",),
         ]
         kept = con.sql("select count(*) from _test_results where failures = 99").fetchall()

@@ -1,6 +1,6 @@
 """The closed vocabularies are declared once, in `pipeline/vocab.py`: the SQL project names
-them (`{{ enum('NAME') }}` in a model, `accepted_values: {vocabulary: NAME}` in its YAML)
-and never copies their values."""
+them (`{{ enum('NAME') }}` in a model, `values: "{{ var('NAME') }}"` in an accepted_values
+test) and never copies their values; dbt_project.yml's copy for dbt is held to vocab.py."""
 
 from __future__ import annotations
 
@@ -8,16 +8,16 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from pipeline import vocab
+from pipeline.warehouse import project as projects
+from pipeline.warehouse.templates import vocabulary_vars
 
 PROJECT = Path(__file__).resolve().parents[3] / "dbt_like_sql"
-VOCABULARIES = {
-    name: value
-    for name, value in vars(vocab).items()
-    if name.isupper() and isinstance(value, tuple) and all(isinstance(v, str) for v in value)
-}
+VOCABULARIES = vocabulary_vars()
+_VAR = re.compile(r"\{\{ var\('(\w+)'\) \}\}")
 
 
 def _accepted_values() -> list[tuple[str, str, dict[str, Any]]]:
@@ -26,9 +26,10 @@ def _accepted_values() -> list[tuple[str, str, dict[str, Any]]]:
     for path in sorted(PROJECT.rglob("*.yml")):
         for model in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("models", []):
             for column in model.get("columns", []):
-                for test in column.get("tests", []) + column.get("data_tests", []):
+                for test in column.get("data_tests", []):
                     if isinstance(test, dict) and "accepted_values" in test:
-                        found.append((model["name"], column["name"], test["accepted_values"]))
+                        arguments = test["accepted_values"]["arguments"]
+                        found.append((model["name"], column["name"], arguments))
     return found
 
 
@@ -42,22 +43,40 @@ def _enum_casts() -> dict[tuple[str, str], str]:
     }
 
 
+def _vocabulary(arguments: dict[str, Any]) -> str | None:
+    named = _VAR.fullmatch(str(arguments.get("values", "")))
+    return named.group(1) if named else None
+
+
 def test_no_accepted_values_test_copies_a_vocabulary() -> None:
     tests = _accepted_values()
-    assert tests, "the project has accepted_values tests"
-    copied = [
-        (model, column)
-        for model, column, arguments in tests
-        if "values" in arguments and set(arguments["values"]) & set().union(*VOCABULARIES.values())
-    ]
-    assert copied == []
-    assert all(arguments.get("vocabulary") in VOCABULARIES for _, _, arguments in tests)
+    assert len(tests) >= 9
+    assert all(_vocabulary(arguments) in VOCABULARIES for _, _, arguments in tests)
 
 
 def test_every_column_cast_to_a_vocabulary_enum_is_tested_against_that_vocabulary() -> None:
     """The ENUM cast and the test name the same tuple, so a value added to it (say a new
     `vocab.FORMS` entry) reaches both with no YAML edit."""
-    tested = {(model, column): args.get("vocabulary") for model, column, args in _accepted_values()}
+    tested = {(model, column): _vocabulary(args) for model, column, args in _accepted_values()}
     casts = _enum_casts()
     assert len(casts) >= 8
     assert {key: tested.get(key) for key in casts} == casts
+
+
+def test_a_value_added_to_a_vocabulary_reaches_the_build_with_no_yaml_edit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(vocab, "FORMS", (*vocab.FORMS, "pdf-scan"))
+    project = projects.load_project(PROJECT)
+    compiled = project.compile("accepted_values__stg_lake__snapshots__form")
+    assert "'unreadable', 'pdf-scan')" in compiled
+    assert "'unreadable', 'pdf-scan')" in project.compile("stg_lake__snapshots")
+
+
+def test_dbt_project_yml_keeps_for_dbt_the_vocabularies_of_vocab_py() -> None:
+    """dbt reads vars from dbt_project.yml alone; `listings build` reads vocab.py. When they
+    differ, paste the lines this prints under `vars:`."""
+    declared = yaml.safe_load((PROJECT / projects.PROJECT_FILE).read_text(encoding="utf-8"))
+    copied = {name: declared["vars"].get(name) for name in VOCABULARIES}
+    block = "\n".join(f"  {name}: [{', '.join(values)}]" for name, values in VOCABULARIES.items())
+    assert copied == VOCABULARIES, f"dbt_project.yml's vars lag vocab.py; paste:\n{block}"
