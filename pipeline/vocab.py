@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import polars as pl
 
-# The lake's tables, in the order their files are written (snapshots last: a group shows
-# nothing to readers that join on snapshots until its snapshot rows exist).
-TABLES = ("listings", "rejects", "snapshots")
+# The lake's tables and the name of each one's pandera model in `pipeline.schemas`, in the
+# order their files are written (snapshots last: a group shows nothing to readers that join
+# on snapshots until its snapshot rows exist). Every other list of the tables derives from it.
+TABLE_MODELS = {"listings": "Listing", "rejects": "Reject", "snapshots": "Snapshot"}
+TABLES = tuple(TABLE_MODELS)
 
 # What form a snapshot file holds (detected from its name and first visible character).
 FORMS = ("text", "html", "json", "unreadable")

@@ -17,7 +17,7 @@ import polars as pl
 
 from pipeline.errors import LakeError
 from pipeline.lake.storage import Location
-from pipeline.vocab import TABLES
+from pipeline.vocab import TABLE_MODELS, TABLES
 
 PARTITION = "fetched_month"  # the folder key: the UTC month of fetched_at, YYYY-MM
 DATE_COLUMN = "fetched_date"  # in every file: the UTC day of fetched_at
@@ -80,8 +80,7 @@ def file_schema(table: str) -> pl.Schema:
     """
     from pipeline import schemas
 
-    models = {"listings": schemas.Listing, "rejects": schemas.Reject, "snapshots": schemas.Snapshot}
-    model = models[table]
+    model = getattr(schemas, TABLE_MODELS[table])
     return pl.Schema({**schemas.polars_schema(model), DATE_COLUMN: pl.Date})
 
 

@@ -264,7 +264,7 @@ def data_paths(committed: pl.DataFrame) -> set[str]:
         .otherwise(pl.format("fetched_date={}/{}", "fetched_date", "data_file"))
     )
     stems = committed.select(stem.unique())["data_file"].to_list()
-    return {f"{table}/{s}.parquet" for table in layout.TABLES for s in stems}
+    return {f"{table}/{s}.parquet" for table in TABLES for s in stems}
 
 
 def rows_for(snapshots_read: pl.DataFrame, snapshots: pl.DataFrame, name: str) -> pl.DataFrame:

@@ -51,18 +51,20 @@ from pipeline import config
 from pipeline.errors import ModelError, OutputPathError
 from pipeline.lake import layout, lock, manifest
 from pipeline.lake.storage import LakeLike, Location
+from pipeline.vocab import TABLES
 from pipeline.warehouse import docs, files, increments, read_only, runner
 from pipeline.warehouse.project import Project, load_project
 from pipeline.warehouse.relations import checkpoint, create_relation
 from pipeline.warehouse.results import Event, OnEvent, RunResult
 from pipeline.warehouse.templates import literal, quote
 
-# The lake's tables (`vocab.TABLES`) in the order a build loads and reports them.
-LAKE_TABLES = ("snapshots", "listings", "rejects")
-# The order a build stores each table's rows in: text compresses (dictionary + FSST) where
-# equal values lie together, and a document's listings share their heading; row order was
-# never a contract (figures in benchmarks/RESULTS.md, "Measurements behind design choices").
+# The order a build stores each lake table's rows in: text compresses (dictionary + FSST)
+# where equal values lie together, and a document's listings share their heading; row order
+# was never a contract (figures in benchmarks/RESULTS.md, "Measurements behind design choices").
 LOAD_ORDER = {"snapshots": "fetched_at", "listings": "heading", "rejects": "reason"}
+# The lake's tables (`vocab.TABLES`) in the order a build loads and reports them: snapshots
+# first, the table the others' rows belong to.
+LAKE_TABLES = tuple(sorted(TABLES, key=lambda table: table != "snapshots"))
 
 
 def connect(

@@ -35,13 +35,14 @@ from pathlib import Path
 
 import duckdb
 
+from pipeline import vocab
 from pipeline.warehouse.declarations import DataTest, Described
 from pipeline.warehouse.project import Project
 from pipeline.warehouse.results import RESULT_COLUMNS, RESULTS_TABLE
 from pipeline.warehouse.templates import literal, quote
 
 # The pandera model behind each lake table (as `lake.layout.file_schema` pairs them).
-LAKE_MODELS = {"snapshots": "Snapshot", "listings": "Listing", "rejects": "Reject"}
+LAKE_MODELS = vocab.TABLE_MODELS
 SOURCE_LAYER = "sources"
 
 

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.lake import layout, manifest
+from pipeline.lake import manifest
 from pipeline.lake.storage import Location
+from pipeline.vocab import TABLES
 from tests.conftest import RAW, SAMPLE, lake_files
 
 
@@ -82,7 +83,7 @@ def test_the_flow_writes_a_group_per_batch_task(prefect_api: None, tmp_path: Pat
     )
     assert (summary.listings, len(summary.batches), summary.files_per_table) == (53, 4, 4)
     groups = set(manifest.load(Location.of(lake_dir))["data_file"])
-    assert set(lake_files(lake_dir)) == {f"{t}/{g}.parquet" for t in layout.TABLES for g in groups}
+    assert set(lake_files(lake_dir)) == {f"{t}/{g}.parquet" for t in TABLES for g in groups}
     assert all(g.startswith("fetched_month=2026-11/batch-") for g in groups)
     again = normalise_flow(paths=[RAW], lake_dir=lake_dir, db=db, report_path=None)
     assert again.snapshots == 0

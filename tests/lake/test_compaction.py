@@ -25,6 +25,7 @@ from pipeline.lake import compact, layout, lock, manifest
 from pipeline.lake.storage import Location
 from pipeline.run import normalise, run
 from pipeline.run.summary import RunSummary
+from pipeline.vocab import TABLES
 from pipeline.warehouse import database
 from tests.conftest import RAW, REPO, SAMPLE, lake_files
 from tests.parse.golden import sample_documents as truth
@@ -73,7 +74,7 @@ def test_a_batch_spanning_two_months_writes_one_file_per_table_and_month(
     (name,) = {Path(f).name for f in lake_files(out)}
     assert sorted(lake_files(out)) == sorted(
         f"{table}/fetched_month={month}/{name}"
-        for table in layout.TABLES
+        for table in TABLES
         for month in ("2026-10", "2026-11")
     )
     assert summary.files_per_table == 2
@@ -108,7 +109,7 @@ def test_a_month_is_merged_once_it_holds_more_than_a_few_small_groups(tmp_path: 
     assert fifth.compaction is not None and "merged 5 small groups into 1" in fifth.compaction
     (group,) = _groups(out)
     assert group.startswith("fetched_month=2026-11/merged-")
-    assert sorted(lake_files(out)) == [f"{t}/{group}.parquet" for t in sorted(layout.TABLES)]
+    assert sorted(lake_files(out)) == [f"{t}/{group}.parquet" for t in sorted(TABLES)]
     after = _table(out, "listings")
     assert after.height == before.height + 10 == 50
     assert after.select("snapshot_id", "position").is_duplicated().sum() == 0
@@ -137,7 +138,7 @@ def test_listings_compact_merges_every_month_with_two_small_groups(
     raw, out = _lake_of_small_groups(tmp_path, 3)
     _add_page(raw, 50, datetime(2026, 12, 5, tzinfo=UTC))  # December: one group only
     _run(raw, out)
-    before = {table: _table(out, table) for table in layout.TABLES}
+    before = {table: _table(out, table) for table in TABLES}
     assert cli.main(["compact", "--lake", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "merged 3 small groups into 1 in 1 month(s): 2026-11" in printed
@@ -243,7 +244,7 @@ def _old_lake(raw: Path, out: Path, old_layout: str) -> None:
         .join(dated.select("snapshot_id", name.alias("data_file")), on="snapshot_id")
     )
     files = dated.with_columns(name.alias("data_file"))
-    for table in layout.TABLES:
+    for table in TABLES:
         frame = tables[table].join(files, on="snapshot_id")
         parts = frame.partition_by("fetched_date", "data_file", as_dict=True)
         for date, stem in files.select("fetched_date", "data_file").unique().iter_rows():
@@ -278,7 +279,7 @@ def test_an_old_lake_is_converted_once_by_the_next_run(
     assert _table(old, "listings").drop(titled).equals(_table(fresh, "listings").drop(titled))
     assert cli.main(["resolve-titles", "--lake", str(old)]) == 0
     assert "7 text-form listings titled from a catalogue" in capsys.readouterr().out
-    for table in layout.TABLES:
+    for table in TABLES:
         assert _table(old, table).equals(_table(fresh, table)), table
     assert not list(old.glob("*/fetched_date=*"))
     assert all(g.startswith("fetched_month=2026-11/merged-") for g in _groups(old))
@@ -375,7 +376,7 @@ def test_a_lake_an_older_version_wrote_is_upgraded_once_by_the_next_run(
     assert f"upgrading lake {old}: 1 groups written by an older version" in captured.err
     assert "upgraded 1 groups of files written by an older version" in captured.out
     _run(text_raw, fresh)
-    for table in layout.TABLES:
+    for table in TABLES:
         # what the page was detected as is the reading's: an upgrade cannot know it
         unknown = [c for c in VERSION_3_PAGE_FACTS if c in layout.file_schema(table)]
         assert _table(old, table).drop(unknown).equals(_table(fresh, table).drop(unknown)), table
@@ -447,7 +448,7 @@ def test_a_version_2_lake_is_upgraded_once_with_document_ref_from_document_id(
 
     # every other column as a fresh run writes it
     _run(raw_copy, fresh)
-    for table in layout.TABLES:
+    for table in TABLES:
         unknown = [c for c in (*VERSION_3_PAGE_FACTS, "document_ref")
                    if c in layout.file_schema(table)]  # fmt: skip
         assert _table(old, table).drop(unknown).equals(_table(fresh, table).drop(unknown)), table

@@ -15,6 +15,7 @@ from pipeline.ingest import metadata
 from pipeline.lake import layout, manifest
 from pipeline.lake.storage import Location
 from pipeline.run import run
+from pipeline.vocab import TABLES
 from pipeline.warehouse import database
 from tests.conftest import SAMPLE, empty_lake, lake_files
 
@@ -30,7 +31,7 @@ def test_the_lake_is_hive_partitioned_by_month_one_group_per_batch(
     # A run's group is named by its snapshots and the files they came from.
     name = layout.group_name(layout.BATCH_PREFIX, [f"{sid}\t{raw_copy / SAMPLE.name}"])
     assert sorted(lake_files(out)) == [
-        f"{t}/fetched_month=2026-11/{name}.parquet" for t in sorted(layout.TABLES)
+        f"{t}/fetched_month=2026-11/{name}.parquet" for t in sorted(TABLES)
     ]
     listings = pl.read_parquet(out / "listings" / "**" / "*.parquet", hive_partitioning=True)
     assert listings.columns == [*layout.file_schema("listings").names(), "fetched_month"]
@@ -86,7 +87,7 @@ def test_files_the_manifest_does_not_name_are_invisible_to_readers(
     out, db = tmp_path / "lake", tmp_path / "w.duckdb"
     run.normalise_paths([raw_copy / SAMPLE.name], out, metadata.ReadOptions())
     (committed,) = (out / "listings" / "fetched_month=2026-11").iterdir()
-    for table in layout.TABLES:  # a full copy of the group under another name: a stray group
+    for table in TABLES:  # a full copy of the group under another name: a stray group
         source = out / table / "fetched_month=2026-11" / committed.name
         shutil.copy(source, source.with_name("batch-00000000000000000000.parquet"))
     database.build(out, db)

@@ -19,9 +19,10 @@ import pytest
 from pipeline import cli
 from pipeline.cli.exit_codes import ExitCode
 from pipeline.ingest import metadata
-from pipeline.lake import coverage, layout, manifest, verify
+from pipeline.lake import coverage, manifest, verify
 from pipeline.lake.storage import Location
 from pipeline.run import run
+from pipeline.vocab import TABLES
 
 
 @pytest.fixture
@@ -96,7 +97,7 @@ def test_a_deleted_file_is_missing(lake: Path) -> None:
 def test_a_group_copied_and_committed_twice_is_named_twice(lake: Path) -> None:
     group = _group(lake)
     copy = group.rsplit("/", 1)[0] + "/batch-00000000000000000000"
-    for table in layout.TABLES:
+    for table in TABLES:
         shutil.copy(lake / table / f"{group}.parquet", lake / table / f"{copy}.parquet")
     where = Location.of(lake)
     rows = manifest.load(where)
@@ -220,7 +221,7 @@ def test_a_crashed_runs_leftovers_are_not_problems(lake: Path, raw_copy: Path) -
     where = Location.of(lake)
     group = _group(lake)
     month = group.rsplit("/", 1)[0]
-    for table in layout.TABLES:
+    for table in TABLES:
         shutil.copy(
             lake / table / f"{group}.parquet",
             lake / table / month / "merged-22222222222222222222.parquet",

@@ -24,9 +24,10 @@ import pytest
 
 from pipeline import cli
 from pipeline.ingest import metadata
-from pipeline.lake import compact, layout, manifest, storage, verify
+from pipeline.lake import compact, manifest, storage, verify
 from pipeline.lake.storage import Location
 from pipeline.run import run
+from pipeline.vocab import TABLES
 from pipeline.warehouse import database
 from tests.conftest import RAW, REPO, raising
 
@@ -37,7 +38,7 @@ BATCH_BYTES = 2**20  # `--batch-mb 1`: five batches of the pages below
 
 def _tables(lake: Path) -> dict[str, pl.DataFrame]:
     """Every table as the manifest commits it, in key order: what readers see."""
-    return {t: manifest.scan(lake, t).collect().sort(KEYS[t]) for t in layout.TABLES}
+    return {t: manifest.scan(lake, t).collect().sort(KEYS[t]) for t in TABLES}
 
 
 def _same(lake: Path, expected: dict[str, pl.DataFrame]) -> bool:
