@@ -1,14 +1,9 @@
 """The page layouts the sites printed, one declarative record each (docs/input-format.md §0).
 
-A *layout* is a set of template versions that print a listing the same way for the parser:
-the same element order, the same rating, size and time printers, the same tail spacing.
-Each record cites the template files and commit ranges it stands for (`sources`), and says
-what it prints as data: the text and HTML parsers build their patterns and selectors from
-these records, so a new layout is a record plus fixtures, not a new parser.
-
-Differences inside one layout that the parser reads either way (a tips sentence with or
-without the site's document count, a numeric or a uuid link, one more level of markup
-above the list) are listed in the sources' notes.
+A *layout* is a set of template versions that print a listing the same way for the parser.
+Each record (`RECORDS`) cites its template files and commit ranges (`sources`, whose notes
+list what the parser reads either way) and says what it prints; the text and HTML parsers
+build their patterns and selectors from the records, and `render/` its pages.
 """
 
 from __future__ import annotations

@@ -1,13 +1,10 @@
 """The flattened-text form of a results page → listing rows, footer facts and rejects.
 
-Everything here is vectorised over a whole batch of snapshots: one regex pass cuts every
-page into consecutive *chunks* (the text before a listing tail plus the tail), so the
-pieces of a page are contiguous by construction and their byte spans add up to the page.
-Whatever is left after the last tail is the footer, or a rejected fragment.
-
-The tail is found by a *loose* pattern (any word as credit, any unit, any age text), so a
-listing whose size unit is unknown still ends where it ends instead of swallowing the next
-listing; the strict rules in `fields.py` then decide whether its fields are valid.
+Vectorised over a batch: one regex pass cuts each page into consecutive chunks (the text
+before a listing's tail, plus the tail; `split_chunks`), found by a loose tail pattern;
+`parse_chunks` reads each tail by the strict rules (`fields.py`), and what follows the last
+tail is the footer (`parse_footer`) or a rejected fragment. Why: docs/architecture.md,
+"Text (`parse/text.py`)", and docs/input-format.md §1.7.
 """
 
 from __future__ import annotations

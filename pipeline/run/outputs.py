@@ -1,15 +1,9 @@
 """The files a run writes besides the lake (`--db`, `--report`): kept out of its own input,
 and kept as they are while they still describe the lake.
 
-A report written into an input folder (`listings normalise raw --db w.duckdb --report
-raw/report.html`) is an `.html` file there, and the next run would read it as a snapshot
-page, reject it whole and count it as input. `skip_own_outputs` takes such files off the
-plan's list and names them in the summary's `skipped` line (`OWN_OUTPUT`).
-
-A run that changed nothing in the lake rebuilds neither output when they are current
-(`warehouse_current`, `report_current`): rebuilding would give the same warehouse, and
-rewriting the report the same numbers, at the cost of seconds and of every reader's file
-being replaced (docs/warehouse.md, "Runs that change nothing").
+`skip_own_outputs` takes them off the plan's list (`OWN_OUTPUT` in the summary);
+`warehouse_current` and `report_current` say whether a run that changed nothing may keep
+them. Why: docs/architecture.md, "A run"; docs/warehouse.md, "Runs that change nothing".
 """
 
 from __future__ import annotations

@@ -1,13 +1,9 @@
 """What a run has to do: tidy the lake, then find the snapshot files it does not hold yet.
 
-A run skips a file whose (path, size, mtime) matches a manifest row without reading it, or
-whose snapshot id (a hash of its bytes, fetch time and sidecar URL) matches one after
-reading it; only new or changed files are parsed. That keeps a rerun with nothing new
-cheap, and a rerun never duplicates rows.
-
-Only the snapshot file's own stat is compared, not its sidecar's: a sidecar added or
-changed later is read when the page is, at the next `--full-refresh` (docs/input-format.md
-§4 says why).
+`plan` skips a file whose (path, size, mtime) matches a manifest row without reading it, or
+whose snapshot id matches one after reading it (`new_files`); only new or changed files are
+parsed. Why, and why a sidecar's stat is not compared: docs/architecture.md, "A run", and
+docs/input-format.md §4.
 """
 
 from __future__ import annotations

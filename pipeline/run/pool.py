@@ -1,17 +1,9 @@
 """Batches on several processes, at most one batch per worker in flight.
 
-Reading files and assembling frames is Python-bound (the GIL), so threads do not overlap
-it; worker processes do. Workers are *spawned*, not forked: forking a process whose polars
-thread pool is already running can deadlock. Each worker's polars gets an equal share of
-the cores (`POLARS_MAX_THREADS`), so workers do not fight over them. Results come back in
-completion order; the caller commits each as it lands, so a crash loses at most the
-batches in flight. Memory is bounded by `workers` batches, never by the input.
-
-Workers never outlive the run. When the caller stops early (Ctrl-C, an error, a closed
-generator) the workers are terminated instead of being waited for: an interrupted run must
-end now, not after the batches in flight, and their half-written files are uncommitted
-anyway (the next run removes them). When the parent is killed outright it cannot
-terminate anything, so each worker watches its parent and exits once it is gone.
+`run` hands batches to spawned worker processes (polars' threads shared out through
+`POLARS_MAX_THREADS`) and yields results in completion order, for the caller to commit as
+they land. Workers never outlive the run: stopped early, it terminates them, and each
+watches its parent. Why: docs/architecture.md, "A run".
 """
 
 from __future__ import annotations

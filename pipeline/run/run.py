@@ -1,22 +1,10 @@
 """The one run protocol: lock → plan → execute → commit each batch → finish → publish.
 
-`listings normalise`, the Prefect flow and `listings serve` all run a `Run`, so they agree
-on what a run does: one run at a time per lake; only new or changed files are processed;
-each batch is committed to the manifest as it lands (a crash loses at most the batches in
-flight); months that piled up small groups are compacted at the end; then, if a warehouse
-is configured and it no longer describes the lake (the lake changed since it was built, by
-this run or by one that crashed, the models' SQL changed, or it is missing), the warehouse
-is rebuilt and the report written; a run that changed nothing says so and leaves both
-(`pipeline.run.outputs`). `unchanged` asks that before anything starts: `listings run`
-then skips Prefect's start-up altogether.
-
-A run first reconciles the lake with its manifest after a crash (docs/lake.md, "Crashes"):
-an interrupted full refresh is rolled back, leftover files go, and the titles of groups a
-crashed run committed are resolved along with the run's own. A full refresh commits into a
-staging area and switches the manifest in one write at its end, so it is all or nothing.
-
-The flow runs the same protocol with its steps as Prefect tasks: it subclasses `Run` and
-overrides the seams (`plan`, `execute`, `build_warehouse`, `write_report`), never the order.
+`Run` (set up by `RunConfig`) is what `listings normalise`, the Prefect flow and `listings
+serve` run: reconcile a crashed run's leftovers, plan, commit each batch as it lands,
+compact, then rebuild the warehouse and report only if they no longer describe the lake
+(`pipeline.run.outputs`; `unchanged` asks before anything starts). The flow overrides its
+seams, never the order. Why: docs/architecture.md, "A run"; docs/lake.md, "Crashes".
 """
 
 from __future__ import annotations

@@ -1,25 +1,10 @@
 """Titles from the catalogue, applied to the lake (docs/input-format.md §1.1).
 
-A run splits the text-form listings it has just written at the titles the whole lake has
-seen exactly (its own new HTML/JSON pages included); `listings resolve-titles` does the
-same for every group, so titles learned later reach older snapshots too. Only listings
-files change, and only their title, description and title_source: each changed file is
-rewritten in place, atomically, so a crash leaves every file either before or after, and
-the next resolution finishes the job. The caller holds the lake's lock.
-
-The catalogue is kept as a file of the lake, `LAKE/_catalogue/catalogue.parquet` (docs/
-lake.md, "The title catalogue"), so a run reads only the listings committed since it was
-written instead of the whole lake: its rows (`catalogue.COLUMNS`, in the catalogue's one
-order) and, in the file's key-value metadata, what it was built from — the lake's history
-token (`manifest.history`), the largest `committed_ns` of the manifest rows it covers, and
-the catalogue's rules. With the same history (rows were only added or moved since), the
-rows committed after that watermark are read (their listings files, the catalogue's
-columns, their snapshots) and merged in: a catalogue is a set, so rows a compaction moved
-and re-committed add nothing. Otherwise — no file, an unreadable one, another history,
-other rules, commit times unknown, or `listings resolve-titles` — it is rebuilt from every
-committed listing. Either way the result is `lake_catalogue`'s, row for row, and is written
-back (one atomic write: rows and metadata together). It is a cache: deleting it costs one
-rebuild; readers of the lake never look at it.
+`resolve_titles` splits the text-form listings a run has just written at the exact titles
+the whole lake has seen; `resolve_lake` (`listings resolve-titles`) re-splits every group.
+Only listings files change, each rewritten atomically; the caller holds the lake's lock.
+The catalogue is a cache, `LAKE/_catalogue/catalogue.parquet`, updated from the rows
+committed since it was written (`current_catalogue`). Why: docs/lake.md, "The title catalogue".
 """
 
 from __future__ import annotations

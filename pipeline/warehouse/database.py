@@ -1,34 +1,10 @@
 """The DuckDB warehouse: the lake's committed files loaded as tables, the models, queries.
 
-`listings build` loads the three lake tables (`snapshots`, `listings`, `rejects`: a contract
-analysts query, every column of the files plus `fetched_month` from the folder) from exactly
-the files the manifest committed (`manifest.committed_files`), never a glob, so a crashed
-run's files and a compaction's leftovers are invisible. Tables rather than views, because
-compaction deletes the files it replaced (a view over a file list would break in every
-warehouse built before the compaction), and because every model and data test then reads
-DuckDB's own storage instead of decoding Parquet again. The models are built on them by
-`runner.run`, then their data tests run. A warehouse the lake only gained snapshots
-since is updated (`increments`): in place, in one transaction committed only when every
-test of severity `error` passed; any other build writes a new file under a temporary name,
-renamed into place at the end (`files`). Either way a reader never opens a half-built file
-or one whose tests failed (docs/warehouse.md, "Every build is atomic"). A path that is not
-a lake (or a lake in the old layout) raises `errors.LakeError` before anything is written,
-so a typo never empties a good warehouse.
-
-A build reads the lake under the lake's lock (`pipeline.lake.lock`), held only while it
-reads the manifest and loads (or appends) the tables: a run committing (or a
-`--full-refresh` emptying the lake) meanwhile cannot give the warehouse a state the lake
-never had; a lake the user may only read is read unlocked (`lock.reading`). A `--db` that
-is a folder, or a file that is not a DuckDB database, is refused before anything is
-written.
-
-`listings sql --lake` (`query(…, lake=…)`) binds *views* over the same committed files
-on an in-memory connection instead: one ad-hoc query reads them once, loading would only
-add work. It takes no lock, so a statement that finds a file gone because a run replaced
-it meanwhile runs again over the manifest read anew (`each_result`; docs/lake.md, "Readers
-while a run writes"). `query` runs read statements only (`read_only.check`), on a connection whose
-settings are locked (`lock_settings`): the warehouse, the lake and every other file are
-the user's, and a query must not change them.
+`listings build` loads the lake tables from the files the manifest commits, under the lake's
+lock, then builds and tests the models (`runner.run`): an update in place (`increments`) or
+a new file renamed into place (`files`). `query` runs read-only statements on a warehouse,
+or over views of the lake (`lake=…`, `each_result`). Why: docs/warehouse.md, "Loading the
+lake" and "Every build is atomic"; docs/lake.md, "Readers while a run writes"; docs/sql.md.
 """
 
 from __future__ import annotations

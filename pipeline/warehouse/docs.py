@@ -1,25 +1,10 @@
 """What every warehouse relation and column means, gathered once, written where analysts look.
 
-Three places describe the warehouse, and this module joins them into one catalogue:
-
-- `pipeline/schemas.py`, the lake's contract: each pandera field's `description`, and each
-  model's docstring for its table;
-- `dbt_like_sql/staging/_sources.yml`: what an analyst needs beyond the contract's one-liners (why
-  `title` is null for most text-form listings, docs/input-format.md §1.1), and the columns
-  the contract does not hold (`fetched_date`, `fetched_month`);
-- each model's `NAME.yml`: the model's and its columns' `description:`s.
-
-A model column the YAML does not describe takes the description of the column of the same
-name in the first relation it reads that has one: most columns pass through from the lake
-unchanged, and writing their meaning again in every model would let the copies drift. A
-column whose meaning changes on the way (an intersection, a latest value) says so in its
-model's YAML, which always wins.
-
-`listings build` writes the catalogue into the warehouse as DuckDB comments
-(`COMMENT ON TABLE/VIEW/COLUMN`), so `duckdb_tables()`, `duckdb_views()` and
-`duckdb_columns()` show them to any client; `listings docs` draws it as a page
-(`docs_page`). The contract's descriptions are read from `schemas.py`'s source, not by
-importing it: pandera takes about 2.5 s to import and a build does not otherwise need it.
+`catalogue` joins `pipeline/schemas.py`'s descriptions (read from its source), the lake
+tables' in `dbt_like_sql/staging/_sources.yml` and each model's `NAME.yml`; a column a model's
+YAML leaves out inherits the description of the column it reads. `listings build` writes it
+as DuckDB comments (`write_comments`), `listings docs` draws it (`report.docs_page`). Why:
+docs/warehouse.md, "The SQL project".
 """
 
 from __future__ import annotations

@@ -1,25 +1,10 @@
 """How a build writes the warehouse file: the file itself in one transaction, or a copy renamed.
 
-An update changes a few thousand rows of a file of hundreds of megabytes, so it works on the
-warehouse itself, in one DuckDB transaction committed only when every `error` test passed
-(`open_in_place`); a full build writes a new file beside it and renames it into place
-(`replace`). Why an update in place is as safe as the copy it replaces is in
-docs/warehouse.md ("Every build is atomic").
-
-DuckDB serialises writers with a lock on the file: a connection that may write holds it
-alone, read-only ones share it. An update in place holds it for its few seconds, so a
-reader opening the file meanwhile is refused; `connect_read_only` waits for it instead.
-When another process has the file open, the update cannot take the lock and works on a copy
-like a full build. A copy, or a rename onto the warehouse, happens while this process holds
-a read-only connection to it (`pinned`): no update can be running in place meanwhile, so a
-copy is never torn, and no running update is left writing a file that was replaced (and its
-write-ahead log beside a file it does not belong to).
-
-A file a build creates is written in DuckDB's storage format of `config.STORAGE_VERSION` (or
-the one asked for: `storage_version`), which DuckDB 1.3 and later open; a file that exists
-(a warehouse updated in place, a copy) keeps the format it has, as DuckDB never converts a
-file, so a warehouse in another format is rebuilt (`same_format`; docs/warehouse.md, "Which
-DuckDB opens the warehouse").
+An update works on the warehouse in one DuckDB transaction (`open_in_place`), else on a copy
+or a new file renamed into place (`replace`), while a read-only connection pins the file
+(`pinned`); readers wait out an update (`connect_read_only`). A new file is written in
+`config.STORAGE_VERSION`'s format (`storage_version`, `same_format`). Why: docs/warehouse.md,
+"Every build is atomic" and "Which DuckDB opens the warehouse".
 """
 
 from __future__ import annotations

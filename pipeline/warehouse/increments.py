@@ -1,17 +1,9 @@
 """What a warehouse was built from, and whether a build may update it instead of rebuilding.
 
-A build records its inputs in the warehouse's `_lake` table (`State`): the lake's URL, the
-lake's history token (`manifest.history`: it changes before anything rewrites committed
-rows), the lake's schema version, and a checksum of the project as the build compiles it
-(the macros and every model's SQL, incremental and not, with vars and vocabularies
-filled in). The next
-build updates the warehouse in place of a full rebuild (`database.rebuild`) when all four
-are unchanged and every snapshot the warehouse holds is still committed: then the lake only
-gained snapshots, and loading theirs (`assess`, `database._append`) and updating the
-models (`runner.run(…, incremental=True)`) gives the tables a full rebuild would
-(docs/warehouse.md, "Incremental builds"). Anything else, or `--full-refresh`, rebuilds; so
-does a file in another DuckDB storage format than the build writes (`why_reformat`): an
-update keeps its file's format, and only a new file takes the one asked for.
+The `_lake` table records a build's inputs (`State`: the lake's URL, history token and schema
+version, the project's checksum, `project_checksum`); the next build updates in place when
+they are unchanged and every snapshot it holds is still committed (`assess`), else rebuilds
+and says why (`why_rebuild`, `why_reformat`). Why: docs/warehouse.md, "Incremental builds".
 """
 
 from __future__ import annotations
