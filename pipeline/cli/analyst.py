@@ -53,9 +53,17 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     build.add_argument(
         "--select",
         nargs="+",
-        metavar="MODEL",
-        help="only these models: NAME, NAME+ (and downstream), +NAME (and upstream); "
-        "other models keep their last build (with --test-only: the tests reading them)",
+        metavar="SELECTOR",
+        help="only these models, in dbt's syntax: NAME, +NAME (and upstream), NAME+ (and "
+        "downstream), 2+NAME, @NAME, tag:T, path:marts; several are a union, a,b an "
+        "intersection. Other models keep their last build (with --test-only: the tests "
+        "reading the selected models run)",
+    )
+    build.add_argument(
+        "--exclude",
+        nargs="+",
+        metavar="SELECTOR",
+        help="leave out these models (the same syntax), from --select's or from all",
     )
     build.add_argument(
         "--full-refresh",
@@ -167,13 +175,26 @@ def _build(args: argparse.Namespace) -> ExitCode:
     from pipeline.warehouse import database
 
     if args.test_only:
-        return _test_only(args.db, args.select)
+        return _test_only(args.db, args.select, args.exclude)
 
+    project, select = None, None
+    if args.select or args.exclude:
+        from pipeline.warehouse.project import load_project
+
+        try:
+            project = load_project()
+            select = project.select(args.select, args.exclude)
+        except ModelError as error:
+            print(f"listings build: {error}", file=sys.stderr)
+            return ExitCode.ERROR
+        if not select:
+            return _nothing_selected(args.select, args.exclude)
     try:
         built = database.rebuild(
             args.lake,
             args.db,
-            select=args.select,
+            select=select,
+            project=project,
             full_refresh=args.full_refresh,
             on_event=_print_event,
             on_wait=_say_waiting,
@@ -209,7 +230,18 @@ def _build(args: argparse.Namespace) -> ExitCode:
     return ExitCode.OK
 
 
-def _test_only(db: Path, select: Sequence[str] | None) -> ExitCode:
+def _nothing_selected(select: Sequence[str] | None, exclude: Sequence[str] | None) -> ExitCode:
+    """dbt's answer to a selection left empty (an intersection, all excluded): say so, do
+    nothing, exit 0."""
+    given = [*(["--select", *select] if select else [])]
+    given += ["--exclude", *exclude] if exclude else []
+    print(f"listings build: {' '.join(given)} selects no model: nothing to do", file=sys.stderr)
+    return ExitCode.OK
+
+
+def _test_only(
+    db: Path, select: Sequence[str] | None, exclude: Sequence[str] | None = None
+) -> ExitCode:
     """`build --test-only`: the build's test lines and exit status, with nothing built."""
     import duckdb
 
@@ -224,13 +256,22 @@ def _test_only(db: Path, select: Sequence[str] | None) -> ExitCode:
         )
         return ExitCode.ERROR
     project = load_project()
+    chosen = None
+    if select or exclude:
+        try:
+            chosen = project.select(select, exclude)
+        except ModelError as error:
+            print(f"listings build: {error}", file=sys.stderr)
+            return ExitCode.ERROR
+        if not chosen:
+            return _nothing_selected(select, exclude)
     try:
         con = database.connect(db, read_only=True)
     except duckdb.Error as error:
         print(f"listings build: {db}: {error}", file=sys.stderr)
         return ExitCode.ERROR
     try:
-        result, missing = runner.run_tests(con, project, select=select, on_event=_print_event)
+        result, missing = runner.run_tests(con, project, select=chosen, on_event=_print_event)
     except DataTestFailure as error:
         print(f"listings build: {error}", file=sys.stderr)
         return ExitCode.ERROR

@@ -12,7 +12,7 @@ import difflib
 import graphlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ import duckdb
 import jinja2
 
 from pipeline.errors import ModelError
-from pipeline.warehouse import declarations
+from pipeline.warehouse import declarations, selection
 from pipeline.warehouse.declarations import DataTest, Described
 from pipeline.warehouse.templates import Template, grain_of, vocabulary_vars
 
@@ -47,6 +47,8 @@ class Model:
     materialized: str
     template: Template
     described: Described = Described()  # noqa: RUF009 (frozen: one shared empty value)
+    # `config(tags=…)` in its SQL and `config: {tags: …}` in its YAML entry, as dbt merges them
+    tags: tuple[str, ...] = ()
 
     @property
     def path(self) -> Path:
@@ -124,30 +126,16 @@ class Project:
                 children[parent].add(model.name)
         return children
 
-    def select(self, selectors: Iterable[str] | None) -> list[str]:
-        """Models named by dbt-style selectors, in build order.
+    def select(
+        self, selectors: Iterable[str] | None, exclude: Iterable[str] | None = None
+    ) -> list[str]:
+        """Models named by dbt's selectors, less those `exclude` names, in build order.
 
         `name` is the model alone, `name+` adds everything downstream of it, `+name`
-        everything upstream; no selector means every model.
+        everything upstream; `tag:`, `path:`, `@`, depths, unions and intersections as dbt
+        (`selection.select`); no selector means every model.
         """
-        order = self.order()
-        if not selectors:
-            return order
-        children = self.children()
-        parents = {name: set(model.refs) for name, model in self.models.items()}
-        chosen: set[str] = set()
-        for selector in selectors:
-            name = selector.strip("+")
-            if name not in self.models:
-                raise ModelError(
-                    f"--select {selector}: no model named {name!r} (models: {', '.join(order)})"
-                )
-            chosen.add(name)
-            if selector.endswith("+"):
-                chosen |= _reachable(name, children)
-            if selector.startswith("+"):
-                chosen |= _reachable(name, parents)
-        return [name for name in order if name in chosen]
+        return selection.select(self, selectors, exclude)
 
     def upstream(self, names: Iterable[str]) -> set[str]:
         parents = {name: set(model.refs) for name, model in self.models.items()}
@@ -209,6 +197,7 @@ def load_project(root: Path = DEFAULT_PROJECT) -> Project:
             yml = path.with_suffix(".yml")
             entry = declarations.model_entry(yml, path.stem)
             model = _load_model(path, layer, declarations.described(yml, entry))
+            model = replace(model, tags=_tags(model, yml, entry))
             if model.name in models:
                 raise ModelError(f"{path}: model {model.name!r} is also {models[model.name].path}")
             models[model.name] = model
@@ -258,6 +247,22 @@ def _load_model(path: Path, layer: str, described: Described) -> Model:
             "unique_key, one per key column: keys_from={'parent': 'column'}"
         )
     return model
+
+
+def _tags(model: Model, yml: Path, entry: Mapping[str, Any]) -> tuple[str, ...]:
+    """A model's tags: its SQL's `config(tags=…)` and its YAML's `config: {tags: …}`, each a
+    name or a list of names; dbt keeps both."""
+    yaml_config = entry.get("config") or {}
+    if not isinstance(yaml_config, Mapping):
+        raise ModelError(f"{yml}: a model's `config:` is a mapping (found {yaml_config!r})")
+    found: list[str] = []
+    for where, tags in ((model.path, model.template.config.get("tags")),
+                        (yml, yaml_config.get("tags"))):  # fmt: skip
+        names = [tags] if isinstance(tags, str) else tags or []
+        if not isinstance(names, list) or not all(isinstance(t, str) and t for t in names):
+            raise ModelError(f"{where}: tags are a name or a list of names (found {tags!r})")
+        found.extend(names)
+    return tuple(dict.fromkeys(found))
 
 
 def _macro_library(folder: Path) -> declarations.Macros:
