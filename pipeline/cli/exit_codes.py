@@ -15,6 +15,7 @@ class ExitCode(IntEnum):
 
     OK = 0  # done
     ERROR = 1  # a problem with the user's files, lake, query or SQL project: a message says which
+    SOURCE_STALE = 1  # freshness: a source table is older than its error_after (as dbt's)
     USAGE = 2  # a wrong argument (argparse's own status, and the checks argparse cannot make)
     ALL_REJECTED = 3  # normalise/run read files but every one was rejected: no listing came out
     VERIFY_PROBLEMS = 3  # verify found problems (a lake it could not verify at all is ERROR)

@@ -1,10 +1,10 @@
 """`listings`: the parser, `main`, and the error handling every command shares.
 
 The commands live by room: `run_commands` (normalise, run, serve), `lake_commands` (verify,
-compact, resolve-titles), `analyst` (build, lineage, compile, docs, report, describe) and
-`sql`; `build_parser` adds them in the order `--help` lists them. `main` turns what a
-command raises into a message and an `exit_codes.ExitCode` (docs/architecture.md, "Errors
-and exit statuses").
+compact, resolve-titles), `analyst` (build, lineage, compile, docs, report, describe),
+`freshness` and `sql`; `build_parser` adds them in the order `--help` lists them. `main`
+turns what a command raises into a message and an `exit_codes.ExitCode`
+(docs/architecture.md, "Errors and exit statuses").
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 
-from pipeline.cli import analyst, lake_commands, run_commands, sql
+from pipeline.cli import analyst, freshness, lake_commands, run_commands, sql
 from pipeline.cli.exit_codes import ExitCode
 from pipeline.errors import ListingsError
 from pipeline.terminal import escaped_lines
@@ -40,9 +40,10 @@ tables: snapshots (one row per page file), listings (one row per listing), rejec
 (every fragment that is not a listing or the footer, with the reason).
 
 exit status: 0 done; 1 a problem with your files, lake, query or SQL project (the message
-says which); 2 a wrong argument; 3 normalise/run read files but every one was rejected (no
-listing came out; the rejects table says why), or verify found problems; 130 interrupted;
-141 the reader of stdout went away.
+says which), or freshness found a source table past its error_after; 2 a wrong argument;
+3 normalise/run read files but every one was rejected (no listing came out; the rejects
+table says why), or verify found problems; 130 interrupted; 141 the reader of stdout went
+away.
 """
 
 
@@ -102,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     lake_commands.add_compact(commands)
     lake_commands.add_resolve_titles(commands)
     analyst.add_commands(commands)
+    freshness.add_command(commands)
     lake_commands.add_verify(commands)
     return parser
 

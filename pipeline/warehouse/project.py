@@ -21,6 +21,7 @@ import jinja2
 
 from pipeline.errors import ModelError
 from pipeline.warehouse import declarations, selection
+from pipeline.warehouse.contracts import Contract, read_contract
 from pipeline.warehouse.declarations import DataTest, Described
 from pipeline.warehouse.templates import Template, grain_of, vocabulary_vars
 
@@ -47,6 +48,7 @@ class Model:
     materialized: str
     template: Template
     described: Described = Described()  # noqa: RUF009 (frozen: one shared empty value)
+    contract: Contract | None = None  # its YAML's enforced contract (contracts.py)
     # `config(tags=…)` in its SQL and `config: {tags: …}` in its YAML entry, as dbt merges them
     tags: tuple[str, ...] = ()
 
@@ -197,6 +199,7 @@ def load_project(root: Path = DEFAULT_PROJECT) -> Project:
             yml = path.with_suffix(".yml")
             entry = declarations.model_entry(yml, path.stem)
             model = _load_model(path, layer, declarations.described(yml, entry))
+            model = replace(model, contract=read_contract(yml, entry, vars_, model.materialized))
             model = replace(model, tags=_tags(model, yml, entry))
             if model.name in models:
                 raise ModelError(f"{path}: model {model.name!r} is also {models[model.name].path}")

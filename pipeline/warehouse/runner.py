@@ -16,6 +16,7 @@ import duckdb
 import polars as pl
 
 from pipeline.errors import ModelError
+from pipeline.warehouse import contracts
 from pipeline.warehouse.declarations import DataTest
 from pipeline.warehouse.project import PROJECT_FILE, Model, Project
 from pipeline.warehouse.relations import (
@@ -100,6 +101,8 @@ def run(
                 sql = model.template.render(values, project.sources, this=name)
                 _materialise(con, model, sql, write_now=not incremental)
                 result.created.add(name)
+            if model.contract is not None:  # before anything reads it
+                contracts.check(con, model.contract)
             if incremental and appended is not None and _shows_lake_rows(model, project, appended):
                 sources = {key: appended[table] for key, table in project.sources.items()
                            if table in appended}  # fmt: skip
