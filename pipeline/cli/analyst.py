@@ -71,6 +71,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         help="rebuild the warehouse whole from the lake, even where it could be updated",
     )
     options.add_storage_version(build)
+    options.add_target_path(build)
     build.add_argument(
         "--test-only",
         action="store_true",
@@ -199,6 +200,7 @@ def _build(args: argparse.Namespace) -> ExitCode:
             on_event=_print_event,
             on_wait=_say_waiting,
             storage_version=args.storage_version,
+            target_path=args.target_path,
         )
     except LakeError as error:
         print(f"listings build: {error}; {args.db} is unchanged", file=sys.stderr)

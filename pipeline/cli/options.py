@@ -183,6 +183,38 @@ def storage_version(value: str) -> str:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+def add_target_path(parser: Adder) -> None:
+    """`--target-path DIR`: where a build writes run_results.json and manifest.json."""
+    parser.add_argument(
+        "--target-path",
+        type=Path,
+        metavar="DIR",
+        help="folder the build writes its run_results.json and manifest.json into, in dbt's "
+        "shape (default: target/ beside the warehouse file; the warehouse keeps a copy: "
+        'docs/warehouse.md, "Run artifacts")',
+    )
+
+
+@contextlib.contextmanager
+def target_path_set(folder: Path | None) -> Iterator[None]:
+    """Within the block, `folder` (`--target-path`) is where every build the command runs
+    writes its artifacts (set in the environment, where the flow's build reads it)."""
+    from pipeline.warehouse.artifacts import TARGET_PATH_ENV
+
+    if folder is None:
+        yield
+        return
+    before = os.environ.get(TARGET_PATH_ENV)
+    os.environ[TARGET_PATH_ENV] = str(folder)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(TARGET_PATH_ENV, None)
+        else:
+            os.environ[TARGET_PATH_ENV] = before
+
+
 def add_storage_version(parser: Adder) -> None:
     """`--storage-version VERSION`: the DuckDB storage format of a new warehouse file."""
     parser.add_argument(

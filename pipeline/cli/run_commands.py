@@ -136,6 +136,7 @@ def add_run(commands: Subparsers) -> None:
     options.add_db(run, "warehouse file to rebuild")
     run.add_argument("--full-refresh", action="store_true", help="rebuild from every input")
     options.add_storage_version(run)
+    options.add_target_path(run)
     options.add_report(run, "HTML report to write")
     options.add_site_tz(run)
     options.add_max_page(run)
@@ -282,7 +283,10 @@ def _run_walking(args: argparse.Namespace, folders: list[str]) -> ExitCode:
         max_page_bytes=int(args.max_page_mb * 2**20),
         run_started_at=metadata.run_start(),
     )
-    with options.storage_version_set(args.storage_version):
+    with (
+        options.storage_version_set(args.storage_version),
+        options.target_path_set(args.target_path),
+    ):
         summary = None if args.full_refresh else _unchanged(args, report, read_options)
         if summary is None:
             # The check's walk is spent: the flow's plan takes a new one, begun now so it

@@ -1,9 +1,9 @@
 """The data tests' outcomes for the report and a run's summary, as the build stored them.
 
-A build stores every test it ran in the warehouse it writes (`results.store_results`, the
-table `results.RESULTS_TABLE`), so the report shows them without running a test again: a
-failed build's failures (`NAME.failed.duckdb`), an update's findings in the rows it
-changed. A warehouse built before builds stored results has none, and the report says so.
+Read from the run_results.json and manifest.json the build stored in the warehouse it wrote
+(`pipeline.warehouse.artifacts`), with the offending rows of `results.RESULTS_TABLE`: a
+failed build's failures (`NAME.failed.duckdb`), an update's findings in the rows it changed.
+A warehouse built before builds stored artifacts has none, and the report says so.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import duckdb
 import polars as pl
 
+from pipeline.warehouse import artifacts
 from pipeline.warehouse.results import RESULTS_TABLE
 from pipeline.warehouse.templates import quote
 
@@ -60,38 +61,61 @@ class TestRun:
 
 
 def read(con: duckdb.DuckDBPyConnection) -> TestRun:
-    """The outcomes the build that wrote `con`'s warehouse stored; none, with the reason,
-    when it stored none."""
-    table = quote(RESULTS_TABLE)
-    try:
-        stored = con.sql(
-            f"SELECT unique_id, model, depends_on, severity, status, failures, execution_time, "
-            f"is_incremental, failing_rows, compiled_code, original_file_path FROM {table}"
-        ).fetchall()
-    except duckdb.CatalogException:
-        return TestRun(
-            [],
-            "This warehouse holds no data-test results: it was built before builds stored "
-            "them. Rebuild it (`listings build`) to see them here.",
+    """The outcomes the build that wrote `con`'s warehouse stored: each test's result in its
+    run_results.json, what the test is in its manifest.json (`artifacts.read`), and the
+    offending rows it kept in `RESULTS_TABLE` (run_results has no field for them); none,
+    with the reason, for a warehouse built before builds stored their artifacts."""
+    documents = artifacts.read(con)
+    if documents is None or artifacts.RUN_RESULTS not in documents:
+        return TestRun([], NO_ARTIFACTS)
+    nodes = documents.get(artifacts.MANIFEST, {}).get("nodes", {})
+    kept = _kept_rows(con)
+    outcomes = []
+    for result in documents[artifacts.RUN_RESULTS]["results"]:
+        unique_id = result["unique_id"]
+        if not unique_id.startswith("test."):
+            continue
+        node = nodes.get(unique_id, {})
+        name = node.get("name") or unique_id.split(".", 2)[-1]
+        status = str(result["status"]).upper()
+        examples, incremental = kept.get(name, ("[]", False))
+        reads = [parent.rsplit(".", 1)[-1] for parent in node.get("depends_on", {}).get("nodes", [])
+                 if parent.startswith("model.")]  # fmt: skip
+        attached = node.get("attached_node")
+        outcomes.append(
+            Outcome(
+                name=name,
+                model=attached.rsplit(".", 1)[-1] if attached else ", ".join(sorted(reads)),
+                severity=str(node.get("config", {}).get("severity", "error")).lower(),
+                status=status,
+                offending_rows=result.get("failures") or 0,
+                seconds=result.get("execution_time") or 0.0,
+                path=node.get("meta", {}).get("path") or node.get("original_file_path", ""),
+                sql=(result.get("compiled_code") or "").strip(),
+                examples=_examples(examples) if status != "PASS" else pl.DataFrame(),
+                incremental=incremental,
+            )
         )
-    outcomes = [
-        Outcome(
-            name=name,
-            model=model or ", ".join(sorted(depends_on)),
-            severity=severity,
-            status=status.upper(),
-            offending_rows=failures,
-            seconds=seconds,
-            path=path,
-            sql=sql,
-            examples=_examples(failing_rows) if status != "pass" else pl.DataFrame(),
-            incremental=incremental,
-        )
-        for (name, model, depends_on, severity, status, failures, seconds, incremental,
-             failing_rows, sql, path) in stored
-    ]  # fmt: skip
     outcomes.sort(key=lambda o: (STATUS_ORDER.index(o.status), o.model, o.name))
     return TestRun(outcomes)
+
+
+NO_ARTIFACTS = (
+    "This warehouse holds no data-test results: it was built before builds stored their "
+    f"run artifacts ({artifacts.RUN_RESULTS}). Rebuild it (`listings build`) to see them here."
+)
+
+
+def _kept_rows(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, bool]]:
+    """Each test's offending rows (JSON) and whether it read only an update's changes, as
+    `RESULTS_TABLE` keeps them; {} without the table."""
+    try:
+        rows = con.sql(
+            f"SELECT unique_id, failing_rows, is_incremental FROM {quote(RESULTS_TABLE)}"
+        ).fetchall()
+    except duckdb.CatalogException:
+        return {}
+    return {name: (failing_rows, incremental) for name, failing_rows, incremental in rows}
 
 
 def _examples(failing_rows: str) -> pl.DataFrame:

@@ -1,10 +1,10 @@
 """`listings docs`: one self-contained HTML page describing every lake table and model.
 
 Every relation with its layer, materialisation, grain, description, columns (type and
-meaning), tests and SQL, under the lineage graph laid out here as inline SVG. Descriptions
-are `docs.catalogue`'s; column types the warehouse's when `--db` names one, else those of
-the project's views over empty lake tables in memory. Its one script is the search box
-(`SEARCH_SCRIPT`); why, and the rest of the design: docs/warehouse.md.
+meaning), tests and SQL, under the lineage graph laid out here as inline SVG, all read from
+a manifest.json (`catalogue`): the one the warehouse's build stored when `--db` names one,
+else the project's, typed by its views over empty lake tables in memory. Its one script is
+the search box (`SEARCH_SCRIPT`); why, and the rest of the design: docs/warehouse.md.
 """
 
 from __future__ import annotations
@@ -14,18 +14,18 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import polars as pl
 
 from pipeline import atomic
+from pipeline.errors import ReportError
 from pipeline.lake import layout
-from pipeline.report import lineage
-from pipeline.warehouse import database, docs, runner
-from pipeline.warehouse.declarations import DataTest
+from pipeline.report import catalogue, lineage
+from pipeline.warehouse import artifacts, database, docs, runner
 from pipeline.warehouse.project import LAYERS, Project, load_project
 from pipeline.warehouse.relations import create_relation
-from pipeline.warehouse.templates import grain_of
 
 # The graph's geometry, in SVG user units (pixels at 100 %).
 NODE_WIDTH, NODE_HEIGHT = 210, 42
@@ -47,25 +47,44 @@ LAYER_COLOURS = {
 def write(out: Path, *, db: Path | None = None, project: Project | None = None) -> Path:
     """Write the page to `out` (beside it under a temporary name, then renamed); return `out`.
 
-    Column types come from the warehouse at `db` when it exists, else from an empty
-    in-memory build of the project.
+    With a warehouse at `db`, the page draws the manifest.json its build stored in it
+    (`artifacts.read`): the models, columns, types, tests and SQL that warehouse holds; a
+    warehouse built before builds stored it raises `ReportError` (rebuild it). Without one,
+    the manifest of `project` (default: `load_project()`), typed by an empty in-memory build.
     """
-    project = project or load_project()
     if db is not None and db.is_file():
         con = database.connect(db, read_only=True)
+        try:
+            documents = artifacts.read(con) or {}
+        finally:
+            con.close()
+        if artifacts.MANIFEST not in documents:
+            raise ReportError(
+                f"{db} holds no {artifacts.MANIFEST}: it was built before builds stored their "
+                "run artifacts. Rebuild it (`listings build`) to document it, or leave out "
+                "--db to document the project"
+            )
+        found = documents[artifacts.MANIFEST]
         types_from = f"the warehouse {db}"
     else:
-        con = empty_build(project)
+        found = project_manifest(project or load_project())
         missing = f" (no warehouse at {db})" if db is not None else ""
         types_from = f"the project's models over empty lake tables{missing}"
-    try:
-        columns = docs.built_columns(con)
-    finally:
-        con.close()
-    page = render(project, docs.catalogue(project, columns), types_from=types_from)
+    page = render(catalogue.read(found), types_from=types_from)
     out.parent.mkdir(parents=True, exist_ok=True)
     atomic.write_text(out, page)
     return out
+
+
+def project_manifest(project: Project) -> dict[str, Any]:
+    """The manifest.json a build of `project` would store, its columns typed by
+    `empty_build`: the page of a project without a warehouse."""
+    con = empty_build(project)
+    try:
+        described = docs.catalogue(project, docs.built_columns(con))
+    finally:
+        con.close()
+    return artifacts.manifest(artifacts.Recorder(), project, project.vars, described)
 
 
 def empty_build(project: Project) -> duckdb.DuckDBPyConnection:
@@ -87,8 +106,9 @@ def empty_build(project: Project) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def render(project: Project, relations: Sequence[docs.Relation], *, types_from: str) -> str:
+def render(found: catalogue.Catalogue, *, types_from: str) -> str:
     """The page's HTML."""
+    relations = found.relations
     by_name = {relation.name: relation for relation in relations}
     read_by: dict[str, list[str]] = {relation.name: [] for relation in relations}
     for relation in relations:
@@ -102,14 +122,13 @@ def render(project: Project, relations: Sequence[docs.Relation], *, types_from: 
         members = [r for r in relations if r.layer == layer]
         if members:
             articles = "\n".join(
-                _relation(r, project, read_by.get(r.name, []), by_name) for r in members
+                _relation(r, found, read_by.get(r.name, []), by_name) for r in members
             )
             sections.append(
                 f'<section id="layer-{_e(layer)}">\n<h2>{_e(title)}</h2>\n{articles}\n</section>'
             )
-    singular = [t for t in project.tests if t.model is None]
-    if singular:
-        items = "\n".join(_singular_test(t, project) for t in singular)
+    if found.singular:
+        items = "\n".join(_singular_test(t) for t in found.singular)
         sections.append(
             f'<section id="singular-tests">\n<h2>Singular tests</h2>\n{items}\n</section>'
         )
@@ -143,7 +162,7 @@ placeholder="a name or words of a description: size_bytes, upload time">
 <h2>Lineage</h2>
 <p class="muted">Lake tables, then staging, intermediate and marts; an arrow runs from what a
 model reads to the model. A dashed border is a view. Click a box for its section.</p>
-{lineage_svg(project)}
+{lineage_svg(found.graph, found.source_relation)}
 </section>
 {chr(10).join(sections)}
 <script>{SEARCH_SCRIPT}</script>
@@ -154,11 +173,11 @@ model reads to the model. A dashed border is a view. Click a box for its section
 
 def _relation(
     relation: docs.Relation,
-    project: Project,
+    found: catalogue.Catalogue,
     read_by: Sequence[str],
     by_name: Mapping[str, docs.Relation],
 ) -> str:
-    model = project.models.get(relation.name)
+    model = found.code.get(relation.name)
     facts = [
         ("layer", _e(relation.layer)),
         ("materialised", _e(relation.materialized)),
@@ -184,11 +203,11 @@ def _relation(
     sql = ""
     if model is not None:
         sql = (
-            f"<details><summary>SQL ({_e(docs.shown_path(project, model.path))})</summary>"
-            f"<pre><code>{_e(model.template.text.strip())}</code></pre></details>"
+            f"<details><summary>SQL ({_e(model.path)})</summary>"
+            f"<pre><code>{_e(model.raw_code.strip())}</code></pre></details>"
             "<details><summary>Compiled SQL, as the build runs it "
             f"(<code>listings compile {_e(relation.name)}</code>)</summary>"
-            f"<pre><code>{_e(project.compile(relation.name))}</code></pre></details>"
+            f"<pre><code>{_e(model.compiled_code)}</code></pre></details>"
         )
     description = _prose(relation.description) or '<span class="muted">No description.</span>'
     return f"""<article class="relation {_e(relation.layer)}" id="rel-{_e(relation.name)}">
@@ -248,14 +267,14 @@ def _enum_values(type_: str) -> tuple[list[str] | None, int]:
     return list(dict(parsed.children)["values"]), lists
 
 
-def _singular_test(test: DataTest, project: Project) -> str:
-    grain = grain_of(test.template.text) or ""
+def _singular_test(test: catalogue.TestNode) -> str:
+    grain = test.grain
     return f"""<article class="test" id="test-{_e(test.name)}">
 <h3>{_e(test.name)} <span class="badge">{_e(test.severity)}</span></h3>
 <p class="description">{_e(grain)}</p>
 <dl><dt>reads</dt><dd>{_links(test.refs)}</dd>
-<dt>defined in</dt><dd><code>{_e(docs.shown_path(project, test.template.path))}</code></dd></dl>
-<details><summary>SQL</summary><pre><code>{_e(test.template.text.strip())}</code></pre></details>
+<dt>defined in</dt><dd><code>{_e(test.path)}</code></dd></dl>
+<details><summary>SQL</summary><pre><code>{_e(test.raw_code.strip())}</code></pre></details>
 </article>"""
 
 
@@ -290,7 +309,7 @@ class _Slot:
         return NODE_HEIGHT if self.node is not None else WAYPOINT_HEIGHT
 
 
-def lineage_svg(project: Project) -> str:
+def lineage_svg(dag: lineage.Graph, source_relation: Mapping[str, str]) -> str:
     """The lineage graph as inline SVG, laid out in columns by layer.
 
     Columns run sources → staging → intermediate → marts; a model that reads a model of its
@@ -300,7 +319,6 @@ def lineage_svg(project: Project) -> str:
     boxes and waypoints sit in the order of the mean height of what leads into them (the
     barycentre heuristic of layered drawing: few crossings, no layout library).
     """
-    dag = lineage.graph(project, tests=False)
     ranks = {layer: rank for rank, layer in enumerate((docs.SOURCE_LAYER, *LAYERS))}
     parents: dict[str, list[str]] = {node.id: [] for node in dag.nodes}
     for parent, child in dag.edges:
@@ -310,7 +328,6 @@ def lineage_svg(project: Project) -> str:
         same = [key[p][1] + 1 for p in parents[node.id] if key[p][0] == ranks[node.layer]]
         key[node.id] = (ranks[node.layer], max(same, default=0))
     keys = sorted(set(key.values()))
-    source_relation = {f"{s}.{t}": table for (s, t), table in project.sources.items()}
     slots = {
         node.id: _Slot(
             node.id, keys.index(key[node.id]), node, source_relation.get(node.id, node.id)

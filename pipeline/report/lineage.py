@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from pipeline.warehouse.project import LAYERS, Project
 from pipeline.warehouse.templates import grain_of
@@ -62,6 +63,30 @@ def graph(project: Project, *, tests: bool = True) -> Graph:
             nodes.append(Node(test.name, TEST, "tests", None, grain, test.severity, path))
             edges.extend((ref, test.name) for ref in test.refs)
             edges.extend((f"{s}.{t}", test.name) for s, t in test.template.sources)
+    return Graph(tuple(nodes), tuple(edges))
+
+
+def from_manifest(manifest: Mapping[str, Any], *, tests: bool = True) -> Graph:
+    """The same graph as `graph`, of a manifest.json (`pipeline.warehouse.artifacts`): what
+    the build that wrote a warehouse compiled, with no project read again."""
+    nodes: list[Node] = [
+        Node(f"{source['source_name']}.{source['identifier']}", SOURCE, "sources")
+        for source in manifest.get("sources", {}).values()
+    ]
+    edges: list[tuple[str, str]] = []
+    for node in manifest.get("nodes", {}).values():
+        meta, name = node.get("meta", {}), node["name"]
+        if node["resource_type"] == "model":
+            nodes.append(Node(name, MODEL, meta.get("layer", ""), node["config"]["materialized"],
+                              meta.get("grain"), path=meta.get("path")))  # fmt: skip
+        elif tests and node["resource_type"] == "test" and not node.get("attached_node"):
+            severity = str(node["config"]["severity"]).lower()
+            nodes.append(Node(name, TEST, "tests", None, meta.get("grain"), severity,
+                              meta.get("path")))  # fmt: skip
+        else:
+            continue
+        edges.extend((ref["name"], name) for ref in node.get("refs", []))
+        edges.extend((f"{s}.{t}", name) for s, t in node.get("sources", []))
     return Graph(tuple(nodes), tuple(edges))
 
 

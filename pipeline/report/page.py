@@ -28,7 +28,7 @@ from pipeline.report.data import (
     load,
 )
 from pipeline.report.data_tests import TestRun
-from pipeline.warehouse.results import RESULTS_TABLE
+from pipeline.warehouse.artifacts import ARTIFACTS_TABLE, RUN_RESULTS
 
 __all__ = ["load", "render", "write"]
 
@@ -494,7 +494,7 @@ def _tests(tests: TestRun) -> str:
         f"{len(tests.outcomes)} tests from <code>dbt_like_sql/</code>: "
         f"{tests.count('PASS')} pass, {tests.count('WARN')} warn, {tests.count('FAIL')} fail"
         f". As the build that wrote this warehouse ran them ({tests.seconds:.1f} s) and stored "
-        f"them in it (<code>{RESULTS_TABLE}</code>)"
+        f"them in it (<code>{RUN_RESULTS}</code>, in <code>{ARTIFACTS_TABLE}</code>)"
         + (
             f"; it updated the warehouse, so {tests.incremental} of them read only the rows "
             "it changed"

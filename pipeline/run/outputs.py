@@ -25,6 +25,17 @@ def _local(source: Source) -> Path | None:
     return None if "://" in text else Path(text).resolve()
 
 
+def own_outputs(db: Path | None, report: Path | None) -> list[Path | None]:
+    """What a run writes besides the lake: the warehouse, the report, and the run artifacts
+    (JSON, which a run reads as input too) its build writes into the target folder."""
+    if db is None:
+        return [db, report]
+    from pipeline.warehouse import artifacts  # duckdb: only for a run that builds
+
+    folder = artifacts.target_folder(db)
+    return [db, report, folder / artifacts.RUN_RESULTS, folder / artifacts.MANIFEST]
+
+
 def skip_own_outputs(planned: Plan, outputs: Sequence[Path | None]) -> Plan:
     """`planned` without the files named in `outputs` (the run's warehouse and report),
     each named in the summary's `skipped` and no longer counted as found."""

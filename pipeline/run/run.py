@@ -28,6 +28,7 @@ from pipeline.lake.storage import LakeLike, Location
 from pipeline.run import execute, plan, titles
 from pipeline.run.normalise import BatchResult
 from pipeline.run.outputs import (
+    own_outputs,
     record_warehouse_state,
     report_current,
     skip_own_outputs,
@@ -97,7 +98,7 @@ class Run:
         lake = settings.lake
         with lock.locked(lake, on_wait=self.on_message):
             reconcile(lake, full_refresh=settings.full_refresh, say=self._say)
-            planned = skip_own_outputs(self.plan(), [settings.db, settings.report])
+            planned = skip_own_outputs(self.plan(), own_outputs(settings.db, settings.report))
             summary, total = planned.summary, len(planned.todo)
             if settings.full_refresh:
                 # The plan began the refresh (`manifest.reset`): its groups get names of
@@ -146,7 +147,7 @@ class Run:
         lake = settings.lake
         with lock.locked(lake, on_wait=self.on_message):
             reconcile(lake, full_refresh=False, say=self._say)
-            planned = skip_own_outputs(self.plan(), [settings.db, settings.report])
+            planned = skip_own_outputs(self.plan(), own_outputs(settings.db, settings.report))
             if planned.todo or manifest.titles_pending_since(lake) is not None:
                 return None
             summary = finish(lake, planned.summary)

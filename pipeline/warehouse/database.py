@@ -28,7 +28,7 @@ from pipeline.errors import ModelError, OutputPathError
 from pipeline.lake import layout, lock, manifest
 from pipeline.lake.storage import LakeLike, Location
 from pipeline.vocab import TABLES
-from pipeline.warehouse import docs, files, increments, read_only, runner
+from pipeline.warehouse import artifacts, docs, files, increments, read_only, runner
 from pipeline.warehouse.project import Project, load_project
 from pipeline.warehouse.relations import checkpoint, create_relation
 from pipeline.warehouse.results import Event, OnEvent, RunResult
@@ -192,6 +192,7 @@ def rebuild(
     on_event: OnEvent | None = None,
     on_wait: Callable[[str], None] | None = None,
     storage_version: str | None = None,
+    target_path: Path | None = None,
 ) -> Built:
     """Load the lake tables, build the models (all, or `select`), run their tests.
 
@@ -221,11 +222,18 @@ def rebuild(
     by default `config.STORAGE_VERSION`, which DuckDB 1.3 and later open); a warehouse in
     another format is rebuilt whole, except by a `select`, which works on a copy of it and
     so keeps its format (docs/warehouse.md, "Which DuckDB opens the warehouse").
+
+    A build of the models stores its run_results.json and manifest.json (dbt's shape) in
+    the warehouse it writes (`artifacts.ARTIFACTS_TABLE`; a failed build's in its failed
+    file) and writes them into `target_path` (`artifacts.target_folder`: by default
+    `target/` beside `db`) once the
+    warehouse is in place, or failed (docs/warehouse.md, "Run artifacts").
     """
     return _rebuild(
         lake, db, with_models=with_models, select=select, project=project,
         full_refresh=full_refresh, on_event=on_event, on_wait=on_wait, in_place=True,
         storage_version=files.storage_version(storage_version),
+        target_path=artifacts.target_folder(db, target_path),
     )  # fmt: skip
 
 
@@ -253,6 +261,7 @@ def _rebuild(
     on_wait: Callable[[str], None] | None,
     in_place: bool,
     storage_version: str,
+    target_path: Path,
 ) -> Built:
     where = manifest.require_lake(lake)  # first: taking the lock makes `_manifest/`
     if with_models and project is None:
@@ -272,11 +281,15 @@ def _rebuild(
             in_place=in_place, on_event=on_event, on_wait=on_wait, storage_version=storage_version,
         )  # fmt: skip
     con, why = target.con, target.why
+    recorder = artifacts.Recorder(on_event)
+    args = {"select": list(select or []), "full_refresh": full_refresh,
+            "target_path": str(target_path)}  # fmt: skip
+    documents = None
     try:
         result = None
         if project is not None:
             result = runner.run(
-                con, project, select=select, with_upstream=not partial, on_event=on_event,
+                con, project, select=select, with_upstream=not partial, on_event=recorder,
                 incremental=why is None, appended=APPENDED if why is None else None,
             )  # fmt: skip
         # a selection rebuilt some models only: no checksum, so the next build is whole
@@ -288,8 +301,13 @@ def _rebuild(
         else:
             create_relation(con, increments.STATE_TABLE, "table", *state.row_sql())
         created = None if why is not None or result is None else result.created
+        if project is not None:
+            documents, made = artifacts.record(con, recorder, project, keep_others=partial,
+                                               args=args)  # fmt: skip
+            if made and created is not None:
+                created = {*created, artifacts.ARTIFACTS_TABLE}
         docs.write_comments(con, project, only=created, in_transaction=target.in_place)
-    except ModelError:
+    except ModelError as error:
         if target.in_place:
             con.rollback()
             con.close()
@@ -297,11 +315,16 @@ def _rebuild(
             return _rebuild(
                 lake, db, with_models=with_models, select=select, project=project,
                 full_refresh=full_refresh, on_event=None, on_wait=on_wait, in_place=False,
-                storage_version=storage_version,
+                storage_version=storage_version, target_path=target_path,
             )  # fmt: skip
+        if project is not None:  # the failed file keeps its own, the target folder a copy
+            documents, _ = artifacts.record(con, recorder, project, error=str(error),
+                                            keep_others=partial, args=args)  # fmt: skip
         con.close()
         os.replace(target.path, db.with_name(f"{db.stem}.failed{db.suffix}"))
         files.wal(target.path).unlink(missing_ok=True)
+        if documents is not None:
+            artifacts.write_files(target_path, documents)
         raise
     except BaseException:
         if target.in_place:
@@ -315,6 +338,8 @@ def _rebuild(
     else:
         con.close()
         files.replace(target.path, db, _open_pin, on_wait)
+    if documents is not None:
+        artifacts.write_files(target_path, documents)
     return Built(target.counts, result, why is None, why if why != "" else None, target.added)
 
 

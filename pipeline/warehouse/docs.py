@@ -17,11 +17,13 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Protocol
 
 import duckdb
 
 from pipeline import vocab
-from pipeline.warehouse.declarations import DataTest, Described
+from pipeline.warehouse.artifacts import ARTIFACT_COLUMNS, ARTIFACTS_TABLE
+from pipeline.warehouse.declarations import Described
 from pipeline.warehouse.project import Project
 from pipeline.warehouse.results import RESULT_COLUMNS, RESULTS_TABLE
 from pipeline.warehouse.templates import literal, quote
@@ -29,6 +31,24 @@ from pipeline.warehouse.templates import literal, quote
 # The pandera model behind each lake table (as `lake.layout.file_schema` pairs them).
 LAKE_MODELS = vocab.TABLE_MODELS
 SOURCE_LAYER = "sources"
+
+
+class TestLike(Protocol):
+    """What the docs show of a data test: a project's `DataTest`, or a manifest's test node
+    as `pipeline.report.catalogue` reads it."""
+
+    __test__ = False  # not a pytest test class, despite the name
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def severity(self) -> str: ...
+    @property
+    def model(self) -> str | None: ...
+    @property
+    def column(self) -> str | None: ...
+    @property
+    def refs(self) -> tuple[str, ...]: ...
 
 
 @dataclass(frozen=True)
@@ -39,7 +59,7 @@ class Column:
     type: str
     description: str
     described_by: str  # where the description comes from: a file, or the relation inherited
-    tests: tuple[DataTest, ...] = ()
+    tests: tuple[TestLike, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -53,7 +73,7 @@ class Relation:
     description: str
     columns: tuple[Column, ...]
     reads: tuple[str, ...]  # relations it is built from
-    tests: tuple[DataTest, ...]  # generic tests declared on it, singular tests reading it
+    tests: tuple[TestLike, ...]  # generic tests declared on it, singular tests reading it
     path: str  # the file that defines it
 
     @property
@@ -210,7 +230,13 @@ def write_comments(
     if only is not None:
         kinds = {name: kind for name, kind in kinds.items() if name in only}
     statements = comment_sql(
-        [*catalogue(project, built_columns(con)), BUILD_RELATION, RESULTS_RELATION], kinds
+        [
+            *catalogue(project, built_columns(con)),
+            BUILD_RELATION,
+            RESULTS_RELATION,
+            ARTIFACTS_RELATION,
+        ],
+        kinds,
     )
     if statements and in_transaction:
         con.execute("\n".join(statements))
@@ -284,6 +310,19 @@ RESULTS_RELATION = Relation(
     (),
     (),
     "pipeline/warehouse/results.py",
+)
+ARTIFACTS_RELATION = Relation(
+    ARTIFACTS_TABLE,
+    "build",
+    "table",
+    "one row per document: run_results.json and manifest.json",
+    "The run artifacts, in dbt's shape, of the build that wrote this warehouse (the same "
+    "documents it wrote into its target folder): the report reads the tests' outcomes from "
+    "run_results.json, `listings docs` the models, columns and tests from manifest.json.",
+    tuple(Column(name, type_, text, "") for name, type_, text in ARTIFACT_COLUMNS),
+    (),
+    (),
+    "pipeline/warehouse/artifacts.py",
 )
 
 

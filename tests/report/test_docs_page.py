@@ -15,7 +15,9 @@ import duckdb
 import pytest
 
 from pipeline import cli
+from pipeline.errors import ReportError
 from pipeline.report import docs_page
+from pipeline.warehouse import artifacts
 from pipeline.warehouse.project import LAYERS, load_project
 from tests.warehouse.sql.test_runner import model, write_project
 
@@ -130,19 +132,47 @@ def test_the_page_is_self_contained_and_its_links_resolve(page: str) -> None:
     assert set(anchors.links) - set(anchors.ids) == set()
 
 
-def test_column_types_come_from_the_warehouse_when_there_is_one(tmp_path: Path) -> None:
+def test_with_a_warehouse_the_page_draws_the_manifest_its_build_stored(
+    tmp_path: Path, sample_warehouse: Path
+) -> None:
+    """Models, columns, types, descriptions and tests come from the manifest.json the build
+    stored in the warehouse (`_artifacts`), not from the project read again."""
+    db = tmp_path / "w.duckdb"
+    shutil.copyfile(sample_warehouse, db)
+    with duckdb.connect(str(db)) as con:
+        documents = artifacts.read(con)
+        assert documents is not None
+        node = documents[artifacts.MANIFEST]["nodes"]["model.listings.dim_documents"]
+        node["description"] = "As the stored manifest says."
+        node["columns"]["document_key"]["data_type"] = "DECIMAL(9,2)"
+        artifacts.store(con, documents)
+    page = docs_page.write(tmp_path / "with.html", db=db).read_text(encoding="utf-8")
+    assert "As the stored manifest says." in page
+    row = '<tr id="col-dim_documents-document_key"><td><code>document_key</code></td>'
+    assert f"{row}<td><code>DECIMAL(9,2)</code></td>" in page
+    assert f"Column types from the warehouse {db}." in page
+    project = docs_page.write(tmp_path / "project.html").read_text(encoding="utf-8")
+    assert "As the stored manifest says." not in project
+    assert f"{row}<td><code>VARCHAR</code></td>" in project
+
+
+def test_a_warehouse_without_stored_artifacts_is_to_rebuild(
+    tmp_path: Path, sample_warehouse: Path
+) -> None:
+    db = tmp_path / "w.duckdb"
+    shutil.copyfile(sample_warehouse, db)
+    with duckdb.connect(str(db)) as con:
+        con.execute("drop table _artifacts")
+    with pytest.raises(ReportError, match=r"holds no manifest.json: .* Rebuild it"):
+        docs_page.write(tmp_path / "page.html", db=db)
+
+
+def test_column_types_come_from_an_empty_build_without_a_warehouse(tmp_path: Path) -> None:
     project = load_project(
         write_project(tmp_path / "project", {"marts/facts.sql": model("select 1 as x", "table")})
     )
-    db = tmp_path / "w.duckdb"
-    with duckdb.connect(str(db)) as con:
-        con.execute("create table facts (x decimal(9, 2))")
-    with_types = docs_page.write(tmp_path / "with.html", db=db, project=project)
-    built = with_types.read_text(encoding="utf-8")
     empty = docs_page.write(tmp_path / "without.html", project=project).read_text(encoding="utf-8")
     row = '<tr id="col-facts-x"><td><code>x</code></td><td><code>{}</code></td>'
-    assert row.format("DECIMAL(9,2)") in built
-    assert f"Column types from the warehouse {db}." in built
     assert row.format("INTEGER") in empty
 
 

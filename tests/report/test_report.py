@@ -500,16 +500,32 @@ def test_the_tests_are_the_builds_not_run_again_by_the_report(sample: Path, tmp_
     total = len(load_project().tests)
     assert f"{total} tests from <code>dbt_like_sql/</code>: {total} pass, 0 warn, 0 fail. " in tests
     assert "As the build that wrote this warehouse ran them (" in tests
-    assert "and stored them in it (<code>_test_results</code>). A warning flags" in tests
+    assert (
+        "and stored them in it (<code>run_results.json</code>, in <code>_artifacts</code>). "
+        "A warning flags" in tests
+    )
+
+
+def test_the_outcomes_are_read_from_the_stored_run_results(sample: Path, tmp_path: Path) -> None:
+    """The report reads each test's status and count from run_results.json as the build
+    stored it (`_artifacts`), its severity and model from manifest.json."""
+    tests = _tests_section_after(
+        sample, tmp_path,
+        "update _artifacts set body = replace(body::varchar, "
+        "'\"status\": \"pass\", \"timing\"', '\"status\": \"warn\", \"timing\"')::json "
+        "where name = 'run_results.json'",
+    )  # fmt: skip
+    total = len(load_project().tests)
+    assert f"{total} tests from <code>dbt_like_sql/</code>: 0 pass, {total} warn, 0 fail. " in tests
 
 
 def test_a_warehouse_built_before_builds_stored_their_tests_says_so(
     sample: Path, tmp_path: Path
 ) -> None:
-    tests = _tests_section_after(sample, tmp_path, "drop table _test_results")
+    tests = _tests_section_after(sample, tmp_path, "drop table _artifacts")
     assert text(tests.split('<p class="caption">', 1)[1].split("</p>", 1)[0]) == (
-        "This warehouse holds no data-test results: it was built before builds stored them. "
-        "Rebuild it (`listings build`) to see them here."
+        "This warehouse holds no data-test results: it was built before builds stored their "
+        "run artifacts (run_results.json). Rebuild it (`listings build`) to see them here."
     )
 
 

@@ -25,8 +25,10 @@ def test_a_report_and_warehouse_in_the_input_folder_are_skipped(
     again = once(full_refresh=True)  # reads every input again, the outputs now among them
     for summary in (first, again):
         assert (summary.files_found, summary.snapshots, summary.rejects) == (6, 6, 0)
-    assert sorted(again.skipped) == sorted([(OWN_OUTPUT, str(db)), (OWN_OUTPUT, str(report))])
-    assert f"skipped:        2 {OWN_OUTPUT} (" in again.render()
+    target = raw_copy / "target"  # the build's run artifacts (JSON, a form a run reads)
+    own = [db, report, target / "run_results.json", target / "manifest.json"]
+    assert sorted(again.skipped) == sorted((OWN_OUTPUT, str(path)) for path in own)
+    assert f"skipped:        4 {OWN_OUTPUT} (" in again.render()
     # For a run that does not write them they are files like any other.
     plain = run.normalise_paths([raw_copy], tmp_path / "other", metadata.ReadOptions())
-    assert plain.files_found == 8
+    assert plain.files_found == 10  # 6 pages, the warehouse, the report, 2 artifacts

@@ -23,7 +23,7 @@ from pipeline import cli
 from pipeline.run import run
 from pipeline.run.progress import BatchProgress
 from pipeline.run.summary import FlaggedTest, RunSummary
-from pipeline.warehouse import increments
+from pipeline.warehouse import artifacts, increments
 from pipeline.warehouse.project import load_project
 from render.fields import Document
 from render.text import render_page
@@ -164,6 +164,12 @@ def test_a_warned_test_is_counted_and_its_rows_printed_as_the_build_stored_them(
              'and a heading far longer than a cell", "times_seen": 2}, '
              '{"document_key": "k2", "heading": null, "times_seen": 3}]'],
         )  # fmt: skip
+        documents = artifacts.read(con)  # the outcome itself: the stored run_results.json
+        assert documents is not None
+        for result in documents[artifacts.RUN_RESULTS]["results"]:
+            if result["unique_id"] == "test.listings.assert_document_intervals_intersect":
+                result |= {"status": "warn", "failures": 4}
+        artifacts.store(con, documents)
     counts, flagged = run.stored_tests(db)
     total = len(load_project().tests)
     assert counts == {"PASS": total - 1, "WARN": 1}

@@ -114,7 +114,7 @@ def test_an_empty_file_holds_nothing_to_lose_and_is_replaced(lake: Path, tmp_pat
     empty.touch()
     assert database.build(lake, empty, select=["dim_documents"]) == SAMPLE_ROWS
     assert database.query("select count(*) from dim_documents", db=empty).item() == 33
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["w.duckdb"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["target", "w.duckdb"]
 
 
 def test_a_warehouse_is_rebuilt_over_its_previous_build(lake: Path, tmp_path: Path) -> None:
@@ -185,4 +185,4 @@ def test_a_build_clears_what_killed_builds_of_its_warehouse_left(
     spill.mkdir()
     (spill / "block").write_bytes(b"x")
     database.build(lake, tmp_path / "w.duckdb")
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*kept, "w.duckdb"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*kept, "target", "w.duckdb"])
