@@ -62,6 +62,9 @@ DASK_ADDRESS_ENV = "LISTINGS_DASK_ADDRESS"
 # Set by `listings serve` for the flow runs it serves (they inherit it): each prints one line
 # when it ends, as a served process that only ever printed its start-up leaves people guessing.
 SERVED_ENV = "LISTINGS_SERVED"
+# The folder a build writes its run artifacts to (`--target-path`; `listings run` hands its
+# option to the build through it). Unset: `target/` beside the warehouse file.
+TARGET_PATH_ENV = "LISTINGS_TARGET_PATH"
 
 
 def duckdb_storage_version() -> str:
@@ -93,3 +96,8 @@ def dask_address() -> str | None:
 def served() -> bool:
     """Whether this process is a flow run that `listings serve` started (`SERVED_ENV`)."""
     return bool(os.environ.get(SERVED_ENV))
+
+
+def target_path() -> str | None:
+    """The run artifacts' folder from the environment (`TARGET_PATH_ENV`), or None."""
+    return os.environ.get(TARGET_PATH_ENV) or None

@@ -16,9 +16,10 @@ def test_the_tables_and_their_models_are_one_declaration() -> None:
     assert vocab.TABLES == tuple(vocab.TABLE_MODELS) == ("listings", "rejects", "snapshots")
     for table, model in vocab.TABLE_MODELS.items():
         assert issubclass(getattr(schemas, model), pa.DataFrameModel)
-        assert layout.file_schema(table).names()[:3] == list(
-            schemas.polars_schema(getattr(schemas, model))
-        )[:3]
+        assert (
+            layout.file_schema(table).names()[:3]
+            == list(schemas.polars_schema(getattr(schemas, model)))[:3]
+        )
     assert docs.LAKE_MODELS is vocab.TABLE_MODELS
 
 

@@ -82,8 +82,10 @@ def test_a_numeric_ref_other_than_the_id_or_a_ref_no_link_prints_is_rejected() -
     valid, failed = schemas.split_valid(frame, schemas.Listing)
     assert valid["position"].to_list() == [4]
     assert failed.select("position", "reason").rows() == [
-        (1, "schema check failed: Listing a numeric document_ref is document_id or a 16-digit "
-            "uuid"),
+        (
+            1,
+            "schema check failed: Listing a numeric document_ref is document_id or a 16-digit uuid",
+        ),
         (2, "schema check failed: document_ref str_matches('^[0-9A-Za-z_-]+$')"),
         (3, "schema check failed: document_ref str_matches('^[0-9A-Za-z_-]+$')"),
     ]

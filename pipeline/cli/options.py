@@ -199,20 +199,19 @@ def add_target_path(parser: Adder) -> None:
 def target_path_set(folder: Path | None) -> Iterator[None]:
     """Within the block, `folder` (`--target-path`) is where every build the command runs
     writes its artifacts (set in the environment, where the flow's build reads it)."""
-    from pipeline.warehouse.artifacts import TARGET_PATH_ENV
 
     if folder is None:
         yield
         return
-    before = os.environ.get(TARGET_PATH_ENV)
-    os.environ[TARGET_PATH_ENV] = str(folder)
+    before = os.environ.get(config.TARGET_PATH_ENV)
+    os.environ[config.TARGET_PATH_ENV] = str(folder)
     try:
         yield
     finally:
         if before is None:
-            os.environ.pop(TARGET_PATH_ENV, None)
+            os.environ.pop(config.TARGET_PATH_ENV, None)
         else:
-            os.environ[TARGET_PATH_ENV] = before
+            os.environ[config.TARGET_PATH_ENV] = before
 
 
 def add_storage_version(parser: Adder) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import threading
 import time
 import uuid
@@ -23,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from pipeline import atomic
+from pipeline import atomic, config
 from pipeline.warehouse.relations import column_types, relation_names
 from pipeline.warehouse.results import Event, OnEvent, failures_relation, ignore_event
 from pipeline.warehouse.templates import quote
@@ -37,8 +36,6 @@ RUN_RESULTS, MANIFEST = "run_results.json", "manifest.json"
 RUN_RESULTS_SCHEMA = "https://schemas.getdbt.com/dbt/run-results/v6.json"
 MANIFEST_SCHEMA = "https://schemas.getdbt.com/dbt/manifest/v12.json"
 TARGET = "target"  # the default target folder, beside the warehouse file (dbt's name)
-# Where `listings run` (whose build the flow calls) says its build writes them: `--target-path`.
-TARGET_PATH_ENV = "LISTINGS_TARGET_PATH"
 SCHEMA = "main"  # the schema the models are built in
 # The table a build stores both documents in, beside `_test_results` (written in the same
 # build, so replaced with the warehouse, atomically): what the report and docs page read.
@@ -53,11 +50,11 @@ _BUILD_STEPS = ("model", "update", "keep")  # the `Event` steps of a model
 
 
 def target_folder(db: Path, given: Path | None = None) -> Path:
-    """Where a build of `db` writes its documents: `given`, else `$TARGET_PATH_ENV`, else
-    `TARGET` beside `db`."""
+    """Where a build of `db` writes its documents: `given`, else `config.TARGET_PATH_ENV`,
+    else `TARGET` beside `db`."""
     if given is not None:
         return given
-    named = os.environ.get(TARGET_PATH_ENV)
+    named = config.target_path()
     return Path(named) if named else db.parent / TARGET
 
 

@@ -102,8 +102,16 @@ def test_an_output_that_is_the_db_not_built_yet_is_refused(
         (["docs", "--db", "{db}", "--out", "{lake}/_manifest/manifest.parquet"], "{lake}"),
         (["report", "--db", "{db}", "--out", "{lake}/listings/report.html"], "{lake}"),
         (
-            ["sql", "select 1", "--lake", "{lake}", "--format", "csv", "--out",
-             "{lake}/_manifest/part-1.parquet"],
+            [
+                "sql",
+                "select 1",
+                "--lake",
+                "{lake}",
+                "--format",
+                "csv",
+                "--out",
+                "{lake}/_manifest/part-1.parquet",
+            ],
             "{lake}",
         ),
         (["sql", "select 1", "--db", "{db}", "--format", "csv", "--out", "{lake}/q.csv"], "{lake}"),

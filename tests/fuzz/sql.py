@@ -112,9 +112,7 @@ def free_queries(draw: st.DrawFn) -> str:
     to fill."""
     pieces = draw(
         st.lists(
-            st.one_of(
-                st.sampled_from(READS), st.sampled_from(WRITES), st.sampled_from(FRAGMENTS)
-            ),
+            st.one_of(st.sampled_from(READS), st.sampled_from(WRITES), st.sampled_from(FRAGMENTS)),
             min_size=1,
             max_size=6,
         )

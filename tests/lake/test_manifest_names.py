@@ -61,6 +61,6 @@ def test_the_names_the_lake_writes_pass(sample_lake: Path) -> None:
     assert names.str.contains(layout.DATA_FILE).all()
     group = layout.group_name(layout.MERGED_PREFIX, ["a"])
     older = ["0123456789abcdef0123", "batch-0123456789abcdef0123"]
-    assert pl.Series([layout.data_file("2026-11", group), *older]).str.contains(
-        layout.DATA_FILE
-    ).all()
+    assert (
+        pl.Series([layout.data_file("2026-11", group), *older]).str.contains(layout.DATA_FILE).all()
+    )

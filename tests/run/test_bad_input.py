@@ -253,8 +253,10 @@ def test_cr_only_line_ends_give_the_same_listings_as_lf(normalise_texts) -> None
     the file's own), not one line of run-together listings rejected as wrong ages."""
     tables = normalise_texts({"lf.txt": PAGE, "cr.txt": PAGE.replace("\n", "\r")})
     assert tables.rejects.height == 0
-    per_file = tables.listings.sort("position").group_by("snapshot_id", maintain_order=True).agg(
-        pl.col("title", "size_bytes", "byte_start", "byte_end")
+    per_file = (
+        tables.listings.sort("position")
+        .group_by("snapshot_id", maintain_order=True)
+        .agg(pl.col("title", "size_bytes", "byte_start", "byte_end"))
     )
     assert per_file.height == 2
     assert per_file.drop("snapshot_id").n_unique() == 1

@@ -24,17 +24,50 @@ SIX_MONTHS = (T - 210 * DAY + SECOND, T - 180 * DAY)
 
 # position, title_source, title, price_text, pages, size_text, size_bytes, min, max, age, rating
 EXPECTED = [
-    (1, "own_line", "Nacos架构&原理", "0", 326, "12.83 MB", 13453230, 13447988, 13458472,
-     "9 月前", 3.0),
+    (
+        1,
+        "own_line",
+        "Nacos架构&原理",
+        "0",
+        326,
+        "12.83 MB",
+        13453230,
+        13447988,
+        13458472,
+        "9 月前",
+        3.0,
+    ),
     (2, "unknown", None, "0", 22, "4.39 MB", 4603249, 4598006, 4608491, "6 月前", 3.0),
-    (3, "repetition", "金融级云原生 PaaS 探索与实践", "200", 20, "1.71 MB", 1793065, 1787823,
-     1798307, "6 月前", 3.0),
+    (
+        3,
+        "repetition",
+        "金融级云原生 PaaS 探索与实践",
+        "200",
+        20,
+        "1.71 MB",
+        1793065,
+        1787823,
+        1798307,
+        "6 月前",
+        3.0,
+    ),
     (4, "unknown", None, "0", 29, "7.64 MB", 8011121, 8005878, 8016363, "9 月前", 3.0),
     (5, "unknown", None, "0", 19, "2.18 MB", 2285896, 2280653, 2291138, "6 月前", 3.0),
     (6, "unknown", None, "0", 27, "11.99 MB", 12572426, 12567184, 12577669, "6 月前", 3.0),
     (7, "unknown", None, "0", 35, "6.33 MB", 6637486, 6632244, 6642728, "6 月前", 3.0),
-    (8, "own_line", "Apache Pulsar,云原生时代的消息平台 - 翟佳", "0", 39, "12.71 MB", 13327401,
-     13322159, 13332643, "6 月前", 0.03),
+    (
+        8,
+        "own_line",
+        "Apache Pulsar,云原生时代的消息平台 - 翟佳",
+        "0",
+        39,
+        "12.71 MB",
+        13327401,
+        13322159,
+        13332643,
+        "6 月前",
+        0.03,
+    ),
     (9, "unknown", None, "0", 32, "17.15 MB", 17983078, 17977836, 17988321, "6 月前", 3.0),
     (10, "unknown", None, "0", 14, "619.32 KB", 634184, 634179, 634188, "6 月前", 3.0),
 ]
@@ -63,8 +96,19 @@ def test_it_finds_all_ten_listings_and_no_rejects(tables: normalise.BatchTables)
 @pytest.mark.parametrize("expected", EXPECTED, ids=lambda e: f"listing-{e[0]}")
 def test_every_field_is_exact(listings: list[dict], expected: tuple) -> None:
     """Each listing's fields are exactly what the site's rules say the text means."""
-    (position, source, title, price_text, pages, size_text, size_bytes, size_min, size_max,
-     age, rating) = expected
+    (
+        position,
+        source,
+        title,
+        price_text,
+        pages,
+        size_text,
+        size_bytes,
+        size_min,
+        size_max,
+        age,
+        rating,
+    ) = expected
     row = listings[position - 1]
     assert row["position"] == position
     assert row["title_source"] == source

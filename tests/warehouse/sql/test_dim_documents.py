@@ -51,8 +51,17 @@ def test_one_snapshot_keeps_its_own_interval_a_30_day_month_being_720_hours(run_
     con, _ = run_models(
         "dim_documents",
         [snapshot("s1", T1)],
-        [listing("s1", 1, HEADING, T1, age_text="1 月前",
-                 uploaded_at_min=T1 - 2 * MONTH + SECOND, uploaded_at_max=T1 - MONTH)],
+        [
+            listing(
+                "s1",
+                1,
+                HEADING,
+                T1,
+                age_text="1 月前",
+                uploaded_at_min=T1 - 2 * MONTH + SECOND,
+                uploaded_at_max=T1 - MONTH,
+            )
+        ],
     )
     assert rows(con, "select uploaded_window_hours, times_seen from dim_documents") == [
         {"uploaded_window_hours": 720.0, "times_seen": 1}
@@ -92,9 +101,7 @@ def test_contradicting_ages_give_an_empty_interval_that_is_flagged_and_reported(
     assert list(warned) == ["assert_document_intervals_intersect"]
     assert warned["assert_document_intervals_intersect"].failing_count == 1
     assert warned["assert_document_intervals_intersect"].sample["document_key"].to_list() == [key]
-    assert rows(
-        con, "select finding, severity, subject_id, magnitude from rpt_data_quality"
-    ) == [
+    assert rows(con, "select finding, severity, subject_id, magnitude from rpt_data_quality") == [
         {
             "finding": "upload interval empty",
             "severity": "high",
@@ -188,10 +195,24 @@ def test_the_key_ignores_whitespace_and_digits_the_glued_price_may_have_taken(ru
         "dim_documents",
         [snapshot("s1", T0), snapshot("s2", later), snapshot("s3", later + DAY)],
         [
-            listing("s1", 1, "MySQL 实战\n索引与事务 2021", T0, price=0, price_text="20210",
-                    price_ambiguous=True),
-            listing("s2", 1, "MySQL 实战 索引与事务", later, price=20210, price_text="20210",
-                    price_ambiguous=True),
+            listing(
+                "s1",
+                1,
+                "MySQL 实战\n索引与事务 2021",
+                T0,
+                price=0,
+                price_text="20210",
+                price_ambiguous=True,
+            ),
+            listing(
+                "s2",
+                1,
+                "MySQL 实战 索引与事务",
+                later,
+                price=20210,
+                price_text="20210",
+                price_ambiguous=True,
+            ),
             listing("s3", 1, "MySQL 实战索引与事务 2021", later + DAY),
         ],
     )
@@ -211,8 +232,16 @@ def test_documents_differing_in_size_pages_or_credit_are_different_documents(run
             listing("s1", 1, HEADING, T0),
             listing("s1", 2, HEADING, T0, pages=None),
             listing("s1", 3, HEADING, T0, credit="魔豆"),
-            listing("s1", 4, HEADING, T0, size_text="1.51 MB", size_bytes=1583350,
-                    size_bytes_min=1578108, size_bytes_max=1588592),
+            listing(
+                "s1",
+                4,
+                HEADING,
+                T0,
+                size_text="1.51 MB",
+                size_bytes=1583350,
+                size_bytes_min=1578108,
+                size_bytes_max=1588592,
+            ),
         ],
     )
     assert rows(con, "select count(*) as documents from dim_documents") == [{"documents": 4}]

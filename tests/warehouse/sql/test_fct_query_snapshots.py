@@ -90,11 +90,18 @@ def test_the_fetch_gap_is_a_project_var(run_models) -> None:
 def test_a_page_with_no_valid_listing_still_counts_as_seen(run_models) -> None:
     con, _ = run_models(
         "fct_query_snapshots",
-        [snapshot("p1", T0, form="unreadable", total_results=None, last_page=None,
-                  read_error="binary content")],
+        [
+            snapshot(
+                "p1",
+                T0,
+                form="unreadable",
+                total_results=None,
+                last_page=None,
+                read_error="binary content",
+            )
+        ],
     )
     assert rows(
         con,
-        "select pages_seen, listings_seen, documents_seen, total_results "
-        "from fct_query_snapshots",
+        "select pages_seen, listings_seen, documents_seen, total_results from fct_query_snapshots",
     ) == [{"pages_seen": 1, "listings_seen": 0, "documents_seen": 0, "total_results": None}]
