@@ -36,6 +36,7 @@ class Outcome:
     sql: str  # the query it runs: its offending rows
     examples: pl.DataFrame = field(default_factory=pl.DataFrame)
     incremental: bool = False  # it read the rows an update changed, not every row
+    kept_in: str | None = None  # the table holding every failing row (`store_failures`)
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,7 @@ def read(con: duckdb.DuckDBPyConnection) -> TestRun:
                 sql=(result.get("compiled_code") or "").strip(),
                 examples=_examples(examples) if status != "PASS" else pl.DataFrame(),
                 incremental=incremental,
+                kept_in=result.get("relation_name"),
             )
         )
     outcomes.sort(key=lambda o: (STATUS_ORDER.index(o.status), o.model, o.name))

@@ -486,6 +486,12 @@ def _tests(tests: TestRun) -> str:
             if o.examples.height
             else ""
         )
+        + (
+            f"<p>Every failing row is kept in <code>{html.escape(o.kept_in)}</code>: "
+            f"<code>listings sql &quot;select * from {html.escape(o.kept_in)}&quot;</code></p>"
+            if o.kept_in
+            else ""
+        )
         + f"<pre><code>{html.escape(o.sql)}</code></pre></details>"
         for o in tests.outcomes
         if o.status in ("WARN", "FAIL")

@@ -24,7 +24,13 @@ import duckdb
 
 from pipeline import atomic, config
 from pipeline.warehouse.relations import column_types, relation_names
-from pipeline.warehouse.results import Event, OnEvent, failures_relation, ignore_event
+from pipeline.warehouse.results import (
+    AUDIT_SCHEMA,
+    Event,
+    OnEvent,
+    failures_relation,
+    ignore_event,
+)
 from pipeline.warehouse.templates import quote
 
 if TYPE_CHECKING:
@@ -303,16 +309,20 @@ def _model(
     relation_ = described.get(model.name)
     yml = model.path.with_suffix(".yml")
     unique_key = list(model.unique_key)
+    enforced = {"enforced": model.contract is not None, "alias_types": True}
     config = {
         **_MODEL_CONFIG,
         "materialized": model.materialized,
         "unique_key": (unique_key[0] if len(unique_key) == 1 else unique_key) or None,
+        "tags": list(model.tags),
+        "contract": enforced,
+        "on_schema_change": "fail" if model.contract is not None else "ignore",
     }
     return {
         **_common(project, package_, "model", model.name, model.path),
         "checksum": _checksum(model.template.text),
         "config": config,
-        "tags": [],
+        "tags": list(model.tags),
         "description": model.described.description,
         "columns": _columns(relation_),
         "meta": {
@@ -343,7 +353,7 @@ def _model(
         "compiled_code": model.template.render(vars_, project.sources),
         "extra_ctes_injected": True,
         "extra_ctes": [],
-        "contract": {"enforced": False, "alias_types": True, "checksum": None},
+        "contract": {**enforced, "checksum": None},
         "access": "protected",
         "constraints": [],
         "version": None,
@@ -373,7 +383,7 @@ def _test(
     ]  # fmt: skip
     node = {
         **_common(project, package_, "test", test.name, test.template.path),
-        "schema": f"{SCHEMA}_dbt_test__audit",
+        "schema": AUDIT_SCHEMA,
         "checksum": _checksum(test.template.text) if kind is None else {"name": "none",
                                                                          "checksum": ""},
         "config": {

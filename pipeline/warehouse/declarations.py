@@ -44,7 +44,7 @@ class TestConfig:
     `severity`: what a failure does (`error` stops the build, `warn` reports); the count of
     failing rows is an error when it meets `error_if`, else a warning when it meets
     `warn_if` (both `!=0`: any row); `where` narrows the rows the test reads;
-    `store_failures` keeps the failing rows in a table of the warehouse's `dbt_test__audit`
+    `store_failures` keeps the failing rows in a table of the warehouse's `main_dbt_test__audit`
     schema, named after the test.
     """
 

@@ -157,7 +157,7 @@ def raise_failures(results: Sequence[TestResult]) -> None:
 # same build, so it is replaced with the warehouse, atomically): what the report reads.
 RESULTS_TABLE = "_test_results"
 # The schema a test with `store_failures` keeps its failing rows in, one table per test (dbt's).
-AUDIT_SCHEMA = "dbt_test__audit"
+AUDIT_SCHEMA = "main_dbt_test__audit"  # dbt's: the target schema (main), then _dbt_test__audit
 # Its columns, named as dbt's run_results.json names them where it has the field: (name,
 # DuckDB type or the vocabulary of its ENUM, description). `pipeline.warehouse.docs` writes
 # the descriptions as the columns' comments.

@@ -39,7 +39,7 @@ from pipeline.warehouse.results import (
     raise_failures,
     store_results,
 )
-from pipeline.warehouse.templates import changes_relation, inserted_relation, quote
+from pipeline.warehouse.templates import changes_relation, inserted_relation, literal, quote
 
 
 def run(
@@ -129,7 +129,7 @@ def run(
     available = built | relation_names(con)
     tests = [t for t in project.tests if built & set(t.refs) and set(t.refs) <= available]
     result.tests = _run_each(con, tests, values, project.sources, emit, scopes, changed)
-    store_failures(con, result.tests, values, project.sources, scopes, changed)
+    store_failures(con, result.tests, values, project.sources)
     # a build over part of a warehouse keeps the results of the tests it did not run
     partial = bool(select) and not with_upstream
     if store_results(con, project, result.tests, values, keep_others=partial):
@@ -195,29 +195,37 @@ def store_failures(
     results: Sequence[TestResult],
     values: Mapping[str, Any],
     sources: Mapping[tuple[str, str], str],
-    scopes: Mapping[str, str],
-    changed: Collection[str],
 ) -> None:
     """Keep the failing rows of each test with `store_failures` in `AUDIT_SCHEMA.<test>`
-    (dbt's place for them), replacing the last build's; a test that passed leaves an empty
-    table, so the table always says how the latest build went."""
+    (dbt's place for them), replacing the last build's. The test runs whole here, in an
+    update too (where its result read only the changed rows): the table holds every failing
+    row of the warehouse as it now is, empty when the test passes."""
     for result in results:
         data_test = result.test
         if not data_test.config.store_failures:
             continue
         if not _audit_schema_exists(con):
             con.execute(f"CREATE SCHEMA {quote(AUDIT_SCHEMA)}")
-        scoped = {data_test.model: scopes[data_test.model]} if data_test.model in scopes else None
-        incremental = bool(data_test.template.changes) and set(data_test.template.changes) <= set(
-            changed
-        )
-        sql = data_test.template.render(values, sources, scoped=scoped, incremental=incremental)
+        sql = data_test.template.render(values, sources)
         try:
-            con.execute(f"CREATE OR REPLACE TABLE {failures_relation(data_test)} AS\n{sql}")
+            kept = failures_relation(data_test)
+            con.execute(f"CREATE OR REPLACE TABLE {kept} AS\n{sql}")
+            _comment_failures(con, data_test.name, kept)
         except duckdb.Error as error:
             raise ModelError(
                 f"{data_test.template.path}: storing the failures of {data_test.name}: {error}"
             ) from None
+
+
+def _comment_failures(con: duckdb.DuckDBPyConnection, test: str, kept: str) -> None:
+    """Describe a table of failing rows, as every relation of the warehouse is described."""
+    what = f"as the data test {test} returns them (`listings compile {test}` prints its query)"
+    table = literal(f"Every failing row of the last build, {what}.")
+    statements = [f"COMMENT ON TABLE {kept} IS {table}"]
+    for column, *_ in con.sql(f"SELECT * FROM {kept} LIMIT 0").description or []:
+        text = literal(f"The offending rows' {column}, {what}.")
+        statements.append(f"COMMENT ON COLUMN {kept}.{quote(column)} IS {text}")
+    con.execute(";\n".join(statements))
 
 
 def _audit_schema_exists(con: duckdb.DuckDBPyConnection) -> bool:

@@ -623,3 +623,30 @@ def test_a_fetch_in_year_9999_is_drawn(tmp_path: Path, capsys: pytest.CaptureFix
     volume = section(out.read_text(encoding="utf-8"), "listings-per-period")
     assert len(charts(volume)) == 1
     assert "month 9999-12-01: 10 listings" in volume
+
+
+def test_a_test_that_keeps_its_failing_rows_names_their_table(sample: Path, tmp_path: Path) -> None:
+    """`store_failures`: the build keeps every failing row in main_dbt_test__audit, and the
+    report says where, with the query that reads them (it shows only a few itself)."""
+    project = tmp_path / "dbt_like_sql"
+    shutil.copytree(DEFAULT_PROJECT, project)
+    declared = project / "marts" / "fct_listing_appearances.yml"
+    declared.write_text(
+        declared.read_text(encoding="utf-8").replace(
+            "expression: times_listed_in_snapshot = 1", "expression: times_listed_in_snapshot = 2"
+        ),
+        encoding="utf-8",
+    )
+    db = tmp_path / "warehouse.duckdb"
+    database.build(sample.parents[1] / "lake", db, project=load_project(project))
+    name = "strictly_true__fct_listing_appearances__times_listed_in_snapshot_2"
+    table = f'"main_dbt_test__audit"."{name}"'
+    with duckdb.connect(str(db), read_only=True) as con:
+        [(kept,)] = con.sql(f"select count(*) from {table}").fetchall()
+        [(appearances,)] = con.sql("select count(*) from fct_listing_appearances").fetchall()
+    assert kept == appearances > 3  # every row, where the report shows three
+    tests = section(report.write(db, tmp_path / "r.html").read_text(encoding="utf-8"), "data-tests")
+    assert (
+        f"<p>Every failing row is kept in <code>{html.escape(table)}</code>: "
+        f"<code>listings sql &quot;select * from {html.escape(table)}&quot;</code></p>" in tests
+    )

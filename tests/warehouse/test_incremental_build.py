@@ -37,10 +37,11 @@ def differences(updated: Path, full: Path) -> dict[str, tuple[int, int, int]]:
         con.execute(f"ATTACH '{updated}' AS updated (READ_ONLY)")
         con.execute(f"ATTACH '{full}' AS full_build (READ_ONLY)")
         tables = [
-            name
-            for (name,) in con.execute(
-                "SELECT table_name FROM duckdb_tables() WHERE database_name = 'full_build' "
-                "AND table_name NOT IN ('_lake', ?, ?) ORDER BY table_name",
+            f'"{schema}"."{name}"' if schema != "main" else name
+            for schema, name in con.execute(
+                "SELECT schema_name, table_name FROM duckdb_tables() "
+                "WHERE database_name = 'full_build' "
+                "AND table_name NOT IN ('_lake', ?, ?) ORDER BY schema_name, table_name",
                 # the tests' outcomes hold their times, and an update's tests read its rows
                 [RESULTS_TABLE, ARTIFACTS_TABLE],
             ).fetchall()

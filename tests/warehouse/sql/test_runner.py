@@ -278,7 +278,7 @@ def test_a_tests_config_narrows_its_rows_sets_its_thresholds_and_keeps_its_failu
     tmp_path: Path,
 ) -> None:
     """dbt's test configs: `where` narrows what the test reads, `warn_if`/`error_if` judge
-    the count of failing rows, `store_failures` keeps them in dbt_test__audit.<test>."""
+    the count of failing rows, `store_failures` keeps them in main_dbt_test__audit.<test>."""
     files = {
         "marts/m.sql": model("select * from range(10) as t(n)", "table"),
         "marts/m.yml": """
@@ -304,13 +304,13 @@ models:
         ("strictly_true__m__n_8", "WARN", 2),  # 8 and 9: not >= 3, but != 0
         ("strictly_true__m__n_0", "PASS", 0),
     ]
-    kept = con.sql('select n from "dbt_test__audit"."strictly_true__m__n_5" order by n')
+    kept = con.sql('select n from "main_dbt_test__audit"."strictly_true__m__n_5" order by n')
     assert kept.fetchall() == [(5,), (6,)]
     stored = con.sql("select unique_id, status, relation_name from _test_results").fetchall()
     assert stored[0] == (
         "strictly_true__m__n_5",
         "warn",
-        '"dbt_test__audit"."strictly_true__m__n_5"',
+        '"main_dbt_test__audit"."strictly_true__m__n_5"',
     )
     assert stored[1][2] is None
     files["marts/m.yml"] = files["marts/m.yml"].replace('error_if: ">=3"', 'error_if: "lots"')
