@@ -17,8 +17,17 @@ import duckdb
 import pandas as pd
 import polars as pl
 
+import pipeline
+
 
 def main(lake: Path = Path("data/lake"), db: Path = Path("data/warehouse.duckdb")) -> None:
+    # 0. The project's own five names (`import pipeline`, docs/notebooks.md's quick start):
+    #    `scan` reads a lake table exactly as its manifest committed it, `query` runs
+    #    read-only SQL on the warehouse and returns polars.
+    committed = pipeline.scan(lake, "listings").select(pl.len()).collect().item()
+    documents = pipeline.query("select count(*) as documents from dim_documents", db=db)
+    print(f"committed listings: {committed}; documents: {documents.item()} (import pipeline)")
+
     # 1. The lake with polars, lazily: hive_partitioning turns the `fetched_month=…` folder
     #    names into a column (a filter on it skips whole files), and every file holds a
     #    `fetched_date` column sorted by fetch time (a filter on it skips row groups).

@@ -25,7 +25,11 @@ import duckdb
 from pipeline import atomic, config
 from pipeline.warehouse.relations import column_types, relation_names
 from pipeline.warehouse.results import (
+    ARTIFACT_COLUMNS,
+    ARTIFACTS_TABLE,
     AUDIT_SCHEMA,
+    MANIFEST,
+    RUN_RESULTS,
     Event,
     OnEvent,
     failures_relation,
@@ -38,20 +42,10 @@ if TYPE_CHECKING:
     from pipeline.warehouse.docs import Relation
     from pipeline.warehouse.project import Model, Project
 
-RUN_RESULTS, MANIFEST = "run_results.json", "manifest.json"
 RUN_RESULTS_SCHEMA = "https://schemas.getdbt.com/dbt/run-results/v6.json"
 MANIFEST_SCHEMA = "https://schemas.getdbt.com/dbt/manifest/v12.json"
 TARGET = "target"  # the default target folder, beside the warehouse file (dbt's name)
 SCHEMA = "main"  # the schema the models are built in
-# The table a build stores both documents in, beside `_test_results` (written in the same
-# build, so replaced with the warehouse, atomically): what the report and docs page read.
-ARTIFACTS_TABLE = "_artifacts"
-ARTIFACT_COLUMNS: tuple[tuple[str, str, str], ...] = (
-    ("name", "VARCHAR", f"The document's file name: {RUN_RESULTS} or {MANIFEST}."),
-    ("body", "JSON",
-     "The document, in dbt's shape (run-results v6, manifest v12), as the build that wrote "
-     "this warehouse wrote it into its target folder."),
-)  # fmt: skip
 _BUILD_STEPS = ("model", "update", "keep")  # the `Event` steps of a model
 
 

@@ -22,10 +22,14 @@ from typing import Protocol
 import duckdb
 
 from pipeline import vocab
-from pipeline.warehouse.artifacts import ARTIFACT_COLUMNS, ARTIFACTS_TABLE
 from pipeline.warehouse.declarations import Described
 from pipeline.warehouse.project import Project
-from pipeline.warehouse.results import RESULT_COLUMNS, RESULTS_TABLE
+from pipeline.warehouse.results import (
+    ARTIFACT_COLUMNS,
+    ARTIFACTS_TABLE,
+    RESULT_COLUMNS,
+    RESULTS_TABLE,
+)
 from pipeline.warehouse.templates import literal, quote
 
 # The pandera model behind each lake table (as `lake.layout.file_schema` pairs them).

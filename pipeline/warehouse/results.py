@@ -158,6 +158,17 @@ def raise_failures(results: Sequence[TestResult]) -> None:
 RESULTS_TABLE = "_test_results"
 # The schema a test with `store_failures` keeps its failing rows in, one table per test (dbt's).
 AUDIT_SCHEMA = "main_dbt_test__audit"  # dbt's: the target schema (main), then _dbt_test__audit
+# The run artifacts a build writes in dbt's shape (`pipeline.warehouse.artifacts`).
+RUN_RESULTS, MANIFEST = "run_results.json", "manifest.json"
+# The table a build stores both documents in, beside `_test_results` (written in the same
+# build, so replaced with the warehouse, atomically): what the report and docs page read.
+ARTIFACTS_TABLE = "_artifacts"
+ARTIFACT_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("name", "VARCHAR", f"The document's file name: {RUN_RESULTS} or {MANIFEST}."),
+    ("body", "JSON",
+     "The document, in dbt's shape (run-results v6, manifest v12), as the build that wrote "
+     "this warehouse wrote it into its target folder."),
+)  # fmt: skip
 # Its columns, named as dbt's run_results.json names them where it has the field: (name,
 # DuckDB type or the vocabulary of its ENUM, description). `pipeline.warehouse.docs` writes
 # the descriptions as the columns' comments.

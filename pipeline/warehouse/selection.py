@@ -12,13 +12,26 @@ import re
 from collections.abc import Iterable, Mapping
 from fnmatch import fnmatch
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from pipeline.errors import ModelError
 from pipeline.warehouse import declarations
 
-if TYPE_CHECKING:
-    from pipeline.warehouse.project import Project
+
+class Project(Protocol):
+    """What selection reads of a `project.Project` (named structurally: project.py imports
+    this module)."""
+
+    @property
+    def root(self) -> Path: ...
+
+    @property
+    def models(self) -> Mapping[str, Any]: ...
+
+    def order(self) -> list[str]: ...
+
+    def children(self) -> dict[str, set[str]]: ...
+
 
 # dbt's own pattern (dbt/graph/selector_spec.py): `@`, `N+` before, `method:`, `+N` after.
 _SELECTOR = re.compile(

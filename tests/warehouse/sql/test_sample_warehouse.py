@@ -205,6 +205,7 @@ def test_the_notebook_example_runs_on_the_sample_lake_and_warehouse(
     example = runpy.run_path(str(REPO / "examples" / "notebook_example.py"))
     example["main"](lake_dir, db)
     out = capsys.readouterr().out
+    assert out.startswith("committed listings: 53; documents: 33 (import pipeline)\n")
     assert "listings per query (polars over the lake):\nshape: (4, 4)" in out
     # 码力: 28 text listings (ratings sum 90.28) and the real page's 10 in HTML (27.03);
     # the JSON form prints no credit word (null), so pandas leaves its 10 out
