@@ -16,17 +16,6 @@ from pipeline.cli import options
 from pipeline.cli.exit_codes import ExitCode
 
 
-def _moment(value: str) -> datetime:
-    from pipeline.ingest import metadata
-
-    try:
-        return metadata.parse_timestamp(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"not an ISO 8601 time: {value!r} (e.g. 2026-11-20T09:30:00Z)"
-        ) from None
-
-
 def add_command(commands: argparse._SubParsersAction) -> None:
     """Register `listings freshness` on the `listings` parser."""
     parser = commands.add_parser(
@@ -53,7 +42,7 @@ def add_command(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--now",
-        type=_moment,
+        type=options.timestamp,
         metavar="TIME",
         help="the moment ages are measured at, ISO 8601 (a time without offset is UTC; "
         "default: the current time)",

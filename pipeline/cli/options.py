@@ -7,6 +7,7 @@ import contextlib
 import importlib.util
 import os
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
@@ -69,6 +70,18 @@ def _known_protocol(text: str) -> str:
         except ImportError as error:
             raise argparse.ArgumentTypeError(f"{text!r}: {error}") from None
     return text
+
+
+def timestamp(value: str) -> datetime:
+    """An ISO 8601 time given as an option (`--fetched-at`, `--now`), as aware UTC."""
+    from pipeline.ingest import metadata
+
+    try:
+        return metadata.parse_timestamp(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not an ISO 8601 time: {value!r} (e.g. 2026-11-20T09:30:00Z)"
+        ) from None
 
 
 def lake_location(text: str) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,17 +22,6 @@ if TYPE_CHECKING:
     from pipeline.run.summary import RunSummary
 
 Subparsers = argparse._SubParsersAction
-
-
-def _timestamp(value: str) -> datetime:
-    from pipeline.ingest import metadata
-
-    try:
-        return metadata.parse_timestamp(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"not an ISO 8601 time: {value!r} (e.g. 2026-11-20T09:30:00Z)"
-        ) from None
 
 
 def add_normalise(commands: Subparsers) -> None:
@@ -68,7 +56,7 @@ def add_normalise(commands: Subparsers) -> None:
     )
     norm.add_argument(
         "--fetched-at",
-        type=_timestamp,
+        type=options.timestamp,
         metavar="ISO8601",
         help="fetch time for files whose sidecar (<file>.meta.json) and name give none "
         "(without it, the file's mtime is used and recorded as approximate; without an "
