@@ -65,4 +65,4 @@ lock:  ## re-resolve pinned dependencies from pyproject.toml into requirements.l
 	  /tmp/listings-lock/bin/python -m pip freeze --path /tmp/listings-lock-compat; } > requirements-compat.txt
 
 clean:
-	rm -rf $(VENV) data/lake data/warehouse.duckdb data/warehouse.failed.duckdb data/report.html .prefect .pytest-tmp
+	rm -rf $(VENV) data/lake data/target data/warehouse.duckdb data/warehouse.failed.duckdb data/report.html .prefect .pytest-tmp
