@@ -8,7 +8,9 @@ table lists them (tests/test_config.py holds the two equal).
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 DEFAULT_RAW = Path("data/raw")
@@ -101,3 +103,21 @@ def served() -> bool:
 def target_path() -> str | None:
     """The run artifacts' folder from the environment (`TARGET_PATH_ENV`), or None."""
     return os.environ.get(TARGET_PATH_ENV) or None
+
+
+@contextlib.contextmanager
+def environment_set(name: str, value: str | None) -> Iterator[None]:
+    """Within the block the environment variable `name` is `value` (None: as it was), for
+    this process and those it starts; restored after."""
+    if value is None:
+        yield
+        return
+    before = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before

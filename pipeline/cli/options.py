@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib.util
-import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from types import ModuleType
@@ -208,23 +207,10 @@ def add_target_path(parser: Adder) -> None:
     )
 
 
-@contextlib.contextmanager
-def target_path_set(folder: Path | None) -> Iterator[None]:
+def target_path_set(folder: Path | None) -> contextlib.AbstractContextManager[None]:
     """Within the block, `folder` (`--target-path`) is where every build the command runs
     writes its artifacts (set in the environment, where the flow's build reads it)."""
-
-    if folder is None:
-        yield
-        return
-    before = os.environ.get(config.TARGET_PATH_ENV)
-    os.environ[config.TARGET_PATH_ENV] = str(folder)
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop(config.TARGET_PATH_ENV, None)
-        else:
-            os.environ[config.TARGET_PATH_ENV] = before
+    return config.environment_set(config.TARGET_PATH_ENV, str(folder) if folder else None)
 
 
 def add_storage_version(parser: Adder) -> None:
@@ -241,23 +227,11 @@ def add_storage_version(parser: Adder) -> None:
     )
 
 
-@contextlib.contextmanager
-def storage_version_set(version: str | None) -> Iterator[None]:
+def storage_version_set(version: str | None) -> contextlib.AbstractContextManager[None]:
     """Within the block, `version` (`--storage-version`) is the storage version of every
     warehouse file the command writes: set in the environment (`config.STORAGE_VERSION_ENV`),
     where the run's build, which the flow calls too, reads it; restored after."""
-    if version is None:
-        yield
-        return
-    before = os.environ.get(config.STORAGE_VERSION_ENV)
-    os.environ[config.STORAGE_VERSION_ENV] = version
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop(config.STORAGE_VERSION_ENV, None)
-        else:
-            os.environ[config.STORAGE_VERSION_ENV] = before
+    return config.environment_set(config.STORAGE_VERSION_ENV, version)
 
 
 def add_report(parser: Adder, what: str) -> None:

@@ -14,8 +14,9 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from contextlib import contextmanager
 from typing import TypeVar
+
+from pipeline import config
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -33,24 +34,6 @@ def default_workers() -> int:
         return max(len(os.sched_getaffinity(0)), 1)
     except AttributeError:  # pragma: no cover - not Linux
         return max(os.cpu_count() or 1, 1)
-
-
-@contextmanager
-def _child_env(name: str, value: str) -> Iterator[None]:
-    """Set an environment variable for processes spawned inside the block only.
-
-    Polars reads its thread count once, at import: this process's is already fixed, the
-    spawned workers read the value set here.
-    """
-    before = os.environ.get(name)
-    os.environ[name] = value
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = before
 
 
 def result(future: Future[R]) -> R:
@@ -113,7 +96,9 @@ def run(
     """
     threads = str(max(default_workers() // workers, 1))
     with (
-        _child_env(POLARS_THREADS_ENV, threads),  # workers are spawned on demand: keep it set
+        # workers are spawned on demand: keep it set (polars reads it once, at import: this
+        # process's count is fixed already, the spawned workers read the value set here)
+        config.environment_set(POLARS_THREADS_ENV, threads),
         ProcessPoolExecutor(
             workers,
             mp_context=multiprocessing.get_context("spawn"),
