@@ -176,10 +176,7 @@ def relation(name: str) -> str:
 
 def package(project: Project) -> str:
     """The project's name (dbt_project.yml's `name:`): the package of every unique_id."""
-    from pipeline.warehouse import declarations
-    from pipeline.warehouse.project import PROJECT_FILE
-
-    return str(declarations.read_yaml(project.root / PROJECT_FILE).get("name") or "listings")
+    return project.name
 
 
 def manifest(

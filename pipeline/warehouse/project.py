@@ -28,6 +28,7 @@ from pipeline.warehouse.templates import Template, grain_of, vocabulary_vars
 DEFAULT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_like_sql"
 # dbt's project file: vars, the model folders (LAYERS, in build order), the hooks.
 PROJECT_FILE = "dbt_project.yml"
+DEFAULT_NAME = "listings"  # a project whose dbt_project.yml names none
 LAYERS = ("staging", "intermediate", "marts")
 # dbt's macros (Jinja): the hooks' DuckDB macros, `{% test %}` blocks, dbt's stand-ins for
 # the runner's own `enum()` and `changes()`.
@@ -90,6 +91,8 @@ class Project:
     source_docs: Mapping[str, Described] = field(default_factory=dict)
     # on-run-start's DuckDB macros, by the hook that makes them: created before any model
     macros: Mapping[str, str] = field(default_factory=dict)
+    # dbt_project.yml's `name:`: the package of every node dbt (and the artifacts) name
+    name: str = DEFAULT_NAME
 
     def order(self) -> list[str]:
         """Model names in dependency order (ties by layer, then name, so output is stable)."""
@@ -210,7 +213,8 @@ def load_project(root: Path = DEFAULT_PROJECT) -> Project:
         config = declarations.singular_config(path, template.config)
         tests.append(DataTest(path.stem, config, template))
     hooks = _hooks(root / PROJECT_FILE, settings.get("on-run-start") or [], macros)
-    project = Project(root, models, tests, sources, vars_, source_docs, hooks)
+    name = str(settings.get("name") or DEFAULT_NAME)
+    project = Project(root, models, tests, sources, vars_, source_docs, hooks, name)
     _check_references(project)
     project.order()  # raises on a cycle
     return project

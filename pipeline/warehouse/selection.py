@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from pipeline.errors import ModelError
-from pipeline.warehouse import declarations
 
 
 class Project(Protocol):
@@ -24,6 +23,9 @@ class Project(Protocol):
 
     @property
     def root(self) -> Path: ...
+
+    @property
+    def name(self) -> str: ...
 
     @property
     def models(self) -> Mapping[str, Any]: ...
@@ -126,12 +128,10 @@ class _Graph:
 
     def _fqn(self, option: str, token: str, value: str) -> set[str]:
         """dbt's fully qualified name: the model's name, or `project.name`; `*` globs."""
-        project_name = declarations.read_yaml(self.project.root / "dbt_project.yml").get("name")
-        prefix = [project_name] if isinstance(project_name, str) else []
         found = {
             name
             for name in self.order
-            if _fqn_matches(value, [name]) or (prefix and _fqn_matches(value, [*prefix, name]))
+            if _fqn_matches(value, [name]) or _fqn_matches(value, [self.project.name, name])
         }
         if not found:
             folder = (self.project.root / value).is_dir() and "/" not in value
