@@ -11,7 +11,6 @@ age, and `write_sources_json` writes dbt's `sources.json` artifact. `listings fr
 from __future__ import annotations
 
 import json
-import os
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -20,9 +19,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from pipeline import atomic
 from pipeline.errors import ModelError
 from pipeline.warehouse import declarations
-from pipeline.warehouse.project import LAYERS, PROJECT_FILE, Project
+from pipeline.warehouse.project import LAYERS, Project
 from pipeline.warehouse.results import EVENT_WIDTH
 from pipeline.warehouse.templates import quote
 
@@ -208,17 +208,12 @@ def _utc(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def project_name(project: Project) -> str:
-    """The project's `name:` in dbt_project.yml: the middle of dbt's unique ids."""
-    return str(declarations.read_yaml(project.root / PROJECT_FILE).get("name") or "listings")
-
-
 def write_sources_json(
     target: Path, project: Project, results: Sequence[Result], elapsed: float
 ) -> Path:
     """dbt's `sources.json` in `target` (made if missing), replaced whole; its path."""
     target.mkdir(parents=True, exist_ok=True)
-    name = project_name(project)
+    name = project.name
     document = {
         "metadata": {
             "dbt_schema_version": SCHEMA_VERSION,
@@ -230,7 +225,5 @@ def write_sources_json(
         "elapsed_time": elapsed,
     }
     path = target / SOURCES_JSON
-    partial = path.with_name(f".{SOURCES_JSON}.{os.getpid()}.tmp")
-    partial.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-    os.replace(partial, path)
+    atomic.write_text(path, json.dumps(document, indent=2) + "\n")
     return path
