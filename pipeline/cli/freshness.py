@@ -32,13 +32,10 @@ def add_command(commands: argparse._SubParsersAction) -> None:
             "command, as in dbt."
         ),
     )
-    target = parser.add_mutually_exclusive_group()
-    options.add_db(target, "warehouse file to read the source tables of")
-    target.add_argument(
-        "--lake",
-        type=options.lake_location,
-        metavar="DIR",
-        help="read a lake's committed files (folder or fsspec URL) instead of the warehouse",
+    options.add_db_or_lake(
+        parser,
+        db="warehouse file to read the source tables of",
+        lake="read a lake's committed files (folder or fsspec URL) instead of the warehouse",
     )
     parser.add_argument(
         "--now",

@@ -183,6 +183,13 @@ def add_db(parser: Adder, what: str) -> None:
     )
 
 
+def add_db_or_lake(parser: argparse.ArgumentParser, db: str, lake: str) -> None:
+    """`--db PATH` or `--lake DIR` (a folder or fsspec URL), never both: what a command reads."""
+    target = parser.add_mutually_exclusive_group()
+    add_db(target, db)
+    target.add_argument("--lake", type=lake_location, metavar="DIR", help=lake)
+
+
 def storage_version(value: str) -> str:
     """An argparse type: a DuckDB storage version ('v1.3.0', 'latest'), checked by DuckDB
     (imported only when the option is given)."""

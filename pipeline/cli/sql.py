@@ -133,13 +133,10 @@ def add_describe(commands: argparse._SubParsersAction) -> None:
 
 def _add_target(parser: argparse.ArgumentParser) -> None:
     """`--db PATH` or `--lake DIR`: what the SQL reads."""
-    target = parser.add_mutually_exclusive_group()
-    options.add_db(target, "warehouse file, built by `make run`")
-    target.add_argument(
-        "--lake",
-        type=options.lake_location,
-        metavar="DIR",
-        help="query a lake (folder or fsspec URL) directly instead",
+    options.add_db_or_lake(
+        parser,
+        db="warehouse file, built by `make run`",
+        lake="query a lake (folder or fsspec URL) directly instead",
     )
 
 
