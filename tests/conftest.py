@@ -237,3 +237,24 @@ def normalise_texts(tmp_path: Path) -> Callable[..., normalise.BatchTables]:
         return normalise.normalise_batch(read.read_batch(paths, options))
 
     return run
+
+
+def readme_table(header: Sequence[str]) -> list[list[str]]:
+    """The body rows of the README's table whose header cells are `header`, each cell's
+    Markdown source (`` `OK` `` keeps its backticks), read by markdown-it's parser."""
+    from markdown_it import MarkdownIt
+
+    tokens = MarkdownIt().enable("table").parse((REPO / "README.md").read_text(encoding="utf-8"))
+    rows: list[list[str]] | None = None  # the rows of the table being read
+    for token in tokens:
+        if token.type == "table_open":
+            rows = []
+        elif token.type == "tr_open" and rows is not None:
+            rows.append([])
+        elif token.type == "inline" and rows:
+            rows[-1].append(token.content.strip())
+        elif token.type == "table_close" and rows is not None:
+            if rows and rows[0] == list(header):
+                return rows[1:]
+            rows = None
+    raise AssertionError(f"README.md has no table headed {' | '.join(header)}")

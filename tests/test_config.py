@@ -4,13 +4,12 @@ value is used (not at import), and listed in the README's table."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
 from pipeline import config
+from tests.conftest import REPO, readme_table
 
-REPO = Path(__file__).resolve().parents[1]
 HEADER = ["variable", "default", "what it sets"]
 
 
@@ -19,15 +18,7 @@ def _declared() -> set[str]:
 
 
 def _documented() -> list[str]:
-    lines = (REPO / "README.md").read_text(encoding="utf-8").splitlines()
-    cells = [[cell.strip() for cell in line.strip().strip("|").split("|")] for line in lines]
-    start = cells.index(HEADER)
-    names = []
-    for line, row in zip(lines[start + 2 :], cells[start + 2 :], strict=True):
-        if not line.startswith("|"):
-            break
-        names.append(row[0].strip("`"))
-    return names
+    return [name.strip("`") for name, *_ in readme_table(HEADER)]
 
 
 def test_the_readme_lists_exactly_the_variables_config_declares() -> None:

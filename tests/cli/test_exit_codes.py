@@ -2,29 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from pipeline.cli.exit_codes import ExitCode
+from tests.conftest import readme_table
 
-README = Path(__file__).resolve().parents[2] / "README.md"
 HEADER = ["status", "name", "meaning"]
 
 
-def _table_rows() -> list[list[str]]:
-    """The cells of each row of the README's table headed `status | name | meaning`."""
-    lines = README.read_text(encoding="utf-8").splitlines()
-    cells = [[cell.strip() for cell in line.strip().strip("|").split("|")] for line in lines]
-    start = cells.index(HEADER)
-    rows = []
-    for line, row in zip(lines[start + 2 :], cells[start + 2 :], strict=True):
-        if not line.startswith("|"):
-            break
-        rows.append(row)
-    return rows
-
-
 def test_the_readme_lists_every_exit_status_by_name() -> None:
-    rows = _table_rows()
+    rows = readme_table(HEADER)
     assert all(len(row) == 3 and row[2] for row in rows), rows  # each with a meaning
     listed = {(int(status), name.strip("`")) for status, name, _ in rows}
     assert listed == {(int(code), name) for name, code in ExitCode.__members__.items()}
